@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+// CommerceML: three command-line machine-learning applications for commerce over shared modules.
+// Layout and dependency direction: see README.md ("Layout").
+
+import Foundation
+import PackageDescription
+
+let package = Package(
+  name: "CommerceML",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "recommend", targets: ["recommend"]),
+    .executable(name: "churn", targets: ["churn"]),
+    .executable(name: "fraud", targets: ["fraud"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ],
+  targets: [
+    // The C layer: only LinearAlgebra imports it.
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+    ),
+    .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+    .target(name: "TabularIO"),
+    .target(name: "Modeling", dependencies: ["LinearAlgebra"]),
+    .target(
+      name: "Storage",
+      dependencies: [
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ]
+    ),
+    .target(name: "Recommender", dependencies: ["Modeling", "Storage", "TabularIO"]),
+    .target(name: "Churn", dependencies: ["Modeling", "Storage", "TabularIO"]),
+    .target(name: "Fraud", dependencies: ["Modeling", "Storage", "TabularIO"]),
+    .target(
+      name: "CommandLineSupport",
+      dependencies: [
+        "Storage", "TabularIO",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "recommend",
+      dependencies: [
+        "CommandLineSupport", "Recommender",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "churn",
+      dependencies: [
+        "CommandLineSupport", "Churn",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "fraud",
+      dependencies: [
+        "CommandLineSupport", "Fraud",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    // A child process for the store's crash and concurrency tests (kill -9 mid-write, reader during a write).
+    .executableTarget(
+      name: "store-test-helper",
+      dependencies: ["Storage"],
+      path: "Tests/Helpers/store-test-helper"
+    ),
+    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+    .testTarget(name: "TabularIOTests", dependencies: ["TabularIO"]),
+    .testTarget(name: "ModelingTests", dependencies: ["Modeling"]),
+    .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),
+    .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
+    .testTarget(name: "RecommenderTests", dependencies: ["Recommender"]),
+    .testTarget(name: "ChurnTests", dependencies: ["Churn"]),
+    .testTarget(name: "FraudTests", dependencies: ["Fraud"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud"]),
+  ],
+  swiftLanguageModes: [.v6]
+)
+
+// Benchmark executables are built only when asked for (Scripts/bench sets COMMERCEML_BENCHMARKS=1),
+// so that ordinary builds and CI do not compile them.
+if ProcessInfo.processInfo.environment["COMMERCEML_BENCHMARKS"] == "1" {
+  package.targets.append(
+    .executableTarget(name: "csv-bench", dependencies: ["TabularIO"], path: "Benchmarks/Sources/csv-bench")
+  )
+}

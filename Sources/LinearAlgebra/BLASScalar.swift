@@ -1,0 +1,120 @@
+import COpenBLAS
+
+/// A floating-point type BLAS and LAPACK work on: `Float` (the `s` routines) or `Double` (the `d` routines).
+///
+/// The requirements are the raw routines on unsafe pointers with `Int32` sizes, always row-major.
+/// They are internal plumbing for this module's typed operations; use those instead.
+public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
+  static func _gemm(
+    _ transA: Bool, _ transB: Bool, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Self,
+    _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafePointer<Self>, _ ldb: Int32, _ beta: Self,
+    _ c: UnsafeMutablePointer<Self>, _ ldc: Int32)
+  static func _gemv(
+    _ trans: Bool, _ m: Int32, _ n: Int32, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32,
+    _ x: UnsafePointer<Self>, _ beta: Self, _ y: UnsafeMutablePointer<Self>)
+  static func _syrkUpperAtA(
+    _ n: Int32, _ k: Int32, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32, _ beta: Self,
+    _ c: UnsafeMutablePointer<Self>, _ ldc: Int32)
+  static func _dot(_ n: Int32, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>) -> Self
+  static func _axpy(_ n: Int32, _ alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
+  static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32) -> Int32
+  static func _potrsLower(
+    _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafeMutablePointer<Self>,
+    _ ldb: Int32) -> Int32
+}
+
+@inline(__always)
+private func cblasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+extension Float: BLASScalar {
+  public static func _gemm(
+    _ transA: Bool, _ transB: Bool, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafePointer<Float>, _ ldb: Int32, _ beta: Float,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int32
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  }
+  public static func _gemv(
+    _ trans: Bool, _ m: Int32, _ n: Int32, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int32,
+    _ x: UnsafePointer<Float>, _ beta: Float, _ y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_sgemv(CblasRowMajor, cblasTranspose(trans), m, n, alpha, a, lda, x, 1, beta, y, 1)
+  }
+  public static func _syrkUpperAtA(
+    _ n: Int32, _ k: Int32, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int32, _ beta: Float,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int32
+  ) {
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, a, lda, beta, c, ldc)
+  }
+  public static func _dot(_ n: Int32, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    cblas_sdot(n, x, 1, y, 1)
+  }
+  public static func _axpy(_ n: Int32, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>)
+  {
+    cblas_saxpy(n, alpha, x, 1, y, 1)
+  }
+  public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
+    LAPACKE_spotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+  }
+  public static func _potrsLower(
+    _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafeMutablePointer<Float>,
+    _ ldb: Int32
+  ) -> Int32 {
+    LAPACKE_spotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, nrhs, a, lda, b, ldb)
+  }
+}
+
+extension Double: BLASScalar {
+  public static func _gemm(
+    _ transA: Bool, _ transB: Bool, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Double,
+    _ a: UnsafePointer<Double>, _ lda: Int32, _ b: UnsafePointer<Double>, _ ldb: Int32, _ beta: Double,
+    _ c: UnsafeMutablePointer<Double>, _ ldc: Int32
+  ) {
+    cblas_dgemm(
+      CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  }
+  public static func _gemv(
+    _ trans: Bool, _ m: Int32, _ n: Int32, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int32,
+    _ x: UnsafePointer<Double>, _ beta: Double, _ y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dgemv(CblasRowMajor, cblasTranspose(trans), m, n, alpha, a, lda, x, 1, beta, y, 1)
+  }
+  public static func _syrkUpperAtA(
+    _ n: Int32, _ k: Int32, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int32, _ beta: Double,
+    _ c: UnsafeMutablePointer<Double>, _ ldc: Int32
+  ) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, a, lda, beta, c, ldc)
+  }
+  public static func _dot(_ n: Int32, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
+    cblas_ddot(n, x, 1, y, 1)
+  }
+  public static func _axpy(
+    _ n: Int32, _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_daxpy(n, alpha, x, 1, y, 1)
+  }
+  public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
+    LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+  }
+  public static func _potrsLower(
+    _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ lda: Int32, _ b: UnsafeMutablePointer<Double>,
+    _ ldb: Int32
+  ) -> Int32 {
+    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, nrhs, a, lda, b, ldb)
+  }
+}
+
+/// Threads OpenBLAS may use inside one call.
+///
+/// Set it to 1 inside our own parallel loops (`DispatchQueue.concurrentPerform`) so that OpenBLAS
+/// threads do not compete with ours; restore it afterwards.
+public enum BLASThreads {
+  /// Sets the number of threads OpenBLAS uses (at least 1).
+  public static func set(_ count: Int) {
+    openblas_set_num_threads(Int32(clamping: max(1, count)))
+  }
+
+  /// The number of threads OpenBLAS uses now.
+  public static var current: Int { Int(openblas_get_num_threads()) }
+}
