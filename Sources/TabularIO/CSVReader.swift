@@ -1,0 +1,359 @@
+/// A streaming RFC 4180 CSV reader that parses bytes in place.
+///
+/// Handles quoted fields with commas, doubled quotes and newlines, CRLF and LF (and lone CR) line ends,
+/// a UTF-8 byte-order mark, a missing final newline and empty fields. Memory stays bounded by the
+/// longest record, whatever the file's size. Blank lines are skipped unless asked otherwise.
+///
+/// ```swift
+/// let reader = try CSVReader(path: "interactions.csv")
+/// let user = try reader.header.require("user_id", file: reader.fileName)
+/// while try reader.next() {
+///   let value = try reader.double(user)
+/// }
+/// ```
+public final class CSVReader: RecordReader {
+  /// How the reader treats its input.
+  public struct Options: Sendable {
+    /// The field separator (default `,`).
+    public var delimiter: UInt8 = UInt8(ascii: ",")
+    /// Bytes read per system call (default 1 MiB).
+    public var chunkBytes = 1 << 20
+    /// The longest record accepted (default 64 MiB); a longer one is a `.malformedRecord` error.
+    public var maximumRecordBytes = 64 << 20
+    /// Whether every record must have as many fields as the header (default `true`).
+    public var requireHeaderFieldCount = true
+    /// Whether blank lines are skipped (default `true`); otherwise they are records of one empty field.
+    public var skipBlankLines = true
+
+    /// The default options.
+    public init() {}
+  }
+
+  public private(set) var header: Header
+  public let fileName: String
+  private let input: ByteInput
+  private let options: Options
+
+  private var starts: UnsafeMutablePointer<Int>
+  private var ends: UnsafeMutablePointer<Int>
+  private var flags: UnsafeMutablePointer<UInt8>
+  private var fieldCapacity: Int
+  public private(set) var fieldCount = 0
+  public private(set) var line = 0
+  /// Buffer offset of the current record's first byte.
+  private var recordStart = 0
+  /// Offsets of line breaks inside the current record's quoted fields (rare).
+  private var innerNewlines: [Int] = []
+  private var nextLine = 1
+
+  private static let quoted: UInt8 = 1
+  private static let escaped: UInt8 = 2
+  private static let maximumFields = 1 << 20
+
+  /// Opens the CSV file at `path` and reads its header line.
+  /// - Throws: `.io` when it cannot be opened, `.empty` when it has no header line, `.malformedRecord`
+  ///   for a malformed header.
+  public convenience init(path: String, options: Options = Options()) throws(TabularError) {
+    try self.init(
+      input: ByteInput(path: path, chunkBytes: options.chunkBytes, maximumRecordBytes: options.maximumRecordBytes),
+      options: options)
+  }
+
+  /// Reads CSV from an open descriptor such as standard input (`0`), which it does not close.
+  public convenience init(fileDescriptor: Int32, name: String = "<stdin>", options: Options = Options())
+    throws(TabularError)
+  {
+    try self.init(
+      input: ByteInput(
+        fileDescriptor: fileDescriptor, name: name, chunkBytes: options.chunkBytes,
+        maximumRecordBytes: options.maximumRecordBytes),
+      options: options)
+  }
+
+  /// Reads CSV held in memory; `options.chunkBytes` still sets the read size, so tests can force
+  /// records to straddle reads.
+  public convenience init(bytes: [UInt8], name: String = "<memory>", options: Options = Options())
+    throws(TabularError)
+  {
+    try self.init(
+      input: ByteInput(
+        bytes: bytes, name: name, chunkBytes: options.chunkBytes, maximumRecordBytes: options.maximumRecordBytes),
+      options: options)
+  }
+
+  private init(input: ByteInput, options: Options) throws(TabularError) {
+    self.input = input
+    self.options = options
+    self.fileName = input.name
+    fieldCapacity = 64
+    starts = .allocate(capacity: fieldCapacity)
+    ends = .allocate(capacity: fieldCapacity)
+    flags = .allocate(capacity: fieldCapacity)
+    header = Header([])
+    // Skip a UTF-8 byte-order mark.
+    while input.end - input.start < 3, try input.refill(keepFrom: input.start) != nil {}
+    if input.end - input.start >= 3, input.buffer[0] == 0xEF, input.buffer[1] == 0xBB, input.buffer[2] == 0xBF {
+      input.start = 3
+    }
+    guard try readRecord(requireCount: nil, skipBlank: true) else {
+      throw TabularError(.empty, file: fileName, line: 1, "the file is empty; expected a header line")
+    }
+    var names: [String] = []
+    for i in 0..<fieldCount {
+      guard let name = try string(i) else { break }
+      names.append(name)
+    }
+    header = Header(names)
+  }
+
+  deinit {
+    starts.deallocate()
+    ends.deallocate()
+    flags.deallocate()
+  }
+
+  public var fingerprint: DataFingerprint { input.fingerprint }
+
+  /// True when no more input is waiting and reading would block (a pipe or terminal with nothing
+  /// buffered): the moment to flush output before asking for more.
+  public var wouldBlock: Bool { input.start == input.end && input.wouldBlock }
+
+  public func next() throws(TabularError) -> Bool {
+    try readRecord(
+      requireCount: options.requireHeaderFieldCount ? header.names.count : nil, skipBlank: options.skipBlankLines)
+  }
+
+  public func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+    guard index >= 0, index < fieldCount else { return try body(nil) }
+    return try body(UnsafeBufferPointer(start: input.buffer + starts[index], count: ends[index] - starts[index]))
+  }
+
+  public func place(ofField index: Int) -> (line: Int, column: Int) {
+    guard index >= 0, index < fieldCount else { return place(ofOffset: recordEndOffset) }
+    let raw = flags[index] & CSVReader.quoted != 0 ? starts[index] - 1 : starts[index]
+    return place(ofOffset: raw)
+  }
+
+  private var recordEndOffset: Int { fieldCount > 0 ? ends[fieldCount - 1] : recordStart }
+
+  private func place(ofOffset offset: Int) -> (line: Int, column: Int) {
+    var lineStart = recordStart
+    var l = line
+    for nl in innerNewlines where nl < offset {
+      l += 1
+      lineStart = nl + 1
+    }
+    return (l, offset - lineStart + 1)
+  }
+
+  // MARK: - Parsing
+
+  private enum Scan {
+    case record(end: Int, lines: Int)
+    case needMore
+    case endOfInput
+    case unterminatedQuote(opening: Int)
+  }
+
+  private func readRecord(requireCount: Int?, skipBlank: Bool) throws(TabularError) -> Bool {
+    while true {
+      let from = input.start
+      switch scan(from) {
+      case .record(let end, let lines):
+        input.start = end
+        line = nextLine
+        nextLine += lines
+        recordStart = from
+        if skipBlank && fieldCount == 1 && ends[0] == starts[0] && flags[0] == 0 { continue }
+        unescapeQuotedFields()
+        if let expected = requireCount, fieldCount != expected {
+          let at = fieldCount > expected ? place(ofField: expected) : place(ofOffset: recordEndOffset)
+          throw TabularError(
+            .malformedRecord, file: fileName, line: at.line, column: at.column,
+            "expected \(expected) fields as in the header, found \(fieldCount)")
+        }
+        return true
+      case .endOfInput:
+        fieldCount = 0
+        return false
+      case .needMore:
+        do {
+          _ = try input.refill(keepFrom: from)
+        } catch let error where error.kind == .malformedRecord {
+          let failedLine = nextLine
+          try skipOverlongRecord()
+          throw TabularError(.malformedRecord, file: fileName, line: failedLine, error.message)
+        }
+      case .unterminatedQuote(let opening):
+        recordStart = from
+        line = nextLine
+        let at = place(ofOffset: opening)
+        input.start = input.end
+        fieldCount = 0
+        throw TabularError(
+          .malformedRecord, file: fileName, line: at.line, column: at.column,
+          "a quoted field is not closed before the end of the input; expected a closing '\"'")
+      }
+    }
+  }
+
+  /// Drops bytes up to and including the next line feed after an over-long record.
+  private func skipOverlongRecord() throws(TabularError) {
+    while true {
+      let buf = input.buffer
+      var p = input.start
+      while p < input.end, buf[p] != 0x0A { p += 1 }
+      if p < input.end {
+        input.start = p + 1
+        nextLine += 1
+        return
+      }
+      input.start = input.end
+      if try input.refill(keepFrom: input.start) == nil { return }
+    }
+  }
+
+  private func growFields() {
+    let newCapacity = fieldCapacity * 2
+    let s = UnsafeMutablePointer<Int>.allocate(capacity: newCapacity)
+    let e = UnsafeMutablePointer<Int>.allocate(capacity: newCapacity)
+    let f = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+    s.update(from: starts, count: fieldCount)
+    e.update(from: ends, count: fieldCount)
+    f.update(from: flags, count: fieldCount)
+    starts.deallocate()
+    ends.deallocate()
+    flags.deallocate()
+    starts = s
+    ends = e
+    flags = f
+    fieldCapacity = newCapacity
+  }
+
+  /// Finds the record starting at `from`; fills the field spans.
+  private func scan(_ from: Int) -> Scan {
+    let buf = input.buffer
+    let end = input.end
+    let eof = input.atEOF
+    let delimiter = options.delimiter
+    var p = from
+    if p == end { return eof ? .endOfInput : .needMore }
+    fieldCount = 0
+    innerNewlines.removeAll(keepingCapacity: true)
+    var lines = 1
+    while true {
+      if fieldCount == fieldCapacity {
+        if fieldCapacity >= CSVReader.maximumFields { return .record(end: end, lines: lines) }
+        growFields()
+      }
+      let fieldIndex = fieldCount
+      if p < end && buf[p] == 0x22 {
+        // Quoted field.
+        let opening = p
+        p += 1
+        let contentStart = p
+        var flag = CSVReader.quoted
+        while true {
+          while p < end {
+            let c = buf[p]
+            if c == 0x22 { break }
+            if c == 0x0A {
+              innerNewlines.append(p)
+              lines += 1
+            } else if c == 0x0D && (p + 1 == end || buf[p + 1] != 0x0A) {
+              innerNewlines.append(p)
+              lines += 1
+            }
+            p += 1
+          }
+          if p == end { return eof ? .unterminatedQuote(opening: opening) : .needMore }
+          // p is at a quote: doubled, or closing.
+          if p + 1 < end && buf[p + 1] == 0x22 {
+            flag |= CSVReader.escaped
+            p += 2
+            continue
+          }
+          if p + 1 == end && !eof { return .needMore }
+          break
+        }
+        starts[fieldIndex] = contentStart
+        ends[fieldIndex] = p
+        flags[fieldIndex] = flag
+        fieldCount += 1
+        p += 1
+        // Bytes after the closing quote up to the delimiter are kept literally (lenient, as Python's csv).
+        if p < end, buf[p] != delimiter, buf[p] != 0x0A, buf[p] != 0x0D {
+          while p < end, buf[p] != delimiter, buf[p] != 0x0A, buf[p] != 0x0D { p += 1 }
+          if p == end && !eof { return .needMore }
+          flags[fieldIndex] = CSVReader.quoted | CSVReader.escaped | 4
+          ends[fieldIndex] = p
+        }
+      } else {
+        let s = p
+        while p < end {
+          let c = buf[p]
+          if c == delimiter || c == 0x0A || c == 0x0D { break }
+          p += 1
+        }
+        if p == end && !eof { return .needMore }
+        starts[fieldIndex] = s
+        ends[fieldIndex] = p
+        flags[fieldIndex] = 0
+        fieldCount += 1
+      }
+      // p is at a delimiter, a line end, or the end of input.
+      if p == end { return .record(end: end, lines: lines) }
+      let c = buf[p]
+      if c == delimiter {
+        p += 1
+        if p == end {
+          if !eof { return .needMore }
+          // A trailing delimiter at end of input: one more, empty field.
+          if fieldCount == fieldCapacity { growFields() }
+          starts[fieldCount] = p
+          ends[fieldCount] = p
+          flags[fieldCount] = 0
+          fieldCount += 1
+          return .record(end: end, lines: lines)
+        }
+        continue
+      }
+      if c == 0x0D {
+        if p + 1 == end && !eof { return .needMore }
+        if p + 1 < end && buf[p + 1] == 0x0A { return .record(end: p + 2, lines: lines) }
+        return .record(end: p + 1, lines: lines)
+      }
+      return .record(end: p + 1, lines: lines)
+    }
+  }
+
+  /// Resolves doubled quotes in place, and re-joins text that followed a closing quote.
+  private func unescapeQuotedFields() {
+    let buf = input.buffer
+    for i in 0..<fieldCount where flags[i] & CSVReader.escaped != 0 {
+      var read = starts[i]
+      var write = starts[i]
+      let end = ends[i]
+      var inQuotes = true
+      while read < end {
+        let c = buf[read]
+        if c == 0x22 {
+          if inQuotes && read + 1 < end && buf[read + 1] == 0x22 {
+            buf[write] = 0x22
+            write += 1
+            read += 2
+            continue
+          }
+          inQuotes.toggle()
+          read += 1
+          continue
+        }
+        buf[write] = c
+        write += 1
+        read += 1
+      }
+      ends[i] = write
+      flags[i] = CSVReader.quoted
+    }
+  }
+}

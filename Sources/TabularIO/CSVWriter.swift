@@ -1,0 +1,265 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A buffered CSV writer that quotes fields as RFC 4180 requires.
+///
+/// A field is quoted when it contains the delimiter, a quote, CR or LF, or starts or ends with a space;
+/// quotes inside are doubled. Rows end with LF. Numbers are formatted into the buffer without allocation.
+///
+/// Writing to a path is atomic: rows go to a temporary file beside it, renamed over the path by
+/// `finish()`; a process that dies before then leaves no half-written file.
+public final class CSVWriter {
+  private let fd: Int32
+  private let ownsDescriptor: Bool
+  private let path: String?
+  private let temporaryPath: String?
+  private let name: String
+  private var buffer: UnsafeMutablePointer<UInt8>
+  private let capacity: Int
+  private var count = 0
+  private var fieldsInRow = 0
+  private let delimiter: UInt8
+  private var finished = false
+
+  /// Writes to a temporary file next to `path`, renamed to `path` by `finish()`.
+  /// - Throws: `.io` when the temporary file cannot be created.
+  public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), bufferBytes: Int = 1 << 16) throws(TabularError) {
+    let temporary = path + ".partial-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw TabularError(.io, file: path, "cannot create the output file: \(String(cString: strerror(errno)))")
+    }
+    self.fd = fd
+    self.ownsDescriptor = true
+    self.path = path
+    self.temporaryPath = temporary
+    self.name = path
+    self.delimiter = delimiter
+    self.capacity = max(bufferBytes, 256)
+    self.buffer = .allocate(capacity: capacity)
+  }
+
+  /// Writes to an open descriptor such as standard output (`1`), which it does not close.
+  public init(
+    fileDescriptor: Int32, name: String = "<stdout>", delimiter: UInt8 = UInt8(ascii: ","), bufferBytes: Int = 1 << 16
+  ) {
+    self.fd = fileDescriptor
+    self.ownsDescriptor = false
+    self.path = nil
+    self.temporaryPath = nil
+    self.name = name
+    self.delimiter = delimiter
+    self.capacity = max(bufferBytes, 256)
+    self.buffer = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    if ownsDescriptor {
+      close(fd)
+      if !finished, let temporaryPath { unlink(temporaryPath) }
+    }
+    buffer.deallocate()
+  }
+
+  /// Bytes waiting in the buffer.
+  public var bufferedByteCount: Int { count }
+
+  @inline(__always)
+  private func ensure(_ n: Int) throws(TabularError) {
+    if count + n > capacity { try flush() }
+  }
+
+  @inline(__always)
+  private func separate() throws(TabularError) {
+    if fieldsInRow > 0 {
+      try ensure(1)
+      buffer[count] = delimiter
+      count += 1
+    }
+    fieldsInRow += 1
+  }
+
+  private func append(_ bytes: UnsafeBufferPointer<UInt8>) throws(TabularError) {
+    var offset = 0
+    while offset < bytes.count {
+      if count == capacity { try flush() }
+      let n = min(capacity - count, bytes.count - offset)
+      (buffer + count).update(from: bytes.baseAddress! + offset, count: n)
+      count += n
+      offset += n
+    }
+  }
+
+  private func appendText(_ text: String) throws(TabularError) {
+    var text = text
+    try text.withUTF8 { u in Result { () throws(TabularError) in try append(u) } }.get()
+  }
+
+  /// Writes one field from its bytes, quoting when needed.
+  public func writeField(bytes: UnsafeBufferPointer<UInt8>) throws(TabularError) {
+    try separate()
+    var needsQuotes = false
+    if let first = bytes.first, let last = bytes.last, first == 0x20 || last == 0x20 { needsQuotes = true }
+    if !needsQuotes {
+      for c in bytes where c == delimiter || c == 0x22 || c == 0x0A || c == 0x0D {
+        needsQuotes = true
+        break
+      }
+    }
+    if !needsQuotes {
+      try append(bytes)
+      return
+    }
+    try ensure(1)
+    buffer[count] = 0x22
+    count += 1
+    for c in bytes {
+      try ensure(2)
+      if c == 0x22 {
+        buffer[count] = 0x22
+        count += 1
+      }
+      buffer[count] = c
+      count += 1
+    }
+    try ensure(1)
+    buffer[count] = 0x22
+    count += 1
+  }
+
+  /// Writes one text field, quoting when needed.
+  public func writeField(_ text: String) throws(TabularError) {
+    var text = text
+    try text.withUTF8 { u in Result { () throws(TabularError) in try writeField(bytes: u) } }.get()
+  }
+
+  /// Writes an empty field.
+  public func writeEmptyField() throws(TabularError) { try separate() }
+
+  /// Writes an integer field.
+  public func writeField(_ value: Int) throws(TabularError) {
+    try separate()
+    try appendInteger(value)
+  }
+
+  private func appendInteger(_ value: Int) throws(TabularError) {
+    try ensure(21)
+    if value == 0 {
+      buffer[count] = 48
+      count += 1
+      return
+    }
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var magnitude = value.magnitude
+    var n = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+      while magnitude > 0 {
+        d[n] = UInt8(48 + magnitude % 10)
+        magnitude /= 10
+        n += 1
+      }
+    }
+    if value < 0 {
+      buffer[count] = UInt8(ascii: "-")
+      count += 1
+    }
+    withUnsafeBytes(of: &digits) { d in
+      for k in stride(from: n - 1, through: 0, by: -1) {
+        buffer[count] = d[k]
+        count += 1
+      }
+    }
+  }
+
+  /// Writes a number with exactly `decimals` digits after the point (0 to 12), rounded half away from zero.
+  /// Non-finite values are written as `nan`, `inf` or `-inf`.
+  public func writeField(_ value: Double, decimals: Int) throws(TabularError) {
+    try separate()
+    guard value.isFinite else {
+      let text = value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf")
+      try appendText(text)
+      return
+    }
+    let decimals = min(max(decimals, 0), 12)
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+    guard scaled < 9.0e18 else {
+      try appendText("\(value)")
+      return
+    }
+    let units = UInt64(scaled)
+    var p: UInt64 = 1
+    for _ in 0..<decimals { p *= 10 }
+    let whole = units / p
+    var frac = units % p
+    if value < 0 && units != 0 {
+      try ensure(1)
+      buffer[count] = UInt8(ascii: "-")
+      count += 1
+    }
+    try appendInteger(Int(whole))
+    if decimals > 0 {
+      try ensure(decimals + 1)
+      buffer[count] = UInt8(ascii: ".")
+      count += 1
+      var k = decimals
+      while k > 0 {
+        k -= 1
+        buffer[count + k] = UInt8(48 + frac % 10)
+        frac /= 10
+      }
+      count += decimals
+    }
+  }
+
+  /// Ends the current row.
+  public func endRow() throws(TabularError) {
+    try ensure(1)
+    buffer[count] = 0x0A
+    count += 1
+    fieldsInRow = 0
+  }
+
+  /// Writes a whole row of text fields.
+  public func writeRow(_ fields: [String]) throws(TabularError) {
+    for f in fields { try writeField(f) }
+    try endRow()
+  }
+
+  /// Writes the buffered bytes to the descriptor.
+  /// - Throws: `.io` when the write fails (a full disk, a closed pipe).
+  public func flush() throws(TabularError) {
+    var offset = 0
+    while offset < count {
+      let n = write(fd, buffer + offset, count - offset)
+      if n < 0 {
+        if errno == EINTR { continue }
+        let reason = String(cString: strerror(errno))
+        count = 0
+        throw TabularError(.io, file: name, "write failed: \(reason)")
+      }
+      offset += n
+    }
+    count = 0
+  }
+
+  /// Flushes; for a path, syncs the temporary file and renames it over the destination.
+  public func finish() throws(TabularError) {
+    try flush()
+    finished = true
+    if let path, let temporaryPath {
+      guard fsync(fd) == 0 else {
+        throw TabularError(.io, file: path, "fsync failed: \(String(cString: strerror(errno)))")
+      }
+      guard rename(temporaryPath, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporaryPath)
+        throw TabularError(.io, file: path, "cannot move the output into place: \(reason)")
+      }
+    }
+  }
+}

@@ -1,0 +1,312 @@
+/// A streaming reader of newline-delimited JSON: one flat JSON object per line.
+///
+/// Each line's values are laid out as fields in the order of `header` (the columns asked for, or the
+/// keys of the first object), so the same typed access works as for CSV. A key that is missing or
+/// `null` is an absent field; keys not in the header are ignored. Strings are unescaped (including
+/// `\uXXXX` and surrogate pairs); numbers, `true` and `false` are kept as their text; a nested object or
+/// array is kept as its raw JSON text. Blank lines are skipped.
+public final class NDJSONReader: RecordReader {
+  public private(set) var header: Header
+  public let fileName: String
+  private let input: ByteInput
+  private var positions: [String: Int]
+  /// Per field: start and end in `scratch`, or -1 for absent.
+  private var starts: [Int]
+  private var ends: [Int]
+  private var keyColumns: [Int]
+  private var scratch: [UInt8] = []
+  public private(set) var line = 0
+  private var nextLine = 1
+  private var lineStart = 0
+  private var lineBytes: [UInt8] = []
+  private var firstObjectPending: Bool
+
+  /// Opens `path`. With `columns` `nil`, the keys of the first object become the header.
+  public convenience init(
+    path: String, columns: [String]? = nil, maximumLineBytes: Int = 64 << 20
+  ) throws(TabularError) {
+    try self.init(
+      input: ByteInput(path: path, chunkBytes: 1 << 20, maximumRecordBytes: maximumLineBytes), columns: columns)
+  }
+
+  /// Reads an open descriptor such as standard input (`0`), which it does not close.
+  public convenience init(
+    fileDescriptor: Int32, name: String = "<stdin>", columns: [String]? = nil, maximumLineBytes: Int = 64 << 20
+  ) throws(TabularError) {
+    try self.init(
+      input: ByteInput(
+        fileDescriptor: fileDescriptor, name: name, chunkBytes: 1 << 20, maximumRecordBytes: maximumLineBytes),
+      columns: columns)
+  }
+
+  /// Reads NDJSON held in memory.
+  public convenience init(
+    bytes: [UInt8], name: String = "<memory>", columns: [String]? = nil, chunkBytes: Int = 1 << 20
+  ) throws(TabularError) {
+    try self.init(
+      input: ByteInput(bytes: bytes, name: name, chunkBytes: chunkBytes, maximumRecordBytes: 64 << 20),
+      columns: columns)
+  }
+
+  private init(input: ByteInput, columns: [String]?) throws(TabularError) {
+    self.input = input
+    self.fileName = input.name
+    header = Header(columns ?? [])
+    positions = [:]
+    for (i, name) in (columns ?? []).enumerated() where positions[name] == nil { positions[name] = i }
+    starts = Array(repeating: -1, count: columns?.count ?? 0)
+    ends = starts
+    keyColumns = []
+    firstObjectPending = columns == nil
+    if columns == nil {
+      // Read the first object to learn the keys; it is then served by the first `next()`.
+      guard try readLine() else {
+        throw TabularError(.empty, file: fileName, line: 1, "the input is empty; expected a JSON object per line")
+      }
+      try parseLine(learnKeys: true)
+    }
+  }
+
+  public var fingerprint: DataFingerprint { input.fingerprint }
+
+  public var fieldCount: Int { header.names.count }
+
+  /// True when no more input is waiting and reading would block.
+  public var wouldBlock: Bool { input.start == input.end && input.wouldBlock }
+
+  public func next() throws(TabularError) -> Bool {
+    if firstObjectPending {
+      firstObjectPending = false
+      return true
+    }
+    guard try readLine() else { return false }
+    try parseLine(learnKeys: false)
+    return true
+  }
+
+  public func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+    guard index >= 0, index < starts.count, starts[index] >= 0 else { return try body(nil) }
+    return try scratch.withUnsafeBufferPointer { s in
+      try body(UnsafeBufferPointer(rebasing: s[starts[index]..<ends[index]]))
+    }
+  }
+
+  /// The line's start: NDJSON values are not tracked to a column, so every field reports column 1
+  /// unless a parse error says otherwise.
+  public func place(ofField index: Int) -> (line: Int, column: Int) { (line, 1) }
+
+  /// Reads the next non-blank line into `lineBytes`.
+  private func readLine() throws(TabularError) -> Bool {
+    while true {
+      let buf = input.buffer
+      var p = input.start
+      while p < input.end, buf[p] != 0x0A { p += 1 }
+      if p < input.end || (input.atEOF && input.start < input.end) {
+        var e = p
+        if e > input.start && buf[e - 1] == 0x0D { e -= 1 }
+        lineBytes.removeAll(keepingCapacity: true)
+        lineBytes.append(contentsOf: UnsafeBufferPointer(start: buf + input.start, count: e - input.start))
+        input.start = p < input.end ? p + 1 : p
+        line = nextLine
+        nextLine += 1
+        if lineBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        return true
+      }
+      if input.atEOF { return false }
+      do {
+        _ = try input.refill(keepFrom: input.start)
+      } catch let error where error.kind == .malformedRecord {
+        let failed = nextLine
+        // Skip the rest of the over-long line.
+        while true {
+          input.start = input.end
+          guard try input.refill(keepFrom: input.start) != nil else { break }
+          let b = input.buffer
+          var q = input.start
+          while q < input.end, b[q] != 0x0A { q += 1 }
+          if q < input.end {
+            input.start = q + 1
+            break
+          }
+        }
+        nextLine += 1
+        throw TabularError(.malformedRecord, file: fileName, line: failed, error.message)
+      }
+    }
+  }
+
+  private func fail(_ column: Int, _ message: String) -> TabularError {
+    TabularError(.malformedRecord, file: fileName, line: line, column: column + 1, message)
+  }
+
+  private func parseLine(learnKeys: Bool) throws(TabularError) {
+    guard String(validating: lineBytes, as: UTF8.self) != nil else {
+      throw TabularError(.malformedRecord, file: fileName, line: line, "invalid UTF-8 bytes, expected UTF-8 text")
+    }
+    scratch.removeAll(keepingCapacity: true)
+    for i in starts.indices {
+      starts[i] = -1
+      ends[i] = -1
+    }
+    let b = lineBytes
+    var p = 0
+    let n = b.count
+    func skipSpace() { while p < n, b[p] == 0x20 || b[p] == 0x09 || b[p] == 0x0D { p += 1 } }
+    skipSpace()
+    guard p < n, b[p] == UInt8(ascii: "{") else { throw fail(p, "expected a JSON object starting with '{'") }
+    p += 1
+    skipSpace()
+    if p < n && b[p] == UInt8(ascii: "}") {
+      p += 1
+    } else {
+      while true {
+        skipSpace()
+        guard p < n, b[p] == 0x22 else { throw fail(p, "expected a quoted key") }
+        let keyStart = scratch.count
+        p = try parseString(b, p)
+        let key = String(decoding: scratch[keyStart...], as: UTF8.self)
+        scratch.removeSubrange(keyStart...)
+        skipSpace()
+        guard p < n, b[p] == UInt8(ascii: ":") else { throw fail(p, "expected ':' after key \"\(key)\"") }
+        p += 1
+        skipSpace()
+        guard p < n else { throw fail(p, "expected a value for key \"\(key)\"") }
+        var slot = positions[key]
+        if learnKeys && slot == nil {
+          slot = header.names.count
+          positions[key] = slot
+          header = Header(header.names + [key])
+          starts.append(-1)
+          ends.append(-1)
+        }
+        let valueStart = scratch.count
+        let c = b[p]
+        var isNull = false
+        if c == 0x22 {
+          p = try parseString(b, p)
+        } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+          let s = p
+          p = try skipNested(b, p)
+          scratch.append(contentsOf: b[s..<p])
+        } else {
+          let s = p
+          while p < n, b[p] != UInt8(ascii: ","), b[p] != UInt8(ascii: "}"), b[p] != 0x20, b[p] != 0x09 { p += 1 }
+          let token = b[s..<p]
+          if token.elementsEqual("null".utf8) {
+            isNull = true
+          } else if token.elementsEqual("true".utf8) || token.elementsEqual("false".utf8) {
+            scratch.append(contentsOf: token)
+          } else {
+            guard !token.isEmpty, token.allSatisfy({ ($0 >= 48 && $0 <= 57) || "+-.eE".utf8.contains($0) }) else {
+              throw fail(s, "expected a JSON value for key \"\(key)\"")
+            }
+            scratch.append(contentsOf: token)
+          }
+        }
+        if let slot, !isNull {
+          starts[slot] = valueStart
+          ends[slot] = scratch.count
+        } else {
+          scratch.removeSubrange(valueStart...)
+        }
+        skipSpace()
+        guard p < n else { throw fail(p, "expected ',' or '}'") }
+        if b[p] == UInt8(ascii: ",") {
+          p += 1
+          continue
+        }
+        guard b[p] == UInt8(ascii: "}") else { throw fail(p, "expected ',' or '}'") }
+        p += 1
+        break
+      }
+    }
+    skipSpace()
+    guard p == n else { throw fail(p, "unexpected text after the JSON object") }
+  }
+
+  /// Parses the string starting at the quote at `p` into `scratch`; returns the position after it.
+  private func parseString(_ b: [UInt8], _ start: Int) throws(TabularError) -> Int {
+    var p = start + 1
+    let n = b.count
+    while p < n {
+      let c = b[p]
+      if c == 0x22 { return p + 1 }
+      if c < 0x20 { throw fail(p, "control character in a JSON string") }
+      if c != UInt8(ascii: "\\") {
+        scratch.append(c)
+        p += 1
+        continue
+      }
+      guard p + 1 < n else { break }
+      let e = b[p + 1]
+      p += 2
+      switch e {
+      case UInt8(ascii: "\""): scratch.append(0x22)
+      case UInt8(ascii: "\\"): scratch.append(0x5C)
+      case UInt8(ascii: "/"): scratch.append(0x2F)
+      case UInt8(ascii: "b"): scratch.append(0x08)
+      case UInt8(ascii: "f"): scratch.append(0x0C)
+      case UInt8(ascii: "n"): scratch.append(0x0A)
+      case UInt8(ascii: "r"): scratch.append(0x0D)
+      case UInt8(ascii: "t"): scratch.append(0x09)
+      case UInt8(ascii: "u"):
+        guard var code = hex4(b, p) else { throw fail(p, "expected 4 hex digits after \\u") }
+        p += 4
+        if code >= 0xD800 && code < 0xDC00 {
+          guard p + 6 <= n, b[p] == UInt8(ascii: "\\"), b[p + 1] == UInt8(ascii: "u"), let low = hex4(b, p + 2),
+            low >= 0xDC00, low < 0xE000
+          else { throw fail(p, "unpaired UTF-16 surrogate in \\u escape") }
+          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+          p += 6
+        }
+        guard let scalar = Unicode.Scalar(code) else { throw fail(p, "invalid \\u escape") }
+        scratch.append(contentsOf: Array(String(Character(scalar)).utf8))
+      default:
+        throw fail(p - 1, "invalid escape '\\\(Character(Unicode.Scalar(e)))' in a JSON string")
+      }
+    }
+    throw fail(start, "a JSON string is not closed; expected '\"'")
+  }
+
+  private func hex4(_ b: [UInt8], _ p: Int) -> UInt32? {
+    guard p + 4 <= b.count else { return nil }
+    var v: UInt32 = 0
+    for k in 0..<4 {
+      let c = b[p + k]
+      let d: UInt32
+      switch c {
+      case 48...57: d = UInt32(c - 48)
+      case 65...70: d = UInt32(c - 55)
+      case 97...102: d = UInt32(c - 87)
+      default: return nil
+      }
+      v = v * 16 + d
+    }
+    return v
+  }
+
+  private func skipNested(_ b: [UInt8], _ start: Int) throws(TabularError) -> Int {
+    var depth = 0
+    var p = start
+    var inString = false
+    while p < b.count {
+      let c = b[p]
+      if inString {
+        if c == UInt8(ascii: "\\") {
+          p += 2
+          continue
+        }
+        if c == 0x22 { inString = false }
+      } else if c == 0x22 {
+        inString = true
+      } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+        depth += 1
+      } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+        depth -= 1
+        if depth == 0 { return p + 1 }
+      }
+      p += 1
+    }
+    throw fail(start, "a nested JSON value is not closed")
+  }
+}

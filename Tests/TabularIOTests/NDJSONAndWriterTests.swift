@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+@testable import TabularIO
+
+@Suite struct NDJSONReaderTests {
+  @Test func keysOfFirstObjectBecomeTheHeader() throws {
+    let text = """
+      {"id": "t1", "amount": 12.5, "ok": true, "note": "a \\"quoted\\" \\u00e9\\ud83d\\ude00"}
+
+      {"amount": -3e2, "id": "t2", "extra": [1, {"x": 2}], "ok": null}
+      """
+    let r = try NDJSONReader(bytes: Array(text.utf8), name: "s.jsonl", chunkBytes: 16)
+    #expect(r.header.names == ["id", "amount", "ok", "note"])
+    #expect(try r.next())
+    #expect(try r.string(0) == "t1")
+    #expect(try r.double(1) == 12.5)
+    #expect(try r.string(2) == "true")
+    #expect(try r.string(3) == "a \"quoted\" é😀")
+    #expect(r.line == 1)
+    #expect(try r.next())
+    #expect(try r.string(0) == "t2")
+    #expect(try r.double(1) == -300)
+    #expect(r.isMissing(2))
+    #expect(try r.string(3) == nil)
+    #expect(r.line == 3)
+    #expect(try !r.next())
+  }
+
+  @Test func requestedColumns() throws {
+    let r = try NDJSONReader(bytes: Array("{\"b\":1,\"a\":\"x\"}\n".utf8), columns: ["a", "b", "c"])
+    #expect(try r.next())
+    #expect(try r.string(0) == "x")
+    #expect(try r.int(1) == 1)
+    #expect(try r.string(2) == nil)
+  }
+
+  @Test func malformedLinesAreReportedAndSkipped() throws {
+    let text = "{\"a\":1}\nnot json\n{\"a\":}\n{\"a\":\"open}\n{\"a\":2} x\n{\"a\":3}\n"
+    let r = try NDJSONReader(bytes: Array(text.utf8), name: "s.jsonl", columns: ["a"])
+    #expect(try r.next())
+    var errors: [String] = []
+    var values: [Int] = []
+    while true {
+      do {
+        guard try r.next() else { break }
+        values.append(try r.int(0) ?? -1)
+      } catch {
+        errors.append(error.description)
+      }
+    }
+    #expect(values == [3])
+    #expect(
+      errors == [
+        "s.jsonl:2:1: expected a JSON object starting with '{'",
+        "s.jsonl:3:6: expected a JSON value for key \"a\"",
+        "s.jsonl:4:6: a JSON string is not closed; expected '\"'",
+        "s.jsonl:5:9: unexpected text after the JSON object",
+      ])
+  }
+
+  @Test func emptyInput() {
+    #expect(throws: TabularError.self) { _ = try NDJSONReader(bytes: [], name: "e.jsonl") }
+  }
+}
+
+@Suite struct CSVWriterTests {
+  @Test func quotesWhatNeedsQuotingAndRoundTrips() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("w-\(UUID()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let rows = [
+      ["id", "text", "n"], ["1", "plain", "2"], ["2", "a,b", "x\"y"], ["3", "two\nlines", " padded"],
+      ["4", "", "crlf\r\n"], ["5", "José", "end"],
+    ]
+    let w = try CSVWriter(path: path, bufferBytes: 256)
+    for row in rows { try w.writeRow(row) }
+    // Nothing is visible at the path before finish().
+    #expect(!FileManager.default.fileExists(atPath: path))
+    try w.finish()
+    let written = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(written.hasPrefix("id,text,n\n1,plain,2\n2,\"a,b\",\"x\"\"y\"\n3,\"two\nlines\",\" padded\"\n"))
+    let r = try CSVReader(path: path)
+    var back: [[String]] = [r.header.names]
+    while try r.next() { back.append(try (0..<r.fieldCount).map { try r.string($0)! }) }
+    #expect(back == rows)
+  }
+
+  @Test func numbersWithoutAllocation() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("n-\(UUID()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let w = try CSVWriter(path: path)
+    try w.writeField(0)
+    try w.writeField(-1234567)
+    try w.writeField(Int.min)
+    try w.writeField(0.5, decimals: 4)
+    try w.writeField(-2.345678, decimals: 3)
+    try w.writeField(1e20, decimals: 2)
+    try w.writeField(Double.nan, decimals: 2)
+    try w.writeField(-0.0001, decimals: 2)
+    try w.writeField(7, decimals: 0)
+    try w.endRow()
+    try w.finish()
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(text == "0,-1234567,-9223372036854775808,0.5000,-2.346,1e+20,nan,0.00,7\n")
+  }
+
+  @Test func abandonedWriterLeavesNoFile() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("a-\(UUID()).csv").path
+    do {
+      let w = try CSVWriter(path: path)
+      try w.writeRow(["x"])
+      try w.flush()
+    }
+    #expect(!FileManager.default.fileExists(atPath: path))
+    #expect(!FileManager.default.fileExists(atPath: path + ".partial-\(getpid())"))
+  }
+
+  @Test func unwritableDestination() {
+    #expect(throws: TabularError.self) { _ = try CSVWriter(path: "/nonexistent-dir/out.csv") }
+  }
+}
+
+@Suite struct HeaderAndMappingTests {
+  let header = Header(["TX_ID", "CUSTOMER_ID", "TX_AMOUNT", "dup", "dup"])
+
+  @Test func requireNamesTheColumnsThatExist() {
+    #expect(throws: TabularError(.schema, file: "f.csv", line: 1, "no --user-column column 'user_id' in the header; the columns are: 'TX_ID', 'CUSTOMER_ID', 'TX_AMOUNT', 'dup', 'dup'")) {
+      _ = try header.require("user_id", role: "--user-column", file: "f.csv")
+    }
+    #expect(throws: TabularError(.schema, file: "f.csv", line: 1, "column 'dup' appears more than once in the header")) {
+      _ = try header.require("dup", file: "f.csv")
+    }
+    #expect(throws: TabularError.self) { try header.requireUniqueNames(file: "f.csv") }
+    #expect(header.duplicates == ["dup"])
+  }
+
+  @Test func mappingParsesAndResolves() throws {
+    let m = try ColumnMapping(
+      parsing: "transaction_id=TX_ID, card = CUSTOMER_ID,amount=TX_AMOUNT",
+      allowed: ["transaction_id", "card", "amount", "label"])
+    let positions = try m.resolve(
+      required: ["transaction_id", "card", "amount"], optional: ["label"], in: header, file: "f.csv")
+    #expect(positions == ["transaction_id": 0, "card": 1, "amount": 2])
+    #expect(m.column(for: "label") == "label")
+  }
+
+  @Test(arguments: ["card", "card=", "=X", "card=A,card=B", "color=X"])
+  func badMappings(text: String) {
+    #expect(throws: TabularError.self) { _ = try ColumnMapping(parsing: text, allowed: ["card"]) }
+  }
+
+  @Test func mappedOptionalColumnMustExist() throws {
+    let m = try ColumnMapping(parsing: "label=FRAUD", allowed: ["label"])
+    #expect(throws: TabularError.self) { _ = try m.resolve(required: [], optional: ["label"], in: header, file: "f.csv") }
+  }
+}
