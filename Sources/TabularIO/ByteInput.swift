@@ -14,12 +14,12 @@ final class ByteInput {
   let name: String
   private let fd: Int32
   private let ownsDescriptor: Bool
-  private(set) var buffer: UnsafeMutablePointer<UInt8>
+  @exclusivity(unchecked) private(set) var buffer: UnsafeMutablePointer<UInt8>
   private(set) var capacity: Int
   /// First byte not yet consumed.
-  var start = 0
+  @exclusivity(unchecked) var start = 0
   /// One past the last valid byte.
-  private(set) var end = 0
+  @exclusivity(unchecked) private(set) var end = 0
   /// True once `read` returned 0.
   private(set) var atEOF = false
   let maximumRecordBytes: Int

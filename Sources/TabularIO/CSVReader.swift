@@ -34,11 +34,12 @@ public final class CSVReader: RecordReader {
   private let input: ByteInput
   private let options: Options
 
-  private var starts: UnsafeMutablePointer<Int>
-  private var ends: UnsafeMutablePointer<Int>
-  private var flags: UnsafeMutablePointer<UInt8>
+  // Hot state: exclusivity is checked by construction (one reader, no overlapping access).
+  @exclusivity(unchecked) private var starts: UnsafeMutablePointer<Int>
+  @exclusivity(unchecked) private var ends: UnsafeMutablePointer<Int>
+  @exclusivity(unchecked) private var flags: UnsafeMutablePointer<UInt8>
   private var fieldCapacity: Int
-  public private(set) var fieldCount = 0
+  @exclusivity(unchecked) public private(set) var fieldCount = 0
   public private(set) var line = 0
   /// Buffer offset of the current record's first byte.
   private var recordStart = 0
@@ -123,9 +124,9 @@ public final class CSVReader: RecordReader {
       requireCount: options.requireHeaderFieldCount ? header.names.count : nil, skipBlank: options.skipBlankLines)
   }
 
-  public func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-    guard index >= 0, index < fieldCount else { return try body(nil) }
-    return try body(UnsafeBufferPointer(start: input.buffer + starts[index], count: ends[index] - starts[index]))
+  public func fieldBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
+    guard index >= 0, index < fieldCount else { return nil }
+    return UnsafeBufferPointer(start: input.buffer + starts[index], count: ends[index] - starts[index])
   }
 
   public func place(ofField index: Int) -> (line: Int, column: Int) {

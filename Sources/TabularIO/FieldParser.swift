@@ -32,6 +32,23 @@ public enum FieldParser {
     return (lo, hi)
   }
 
+  /// True when every byte is below 0x80 (so the bytes are valid UTF-8), checked eight bytes at a time.
+  public static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
+    let n = bytes.count
+    var i = 0
+    var acc: UInt64 = 0
+    while i + 8 <= n {
+      acc |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+      i += 8
+    }
+    while i < n {
+      acc |= UInt64(base[i])
+      i += 1
+    }
+    return acc & 0x8080_8080_8080_8080 == 0
+  }
+
   /// Parses a base-10 integer with an optional sign.
   public static func parseInt(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedField<Int> {
     let (lo, hi) = trimmed(bytes)

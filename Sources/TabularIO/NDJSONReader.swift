@@ -84,12 +84,28 @@ public final class NDJSONReader: RecordReader {
     return true
   }
 
-  public func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-    guard index >= 0, index < starts.count, starts[index] >= 0 else { return try body(nil) }
-    return try scratch.withUnsafeBufferPointer { s in
-      try body(UnsafeBufferPointer(rebasing: s[starts[index]..<ends[index]]))
+  public func fieldBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
+    guard index >= 0, index < starts.count, starts[index] >= 0 else { return nil }
+    if starts[index] == ends[index] { return UnsafeBufferPointer(start: fieldStorage, count: 0) }
+    return UnsafeBufferPointer(start: fieldStorage + starts[index], count: ends[index] - starts[index])
+  }
+
+  /// A stable copy of `scratch` made after each line is parsed, so that field buffers outlive the call.
+  private var fieldStorage: UnsafeMutablePointer<UInt8> = .allocate(capacity: 256)
+  private var fieldStorageCapacity = 256
+
+  private func publishScratch() {
+    if scratch.count > fieldStorageCapacity {
+      fieldStorage.deallocate()
+      fieldStorageCapacity = max(scratch.count, fieldStorageCapacity * 2)
+      fieldStorage = .allocate(capacity: fieldStorageCapacity)
+    }
+    scratch.withUnsafeBufferPointer { s in
+      if let base = s.baseAddress { fieldStorage.update(from: base, count: s.count) }
     }
   }
+
+  deinit { fieldStorage.deallocate() }
 
   /// The line's start: NDJSON values are not tracked to a column, so every field reports column 1
   /// unless a parse error says otherwise.
@@ -222,6 +238,7 @@ public final class NDJSONReader: RecordReader {
     }
     skipSpace()
     guard p == n else { throw fail(p, "unexpected text after the JSON object") }
+    publishScratch()
   }
 
   /// Parses the string starting at the quote at `p` into `scratch`; returns the position after it.

@@ -21,9 +21,11 @@ public protocol RecordReader: AnyObject {
   var line: Int { get }
   /// The file's name as given (or `<stdin>`).
   var fileName: String { get }
-  /// Calls `body` with the raw bytes of field `index` (quotes removed, escapes resolved), or `nil` when
-  /// the field is absent (NDJSON key missing or `null`, or past the end of a short CSV record).
-  func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R
+  /// The raw bytes of field `index` (quotes removed, escapes resolved), or `nil` when the field is absent
+  /// (an NDJSON key missing or `null`, or past the end of a short CSV record).
+  ///
+  /// The buffer is valid until the next call of `next()`; copy what must outlive it.
+  func fieldBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>?
   /// The 1-based line and byte column at which field `index` starts, for messages.
   func place(ofField index: Int) -> (line: Int, column: Int)
   /// Fingerprint (size and XXH64) of every byte read so far.
@@ -38,65 +40,70 @@ extension RecordReader {
     return TabularError(kind, file: fileName, line: line, column: column, name + message)
   }
 
+  /// Calls `body` with the bytes of field `index` (see `fieldBytes(_:)`).
+  @inlinable
+  public func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+    try body(fieldBytes(index))
+  }
+
   /// True when field `index` is absent, empty, or only spaces.
   public func isMissing(_ index: Int) -> Bool {
-    withField(index) { bytes in
-      guard let bytes else { return true }
-      let (lo, hi) = FieldParser.trimmed(bytes)
-      return lo == hi
-    }
+    guard let bytes = fieldBytes(index) else { return true }
+    let (lo, hi) = FieldParser.trimmed(bytes)
+    return lo == hi
   }
 
   /// Field `index` as text, or `nil` when absent.
   /// - Throws: `.malformedRecord` when the bytes are not valid UTF-8.
   public func string(_ index: Int) throws(TabularError) -> String? {
-    let result: String?? = withField(index) { bytes in
-      guard let bytes else { return .some(nil) }
-      guard let s = String(validating: bytes, as: UTF8.self) else { return nil }
-      return .some(s)
-    }
-    guard let result else {
+    guard let bytes = fieldBytes(index) else { return nil }
+    if FieldParser.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
+    guard let s = String(validating: bytes, as: UTF8.self) else {
       throw error(atField: index, "invalid UTF-8 bytes, expected UTF-8 text", kind: .malformedRecord)
     }
-    return result
+    return s
   }
 
   /// Field `index` as an integer, or `nil` when missing.
   /// - Throws: `.badValue` naming the column, the value found and what was expected.
   public func int(_ index: Int) throws(TabularError) -> Int? {
-    try typed(index, FieldParser.parseInt)
+    guard let bytes = fieldBytes(index) else { return nil }
+    switch FieldParser.parseInt(bytes) {
+    case .value(let v): return v
+    case .missing: return nil
+    case .invalid(let expected): throw badValue(index, bytes, expected)
+    }
   }
 
   /// Field `index` as a finite number, or `nil` when missing.
   /// - Throws: `.badValue` naming the column, the value found and what was expected.
   public func double(_ index: Int) throws(TabularError) -> Double? {
-    try typed(index, FieldParser.parseDouble)
+    guard let bytes = fieldBytes(index) else { return nil }
+    switch FieldParser.parseDouble(bytes) {
+    case .value(let v): return v
+    case .missing: return nil
+    case .invalid(let expected): throw badValue(index, bytes, expected)
+    }
   }
 
   /// Field `index` as seconds since the Unix epoch (see `FieldParser.parseTimestamp`), or `nil` when missing.
   public func timestamp(_ index: Int) throws(TabularError) -> Double? {
-    try typed(index, FieldParser.parseTimestamp)
+    guard let bytes = fieldBytes(index) else { return nil }
+    switch FieldParser.parseTimestamp(bytes) {
+    case .value(let v): return v
+    case .missing: return nil
+    case .invalid(let expected): throw badValue(index, bytes, expected)
+    }
   }
 
-  @inline(__always)
-  func typed<T>(_ index: Int, _ parse: (UnsafeBufferPointer<UInt8>) -> ParsedField<T>) throws(TabularError) -> T? {
-    let outcome: Result<T?, TabularError> = withField(index) { bytes in
-      guard let bytes else { return .success(nil) }
-      switch parse(bytes) {
-      case .value(let v): return .success(v)
-      case .missing: return .success(nil)
-      case .invalid(let expected):
-        return .failure(error(atField: index, "expected \(expected), found \(quotedForMessage(bytes))"))
-      }
-    }
-    return try outcome.get()
+  func badValue(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ expected: String) -> TabularError {
+    error(atField: index, "expected \(expected), found \(quotedForMessage(bytes))")
   }
 
   /// True when field `index` holds exactly `bytes`.
   public func field(_ index: Int, equals bytes: [UInt8]) -> Bool {
-    withField(index) { field in
-      guard let field, field.count == bytes.count else { return false }
-      return bytes.withUnsafeBufferPointer { b in memcmp(field.baseAddress!, b.baseAddress!, b.count) == 0 }
-    }
+    guard let field = fieldBytes(index), field.count == bytes.count else { return false }
+    if field.count == 0 { return true }
+    return bytes.withUnsafeBufferPointer { b in memcmp(field.baseAddress!, b.baseAddress!, b.count) == 0 }
   }
 }

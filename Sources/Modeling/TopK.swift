@@ -1,0 +1,68 @@
+/// Selection of the `k` highest scores without sorting everything.
+public enum TopK {
+  /// The `k` highest-scoring indices, best first; ties go to the lower index. NaN scores and indices
+  /// for which `excluded` is true are skipped.
+  ///
+  /// - Parameters:
+  ///   - scores: one score per candidate.
+  ///   - k: how many to keep (fewer come back when fewer candidates qualify).
+  ///   - excluded: candidates to leave out (e.g. items a user already has).
+  /// - Complexity: O(n log k), with no allocation beyond the result.
+  @inlinable
+  public static func select<S: BinaryFloatingPoint>(
+    _ scores: UnsafeBufferPointer<S>, k: Int, excluded: (Int) -> Bool = { _ in false }
+  ) -> [(index: Int, score: S)] {
+    guard k > 0 else { return [] }
+    // A min-heap of the best k so far; the root is the weakest kept.
+    var heap: [(index: Int, score: S)] = []
+    heap.reserveCapacity(min(k, scores.count))
+    @inline(__always) func weaker(_ a: (index: Int, score: S), _ b: (index: Int, score: S)) -> Bool {
+      a.score < b.score || (a.score == b.score && a.index > b.index)
+    }
+    for i in 0..<scores.count {
+      let s = scores[i]
+      if s.isNaN { continue }
+      if heap.count == k {
+        let root = heap[0]
+        if !(s > root.score || (s == root.score && i < root.index)) { continue }
+      }
+      if excluded(i) { continue }
+      if heap.count < k {
+        heap.append((i, s))
+        var c = heap.count - 1
+        while c > 0 {
+          let p = (c - 1) / 2
+          if weaker(heap[c], heap[p]) {
+            heap.swapAt(c, p)
+            c = p
+          } else {
+            break
+          }
+        }
+      } else {
+        heap[0] = (i, s)
+        var p = 0
+        while true {
+          let l = 2 * p + 1
+          let r = l + 1
+          var m = p
+          if l < k && weaker(heap[l], heap[m]) { m = l }
+          if r < k && weaker(heap[r], heap[m]) { m = r }
+          if m == p { break }
+          heap.swapAt(p, m)
+          p = m
+        }
+      }
+    }
+    heap.sort { weaker($1, $0) }
+    return heap
+  }
+
+  /// The `k` highest-scoring indices of an array, best first (see the buffer form).
+  @inlinable
+  public static func select<S: BinaryFloatingPoint>(
+    _ scores: [S], k: Int, excluded: (Int) -> Bool = { _ in false }
+  ) -> [(index: Int, score: S)] {
+    scores.withUnsafeBufferPointer { select($0, k: k, excluded: excluded) }
+  }
+}
