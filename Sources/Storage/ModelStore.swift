@@ -1,0 +1,321 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// The versioned model registry: every trained model of every app, in one SQLite file.
+///
+/// Each registration adds a new version of a named model, with its parameters, metrics, training-data
+/// fingerprint, code version, time, and artifact (in named parts). One version per name is *active*;
+/// `promote` makes another active and `rollback` returns to the one active before. Registering is a
+/// single transaction: a crash mid-write leaves the previous active version loadable. The file is in
+/// WAL mode, so readers never block the writer nor wait for it.
+public final class ModelStore: Sendable {
+  /// The store file's path.
+  public let path: String
+  let pool: DatabasePool
+
+  /// Opens the store at `path`.
+  /// - Parameter create: create the file when missing (for training); read-only commands pass `false`
+  ///   so that a mistyped path is an error, not a new empty store.
+  /// - Throws: `.storeNotFound`, `.notAStore`, `.newerSchema`, `.database`.
+  public init(path: String, create: Bool) throws(StoreError) {
+    self.path = path
+    self.pool = try StoreDatabase.open(path: path, create: create)
+  }
+
+  private func wrap<T>(_ body: () throws -> T) throws(StoreError) -> T { try StoreDatabase.wrap(path, body) }
+
+  // MARK: - Writing
+
+  /// Registers a new version of `model.name` in one transaction and, by default, activates it.
+  ///
+  /// - Parameters:
+  ///   - activate: make the new version active (default `true`).
+  ///   - beforeCommit: called inside the transaction after every row is written and before the commit;
+  ///     for crash tests, which stop the process there.
+  /// - Returns: the registered version.
+  public func register(
+    _ model: NewModelVersion, activate: Bool = true, beforeCommit: (() -> Void)? = nil
+  ) throws(StoreError) -> ModelVersion {
+    guard !model.name.isEmpty else { throw .invalidArgument("a model name must not be empty") }
+    for (key, value) in model.metrics where !value.isFinite {
+      throw .invalidArgument("metric '\(key)' is \(value); metrics must be finite numbers")
+    }
+    let parameters = try encodeJSON(model.parameters)
+    let metrics = try encodeJSON(model.metrics)
+    let now = Date().timeIntervalSince1970
+    let artifactBytes = model.parts.values.reduce(0) { $0 + $1.count }
+    let version: Int = try wrap {
+      try pool.write { db in
+        let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM model_version WHERE name = ?", arguments: [model.name]) ?? 0) + 1
+        try db.execute(
+          sql: """
+            INSERT INTO model_version (name, version, kind, parameters, metrics, data_bytes, data_hash,
+              code_version, created_at, artifact_bytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+          arguments: [
+            model.name, version, model.kind, parameters, metrics, model.dataBytes, model.dataHash,
+            CommerceMLVersion.current, now, artifactBytes,
+          ])
+        let id = db.lastInsertedRowID
+        for (part, bytes) in model.parts.sorted(by: { $0.key < $1.key }) {
+          try db.execute(
+            sql: "INSERT INTO model_artifact (model_id, part, data) VALUES (?, ?, ?)",
+            arguments: [id, part, Data(bytes)])
+        }
+        if activate {
+          try db.execute(
+            sql: "INSERT INTO model_activation (name, version, activated_at, reason) VALUES (?, ?, ?, 'register')",
+            arguments: [model.name, version, now])
+        }
+        beforeCommit?()
+        return version
+      }
+    }
+    return try self.version(model.name, version)
+  }
+
+  /// Makes `version` the active version of `name`.
+  /// - Throws: `.noModel`, `.noSuchVersion`.
+  @discardableResult
+  public func promote(_ name: String, version: Int) throws(StoreError) -> ModelVersion {
+    try wrap {
+      try pool.write { db in
+        try Self.requireVersion(db, name, version)
+        try db.execute(
+          sql: "INSERT INTO model_activation (name, version, activated_at, reason) VALUES (?, ?, ?, 'promote')",
+          arguments: [name, version, Date().timeIntervalSince1970])
+      }
+    }
+    return try self.version(name, version)
+  }
+
+  /// Undoes the latest activation of `name`: the version active before it becomes active again.
+  /// - Returns: the version left and the version now active.
+  /// - Throws: `.noModel`, `.noActiveVersion`, `.nothingToRollBack` when there is no earlier activation.
+  @discardableResult
+  public func rollback(_ name: String) throws(StoreError) -> (from: ModelVersion, to: ModelVersion) {
+    let (from, to): (Int, Int) = try wrap {
+      try pool.write { db in
+        let rows = try Row.fetchAll(
+          db, sql: "SELECT id, version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 2",
+          arguments: [name])
+        guard let current = rows.first else {
+          if try Self.hasModel(db, name) { throw StoreError.noActiveVersion(name: name) }
+          throw StoreError.noModel(name: name)
+        }
+        let currentVersion: Int = current["version"]
+        guard rows.count == 2 else { throw StoreError.nothingToRollBack(name: name, version: currentVersion) }
+        let currentID: Int64 = current["id"]
+        try db.execute(sql: "UPDATE model_activation SET rolled_back = 1 WHERE id = ?", arguments: [currentID])
+        return (currentVersion, rows[1]["version"])
+      }
+    }
+    return (try version(name, from), try version(name, to))
+  }
+
+  // MARK: - Reading
+
+  private static let selectVersion = """
+    SELECT v.*, (SELECT a.version FROM model_activation a WHERE a.name = v.name AND a.rolled_back = 0
+                 ORDER BY a.id DESC LIMIT 1) AS active_version
+    FROM model_version v
+    """
+
+  private static func decode(_ row: Row) throws -> ModelVersion {
+    let version: Int = row["version"]
+    let active: Int? = row["active_version"]
+    return ModelVersion(
+      name: row["name"], version: version, kind: row["kind"],
+      parameters: try JSONDecoder().decode([String: String].self, from: Data((row["parameters"] as String).utf8)),
+      metrics: try JSONDecoder().decode([String: Double].self, from: Data((row["metrics"] as String).utf8)),
+      dataBytes: row["data_bytes"], dataHash: row["data_hash"], codeVersion: row["code_version"],
+      createdAt: Date(timeIntervalSince1970: row["created_at"]), artifactBytes: row["artifact_bytes"],
+      isActive: active == version)
+  }
+
+  private static func hasModel(_ db: Database, _ name: String) throws -> Bool {
+    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM model_version WHERE name = ?)", arguments: [name])
+      ?? false
+  }
+
+  private static func requireVersion(_ db: Database, _ name: String, _ version: Int) throws {
+    let exists =
+      try Bool.fetchOne(
+        db, sql: "SELECT EXISTS (SELECT 1 FROM model_version WHERE name = ? AND version = ?)",
+        arguments: [name, version]) ?? false
+    if !exists {
+      if try hasModel(db, name) { throw StoreError.noSuchVersion(name: name, version: version) }
+      throw StoreError.noModel(name: name)
+    }
+  }
+
+  /// Every version, newest first; only those of `name` or of `kind` when given.
+  public func list(name: String? = nil, kind: String? = nil) throws(StoreError) -> [ModelVersion] {
+    try wrap {
+      try pool.read { db in
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let name {
+          conditions.append("v.name = ?")
+          arguments.append(name)
+        }
+        if let kind {
+          conditions.append("v.kind = ?")
+          arguments.append(kind)
+        }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try Row.fetchAll(
+          db, sql: Self.selectVersion + whereClause + " ORDER BY v.name, v.version DESC",
+          arguments: StatementArguments(arguments)
+        ).map(Self.decode)
+      }
+    }
+  }
+
+  /// Version `version` of `name`.
+  /// - Throws: `.noModel`, `.noSuchVersion`.
+  public func version(_ name: String, _ version: Int) throws(StoreError) -> ModelVersion {
+    try wrap {
+      try pool.read { db in
+        try Self.requireVersion(db, name, version)
+        let row = try Row.fetchOne(
+          db, sql: Self.selectVersion + " WHERE v.name = ? AND v.version = ?", arguments: [name, version])!
+        return try Self.decode(row)
+      }
+    }
+  }
+
+  /// The active version of `name`.
+  /// - Throws: `.noModel` when nothing of that name was registered, `.noActiveVersion`.
+  public func active(_ name: String) throws(StoreError) -> ModelVersion {
+    try wrap {
+      try pool.read { db in
+        guard
+          let version = try Int.fetchOne(
+            db, sql: "SELECT version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 1",
+            arguments: [name])
+        else {
+          if try Self.hasModel(db, name) { throw StoreError.noActiveVersion(name: name) }
+          throw StoreError.noModel(name: name)
+        }
+        let row = try Row.fetchOne(
+          db, sql: Self.selectVersion + " WHERE v.name = ? AND v.version = ?", arguments: [name, version])!
+        return try Self.decode(row)
+      }
+    }
+  }
+
+  /// The artifact parts of a version, all of them, read in one transaction.
+  public func loadParts(_ name: String, version: Int) throws(StoreError) -> [String: [UInt8]] {
+    try wrap {
+      try pool.read { db in
+        try Self.requireVersion(db, name, version)
+        var parts: [String: [UInt8]] = [:]
+        let rows = try Row.fetchAll(
+          db,
+          sql: """
+            SELECT a.part, a.data FROM model_artifact a JOIN model_version v ON v.id = a.model_id
+            WHERE v.name = ? AND v.version = ?
+            """, arguments: [name, version])
+        for row in rows {
+          let data: Data = row["data"]
+          parts[row["part"]] = [UInt8](data)
+        }
+        return parts
+      }
+    }
+  }
+
+  /// One artifact part of a version.
+  /// - Throws: `.noSuchPart` when the version has no such part.
+  public func loadPart(_ name: String, version: Int, part: String) throws(StoreError) -> [UInt8] {
+    try wrap {
+      try pool.read { db in
+        try Self.requireVersion(db, name, version)
+        guard
+          let data = try Data.fetchOne(
+            db,
+            sql: """
+              SELECT a.data FROM model_artifact a JOIN model_version v ON v.id = a.model_id
+              WHERE v.name = ? AND v.version = ? AND a.part = ?
+              """, arguments: [name, version, part])
+        else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
+        return [UInt8](data)
+      }
+    }
+  }
+
+  /// Reads `ranges` (offset, length) of one artifact part without loading the rest of it
+  /// (SQLite's incremental blob I/O), in one read transaction.
+  /// - Throws: `.noSuchPart`, `.rangeOutOfBounds`.
+  public func readPart(
+    _ name: String, version: Int, part: String, ranges: [(offset: Int, length: Int)]
+  ) throws(StoreError) -> [[UInt8]] {
+    try wrap {
+      try pool.read { db in
+        try Self.requireVersion(db, name, version)
+        guard
+          let rowid = try Int64.fetchOne(
+            db,
+            sql: """
+              SELECT a.rowid FROM model_artifact a JOIN model_version v ON v.id = a.model_id
+              WHERE v.name = ? AND v.version = ? AND a.part = ?
+              """, arguments: [name, version, part])
+        else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
+        var blob: OpaquePointer? = nil
+        let rc = sqlite3_blob_open(db.sqliteConnection, "main", "model_artifact", "data", rowid, 0, &blob)
+        guard rc == SQLITE_OK, let blob else {
+          throw StoreError.database(path: path, message: "cannot open artifact part '\(part)' (SQLite code \(rc))")
+        }
+        defer { sqlite3_blob_close(blob) }
+        let size = Int(sqlite3_blob_bytes(blob))
+        var result: [[UInt8]] = []
+        for (offset, length) in ranges {
+          guard offset >= 0, length >= 0, offset + length <= size, offset <= Int(Int32.max), length <= Int(Int32.max)
+          else { throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: length, size: size) }
+          var bytes = [UInt8](repeating: 0, count: length)
+          if length > 0 {
+            let rc = bytes.withUnsafeMutableBytes { p in
+              sqlite3_blob_read(blob, p.baseAddress, Int32(length), Int32(offset))
+            }
+            guard rc == SQLITE_OK else {
+              throw StoreError.database(path: path, message: "cannot read artifact part '\(part)' (SQLite code \(rc))")
+            }
+          }
+          result.append(bytes)
+        }
+        return result
+      }
+    }
+  }
+
+  /// The size in bytes of one artifact part.
+  public func partSize(_ name: String, version: Int, part: String) throws(StoreError) -> Int {
+    try wrap {
+      try pool.read { db in
+        try Self.requireVersion(db, name, version)
+        guard
+          let n = try Int.fetchOne(
+            db,
+            sql: """
+              SELECT length(a.data) FROM model_artifact a JOIN model_version v ON v.id = a.model_id
+              WHERE v.name = ? AND v.version = ? AND a.part = ?
+              """, arguments: [name, version, part])
+        else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
+        return n
+      }
+    }
+  }
+
+  private func encodeJSON<T: Encodable>(_ value: T) throws(StoreError) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    do {
+      return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch {
+      throw .invalidArgument("cannot encode model description: \(error)")
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// One registered version of a model: everything about it except the artifact bytes.
+public struct ModelVersion: Equatable, Sendable, Codable {
+  /// The model's name (`recommender`, `churn`, `fraud`, or one given with `--model`).
+  public var name: String
+  /// 1, 2, 3… per name, in order of registration.
+  public var version: Int
+  /// What kind of model it is (e.g. `als-implicit`, `logistic-regression`); apps refuse a kind they cannot serve.
+  public var kind: String
+  /// Hyperparameters and settings, as text for display.
+  public var parameters: [String: String]
+  /// Training and validation metrics.
+  public var metrics: [String: Double]
+  /// Size in bytes of the training data.
+  public var dataBytes: Int
+  /// Hash of the training data (XXH64 as hex).
+  public var dataHash: String
+  /// The CommerceML version that trained it.
+  public var codeVersion: String
+  /// When it was registered.
+  public var createdAt: Date
+  /// Total size of its artifact parts in bytes.
+  public var artifactBytes: Int
+  /// Whether it is the active version of its name.
+  public var isActive: Bool
+}
+
+/// A model version to register: its description and its artifact, in named parts.
+///
+/// Parts let a reader load only what it needs (a recommender serving one user reads one row of the
+/// user factors, not all of them; see `ModelStore.readPart`).
+public struct NewModelVersion: Sendable {
+  public var name: String
+  public var kind: String
+  public var parameters: [String: String]
+  public var metrics: [String: Double]
+  public var dataBytes: Int
+  public var dataHash: String
+  public var parts: [String: [UInt8]]
+
+  /// A version to register; see `ModelVersion` for the fields.
+  public init(
+    name: String, kind: String, parameters: [String: String] = [:], metrics: [String: Double] = [:],
+    dataBytes: Int, dataHash: String, parts: [String: [UInt8]]
+  ) {
+    self.name = name
+    self.kind = kind
+    self.parameters = parameters
+    self.metrics = metrics
+    self.dataBytes = dataBytes
+    self.dataHash = dataHash
+    self.parts = parts
+  }
+}
+
+/// The version of CommerceML recorded with every model it trains.
+public enum CommerceMLVersion {
+  /// Semantic version of this build.
+  public static let current = "0.1.0"
+}

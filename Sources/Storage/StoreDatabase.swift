@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+
+/// Opens (and when asked creates) the store's SQLite file: WAL mode, a busy timeout, migrations.
+enum StoreDatabase {
+  static func migrator() -> DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1: models, artifacts, activations, checkpoints") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE model_version (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            parameters TEXT NOT NULL,
+            metrics TEXT NOT NULL,
+            data_bytes INTEGER NOT NULL,
+            data_hash TEXT NOT NULL,
+            code_version TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            artifact_bytes INTEGER NOT NULL,
+            UNIQUE (name, version)
+          );
+          CREATE TABLE model_artifact (
+            model_id INTEGER NOT NULL REFERENCES model_version(id) ON DELETE CASCADE,
+            part TEXT NOT NULL,
+            data BLOB NOT NULL,
+            UNIQUE (model_id, part)
+          );
+          CREATE TABLE model_activation (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            activated_at REAL NOT NULL,
+            reason TEXT NOT NULL,
+            rolled_back INTEGER NOT NULL DEFAULT 0
+          );
+          CREATE INDEX model_activation_by_name ON model_activation (name, id);
+          CREATE TABLE checkpoint (
+            name TEXT PRIMARY KEY,
+            sequence INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            state BLOB NOT NULL
+          );
+          """)
+    }
+    return migrator
+  }
+
+  /// Opens the store at `path`.
+  /// - Parameter create: create the file when missing (training); otherwise a missing file is `.storeNotFound`.
+  static func open(path: String, create: Bool) throws(StoreError) -> DatabasePool {
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    if isDirectory.boolValue { throw .notAStore(path: path, reason: "it is a directory") }
+    if !exists && !create { throw .storeNotFound(path: path) }
+    var config = Configuration()
+    config.busyMode = .timeout(30)
+    config.foreignKeysEnabled = true
+    let migrator = migrator()
+    return try wrap(path) {
+      let pool = try DatabasePool(path: path, configuration: config)
+      let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+      if superseded { throw StoreError.newerSchema(path: path) }
+      let current = try pool.read { db in try migrator.hasCompletedMigrations(db) }
+      if !current {
+        let foreign = try pool.read { db -> Bool in
+          let tables = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+          return !tables.isEmpty && !tables.contains("grdb_migrations")
+        }
+        if foreign { throw StoreError.notAStore(path: path, reason: "it holds other tables") }
+        try migrator.migrate(pool)
+      }
+      return pool
+    }
+  }
+
+  /// Runs `body`, turning GRDB's errors into `StoreError`s that name the file.
+  static func wrap<T>(_ path: String, _ body: () throws -> T) throws(StoreError) -> T {
+    do {
+      return try body()
+    } catch let error as StoreError {
+      throw error
+    } catch let error as DatabaseError {
+      switch error.resultCode {
+      case .SQLITE_NOTADB: throw .notAStore(path: path, reason: "the file is not a SQLite database")
+      case .SQLITE_CORRUPT: throw .notAStore(path: path, reason: "the database is corrupt")
+      case .SQLITE_READONLY: throw .database(path: path, message: "the store is read-only")
+      case .SQLITE_CANTOPEN: throw .database(path: path, message: "cannot open the store file")
+      case .SQLITE_BUSY: throw .database(path: path, message: "the store is busy (locked by another process)")
+      case .SQLITE_FULL: throw .database(path: path, message: "the disk is full")
+      default: throw .database(path: path, message: error.message ?? "\(error)")
+      }
+    } catch {
+      throw .database(path: path, message: "\(error)")
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/// An error from the model store or the state store, naming the store file, model, version or part.
+public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
+  /// No store file at the path (read-only commands do not create one).
+  case storeNotFound(path: String)
+  /// The file exists but is not a SQLite database, or not one of ours.
+  case notAStore(path: String, reason: String)
+  /// The store was written by a newer CommerceML whose schema this build does not know.
+  case newerSchema(path: String)
+  /// No model of this name has been registered.
+  case noModel(name: String)
+  /// The model exists but not this version.
+  case noSuchVersion(name: String, version: Int)
+  /// The model has versions but none is active (every activation was rolled back).
+  case noActiveVersion(name: String)
+  /// Rollback asked for, but there is no earlier activation to return to.
+  case nothingToRollBack(name: String, version: Int)
+  /// The version holds no artifact part of this name.
+  case noSuchPart(name: String, version: Int, part: String)
+  /// A byte range outside an artifact part.
+  case rangeOutOfBounds(part: String, offset: Int, length: Int, size: Int)
+  /// An argument that cannot be stored (an empty model name, a non-finite metric).
+  case invalidArgument(String)
+  /// SQLite failed; the message is SQLite's, with the path.
+  case database(path: String, message: String)
+
+  public var description: String {
+    switch self {
+    case .storeNotFound(let path): return "\(path): no model store here (train a model first, or pass --store PATH)"
+    case .notAStore(let path, let reason): return "\(path): not a CommerceML model store (\(reason))"
+    case .newerSchema(let path):
+      return "\(path): the store was written by a newer version of CommerceML; upgrade to read it"
+    case .noModel(let name): return "no model named '\(name)' in the store"
+    case .noSuchVersion(let name, let version): return "model '\(name)' has no version \(version)"
+    case .noActiveVersion(let name):
+      return "model '\(name)' has no active version (promote one with: models promote \(name) VERSION)"
+    case .nothingToRollBack(let name, let version):
+      return "model '\(name)' has no earlier active version to roll back to (version \(version) is the first)"
+    case .noSuchPart(let name, let version, let part):
+      return "model '\(name)' version \(version) has no artifact part '\(part)'"
+    case .rangeOutOfBounds(let part, let offset, let length, let size):
+      return "artifact part '\(part)': bytes \(offset)..<\(offset + length) are outside its \(size) bytes"
+    case .invalidArgument(let text): return text
+    case .database(let path, let message): return "\(path): \(message)"
+    }
+  }
+}

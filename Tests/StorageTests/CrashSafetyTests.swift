@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import Storage
+
+/// The helper executable built beside the tests.
+func helperURL() throws -> URL {
+  let candidates = [
+    Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+    Bundle.main.bundleURL.deletingLastPathComponent(),
+  ]
+  for dir in candidates {
+    let url = dir.appendingPathComponent("store-test-helper")
+    if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+  }
+  throw StoreError.invalidArgument("store-test-helper not found near \(Bundle.main.bundleURL.path)")
+}
+
+/// Starts the helper and waits until it prints its first line.
+func startHelper(_ arguments: [String]) throws -> (Process, String) {
+  let process = Process()
+  process.executableURL = try helperURL()
+  process.arguments = arguments
+  let out = Pipe()
+  process.standardOutput = out
+  try process.run()
+  var line = Data()
+  while true {
+    let byte = out.fileHandleForReading.readData(ofLength: 1)
+    if byte.isEmpty || byte == Data("\n".utf8) { break }
+    line.append(byte)
+  }
+  return (process, String(decoding: line, as: UTF8.self))
+}
+
+@Suite(.serialized) struct CrashSafetyTests {
+  @Test func killedMidRegisterLeavesPreviousVersionActiveAndReadersUnblocked() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try ModelStore(path: path, create: true)
+    _ = try store.register(sample(bytes: [7, 7, 7]))
+    let (writer, said) = try startHelper(["register-and-hang", path, "churn", "\(8 << 20)"])
+    #expect(said == "IN-TRANSACTION")
+    // While the other process holds its write transaction open, this process reads without waiting.
+    let started = Date()
+    #expect(try store.active("churn").version == 1)
+    #expect(try store.loadPart("churn", version: 1, part: "coefficients") == [7, 7, 7])
+    #expect(Date().timeIntervalSince(started) < 5)
+    kill(writer.processIdentifier, SIGKILL)
+    writer.waitUntilExit()
+    #expect(writer.terminationReason == .uncaughtSignal)
+    // The killed registration left nothing behind; the previous version is still active and loadable.
+    let reopened = try ModelStore(path: path, create: false)
+    #expect(try reopened.list(name: "churn").map(\.version) == [1])
+    #expect(try reopened.active("churn").version == 1)
+    #expect(try reopened.loadPart("churn", version: 1, part: "coefficients") == [7, 7, 7])
+    // And the store takes new versions again.
+    #expect(try reopened.register(sample()).version == 2)
+  }
+
+  @Test func killedMidCheckpointKeepsThePreviousCheckpoint() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let states = try StateStore(path: path, create: true)
+    try states.save("fraud", sequence: 5, state: [1, 2, 3])
+    let (writer, said) = try startHelper(["checkpoint-and-hang", path, "fraud", "99"])
+    #expect(said == "IN-TRANSACTION")
+    #expect(try states.load("fraud")?.sequence == 5)
+    kill(writer.processIdentifier, SIGKILL)
+    writer.waitUntilExit()
+    let c = try StateStore(path: path, create: false).load("fraud")
+    #expect(c?.sequence == 5 && c?.state == [1, 2, 3])
+  }
+
+  @Test func readerSeesOnlyWholeVersionsWhileAnotherProcessWrites() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try ModelStore(path: path, create: true)
+    let writer = Process()
+    writer.executableURL = try helperURL()
+    writer.arguments = ["register-loop", path, "loop", "40"]
+    writer.standardOutput = Pipe()
+    try writer.run()
+    var reads = 0
+    var running = true
+    while running {
+      running = writer.isRunning
+      guard let v = try? store.active("loop") else { continue }
+      let part = try store.loadPart("loop", version: v.version, part: "payload")
+      // Each version's payload has 1000 × version bytes, all equal to version % 256.
+      #expect(part.count == 1000 * v.version)
+      #expect(part.allSatisfy { $0 == UInt8(v.version % 256) })
+      #expect(v.metrics["version"] == Double(v.version))
+      reads += 1
+    }
+    writer.waitUntilExit()
+    #expect(writer.terminationStatus == 0)
+    #expect(try store.active("loop").version == 40)
+    #expect(reads > 0)
+  }
+}

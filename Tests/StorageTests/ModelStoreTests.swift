@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+
+@testable import Storage
+
+/// A fresh store path in a temporary directory, removed with its WAL files by `cleanup`.
+func temporaryStorePath() -> String {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID())")
+  try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  return dir.appendingPathComponent("test.sqlite").path
+}
+
+func cleanup(_ path: String) {
+  try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
+
+func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double = 0.8) -> NewModelVersion {
+  NewModelVersion(
+    name: name, kind: "logistic-regression", parameters: ["l2": "0.1"], metrics: ["auc": metric],
+    dataBytes: 1234, dataHash: "00ff00ff00ff00ff", parts: ["coefficients": bytes, "schema": Array("{}".utf8)])
+}
+
+@Suite struct ModelStoreTests {
+  @Test func registerListShowLoad() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try ModelStore(path: path, create: true)
+    let v1 = try store.register(sample(metric: 0.81))
+    #expect(v1.version == 1 && v1.isActive && v1.name == "churn" && v1.kind == "logistic-regression")
+    #expect(v1.parameters == ["l2": "0.1"] && v1.metrics == ["auc": 0.81])
+    #expect(v1.dataBytes == 1234 && v1.dataHash == "00ff00ff00ff00ff" && v1.artifactBytes == 5)
+    #expect(v1.codeVersion == CommerceMLVersion.current)
+    #expect(abs(v1.createdAt.timeIntervalSinceNow) < 60)
+    let v2 = try store.register(sample(bytes: [9, 9], metric: 0.85))
+    #expect(v2.version == 2 && v2.isActive)
+    _ = try store.register(sample("other"))
+    #expect(try store.active("churn").version == 2)
+    #expect(try store.version("churn", 1).isActive == false)
+    #expect(try store.list(name: "churn").map(\.version) == [2, 1])
+    #expect(try store.list().count == 3)
+    #expect(try store.list(kind: "nothing").isEmpty)
+    #expect(try store.loadPart("churn", version: 1, part: "coefficients") == [1, 2, 3])
+    #expect(try store.loadParts("churn", version: 2) == ["coefficients": [9, 9], "schema": Array("{}".utf8)])
+    // Reopening finds everything again.
+    let reopened = try ModelStore(path: path, create: false)
+    #expect(try reopened.active("churn").version == 2)
+  }
+
+  @Test func promoteAndRollback() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try ModelStore(path: path, create: true)
+    for _ in 0..<3 { _ = try store.register(sample()) }
+    #expect(try store.active("churn").version == 3)
+    try store.promote("churn", version: 1)
+    #expect(try store.active("churn").version == 1)
+    let back = try store.rollback("churn")
+    #expect(back.from.version == 1 && back.to.version == 3)
+    #expect(try store.active("churn").version == 3)
+    try store.rollback("churn")
+    #expect(try store.active("churn").version == 2)
+    try store.rollback("churn")
+    #expect(try store.active("churn").version == 1)
+    #expect(throws: StoreError.nothingToRollBack(name: "churn", version: 1)) { try store.rollback("churn") }
+    #expect(try store.active("churn").version == 1)
+  }
+
+  @Test func registerWithoutActivating() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try ModelStore(path: path, create: true)
+    _ = try store.register(sample())
+    let candidate = try store.register(sample(), activate: false)
+    #expect(!candidate.isActive)
+    #expect(try store.active("churn").version == 1)
+    _ = try store.register(sample("fresh"), activate: false)
+    #expect(throws: StoreError.noActiveVersion(name: "fresh")) { _ = try store.active("fresh") }
+    #expect(throws: StoreError.noActiveVersion(name: "fresh")) { try store.rollback("fresh") }
+  }
+
+  @Test func rangedReadsOfAPart() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try ModelStore(path: path, create: true)
+    let big = (0..<100_000).map { UInt8($0 % 251) }
+    _ = try store.register(sample(bytes: big))
+    let parts = try store.readPart(
+      "churn", version: 1, part: "coefficients", ranges: [(0, 4), (99_990, 10), (50_000, 0)])
+    #expect(parts[0] == Array(big[0..<4]))
+    #expect(parts[1] == Array(big[99_990..<100_000]))
+    #expect(parts[2].isEmpty)
+    #expect(try store.partSize("churn", version: 1, part: "coefficients") == 100_000)
+    #expect(throws: StoreError.rangeOutOfBounds(part: "coefficients", offset: 99_995, length: 10, size: 100_000)) {
+      _ = try store.readPart("churn", version: 1, part: "coefficients", ranges: [(99_995, 10)])
+    }
+  }
+
+  @Test func errorsNameWhatIsMissing() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    #expect(throws: StoreError.storeNotFound(path: path)) { _ = try ModelStore(path: path, create: false) }
+    #expect(!FileManager.default.fileExists(atPath: path))
+    let store = try ModelStore(path: path, create: true)
+    #expect(throws: StoreError.noModel(name: "churn")) { _ = try store.active("churn") }
+    #expect(throws: StoreError.noModel(name: "churn")) { try store.rollback("churn") }
+    #expect(throws: StoreError.noModel(name: "churn")) { try store.promote("churn", version: 1) }
+    _ = try store.register(sample())
+    #expect(throws: StoreError.noSuchVersion(name: "churn", version: 7)) { try store.promote("churn", version: 7) }
+    #expect(throws: StoreError.noSuchVersion(name: "churn", version: 7)) { _ = try store.version("churn", 7) }
+    #expect(throws: StoreError.noSuchPart(name: "churn", version: 1, part: "factors")) {
+      _ = try store.loadPart("churn", version: 1, part: "factors")
+    }
+    #expect(throws: StoreError.self) { _ = try store.register(sample("")) }
+    #expect(throws: StoreError.self) { _ = try store.register(sample(metric: .nan)) }
+    #expect(StoreError.noModel(name: "recommender").description == "no model named 'recommender' in the store")
+  }
+
+  @Test func notAStore() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    try Data("this is not sqlite, just text that is long enough to have a header".utf8).write(
+      to: URL(fileURLWithPath: path))
+    #expect(throws: StoreError.notAStore(path: path, reason: "the file is not a SQLite database")) {
+      _ = try ModelStore(path: path, create: false)
+    }
+    let dir = (path as NSString).deletingLastPathComponent
+    #expect(throws: StoreError.notAStore(path: dir, reason: "it is a directory")) {
+      _ = try ModelStore(path: dir, create: true)
+    }
+  }
+}
+
+@Suite struct StateStoreTests {
+  @Test func saveLoadReplaceDelete() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let models = try ModelStore(path: path, create: true)
+    let states = StateStore(sharing: models)
+    #expect(try states.load("fraud") == nil)
+    try states.save("fraud", sequence: 10, state: [1, 2])
+    try states.save("fraud", sequence: 20, state: [3])
+    let c = try #require(try states.load("fraud"))
+    #expect(c.sequence == 20 && c.state == [3] && c.name == "fraud")
+    #expect(try StateStore(path: path, create: false).load("fraud")?.sequence == 20)
+    #expect(try states.delete("fraud"))
+    #expect(try !states.delete("fraud"))
+    #expect(try states.load("fraud") == nil)
+  }
+}
