@@ -79,7 +79,7 @@ let package = Package(
     .testTarget(name: "RecommenderTests", dependencies: ["Recommender"]),
     .testTarget(name: "ChurnTests", dependencies: ["Churn"]),
     .testTarget(name: "FraudTests", dependencies: ["Fraud"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage"]),
   ],
   swiftLanguageModes: [.v6]
 )

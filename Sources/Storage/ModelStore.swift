@@ -151,8 +151,9 @@ public final class ModelStore: Sendable {
     }
   }
 
-  /// Every version, newest first; only those of `name` or of `kind` when given.
-  public func list(name: String? = nil, kind: String? = nil) throws(StoreError) -> [ModelVersion] {
+  /// Every version, by name and newest first; only those of `name`, or whose kind starts with
+  /// `kindPrefix` (e.g. `recommender.`), when given.
+  public func list(name: String? = nil, kindPrefix: String? = nil) throws(StoreError) -> [ModelVersion] {
     try wrap {
       try pool.read { db in
         var conditions: [String] = []
@@ -161,9 +162,10 @@ public final class ModelStore: Sendable {
           conditions.append("v.name = ?")
           arguments.append(name)
         }
-        if let kind {
-          conditions.append("v.kind = ?")
-          arguments.append(kind)
+        if let kindPrefix {
+          conditions.append("substr(v.kind, 1, ?) = ?")
+          arguments.append(kindPrefix.unicodeScalars.count)
+          arguments.append(kindPrefix)
         }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try Row.fetchAll(

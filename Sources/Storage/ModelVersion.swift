@@ -24,6 +24,24 @@ public struct ModelVersion: Equatable, Sendable, Codable {
   public var artifactBytes: Int
   /// Whether it is the active version of its name.
   public var isActive: Bool
+
+  /// A description of a version, as the store returns it.
+  public init(
+    name: String, version: Int, kind: String, parameters: [String: String], metrics: [String: Double],
+    dataBytes: Int, dataHash: String, codeVersion: String, createdAt: Date, artifactBytes: Int, isActive: Bool
+  ) {
+    self.name = name
+    self.version = version
+    self.kind = kind
+    self.parameters = parameters
+    self.metrics = metrics
+    self.dataBytes = dataBytes
+    self.dataHash = dataHash
+    self.codeVersion = codeVersion
+    self.createdAt = createdAt
+    self.artifactBytes = artifactBytes
+    self.isActive = isActive
+  }
 }
 
 /// A model version to register: its description and its artifact, in named parts.

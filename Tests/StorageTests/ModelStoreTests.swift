@@ -38,7 +38,8 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
     #expect(try store.version("churn", 1).isActive == false)
     #expect(try store.list(name: "churn").map(\.version) == [2, 1])
     #expect(try store.list().count == 3)
-    #expect(try store.list(kind: "nothing").isEmpty)
+    #expect(try store.list(kindPrefix: "nothing").isEmpty)
+    #expect(try store.list(kindPrefix: "logistic").count == 3)
     #expect(try store.loadPart("churn", version: 1, part: "coefficients") == [1, 2, 3])
     #expect(try store.loadParts("churn", version: 2) == ["coefficients": [9, 9], "schema": Array("{}".utf8)])
     // Reopening finds everything again.

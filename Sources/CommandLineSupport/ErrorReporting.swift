@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Storage
+import TabularIO
+
+/// An error that knows the exit code it should end the process with.
+///
+/// Exit codes (as in `sysexits.h`): 64 usage, 65 bad input data, 66 input file missing or unreadable,
+/// 69 model store unavailable or unusable, 70 internal error, 1 anything else (e.g. no model trained yet).
+public protocol ReportableError: Error, CustomStringConvertible {
+  /// The process exit code for this error.
+  var exitCode: Int32 { get }
+}
+
+extension TabularError: ReportableError {
+  public var exitCode: Int32 {
+    switch kind {
+    case .io: return 66
+    case .usage: return 64
+    case .empty, .malformedRecord, .badValue, .schema: return 65
+    }
+  }
+}
+
+extension StoreError: ReportableError {
+  public var exitCode: Int32 {
+    switch self {
+    case .notAStore, .newerSchema, .database: return 69
+    case .invalidArgument: return 64
+    default: return 1
+    }
+  }
+}
+
+/// A runtime failure of a command with its own message and exit code.
+public struct CommandFailure: ReportableError {
+  public let description: String
+  public let exitCode: Int32
+
+  /// A failure printed as `message`, ending the process with `exitCode` (default 1).
+  public init(_ message: String, exitCode: Int32 = 1) {
+    self.description = message
+    self.exitCode = exitCode
+  }
+}
+
+/// Runs a command-line tool: parses the arguments, runs the command, and reports any error.
+///
+/// Usage errors are reported by ArgumentParser as usual (message and usage, exit 64). Runtime errors
+/// print one line, `tool: error: message`, on standard error and exit with the error's code.
+public enum CommandRunner {
+  /// Parses `arguments` (default: the process's), runs, and exits.
+  public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
+    let tool = Command.configuration.commandName ?? "\(Command.self)".lowercased()
+    var parsed: ParsableCommand
+    do {
+      parsed = try Command.parseAsRoot(arguments)
+    } catch {
+      Command.exit(withError: error)
+    }
+    do {
+      try parsed.run()
+      flushStandardOutput()
+      exit(0)
+    } catch let error as ReportableError {
+      flushStandardOutput()
+      printError("\(tool): error: \(error.description)")
+      exit(error.exitCode)
+    } catch {
+      // ArgumentParser's own errors (help, validation, exit codes) are formatted by ArgumentParser.
+      flushStandardOutput()
+      Command.exit(withError: error)
+    }
+  }
+
+  static func flushStandardOutput() { fflush(nil) }
+}

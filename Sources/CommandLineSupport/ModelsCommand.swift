@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Storage
+
+/// What the shared `models` commands need to know about the app they are part of.
+public protocol CommerceApp {
+  /// The executable's name (`recommend`, `churn`, `fraud`).
+  static var toolName: String { get }
+  /// The model name used when `--model` is not given.
+  static var defaultModelName: String { get }
+  /// The prefix of the kinds of model this app trains (e.g. `recommender.`); `models list` shows those.
+  static var kindPrefix: String { get }
+}
+
+/// `models list|show|promote|rollback`: the same model-registry commands in every app.
+public struct ModelsCommand<App: CommerceApp>: ParsableCommand {
+  public static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "models",
+      abstract: "List, inspect, promote and roll back the versions of trained models.",
+      subcommands: [ModelsList<App>.self, ModelsShow<App>.self, ModelsPromote<App>.self, ModelsRollback<App>.self],
+      defaultSubcommand: ModelsList<App>.self)
+  }
+
+  public init() {}
+}
+
+/// Renders the registry as tables; the commands print what these return.
+public enum ModelsReport {
+  static func timestamp(_ date: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: date)
+  }
+
+  static func metricsText(_ metrics: [String: Double]) -> String {
+    metrics.sorted { $0.key < $1.key }.map { String(format: "%@=%.4g", $0.key, $0.value) }.joined(separator: " ")
+  }
+
+  /// One row per version: name, version, active, kind, created, training rows/bytes, metrics.
+  public static func list(_ versions: [ModelVersion]) -> OutputTable {
+    OutputTable(
+      columns: ["name", "version", "active", "kind", "created", "data_bytes", "metrics"],
+      rows: versions.map { v in
+        [
+          .text(v.name), .integer(v.version), .text(v.isActive ? "*" : ""), .text(v.kind),
+          .text(timestamp(v.createdAt)), .integer(v.dataBytes), .text(metricsText(v.metrics)),
+        ]
+      })
+  }
+
+  /// Every field of one version as `field,value` rows (parameters as `param.NAME`, metrics as `metric.NAME`).
+  public static func show(_ v: ModelVersion) -> OutputTable {
+    var rows: [[Cell]] = [
+      [.text("name"), .text(v.name)], [.text("version"), .text(String(v.version))],
+      [.text("active"), .text(v.isActive ? "yes" : "no")], [.text("kind"), .text(v.kind)],
+      [.text("created"), .text(timestamp(v.createdAt))], [.text("code_version"), .text(v.codeVersion)],
+      [.text("data_bytes"), .text(String(v.dataBytes))], [.text("data_xxh64"), .text(v.dataHash)],
+      [.text("artifact_bytes"), .text(String(v.artifactBytes))],
+    ]
+    for (k, value) in v.parameters.sorted(by: { $0.key < $1.key }) { rows.append([.text("param.\(k)"), .text(value)]) }
+    for (k, value) in v.metrics.sorted(by: { $0.key < $1.key }) {
+      rows.append([.text("metric.\(k)"), .text(String(format: "%.6g", value))])
+    }
+    return OutputTable(columns: ["field", "value"], rows: rows)
+  }
+}
+
+struct ModelSelection: ParsableArguments {
+  @Option(name: .long, help: "The model's name (default: the app's own model).")
+  var model: String?
+}
+
+struct ModelsList<App: CommerceApp>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "list", abstract: "List the versions of this app's models, newest first (* marks the active one).")
+  }
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var formatOptions: FormatOptions
+  @Option(name: .long, help: "Only the versions of this model.") var model: String?
+  @Flag(name: .long, help: "Include the models of the other apps.") var all = false
+
+  func run() throws {
+    let versions: [ModelVersion]
+    do {
+      let store = try storeOptions.openModels(create: false)
+      versions = try store.list(name: model, kindPrefix: all ? nil : App.kindPrefix)
+    } catch .storeNotFound(let path) {
+      // Nothing trained yet is an empty list, said once on stderr so a mistyped path is noticed.
+      printError("\(App.toolName): no model store at \(path) yet")
+      versions = []
+    }
+    print(ModelsReport.list(versions).render(formatOptions.format), terminator: "")
+  }
+}
+
+struct ModelsShow<App: CommerceApp>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(commandName: "show", abstract: "Show one version: parameters, metrics, data fingerprint.")
+  }
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var formatOptions: FormatOptions
+  @OptionGroup var selection: ModelSelection
+  @Argument(help: "The version to show (default: the active one).") var version: Int?
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let name = selection.model ?? App.defaultModelName
+    let v = try version.map { v throws(StoreError) in try store.version(name, v) } ?? store.active(name)
+    print(ModelsReport.show(v).render(formatOptions.format), terminator: "")
+  }
+}
+
+struct ModelsPromote<App: CommerceApp>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(commandName: "promote", abstract: "Make a version the active one.")
+  }
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var selection: ModelSelection
+  @Argument(help: "The version to make active.") var version: Int
+
+  func validate() throws {
+    guard version >= 1 else { throw ValidationError("versions start at 1; got \(version)") }
+  }
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let name = selection.model ?? App.defaultModelName
+    let v = try store.promote(name, version: version)
+    print("\(v.name): version \(v.version) is now active")
+  }
+}
+
+struct ModelsRollback<App: CommerceApp>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "rollback", abstract: "Return to the version that was active before the current one.")
+  }
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var selection: ModelSelection
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let name = selection.model ?? App.defaultModelName
+    let (from, to) = try store.rollback(name)
+    print("\(name): rolled back from version \(from.version) to version \(to.version)")
+  }
+}

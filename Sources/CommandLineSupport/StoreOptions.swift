@@ -1,0 +1,56 @@
+import ArgumentParser
+import Storage
+
+/// The `--store PATH` option shared by every command that touches the model store.
+///
+/// The path is, in order: `--store`, the `COMMERCEML_STORE` environment variable, `./commerceml.sqlite`.
+public struct StoreOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The model store file (default: $COMMERCEML_STORE, else ./commerceml.sqlite).", valueName: "path"))
+  public var store: String?
+
+  public init() {}
+
+  /// The store path after applying the environment variable and the default.
+  public func resolvedPath(environment: [String: String] = ProcessEnvironment.current) -> String {
+    if let store, !store.isEmpty { return store }
+    if let fromEnvironment = environment["COMMERCEML_STORE"], !fromEnvironment.isEmpty { return fromEnvironment }
+    return "./commerceml.sqlite"
+  }
+
+  /// Opens the model store; `create` for commands that write (training), not for those that only read.
+  public func openModels(create: Bool) throws(StoreError) -> ModelStore {
+    try ModelStore(path: resolvedPath(), create: create)
+  }
+}
+
+/// The process environment, read once.
+public enum ProcessEnvironment {
+  /// The environment variables of this process.
+  public static var current: [String: String] {
+    var result: [String: String] = [:]
+    var p = environ
+    while let entry = p.pointee {
+      let text = String(cString: entry)
+      if let eq = text.firstIndex(of: "=") {
+        result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+      }
+      p += 1
+    }
+    return result
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The version string every executable prints for `--version`.
+public enum CommerceMLVersionText {
+  /// `CommerceML <version>`.
+  public static var current: String { "CommerceML \(CommerceMLVersion.current)" }
+}

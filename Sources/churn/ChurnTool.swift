@@ -1,0 +1,20 @@
+import ArgumentParser
+import CommandLineSupport
+
+@main
+struct ChurnTool: ParsableCommand, CommerceApp {
+  static let toolName = "churn"
+  static let defaultModelName = "churn"
+  static let kindPrefix = "churn."
+
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "churn",
+      abstract: "Customer churn models by logistic regression.",
+      discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
+      version: CommerceMLVersionText.current,
+      subcommands: [ModelsCommand<ChurnTool>.self])
+  }
+
+  static func main() { CommandRunner.main(ChurnTool.self) }
+}

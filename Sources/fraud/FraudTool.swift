@@ -1,0 +1,20 @@
+import ArgumentParser
+import CommandLineSupport
+
+@main
+struct FraudTool: ParsableCommand, CommerceApp {
+  static let toolName = "fraud"
+  static let defaultModelName = "fraud"
+  static let kindPrefix = "fraud."
+
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "fraud",
+      abstract: "Real-time transaction fraud scoring from a stream.",
+      discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
+      version: CommerceMLVersionText.current,
+      subcommands: [ModelsCommand<FraudTool>.self])
+  }
+
+  static func main() { CommandRunner.main(FraudTool.self) }
+}

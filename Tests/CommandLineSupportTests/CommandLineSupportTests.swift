@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Storage
+import Testing
+
+@testable import CommandLineSupport
+
+@Suite struct OutputTableTests {
+  let table = OutputTable(
+    columns: ["rank", "item_id", "title", "score"],
+    rows: [
+      [.integer(1), .text("P-7"), .text("Desk lamp, \"brass\""), .number(0.98765, decimals: 3)],
+      [.integer(10), .text("P-12"), .missing, .number(0.5, decimals: 3)],
+    ])
+
+  @Test func alignedTableRightAlignsNumbers() {
+    #expect(
+      table.render(.table) == """
+        rank  item_id  title               score
+           1  P-7      Desk lamp, "brass"  0.988
+          10  P-12                         0.500
+
+        """)
+  }
+
+  @Test func csvQuotes() {
+    #expect(table.render(.csv) == "rank,item_id,title,score\n1,P-7,\"Desk lamp, \"\"brass\"\"\",0.988\n10,P-12,,0.500\n")
+  }
+
+  @Test func jsonKeepsFullNumbersAndNulls() throws {
+    let text = table.render(.json)
+    #expect(
+      text == """
+        [
+          {"rank": 1, "item_id": "P-7", "title": "Desk lamp, \\"brass\\"", "score": 0.98765},
+          {"rank": 10, "item_id": "P-12", "title": null, "score": 0.5}
+        ]
+
+        """)
+    let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
+    #expect(parsed?.count == 2)
+    #expect(OutputTable(columns: ["a"]).render(.json) == "[]\n")
+  }
+}
+
+@Suite struct StoreOptionsTests {
+  @Test func precedenceFlagThenEnvironmentThenDefault() throws {
+    let explicit = try StoreOptions.parse(["--store", "/tmp/a.sqlite"])
+    #expect(explicit.resolvedPath(environment: ["COMMERCEML_STORE": "/tmp/b.sqlite"]) == "/tmp/a.sqlite")
+    let none = try StoreOptions.parse([])
+    #expect(none.resolvedPath(environment: ["COMMERCEML_STORE": "/tmp/b.sqlite"]) == "/tmp/b.sqlite")
+    #expect(none.resolvedPath(environment: [:]) == "./commerceml.sqlite")
+    #expect(none.resolvedPath(environment: ["COMMERCEML_STORE": ""]) == "./commerceml.sqlite")
+  }
+
+  @Test func formatOption() throws {
+    #expect(try FormatOptions.parse([]).format == .table)
+    #expect(try FormatOptions.parse(["--format", "json"]).format == .json)
+    #expect(throws: (any Error).self) { _ = try FormatOptions.parse(["--format", "xml"]) }
+  }
+}
+
+@Suite struct ModelsReportTests {
+  let version = ModelVersion(
+    name: "churn", version: 3, kind: "churn.logistic-regression", parameters: ["l2": "0.5"],
+    metrics: ["roc_auc": 0.84512, "log_loss": 0.41], dataBytes: 977_501, dataHash: "1234567890abcdef",
+    codeVersion: "0.1.0", createdAt: Date(timeIntervalSince1970: 1_764_115_200), artifactBytes: 4096, isActive: true)
+
+  @Test func listRow() {
+    #expect(
+      ModelsReport.list([version]).render(.csv)
+        == "name,version,active,kind,created,data_bytes,metrics\nchurn,3,*,churn.logistic-regression,2025-11-26T00:00:00Z,977501,log_loss=0.41 roc_auc=0.8451\n"
+    )
+  }
+
+  @Test func showFields() {
+    let text = ModelsReport.show(version).render(.csv)
+    #expect(
+      text == """
+        field,value
+        name,churn
+        version,3
+        active,yes
+        kind,churn.logistic-regression
+        created,2025-11-26T00:00:00Z
+        code_version,0.1.0
+        data_bytes,977501
+        data_xxh64,1234567890abcdef
+        artifact_bytes,4096
+        param.l2,0.5
+        metric.log_loss,0.41
+        metric.roc_auc,0.84512
+
+        """)
+  }
+}
+
+@Suite struct ProgressAndErrorsTests {
+  @Test func progressBarText() {
+    let bar = ProgressBar(label: "scoring", total: 200, forceEnabled: false)
+    #expect(!bar.isEnabled)
+    #expect(bar.render(90, elapsed: 1.25) == "scoring [#########-----------]  45%  1.2s")
+    #expect(bar.render(500, elapsed: 3) == "scoring [####################] 100%  3.0s")
+  }
+
+  @Test func exitCodes() {
+    #expect(StoreError.noModel(name: "x").exitCode == 1)
+    #expect(StoreError.notAStore(path: "p", reason: "r").exitCode == 69)
+    #expect(CommandFailure("no").exitCode == 1)
+  }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// The result of running one of the built executables.
+struct RunResult: Equatable, CustomStringConvertible {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+  var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+/// The directory holding the built products (`recommend`, `churn`, `fraud`).
+func productsDirectory() throws -> URL {
+  let candidates = [
+    Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+    Bundle.main.bundleURL.deletingLastPathComponent(),
+  ]
+  for dir in candidates where FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("churn").path) {
+    return dir
+  }
+  throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "churn executable near \(Bundle.main.bundleURL.path)"])
+}
+
+/// Runs `tool` with `arguments` (and `stdin` bytes), in `directory`, with the given extra environment.
+func run(
+  _ tool: String, _ arguments: [String], stdin: Data? = nil, directory: URL? = nil,
+  environment: [String: String] = [:]
+) throws -> RunResult {
+  let process = Process()
+  process.executableURL = try productsDirectory().appendingPathComponent(tool)
+  process.arguments = arguments
+  var env = ProcessInfo.processInfo.environment
+  env.removeValue(forKey: "COMMERCEML_STORE")
+  for (k, v) in environment { env[k] = v }
+  process.environment = env
+  if let directory { process.currentDirectoryURL = directory }
+  let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID())")
+  let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("err-\(UUID())")
+  FileManager.default.createFile(atPath: outFile.path, contents: nil)
+  FileManager.default.createFile(atPath: errFile.path, contents: nil)
+  defer {
+    try? FileManager.default.removeItem(at: outFile)
+    try? FileManager.default.removeItem(at: errFile)
+  }
+  process.standardOutput = try FileHandle(forWritingTo: outFile)
+  process.standardError = try FileHandle(forWritingTo: errFile)
+  let input = Pipe()
+  process.standardInput = input
+  try process.run()
+  if let stdin { input.fileHandleForWriting.write(stdin) }
+  try input.fileHandleForWriting.close()
+  process.waitUntilExit()
+  return RunResult(
+    status: process.terminationStatus,
+    stdout: String(decoding: try Data(contentsOf: outFile), as: UTF8.self),
+    stderr: String(decoding: try Data(contentsOf: errFile), as: UTF8.self))
+}
+
+/// A new empty directory for one test.
+func temporaryDirectory() -> URL {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())")
+  try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  return dir
+}
