@@ -97,7 +97,9 @@ public struct OutputTable: Equatable, Sendable {
     case .table:
       var widths = columns.map(\.count)
       for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.plain.count) } }
-      let numericColumn = columns.indices.map { i in !rows.isEmpty && rows.allSatisfy { $0[i].isNumeric || $0[i] == .missing } }
+      let numericColumn = columns.indices.map { i in
+        !rows.isEmpty && rows.allSatisfy { $0[i].isNumeric || $0[i] == .missing }
+      }
       func line(_ cells: [String]) -> String {
         cells.enumerated().map { i, text in
           let pad = String(repeating: " ", count: widths[i] - text.count)

@@ -20,7 +20,8 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
   static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32) -> Int32
   static func _potrsLower(
     _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafeMutablePointer<Self>,
-    _ ldb: Int32) -> Int32
+    _ ldb: Int32
+  ) -> Int32
 }
 
 @inline(__always)
@@ -50,8 +51,7 @@ extension Float: BLASScalar {
   public static func _dot(_ n: Int32, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
     cblas_sdot(n, x, 1, y, 1)
   }
-  public static func _axpy(_ n: Int32, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>)
-  {
+  public static func _axpy(_ n: Int32, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     cblas_saxpy(n, alpha, x, 1, y, 1)
   }
   public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {

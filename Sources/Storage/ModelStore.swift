@@ -47,7 +47,9 @@ public final class ModelStore: Sendable {
     let artifactBytes = model.parts.values.reduce(0) { $0 + $1.count }
     let version: Int = try wrap {
       try pool.write { db in
-        let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM model_version WHERE name = ?", arguments: [model.name]) ?? 0) + 1
+        let version =
+          (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM model_version WHERE name = ?", arguments: [model.name])
+            ?? 0) + 1
         try db.execute(
           sql: """
             INSERT INTO model_version (name, version, kind, parameters, metrics, data_bytes, data_hash,
@@ -99,7 +101,8 @@ public final class ModelStore: Sendable {
     let (from, to): (Int, Int) = try wrap {
       try pool.write { db in
         let rows = try Row.fetchAll(
-          db, sql: "SELECT id, version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 2",
+          db,
+          sql: "SELECT id, version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 2",
           arguments: [name])
         guard let current = rows.first else {
           if try Self.hasModel(db, name) { throw StoreError.noActiveVersion(name: name) }

@@ -24,7 +24,8 @@ import Testing
   }
 
   @Test func csvQuotes() {
-    #expect(table.render(.csv) == "rank,item_id,title,score\n1,P-7,\"Desk lamp, \"\"brass\"\"\",0.988\n10,P-12,,0.500\n")
+    #expect(
+      table.render(.csv) == "rank,item_id,title,score\n1,P-7,\"Desk lamp, \"\"brass\"\"\",0.988\n10,P-12,,0.500\n")
   }
 
   @Test func jsonKeepsFullNumbersAndNulls() throws {

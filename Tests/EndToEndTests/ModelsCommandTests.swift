@@ -51,7 +51,8 @@ import Testing
     #expect(lines.count == 3)
     #expect(lines[1][0] == "churn" && lines[1][1] == "2" && lines[1][2] == "*" && lines[1][6] == "roc_auc=0.84")
     #expect(lines[2][1] == "1" && lines[2][2] == "")
-    let all = try run("fraud", ["models", "list", "--all", "--format", "json"], environment: ["COMMERCEML_STORE": path])
+    let all = try run(
+      "fraud", ["models", "list", "--all", "--format", "json"], environment: ["COMMERCEML_STORE": path])
     let objects = try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as! [[String: Any]]
     #expect(objects.count == 3)
     let none = try run("fraud", ["models", "list", "--store", path])
@@ -77,15 +78,18 @@ import Testing
       first
         == RunResult(
           status: 1, stdout: "",
-          stderr: "churn: error: model 'churn' has no earlier active version to roll back to (version 1 is the first)\n"))
+          stderr: "churn: error: model 'churn' has no earlier active version to roll back to (version 1 is the first)\n"
+        ))
     let other = try run("recommend", ["models", "show", "--model", "recommender", "--store", path, "--format", "json"])
-    #expect(other.status == 0 && other.stdout.contains("{\"field\": \"kind\", \"value\": \"recommender.als-implicit\"}"))
+    #expect(
+      other.status == 0 && other.stdout.contains("{\"field\": \"kind\", \"value\": \"recommender.als-implicit\"}"))
   }
 
   @Test func errorsAreOneLineWithExitCodes() throws {
     let (dir, path) = try populatedStore()
     let missingModel = try run("fraud", ["models", "show", "--store", path])
-    #expect(missingModel == RunResult(status: 1, stdout: "", stderr: "fraud: error: no model named 'fraud' in the store\n"))
+    #expect(
+      missingModel == RunResult(status: 1, stdout: "", stderr: "fraud: error: no model named 'fraud' in the store\n"))
     let noVersion = try run("churn", ["models", "promote", "9", "--store", path])
     #expect(noVersion == RunResult(status: 1, stdout: "", stderr: "churn: error: model 'churn' has no version 9\n"))
     let badVersion = try run("churn", ["models", "promote", "0", "--store", path])

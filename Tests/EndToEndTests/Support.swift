@@ -18,7 +18,8 @@ func productsDirectory() throws -> URL {
   for dir in candidates where FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("churn").path) {
     return dir
   }
-  throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "churn executable near \(Bundle.main.bundleURL.path)"])
+  throw CocoaError(
+    .fileNoSuchFile, userInfo: [NSFilePathErrorKey: "churn executable near \(Bundle.main.bundleURL.path)"])
 }
 
 /// Runs `tool` with `arguments` (and `stdin` bytes), in `directory`, with the given extra environment.

@@ -53,7 +53,9 @@ func approx(_ a: Double, _ b: Double, _ tol: Double = 1e-12) -> Bool { abs(a - b
     #expect(throws: ModelingError.singleClass(what: "precision-recall")) {
       _ = try ClassificationMetrics.averagePrecision(labels: [false, false], scores: [0.1, 0.2])
     }
-    #expect(throws: ModelingError.empty(what: "ROC AUC")) { _ = try ClassificationMetrics.rocAUC(labels: [], scores: []) }
+    #expect(throws: ModelingError.empty(what: "ROC AUC")) {
+      _ = try ClassificationMetrics.rocAUC(labels: [], scores: [])
+    }
     #expect(throws: ModelingError.lengthMismatch(what: "log loss scores", expected: 2, found: 1)) {
       _ = try ClassificationMetrics.logLoss(labels: [true, false], probabilities: [0.5])
     }

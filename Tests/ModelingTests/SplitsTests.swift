@@ -63,15 +63,18 @@ import Testing
 
   @Test func stratifiedErrors() {
     #expect(throws: ModelingError.self) { _ = try Splits.stratifiedKFold(labels: [true, false], folds: 1, seed: 0) }
-    #expect(throws: ModelingError.invalidArgument(
-        "5-fold cross-validation needs at least 5 examples of each class; the positive class has 2")) {
+    #expect(
+      throws: ModelingError.invalidArgument(
+        "5-fold cross-validation needs at least 5 examples of each class; the positive class has 2")
+    ) {
       _ = try Splits.stratifiedKFold(labels: [true, true] + Array(repeating: false, count: 20), folds: 5, seed: 0)
     }
   }
 
   @Test func perUserHoldout() throws {
     // User 1: 10 interactions → 2 held out; user 2: 5 → 1; user 3: 4 → none; user 4: 7 → round(1.4) = 1.
-    let users = Array(repeating: 1, count: 10) + Array(repeating: 2, count: 5) + Array(repeating: 3, count: 4)
+    let users =
+      Array(repeating: 1, count: 10) + Array(repeating: 2, count: 5) + Array(repeating: 3, count: 4)
       + Array(repeating: 4, count: 7)
     let (train, test) = try Splits.perUserHoldout(users: users, fraction: 0.2, minimumPerUser: 5, seed: 42)
     #expect((train + test).sorted() == Array(users.indices))

@@ -101,7 +101,13 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
 
   @Test func fingerprintCoversEveryByte() throws {
     let text = "a,b\n1,2\n3,4\n"
-    let r = try CSVReader(bytes: Array(text.utf8), options: { var o = CSVReader.Options(); o.chunkBytes = 16; return o }())
+    let r = try CSVReader(
+      bytes: Array(text.utf8),
+      options: {
+        var o = CSVReader.Options()
+        o.chunkBytes = 16
+        return o
+      }())
     while try r.next() {}
     var h = XXHash64()
     h.update(Array(text.utf8))
@@ -181,11 +187,17 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
     #expect(try r.next())
     #expect(try r.double(1) == 12.5)
     #expect(try r.next())
-    #expect(throws: TabularError(.badValue, file: "t.csv", line: 3, column: 3, "column 'amount': expected a number, found \"abc\"")) {
+    #expect(
+      throws: TabularError(
+        .badValue, file: "t.csv", line: 3, column: 3, "column 'amount': expected a number, found \"abc\"")
+    ) {
       _ = try r.double(1)
     }
     #expect(try r.next())
-    #expect(throws: TabularError(.badValue, file: "t.csv", line: 4, column: 3, "column 'amount': expected a finite number, found \"1e999\"")) {
+    #expect(
+      throws: TabularError(
+        .badValue, file: "t.csv", line: 4, column: 3, "column 'amount': expected a finite number, found \"1e999\"")
+    ) {
       _ = try r.double(1)
     }
     #expect(try r.next())
@@ -195,7 +207,11 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
 
   @Test func unterminatedQuote() throws {
     let r = try CSVReader(bytes: Array("a,b\n1,\"open\n2,3\n".utf8), name: "t.csv")
-    #expect(throws: TabularError(.malformedRecord, file: "t.csv", line: 2, column: 3, "a quoted field is not closed before the end of the input; expected a closing '\"'")) {
+    #expect(
+      throws: TabularError(
+        .malformedRecord, file: "t.csv", line: 2, column: 3,
+        "a quoted field is not closed before the end of the input; expected a closing '\"'")
+    ) {
       _ = try r.next()
     }
     #expect(try !r.next())
@@ -206,7 +222,10 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
     bytes += [0x41, 0xFF, 0xFE, 0x0A]
     let r = try CSVReader(bytes: bytes, name: "t.csv")
     #expect(try r.next())
-    #expect(throws: TabularError(.malformedRecord, file: "t.csv", line: 2, column: 1, "column 'name': invalid UTF-8 bytes, expected UTF-8 text")) {
+    #expect(
+      throws: TabularError(
+        .malformedRecord, file: "t.csv", line: 2, column: 1, "column 'name': invalid UTF-8 bytes, expected UTF-8 text")
+    ) {
       _ = try r.string(0)
     }
   }
@@ -233,7 +252,9 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
   @Test func errorPlaceAfterEmbeddedNewline() throws {
     let r = try CSVReader(bytes: Array("a,b,c\n\"x\ny\",2,zz\n".utf8), name: "t.csv")
     #expect(try r.next())
-    #expect(throws: TabularError(.badValue, file: "t.csv", line: 3, column: 6, "column 'c': expected a number, found \"zz\"")) {
+    #expect(
+      throws: TabularError(.badValue, file: "t.csv", line: 3, column: 6, "column 'c': expected a number, found \"zz\"")
+    ) {
       _ = try r.double(2)
     }
   }

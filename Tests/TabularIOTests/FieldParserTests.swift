@@ -41,10 +41,14 @@ private func timestampValue(_ text: String) -> Double? {
   }
 
   @Test func integers() {
-    if case .value(let v) = parse("-9223372036854775808", FieldParser.parseInt) { #expect(v == Int.min) } else {
+    if case .value(let v) = parse("-9223372036854775808", FieldParser.parseInt) {
+      #expect(v == Int.min)
+    } else {
       Issue.record("min")
     }
-    if case .value(let v) = parse("9223372036854775807", FieldParser.parseInt) { #expect(v == Int.max) } else {
+    if case .value(let v) = parse("9223372036854775807", FieldParser.parseInt) {
+      #expect(v == Int.max)
+    } else {
       Issue.record("max")
     }
     for bad in ["9223372036854775808", "1.0", "x", "-", "1 2"] {

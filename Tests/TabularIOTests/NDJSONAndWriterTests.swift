@@ -90,7 +90,7 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: path) }
     let w = try CSVWriter(path: path)
     try w.writeField(0)
-    try w.writeField(-1234567)
+    try w.writeField(-1_234_567)
     try w.writeField(Int.min)
     try w.writeField(0.5, decimals: 4)
     try w.writeField(-2.345678, decimals: 3)
@@ -124,10 +124,16 @@ import Testing
   let header = Header(["TX_ID", "CUSTOMER_ID", "TX_AMOUNT", "dup", "dup"])
 
   @Test func requireNamesTheColumnsThatExist() {
-    #expect(throws: TabularError(.schema, file: "f.csv", line: 1, "no --user-column column 'user_id' in the header; the columns are: 'TX_ID', 'CUSTOMER_ID', 'TX_AMOUNT', 'dup', 'dup'")) {
+    #expect(
+      throws: TabularError(
+        .schema, file: "f.csv", line: 1,
+        "no --user-column column 'user_id' in the header; the columns are: 'TX_ID', 'CUSTOMER_ID', 'TX_AMOUNT', 'dup', 'dup'"
+      )
+    ) {
       _ = try header.require("user_id", role: "--user-column", file: "f.csv")
     }
-    #expect(throws: TabularError(.schema, file: "f.csv", line: 1, "column 'dup' appears more than once in the header")) {
+    #expect(throws: TabularError(.schema, file: "f.csv", line: 1, "column 'dup' appears more than once in the header"))
+    {
       _ = try header.require("dup", file: "f.csv")
     }
     #expect(throws: TabularError.self) { try header.requireUniqueNames(file: "f.csv") }
@@ -151,6 +157,8 @@ import Testing
 
   @Test func mappedOptionalColumnMustExist() throws {
     let m = try ColumnMapping(parsing: "label=FRAUD", allowed: ["label"])
-    #expect(throws: TabularError.self) { _ = try m.resolve(required: [], optional: ["label"], in: header, file: "f.csv") }
+    #expect(throws: TabularError.self) {
+      _ = try m.resolve(required: [], optional: ["label"], in: header, file: "f.csv")
+    }
   }
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the release executables, and runs each app on SampleData/.
+# Usage: Scripts/demo.sh   (the demo's model store goes to a temporary directory, removed at the end)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash Scripts/bootstrap.sh
+echo "== building release executables (a clean build takes a few minutes)"
+swift build -c release
+BIN=$(swift build -c release --show-bin-path)
+DEMO=$(mktemp -d)
+trap 'rm -rf "$DEMO"' EXIT
+export COMMERCEML_STORE="$DEMO/commerceml.sqlite"
+
+step() { printf '\n$ %s\n' "$*"; "$@"; }
+
+for app in recommend churn fraud; do
+  step "$BIN/$app" --help
+done
+echo
+echo "== the model store: nothing trained yet"
+step "$BIN/recommend" models list
+echo
+echo "demo finished"

@@ -1,0 +1,1 @@
+// Tests of the Churn library arrive with it.

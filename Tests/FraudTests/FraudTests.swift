@@ -1,0 +1,1 @@
+// Tests of the Fraud library arrive with it.

@@ -1,0 +1,1 @@
+// Tests of the Recommender library arrive with it.
