@@ -40,7 +40,7 @@ let package = Package(
     .target(
       name: "CommandLineSupport",
       dependencies: [
-        "Storage", "TabularIO",
+        "Storage", "TabularIO", "Modeling",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

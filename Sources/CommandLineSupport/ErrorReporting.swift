@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Modeling
 import Storage
 import TabularIO
 
@@ -28,6 +29,15 @@ extension StoreError: ReportableError {
     case .notAStore, .newerSchema, .database: return 69
     case .invalidArgument: return 64
     default: return 1
+    }
+  }
+}
+
+extension ModelingError: ReportableError {
+  public var exitCode: Int32 {
+    switch self {
+    case .invalidArgument: return 64
+    default: return 65
     }
   }
 }

@@ -133,3 +133,32 @@ extension Vector {
     }
   }
 }
+
+/// BLAS on raw row-major buffers, for hot loops that work on blocks of rows of larger matrices.
+///
+/// Sizes are checked and converted to `Int32` here, like every other entry to BLAS.
+public enum RawBLAS {
+  /// `C ← alpha · op(A) · op(B) + beta · C` on row-major buffers with leading dimensions `lda`, `ldb`, `ldc`.
+  @inlinable
+  public static func gemm<Scalar: BLASScalar>(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int,
+    b: UnsafePointer<Scalar>, ldb: Int, beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int
+  ) throws(LinearAlgebraError) {
+    if m == 0 || n == 0 { return }
+    Scalar._gemm(
+      transposeA, transposeB, try blasInt(m, "m"), try blasInt(n, "n"), try blasInt(k, "k"), alpha, a,
+      try blasInt(lda, "lda"), b, try blasInt(ldb, "ldb"), beta, c, try blasInt(ldc, "ldc"))
+  }
+}
+
+extension RawBLAS {
+  /// `y ← alpha · op(A) · x + beta · y` for a row-major `m × n` buffer `A` with leading dimension `lda`.
+  @inlinable
+  public static func gemv<Scalar: BLASScalar>(
+    transpose: Bool, m: Int, n: Int, alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, x: UnsafePointer<Scalar>,
+    beta: Scalar, y: UnsafeMutablePointer<Scalar>
+  ) throws(LinearAlgebraError) {
+    if m == 0 || n == 0 { return }
+    Scalar._gemv(transpose, try blasInt(m, "m"), try blasInt(n, "n"), alpha, a, try blasInt(lda, "lda"), x, beta, y)
+  }
+}

@@ -296,6 +296,25 @@ public final class ModelStore: Sendable {
     }
   }
 
+  /// Calls `body` with a reader of byte ranges of this version's parts, all read in one transaction
+  /// (a consistent snapshot, even while another process registers or promotes).
+  public func withPartReader<T>(
+    _ name: String, version: Int, _ body: (PartReader) throws -> T
+  ) throws(StoreError) -> T {
+    try wrap {
+      try pool.read { db in
+        try Self.requireVersion(db, name, version)
+        guard
+          let id = try Int64.fetchOne(
+            db, sql: "SELECT id FROM model_version WHERE name = ? AND version = ?", arguments: [name, version])
+        else { throw StoreError.noSuchVersion(name: name, version: version) }
+        let reader = PartReader(db: db, modelID: id, name: name, version: version, path: path)
+        defer { reader.close() }
+        return try body(reader)
+      }
+    }
+  }
+
   /// The size in bytes of one artifact part.
   public func partSize(_ name: String, version: Int, part: String) throws(StoreError) -> Int {
     try wrap {

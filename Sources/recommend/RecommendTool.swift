@@ -13,7 +13,7 @@ struct RecommendTool: ParsableCommand, CommerceApp {
       abstract: "Top-N product recommendations by matrix factorization.",
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
-      subcommands: [ModelsCommand<RecommendTool>.self])
+      subcommands: [TrainCommand.self, EvaluateCommand.self, ModelsCommand<RecommendTool>.self])
   }
 
   static func main() { CommandRunner.main(RecommendTool.self) }

@@ -1,0 +1,63 @@
+import Dispatch
+import LinearAlgebra
+import Synchronization
+
+/// Runs work over `0..<count` on up to `threads` threads, handing out chunks of `chunk` indices.
+///
+/// Inside, OpenBLAS is limited to one thread so that its threads do not compete with ours; the
+/// previous setting is restored afterwards.
+public enum Parallel {
+  /// The number of processors online.
+  public static var processorCount: Int { max(1, System.activeProcessorCount) }
+
+  /// Calls `body(range, worker)` for consecutive chunks of `0..<count`; `worker` is in `0..<threads`.
+  /// OpenBLAS runs single-threaded inside `body`.
+  public static func forEachChunk(
+    count: Int, threads: Int, chunk: Int, _ body: (Range<Int>, Int) -> Void
+  ) {
+    guard count > 0 else { return }
+    let workers = max(1, min(threads, (count + chunk - 1) / chunk))
+    let blasThreads = BLASThreads.current
+    BLASThreads.set(1)
+    defer { BLASThreads.set(blasThreads) }
+    if workers == 1 {
+      var start = 0
+      while start < count {
+        body(start..<min(count, start + chunk), 0)
+        start += chunk
+      }
+      return
+    }
+    let next = Atomic<Int>(0)
+    withoutActuallyEscaping(body) { body in
+      let box = UnsafeSendable(body)
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        while true {
+          let start = next.add(chunk, ordering: .relaxed).oldValue
+          if start >= count { break }
+          box.value(start..<min(count, start + chunk), worker)
+        }
+      }
+    }
+  }
+}
+
+/// Wraps a value for a closure that Dispatch runs concurrently; the caller guarantees the sharing is safe.
+struct UnsafeSendable<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}
+
+enum System {
+  static var activeProcessorCount: Int {
+    #if canImport(Glibc)
+      return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    #else
+      return 1
+    #endif
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

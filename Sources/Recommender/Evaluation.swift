@@ -1,0 +1,241 @@
+import Foundation
+import LinearAlgebra
+import Modeling
+
+/// Top-k ranking quality of one recommender (or baseline) on a holdout.
+public struct RankingReport: Sendable, Equatable {
+  public var name: String
+  public var precision: Double
+  public var recall: Double
+  public var ndcg: Double
+  public var map: Double
+  /// Share of the catalog that appears in at least one user's top k.
+  public var coverage: Double
+  /// Users with at least one held-out interaction.
+  public var users: Int
+}
+
+/// Rating-prediction error on a holdout (explicit feedback).
+public struct RatingReport: Sendable, Equatable {
+  public var name: String
+  public var rmse: Double
+  public var mae: Double
+}
+
+/// The outcome of `recommend evaluate`.
+public struct EvaluationReport: Sendable {
+  public var k: Int
+  public var trainInteractions: Int
+  public var testInteractions: Int
+  public var ranking: [RankingReport]
+  public var rating: [RatingReport]
+}
+
+/// A per-user random holdout of distinct user–item pairs, as a train matrix and each user's test items.
+public struct Holdout: Sendable {
+  public var train: SparseMatrix
+  /// The held-out (item, value) pairs of each user.
+  public var test: [[(item: Int32, value: Float)]]
+  public var testCount: Int
+
+  /// Splits `matrix` (users × items): each user with at least `minimumPerUser` interactions gives
+  /// `round(fraction · n)` of them to the test set.
+  public init(matrix: SparseMatrix, fraction: Double, minimumPerUser: Int = 5, seed: UInt64) throws {
+    var users: [Int] = []
+    users.reserveCapacity(matrix.nonZeroCount)
+    for u in 0..<matrix.rowCount {
+      for _ in matrix.rowStart[u]..<matrix.rowStart[u + 1] { users.append(u) }
+    }
+    let split = try Splits.perUserHoldout(users: users, fraction: fraction, minimumPerUser: minimumPerUser, seed: seed)
+    var test = [[(item: Int32, value: Float)]](repeating: [], count: matrix.rowCount)
+    for k in split.test { test[users[k]].append((matrix.columns[k], matrix.values[k])) }
+    train = try SparseMatrix(
+      rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: split.train.map { Int32(users[$0]) },
+      columns: split.train.map { matrix.columns[$0] }, values: split.train.map { matrix.values[$0] })
+    self.test = test
+    testCount = split.test.count
+  }
+}
+
+/// Offline evaluation: a holdout, the model's top-k quality beside a popularity baseline, and for explicit
+/// feedback the rating error beside a bias-only baseline.
+public enum RecommenderEvaluation {
+  /// Ranks every item for each user with held-out items; calls `consume(user, top-k item rows)`.
+  static func rankAll(
+    userFactors: Matrix<Float>, itemFactors: Matrix<Float>, itemBias: [Float]?, train: SparseMatrix,
+    users: [Int], k: Int, threads: Int
+  ) throws -> [[Int]] {
+    let f = userFactors.columns
+    let itemCount = itemFactors.rows
+    var results = [[Int]](repeating: [], count: users.count)
+    let block = 256
+    try results.withUnsafeMutableBufferPointer { out in
+      let outPointer = UnsafeSendable(out.baseAddress!)
+      var failure: Error? = nil
+      let lock = NSLock()
+      Parallel.forEachChunk(count: users.count, threads: threads, chunk: block) { range, _ in
+        do {
+          var x = Matrix<Float>(rows: range.count, columns: f)
+          for (r, idx) in range.enumerated() {
+            let u = users[idx]
+            for d in 0..<f { x.elements[r * f + d] = userFactors.elements[u * f + d] }
+          }
+          let scores = try Matrix.product(x, itemFactors, transposeB: true)
+          scores.elements.withUnsafeBufferPointer { s in
+            for (r, idx) in range.enumerated() {
+              let u = users[idx]
+              let seen = Set(train.columns(ofRow: u).map { Int($0) })
+              var row = Array(UnsafeBufferPointer(rebasing: s[(r * itemCount)..<((r + 1) * itemCount)]))
+              if let itemBias { for i in 0..<itemCount { row[i] += itemBias[i] } }
+              outPointer.value[idx] = TopK.select(row, k: k, excluded: { seen.contains($0) }).map(\.index)
+            }
+          }
+        } catch {
+          lock.withLock { failure = error }
+        }
+      }
+      if let failure { throw failure }
+    }
+    return results
+  }
+
+  /// Precision, recall, NDCG, MAP at `k` and coverage of `recommended` against the holdout.
+  static func ranking(
+    name: String, recommended: [[Int]], users: [Int], holdout: Holdout, k: Int, itemCount: Int
+  ) throws -> RankingReport {
+    var p = 0.0
+    var r = 0.0
+    var n = 0.0
+    var m = 0.0
+    var covered = Set<Int>()
+    for (idx, u) in users.enumerated() {
+      let relevant = Set(holdout.test[u].map { Int($0.item) })
+      p += try RankingMetrics.precision(at: k, recommended: recommended[idx], relevant: relevant)
+      r += try RankingMetrics.recall(at: k, recommended: recommended[idx], relevant: relevant)
+      n += try RankingMetrics.ndcg(at: k, recommended: recommended[idx], relevant: relevant)
+      m += try RankingMetrics.averagePrecision(at: k, recommended: recommended[idx], relevant: relevant)
+      covered.formUnion(recommended[idx])
+    }
+    let count = Double(max(users.count, 1))
+    return RankingReport(
+      name: name, precision: p / count, recall: r / count, ndcg: n / count, map: m / count,
+      coverage: Double(covered.count) / Double(max(itemCount, 1)), users: users.count)
+  }
+
+  /// The ranking quality of a trained model on `holdout` (no baselines).
+  public static func rankingQuality(
+    _ model: TrainedRecommender, holdout: Holdout, k: Int, threads: Int
+  ) throws -> RankingReport {
+    let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
+    let recommended = try rankAll(
+      userFactors: model.factors.userFactors, itemFactors: model.factors.itemFactors, itemBias: model.itemBias,
+      train: holdout.train, users: users, k: k, threads: threads)
+    return try ranking(
+      name: model.kind, recommended: recommended, users: users, holdout: holdout, k: k,
+      itemCount: model.itemIDs.count)
+  }
+
+  /// Holds out `fraction` of each user's interactions (users with ≥ 5), trains on the rest, and reports.
+  public static func evaluate(
+    _ data: InteractionData, configuration: RecommenderConfiguration, testFraction: Double, seed: UInt64, k: Int,
+    log: ((String) -> Void)? = nil
+  ) throws -> EvaluationReport {
+    guard k >= 1 else { throw RecommenderError(.usage, "-k must be at least 1, got \(k)") }
+    let matrix = try SparseMatrix(
+      rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
+      values: data.values)
+    let holdout = try Holdout(matrix: matrix, fraction: testFraction, seed: seed)
+    guard holdout.testCount > 0 else {
+      throw RecommenderError(.data, "no user has 5 or more interactions, so nothing can be held out for testing")
+    }
+    let model = try TrainedRecommender.train(
+      matrix: holdout.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration, log: log)
+    let threads = configuration.feedback == .implicit ? configuration.implicit.threads : configuration.explicit.threads
+    var reports = [try rankingQuality(model, holdout: holdout, k: k, threads: threads)]
+    // Popularity baseline: most users first, without the user's training items.
+    let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
+    var popularity = [Float](repeating: 0, count: matrix.columnCount)
+    for c in holdout.train.columns { popularity[Int(c)] += 1 }
+    let popular = users.map { u -> [Int] in
+      let seen = Set(holdout.train.columns(ofRow: u).map { Int($0) })
+      return TopK.select(popularity, k: k, excluded: { seen.contains($0) }).map(\.index)
+    }
+    reports.append(
+      try ranking(
+        name: "popularity", recommended: popular, users: users, holdout: holdout, k: k, itemCount: matrix.columnCount))
+    var rating: [RatingReport] = []
+    if configuration.feedback == .explicit {
+      var actual: [Double] = []
+      var predicted: [Double] = []
+      var baseline: [Double] = []
+      let biases = BaselineBiases(holdout.train)
+      for u in users {
+        for (item, value) in holdout.test[u] {
+          actual.append(Double(value))
+          let full = model.globalMean + (model.userBias?[u] ?? 0) + (model.itemBias?[Int(item)] ?? 0)
+          let dot = model.factors.userFactors.elements.withUnsafeBufferPointer { x in
+            model.factors.itemFactors.elements.withUnsafeBufferPointer { y in
+              let f = model.factors.userFactors.columns
+              return FactorKernels.dot(x.baseAddress! + u * f, y.baseAddress! + Int(item) * f, f)
+            }
+          }
+          predicted.append(Double(full + dot))
+          baseline.append(biases.predict(user: u, item: Int(item)))
+        }
+      }
+      rating.append(
+        RatingReport(
+          name: model.kind, rmse: try RegressionMetrics.rmse(actual: actual, predicted: predicted),
+          mae: try RegressionMetrics.mae(actual: actual, predicted: predicted)))
+      rating.append(
+        RatingReport(
+          name: "bias-only baseline", rmse: try RegressionMetrics.rmse(actual: actual, predicted: baseline),
+          mae: try RegressionMetrics.mae(actual: actual, predicted: baseline)))
+    }
+    return EvaluationReport(
+      k: k, trainInteractions: holdout.train.nonZeroCount, testInteractions: holdout.testCount, ranking: reports,
+      rating: rating)
+  }
+}
+
+/// The bias-only rating baseline `μ + b_u + b_i`, fitted by alternating regularized means
+/// (as Surprise's `BaselineOnly` with ALS: 10 rounds, item penalty 10, user penalty 15).
+struct BaselineBiases {
+  var mean: Double
+  var user: [Double]
+  var item: [Double]
+
+  init(_ ratings: SparseMatrix, rounds: Int = 10, itemPenalty: Double = 10, userPenalty: Double = 15) {
+    mean = ratings.values.reduce(0.0) { $0 + Double($1) } / Double(max(ratings.nonZeroCount, 1))
+    user = [Double](repeating: 0, count: ratings.rowCount)
+    item = [Double](repeating: 0, count: ratings.columnCount)
+    for _ in 0..<rounds {
+      var sum = [Double](repeating: 0, count: ratings.columnCount)
+      var count = [Double](repeating: 0, count: ratings.columnCount)
+      for u in 0..<ratings.rowCount {
+        for k in ratings.rowStart[u]..<ratings.rowStart[u + 1] {
+          let i = Int(ratings.columns[k])
+          sum[i] += Double(ratings.values[k]) - mean - user[u]
+          count[i] += 1
+        }
+      }
+      for i in item.indices { item[i] = sum[i] / (itemPenalty + count[i]) }
+      for u in 0..<ratings.rowCount {
+        var s = 0.0
+        var n = 0.0
+        for k in ratings.rowStart[u]..<ratings.rowStart[u + 1] {
+          s += Double(ratings.values[k]) - mean - item[Int(ratings.columns[k])]
+          n += 1
+        }
+        user[u] = s / (userPenalty + n)
+      }
+    }
+  }
+
+  func predict(user u: Int, item i: Int) -> Double { mean + user[u] + item[i] }
+}
+
+struct UnsafeSendable<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}

@@ -1,1 +1,0 @@
-// The recommendation domain library: built in issue 3 (matrix-factorization recommender).

@@ -1,0 +1,61 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Recommender
+
+struct EvaluateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate",
+    abstract: "Hold out part of each user's interactions, train on the rest, and report top-k quality.",
+    discussion: """
+      Each user with at least 5 interactions gives round(test-fraction × n) of them to the test set. \
+      The model's precision@k, recall@k, NDCG@k, MAP@k and catalog coverage are shown beside a popularity \
+      baseline on the same split; with --feedback explicit also RMSE and MAE beside a bias-only baseline.
+      """)
+
+  @OptionGroup var input: InteractionOptions
+  @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
+  var testFraction = 0.2
+  @Option(name: .customLong("split-seed"), help: "Seed of the holdout split.")
+  var splitSeed: UInt64 = 42
+  @Option(name: .short, help: "The cutoff k of the top-k metrics.")
+  var k = 10
+  @OptionGroup var hyperparameters: HyperparameterOptions
+  @OptionGroup var format: FormatOptions
+
+  func validate() throws {
+    guard testFraction > 0, testFraction < 1 else {
+      throw ValidationError("--test-fraction must be between 0 and 1, got \(testFraction)")
+    }
+    guard k >= 1 else { throw ValidationError("-k must be at least 1, got \(k)") }
+  }
+
+  func run() throws {
+    let data = try InteractionData.load(
+      path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
+    let report = try RecommenderEvaluation.evaluate(
+      data, configuration: hyperparameters.configuration, testFraction: testFraction, seed: splitSeed, k: k,
+      log: { printError("recommend: \($0)") })
+    printError(
+      "recommend: \(report.trainInteractions) training and \(report.testInteractions) held-out interactions, \(report.ranking[0].users) test users"
+    )
+    var table = OutputTable(columns: [
+      "model", "precision@\(k)", "recall@\(k)", "ndcg@\(k)", "map@\(k)", "coverage",
+    ])
+    for r in report.ranking {
+      table.rows.append([
+        .text(r.name), .number(r.precision, decimals: 4), .number(r.recall, decimals: 4), .number(r.ndcg, decimals: 4),
+        .number(r.map, decimals: 4), .number(r.coverage, decimals: 4),
+      ])
+    }
+    print(table.render(format.format), terminator: "")
+    if !report.rating.isEmpty {
+      var ratings = OutputTable(columns: ["model", "rmse", "mae"])
+      for r in report.rating {
+        ratings.rows.append([.text(r.name), .number(r.rmse, decimals: 4), .number(r.mae, decimals: 4)])
+      }
+      if format.format == .table { print("") }
+      print(ratings.render(format.format), terminator: "")
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import CommandLineSupport
+import Modeling
+import Recommender
+
+extension RecommenderError: ReportableError {
+  public var exitCode: Int32 {
+    switch kind {
+    case .usage: return 64
+    case .data: return 65
+    case .notFound, .noModel: return 1
+    }
+  }
+}
+
+extension Feedback: ExpressibleByArgument {}
+
+/// Where the interactions are and which columns hold what.
+struct InteractionOptions: ParsableArguments {
+  @Option(name: .long, help: ArgumentHelp("The interactions CSV (with a header line).", valueName: "file"))
+  var interactions: String
+
+  @Option(name: .customLong("user-column"), help: "The user id column.")
+  var userColumn = "user_id"
+
+  @Option(name: .customLong("item-column"), help: "The item id column.")
+  var itemColumn = "item_id"
+
+  @Option(
+    name: .customLong("value-column"),
+    help: "A rating, count or weight column (default: none, every row counts 1).")
+  var valueColumn: String?
+
+  @Option(name: .customLong("timestamp-column"), help: "A timestamp column, checked for valid times.")
+  var timestampColumn: String?
+
+  var columns: InteractionColumns {
+    var c = InteractionColumns()
+    c.user = userColumn
+    c.item = itemColumn
+    c.value = valueColumn
+    c.timestamp = timestampColumn
+    return c
+  }
+}
+
+enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
+  case cg
+  case cholesky
+}
+
+/// Hyperparameters shared by train, evaluate and tune.
+struct HyperparameterOptions: ParsableArguments {
+  @Option(name: .long, help: "implicit (counts, clicks, purchases) or explicit (ratings).")
+  var feedback: Feedback = .implicit
+
+  @Option(name: .long, help: "Latent factors per user and item.")
+  var factors = 64
+
+  @Option(name: .long, help: "ALS iterations.")
+  var iterations = 15
+
+  @Option(
+    name: .long,
+    help: "L2 penalty λ (default: 0.01 implicit; 0.1 per rating explicit).")
+  var regularization: Float?
+
+  @Option(name: .long, help: "Implicit feedback: confidence = 1 + alpha · value.")
+  var alpha: Float = 1
+
+  @Option(name: .long, help: "Implicit feedback: cg (conjugate gradient, warm-started) or cholesky (exact).")
+  var solver: SolverChoice = .cg
+
+  @Option(name: .customLong("cg-steps"), help: "Conjugate-gradient steps per solve.")
+  var cgSteps = 3
+
+  @Option(name: .customLong("bias-regularization"), help: "Explicit feedback: penalty on user and item biases.")
+  var biasRegularization: Float = 0.1
+
+  @Option(name: .long, help: "Seed of the initial factors.")
+  var seed: UInt64 = 42
+
+  @Option(name: .long, help: "Threads (default: every processor).")
+  var threads = Parallel.processorCount
+
+  func validate() throws {
+    guard factors >= 1, factors <= 1024 else { throw ValidationError("--factors must be 1 to 1024, got \(factors)") }
+    guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+    if let regularization, !(regularization >= 0 && regularization.isFinite) {
+      throw ValidationError("--regularization must be a finite number ≥ 0, got \(regularization)")
+    }
+    guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be a finite number ≥ 0, got \(alpha)") }
+    guard cgSteps >= 1 else { throw ValidationError("--cg-steps must be at least 1, got \(cgSteps)") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+  }
+
+  var configuration: RecommenderConfiguration {
+    var c = RecommenderConfiguration()
+    c.feedback = feedback
+    c.implicit.factors = factors
+    c.implicit.iterations = iterations
+    c.implicit.regularization = regularization ?? 0.01
+    c.implicit.alpha = alpha
+    c.implicit.solver = solver == .cg ? .conjugateGradient(steps: cgSteps) : .cholesky
+    c.implicit.seed = seed
+    c.implicit.threads = threads
+    c.explicit.factors = factors
+    c.explicit.iterations = iterations
+    c.explicit.regularization = regularization ?? 0.1
+    c.explicit.biasRegularization = biasRegularization
+    c.explicit.seed = seed
+    c.explicit.threads = threads
+    return c
+  }
+}
+
+/// `--model NAME`.
+struct ModelNameOption: ParsableArguments {
+  @Option(name: .long, help: "The model's name in the store.")
+  var model = "recommender"
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Recommender
+
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train", abstract: "Train a recommender on an interactions CSV and register it as a new version.")
+
+  @OptionGroup var input: InteractionOptions
+  @Option(name: .long, help: ArgumentHelp("An items CSV (item_id and any other columns) shown beside recommendations.", valueName: "file"))
+  var items: String?
+  @OptionGroup var hyperparameters: HyperparameterOptions
+  @OptionGroup var name: ModelNameOption
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    let started = Date()
+    let data = try InteractionData.load(
+      path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
+    let catalog = try items.map { try ItemCatalog.load(path: $0) }
+    printError(
+      "recommend: \(data.rowCount) rows, \(data.users.count) user-item pairs, \(data.userIDs.count) users, \(data.itemIDs.count) items"
+    )
+    let model = try TrainedRecommender.train(
+      data, configuration: hyperparameters.configuration, catalog: catalog, log: { printError("recommend: \($0)") })
+    let store = try storeOptions.openModels(create: true)
+    let version = try model.register(in: store, name: name.model, fingerprint: data.fingerprint)
+    print(
+      "registered \(version.name) version \(version.version) (\(version.kind), \(data.userIDs.count) users, \(data.itemIDs.count) items) in \(String(format: "%.1f", Date().timeIntervalSince(started)))s"
+    )
+  }
+}
