@@ -47,7 +47,7 @@ let package = Package(
     .executableTarget(
       name: "recommend",
       dependencies: [
-        "CommandLineSupport", "Recommender",
+        "CommandLineSupport", "Recommender", "TabularIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

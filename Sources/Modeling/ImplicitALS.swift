@@ -48,7 +48,9 @@ public enum ImplicitALS {
       guard regularization.isFinite, regularization >= 0 else {
         throw .invalidArgument("regularization must be a finite number ≥ 0, got \(regularization)")
       }
-      guard alpha.isFinite, alpha >= 0 else { throw .invalidArgument("alpha must be a finite number ≥ 0, got \(alpha)") }
+      guard alpha.isFinite, alpha >= 0 else {
+        throw .invalidArgument("alpha must be a finite number ≥ 0, got \(alpha)")
+      }
       if case .conjugateGradient(let steps) = solver, steps < 1 {
         throw .invalidArgument("conjugate-gradient steps must be at least 1, got \(steps)")
       }
@@ -87,7 +89,8 @@ public enum ImplicitALS {
     let cells = Double(interactions.rowCount) * Double(interactions.columnCount)
     for iteration in 1...configuration.iterations {
       let started = Date()
-      var loss = try solveHalf(byUser, solving: &users, fixed: items, configuration, computeLoss: configuration.computeLoss)
+      var loss = try solveHalf(
+        byUser, solving: &users, fixed: items, configuration, computeLoss: configuration.computeLoss)
       _ = try solveHalf(byItem, solving: &items, fixed: users, configuration, computeLoss: false)
       if configuration.computeLoss {
         // The loss after the user half, completed with the item penalty of that moment's items.

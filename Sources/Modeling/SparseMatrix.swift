@@ -76,7 +76,8 @@ public struct SparseMatrix: Sendable, Equatable {
   }
 
   /// A matrix from its CSR arrays, taken as they are (checked for shape).
-  public init(rowCount: Int, columnCount: Int, rowStart: [Int], columns: [Int32], values: [Float]) throws(ModelingError) {
+  public init(rowCount: Int, columnCount: Int, rowStart: [Int], columns: [Int32], values: [Float]) throws(ModelingError)
+  {
     guard rowStart.count == rowCount + 1, rowStart.first == 0, rowStart.last == columns.count,
       columns.count == values.count
     else { throw .invalidArgument("inconsistent CSR arrays for a \(rowCount)×\(columnCount) matrix") }

@@ -97,7 +97,9 @@ public struct StoredRecommender: Sendable {
       }
       if strict {
         throw RecommenderError(
-          .notFound, "user '\(userID)' is not in the model (trained on \(model.meta.users) users); give --history or drop --strict")
+          .notFound,
+          "user '\(userID)' is not in the model (trained on \(model.meta.users) users); give --history or drop --strict"
+        )
       }
       return try model.list(try model.popularity(), n: n, excluding: [], source: .popularity)
     }
@@ -142,7 +144,8 @@ struct ServingModel {
     } catch let error as StoreError {
       throw error
     } catch {
-      throw RecommenderError(.noModel, "model '\(version.name)' version \(version.version) has an unreadable description")
+      throw RecommenderError(
+        .noModel, "model '\(version.name)' version \(version.version) has an unreadable description")
     }
   }
 
@@ -196,17 +199,15 @@ struct ServingModel {
   func seenItems(user u: Int) throws -> [Int] {
     let start = Int(try u64("seen_offsets", at: u))
     let end = Int(try u64("seen_offsets", at: u + 1))
-    guard let rows = ArtifactCoding.integers(try reader.read("seen_items", offset: start * 4, length: (end - start) * 4), as: UInt32.self)
+    guard
+      let rows = ArtifactCoding.integers(
+        try reader.read("seen_items", offset: start * 4, length: (end - start) * 4), as: UInt32.self)
     else { throw corrupt("seen_items") }
     return rows.map { Int($0) }
   }
 
   func userFactors(_ u: Int) throws -> [Float] {
-    let f = meta.factors
-    guard let x = ArtifactCoding.floats(try reader.read("user_factors", offset: u * f * 4, length: f * 4)) else {
-      throw corrupt("user_factors")
-    }
-    return x
+    try reader.readFloats("user_factors", offset: u * meta.factors, count: meta.factors)
   }
 
   func userBias(_ u: Int) throws -> Float? {
@@ -223,8 +224,8 @@ struct ServingModel {
   }
 
   func allItemFactors() throws -> [Float] {
-    guard let y = ArtifactCoding.floats(try reader.readAll("item_factors")), y.count == meta.items * meta.factors
-    else { throw corrupt("item_factors") }
+    let y = try reader.readAllFloats("item_factors")
+    guard y.count == meta.items * meta.factors else { throw corrupt("item_factors") }
     return y
   }
 
@@ -235,10 +236,18 @@ struct ServingModel {
     return p
   }
 
-  /// `Y·x`: every item's score for factor vector `x`, by BLAS gemv.
+  /// `Y·x`: every item's score for factor vector `x` (one pass over the item factors; at this size a
+  /// BLAS call would cost more in thread start-up than it saves).
   func itemScores(_ x: [Float]) throws -> [Float] {
-    let y = try Matrix<Float>(rows: meta.items, columns: meta.factors, elements: try allItemFactors())
-    return try y.multiplied(by: Vector(x)).elements
+    let y = try allItemFactors()
+    let f = meta.factors
+    var scores = [Float](repeating: 0, count: meta.items)
+    y.withUnsafeBufferPointer { yb in
+      x.withUnsafeBufferPointer { xb in
+        for i in 0..<meta.items { scores[i] = FactorKernels.dot(yb.baseAddress! + i * f, xb.baseAddress!, f) }
+      }
+    }
+    return scores
   }
 
   /// Rows and values of `--history` entries (`ITEM` or `ITEM:VALUE`).
@@ -256,7 +265,8 @@ struct ServingModel {
         value = v
       }
       guard let row = try itemRow(id) else {
-        throw RecommenderError(.notFound, "--history: item '\(id)' is not in the model (trained on \(meta.items) items)")
+        throw RecommenderError(
+          .notFound, "--history: item '\(id)' is not in the model (trained on \(meta.items) items)")
       }
       if meta.feedback == .explicit && value == nil {
         throw RecommenderError(

@@ -70,7 +70,9 @@ public struct TrainedRecommender: Sendable {
   public var catalog: ItemCatalog?
 
   /// The model kind recorded in the store.
-  public var kind: String { "recommender.\(configuration.feedback == .implicit ? "als-implicit" : "biased-mf-explicit")" }
+  public var kind: String {
+    "recommender.\(configuration.feedback == .implicit ? "als-implicit" : "biased-mf-explicit")"
+  }
 
   /// Trains on `data`.
   /// - Parameter log: receives one line per iteration (iteration, loss or RMSE, seconds).
@@ -97,7 +99,10 @@ public struct TrainedRecommender: Sendable {
     case .implicit:
       let model = try ImplicitALS.fit(matrix, configuration: configuration.implicit) { report in
         let loss = report.loss.map { String(format: "loss %.6g", $0) } ?? ""
-        log?(String(format: "iteration %2d/%d  %@  %.2fs", report.iteration, configuration.implicit.iterations, loss, report.seconds))
+        log?(
+          String(
+            format: "iteration %2d/%d  %@  %.2fs", report.iteration, configuration.implicit.iterations, loss,
+            report.seconds))
       }
       return TrainedRecommender(
         configuration: configuration, userIDs: userIDs, itemIDs: itemIDs, factors: model, userBias: nil,

@@ -300,9 +300,10 @@ public final class ModelStore: Sendable {
   /// (a consistent snapshot, even while another process registers or promotes).
   public func withPartReader<T>(
     _ name: String, version: Int, _ body: (PartReader) throws -> T
-  ) throws(StoreError) -> T {
-    try wrap {
-      try pool.read { db in
+  ) throws -> T {
+    var bodyError: Error? = nil
+    let result: T? = try wrap {
+      try pool.read { db -> T? in
         try Self.requireVersion(db, name, version)
         guard
           let id = try Int64.fetchOne(
@@ -310,9 +311,17 @@ public final class ModelStore: Sendable {
         else { throw StoreError.noSuchVersion(name: name, version: version) }
         let reader = PartReader(db: db, modelID: id, name: name, version: version, path: path)
         defer { reader.close() }
-        return try body(reader)
+        do {
+          return try body(reader)
+        } catch {
+          // The caller's own errors pass through unchanged.
+          bodyError = error
+          return nil
+        }
       }
     }
+    if let bodyError { throw bodyError }
+    return result!
   }
 
   /// The size in bytes of one artifact part.

@@ -26,10 +26,11 @@ public final class PartReader {
 
   private func blob(_ part: String) throws -> (OpaquePointer, Int) {
     if let open = blobs[part] { return open }
-    guard
-      let rowid = try Int64.fetchOne(
+    let found = try StoreDatabase.wrap(path) {
+      try Int64.fetchOne(
         db, sql: "SELECT rowid FROM model_artifact WHERE model_id = ? AND part = ?", arguments: [modelID, part])
-    else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
+    }
+    guard let rowid = found else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
     var handle: OpaquePointer? = nil
     let rc = sqlite3_blob_open(db.sqliteConnection, "main", "model_artifact", "data", rowid, 0, &handle)
     guard rc == SQLITE_OK, let handle else {
@@ -43,9 +44,11 @@ public final class PartReader {
   /// Whether the version has a part of this name.
   public func has(_ part: String) throws -> Bool {
     if blobs[part] != nil { return true }
-    return try Bool.fetchOne(
-      db, sql: "SELECT EXISTS (SELECT 1 FROM model_artifact WHERE model_id = ? AND part = ?)",
-      arguments: [modelID, part]) ?? false
+    return try StoreDatabase.wrap(path) {
+      try Bool.fetchOne(
+        db, sql: "SELECT EXISTS (SELECT 1 FROM model_artifact WHERE model_id = ? AND part = ?)",
+        arguments: [modelID, part]) ?? false
+    }
   }
 
   /// The size of `part` in bytes.
@@ -60,11 +63,42 @@ public final class PartReader {
     }
     var bytes = [UInt8](repeating: 0, count: length)
     if length == 0 { return bytes }
-    let rc = bytes.withUnsafeMutableBytes { p in sqlite3_blob_read(handle, p.baseAddress, Int32(length), Int32(offset)) }
+    let rc = bytes.withUnsafeMutableBytes { p in sqlite3_blob_read(handle, p.baseAddress, Int32(length), Int32(offset))
+    }
     guard rc == SQLITE_OK else {
       throw StoreError.database(path: path, message: "cannot read artifact part '\(part)' (SQLite code \(rc))")
     }
     return bytes
+  }
+
+  /// `count` little-endian `Float`s of `part` starting at float index `offset`, read straight into the result.
+  public func readFloats(_ part: String, offset: Int, count: Int) throws -> [Float] {
+    let (handle, size) = try blob(part)
+    let byteOffset = offset * 4
+    let byteCount = count * 4
+    guard offset >= 0, count >= 0, byteOffset <= size, byteCount <= size - byteOffset, size <= Int(Int32.max) else {
+      throw StoreError.rangeOutOfBounds(part: part, offset: byteOffset, length: byteCount, size: size)
+    }
+    if count == 0 { return [] }
+    var rc: Int32 = SQLITE_OK
+    var values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      rc = sqlite3_blob_read(handle, buffer.baseAddress, Int32(byteCount), Int32(byteOffset))
+      initialized = count
+    }
+    guard rc == SQLITE_OK else {
+      throw StoreError.database(path: path, message: "cannot read artifact part '\(part)' (SQLite code \(rc))")
+    }
+    #if _endian(big)
+      values = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+    #endif
+    return values
+  }
+
+  /// All of `part` as little-endian `Float`s.
+  public func readAllFloats(_ part: String) throws -> [Float] {
+    let size = try self.size(part)
+    guard size % 4 == 0 else { throw StoreError.rangeOutOfBounds(part: part, offset: 0, length: size, size: size) }
+    return try readFloats(part, offset: 0, count: size / 4)
   }
 
   /// The whole of `part`.

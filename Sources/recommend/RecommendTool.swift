@@ -13,7 +13,11 @@ struct RecommendTool: ParsableCommand, CommerceApp {
       abstract: "Top-N product recommendations by matrix factorization.",
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
-      subcommands: [TrainCommand.self, EvaluateCommand.self, ModelsCommand<RecommendTool>.self])
+      subcommands: [
+        UserCommand.self, TrainCommand.self, SimilarCommand.self, BatchCommand.self, EvaluateCommand.self,
+        TuneCommand.self, ModelsCommand<RecommendTool>.self,
+      ],
+      defaultSubcommand: UserCommand.self)
   }
 
   static func main() { CommandRunner.main(RecommendTool.self) }

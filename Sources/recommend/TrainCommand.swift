@@ -8,7 +8,9 @@ struct TrainCommand: ParsableCommand {
     commandName: "train", abstract: "Train a recommender on an interactions CSV and register it as a new version.")
 
   @OptionGroup var input: InteractionOptions
-  @Option(name: .long, help: ArgumentHelp("An items CSV (item_id and any other columns) shown beside recommendations.", valueName: "file"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("An items CSV (item_id and any other columns) shown beside recommendations.", valueName: "file"))
   var items: String?
   @OptionGroup var hyperparameters: HyperparameterOptions
   @OptionGroup var name: ModelNameOption

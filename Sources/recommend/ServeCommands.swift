@@ -1,0 +1,134 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Recommender
+import TabularIO
+
+/// Formats a recommendation list as a table: rank, item id, item metadata, score, source.
+func table(_ list: RecommendationList) -> OutputTable {
+  var t = OutputTable(columns: ["rank", "item_id"] + list.metadataColumns + ["score", "source"])
+  for r in list.items {
+    var row: [Cell] = [.integer(r.rank), .text(r.itemID)]
+    for (k, _) in list.metadataColumns.enumerated() { row.append(.text(k < r.metadata.count ? r.metadata[k] : "")) }
+    row.append(list.source == .popularity ? .integer(Int(r.score)) : .number(Double(r.score), decimals: 4))
+    row.append(.text(list.source.rawValue))
+    t.rows.append(row)
+  }
+  return t
+}
+
+struct UserCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "user", abstract: "Recommend items for one user (the default command: recommend USER-ID).",
+    discussion: """
+      Items the user already has are left out unless --include-seen. A user the model does not know is \
+      folded in from --history (one least-squares solve, no retraining); without history they get the most \
+      popular items, marked 'popularity' in the source column, with a note on stderr (--strict makes that an error).
+      """)
+
+  @Argument(help: "The user's id.") var userID: String
+  @Option(name: .short, help: "How many items.") var n = 10
+  @Flag(name: .customLong("include-seen"), help: "Keep items the user already interacted with.")
+  var includeSeen = false
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "For a user the model does not know: items they interacted with, comma-separated (ITEM or ITEM:RATING).",
+      valueName: "items"))
+  var history: String?
+  @Flag(name: .long, help: "Fail for an unknown user without --history instead of recommending popular items.")
+  var strict = false
+  @OptionGroup var format: FormatOptions
+  @OptionGroup var name: ModelNameOption
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }
+  }
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let model = try StoredRecommender(store: store, name: name.model)
+    let items = history.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
+    let list = try model.recommend(user: userID, count: n, includeSeen: includeSeen, history: items, strict: strict)
+    if list.source == .popularity {
+      printError("recommend: user '\(userID)' is not in the model; showing the most popular items")
+    }
+    print(table(list).render(format.format), terminator: "")
+  }
+}
+
+struct SimilarCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "similar", abstract: "Items most similar to an item (cosine similarity of item factors).")
+
+  @Argument(help: "The item's id.") var itemID: String
+  @Option(name: .short, help: "How many items.") var n = 10
+  @OptionGroup var format: FormatOptions
+  @OptionGroup var name: ModelNameOption
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }
+  }
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let list = try StoredRecommender(store: store, name: name.model).similar(item: itemID, count: n)
+    var t = table(list)
+    t.columns[t.columns.count - 2] = "similarity"
+    t.columns.removeLast()
+    t.rows = t.rows.map { Array($0.dropLast()) }
+    print(t.render(format.format), terminator: "")
+  }
+}
+
+struct BatchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "batch",
+    abstract: "Recommend for many users at once into a CSV: user_id,rank,item_id,score.")
+
+  @Option(name: .long, help: ArgumentHelp("A CSV of users to recommend for (column user_id).", valueName: "file"))
+  var users: String?
+  @Option(name: .customLong("user-column"), help: "The user id column of --users.") var userColumn = "user_id"
+  @Flag(name: .long, help: "Recommend for every user in the model.") var all = false
+  @Option(name: .short, help: "How many items per user.") var n = 10
+  @Option(name: .long, help: ArgumentHelp("The output CSV (written whole or not at all).", valueName: "file"))
+  var output: String
+  @Option(name: .long, help: "Threads (default: every processor).") var threads = ProcessInfo.processInfo
+    .activeProcessorCount
+  @OptionGroup var name: ModelNameOption
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard (users != nil) != all else { throw ValidationError("give exactly one of --users FILE and --all") }
+    guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+  }
+
+  func run() throws {
+    var ids: [String]? = nil
+    if let users {
+      let reader = try CSVReader(path: users)
+      let column = try reader.header.require(userColumn, role: "user", file: users)
+      var list: [String] = []
+      while try reader.next() {
+        guard let id = try reader.string(column), !reader.isMissing(column) else {
+          throw reader.error(atField: column, "the user id is blank; expected an id")
+        }
+        list.append(id)
+      }
+      ids = list
+    }
+    let store = try storeOptions.openModels(create: false)
+    let started = Date()
+    let summary = try StoredRecommender(store: store, name: name.model).batch(
+      users: ids, count: n, output: output, threads: threads)
+    if summary.unknownUsers > 0 {
+      printError("recommend: \(summary.unknownUsers) users are not in the model and got the most popular items")
+    }
+    printError(
+      "recommend: wrote \(summary.rows) rows for \(summary.users) users to \(output) in \(String(format: "%.2f", Date().timeIntervalSince(started)))s"
+    )
+  }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Recommender
+
+struct TuneCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tune",
+    abstract: "Search hyperparameters on a validation split of the training data, then register the best model.",
+    discussion: """
+      The data is split as 'recommend evaluate' splits it (--test-fraction, --split-seed); the test part is \
+      never used for the search. The training part is split again into fit and validation parts; each trial \
+      trains on the first and scores NDCG@k (implicit) or RMSE (explicit) on the second. The best settings are \
+      then trained on all the data and registered, and their holdout quality is reported.
+      """)
+
+  @OptionGroup var input: InteractionOptions
+  @Option(name: .long, help: "Number of trials.") var trials = 24
+  @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
+  var testFraction = 0.2
+  @Option(name: .customLong("split-seed"), help: "Seed of the holdout split.") var splitSeed: UInt64 = 42
+  @Option(name: .customLong("search-seed"), help: "Seed of the search.") var searchSeed: UInt64 = 42
+  @Option(name: .short, help: "The cutoff k of NDCG@k.") var k = 10
+  @OptionGroup var hyperparameters: HyperparameterOptions
+  @OptionGroup var name: ModelNameOption
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard trials >= 1 else { throw ValidationError("--trials must be at least 1, got \(trials)") }
+    guard testFraction > 0, testFraction < 1 else {
+      throw ValidationError("--test-fraction must be between 0 and 1, got \(testFraction)")
+    }
+  }
+
+  func run() throws {
+    let data = try InteractionData.load(
+      path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
+    let result = try RecommenderTuning.search(
+      data, base: hyperparameters.configuration, trials: trials, testFraction: testFraction, splitSeed: splitSeed,
+      seed: searchSeed, k: k
+    ) { trial in
+      printError(
+        "recommend: trial \(trial.number): \(describe(trial.configuration)) → \(String(format: "%.4f", trial.score)) (\(String(format: "%.1f", trial.seconds))s)"
+      )
+    }
+    var t = OutputTable(columns: [
+      "trial", "factors", "iterations", "regularization", "alpha", "bias_regularization", result.metric,
+    ])
+    for trial in result.trials {
+      let c = trial.configuration
+      let explicit = c.feedback == .explicit
+      t.rows.append([
+        .integer(trial.number), .integer(explicit ? c.explicit.factors : c.implicit.factors),
+        .integer(explicit ? c.explicit.iterations : c.implicit.iterations),
+        .number(Double(explicit ? c.explicit.regularization : c.implicit.regularization), decimals: 4),
+        explicit ? .missing : .number(Double(c.implicit.alpha), decimals: 4),
+        explicit ? .number(Double(c.explicit.biasRegularization), decimals: 4) : .missing,
+        .number(trial.score, decimals: 4),
+      ])
+    }
+    print(t.render(.table), terminator: "")
+    let best = result.best.configuration
+    print(
+      "\nbest: trial \(result.best.number), validation \(result.metric) \(String(format: "%.4f", result.best.score))")
+    print("      \(describe(best))")
+    let report = try RecommenderEvaluation.evaluate(
+      data, configuration: best, testFraction: testFraction, seed: splitSeed, k: k)
+    let m = report.ranking[0]
+    var line = String(
+      format: "holdout with these settings: ndcg@%d %.4f, precision@%d %.4f, recall@%d %.4f, map@%d %.4f", k, m.ndcg, k,
+      m.precision, k, m.recall, k, m.map)
+    if let rating = report.rating.first { line += String(format: ", rmse %.4f, mae %.4f", rating.rmse, rating.mae) }
+    line += String(format: " (popularity ndcg@%d %.4f)", k, report.ranking[1].ndcg)
+    print(line)
+    let model = try TrainedRecommender.train(data, configuration: best)
+    let store = try storeOptions.openModels(create: true)
+    var metrics = ["validation_\(result.metric)": result.best.score, "holdout_ndcg_at_\(k)": m.ndcg]
+    if let rating = report.rating.first { metrics["holdout_rmse"] = rating.rmse }
+    let version = try model.register(in: store, name: name.model, fingerprint: data.fingerprint, metrics: metrics)
+    print("registered \(version.name) version \(version.version) trained on all \(data.users.count) interactions")
+  }
+}
+
+/// Hyperparameters as command-line options.
+func describe(_ c: RecommenderConfiguration) -> String {
+  switch c.feedback {
+  case .implicit:
+    return String(
+      format: "--factors %d --iterations %d --regularization %.4g --alpha %.4g", c.implicit.factors,
+      c.implicit.iterations, c.implicit.regularization, c.implicit.alpha)
+  case .explicit:
+    return String(
+      format: "--feedback explicit --factors %d --iterations %d --regularization %.4g --bias-regularization %.4g",
+      c.explicit.factors, c.explicit.iterations, c.explicit.regularization, c.explicit.biasRegularization)
+  }
+}
