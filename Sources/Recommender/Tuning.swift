@@ -21,7 +21,8 @@ public struct TuningResult: Sendable {
 /// Hyperparameter search on a validation split carved out of the training data only.
 ///
 /// The data is first split as `recommend evaluate` splits it (same fraction and seed), so the test part
-/// is never seen; the training part is split again into fit and validation parts. Half the trials sample
+/// is never seen; the training part is split again, twice with different seeds, into fit and validation
+/// parts, and each trial's score is the mean over the two. Half the trials sample
 /// the space at random (factors, log-uniform regularization and alpha, iterations); the rest perturb the
 /// best so far. Deterministic for a seed.
 public enum RecommenderTuning {
@@ -35,8 +36,11 @@ public enum RecommenderTuning {
       rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
       values: data.values)
     let outer = try Holdout(matrix: matrix, fraction: testFraction, seed: splitSeed)
-    let inner = try Holdout(matrix: outer.train, fraction: testFraction, seed: splitSeed &+ 1)
-    guard inner.testCount > 0 else {
+    // Two validation splits of the training part, averaged: a steadier choice than one.
+    let inners = try [1, 2].map {
+      try Holdout(matrix: outer.train, fraction: testFraction, seed: splitSeed &+ UInt64($0))
+    }
+    guard inners.allSatisfy({ $0.testCount > 0 }) else {
       throw RecommenderError(.data, "too few interactions per user to carve out a validation split")
     }
     var g = SeededGenerator(seed: seed)
@@ -53,14 +57,18 @@ public enum RecommenderTuning {
         perturb(&c, &g)
       }
       let started = Date()
-      let model = try TrainedRecommender.train(
-        matrix: inner.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: c)
-      let score: Double
-      if explicit {
-        score = try validationRMSE(model, inner)
-      } else {
-        let threads = c.implicit.threads
-        score = try RecommenderEvaluation.rankingQuality(model, holdout: inner, k: k, threads: threads).ndcg
+      var score = 0.0
+      for inner in inners {
+        let model = try TrainedRecommender.train(
+          matrix: inner.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: c)
+        if explicit {
+          score += try validationRMSE(model, inner) / Double(inners.count)
+        } else {
+          let threads = c.implicit.threads
+          score +=
+            try RecommenderEvaluation.rankingQuality(model, holdout: inner, k: k, threads: threads).ndcg
+            / Double(inners.count)
+        }
       }
       let trial = TuningTrial(
         number: number, configuration: c, score: score, seconds: Date().timeIntervalSince(started))
@@ -71,7 +79,7 @@ public enum RecommenderTuning {
     return TuningResult(trials: done, best: best, metric: explicit ? "rmse" : "ndcg@\(k)")
   }
 
-  static let factorChoices = [16, 32, 48, 64, 96, 128]
+  static let factorChoices = [32, 48, 64, 96, 128]
   static let iterationChoices = [10, 15, 20, 30]
 
   static func logUniform(_ lo: Double, _ hi: Double, _ g: inout SeededGenerator) -> Float {

@@ -62,7 +62,7 @@ struct HyperparameterOptions: ParsableArguments {
 
   @Option(
     name: .long,
-    help: "L2 penalty λ (default: 0.01 implicit; 0.1 per rating explicit).")
+    help: "L2 penalty λ (default: 20 implicit; 0.1 per rating explicit).")
   var regularization: Float?
 
   @Option(name: .long, help: "Implicit feedback: confidence = 1 + alpha · value.")
@@ -99,7 +99,7 @@ struct HyperparameterOptions: ParsableArguments {
     c.feedback = feedback
     c.implicit.factors = factors
     c.implicit.iterations = iterations
-    c.implicit.regularization = regularization ?? 0.01
+    c.implicit.regularization = regularization ?? 20
     c.implicit.alpha = alpha
     c.implicit.solver = solver == .cg ? .conjugateGradient(steps: cgSteps) : .cholesky
     c.implicit.seed = seed

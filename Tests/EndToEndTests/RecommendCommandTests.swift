@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// The repository's SampleData directory.
+func sampleData(_ path: String) -> String {
+  URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("SampleData").appendingPathComponent(path).path
+}
+
+@Suite(.serialized) struct RecommendCommandTests {
+  let dir = temporaryDirectory()
+  var store: String { dir.appendingPathComponent("m.sqlite").path }
+
+  func train() throws -> RunResult {
+    try run(
+      "recommend",
+      [
+        "train", "--interactions", sampleData("ecommerce/interactions.csv"), "--items",
+        sampleData("ecommerce/items.csv"),
+        "--value-column", "quantity", "--timestamp-column", "timestamp", "--iterations", "5", "--store", store,
+      ])
+  }
+
+  @Test func trainThenServe() throws {
+    let trained = try train()
+    #expect(trained.status == 0)
+    #expect(
+      trained.stdout.hasPrefix("registered recommender version 1 (recommender.als-implicit, 800 users, 240 items)"))
+    #expect(trained.stderr.contains("iteration  5/5  loss "))
+    let user = try run("recommend", ["U-0001", "-n", "3", "--store", store, "--format", "csv"])
+    #expect(user.status == 0)
+    let lines = user.stdout.split(separator: "\n")
+    #expect(lines.count == 4)
+    #expect(lines[0] == "rank,item_id,title,category,price,score,source")
+    #expect(lines[1].hasPrefix("1,P-") && lines[1].hasSuffix(",model"))
+    // The same through the explicit subcommand.
+    #expect(
+      try run("recommend", ["user", "U-0001", "-n", "3", "--store", store, "--format", "csv"]).stdout == user.stdout)
+    // Recommended items are not ones the user already bought.
+    let bought = try String(contentsOfFile: sampleData("ecommerce/interactions.csv"), encoding: .utf8)
+      .split(separator: "\n").filter { $0.hasPrefix("U-0001,") }.map { $0.split(separator: ",")[1] }
+    for line in lines.dropFirst() { #expect(!bought.contains(line.split(separator: ",")[1])) }
+    let similar = try run("recommend", ["similar", "P-0001", "-n", "2", "--store", store, "--format", "csv"])
+    #expect(similar.status == 0 && similar.stdout.hasPrefix("rank,item_id,title,category,price,similarity\n1,"))
+    let fallback = try run("recommend", ["U-9999", "-n", "2", "--store", store, "--format", "csv"])
+    #expect(fallback.status == 0 && fallback.stdout.contains(",popularity\n"))
+    #expect(fallback.stderr == "recommend: user 'U-9999' is not in the model; showing the most popular items\n")
+    let folded = try run(
+      "recommend", ["U-9999", "--history", "P-0001,P-0002", "-n", "2", "--store", store, "--format", "csv"])
+    #expect(folded.status == 0 && folded.stdout.contains(",folded-in\n") && folded.stderr.isEmpty)
+    let out = dir.appendingPathComponent("all.csv").path
+    let batch = try run("recommend", ["batch", "--all", "-n", "5", "--output", out, "--store", store])
+    #expect(batch.status == 0)
+    let written = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+    #expect(written.count == 1 + 800 * 5 && written[0] == "user_id,rank,item_id,score")
+    let models = try run("recommend", ["models", "list", "--store", store, "--format", "csv"])
+    #expect(models.stdout.contains("\nrecommender,1,*,recommender.als-implicit,"))
+  }
+
+  @Test func errors() throws {
+    let empty = dir.appendingPathComponent("empty.sqlite").path
+    _ = try run("churn", ["models", "list", "--store", empty])
+    let missingStore = try run("recommend", ["U-0001", "--store", dir.appendingPathComponent("none.sqlite").path])
+    #expect(missingStore.status == 1 && missingStore.stderr.contains("no model store here"))
+    let noColumns = dir.appendingPathComponent("bad.csv")
+    try "customer,product\n1,2\n".write(to: noColumns, atomically: true, encoding: .utf8)
+    let badHeader = try run("recommend", ["train", "--interactions", noColumns.path, "--store", store])
+    #expect(
+      badHeader
+        == RunResult(
+          status: 65, stdout: "",
+          stderr:
+            "recommend: error: \(noColumns.path):1: no user column 'user_id' in the header; the columns are: 'customer', 'product'\n"
+        ))
+    let zero = try run("recommend", ["U-0001", "-n", "0", "--store", store])
+    #expect(zero.status == 64 && zero.stderr.hasPrefix("Error: -n must be at least 1, got 0\n"))
+    _ = try train()
+    let strict = try run("recommend", ["nobody", "--strict", "--store", store])
+    #expect(
+      strict
+        == RunResult(
+          status: 1, stdout: "",
+          stderr:
+            "recommend: error: user 'nobody' is not in the model (trained on 800 users); give --history or drop --strict\n"
+        ))
+    let unknownItem = try run("recommend", ["similar", "P-9999", "--store", store])
+    #expect(unknownItem.stderr == "recommend: error: item 'P-9999' is not in the model (trained on 240 items)\n")
+    let batchArgs = try run("recommend", ["batch", "--output", "x.csv", "--store", store])
+    #expect(batchArgs.status == 64 && batchArgs.stderr.hasPrefix("Error: give exactly one of --users FILE and --all\n"))
+  }
+
+  @Test func noModelYet() throws {
+    let path = dir.appendingPathComponent("fresh.sqlite").path
+    _ = try run(
+      "churn", ["models", "list", "--store", path])
+    // An empty but existing store: create it through a training of another name, then ask for the default.
+    _ = try run(
+      "recommend",
+      [
+        "train", "--interactions", sampleData("ecommerce/interactions.csv"), "--iterations", "1", "--model", "other",
+        "--store", path,
+      ])
+    let result = try run("recommend", ["U-0001", "--store", path])
+    #expect(
+      result
+        == RunResult(
+          status: 1, stdout: "",
+          stderr:
+            "recommend: error: no recommender model 'recommender' in \(path); train first: recommend train --interactions FILE\n"
+        ))
+  }
+
+  @Test func evaluateBeatsPopularity() throws {
+    let result = try run(
+      "recommend",
+      [
+        "evaluate", "--interactions", sampleData("ecommerce/interactions.csv"), "--value-column", "quantity",
+        "--format", "csv",
+      ])
+    #expect(result.status == 0)
+    let rows = result.stdout.split(separator: "\n").map { $0.split(separator: ",") }
+    #expect(rows[0] == ["model", "precision@10", "recall@10", "ndcg@10", "map@10", "coverage"])
+    let model = Double(rows[1][3])!
+    let popularity = Double(rows[2][3])!
+    #expect(rows[2][0] == "popularity")
+    #expect(model > popularity + 0.1)
+  }
+}

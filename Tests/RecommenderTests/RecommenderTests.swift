@@ -1,1 +1,0 @@
-// Tests of the Recommender library arrive with it.

@@ -1,0 +1,194 @@
+import Foundation
+import Storage
+import TabularIO
+import Testing
+
+@testable import Recommender
+
+/// Interactions with two taste groups: users A-1…A-6 buy items a1…a5, users B-1…B-6 buy b1…b5;
+/// each user skips one item of their group.
+func tasteCSV() -> String {
+  var text = "user_id,item_id,count\n"
+  for group in ["A", "B"] {
+    let items = (1...5).map { "\(group.lowercased())\($0)" }
+    for u in 1...6 {
+      for (k, item) in items.enumerated() where k != (u - 1) % 5 {
+        text += "\(group)-\(u),\(item),\(1 + (u + k) % 3)\n"
+      }
+    }
+  }
+  return text
+}
+
+func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) throws -> (ModelStore, String) {
+  let path = temporaryFile(tasteCSV())
+  var columns = InteractionColumns()
+  columns.value = "count"
+  let data = try InteractionData.load(path: path, columns: columns, feedback: feedback)
+  var c = RecommenderConfiguration()
+  c.feedback = feedback
+  c.implicit.factors = 2
+  c.implicit.regularization = 0.1
+  c.implicit.threads = 1
+  c.explicit.factors = 2
+  c.explicit.threads = 1
+  let model = try TrainedRecommender.train(data, configuration: c, catalog: catalog)
+  let storePath = (path as NSString).deletingLastPathComponent + "/store.sqlite"
+  let store = try ModelStore(path: storePath, create: true)
+  _ = try model.register(in: store, name: "recommender", fingerprint: data.fingerprint)
+  return (store, storePath)
+}
+
+@Suite struct ServingTests {
+  @Test func recommendsTheMissingItemOfTheUsersGroupAndNotSeenItems() throws {
+    let (store, _) = try trainedStore()
+    let r = try StoredRecommender(store: store, name: "recommender")
+    // A-1 skipped a1; of the items A-1 has not seen, a1 comes first.
+    let list = try r.recommend(user: "A-1", count: 3)
+    #expect(list.source == .model)
+    #expect(list.items.first?.itemID == "a1")
+    #expect(list.items.map(\.rank) == [1, 2, 3])
+    #expect(!list.items.contains { ["a2", "a3", "a4", "a5"].contains($0.itemID) })
+    let withSeen = try r.recommend(user: "A-1", count: 5, includeSeen: true)
+    #expect(Set(withSeen.items.map(\.itemID)) == ["a1", "a2", "a3", "a4", "a5"])
+  }
+
+  @Test func unknownUsers() throws {
+    let (store, _) = try trainedStore()
+    let r = try StoredRecommender(store: store, name: "recommender")
+    let popular = try r.recommend(user: "nobody", count: 2)
+    #expect(popular.source == .popularity)
+    #expect(popular.items.allSatisfy { $0.score == 5 })
+    #expect(throws: RecommenderError.self) { _ = try r.recommend(user: "nobody", count: 2, strict: true) }
+    let folded = try r.recommend(user: "nobody", count: 2, history: ["b1", "b2", "b3"])
+    #expect(folded.source == .foldedIn)
+    #expect(Set(folded.items.map(\.itemID)).isSubset(of: ["b4", "b5"]))
+    do {
+      _ = try r.recommend(user: "nobody", count: 2, history: ["b1", "zz"])
+      Issue.record("expected an error")
+    } catch let error as RecommenderError {
+      #expect(error.description == "--history: item 'zz' is not in the model (trained on 10 items)")
+    }
+  }
+
+  @Test func similarItems() throws {
+    let (store, _) = try trainedStore()
+    let r = try StoredRecommender(store: store, name: "recommender")
+    let list = try r.similar(item: "a1", count: 4)
+    #expect(Set(list.items.map(\.itemID)) == ["a2", "a3", "a4", "a5"])
+    #expect(list.items.allSatisfy { $0.score > 0.9 })
+    #expect(throws: RecommenderError(.notFound, "item 'zz' is not in the model (trained on 10 items)")) {
+      _ = try r.similar(item: "zz", count: 3)
+    }
+    #expect(throws: RecommenderError(.usage, "-n must be at least 1, got 0")) {
+      _ = try r.similar(item: "a1", count: 0)
+    }
+  }
+
+  @Test func userWhoHasSeenEverything() throws {
+    let path = temporaryFile("user_id,item_id\nu,x\nu,y\nv,x\n")
+    let data = try InteractionData.load(path: path, columns: InteractionColumns(), feedback: .implicit)
+    var c = RecommenderConfiguration()
+    c.implicit.factors = 2
+    let model = try TrainedRecommender.train(data, configuration: c)
+    let store = try ModelStore(path: (path as NSString).deletingLastPathComponent + "/s.sqlite", create: true)
+    _ = try model.register(in: store, name: "recommender", fingerprint: data.fingerprint)
+    let r = try StoredRecommender(store: store, name: "recommender")
+    #expect(
+      throws: RecommenderError(
+        .notFound, "user 'u' has interacted with all 2 items; nothing is left to recommend (use --include-seen)")
+    ) { _ = try r.recommend(user: "u", count: 1) }
+    #expect(try r.recommend(user: "v", count: 5).items.map(\.itemID) == ["y"])
+  }
+
+  @Test func metadataIsShown() throws {
+    var catalog = ItemCatalog()
+    catalog.columns = ["title"]
+    catalog.rows = ["a1": ["Lamp"], "b1": ["Kite"]]
+    let (store, _) = try trainedStore(catalog: catalog)
+    let list = try StoredRecommender(store: store, name: "recommender").recommend(user: "A-1", count: 1)
+    #expect(list.metadataColumns == ["title"])
+    #expect(list.items[0].metadata == ["Lamp"])
+  }
+
+  @Test func explicitModelsPredictRatingsAndNeedRatedHistory() throws {
+    let (store, _) = try trainedStore(feedback: .explicit)
+    let r = try StoredRecommender(store: store, name: "recommender")
+    #expect(r.version.kind == "recommender.biased-mf-explicit")
+    let list = try r.recommend(user: "A-2", count: 2)
+    #expect(list.items.allSatisfy { $0.score > 0 && $0.score < 5 })
+    #expect(throws: RecommenderError.self) { _ = try r.recommend(user: "new", count: 2, history: ["a1"]) }
+    let folded = try r.recommend(user: "new", count: 2, history: ["a1:3", "a2:2"])
+    #expect(folded.source == .foldedIn)
+  }
+
+  @Test func storeProblems() throws {
+    let (store, _) = try trainedStore()
+    #expect(
+      throws: RecommenderError(
+        .noModel, "no recommender model 'other' in \(store.path); train first: recommend train --interactions FILE")
+    ) { _ = try StoredRecommender(store: store, name: "other") }
+    _ = try store.register(
+      NewModelVersion(name: "churn", kind: "churn.logistic-regression", dataBytes: 0, dataHash: "", parts: [:]))
+    #expect(
+      throws: RecommenderError(
+        .noModel, "model 'churn' is a churn.logistic-regression model, not a recommender; choose another --model")
+    ) {
+      _ = try StoredRecommender(store: store, name: "churn")
+    }
+    // Versions of one name keep one kind.
+    let path = temporaryFile(tasteCSV())
+    var columns = InteractionColumns()
+    columns.value = "count"
+    let data = try InteractionData.load(path: path, columns: columns, feedback: .explicit)
+    var c = RecommenderConfiguration()
+    c.feedback = .explicit
+    c.explicit.factors = 2
+    let explicitModel = try TrainedRecommender.train(data, configuration: c)
+    #expect(throws: RecommenderError.self) {
+      _ = try explicitModel.register(in: store, name: "recommender", fingerprint: data.fingerprint)
+    }
+  }
+
+  @Test func batchWritesEveryUsersTopItems() throws {
+    let (store, storePath) = try trainedStore()
+    let out = (storePath as NSString).deletingLastPathComponent + "/batch.csv"
+    let r = try StoredRecommender(store: store, name: "recommender")
+    let summary = try r.batch(users: nil, count: 2, output: out, threads: 2)
+    #expect(summary.users == 12 && summary.rows == 24 && summary.unknownUsers == 0)
+    let reader = try CSVReader(path: out)
+    #expect(reader.header.names == ["user_id", "rank", "item_id", "score"])
+    var firstOfA1: String? = nil
+    var rows = 0
+    while try reader.next() {
+      rows += 1
+      if try reader.string(0) == "A-1" && reader.int(1) == 1 { firstOfA1 = try reader.string(2) }
+    }
+    #expect(rows == 24)
+    #expect(firstOfA1 == "a1")
+    // The batch agrees with serving one user.
+    #expect(try r.recommend(user: "A-1", count: 1).items[0].itemID == firstOfA1)
+    let some = try r.batch(users: ["B-2", "ghost"], count: 1, output: out, threads: 1)
+    #expect(some.users == 2 && some.rows == 2 && some.unknownUsers == 1)
+  }
+
+  @Test func evaluationBeatsPopularityOnTasteData() throws {
+    var text = "user_id,item_id\n"
+    for group in 0..<4 {
+      for u in 0..<20 {
+        for i in 0..<12 where (u + i) % 4 != 0 { text += "g\(group)u\(u),g\(group)i\(i)\n" }
+      }
+    }
+    let data = try InteractionData.load(path: temporaryFile(text), columns: InteractionColumns(), feedback: .implicit)
+    var c = RecommenderConfiguration()
+    c.implicit.factors = 8
+    c.implicit.regularization = 1
+    let report = try RecommenderEvaluation.evaluate(data, configuration: c, testFraction: 0.2, seed: 42, k: 5)
+    #expect(report.ranking.map(\.name) == ["recommender.als-implicit", "popularity"])
+    #expect(report.ranking[0].ndcg > report.ranking[1].ndcg + 0.3)
+    #expect(report.testInteractions == 80 * 2)
+    #expect(throws: RecommenderError.self) {
+      _ = try RecommenderEvaluation.evaluate(data, configuration: c, testFraction: 0.2, seed: 42, k: 0)
+    }
+  }
+}
