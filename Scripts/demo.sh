@@ -19,5 +19,15 @@ done
 echo
 echo "== the model store: nothing trained yet"
 step "$BIN/recommend" models list
+
+echo
+echo "== recommend: an e-commerce shop's purchases (SampleData/ecommerce)"
+step "$BIN/recommend" train --interactions SampleData/ecommerce/interactions.csv --items SampleData/ecommerce/items.csv \
+  --value-column quantity --timestamp-column timestamp
+step "$BIN/recommend" U-0001 -n 5
+step "$BIN/recommend" similar P-0001 -n 5
+step "$BIN/recommend" U-9999 --history P-0001,P-0002 -n 3
+step "$BIN/recommend" evaluate --interactions SampleData/ecommerce/interactions.csv --value-column quantity
+step "$BIN/recommend" models list
 echo
 echo "demo finished"

@@ -49,6 +49,8 @@ print("items", matrix.shape[1])
 print("nnz", matrix.nnz)
 print("fit_seconds", f"{fit:.3f}")
 print("seconds_per_iteration", f"{fit / iterations:.3f}")
+if times:
+    print("callback_seconds_per_iteration", f"{sum(times) / len(times):.3f}")
 start = time.perf_counter()
 ids, scores = model.recommend(np.arange(matrix.shape[0]), matrix, N=10, filter_already_liked_items=True)
 print("batch_seconds", f"{time.perf_counter() - start:.3f}")

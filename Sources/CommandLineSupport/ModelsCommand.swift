@@ -34,7 +34,7 @@ public enum ModelsReport {
   }
 
   static func metricsText(_ metrics: [String: Double]) -> String {
-    metrics.sorted { $0.key < $1.key }.map { String(format: "%@=%.4g", $0.key, $0.value) }.joined(separator: " ")
+    metrics.sorted { $0.key < $1.key }.map { String(format: "%@=%.6g", $0.key, $0.value) }.joined(separator: " ")
   }
 
   /// One row per version: name, version, active, kind, created, training rows/bytes, metrics.

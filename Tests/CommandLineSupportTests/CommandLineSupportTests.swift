@@ -70,7 +70,7 @@ import Testing
   @Test func listRow() {
     #expect(
       ModelsReport.list([version]).render(.csv)
-        == "name,version,active,kind,created,data_bytes,metrics\nchurn,3,*,churn.logistic-regression,2025-11-26T00:00:00Z,977501,log_loss=0.41 roc_auc=0.8451\n"
+        == "name,version,active,kind,created,data_bytes,metrics\nchurn,3,*,churn.logistic-regression,2025-11-26T00:00:00Z,977501,log_loss=0.41 roc_auc=0.84512\n"
     )
   }
 
