@@ -54,7 +54,7 @@ let package = Package(
     .executableTarget(
       name: "churn",
       dependencies: [
-        "CommandLineSupport", "Churn",
+        "CommandLineSupport", "Churn", "TabularIO", "Modeling",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -23,8 +23,9 @@ public enum FieldParser {
     1e19, 1e20, 1e21, 1e22,
   ]
 
-  @inline(__always) @usableFromInline
-  static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+  /// The bounds of `bytes` without leading and trailing spaces and tabs.
+  @inlinable @inline(__always)
+  public static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
     var lo = 0
     var hi = bytes.count
     while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }

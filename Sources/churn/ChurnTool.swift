@@ -13,7 +13,9 @@ struct ChurnTool: ParsableCommand, CommerceApp {
       abstract: "Customer churn models by logistic regression.",
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
-      subcommands: [ModelsCommand<ChurnTool>.self])
+      subcommands: [
+        TrainCommand.self, ScoreCommand.self, EvaluateCommand.self, DriftCommand.self, ModelsCommand<ChurnTool>.self,
+      ])
   }
 
   static func main() { CommandRunner.main(ChurnTool.self) }

@@ -1,1 +1,0 @@
-// The churn domain library: built in issue 4 (logistic-regression churn models).

@@ -1,0 +1,494 @@
+import Foundation
+import LinearAlgebra
+import Modeling
+import TabularIO
+
+/// What `churn train` is asked to do.
+public struct ChurnTrainingOptions: Sendable {
+  public var target: String
+  public var positive: String?
+  public var idColumn: String?
+  public var exclude: [String] = []
+  public var regression = LogisticRegression.Configuration()
+  /// Cross-validation folds; 0 or 1 for none.
+  public var folds = 5
+  public var costs: (fp: Double, fn: Double)?
+  public var seed: UInt64 = 42
+  /// Levels seen fewer times are pooled as `other`.
+  public var minimumLevelCount = 10
+  public var skipBadRows = false
+
+  /// Options for predicting `target`.
+  public init(target: String) { self.target = target }
+}
+
+/// Trains churn models: schema inference, encoding, aliasing and separation checks, the fit, cross-validation.
+public enum ChurnTrainer {
+  /// Reads `path` twice (inference, then encoding) and fits the model.
+  public static func train(path: String, options o: ChurnTrainingOptions) throws -> ChurnTrainingReport {
+    // Pass 1: statistics of every column.
+    let reader = try CSVReader(path: path)
+    try reader.header.requireUniqueNames(file: path)
+    let names = reader.header.names
+    let targetIndex = try reader.header.require(o.target, role: "--target", file: path)
+    for name in o.exclude { _ = try reader.header.require(name, role: "--exclude", file: path) }
+    let givenID = try o.idColumn.map { try reader.header.require($0, role: "--id-column", file: path) }
+    var stats = names.map { ColumnStats(name: $0) }
+    var targetMissingRows: [Int] = []
+    var row = 0
+    while try reader.next() {
+      for c in 0..<names.count {
+        guard let field = reader.fieldBytes(c) else { continue }
+        let (lo, hi) = FieldParser.trimmed(field)
+        if lo == hi {
+          stats[c].missing += 1
+          if c == targetIndex { targetMissingRows.append(row) }
+          continue
+        }
+        let t = UnsafeBufferPointer(rebasing: field[lo..<hi])
+        if c != targetIndex {
+          switch FieldParser.parseDouble(t) {
+          case .value(let v):
+            stats[c].numericCount += 1
+            stats[c].numericValues.append(v)
+          default:
+            stats[c].nonNumeric += 1
+            if stats[c].firstNonNumeric == nil {
+              stats[c].firstNonNumeric = reader.error(atField: c, "expected a number, found \(quoted(t))")
+            }
+            if stats[c].nonNumericRows.count < 10_000 { stats[c].nonNumericRows.append(row) }
+          }
+        }
+        stats[c].add(t)
+      }
+      row += 1
+    }
+    let fingerprint = reader.fingerprint
+    guard row > 0 else { throw TabularError(.empty, file: path, line: 2, "the file has a header but no rows") }
+    if !targetMissingRows.isEmpty && !o.skipBadRows {
+      throw ChurnError(
+        .data,
+        "\(path): the target '\(o.target)' is blank in \(targetMissingRows.count) rows (first: data row \(targetMissingRows[0] + 1)); fill them or pass --skip-bad-rows"
+      )
+    }
+    // The target's classes.
+    let targetLevels = stats[targetIndex].distinctTexts
+    guard !targetLevels.isEmpty else {
+      throw ChurnError(.data, "\(path): the target '\(o.target)' is blank in every row")
+    }
+    guard targetLevels.count >= 2 else {
+      throw ChurnError(
+        .data,
+        "\(path): the target '\(o.target)' has a single value '\(targetLevels[0])'; a churn model needs two classes")
+    }
+    guard targetLevels.count == 2, !stats[targetIndex].overflow else {
+      let shown = targetLevels.prefix(6).map { "'\($0)'" }.joined(separator: ", ")
+      throw ChurnError(
+        .data,
+        "\(path): the target '\(o.target)' has more than two values (\(shown)\(targetLevels.count > 6 ? ", …" : "")); expected two classes such as Yes/No"
+      )
+    }
+    let positive: String
+    if let given = o.positive {
+      guard targetLevels.contains(given) else {
+        throw ChurnError(
+          .usage,
+          "--positive '\(given)' is not a value of '\(o.target)' (its values: '\(targetLevels[0])', '\(targetLevels[1])')"
+        )
+      }
+      positive = given
+    } else if let inferred = positiveNames.first(where: { targetLevels.contains($0) }) {
+      positive = inferred
+    } else {
+      throw ChurnError(
+        .usage,
+        "cannot tell which value of '\(o.target)' means churn ('\(targetLevels[0])' or '\(targetLevels[1])'); pass --positive VALUE"
+      )
+    }
+    let negative = targetLevels.first { $0 != positive }!
+
+    // Inference.
+    var notes: [InferenceNote] = []
+    var specs: [ColumnSpec] = []
+    var specInput: [Int] = []
+    var idColumn = givenID.map { names[$0] }
+    var badRows = Set<Int>()
+    for (c, s) in stats.enumerated() {
+      if c == targetIndex { continue }
+      if c == givenID {
+        notes.append(InferenceNote(column: s.name, decision: "id", detail: "--id-column"))
+        continue
+      }
+      if o.exclude.contains(s.name) {
+        notes.append(InferenceNote(column: s.name, decision: "excluded", detail: "--exclude"))
+        continue
+      }
+      let present = row - s.missing
+      if present == 0 {
+        notes.append(InferenceNote(column: s.name, decision: "excluded", detail: "blank in every row"))
+        continue
+      }
+      let looksLikeID = s.name.lowercased().hasSuffix("id") || s.name.lowercased().hasSuffix("_id")
+      let unique: Bool = {
+        if s.nonNumeric == 0 {
+          var v = s.numericValues
+          v.sort()
+          for k in 1..<max(v.count, 1) where v[k] == v[k - 1] { return false }
+          return v.count == row
+        }
+        return s.overflow ? present == row && s.levels.count == ColumnStats.cap : s.levels.count == row
+      }()
+      if unique && (s.nonNumeric > 0 || looksLikeID) && row > 1 {
+        if idColumn == nil { idColumn = s.name }
+        notes.append(
+          InferenceNote(
+            column: s.name, decision: "id",
+            detail: idColumn == s.name ? "unique per row; used as the id" : "unique per row"))
+        continue
+      }
+      let texts = s.distinctTexts
+      if !s.overflow && texts.count == 1 {
+        notes.append(InferenceNote(column: s.name, decision: "excluded", detail: "constant ('\(texts[0])')"))
+        continue
+      }
+      var spec = ColumnSpec(name: s.name, kind: .numeric)
+      spec.hasMissing = s.missing > 0
+      if !s.overflow && texts.count == 2,
+        let pair = booleanPairs.first(where: { Set([$0.0, $0.1]) == Set(texts) })
+      {
+        spec.kind = .boolean
+        spec.trueValue = pair.0
+        spec.falseValue = pair.1
+        let trueCount = s.counts[texts.firstIndex(of: pair.0)!]
+        spec.modeIsTrue = trueCount * 2 > present
+        spec.driftLevels = [pair.0, pair.1]
+        spec.driftShares = [trueCount, present - trueCount, s.missing].map { Double($0) / Double(row) }
+        notes.append(
+          InferenceNote(
+            column: s.name, decision: "boolean",
+            detail: "\(pair.0)/\(pair.1)" + (spec.hasMissing ? ", \(s.missing) missing → mode + indicator" : "")))
+      } else if s.nonNumeric == 0 {
+        spec.kind = .numeric
+        var v = s.numericValues
+        v.sort()
+        spec.median = v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+        spec.driftEdges = (1..<10).map { v[min(v.count - 1, $0 * v.count / 10)] }
+        var shares = [Double](repeating: 0, count: 11)
+        for x in v { shares[driftBin(x, spec.driftEdges)] += 1 }
+        shares[10] = Double(s.missing)
+        spec.driftShares = shares.map { $0 / Double(row) }
+        notes.append(
+          InferenceNote(
+            column: s.name, decision: "numeric",
+            detail: spec.hasMissing ? "\(s.missing) missing → median \(format(spec.median)) + indicator" : ""))
+      } else if s.numericCount > 0 && s.nonNumeric * 20 < present && s.distinctNonNumericIsSmall {
+        // Mostly numbers with a few words: bad values, not categories.
+        if !o.skipBadRows { throw s.firstNonNumeric! }
+        badRows.formUnion(s.nonNumericRows)
+        spec.kind = .numeric
+        var v = s.numericValues
+        v.sort()
+        spec.median = v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+        spec.driftEdges = (1..<10).map { v[min(v.count - 1, $0 * v.count / 10)] }
+        var shares = [Double](repeating: 0, count: 11)
+        for x in v { shares[driftBin(x, spec.driftEdges)] += 1 }
+        shares[10] = Double(s.missing)
+        spec.driftShares = shares.map { $0 / Double(row) }
+        notes.append(
+          InferenceNote(column: s.name, decision: "numeric", detail: "\(s.nonNumeric) rows with non-numbers skipped"))
+      } else if s.overflow {
+        notes.append(
+          InferenceNote(
+            column: s.name, decision: "excluded", detail: "text with more than \(ColumnStats.cap) distinct values"))
+        continue
+      } else {
+        spec.kind = .categorical
+        let order = texts.indices.sorted {
+          s.counts[$0] > s.counts[$1] || (s.counts[$0] == s.counts[$1] && texts[$0] < texts[$1])
+        }
+        spec.reference = texts[order[0]]
+        for k in order.dropFirst() {
+          if s.counts[k] < o.minimumLevelCount { spec.pooled.append(texts[k]) } else { spec.levels.append(texts[k]) }
+        }
+        if spec.pooled.count == 1 {
+          // One rare level alone is its own level: pooling it would only rename it.
+          spec.levels.append(spec.pooled.removeFirst())
+        }
+        spec.driftLevels = [spec.reference] + spec.levels
+        var shares = spec.driftLevels.map { l in Double(s.counts[texts.firstIndex(of: l)!]) }
+        shares.append(spec.pooled.reduce(0.0) { $0 + Double(s.counts[texts.firstIndex(of: $1)!]) })
+        shares.append(Double(s.missing))
+        spec.driftShares = shares.map { $0 / Double(row) }
+        var detail = "\(texts.count) levels, reference '\(spec.reference)'"
+        if !spec.pooled.isEmpty { detail += ", \(spec.pooled.count) rare pooled as other" }
+        if spec.hasMissing { detail += ", \(s.missing) missing → mode + indicator" }
+        notes.append(InferenceNote(column: s.name, decision: "categorical", detail: detail))
+      }
+      specs.append(spec)
+      specInput.append(c)
+    }
+    guard !specs.isEmpty else { throw ChurnError(.data, "\(path): no usable feature columns (see the schema notes)") }
+
+    // Features.
+    var features: [Feature] = []
+    for (k, spec) in specs.enumerated() {
+      switch spec.kind {
+      case .numeric: features.append(Feature(name: spec.name, column: k, role: .value, mean: 0, sd: 1))
+      case .boolean: features.append(Feature(name: spec.name, column: k, role: .isTrue, mean: 0, sd: 1))
+      case .categorical:
+        for (l, level) in spec.levels.enumerated() {
+          features.append(Feature(name: "\(spec.name)=\(level)", column: k, role: .level(l), mean: 0, sd: 1))
+        }
+        if !spec.pooled.isEmpty {
+          features.append(Feature(name: "\(spec.name)=other", column: k, role: .other, mean: 0, sd: 1))
+        }
+      }
+      if spec.hasMissing {
+        features.append(Feature(name: "\(spec.name) (missing)", column: k, role: .missing, mean: 0, sd: 1))
+      }
+    }
+
+    // Pass 2: encode.
+    let encoder = FeatureEncoder(columns: specs, features: features)
+    let skip = Set(targetMissingRows).union(badRows)
+    let n = row - skip.count
+    guard n > 0 else { throw ChurnError(.data, "\(path): every row was skipped") }
+    let width = features.count + 1
+    var design = [Double](repeating: 0, count: n * width)
+    var labels = [Bool](repeating: false, count: n)
+    let second = try CSVReader(path: path)
+    let positiveBytes = Array(positive.utf8)
+    var source = 0
+    var r = 0
+    try design.withUnsafeMutableBufferPointer { d in
+      while try second.next() {
+        defer { source += 1 }
+        if skip.contains(source) { continue }
+        let out = d.baseAddress! + r * width
+        out[0] = 1
+        for (k, c) in specInput.enumerated() {
+          if case .bad(let expected) = encoder.encode(column: k, field: second.fieldBytes(c), into: out + 1) {
+            throw second.error(atField: c, "expected \(expected), found \(quoted(second.fieldBytes(c)!))")
+          }
+        }
+        let t = second.fieldBytes(targetIndex)!
+        let (lo, hi) = FieldParser.trimmed(t)
+        labels[r] = FeatureEncoder.equal(UnsafeBufferPointer(rebasing: t[lo..<hi]), positiveBytes)
+        r += 1
+      }
+    }
+
+    // Standardize every feature column.
+    for j in 1..<width {
+      var mean = 0.0
+      for i in 0..<n { mean += design[i * width + j] }
+      mean /= Double(n)
+      var variance = 0.0
+      for i in 0..<n {
+        let d = design[i * width + j] - mean
+        variance += d * d
+      }
+      let sd = (variance / Double(n)).squareRoot()
+      let scale = sd > 0 ? sd : 1
+      features[j - 1].mean = mean
+      features[j - 1].sd = scale
+      for i in 0..<n { design[i * width + j] = (design[i * width + j] - mean) / scale }
+    }
+    var x = DesignMatrix(rows: n, columns: width, values: design)
+    design = []
+
+    // Aliased columns.
+    let aliased = LogisticRegression.aliasedColumns(x)
+    let aliasedNames = aliased.map { features[$0 - 1].name }
+    if !aliased.isEmpty {
+      let keep = (0..<width).filter { !aliased.contains($0) }
+      x = x.selectingColumns(keep)
+      features = keep.dropFirst().map { features[$0 - 1] }
+    }
+
+    // Separation (unpenalized fits only): complete separation has no fit at all; quasi-complete separation
+    // leaves some coefficients without a finite estimate, which is reported (as R's glm warns) and fitted on.
+    let penalized = o.regression.l1 > 0 || o.regression.l2 > 0
+    var warnings: [String] = []
+    if !penalized {
+      switch separation(x, labels, features) {
+      case .complete(let name):
+        throw ChurnError(
+          .data,
+          "\(path): the classes are completely separated by '\(name)': the likelihood has no maximum and the coefficients grow without bound; add --l2 (e.g. --l2 1) or --exclude that column"
+        )
+      case .quasiComplete(let name):
+        warnings.append(
+          "quasi-complete separation: every customer with '\(name)' is in one class, so its coefficient has no finite estimate and its standard error is meaningless; add --l2 (e.g. --l2 1) for a finite estimate"
+        )
+      case .none:
+        break
+      }
+    }
+    let fitted = try LogisticRegression.fit(x, labels: labels, configuration: o.regression)
+    if !penalized {
+      let extreme = fitted.probabilities(x).lazy.filter { $0 < 1e-10 || $0 > 1 - 1e-10 }.count
+      if extreme > 0 && warnings.isEmpty {
+        let worst = (1..<fitted.coefficients.count).max { abs(fitted.coefficients[$0]) < abs(fitted.coefficients[$1]) }!
+        warnings.append(
+          "fitted probabilities of 0 or 1 occurred for \(extreme) customers, a sign of (quasi-)complete separation (largest coefficient: '\(features[worst - 1].name)'); add --l2 (e.g. --l2 1)"
+        )
+      }
+      if !fitted.converged {
+        warnings.append("the fit did not converge in \(o.regression.maxIterations) iterations; add --l2 (e.g. --l2 1)")
+      }
+    }
+
+    // Cross-validation and the threshold.
+    var validation: ValidationReport? = nil
+    let inSample = fitted.probabilities(x)
+    var threshold: Double
+    var rule = o.costs == nil ? "maximum F1" : "minimum expected cost"
+    if o.folds >= 2 {
+      let folds = try Splits.stratifiedKFold(labels: labels, folds: o.folds, seed: o.seed)
+      var oof = [Double](repeating: 0, count: n)
+      for test in folds {
+        let testSet = Set(test)
+        let trainRows = (0..<n).filter { !testSet.contains($0) }
+        let foldFit = try LogisticRegression.fit(
+          x.subset(trainRows), labels: trainRows.map { labels[$0] }, configuration: o.regression)
+        let p = foldFit.probabilities(x.subset(test))
+        for (k, i) in test.enumerated() { oof[i] = p[k] }
+      }
+      threshold = Evaluation.chooseThreshold(labels: labels, probabilities: oof, costs: o.costs)
+      rule += " on out-of-fold scores"
+      validation = try Evaluation.report(labels: labels, probabilities: oof, threshold: threshold, folds: o.folds)
+    } else {
+      threshold = Evaluation.chooseThreshold(labels: labels, probabilities: inSample, costs: o.costs)
+      rule += " on training scores"
+    }
+
+    // Summary on both scales.
+    let p = fitted.coefficients.count
+    var transform = [Double](repeating: 0, count: p * p)
+    transform[0] = 1
+    for j in 1..<p {
+      transform[0 * p + j] = -features[j - 1].mean / features[j - 1].sd
+      transform[j * p + j] = 1 / features[j - 1].sd
+    }
+    let t = try Matrix<Double>(rows: p, columns: p, elements: transform)
+    let cov = try Matrix<Double>(rows: p, columns: p, elements: fitted.covariance)
+    let covOriginal = try Matrix.product(try Matrix.product(t, cov), t, transposeB: true)
+    let original = try t.multiplied(by: Vector(fitted.coefficients))
+    var rows: [CoefficientRow] = []
+    for j in 0..<p {
+      let est = original[j]
+      let se = covOriginal[j, j].squareRoot()
+      let z = est / se
+      rows.append(
+        CoefficientRow(
+          name: j == 0 ? "intercept" : features[j - 1].name, estimate: est, standardError: se, z: z,
+          pValue: Distributions.twoSidedNormalPValue(z), lower: est - Distributions.z975 * se,
+          upper: est + Distributions.z975 * se, oddsRatio: exp(est), standardizedEstimate: fitted.coefficients[j],
+          standardizedError: fitted.standardErrors[j]))
+    }
+    let llr = 2 * (fitted.logLikelihood - fitted.nullLogLikelihood)
+    let summary = FitSummary(
+      observations: n, converged: fitted.converged, iterations: fitted.iterations,
+      logLikelihood: fitted.logLikelihood, nullLogLikelihood: fitted.nullLogLikelihood,
+      pseudoR2: 1 - fitted.logLikelihood / fitted.nullLogLikelihood,
+      llrPValue: Distributions.chiSquaredSurvival(llr, degreesOfFreedom: Double(p - 1)),
+      aic: 2 * Double(p) - 2 * fitted.logLikelihood, penalized: penalized, coefficients: rows)
+
+    // Reference distributions of the training scores.
+    let sorted = inSample.sorted()
+    let scoreDeciles = (1..<10).map { sorted[min(sorted.count - 1, $0 * sorted.count / 10)] }
+    var shares = [Double](repeating: 0, count: 10)
+    for s in inSample { shares[min(9, Int(s * 10))] += 1 }
+    var metrics: [String: Double] = [:]
+    if let v = validation {
+      metrics = [
+        "cv_roc_auc": v.rocAUC, "cv_pr_auc": v.prAUC, "cv_log_loss": v.logLoss, "cv_brier": v.brier,
+        "cv_f1": v.confusion.f1, "cv_precision": v.confusion.precision, "cv_recall": v.confusion.recall,
+        "cv_accuracy": v.confusion.accuracy,
+      ]
+    }
+    metrics["threshold"] = threshold
+    metrics["log_likelihood"] = fitted.logLikelihood
+    metrics["pseudo_r2"] = summary.pseudoR2
+    let model = ChurnModel(
+      target: o.target, positive: positive, negative: negative, idColumn: idColumn, columns: specs,
+      features: features, coefficients: fitted.coefficients, threshold: threshold, thresholdRule: rule,
+      scoreDeciles: scoreDeciles, scoreShares: shares.map { $0 / Double(n) }, metrics: metrics, trainingRows: n)
+    return ChurnTrainingReport(
+      model: model, notes: notes, aliased: aliasedNames, warnings: warnings, summary: summary, validation: validation,
+      skippedRows: skip.count, fingerprint: (fingerprint.byteCount, fingerprint.xxh64))
+  }
+
+  enum Separation {
+    case none
+    /// The feature's values alone split the two classes.
+    case complete(String)
+    /// One value of an indicator occurs in a single class only.
+    case quasiComplete(String)
+  }
+
+  /// A feature that alone separates the classes: a number whose ranges for the two classes do not overlap
+  /// (complete), or an indicator one of whose values occurs in only one class (quasi-complete).
+  static func separation(_ x: DesignMatrix, _ y: [Bool], _ features: [Feature]) -> Separation {
+    var quasi: String? = nil
+    for j in 1..<x.columns {
+      var minPos = Double.infinity
+      var maxPos = -Double.infinity
+      var minNeg = Double.infinity
+      var maxNeg = -Double.infinity
+      var values = Set<Double>()
+      for i in 0..<x.rows {
+        let v = x.values[i * x.columns + j]
+        if values.count < 3 { values.insert(v) }
+        if y[i] {
+          minPos = min(minPos, v)
+          maxPos = max(maxPos, v)
+        } else {
+          minNeg = min(minNeg, v)
+          maxNeg = max(maxNeg, v)
+        }
+      }
+      if maxNeg < minPos || maxPos < minNeg { return .complete(features[j - 1].name) }
+      if values.count == 2 {
+        // An indicator: quasi-complete when one of its values occurs in a single class.
+        let hi = values.max()!
+        let lo = values.min()!
+        var counts = [0, 0, 0, 0]  // (hi,pos) (hi,neg) (lo,pos) (lo,neg)
+        for i in 0..<x.rows {
+          let v = x.values[i * x.columns + j]
+          counts[(v == hi ? 0 : 2) + (y[i] ? 0 : 1)] += 1
+        }
+        if quasi == nil && ((counts[0] == 0 || counts[1] == 0) || (counts[2] == 0 || counts[3] == 0)) {
+          quasi = features[j - 1].name
+        }
+      }
+    }
+    return quasi.map { .quasiComplete($0) } ?? .none
+  }
+}
+
+extension ColumnStats {
+  /// Few distinct non-numeric texts (stray words rather than categories).
+  var distinctNonNumericIsSmall: Bool {
+    levels.lazy.filter { bytes in
+      bytes.withUnsafeBufferPointer {
+        if case .value = FieldParser.parseDouble($0) { return false } else { return true }
+      }
+    }.count <= 5
+  }
+}
+
+/// The drift bin of a number: 0…9 by the training deciles.
+func driftBin(_ x: Double, _ edges: [Double]) -> Int {
+  var bin = 0
+  for e in edges where x > e { bin += 1 }
+  return bin
+}
+
+func quoted(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+  let text = String(decoding: bytes.prefix(40), as: UTF8.self)
+  return "\"\(text)\"" + (bytes.count > 40 ? "…" : "")
+}
+
+func format(_ x: Double) -> String { String(format: "%.6g", x) }

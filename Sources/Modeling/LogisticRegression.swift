@@ -1,0 +1,347 @@
+import Foundation
+import LinearAlgebra
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A dense design matrix for regression: `rows × columns` Doubles, row-major, column 0 the intercept (all ones).
+public struct DesignMatrix: Sendable {
+  public var rows: Int
+  public var columns: Int
+  public var values: [Double]
+
+  /// A design matrix over row-major `values`.
+  public init(rows: Int, columns: Int, values: [Double]) {
+    precondition(values.count == rows * columns, "design matrix size")
+    self.rows = rows
+    self.columns = columns
+    self.values = values
+  }
+
+  /// Only the rows in `indices`.
+  public func subset(_ indices: [Int]) -> DesignMatrix {
+    var out = [Double](repeating: 0, count: indices.count * columns)
+    for (r, i) in indices.enumerated() {
+      for c in 0..<columns { out[r * columns + c] = values[i * columns + c] }
+    }
+    return DesignMatrix(rows: indices.count, columns: columns, values: out)
+  }
+
+  /// Only the columns in `keep` (in that order).
+  public func selectingColumns(_ keep: [Int]) -> DesignMatrix {
+    var out = [Double](repeating: 0, count: rows * keep.count)
+    for r in 0..<rows {
+      for (k, c) in keep.enumerated() { out[r * keep.count + k] = values[r * columns + c] }
+    }
+    return DesignMatrix(rows: rows, columns: keep.count, values: out)
+  }
+
+  /// `XᵀX` (columns × columns), by BLAS.
+  public func gram() -> Matrix<Double> {
+    let m = try! Matrix<Double>(rows: rows, columns: columns, elements: values)
+    return try! m.gram()
+  }
+}
+
+/// Binary logistic regression fitted by Newton–IRLS (Cholesky solve, step halving), with optional L2,
+/// or L1 / elastic-net penalties by coordinate descent on the IRLS quadratic (as glmnet does).
+///
+/// The objective minimized is
+/// ```
+/// −Σ [yᵢ ηᵢ − log(1 + e^ηᵢ)] + (l2/2)·Σⱼ βⱼ² + l1·Σⱼ |βⱼ|,    η = Xβ
+/// ```
+/// with the intercept (column 0) never penalized. Unpenalized fits give the maximum-likelihood estimates and
+/// the usual Wald inference from the inverse Fisher information `(XᵀWX)⁻¹`, as statsmodels' `Logit` does.
+public enum LogisticRegression {
+  /// Hyperparameters.
+  public struct Configuration: Sendable, Equatable, Codable {
+    /// L2 penalty (ridge) on every coefficient but the intercept (default 0).
+    public var l2 = 0.0
+    /// L1 penalty (lasso) on every coefficient but the intercept (default 0).
+    public var l1 = 0.0
+    /// Newton iterations at most (default 100).
+    public var maxIterations = 100
+    /// Convergence: relative change of the objective below this (default 1e-10).
+    public var tolerance = 1e-10
+
+    /// The defaults (no penalty).
+    public init() {}
+  }
+
+  /// A fitted model with its inference.
+  public struct Fitted: Sendable, Codable {
+    /// One coefficient per design column (intercept first).
+    public var coefficients: [Double]
+    /// Standard errors from the inverse (penalized) Hessian; approximate under a penalty.
+    public var standardErrors: [Double]
+    /// The covariance matrix (columns × columns, row-major).
+    public var covariance: [Double]
+    public var logLikelihood: Double
+    public var nullLogLikelihood: Double
+    public var iterations: Int
+    public var converged: Bool
+    public var observations: Int
+
+    /// `σ(xᵀβ)` for one design row.
+    public func probability(_ row: UnsafePointer<Double>) -> Double {
+      var eta = 0.0
+      for c in 0..<coefficients.count { eta += coefficients[c] * row[c] }
+      return LogisticRegression.sigmoid(eta)
+    }
+
+    /// Probabilities for every row of `design`.
+    public func probabilities(_ design: DesignMatrix) -> [Double] {
+      design.values.withUnsafeBufferPointer { v in
+        (0..<design.rows).map { probability(v.baseAddress! + $0 * design.columns) }
+      }
+    }
+  }
+
+  /// `1 / (1 + e^−η)`, stable for large |η|.
+  @inlinable
+  public static func sigmoid(_ eta: Double) -> Double {
+    eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta))
+  }
+
+  /// `log(1 + e^η)`, stable.
+  @inlinable
+  static func softplus(_ eta: Double) -> Double { eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta)) }
+
+  static func logLikelihood(_ eta: [Double], _ y: [Bool]) -> Double {
+    var ll = 0.0
+    for i in eta.indices { ll += (y[i] ? eta[i] : 0) - softplus(eta[i]) }
+    return ll
+  }
+
+  static func linearPredictor(_ x: DesignMatrix, _ beta: [Double]) -> [Double] {
+    var eta = [Double](repeating: 0, count: x.rows)
+    x.values.withUnsafeBufferPointer { xv in
+      beta.withUnsafeBufferPointer { b in
+        eta.withUnsafeMutableBufferPointer { e in
+          try! RawBLAS.gemv(
+            transpose: false, m: x.rows, n: x.columns, alpha: 1, a: xv.baseAddress!, lda: x.columns, x: b.baseAddress!,
+            beta: 0, y: e.baseAddress!)
+        }
+      }
+    }
+    return eta
+  }
+
+  /// `XᵀWX` accumulated over blocks of rows (no n × p copy), and `Xᵀr`.
+  static func weightedGram(_ x: DesignMatrix, _ w: [Double]) -> [Double] {
+    let p = x.columns
+    var h = [Double](repeating: 0, count: p * p)
+    let block = 4096
+    var scaled = [Double](repeating: 0, count: block * p)
+    x.values.withUnsafeBufferPointer { xv in
+      var start = 0
+      while start < x.rows {
+        let n = min(block, x.rows - start)
+        for r in 0..<n {
+          let s = w[start + r].squareRoot()
+          for c in 0..<p { scaled[r * p + c] = s * xv[(start + r) * p + c] }
+        }
+        let m = try! Matrix<Double>(rows: n, columns: p, elements: Array(scaled[0..<(n * p)]))
+        let g = try! m.gram()
+        for k in 0..<(p * p) { h[k] += g.elements[k] }
+        start += n
+      }
+    }
+    return h
+  }
+
+  static func transposeTimes(_ x: DesignMatrix, _ r: [Double]) -> [Double] {
+    var out = [Double](repeating: 0, count: x.columns)
+    x.values.withUnsafeBufferPointer { xv in
+      r.withUnsafeBufferPointer { rv in
+        out.withUnsafeMutableBufferPointer { o in
+          try! RawBLAS.gemv(
+            transpose: true, m: x.rows, n: x.columns, alpha: 1, a: xv.baseAddress!, lda: x.columns,
+            x: rv.baseAddress!, beta: 0, y: o.baseAddress!)
+        }
+      }
+    }
+    return out
+  }
+
+  static func penalty(_ beta: [Double], _ c: Configuration) -> Double {
+    var s = 0.0
+    for j in 1..<beta.count { s += 0.5 * c.l2 * beta[j] * beta[j] + c.l1 * abs(beta[j]) }
+    return s
+  }
+
+  /// Fits `labels` on `design` (column 0 must be the intercept).
+  /// - Throws: `.empty`, `.lengthMismatch`, `.singleClass`, `.invalidArgument` for bad penalties or a
+  ///   singular information matrix (aliased columns must be removed first; see `aliasedColumns`).
+  public static func fit(
+    _ design: DesignMatrix, labels: [Bool], configuration c: Configuration = Configuration()
+  ) throws(ModelingError) -> Fitted {
+    guard design.rows > 0 else { throw .empty(what: "logistic regression") }
+    guard labels.count == design.rows else {
+      throw .lengthMismatch(what: "logistic regression labels", expected: design.rows, found: labels.count)
+    }
+    guard c.l1 >= 0, c.l2 >= 0, c.l1.isFinite, c.l2.isFinite else {
+      throw .invalidArgument("penalties must be finite numbers ≥ 0 (l1 \(c.l1), l2 \(c.l2))")
+    }
+    let positives = labels.lazy.filter { $0 }.count
+    guard positives > 0, positives < labels.count else { throw .singleClass(what: "logistic regression") }
+    let n = design.rows
+    let p = design.columns
+    let rate = Double(positives) / Double(n)
+    let nullLL = Double(positives) * log(rate) + Double(n - positives) * log(1 - rate)
+    var beta = [Double](repeating: 0, count: p)
+    beta[0] = log(rate / (1 - rate))
+    var eta = linearPredictor(design, beta)
+    var objective = -logLikelihood(eta, labels) + penalty(beta, c)
+    var converged = false
+    var iterations = 0
+    while iterations < c.maxIterations {
+      iterations += 1
+      var w = [Double](repeating: 0, count: n)
+      var resid = [Double](repeating: 0, count: n)
+      for i in 0..<n {
+        let pr = sigmoid(eta[i])
+        w[i] = max(pr * (1 - pr), 1e-12)
+        resid[i] = (labels[i] ? 1 : 0) - pr
+      }
+      var next: [Double]
+      if c.l1 > 0 {
+        next = coordinateDescent(design, labels, eta: eta, w: w, beta: beta, c)
+      } else {
+        var h = weightedGram(design, w)
+        var g = transposeTimes(design, resid)
+        for j in 1..<p {
+          h[j * p + j] += c.l2
+          g[j] -= c.l2 * beta[j]
+        }
+        let step: Vector<Double>
+        do {
+          step = try solveSymmetricPositiveDefinite(try Matrix(rows: p, columns: p, elements: h), Vector(g))
+        } catch {
+          throw .invalidArgument(
+            "the information matrix is singular (\(error)); remove aliased columns or add an L2 penalty")
+        }
+        next = (0..<p).map { beta[$0] + step[$0] }
+      }
+      // Step halving until the objective does not increase.
+      var t = 1.0
+      var candidate = next
+      var candidateEta = linearPredictor(design, candidate)
+      var candidateObjective = -logLikelihood(candidateEta, labels) + penalty(candidate, c)
+      var halvings = 0
+      while !(candidateObjective <= objective + 1e-12 * abs(objective)) && halvings < 30 {
+        t /= 2
+        candidate = (0..<p).map { beta[$0] + t * (next[$0] - beta[$0]) }
+        candidateEta = linearPredictor(design, candidate)
+        candidateObjective = -logLikelihood(candidateEta, labels) + penalty(candidate, c)
+        halvings += 1
+      }
+      let change = objective - candidateObjective
+      let maxStep = zip(candidate, beta).map { abs($0 - $1) }.max() ?? 0
+      if candidateObjective <= objective + 1e-12 * abs(objective) {
+        beta = candidate
+        eta = candidateEta
+        objective = candidateObjective
+      }
+      if abs(change) <= c.tolerance * (abs(objective) + c.tolerance) || maxStep < 1e-10 {
+        converged = true
+        break
+      }
+    }
+    // Inference at the solution: the inverse of the (penalized) Hessian.
+    var w = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      let pr = sigmoid(eta[i])
+      w[i] = pr * (1 - pr)
+    }
+    var h = weightedGram(design, w)
+    for j in 1..<p { h[j * p + j] += c.l2 }
+    var covariance = [Double](repeating: .nan, count: p * p)
+    if let factor = try? CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h)),
+      let inverse = try? factor.inverse()
+    {
+      covariance = inverse.elements
+    }
+    let se = (0..<p).map { covariance[$0 * p + $0].squareRoot() }
+    return Fitted(
+      coefficients: beta, standardErrors: se, covariance: covariance, logLikelihood: logLikelihood(eta, labels),
+      nullLogLikelihood: nullLL, iterations: iterations, converged: converged, observations: n)
+  }
+
+  /// One IRLS step of the elastic net: cyclic coordinate descent on the weighted least-squares
+  /// approximation `½ Σ wᵢ (zᵢ − xᵢᵀβ)² + (l2/2)‖β‖² + l1‖β‖₁` at the current point.
+  static func coordinateDescent(
+    _ x: DesignMatrix, _ y: [Bool], eta: [Double], w: [Double], beta start: [Double], _ c: Configuration
+  ) -> [Double] {
+    let n = x.rows
+    let p = x.columns
+    var beta = start
+    // Working residual r = z − η = (y − p)/w.
+    var r = [Double](repeating: 0, count: n)
+    for i in 0..<n { r[i] = ((y[i] ? 1 : 0) - sigmoid(eta[i])) / w[i] }
+    var xwx = [Double](repeating: 0, count: p)
+    x.values.withUnsafeBufferPointer { xv in
+      for i in 0..<n { for j in 0..<p { xwx[j] += w[i] * xv[i * p + j] * xv[i * p + j] } }
+      for _ in 0..<50 {
+        var maxChange = 0.0
+        for j in 0..<p {
+          var rho = 0.0
+          for i in 0..<n { rho += w[i] * xv[i * p + j] * r[i] }
+          rho += xwx[j] * beta[j]
+          var updated: Double
+          if j == 0 {
+            updated = rho / xwx[j]
+          } else {
+            let shrunk = abs(rho) > c.l1 ? (abs(rho) - c.l1) * (rho > 0 ? 1 : -1) : 0
+            updated = shrunk / (xwx[j] + c.l2)
+          }
+          let delta = updated - beta[j]
+          if delta != 0 {
+            for i in 0..<n { r[i] -= delta * xv[i * p + j] }
+            beta[j] = updated
+            maxChange = max(maxChange, abs(delta))
+          }
+        }
+        if maxChange < 1e-9 { break }
+      }
+    }
+    return beta
+  }
+
+  /// Columns of `design` that are (numerically) linear combinations of earlier columns, found by a
+  /// Cholesky factorization of the correlation-scaled Gram matrix that skips each column whose remaining
+  /// variance falls below `tolerance` (as R's `glm` reports aliased coefficients as NA).
+  public static func aliasedColumns(_ design: DesignMatrix, tolerance: Double = 1e-9) -> [Int] {
+    let p = design.columns
+    let g = design.gram().elements
+    var scale = [Double](repeating: 1, count: p)
+    for j in 0..<p { scale[j] = g[j * p + j] > 0 ? 1 / g[j * p + j].squareRoot() : 0 }
+    var l = [Double](repeating: 0, count: p * p)
+    var kept: [Int] = []
+    var aliased: [Int] = []
+    for j in 0..<p {
+      if scale[j] == 0 {
+        aliased.append(j)
+        continue
+      }
+      // Solve L v = g_j (restricted to kept columns), residual d = g_jj − ‖v‖².
+      var v = [Double](repeating: 0, count: kept.count)
+      for (a, ka) in kept.enumerated() {
+        var s = g[ka * p + j] * scale[ka] * scale[j]
+        for b in 0..<a { s -= l[a * p + b] * v[b] }
+        v[a] = s / l[a * p + a]
+      }
+      let d = 1 - v.reduce(0) { $0 + $1 * $1 }
+      if d <= tolerance {
+        aliased.append(j)
+        continue
+      }
+      let row = kept.count
+      for b in 0..<row { l[row * p + b] = v[b] }
+      l[row * p + row] = d.squareRoot()
+      kept.append(j)
+    }
+    return aliased
+  }
+}

@@ -1,0 +1,244 @@
+import ArgumentParser
+import Churn
+import CommandLineSupport
+import Foundation
+import Modeling
+import TabularIO
+
+extension ChurnError: ReportableError {
+  public var exitCode: Int32 {
+    switch kind {
+    case .usage: return 64
+    case .data: return 65
+    case .noModel: return 1
+    }
+  }
+}
+
+struct ChurnModelName: ParsableArguments {
+  @Option(name: .long, help: "The model's name in the store.") var model = "churn"
+}
+
+func number(_ x: Double, _ decimals: Int = 4) -> Cell { .number(x, decimals: decimals) }
+
+func pValueText(_ p: Double) -> String { p < 0.001 ? String(format: "%.1e", p) : String(format: "%.3f", p) }
+
+func validationTables(_ v: ValidationReport, title: String) -> String {
+  var out = "\(title)\n"
+  out += String(
+    format: "ROC AUC %.4f   PR AUC %.4f   log loss %.4f   Brier %.4f\n", v.rocAUC, v.prAUC, v.logLoss, v.brier)
+  let c = v.confusion
+  out += String(
+    format: "at threshold %.4f: accuracy %.4f  precision %.4f  recall %.4f  F1 %.4f  (TP %d FP %d TN %d FN %d)\n\n",
+    v.threshold, c.accuracy, c.precision, c.recall, c.f1, c.truePositives, c.falsePositives, c.trueNegatives,
+    c.falseNegatives)
+  var t = OutputTable(columns: ["decile", "customers", "churners", "churn_rate", "lift", "cumulative_gain"])
+  for d in v.deciles {
+    t.rows.append([
+      .integer(d.decile), .integer(d.customers), .integer(d.churners), number(d.rate), number(d.lift, 2),
+      number(d.cumulativeGain),
+    ])
+  }
+  return out + t.render(.table)
+}
+
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train", abstract: "Train a churn model on a customer CSV and register it as a new version.",
+    discussion: """
+      Infers each column's kind (numeric, boolean-like, categorical, id-like), imputes missing values (median or \
+      mode, plus a missing indicator), one-hot encodes categories against their most frequent level, drops \
+      aliased columns, fits logistic regression by Newton–IRLS, prints a statsmodels-style summary and the \
+      stratified cross-validation metrics, and registers the model.
+      """)
+
+  @Option(name: .long, help: ArgumentHelp("The customer CSV.", valueName: "file")) var data: String
+  @Option(name: .long, help: "The outcome column (two values, e.g. Yes/No).") var target: String
+  @Option(name: .long, help: "The target value meaning churn (default: inferred from Yes/1/true/churned).")
+  var positive: String?
+  @Option(name: .customLong("id-column"), help: "The customer id column (default: inferred).") var idColumn: String?
+  @Option(name: .long, help: "Columns to leave out, comma-separated.") var exclude: String?
+  @Option(name: .long, help: "L2 (ridge) penalty.") var l2 = 0.0
+  @Option(name: .long, help: "L1 (lasso) penalty; with --l2, the elastic net.") var l1 = 0.0
+  @Option(name: .long, help: "Cross-validation folds (0: none).") var cv = 5
+  @Option(name: .customLong("cost-fp"), help: "Cost of a false alarm (with --cost-fn: threshold by least cost).")
+  var costFP: Double?
+  @Option(name: .customLong("cost-fn"), help: "Cost of a missed churner.") var costFN: Double?
+  @Option(name: .customLong("min-level-count"), help: "Categories seen fewer times are pooled as 'other'.")
+  var minLevelCount = 10
+  @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
+  var skipBadRows = false
+  @Option(name: .long, help: "Seed of the cross-validation folds.") var seed: UInt64 = 42
+  @OptionGroup var name: ChurnModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard l2 >= 0, l1 >= 0, l2.isFinite, l1.isFinite else { throw ValidationError("--l1 and --l2 must be ≥ 0") }
+    guard cv == 0 || cv >= 2 else { throw ValidationError("--cv must be 0 (none) or at least 2, got \(cv)") }
+    guard (costFP == nil) == (costFN == nil) else {
+      throw ValidationError("give both --cost-fp and --cost-fn, or neither")
+    }
+    if let costFP, let costFN, !(costFP > 0 && costFN > 0) {
+      throw ValidationError("--cost-fp and --cost-fn must be positive")
+    }
+    guard minLevelCount >= 1 else { throw ValidationError("--min-level-count must be at least 1") }
+  }
+
+  func run() throws {
+    var options = ChurnTrainingOptions(target: target)
+    options.positive = positive
+    options.idColumn = idColumn
+    options.exclude = exclude?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+    options.regression.l2 = l2
+    options.regression.l1 = l1
+    options.folds = cv
+    if let costFP, let costFN { options.costs = (costFP, costFN) }
+    options.minimumLevelCount = minLevelCount
+    options.skipBadRows = skipBadRows
+    options.seed = seed
+    let report = try ChurnTrainer.train(path: data, options: options)
+    var schema = OutputTable(columns: ["column", "kind", "note"])
+    for note in report.notes { schema.rows.append([.text(note.column), .text(note.decision), .text(note.detail)]) }
+    print("Schema\n" + schema.render(.table))
+    if !report.aliased.isEmpty {
+      print(
+        "Aliased columns dropped (exact linear combinations of other columns): \(report.aliased.joined(separator: ", "))\n"
+      )
+    }
+    if report.skippedRows > 0 { print("Skipped rows: \(report.skippedRows)\n") }
+    for warning in report.warnings {
+      print("Warning: \(warning)\n")
+      printError("churn: warning: \(warning)")
+    }
+    let s = report.summary
+    let m = report.model
+    print(
+      "Logistic regression: \(m.target) = \(m.positive)\(s.penalized ? "  (penalized: l2 \(l2), l1 \(l1); standard errors approximate)" : "")"
+    )
+    print(
+      String(
+        format:
+          "observations %d   converged %@ (%d iterations)\nlog-likelihood %.4f   LL-null %.4f   pseudo R² (McFadden) %.4f\nLLR p-value %@   AIC %.4f\n",
+        s.observations, s.converged ? "yes" : "no", s.iterations, s.logLikelihood, s.nullLogLikelihood, s.pseudoR2,
+        pValueText(s.llrPValue), s.aic))
+    var coefficients = OutputTable(columns: [
+      "feature", "coef", "std_err", "z", "p>|z|", "ci_2.5%", "ci_97.5%", "odds_ratio", "coef_std", "std_err_std",
+    ])
+    for r in s.coefficients {
+      coefficients.rows.append([
+        .text(r.name), number(r.estimate), number(r.standardError), number(r.z, 3), .text(pValueText(r.pValue)),
+        number(r.lower), number(r.upper), number(r.oddsRatio), number(r.standardizedEstimate),
+        number(r.standardizedError),
+      ])
+    }
+    print(coefficients.render(.table))
+    if let v = report.validation {
+      print(validationTables(v, title: "Cross-validation (\(v.folds) folds, stratified, out-of-fold scores)"))
+    }
+    print(String(format: "threshold %.4f (%@)", m.threshold, m.thresholdRule))
+    let store = try storeOptions.openModels(create: true)
+    let version = try ChurnStore.register(report, options: options, in: store, name: name.model)
+    print(
+      "registered \(version.name) version \(version.version) (\(m.features.count) features, \(s.observations) customers)"
+    )
+  }
+}
+
+struct ScoreCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "score",
+    abstract: "Score a customer CSV of any size: id,churn_probability,churn,decile,reasons.",
+    discussion: """
+      Columns are matched by name in any order; extra columns are ignored; a missing model column is an error \
+      before any output. Reasons are the columns contributing most to the log-odds of churn. Category levels \
+      unseen in training are scored as the reference level and counted on stderr.
+      """)
+
+  @Argument(help: "The customer CSV.") var file: String
+  @Option(name: .long, help: ArgumentHelp("Write here (atomically) instead of standard output.", valueName: "file"))
+  var output: String?
+  @Option(name: .long, help: "Reasons per customer (0: none).") var reasons = 3
+  @Option(name: .long, help: "Decision threshold (default: the model's).") var threshold: Double?
+  @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
+  var skipBadRows = false
+  @OptionGroup var name: ChurnModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard reasons >= 0 else { throw ValidationError("--reasons must be ≥ 0") }
+    if let threshold, !(threshold >= 0 && threshold <= 1) { throw ValidationError("--threshold must be in [0, 1]") }
+  }
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let (model, _) = try ChurnStore.load(from: store, name: name.model)
+    let reader = try CSVReader(path: file)
+    let writer =
+      try output.map { try CSVWriter(path: $0, bufferBytes: 1 << 20) }
+      ?? CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
+    let summary = try ChurnScorer.score(
+      model: model, input: reader, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows)
+    try writer.finish()
+    for (column, count) in summary.unseenLevels.sorted(by: { $0.key < $1.key }) {
+      printError(
+        "churn: \(count) rows have a '\(column)' value not seen in training (scored as '\(model.columns.first { $0.name == column }!.reference)')"
+      )
+    }
+    if summary.skippedRows > 0 { printError("churn: skipped \(summary.skippedRows) bad rows") }
+    printError("churn: scored \(summary.rows) customers, \(summary.predictedChurners) predicted to churn")
+  }
+}
+
+struct EvaluateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate", abstract: "Measure the active model on a labeled customer CSV, with a calibration table.")
+
+  @Option(name: .long, help: ArgumentHelp("A customer CSV with the target column.", valueName: "file")) var data: String
+  @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
+  var skipBadRows = false
+  @OptionGroup var name: ChurnModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let (model, version) = try ChurnStore.load(from: store, name: name.model)
+    let e = try ChurnEvaluation.run(model: model, path: data, skipBadRows: skipBadRows)
+    print(
+      validationTables(
+        e.report,
+        title: "\(version.name) version \(version.version) on \(data) (\(e.report.confusion.total) labeled customers)"))
+    var t = OutputTable(columns: ["predicted", "customers", "mean_predicted", "observed_rate"])
+    for r in e.calibration {
+      t.rows.append([
+        .text(String(format: "%.1f-%.1f", r.lower, r.upper)), .integer(r.customers), number(r.meanPredicted),
+        number(r.observedRate),
+      ])
+    }
+    print("Calibration\n" + t.render(.table), terminator: "")
+    if e.unlabeledRows > 0 { printError("churn: \(e.unlabeledRows) rows without a label were not counted") }
+    if e.summary.skippedRows > 0 { printError("churn: skipped \(e.summary.skippedRows) bad rows") }
+  }
+}
+
+struct DriftCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "drift",
+    abstract: "Population stability of the score and every input column against the training data.",
+    discussion: "PSI below 0.1 is stable, 0.1 to 0.25 a moderate shift, 0.25 and above a major one.")
+
+  @Option(name: .long, help: ArgumentHelp("A customer CSV (labels not needed).", valueName: "file")) var data: String
+  @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
+  var skipBadRows = false
+  @OptionGroup var format: FormatOptions
+  @OptionGroup var name: ChurnModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let (model, _) = try ChurnStore.load(from: store, name: name.model)
+    let rows = try ChurnDrift.run(model: model, path: data, skipBadRows: skipBadRows)
+    var t = OutputTable(columns: ["quantity", "psi", "shift"])
+    for r in rows { t.rows.append([.text(r.name), number(r.psi), .text(r.flag)]) }
+    print(t.render(format.format), terminator: "")
+  }
+}
