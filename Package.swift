@@ -77,7 +77,7 @@ let package = Package(
     .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),
     .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "Storage", "TabularIO", "Modeling"]),
-    .testTarget(name: "ChurnTests", dependencies: ["Churn"]),
+    .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(name: "FraudTests", dependencies: ["Fraud"]),
     .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage"]),
   ],

@@ -17,6 +17,9 @@ public struct ChurnTrainingOptions: Sendable {
   /// Levels seen fewer times are pooled as `other`.
   public var minimumLevelCount = 10
   public var skipBadRows = false
+  /// Where to write the final design matrix (original units, after aliasing) with the 0/1 target, for
+  /// checking the fit with other tools; `nil` for nowhere.
+  public var designMatrixPath: String?
 
   /// Options for predicting `target`.
   public init(target: String) { self.target = target }
@@ -65,6 +68,9 @@ public enum ChurnTrainer {
     }
     let fingerprint = reader.fingerprint
     guard row > 0 else { throw TabularError(.empty, file: path, line: 2, "the file has a header but no rows") }
+    if stats[targetIndex].missing == row {
+      throw ChurnError(.data, "\(path): the target '\(o.target)' is blank in every row")
+    }
     if !targetMissingRows.isEmpty && !o.skipBadRows {
       throw ChurnError(
         .data,
@@ -306,6 +312,19 @@ public enum ChurnTrainer {
       features = keep.dropFirst().map { features[$0 - 1] }
     }
 
+    if let designPath = o.designMatrixPath {
+      let w = try CSVWriter(path: designPath, bufferBytes: 1 << 20)
+      try w.writeRow(features.map(\.name) + [o.target])
+      for i in 0..<n {
+        for j in 1..<x.columns {
+          try w.writeField(x.values[i * x.columns + j] * features[j - 1].sd + features[j - 1].mean, decimals: 12)
+        }
+        try w.writeField(labels[i] ? 1 : 0)
+        try w.endRow()
+      }
+      try w.finish()
+    }
+
     // Separation (unpenalized fits only): complete separation has no fit at all; quasi-complete separation
     // leaves some coefficients without a finite estimate, which is reported (as R's glm warns) and fitted on.
     let penalized = o.regression.l1 > 0 || o.regression.l2 > 0
@@ -350,9 +369,14 @@ public enum ChurnTrainer {
       for test in folds {
         let testSet = Set(test)
         let trainRows = (0..<n).filter { !testSet.contains($0) }
+        // A rare indicator can be constant within a fold: fit each fold on its own non-aliased columns.
+        var foldX = x.subset(trainRows)
+        let foldAliased = Set(LogisticRegression.aliasedColumns(foldX))
+        let keep = (0..<x.columns).filter { !foldAliased.contains($0) }
+        if !foldAliased.isEmpty { foldX = foldX.selectingColumns(keep) }
         let foldFit = try LogisticRegression.fit(
-          x.subset(trainRows), labels: trainRows.map { labels[$0] }, configuration: o.regression)
-        let p = foldFit.probabilities(x.subset(test))
+          foldX, labels: trainRows.map { labels[$0] }, configuration: o.regression)
+        let p = foldFit.probabilities(x.subset(test).selectingColumns(keep))
         for (k, i) in test.enumerated() { oof[i] = p[k] }
       }
       threshold = Evaluation.chooseThreshold(labels: labels, probabilities: oof, costs: o.costs)

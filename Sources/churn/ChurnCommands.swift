@@ -69,6 +69,12 @@ struct TrainCommand: ParsableCommand {
   @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
   var skipBadRows = false
   @Option(name: .long, help: "Seed of the cross-validation folds.") var seed: UInt64 = 42
+  @Option(
+    name: .customLong("design-matrix"),
+    help: ArgumentHelp(
+      "Also write the final design matrix (original units) and 0/1 target as CSV, to check the fit elsewhere.",
+      valueName: "file"))
+  var designMatrix: String?
   @OptionGroup var name: ChurnModelName
   @OptionGroup var storeOptions: StoreOptions
 
@@ -96,6 +102,7 @@ struct TrainCommand: ParsableCommand {
     options.minimumLevelCount = minLevelCount
     options.skipBadRows = skipBadRows
     options.seed = seed
+    options.designMatrixPath = designMatrix
     let report = try ChurnTrainer.train(path: data, options: options)
     var schema = OutputTable(columns: ["column", "kind", "note"])
     for note in report.notes { schema.rows.append([.text(note.column), .text(note.decision), .text(note.detail)]) }

@@ -1,1 +1,0 @@
-// Tests of the Churn library arrive with it.
