@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import TabularIO
 
@@ -23,7 +24,7 @@ public enum ChurnScorer {
   /// - Throws: before any output, when the file lacks a model column; `TabularError` for a bad row.
   public static func score(
     model: ChurnModel, input: CSVReader, writer: CSVWriter?, reasons: Int, threshold: Double? = nil,
-    skipBadRows: Bool = false, onRow: ((Double, Bool?) -> Void)? = nil
+    skipBadRows: Bool = false, writeHeader: Bool = true, onRow: ((Double, Bool?) -> Void)? = nil
   ) throws -> ScoreSummary {
     let header = input.header
     try header.requireUniqueNames(file: input.fileName)
@@ -49,19 +50,28 @@ public enum ChurnScorer {
     var perColumn = [Double](repeating: 0, count: model.columns.count)
     var unseen = [Int](repeating: 0, count: model.columns.count)
     var summary = ScoreSummary()
-    var order = Array(0..<model.columns.count)
-    if let writer {
+    // Per feature: its column, and the log-odds per raw unit (coefficient / sd) and the centering mean.
+    let featureColumn = model.features.map(\.column)
+    let slope = model.features.enumerated().map { model.coefficients[$0.offset + 1] / $0.element.sd }
+    let featureMean = model.features.map(\.mean)
+    let columnNames = model.columns.map { Array($0.name.utf8) }
+    let missingText = Array("(missing)".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(256)
+    if let writer, writeHeader {
       try writer.writeRow([model.idColumn ?? "row", "churn_probability", "churn", "decile", "reasons"])
     }
     var rowNumber = 0
     while true {
-      let advanced: Result<Bool, TabularError> = Result { () throws(TabularError) in try input.next() }
-      if case .failure(let error) = advanced {
+      var more = false
+      do {
+        more = try input.next()
+      } catch {
         guard skipBadRows, error.kind == .malformedRecord else { throw error }
         summary.skippedRows += 1
         continue
       }
-      guard case .success(true) = advanced else { break }
+      if !more { break }
       rowNumber += 1
       var bad: TabularError? = nil
       for (k, c) in positions.enumerated() {
@@ -80,7 +90,8 @@ public enum ChurnScorer {
         }
         throw bad
       }
-      let eta = model.logOdds(raw)
+      var eta = model.coefficients[0]
+      for k in 0..<f { eta += slope[k] * (raw[k] - featureMean[k]) }
       let p = eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta))
       if let onRow {
         var label: Bool? = nil
@@ -104,22 +115,29 @@ public enum ChurnScorer {
       try writer.writeField(model.decile(p))
       if reasons > 0 {
         for k in perColumn.indices { perColumn[k] = 0 }
-        for (k, feature) in model.features.enumerated() {
-          perColumn[feature.column] += model.coefficients[k + 1] * (raw[k] - feature.mean) / feature.sd
-        }
-        order.sort { perColumn[$0] > perColumn[$1] }
-        var text: [UInt8] = []
-        var shown = 0
-        for c in order where shown < reasons && perColumn[c] > 0.005 {
-          if shown > 0 { text.append(contentsOf: "; ".utf8) }
-          text.append(contentsOf: model.columns[c].name.utf8)
-          text.append(UInt8(ascii: "="))
-          if let field = input.fieldBytes(positions[c]) {
-            let (lo, hi) = FieldParser.trimmed(field)
-            if lo < hi { text.append(contentsOf: field[lo..<hi]) } else { text.append(contentsOf: "(missing)".utf8) }
+        for k in 0..<f { perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k]) }
+        text.removeAll(keepingCapacity: true)
+        // The `reasons` largest positive contributions, by repeated selection (no sort, no allocation).
+        var shownMask = 0 as UInt64
+        for shown in 0..<min(reasons, perColumn.count) {
+          var best = -1
+          for c in 0..<perColumn.count where (c >= 64 || shownMask & (1 << UInt64(c)) == 0) && perColumn[c] > 0.005 {
+            if best < 0 || perColumn[c] > perColumn[best] { best = c }
           }
-          text.append(contentsOf: String(format: " +%.2f", perColumn[c]).utf8)
-          shown += 1
+          if best < 0 { break }
+          if best < 64 { shownMask |= 1 << UInt64(best) }
+          if shown > 0 {
+            text.append(UInt8(ascii: ";"))
+            text.append(UInt8(ascii: " "))
+          }
+          text.append(contentsOf: columnNames[best])
+          text.append(UInt8(ascii: "="))
+          if let field = input.fieldBytes(positions[best]) {
+            let (lo, hi) = FieldParser.trimmed(field)
+            if lo < hi { text.append(contentsOf: field[lo..<hi]) } else { text.append(contentsOf: missingText) }
+          }
+          appendContribution(perColumn[best], to: &text)
+          perColumn[best] = -.infinity
         }
         try text.withUnsafeBufferPointer { try writer.writeField(bytes: $0) }
       } else {
@@ -130,4 +148,150 @@ public enum ChurnScorer {
     for (k, count) in unseen.enumerated() where count > 0 { summary.unseenLevels[model.columns[k].name] = count }
     return summary
   }
+}
+
+extension ChurnScorer {
+  /// Scores the file at `path` into `output` (a path, written atomically) or standard output.
+  ///
+  /// With two or more threads and a file of some size, the records are split at a line break near the
+  /// middle and both halves are scored at once, the second into a temporary file appended afterwards, so
+  /// the output keeps the input order. When the split falls inside a quoted field the file is scored again
+  /// from the start on one thread.
+  public static func scoreFile(
+    model: ChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil, skipBadRows: Bool,
+    threads: Int
+  ) throws -> ScoreSummary {
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    let first = try CSVReader(path: path)
+    let headerEnd = first.byteOffset
+    let headerLines = first.linesRead
+    if threads >= 2 && size - headerEnd >= 4 << 20 && model.idColumn != nil
+      && first.header.index(of: model.idColumn!) != nil,
+      let split = lineBreak(in: path, near: headerEnd + (size - headerEnd) / 2, limit: size)
+    {
+      if let summary = try scoreInTwo(
+        model: model, path: path, header: first.header, ranges: (headerEnd..<split, split..<size),
+        headerLines: headerLines, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows)
+      {
+        return summary
+      }
+    }
+    let writer =
+      try output.map { try CSVWriter(path: $0, bufferBytes: 1 << 20) }
+      ?? CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
+    let summary = try score(
+      model: model, input: first, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows)
+    try writer.finish()
+    return summary
+  }
+
+  /// The offset just after the first line feed at or after `offset`, if one comes before `limit`.
+  static func lineBreak(in path: String, near offset: Int, limit: Int) -> Int? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    var position = offset
+    while position < limit {
+      try? handle.seek(toOffset: UInt64(position))
+      guard let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty else { return nil }
+      if let k = chunk.firstIndex(of: 0x0A) {
+        return position + (k - chunk.startIndex) + 1 < limit ? position + (k - chunk.startIndex) + 1 : nil
+      }
+      position += chunk.count
+    }
+    return nil
+  }
+
+  /// Scores two byte ranges at once; `nil` when the split turned out to fall inside a quoted field.
+  static func scoreInTwo(
+    model: ChurnModel, path: String, header: Header, ranges: (Range<Int>, Range<Int>), headerLines: Int,
+    output: String?, reasons: Int, threshold: Double?, skipBadRows: Bool
+  ) throws -> ScoreSummary? {
+    let directory = output.map { ($0 as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
+    let secondPath = (directory.isEmpty ? "." : directory) + "/.churn-score-\(getpid())-\(UUID().uuidString).part"
+    defer { unlink(secondPath) }
+    let firstPart = "\(secondPath).first"
+    defer { unlink(firstPart) }
+    // The first half goes to the destination (or, for standard output, a file copied out at the end).
+    let firstWriter = try CSVWriter(path: output ?? firstPart, bufferBytes: 1 << 20)
+    let secondWriter = try CSVWriter(path: secondPath, bufferBytes: 1 << 20)
+    let firstReader = try CSVReader(path: path, range: ranges.0, header: header)
+    let secondReader = try CSVReader(path: path, range: ranges.1, header: header)
+    let box = SecondHalf()
+    let done = DispatchSemaphore(value: 0)
+    let job = UnsafeTransfer((model, secondReader, secondWriter, reasons, threshold, skipBadRows, box))
+    Thread.detachNewThread {
+      let (model, reader, writer, reasons, threshold, skipBadRows, box) = job.value
+      do {
+        box.summary = try score(
+          model: model, input: reader, writer: writer, reasons: reasons, threshold: threshold,
+          skipBadRows: skipBadRows, writeHeader: false)
+        try writer.flush()
+      } catch {
+        box.error = error
+      }
+      done.signal()
+    }
+    var firstSummary: ScoreSummary? = nil
+    var firstError: Error? = nil
+    do {
+      firstSummary = try score(
+        model: model, input: firstReader, writer: firstWriter, reasons: reasons, threshold: threshold,
+        skipBadRows: skipBadRows)
+    } catch {
+      firstError = error
+    }
+    done.wait()
+    if let e = firstError as? TabularError, e.message.hasPrefix("a quoted field is not closed") { return nil }
+    if let e = firstError { throw shifted(e, by: headerLines) }
+    if let e = box.error { throw shifted(e, by: headerLines + firstReader.linesRead) }
+    try secondWriter.finish()
+    try firstWriter.append(contentsOfFile: secondPath)
+    try firstWriter.finish()
+    if output == nil {
+      let out = CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
+      try out.append(contentsOfFile: firstPart)
+      try out.finish()
+    }
+    var summary = firstSummary!
+    let second = box.summary!
+    summary.rows += second.rows
+    summary.predictedChurners += second.predictedChurners
+    summary.skippedRows += second.skippedRows
+    summary.unseenLevels.merge(second.unseenLevels, uniquingKeysWith: +)
+    return summary
+  }
+
+  /// A reader error placed in the whole file rather than its range.
+  static func shifted(_ error: Error, by lines: Int) -> Error {
+    guard let e = error as? TabularError, let line = e.line else { return error }
+    return TabularError(e.kind, file: e.file, line: line + lines, column: e.column, e.message)
+  }
+}
+
+/// What the second thread reports back.
+final class SecondHalf: @unchecked Sendable {
+  var summary: ScoreSummary?
+  var error: Error?
+}
+
+/// Hands values to another thread; the caller guarantees they are not used concurrently.
+struct UnsafeTransfer<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}
+
+/// Appends ` +0.54` (two decimals, the sign always shown) to `text`.
+func appendContribution(_ value: Double, to text: inout [UInt8]) {
+  text.append(UInt8(ascii: " "))
+  text.append(value < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+  let hundredths = Int((abs(value) * 100).rounded())
+  let whole = hundredths / 100
+  if whole == 0 {
+    text.append(UInt8(ascii: "0"))
+  } else {
+    text.append(contentsOf: String(whole).utf8)
+  }
+  text.append(UInt8(ascii: "."))
+  text.append(UInt8(48 + (hundredths / 10) % 10))
+  text.append(UInt8(48 + hundredths % 10))
 }

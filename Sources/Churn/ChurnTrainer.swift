@@ -17,6 +17,8 @@ public struct ChurnTrainingOptions: Sendable {
   /// Levels seen fewer times are pooled as `other`.
   public var minimumLevelCount = 10
   public var skipBadRows = false
+  /// Threads for reading the file (default: every processor).
+  public var threads = ProcessInfo.processInfo.activeProcessorCount
   /// Where to write the final design matrix (original units, after aliasing) with the 0/1 target, for
   /// checking the fit with other tools; `nil` for nowhere.
   public var designMatrixPath: String?
@@ -36,37 +38,21 @@ public enum ChurnTrainer {
     let targetIndex = try reader.header.require(o.target, role: "--target", file: path)
     for name in o.exclude { _ = try reader.header.require(name, role: "--exclude", file: path) }
     let givenID = try o.idColumn.map { try reader.header.require($0, role: "--id-column", file: path) }
-    var stats = names.map { ColumnStats(name: $0) }
-    var targetMissingRows: [Int] = []
-    var row = 0
-    while try reader.next() {
-      for c in 0..<names.count {
-        guard let field = reader.fieldBytes(c) else { continue }
-        let (lo, hi) = FieldParser.trimmed(field)
-        if lo == hi {
-          stats[c].missing += 1
-          if c == targetIndex { targetMissingRows.append(row) }
-          continue
-        }
-        let t = UnsafeBufferPointer(rebasing: field[lo..<hi])
-        if c != targetIndex {
-          switch FieldParser.parseDouble(t) {
-          case .value(let v):
-            stats[c].numericCount += 1
-            stats[c].numericValues.append(v)
-          default:
-            stats[c].nonNumeric += 1
-            if stats[c].firstNonNumeric == nil {
-              stats[c].firstNonNumeric = reader.error(atField: c, "expected a number, found \(quoted(t))")
-            }
-            if stats[c].nonNumericRows.count < 10_000 { stats[c].nonNumericRows.append(row) }
-          }
-        }
-        stats[c].add(t)
-      }
-      row += 1
+    let ranges = ParallelRanges(path: path, reader: reader, threads: o.threads)
+    var collected: Collected
+    if let ranges, var both = try ranges.run({ r in try collect(r, names: names, targetIndex: targetIndex) }) {
+      // Place the halves' remembered errors in the whole file, then merge.
+      both.0.shiftLines(by: ranges.headerLines)
+      both.1.shiftLines(by: ranges.headerLines + both.0.lines)
+      collected = both.0
+      collected.merge(both.1)
+    } else {
+      collected = try collect(reader, names: names, targetIndex: targetIndex)
     }
-    let fingerprint = reader.fingerprint
+    let stats = collected.stats
+    let targetMissingRows = collected.targetMissingRows
+    let row = collected.rows
+    let fingerprint = try DataFingerprint(file: path)
     guard row > 0 else { throw TabularError(.empty, file: path, line: 2, "the file has a header but no rows") }
     if stats[targetIndex].missing == row {
       throw ChurnError(.data, "\(path): the target '\(o.target)' is blank in every row")
@@ -135,12 +121,14 @@ public enum ChurnTrainer {
         continue
       }
       let looksLikeID = s.name.lowercased().hasSuffix("id") || s.name.lowercased().hasSuffix("_id")
+      // Unique per row: an id when it is text, or a number in a column named like an id.
       let unique: Bool = {
         if s.nonNumeric == 0 {
+          guard looksLikeID, s.numericValues.count == row else { return false }
           var v = s.numericValues
           v.sort()
           for k in 1..<max(v.count, 1) where v[k] == v[k - 1] { return false }
-          return v.count == row
+          return true
         }
         return s.overflow ? present == row && s.levels.count == ColumnStats.cap : s.levels.count == row
       }()
@@ -153,13 +141,14 @@ public enum ChurnTrainer {
         continue
       }
       let texts = s.distinctTexts
-      if !s.overflow && texts.count == 1 {
+      let truncated = s.nonNumeric == 0 && s.levels.count >= 16
+      if !s.overflow && !truncated && texts.count == 1 {
         notes.append(InferenceNote(column: s.name, decision: "excluded", detail: "constant ('\(texts[0])')"))
         continue
       }
       var spec = ColumnSpec(name: s.name, kind: .numeric)
       spec.hasMissing = s.missing > 0
-      if !s.overflow && texts.count == 2,
+      if !s.overflow && !truncated && texts.count == 2,
         let pair = booleanPairs.first(where: { Set([$0.0, $0.1]) == Set(texts) })
       {
         spec.kind = .boolean
@@ -187,7 +176,7 @@ public enum ChurnTrainer {
           InferenceNote(
             column: s.name, decision: "numeric",
             detail: spec.hasMissing ? "\(s.missing) missing → median \(format(spec.median)) + indicator" : ""))
-      } else if s.numericCount > 0 && s.nonNumeric * 20 < present && s.distinctNonNumericIsSmall {
+      } else if !s.textual && s.numericCount > 0 && s.nonNumeric * 20 < present && s.nonNumericTexts.count <= 5 {
         // Mostly numbers with a few words: bad values, not categories.
         if !o.skipBadRows { throw s.firstNonNumeric! }
         badRows.formUnion(s.nonNumericRows)
@@ -262,43 +251,56 @@ public enum ChurnTrainer {
     let width = features.count + 1
     var design = [Double](repeating: 0, count: n * width)
     var labels = [Bool](repeating: false, count: n)
-    let second = try CSVReader(path: path)
     let positiveBytes = Array(positive.utf8)
-    var source = 0
-    var r = 0
+    let job = EncodeJob(
+      encoder: encoder, specInput: specInput, targetIndex: targetIndex, positiveBytes: positiveBytes, skip: skip,
+      width: width)
     try design.withUnsafeMutableBufferPointer { d in
-      while try second.next() {
-        defer { source += 1 }
-        if skip.contains(source) { continue }
-        let out = d.baseAddress! + r * width
-        out[0] = 1
-        for (k, c) in specInput.enumerated() {
-          if case .bad(let expected) = encoder.encode(column: k, field: second.fieldBytes(c), into: out + 1) {
-            throw second.error(atField: c, "expected \(expected), found \(quoted(second.fieldBytes(c)!))")
-          }
+      try labels.withUnsafeMutableBufferPointer { l in
+        let target = UnsafeTransfer((d.baseAddress!, l.baseAddress!))
+        let split = ranges.map { r -> (Int, Int) in
+          let firstRows = collected.firstRangeRows ?? 0
+          return (firstRows, firstRows - skip.lazy.filter { $0 < firstRows }.count)
         }
-        let t = second.fieldBytes(targetIndex)!
-        let (lo, hi) = FieldParser.trimmed(t)
-        labels[r] = FeatureEncoder.equal(UnsafeBufferPointer(rebasing: t[lo..<hi]), positiveBytes)
-        r += 1
+        if let ranges, let split, collected.firstRangeRows != nil,
+          try ranges.run({ r, second in
+            let (rowOffset, outOffset) = second ? split : (0, 0)
+            return try job.encode(r, firstSource: rowOffset, firstOut: outOffset, into: target.value)
+          }) != nil
+        {
+          return
+        }
+        _ = try job.encode(try CSVReader(path: path), firstSource: 0, firstOut: 0, into: target.value)
       }
     }
 
-    // Standardize every feature column.
-    for j in 1..<width {
-      var mean = 0.0
-      for i in 0..<n { mean += design[i * width + j] }
-      mean /= Double(n)
-      var variance = 0.0
+    // Standardize every feature column (row-major passes: sums, then squared deviations, then scaling).
+    var means = [Double](repeating: 0, count: width)
+    var variances = [Double](repeating: 0, count: width)
+    design.withUnsafeMutableBufferPointer { d in
       for i in 0..<n {
-        let d = design[i * width + j] - mean
-        variance += d * d
+        let rowPointer = d.baseAddress! + i * width
+        for j in 1..<width { means[j] += rowPointer[j] }
       }
-      let sd = (variance / Double(n)).squareRoot()
-      let scale = sd > 0 ? sd : 1
-      features[j - 1].mean = mean
-      features[j - 1].sd = scale
-      for i in 0..<n { design[i * width + j] = (design[i * width + j] - mean) / scale }
+      for j in 1..<width { means[j] /= Double(n) }
+      for i in 0..<n {
+        let rowPointer = d.baseAddress! + i * width
+        for j in 1..<width {
+          let dev = rowPointer[j] - means[j]
+          variances[j] += dev * dev
+        }
+      }
+      var scales = [Double](repeating: 1, count: width)
+      for j in 1..<width {
+        let sd = (variances[j] / Double(n)).squareRoot()
+        scales[j] = sd > 0 ? sd : 1
+        features[j - 1].mean = means[j]
+        features[j - 1].sd = scales[j]
+      }
+      for i in 0..<n {
+        let rowPointer = d.baseAddress! + i * width
+        for j in 1..<width { rowPointer[j] = (rowPointer[j] - means[j]) / scales[j] }
+      }
     }
     var x = DesignMatrix(rows: n, columns: width, values: design)
     design = []
@@ -308,7 +310,7 @@ public enum ChurnTrainer {
     let aliasedNames = aliased.map { features[$0 - 1].name }
     if !aliased.isEmpty {
       let keep = (0..<width).filter { !aliased.contains($0) }
-      x = x.selectingColumns(keep)
+      x.keepColumnsInPlace(keep)
       features = keep.dropFirst().map { features[$0 - 1] }
     }
 
@@ -444,6 +446,57 @@ public enum ChurnTrainer {
       skippedRows: skip.count, fingerprint: (fingerprint.byteCount, fingerprint.xxh64))
   }
 
+  /// Column statistics of the records of one reader (a whole file, or one byte range of it).
+  static func collect(_ reader: CSVReader, names: [String], targetIndex: Int) throws -> Collected {
+    var stats = names.map { ColumnStats(name: $0) }
+    var targetMissingRows: [Int] = []
+    var categorical = [Bool](repeating: false, count: names.count)
+    var row = 0
+    while try reader.next() {
+      for c in 0..<names.count {
+        guard let field = reader.fieldBytes(c) else { continue }
+        let (lo, hi) = FieldParser.trimmed(field)
+        if lo == hi {
+          stats[c].missing += 1
+          if c == targetIndex { targetMissingRows.append(row) }
+          continue
+        }
+        let t = UnsafeBufferPointer(rebasing: field[lo..<hi])
+        var numeric = false
+        if c != targetIndex && !categorical[c] {
+          switch FieldParser.parseDouble(t) {
+          case .value(let v):
+            stats[c].numericCount += 1
+            stats[c].numericValues.append(v)
+            numeric = true
+          default:
+            stats[c].nonNumeric += 1
+            if stats[c].nonNumeric == 1 {
+              stats[c].firstNonNumeric = reader.error(atField: c, "expected a number, found \(quoted(t))")
+            }
+            if stats[c].nonNumericRows.count < 10_000 { stats[c].nonNumericRows.append(row) }
+            if stats[c].nonNumericTexts.count < 6,
+              !stats[c].nonNumericTexts.contains(where: { FeatureEncoder.equal(t, $0) })
+            {
+              stats[c].nonNumericTexts.append(Array(t))
+            }
+            // Words in a twentieth of the rows or more (after enough rows): a text column; stop trying numbers.
+            if row >= 200 && stats[c].nonNumeric * 20 > row + 1 {
+              categorical[c] = true
+              stats[c].textual = true
+              stats[c].numericValues = []
+              stats[c].nonNumericRows = []
+            }
+          }
+        }
+        // Numbers only need their first few distinct texts (to spot 0/1 and constant columns).
+        if !(numeric && stats[c].nonNumeric == 0 && stats[c].levels.count >= 16) { stats[c].add(t) }
+      }
+      row += 1
+    }
+    return Collected(stats: stats, targetMissingRows: targetMissingRows, rows: row, lines: reader.linesRead)
+  }
+
   enum Separation {
     case none
     /// The feature's values alone split the two classes.
@@ -455,51 +508,57 @@ public enum ChurnTrainer {
   /// A feature that alone separates the classes: a number whose ranges for the two classes do not overlap
   /// (complete), or an indicator one of whose values occurs in only one class (quasi-complete).
   static func separation(_ x: DesignMatrix, _ y: [Bool], _ features: [Feature]) -> Separation {
-    var quasi: String? = nil
-    for j in 1..<x.columns {
-      var minPos = Double.infinity
-      var maxPos = -Double.infinity
-      var minNeg = Double.infinity
-      var maxNeg = -Double.infinity
-      var values = Set<Double>()
+    let p = x.columns
+    // One row-major pass: per column, the value range of each class and the first two distinct values
+    // with their class counts.
+    var minPos = [Double](repeating: .infinity, count: p)
+    var maxPos = [Double](repeating: -.infinity, count: p)
+    var minNeg = [Double](repeating: .infinity, count: p)
+    var maxNeg = [Double](repeating: -.infinity, count: p)
+    var first = [Double](repeating: .nan, count: p)
+    var second = [Double](repeating: .nan, count: p)
+    var moreThanTwo = [Bool](repeating: false, count: p)
+    var counts = [Int](repeating: 0, count: 4 * p)  // (first,pos) (first,neg) (second,pos) (second,neg)
+    x.values.withUnsafeBufferPointer { v in
       for i in 0..<x.rows {
-        let v = x.values[i * x.columns + j]
-        if values.count < 3 { values.insert(v) }
-        if y[i] {
-          minPos = min(minPos, v)
-          maxPos = max(maxPos, v)
-        } else {
-          minNeg = min(minNeg, v)
-          maxNeg = max(maxNeg, v)
-        }
-      }
-      if maxNeg < minPos || maxPos < minNeg { return .complete(features[j - 1].name) }
-      if values.count == 2 {
-        // An indicator: quasi-complete when one of its values occurs in a single class.
-        let hi = values.max()!
-        let lo = values.min()!
-        var counts = [0, 0, 0, 0]  // (hi,pos) (hi,neg) (lo,pos) (lo,neg)
-        for i in 0..<x.rows {
-          let v = x.values[i * x.columns + j]
-          counts[(v == hi ? 0 : 2) + (y[i] ? 0 : 1)] += 1
-        }
-        if quasi == nil && ((counts[0] == 0 || counts[1] == 0) || (counts[2] == 0 || counts[3] == 0)) {
-          quasi = features[j - 1].name
+        let row = v.baseAddress! + i * p
+        let positive = y[i]
+        for j in 1..<p {
+          let value = row[j]
+          if positive {
+            if value < minPos[j] { minPos[j] = value }
+            if value > maxPos[j] { maxPos[j] = value }
+          } else {
+            if value < minNeg[j] { minNeg[j] = value }
+            if value > maxNeg[j] { maxNeg[j] = value }
+          }
+          if moreThanTwo[j] { continue }
+          if value == first[j] {
+            counts[4 * j + (positive ? 0 : 1)] += 1
+          } else if value == second[j] {
+            counts[4 * j + (positive ? 2 : 3)] += 1
+          } else if first[j].isNaN {
+            first[j] = value
+            counts[4 * j + (positive ? 0 : 1)] += 1
+          } else if second[j].isNaN {
+            second[j] = value
+            counts[4 * j + (positive ? 2 : 3)] += 1
+          } else {
+            moreThanTwo[j] = true
+          }
         }
       }
     }
-    return quasi.map { .quasiComplete($0) } ?? .none
-  }
-}
-
-extension ColumnStats {
-  /// Few distinct non-numeric texts (stray words rather than categories).
-  var distinctNonNumericIsSmall: Bool {
-    levels.lazy.filter { bytes in
-      bytes.withUnsafeBufferPointer {
-        if case .value = FieldParser.parseDouble($0) { return false } else { return true }
+    var quasi: String? = nil
+    for j in 1..<p {
+      if maxNeg[j] < minPos[j] || maxPos[j] < minNeg[j] { return .complete(features[j - 1].name) }
+      if quasi == nil && !moreThanTwo[j] && !second[j].isNaN {
+        // An indicator: quasi-complete when one of its values occurs in a single class.
+        let c = counts[(4 * j)..<(4 * j + 4)].map { $0 }
+        if c[0] == 0 || c[1] == 0 || c[2] == 0 || c[3] == 0 { quasi = features[j - 1].name }
       }
-    }.count <= 5
+    }
+    return quasi.map { .quasiComplete($0) } ?? .none
   }
 }
 

@@ -32,20 +32,43 @@ public struct Feature: Codable, Sendable, Equatable {
 struct FeatureEncoder {
   let columns: [ColumnSpec]
   let features: [Feature]
-  /// Per column: the feature indices fed by it.
-  let byColumn: [[Int]]
+  /// Per column: the feature index of its value / true indicator, its missing indicator and its `other`
+  /// indicator (-1 when none), and per categorical level the feature index.
+  private let valueFeature: [Int]
+  private let missingFeature: [Int]
+  private let otherFeature: [Int]
+  private let levelFeature: [[Int]]
   private let levelBytes: [[[UInt8]]]
   private let pooledBytes: [[[UInt8]]]
   private let trueBytes: [[UInt8]]
   private let falseBytes: [[UInt8]]
   private let referenceBytes: [[UInt8]]
+  private let kinds: [ColumnKind]
+  private let medians: [Double]
+  private let modeIsTrue: [Bool]
 
   init(columns: [ColumnSpec], features: [Feature]) {
+    kinds = columns.map(\.kind)
+    medians = columns.map(\.median)
+    modeIsTrue = columns.map(\.modeIsTrue)
     self.columns = columns
     self.features = features
-    var by = [[Int]](repeating: [], count: columns.count)
-    for (k, f) in features.enumerated() { by[f.column].append(k) }
-    byColumn = by
+    var value = [Int](repeating: -1, count: columns.count)
+    var missing = [Int](repeating: -1, count: columns.count)
+    var other = [Int](repeating: -1, count: columns.count)
+    var level = columns.map { [Int](repeating: -1, count: $0.levels.count) }
+    for (k, f) in features.enumerated() {
+      switch f.role {
+      case .value, .isTrue: value[f.column] = k
+      case .missing: missing[f.column] = k
+      case .other: other[f.column] = k
+      case .level(let l): level[f.column][l] = k
+      }
+    }
+    valueFeature = value
+    missingFeature = missing
+    otherFeature = other
+    levelFeature = level
     levelBytes = columns.map { $0.levels.map { Array($0.utf8) } }
     pooledBytes = columns.map { $0.pooled.map { Array($0.utf8) } }
     trueBytes = columns.map { Array($0.trueValue.utf8) }
@@ -71,69 +94,58 @@ struct FeatureEncoder {
   /// Writes column `c`'s raw feature values for `field` (nil or blank = missing) into `out` at the
   /// positions of its features.
   func encode(column c: Int, field: UnsafeBufferPointer<UInt8>?, into out: UnsafeMutablePointer<Double>) -> Outcome {
-    let spec = columns[c]
-    var missing = true
+    var trimmed = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     if let field {
       let (lo, hi) = FieldParser.trimmed(field)
-      missing = lo == hi
+      trimmed = UnsafeBufferPointer(rebasing: field[lo..<hi])
     }
-    var outcome = Outcome.ok
-    switch spec.kind {
+    let missing = trimmed.count == 0
+    let missingIndex = missingFeature[c]
+    if missingIndex >= 0 { out[missingIndex] = missing ? 1 : 0 }
+    switch kinds[c] {
     case .numeric:
-      var value = spec.median
-      if !missing, let field {
-        switch FieldParser.parseDouble(field) {
+      var value = medians[c]
+      if !missing {
+        switch FieldParser.parseDouble(trimmed) {
         case .value(let v): value = v
-        case .missing: missing = true
+        case .missing: break
         case .invalid(let expected): return .bad(expected)
         }
       }
-      for k in byColumn[c] {
-        switch features[k].role {
-        case .value: out[k] = value
-        case .missing: out[k] = missing ? 1 : 0
-        default: break
-        }
-      }
+      // A feature dropped as aliased has no slot (-1).
+      if valueFeature[c] >= 0 { out[valueFeature[c]] = value }
+      return .ok
     case .boolean:
-      var isTrue = spec.modeIsTrue
-      if !missing, let field {
-        let t = UnsafeBufferPointer(rebasing: field[FieldParser.trimmed(field).0..<FieldParser.trimmed(field).1])
-        if FeatureEncoder.equal(t, trueBytes[c]) {
+      var isTrue = modeIsTrue[c]
+      if !missing {
+        if FeatureEncoder.equal(trimmed, trueBytes[c]) {
           isTrue = true
-        } else if FeatureEncoder.equal(t, falseBytes[c]) {
+        } else if FeatureEncoder.equal(trimmed, falseBytes[c]) {
           isTrue = false
         } else {
-          return .bad("\(spec.trueValue) or \(spec.falseValue)")
+          return .bad("\(columns[c].trueValue) or \(columns[c].falseValue)")
         }
       }
-      for k in byColumn[c] {
-        switch features[k].role {
-        case .isTrue: out[k] = isTrue ? 1 : 0
-        case .missing: out[k] = missing ? 1 : 0
-        default: break
-        }
-      }
+      if valueFeature[c] >= 0 { out[valueFeature[c]] = isTrue ? 1 : 0 }
+      return .ok
     case .categorical:
-      for k in byColumn[c] { out[k] = 0 }
-      if missing {
-        // Imputed with the reference (most frequent) level: every indicator 0 but the missing one.
-        for k in byColumn[c] where features[k].role == .missing { out[k] = 1 }
-      } else if let field {
-        let t = UnsafeBufferPointer(rebasing: field[FieldParser.trimmed(field).0..<FieldParser.trimmed(field).1])
-        var matched = false
-        if let level = levelBytes[c].firstIndex(where: { FeatureEncoder.equal(t, $0) }) {
-          for k in byColumn[c] where features[k].role == .level(level) { out[k] = 1 }
-          matched = true
-        } else if pooledBytes[c].contains(where: { FeatureEncoder.equal(t, $0) }) {
-          for k in byColumn[c] where features[k].role == .other { out[k] = 1 }
-          matched = true
-        } else if FeatureEncoder.equal(t, referenceBytes[c]) {
-          matched = true
-        }
-        if !matched { outcome = .unseenLevel }
+      let levels = levelFeature[c]
+      for k in levels where k >= 0 { out[k] = 0 }
+      let otherIndex = otherFeature[c]
+      if otherIndex >= 0 { out[otherIndex] = 0 }
+      // Missing: imputed with the reference (most frequent) level, every indicator 0 but the missing one.
+      if missing { return .ok }
+      let known = levelBytes[c]
+      for l in 0..<known.count where FeatureEncoder.equal(trimmed, known[l]) {
+        if levels[l] >= 0 { out[levels[l]] = 1 }
+        return .ok
       }
+      if FeatureEncoder.equal(trimmed, referenceBytes[c]) { return .ok }
+      if pooledBytes[c].contains(where: { FeatureEncoder.equal(trimmed, $0) }) {
+        if otherIndex >= 0 { out[otherIndex] = 1 }
+        return .ok
+      }
+      return .unseenLevel
     }
-    return outcome
   }
 }

@@ -61,6 +61,10 @@ struct ColumnStats {
   var counts: [Int] = []
   var index: [[UInt8]: Int] = [:]
   var overflow = false
+  /// Distinct non-numeric texts (up to 6), to tell stray words from categories.
+  var nonNumericTexts: [[UInt8]] = []
+  /// Decided to be text early in the pass (many non-numbers): numbers are no longer tried.
+  var textual = false
   static let cap = 1000
 
   mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {

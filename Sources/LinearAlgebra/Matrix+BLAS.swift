@@ -162,3 +162,16 @@ extension RawBLAS {
     Scalar._gemv(transpose, try blasInt(m, "m"), try blasInt(n, "n"), alpha, a, try blasInt(lda, "lda"), x, beta, y)
   }
 }
+
+extension RawBLAS {
+  /// `C ← alpha · AᵀA + beta · C` (upper triangle of the `n × n` buffer `C`) for a row-major `k × n` buffer `A`.
+  @inlinable
+  public static func syrkUpperTransposed<Scalar: BLASScalar>(
+    n: Int, k: Int, alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, beta: Scalar, c: UnsafeMutablePointer<Scalar>,
+    ldc: Int
+  ) throws(LinearAlgebraError) {
+    if n == 0 || k == 0 { return }
+    Scalar._syrkUpperAtA(
+      try blasInt(n, "n"), try blasInt(k, "k"), alpha, a, try blasInt(lda, "lda"), beta, c, try blasInt(ldc, "ldc"))
+  }
+}

@@ -37,10 +37,29 @@ public struct DesignMatrix: Sendable {
     return DesignMatrix(rows: rows, columns: keep.count, values: out)
   }
 
-  /// `XᵀX` (columns × columns), by BLAS.
+  /// Keeps only the columns in `keep` (ascending), compacting the rows in place without a copy.
+  public mutating func keepColumnsInPlace(_ keep: [Int]) {
+    let width = keep.count
+    values.withUnsafeMutableBufferPointer { v in
+      for r in 0..<rows {
+        for (k, c) in keep.enumerated() { v[r * width + k] = v[r * columns + c] }
+      }
+    }
+    values.removeLast(values.count - rows * width)
+    columns = width
+  }
+
+  /// `XᵀX` (columns × columns), by BLAS `syrk` on the values in place.
   public func gram() -> Matrix<Double> {
-    let m = try! Matrix<Double>(rows: rows, columns: columns, elements: values)
-    return try! m.gram()
+    var g = Matrix<Double>(rows: columns, columns: columns)
+    values.withUnsafeBufferPointer { v in
+      g.elements.withUnsafeMutableBufferPointer { out in
+        try! RawBLAS.syrkUpperTransposed(
+          n: columns, k: rows, alpha: 1, a: v.baseAddress!, lda: columns, beta: 0, c: out.baseAddress!, ldc: columns)
+      }
+    }
+    for i in 0..<columns { for j in 0..<i { g.elements[i * columns + j] = g.elements[j * columns + i] } }
+    return g
   }
 }
 
@@ -128,26 +147,32 @@ public enum LogisticRegression {
     return eta
   }
 
-  /// `XᵀWX` accumulated over blocks of rows (no n × p copy), and `Xᵀr`.
+  /// `XᵀWX` accumulated over blocks of rows (no n × p copy) by BLAS `syrk`.
   static func weightedGram(_ x: DesignMatrix, _ w: [Double]) -> [Double] {
     let p = x.columns
     var h = [Double](repeating: 0, count: p * p)
-    let block = 4096
-    var scaled = [Double](repeating: 0, count: block * p)
+    let block = 32_768
+    var scaled = [Double](repeating: 0, count: min(block, max(x.rows, 1)) * p)
     x.values.withUnsafeBufferPointer { xv in
-      var start = 0
-      while start < x.rows {
-        let n = min(block, x.rows - start)
-        for r in 0..<n {
-          let s = w[start + r].squareRoot()
-          for c in 0..<p { scaled[r * p + c] = s * xv[(start + r) * p + c] }
+      scaled.withUnsafeMutableBufferPointer { sv in
+        h.withUnsafeMutableBufferPointer { hv in
+          var start = 0
+          while start < x.rows {
+            let n = min(block, x.rows - start)
+            for r in 0..<n {
+              let s = w[start + r].squareRoot()
+              let src = xv.baseAddress! + (start + r) * p
+              let dst = sv.baseAddress! + r * p
+              for c in 0..<p { dst[c] = s * src[c] }
+            }
+            try! RawBLAS.syrkUpperTransposed(
+              n: p, k: n, alpha: 1, a: sv.baseAddress!, lda: p, beta: 1, c: hv.baseAddress!, ldc: p)
+            start += n
+          }
         }
-        let m = try! Matrix<Double>(rows: n, columns: p, elements: Array(scaled[0..<(n * p)]))
-        let g = try! m.gram()
-        for k in 0..<(p * p) { h[k] += g.elements[k] }
-        start += n
       }
     }
+    for i in 0..<p { for j in 0..<i { h[i * p + j] = h[j * p + i] } }
     return h
   }
 

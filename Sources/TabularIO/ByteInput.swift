@@ -29,8 +29,11 @@ final class ByteInput {
   private let memory: [UInt8]?
   private var memoryOffset = 0
 
-  /// Opens `path` for reading.
-  init(path: String, chunkBytes: Int, maximumRecordBytes: Int) throws(TabularError) {
+  /// Bytes left to read before an artificial end of input (for reading one byte range of a file).
+  private var remaining = Int.max
+
+  /// Opens `path` for reading, from byte `range.lowerBound` up to `range.upperBound` when a range is given.
+  init(path: String, chunkBytes: Int, maximumRecordBytes: Int, range: Range<Int>? = nil) throws(TabularError) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       throw TabularError(.io, file: path, "cannot open for reading: \(String(cString: strerror(errno)))")
@@ -47,6 +50,12 @@ final class ByteInput {
     self.maximumRecordBytes = max(maximumRecordBytes, 16)
     self.capacity = max(16, min(chunkBytes, self.maximumRecordBytes + 1))
     self.buffer = .allocate(capacity: capacity)
+    if let range {
+      guard lseek(fd, off_t(range.lowerBound), SEEK_SET) >= 0 else {
+        throw TabularError(.io, file: path, "cannot seek: \(String(cString: strerror(errno)))")
+      }
+      remaining = range.count
+    }
   }
 
   /// Reads an already open descriptor (standard input); the descriptor is not closed.
@@ -116,7 +125,8 @@ final class ByteInput {
         }
         memoryOffset += got
       } else {
-        got = read(fd, buffer + end, room)
+        got = remaining > 0 ? read(fd, buffer + end, min(room, remaining)) : 0
+        if got > 0 { remaining -= got }
         if got < 0 {
           if errno == EINTR { continue }
           throw TabularError(.io, file: name, "read failed: \(String(cString: strerror(errno)))")

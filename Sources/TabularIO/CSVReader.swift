@@ -60,6 +60,17 @@ public final class CSVReader: RecordReader {
       options: options)
   }
 
+  /// Reads the records in bytes `range` of the file at `path`, under a header read elsewhere (the range
+  /// starts at a record boundary after the header). Line numbers count from the range's start.
+  public convenience init(path: String, range: Range<Int>, header: Header, options: Options = Options())
+    throws(TabularError)
+  {
+    try self.init(
+      input: ByteInput(
+        path: path, chunkBytes: options.chunkBytes, maximumRecordBytes: options.maximumRecordBytes, range: range),
+      options: options, header: header)
+  }
+
   /// Reads CSV from an open descriptor such as standard input (`0`), which it does not close.
   public convenience init(fileDescriptor: Int32, name: String = "<stdin>", options: Options = Options())
     throws(TabularError)
@@ -82,7 +93,7 @@ public final class CSVReader: RecordReader {
       options: options)
   }
 
-  private init(input: ByteInput, options: Options) throws(TabularError) {
+  private init(input: ByteInput, options: Options, header given: Header? = nil) throws(TabularError) {
     self.input = input
     self.options = options
     self.fileName = input.name
@@ -91,6 +102,10 @@ public final class CSVReader: RecordReader {
     ends = .allocate(capacity: fieldCapacity)
     flags = .allocate(capacity: fieldCapacity)
     header = Header([])
+    if let given {
+      header = given
+      return
+    }
     // Skip a UTF-8 byte-order mark.
     while input.end - input.start < 3, try input.refill(keepFrom: input.start) != nil {}
     if input.end - input.start >= 3, input.buffer[0] == 0xEF, input.buffer[1] == 0xBB, input.buffer[2] == 0xBF {
@@ -114,6 +129,12 @@ public final class CSVReader: RecordReader {
   }
 
   public var fingerprint: DataFingerprint { input.fingerprint }
+
+  /// Lines consumed so far (header and blank lines included).
+  public var linesRead: Int { nextLine - 1 }
+
+  /// The file offset of the first byte not yet parsed.
+  public var byteOffset: Int { input.dropped + input.start }
 
   /// True when no more input is waiting and reading would block (a pipe or terminal with nothing
   /// buffered): the moment to flush output before asking for more.

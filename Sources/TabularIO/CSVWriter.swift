@@ -247,6 +247,24 @@ public final class CSVWriter {
     count = 0
   }
 
+  /// Appends the bytes of the file at `path` (e.g. rows another writer produced in parallel).
+  public func append(contentsOfFile path: String) throws(TabularError) {
+    try flush()
+    let source = open(path, O_RDONLY | O_CLOEXEC)
+    guard source >= 0 else { throw TabularError(.io, file: path, "cannot open: \(String(cString: strerror(errno)))") }
+    defer { close(source) }
+    while true {
+      let n = read(source, buffer, capacity)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw TabularError(.io, file: path, "read failed: \(String(cString: strerror(errno)))")
+      }
+      if n == 0 { break }
+      count = n
+      try flush()
+    }
+  }
+
   /// Flushes; for a path, syncs the temporary file and renames it over the destination.
   public func finish() throws(TabularError) {
     try flush()

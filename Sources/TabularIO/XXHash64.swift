@@ -151,6 +151,13 @@ public struct DataFingerprint: Codable, Equatable, Sendable, CustomStringConvert
     xxh64 = String(repeating: "0", count: 16 - hex.count) + hex
   }
 
+  /// The fingerprint of the file at `path`, read in 1 MiB pieces.
+  public init(file path: String) throws(TabularError) {
+    let input = try ByteInput(path: path, chunkBytes: 1 << 20, maximumRecordBytes: 1 << 20)
+    while try input.refill(keepFrom: input.end) != nil {}
+    self.init(input.hasher)
+  }
+
   /// `"<bytes> bytes, xxh64 <hex>"`.
   public var description: String { "\(byteCount) bytes, xxh64 \(xxh64)" }
 }

@@ -75,10 +75,13 @@ struct TrainCommand: ParsableCommand {
       "Also write the final design matrix (original units) and 0/1 target as CSV, to check the fit elsewhere.",
       valueName: "file"))
   var designMatrix: String?
+  @Option(name: .long, help: "Threads for reading the file (default: every processor).")
+  var threads = ProcessInfo.processInfo.activeProcessorCount
   @OptionGroup var name: ChurnModelName
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     guard l2 >= 0, l1 >= 0, l2.isFinite, l1.isFinite else { throw ValidationError("--l1 and --l2 must be ≥ 0") }
     guard cv == 0 || cv >= 2 else { throw ValidationError("--cv must be 0 (none) or at least 2, got \(cv)") }
     guard (costFP == nil) == (costFN == nil) else {
@@ -103,6 +106,7 @@ struct TrainCommand: ParsableCommand {
     options.skipBadRows = skipBadRows
     options.seed = seed
     options.designMatrixPath = designMatrix
+    options.threads = threads
     let report = try ChurnTrainer.train(path: data, options: options)
     var schema = OutputTable(columns: ["column", "kind", "note"])
     for note in report.notes { schema.rows.append([.text(note.column), .text(note.decision), .text(note.detail)]) }
@@ -168,10 +172,13 @@ struct ScoreCommand: ParsableCommand {
   @Option(name: .long, help: "Decision threshold (default: the model's).") var threshold: Double?
   @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
   var skipBadRows = false
+  @Option(name: .long, help: "Threads (default: every processor).")
+  var threads = ProcessInfo.processInfo.activeProcessorCount
   @OptionGroup var name: ChurnModelName
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     guard reasons >= 0 else { throw ValidationError("--reasons must be ≥ 0") }
     if let threshold, !(threshold >= 0 && threshold <= 1) { throw ValidationError("--threshold must be in [0, 1]") }
   }
@@ -179,13 +186,9 @@ struct ScoreCommand: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     let (model, _) = try ChurnStore.load(from: store, name: name.model)
-    let reader = try CSVReader(path: file)
-    let writer =
-      try output.map { try CSVWriter(path: $0, bufferBytes: 1 << 20) }
-      ?? CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
-    let summary = try ChurnScorer.score(
-      model: model, input: reader, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows)
-    try writer.finish()
+    let summary = try ChurnScorer.scoreFile(
+      model: model, path: file, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,
+      threads: threads)
     for (column, count) in summary.unseenLevels.sorted(by: { $0.key < $1.key }) {
       printError(
         "churn: \(count) rows have a '\(column)' value not seen in training (scored as '\(model.columns.first { $0.name == column }!.reference)')"
