@@ -47,19 +47,32 @@ public enum ChurnScorer {
     let f = model.features.count
     let raw = UnsafeMutablePointer<Double>.allocate(capacity: max(f, 1))
     defer { raw.deallocate() }
-    var perColumn = [Double](repeating: 0, count: model.columns.count)
+    // Hot per-row state in raw buffers (no bounds checks or copy-on-write in the loop).
+    let columnCount = model.columns.count
+    let perColumn = UnsafeMutablePointer<Double>.allocate(capacity: max(columnCount, 1))
+    defer { perColumn.deallocate() }
     var unseen = [Int](repeating: 0, count: model.columns.count)
     var summary = ScoreSummary()
     // Per feature: its column, and the log-odds per raw unit (coefficient / sd) and the centering mean.
-    let featureColumn = model.features.map(\.column)
-    let slope = model.features.enumerated().map { model.coefficients[$0.offset + 1] / $0.element.sd }
-    let featureMean = model.features.map(\.mean)
+    let featureColumn = UnsafeMutablePointer<Int>.allocate(capacity: max(f, 1))
+    let slope = UnsafeMutablePointer<Double>.allocate(capacity: max(f, 1))
+    let featureMean = UnsafeMutablePointer<Double>.allocate(capacity: max(f, 1))
+    defer {
+      featureColumn.deallocate()
+      slope.deallocate()
+      featureMean.deallocate()
+    }
+    for (k, feature) in model.features.enumerated() {
+      featureColumn[k] = feature.column
+      slope[k] = model.coefficients[k + 1] / feature.sd
+      featureMean[k] = feature.mean
+    }
     let columnNames = model.columns.map { Array($0.name.utf8) }
     let missingText = Array("(missing)".utf8)
     var text: [UInt8] = []
     text.reserveCapacity(256)
     if let writer, writeHeader {
-      try writer.writeRow([model.idColumn ?? "row", "churn_probability", "churn", "decile", "reasons"])
+      writer.writeRow([model.idColumn ?? "row", "churn_probability", "churn", "decile", "reasons"])
     }
     var rowNumber = 0
     while true {
@@ -106,22 +119,22 @@ public enum ChurnScorer {
       if churn { summary.predictedChurners += 1 }
       guard let writer else { continue }
       if let idIndex, let id = input.fieldBytes(idIndex) {
-        try writer.writeField(bytes: id)
+        writer.writeField(bytes: id)
       } else {
-        try writer.writeField(rowNumber)
+        writer.writeField(rowNumber)
       }
-      try writer.writeField(p, decimals: 6)
-      try writer.writeField(churn ? 1 : 0)
-      try writer.writeField(model.decile(p))
+      writer.writeField(p, decimals: 6)
+      writer.writeField(churn ? 1 : 0)
+      writer.writeField(model.decile(p))
       if reasons > 0 {
-        for k in perColumn.indices { perColumn[k] = 0 }
+        for k in 0..<columnCount { perColumn[k] = 0 }
         for k in 0..<f { perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k]) }
         text.removeAll(keepingCapacity: true)
         // The `reasons` largest positive contributions, by repeated selection (no sort, no allocation).
         var shownMask = 0 as UInt64
-        for shown in 0..<min(reasons, perColumn.count) {
+        for shown in 0..<min(reasons, columnCount) {
           var best = -1
-          for c in 0..<perColumn.count where (c >= 64 || shownMask & (1 << UInt64(c)) == 0) && perColumn[c] > 0.005 {
+          for c in 0..<columnCount where (c >= 64 || shownMask & (1 << UInt64(c)) == 0) && perColumn[c] > 0.005 {
             if best < 0 || perColumn[c] > perColumn[best] { best = c }
           }
           if best < 0 { break }
@@ -139,11 +152,11 @@ public enum ChurnScorer {
           appendContribution(perColumn[best], to: &text)
           perColumn[best] = -.infinity
         }
-        try text.withUnsafeBufferPointer { try writer.writeField(bytes: $0) }
+        text.withUnsafeBufferPointer { writer.writeField(bytes: $0) }
       } else {
-        try writer.writeEmptyField()
+        writer.writeEmptyField()
       }
-      try writer.endRow()
+      writer.endRow()
     }
     for (k, count) in unseen.enumerated() where count > 0 { summary.unseenLevels[model.columns[k].name] = count }
     return summary

@@ -316,13 +316,13 @@ public enum ChurnTrainer {
 
     if let designPath = o.designMatrixPath {
       let w = try CSVWriter(path: designPath, bufferBytes: 1 << 20)
-      try w.writeRow(features.map(\.name) + [o.target])
+      w.writeRow(features.map(\.name) + [o.target])
       for i in 0..<n {
         for j in 1..<x.columns {
-          try w.writeField(x.values[i * x.columns + j] * features[j - 1].sd + features[j - 1].mean, decimals: 12)
+          w.writeField(x.values[i * x.columns + j] * features[j - 1].sd + features[j - 1].mean, decimals: 12)
         }
-        try w.writeField(labels[i] ? 1 : 0)
-        try w.endRow()
+        w.writeField(labels[i] ? 1 : 0)
+        w.endRow()
       }
       try w.finish()
     }

@@ -21,7 +21,7 @@ extension StoredRecommender {
     guard n >= 1 else { throw RecommenderError(.usage, "-n must be at least 1, got \(n)") }
     let loaded = try withModel { model in try BatchModel(model) }
     let writer = try CSVWriter(path: output, bufferBytes: 1 << 20)
-    try writer.writeRow(["user_id", "rank", "item_id", "score"])
+    writer.writeRow(["user_id", "rank", "item_id", "score"])
     var rows: [Int?]
     var unknown = 0
     if let requested {
@@ -52,11 +52,11 @@ extension StoredRecommender {
           list = popular
         }
         for (rank, entry) in list.enumerated() {
-          try writer.writeField(id)
-          try writer.writeField(rank + 1)
-          try writer.writeField(loaded.itemIDs[entry.index])
-          try writer.writeField(Double(entry.score), decimals: 6)
-          try writer.endRow()
+          writer.writeField(id)
+          writer.writeField(rank + 1)
+          writer.writeField(loaded.itemIDs[entry.index])
+          writer.writeField(Double(entry.score), decimals: 6)
+          writer.endRow()
           written += 1
         }
       }

@@ -11,6 +11,9 @@
 ///
 /// Writing to a path is atomic: rows go to a temporary file beside it, renamed over the path by
 /// `finish()`; a process that dies before then leaves no half-written file.
+///
+/// The per-field methods do not throw: a write failure (a full disk, a closed pipe) is remembered, later
+/// writes are dropped, and `flush()` or `finish()` throws it, as C's `ferror` does.
 public final class CSVWriter {
   private let fd: Int32
   private let ownsDescriptor: Bool
@@ -23,6 +26,8 @@ public final class CSVWriter {
   private var fieldsInRow = 0
   private let delimiter: UInt8
   private var finished = false
+  /// The first write failure, thrown by the next `flush()` or `finish()`.
+  private var failure: TabularError?
 
   /// Writes to a temporary file next to `path`, renamed to `path` by `finish()`.
   /// - Throws: `.io` when the temporary file cannot be created.
@@ -68,24 +73,30 @@ public final class CSVWriter {
   public var bufferedByteCount: Int { count }
 
   @inline(__always)
-  private func ensure(_ n: Int) throws(TabularError) {
-    if count + n > capacity { try flush() }
+  private func ensure(_ n: Int) {
+    if count + n > capacity { drain() }
+  }
+
+  /// Writes the buffer out, remembering a failure instead of throwing it.
+  private func drain() {
+    do { try flush() } catch { failure = failure ?? error }
+    count = 0
   }
 
   @inline(__always)
-  private func separate() throws(TabularError) {
+  private func separate() {
     if fieldsInRow > 0 {
-      try ensure(1)
+      ensure(1)
       buffer[count] = delimiter
       count += 1
     }
     fieldsInRow += 1
   }
 
-  private func append(_ bytes: UnsafeBufferPointer<UInt8>) throws(TabularError) {
+  private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
     var offset = 0
     while offset < bytes.count {
-      if count == capacity { try flush() }
+      if count == capacity { drain() }
       let n = min(capacity - count, bytes.count - offset)
       (buffer + count).update(from: bytes.baseAddress! + offset, count: n)
       count += n
@@ -93,14 +104,14 @@ public final class CSVWriter {
     }
   }
 
-  private func appendText(_ text: String) throws(TabularError) {
+  private func appendText(_ text: String) {
     var text = text
-    try text.withUTF8 { u in Result { () throws(TabularError) in try append(u) } }.get()
+    text.withUTF8 { append($0) }
   }
 
   /// Writes one field from its bytes, quoting when needed.
-  public func writeField(bytes: UnsafeBufferPointer<UInt8>) throws(TabularError) {
-    try separate()
+  public func writeField(bytes: UnsafeBufferPointer<UInt8>) {
+    separate()
     var needsQuotes = false
     if let first = bytes.first, let last = bytes.last, first == 0x20 || last == 0x20 { needsQuotes = true }
     if !needsQuotes {
@@ -110,14 +121,14 @@ public final class CSVWriter {
       }
     }
     if !needsQuotes {
-      try append(bytes)
+      append(bytes)
       return
     }
-    try ensure(1)
+    ensure(1)
     buffer[count] = 0x22
     count += 1
     for c in bytes {
-      try ensure(2)
+      ensure(2)
       if c == 0x22 {
         buffer[count] = 0x22
         count += 1
@@ -125,28 +136,28 @@ public final class CSVWriter {
       buffer[count] = c
       count += 1
     }
-    try ensure(1)
+    ensure(1)
     buffer[count] = 0x22
     count += 1
   }
 
   /// Writes one text field, quoting when needed.
-  public func writeField(_ text: String) throws(TabularError) {
+  public func writeField(_ text: String) {
     var text = text
-    try text.withUTF8 { u in Result { () throws(TabularError) in try writeField(bytes: u) } }.get()
+    text.withUTF8 { writeField(bytes: $0) }
   }
 
   /// Writes an empty field.
-  public func writeEmptyField() throws(TabularError) { try separate() }
+  public func writeEmptyField() { separate() }
 
   /// Writes an integer field.
-  public func writeField(_ value: Int) throws(TabularError) {
-    try separate()
-    try appendInteger(value)
+  public func writeField(_ value: Int) {
+    separate()
+    appendInteger(value)
   }
 
-  private func appendInteger(_ value: Int) throws(TabularError) {
-    try ensure(21)
+  private func appendInteger(_ value: Int) {
+    ensure(21)
     if value == 0 {
       buffer[count] = 48
       count += 1
@@ -176,11 +187,11 @@ public final class CSVWriter {
 
   /// Writes a number with exactly `decimals` digits after the point (0 to 12), rounded half away from zero.
   /// Non-finite values are written as `nan`, `inf` or `-inf`.
-  public func writeField(_ value: Double, decimals: Int) throws(TabularError) {
-    try separate()
+  public func writeField(_ value: Double, decimals: Int) {
+    separate()
     guard value.isFinite else {
       let text = value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf")
-      try appendText(text)
+      appendText(text)
       return
     }
     let decimals = min(max(decimals, 0), 12)
@@ -188,7 +199,7 @@ public final class CSVWriter {
     for _ in 0..<decimals { scale *= 10 }
     let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
     guard scaled < 9.0e18 else {
-      try appendText("\(value)")
+      appendText("\(value)")
       return
     }
     let units = UInt64(scaled)
@@ -197,13 +208,13 @@ public final class CSVWriter {
     let whole = units / p
     var frac = units % p
     if value < 0 && units != 0 {
-      try ensure(1)
+      ensure(1)
       buffer[count] = UInt8(ascii: "-")
       count += 1
     }
-    try appendInteger(Int(whole))
+    appendInteger(Int(whole))
     if decimals > 0 {
-      try ensure(decimals + 1)
+      ensure(decimals + 1)
       buffer[count] = UInt8(ascii: ".")
       count += 1
       var k = decimals
@@ -217,22 +228,26 @@ public final class CSVWriter {
   }
 
   /// Ends the current row.
-  public func endRow() throws(TabularError) {
-    try ensure(1)
+  public func endRow() {
+    ensure(1)
     buffer[count] = 0x0A
     count += 1
     fieldsInRow = 0
   }
 
   /// Writes a whole row of text fields.
-  public func writeRow(_ fields: [String]) throws(TabularError) {
-    for f in fields { try writeField(f) }
-    try endRow()
+  public func writeRow(_ fields: [String]) {
+    for f in fields { writeField(f) }
+    endRow()
   }
 
   /// Writes the buffered bytes to the descriptor.
   /// - Throws: `.io` when the write fails (a full disk, a closed pipe).
   public func flush() throws(TabularError) {
+    if let failure {
+      count = 0
+      throw failure
+    }
     var offset = 0
     while offset < count {
       let n = write(fd, buffer + offset, count - offset)

@@ -73,7 +73,7 @@ import Testing
       ["4", "", "crlf\r\n"], ["5", "José", "end"],
     ]
     let w = try CSVWriter(path: path, bufferBytes: 256)
-    for row in rows { try w.writeRow(row) }
+    for row in rows { w.writeRow(row) }
     // Nothing is visible at the path before finish().
     #expect(!FileManager.default.fileExists(atPath: path))
     try w.finish()
@@ -89,16 +89,16 @@ import Testing
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("n-\(UUID()).csv").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     let w = try CSVWriter(path: path)
-    try w.writeField(0)
-    try w.writeField(-1_234_567)
-    try w.writeField(Int.min)
-    try w.writeField(0.5, decimals: 4)
-    try w.writeField(-2.345678, decimals: 3)
-    try w.writeField(1e20, decimals: 2)
-    try w.writeField(Double.nan, decimals: 2)
-    try w.writeField(-0.0001, decimals: 2)
-    try w.writeField(7, decimals: 0)
-    try w.endRow()
+    w.writeField(0)
+    w.writeField(-1_234_567)
+    w.writeField(Int.min)
+    w.writeField(0.5, decimals: 4)
+    w.writeField(-2.345678, decimals: 3)
+    w.writeField(1e20, decimals: 2)
+    w.writeField(Double.nan, decimals: 2)
+    w.writeField(-0.0001, decimals: 2)
+    w.writeField(7, decimals: 0)
+    w.endRow()
     try w.finish()
     let text = try String(contentsOfFile: path, encoding: .utf8)
     #expect(text == "0,-1234567,-9223372036854775808,0.5000,-2.346,1e+20,nan,0.00,7\n")
@@ -108,7 +108,7 @@ import Testing
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("a-\(UUID()).csv").path
     do {
       let w = try CSVWriter(path: path)
-      try w.writeRow(["x"])
+      w.writeRow(["x"])
       try w.flush()
     }
     #expect(!FileManager.default.fileExists(atPath: path))

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Churn benchmark: CommerceML's `churn train --cv 0` and `churn score` against pandas + scikit-learn on the
+# same 1,000,000-row Telco-like CSV (Kaggle layout: customerID, Yes/No strings, blank TotalCharges as " ";
+# from Scripts/gen_churn.py), in the same run. Prints wall seconds and peak memory of each and the ratios.
+# Usage: Scripts/bench/churn.sh [ROWS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=${1:-1000000}
+WORK=Benchmarks/.work
+mkdir -p "$WORK"
+bash Scripts/bootstrap.sh
+command -v bc >/dev/null || apt-get install -y -qq bc >/dev/null
+VENV=$WORK/venv-churn
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c "import sklearn, pandas" 2>/dev/null || "$VENV/bin/pip" install -q scikit-learn pandas
+DATA=$WORK/telco-$ROWS.csv
+[ -s "$DATA" ] || python3 Scripts/gen_churn.py kaggle "$DATA" "$ROWS"
+swift build -c release --product churn >/dev/null
+BIN=$(swift build -c release --show-bin-path)/churn
+STORE=$WORK/churn-bench.sqlite
+rm -f "$STORE" "$STORE"-wal "$STORE"-shm
+measure() { /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>&1; cat "$WORK/time.txt"; }
+read -r ours_train ours_train_kb < <(measure "$BIN" train --data "$DATA" --target Churn --cv 0 --store "$STORE")
+read -r ours_score ours_score_kb < <(measure "$BIN" score "$DATA" --output "$WORK/scores.csv" --store "$STORE")
+# Memory must not grow with the rows: score a tenth of the file too.
+head -n $((ROWS / 10 + 1)) "$DATA" >"$WORK/telco-tenth.csv"
+read -r _ ours_tenth_kb < <(measure "$BIN" score "$WORK/telco-tenth.csv" --output "$WORK/scores-tenth.csv" --store "$STORE")
+peer_train=$("$VENV/bin/python" -W ignore Scripts/bench/churn_peer.py train "$DATA" | awk '/^seconds/ {print $2}')
+peer_out=$("$VENV/bin/python" -W ignore Scripts/bench/churn_peer.py score "$DATA" "$WORK/peer-scores.csv")
+peer_score=$(echo "$peer_out" | awk '/^seconds/ {print $2}')
+peer_score_mb=$(echo "$peer_out" | awk '/^peak_rss_mb/ {print $2}')
+echo "data: $DATA ($ROWS rows, $(wc -c <"$DATA") bytes)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+printf '%-44s %10s %10s %7s\n' "" "CommerceML" "peer" "ratio"
+printf '%-44s %10.2f %10.2f %7.2f\n' "train (seconds)" "$ours_train" "$peer_train" "$(echo "$ours_train / $peer_train" | bc -l)"
+printf '%-44s %10.2f %10.2f %7.2f\n' "score (seconds)" "$ours_score" "$peer_score" "$(echo "$ours_score / $peer_score" | bc -l)"
+printf '%-44s %10d %10d\n' "score peak memory (MiB), whole file" "$((ours_score_kb / 1024))" "$peer_score_mb"
+printf '%-44s %10d\n' "score peak memory (MiB), a tenth of the file" "$((ours_tenth_kb / 1024))"
