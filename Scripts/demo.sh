@@ -29,5 +29,14 @@ step "$BIN/recommend" similar P-0001 -n 5
 step "$BIN/recommend" U-9999 --history P-0001,P-0002 -n 3
 step "$BIN/recommend" evaluate --interactions SampleData/ecommerce/interactions.csv --value-column quantity
 step "$BIN/recommend" models list
+
+echo
+echo "== churn: a subscription business's customers (SampleData/churn)"
+step "$BIN/churn" train --data SampleData/churn/customers.csv --target churned
+step "$BIN/churn" score SampleData/churn/customers_new.csv --output "$DEMO/scores.csv"
+step head -n 6 "$DEMO/scores.csv"
+step "$BIN/churn" evaluate --data SampleData/churn/customers.csv
+step "$BIN/churn" drift --data SampleData/churn/customers_new.csv
+step "$BIN/churn" models list
 echo
 echo "demo finished"

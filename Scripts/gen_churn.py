@@ -18,7 +18,7 @@ def sigmoid(x):
 
 
 def sample(out_dir):
-    for name, rows, seed, labeled, m2m in (("customers", 3000, 11, True, 0.5), ("customers_new", 1000, 12, False, 0.62)):
+    for name, rows, seed, labeled, m2m in (("customers", 3000, 11, True, 0.5), ("customers_new", 1000, 12, False, 0.72)):
         rng = random.Random(seed)
         with open(f"{out_dir}/{name}.csv", "w") as f:
             cols = ["customer_id", "contract", "tenure_months", "monthly_charges", "total_charges", "support_calls",

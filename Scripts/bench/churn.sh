@@ -2,6 +2,7 @@
 # Churn benchmark: CommerceML's `churn train --cv 0` and `churn score` against pandas + scikit-learn on the
 # same 1,000,000-row Telco-like CSV (Kaggle layout: customerID, Yes/No strings, blank TotalCharges as " ";
 # from Scripts/gen_churn.py), in the same run. Prints wall seconds and peak memory of each and the ratios.
+# Every figure is the median of 3 runs.
 # Usage: Scripts/bench/churn.sh [ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,15 +21,16 @@ BIN=$(swift build -c release --show-bin-path)/churn
 STORE=$WORK/churn-bench.sqlite
 rm -f "$STORE" "$STORE"-wal "$STORE"-shm
 measure() { /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>&1; cat "$WORK/time.txt"; }
-read -r ours_train ours_train_kb < <(measure "$BIN" train --data "$DATA" --target Churn --cv 0 --store "$STORE")
-read -r ours_score ours_score_kb < <(measure "$BIN" score "$DATA" --output "$WORK/scores.csv" --store "$STORE")
+# The median (by seconds) of three runs: prints "seconds peak_kb".
+median3() { for _ in 1 2 3; do measure "$@"; done | sort -n | sed -n 2p; }
+read -r ours_train ours_train_kb < <(median3 "$BIN" train --data "$DATA" --target Churn --cv 0 --store "$STORE")
+read -r ours_score ours_score_kb < <(median3 "$BIN" score "$DATA" --output "$WORK/scores.csv" --store "$STORE")
 # Memory must not grow with the rows: score a tenth of the file too.
 head -n $((ROWS / 10 + 1)) "$DATA" >"$WORK/telco-tenth.csv"
 read -r _ ours_tenth_kb < <(measure "$BIN" score "$WORK/telco-tenth.csv" --output "$WORK/scores-tenth.csv" --store "$STORE")
-peer_train=$("$VENV/bin/python" -W ignore Scripts/bench/churn_peer.py train "$DATA" | awk '/^seconds/ {print $2}')
-peer_out=$("$VENV/bin/python" -W ignore Scripts/bench/churn_peer.py score "$DATA" "$WORK/peer-scores.csv")
-peer_score=$(echo "$peer_out" | awk '/^seconds/ {print $2}')
-peer_score_mb=$(echo "$peer_out" | awk '/^peak_rss_mb/ {print $2}')
+peer() { "$VENV/bin/python" -W ignore Scripts/bench/churn_peer.py "$@" | awk '/^seconds/ {s=$2} /^peak_rss_mb/ {m=$2} END {print s, m}'; }
+peer_train=$(for _ in 1 2 3; do peer train "$DATA"; done | sort -n | sed -n 2p | cut -d' ' -f1)
+read -r peer_score peer_score_mb < <(for _ in 1 2 3; do peer score "$DATA" "$WORK/peer-scores.csv"; done | sort -n | sed -n 2p)
 echo "data: $DATA ($ROWS rows, $(wc -c <"$DATA") bytes)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf '%-44s %10s %10s %7s\n' "" "CommerceML" "peer" "ratio"

@@ -86,22 +86,26 @@ public enum ChurnScorer {
       }
       if !more { break }
       rowNumber += 1
-      var bad: TabularError? = nil
-      for (k, c) in positions.enumerated() {
+      // The first bad field, if any (its error is only built when needed).
+      var badColumn = -1
+      var badExpected = ""
+      for k in 0..<positions.count {
+        let c = positions[k]
         switch encoder.encode(column: k, field: input.fieldBytes(c), into: raw) {
-        case .ok: break
+        case .ok: continue
         case .unseenLevel: unseen[k] += 1
         case .bad(let expected):
-          bad = input.error(atField: c, "expected \(expected), found \(quoted(input.fieldBytes(c)!))")
+          badColumn = c
+          badExpected = expected
         }
-        if bad != nil { break }
+        if badColumn >= 0 { break }
       }
-      if let bad {
+      if badColumn >= 0 {
         if skipBadRows {
           summary.skippedRows += 1
           continue
         }
-        throw bad
+        throw input.error(atField: badColumn, "expected \(badExpected), found \(quoted(input.fieldBytes(badColumn)!))")
       }
       var eta = model.coefficients[0]
       for k in 0..<f { eta += slope[k] * (raw[k] - featureMean[k]) }

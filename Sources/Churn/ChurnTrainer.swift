@@ -347,8 +347,9 @@ public enum ChurnTrainer {
       }
     }
     let fitted = try LogisticRegression.fit(x, labels: labels, configuration: o.regression)
+    let inSample = fitted.probabilities(x)
     if !penalized {
-      let extreme = fitted.probabilities(x).lazy.filter { $0 < 1e-10 || $0 > 1 - 1e-10 }.count
+      let extreme = inSample.lazy.filter { $0 < 1e-10 || $0 > 1 - 1e-10 }.count
       if extreme > 0 && warnings.isEmpty {
         let worst = (1..<fitted.coefficients.count).max { abs(fitted.coefficients[$0]) < abs(fitted.coefficients[$1]) }!
         warnings.append(
@@ -362,7 +363,6 @@ public enum ChurnTrainer {
 
     // Cross-validation and the threshold.
     var validation: ValidationReport? = nil
-    let inSample = fitted.probabilities(x)
     var threshold: Double
     var rule = o.costs == nil ? "maximum F1" : "minimum expected cost"
     if o.folds >= 2 {

@@ -109,11 +109,9 @@ public enum LogisticRegression {
       return LogisticRegression.sigmoid(eta)
     }
 
-    /// Probabilities for every row of `design`.
+    /// Probabilities for every row of `design` (one BLAS matrix-vector product, then the sigmoid).
     public func probabilities(_ design: DesignMatrix) -> [Double] {
-      design.values.withUnsafeBufferPointer { v in
-        (0..<design.rows).map { probability(v.baseAddress! + $0 * design.columns) }
-      }
+      LogisticRegression.linearPredictor(design, coefficients).map(LogisticRegression.sigmoid)
     }
   }
 

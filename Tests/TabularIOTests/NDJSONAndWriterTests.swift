@@ -115,6 +115,15 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: path + ".partial-\(getpid())"))
   }
 
+  @Test func writeFailuresAreKeptAndThrownByFlush() throws {
+    let fd = open("/dev/full", O_WRONLY)
+    try #require(fd >= 0)
+    defer { close(fd) }
+    let w = CSVWriter(fileDescriptor: fd, name: "/dev/full", bufferBytes: 256)
+    for i in 0..<100 { w.writeRow(["row", "\(i)"]) }  // fills the buffer more than once: writes fail quietly
+    #expect(throws: TabularError.self) { try w.flush() }
+  }
+
   @Test func unwritableDestination() {
     #expect(throws: TabularError.self) { _ = try CSVWriter(path: "/nonexistent-dir/out.csv") }
   }
