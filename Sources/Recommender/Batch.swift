@@ -17,7 +17,10 @@ extension StoredRecommender {
   /// `user_id,rank,item_id,score`, scoring blocks of users with one matrix product each, in parallel.
   ///
   /// The file appears only when complete. Users not in the model get the most popular items.
-  public func batch(users requested: [String]?, count n: Int, output: String, threads: Int) throws -> BatchSummary {
+  /// - Parameter progress: called with the number of users done after each block of 8,192.
+  public func batch(
+    users requested: [String]?, count n: Int, output: String, threads: Int, progress: ((Int, Int) -> Void)? = nil
+  ) throws -> BatchSummary {
     guard n >= 1 else { throw RecommenderError(.usage, "-n must be at least 1, got \(n)") }
     let loaded = try withModel { model in try BatchModel(model) }
     let writer = try CSVWriter(path: output, bufferBytes: 1 << 20)
@@ -61,6 +64,7 @@ extension StoredRecommender {
         }
       }
       start = end
+      progress?(end, rows.count)
     }
     try writer.finish()
     return BatchSummary(users: rows.count, rows: written, unknownUsers: unknown)

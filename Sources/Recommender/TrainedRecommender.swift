@@ -68,6 +68,8 @@ public struct TrainedRecommender: Sendable {
   /// Number of users who interacted with each item.
   public var popularity: [Float]
   public var catalog: ItemCatalog?
+  /// The last iteration's training loss per cell (implicit) or training RMSE (explicit).
+  public var trainingLoss: Double? = nil
 
   /// The model kind recorded in the store.
   public var kind: String {
@@ -97,7 +99,9 @@ public struct TrainedRecommender: Sendable {
     for c in matrix.columns { popularity[Int(c)] += 1 }
     switch configuration.feedback {
     case .implicit:
+      var lastLoss: Double? = nil
       let model = try ImplicitALS.fit(matrix, configuration: configuration.implicit) { report in
+        lastLoss = report.loss
         let loss = report.loss.map { String(format: "loss %.6g", $0) } ?? ""
         log?(
           String(
@@ -106,9 +110,11 @@ public struct TrainedRecommender: Sendable {
       }
       return TrainedRecommender(
         configuration: configuration, userIDs: userIDs, itemIDs: itemIDs, factors: model, userBias: nil,
-        itemBias: nil, globalMean: 0, seen: matrix, popularity: popularity, catalog: catalog)
+        itemBias: nil, globalMean: 0, seen: matrix, popularity: popularity, catalog: catalog, trainingLoss: lastLoss)
     case .explicit:
+      var lastRMSE: Double? = nil
       let fitted = try BiasedALS.fit(matrix, configuration: configuration.explicit) { iteration, rmse, seconds in
+        lastRMSE = rmse
         log?(
           String(
             format: "iteration %2d/%d  training RMSE %.4f  %.2fs", iteration, configuration.explicit.iterations, rmse,
@@ -117,7 +123,7 @@ public struct TrainedRecommender: Sendable {
       return TrainedRecommender(
         configuration: configuration, userIDs: userIDs, itemIDs: itemIDs, factors: fitted.factors,
         userBias: fitted.userBias, itemBias: fitted.itemBias, globalMean: fitted.globalMean, seen: matrix,
-        popularity: popularity, catalog: catalog)
+        popularity: popularity, catalog: catalog, trainingLoss: lastRMSE)
     }
   }
 
@@ -190,6 +196,9 @@ public struct TrainedRecommender: Sendable {
     allMetrics["users"] = Double(userIDs.count)
     allMetrics["items"] = Double(itemIDs.count)
     allMetrics["interactions"] = Double(seen.nonZeroCount)
+    if let trainingLoss {
+      allMetrics[configuration.feedback == .implicit ? "training_loss" : "training_rmse"] = trainingLoss
+    }
     return try store.register(
       NewModelVersion(
         name: name, kind: kind, parameters: configuration.parameters, metrics: allMetrics,

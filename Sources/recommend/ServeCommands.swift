@@ -122,8 +122,13 @@ struct BatchCommand: ParsableCommand {
     }
     let store = try storeOptions.openModels(create: false)
     let started = Date()
-    let summary = try StoredRecommender(store: store, name: name.model).batch(
-      users: ids, count: n, output: output, threads: threads)
+    let model = try StoredRecommender(store: store, name: name.model)
+    var bar: ProgressBar? = nil
+    let summary = try model.batch(users: ids, count: n, output: output, threads: threads) { done, total in
+      if bar == nil { bar = ProgressBar(label: "recommend batch", total: total) }
+      bar?.update(done)
+    }
+    bar?.finish()
     if summary.unknownUsers > 0 {
       printError("recommend: \(summary.unknownUsers) users are not in the model and got the most popular items")
     }
