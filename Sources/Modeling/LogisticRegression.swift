@@ -125,9 +125,13 @@ public enum LogisticRegression {
   @inlinable
   static func softplus(_ eta: Double) -> Double { eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta)) }
 
-  static func logLikelihood(_ eta: [Double], _ y: [Bool]) -> Double {
+  static func logLikelihood(_ eta: [Double], _ y: [Bool], _ weights: [Double]? = nil) -> Double {
     var ll = 0.0
-    for i in eta.indices { ll += (y[i] ? eta[i] : 0) - softplus(eta[i]) }
+    if let weights {
+      for i in eta.indices { ll += weights[i] * ((y[i] ? eta[i] : 0) - softplus(eta[i])) }
+    } else {
+      for i in eta.indices { ll += (y[i] ? eta[i] : 0) - softplus(eta[i]) }
+    }
     return ll
   }
 
@@ -195,10 +199,11 @@ public enum LogisticRegression {
   }
 
   /// Fits `labels` on `design` (column 0 must be the intercept).
-  /// - Throws: `.empty`, `.lengthMismatch`, `.singleClass`, `.invalidArgument` for bad penalties or a
+  /// - Parameter weights: a weight per example (e.g. to balance rare positives); `nil` for all 1.
+  /// - Throws: `.empty`, `.lengthMismatch`, `.singleClass`, `.invalidArgument` for bad penalties, bad weights or a
   ///   singular information matrix (aliased columns must be removed first; see `aliasedColumns`).
   public static func fit(
-    _ design: DesignMatrix, labels: [Bool], configuration c: Configuration = Configuration()
+    _ design: DesignMatrix, labels: [Bool], weights: [Double]? = nil, configuration c: Configuration = Configuration()
   ) throws(ModelingError) -> Fitted {
     guard design.rows > 0 else { throw .empty(what: "logistic regression") }
     guard labels.count == design.rows else {
@@ -207,16 +212,29 @@ public enum LogisticRegression {
     guard c.l1 >= 0, c.l2 >= 0, c.l1.isFinite, c.l2.isFinite else {
       throw .invalidArgument("penalties must be finite numbers ≥ 0 (l1 \(c.l1), l2 \(c.l2))")
     }
+    if let weights {
+      guard weights.count == design.rows else {
+        throw .lengthMismatch(what: "logistic regression weights", expected: design.rows, found: weights.count)
+      }
+      for (i, w) in weights.enumerated() where !(w.isFinite && w >= 0) { throw .nonFinite(what: "weights", index: i) }
+    }
     let positives = labels.lazy.filter { $0 }.count
     guard positives > 0, positives < labels.count else { throw .singleClass(what: "logistic regression") }
     let n = design.rows
     let p = design.columns
-    let rate = Double(positives) / Double(n)
-    let nullLL = Double(positives) * log(rate) + Double(n - positives) * log(1 - rate)
+    var weightedPositives = 0.0
+    var weightTotal = 0.0
+    for i in 0..<n {
+      let w = weights?[i] ?? 1
+      weightTotal += w
+      if labels[i] { weightedPositives += w }
+    }
+    let rate = weightedPositives / weightTotal
+    let nullLL = weightedPositives * log(rate) + (weightTotal - weightedPositives) * log(1 - rate)
     var beta = [Double](repeating: 0, count: p)
     beta[0] = log(rate / (1 - rate))
     var eta = linearPredictor(design, beta)
-    var objective = -logLikelihood(eta, labels) + penalty(beta, c)
+    var objective = -logLikelihood(eta, labels, weights) + penalty(beta, c)
     var converged = false
     var iterations = 0
     while iterations < c.maxIterations {
@@ -225,12 +243,13 @@ public enum LogisticRegression {
       var resid = [Double](repeating: 0, count: n)
       for i in 0..<n {
         let pr = sigmoid(eta[i])
-        w[i] = max(pr * (1 - pr), 1e-12)
-        resid[i] = (labels[i] ? 1 : 0) - pr
+        let sw = weights?[i] ?? 1
+        w[i] = max(sw * pr * (1 - pr), 1e-12)
+        resid[i] = sw * ((labels[i] ? 1 : 0) - pr)
       }
       var next: [Double]
       if c.l1 > 0 {
-        next = coordinateDescent(design, labels, eta: eta, w: w, beta: beta, c)
+        next = coordinateDescent(design, labels, eta: eta, w: w, beta: beta, c, sampleWeights: weights)
       } else {
         var h = weightedGram(design, w)
         var g = transposeTimes(design, resid)
@@ -251,13 +270,13 @@ public enum LogisticRegression {
       var t = 1.0
       var candidate = next
       var candidateEta = linearPredictor(design, candidate)
-      var candidateObjective = -logLikelihood(candidateEta, labels) + penalty(candidate, c)
+      var candidateObjective = -logLikelihood(candidateEta, labels, weights) + penalty(candidate, c)
       var halvings = 0
       while !(candidateObjective <= objective + 1e-12 * abs(objective)) && halvings < 30 {
         t /= 2
         candidate = (0..<p).map { beta[$0] + t * (next[$0] - beta[$0]) }
         candidateEta = linearPredictor(design, candidate)
-        candidateObjective = -logLikelihood(candidateEta, labels) + penalty(candidate, c)
+        candidateObjective = -logLikelihood(candidateEta, labels, weights) + penalty(candidate, c)
         halvings += 1
       }
       let change = objective - candidateObjective
@@ -276,7 +295,7 @@ public enum LogisticRegression {
     var w = [Double](repeating: 0, count: n)
     for i in 0..<n {
       let pr = sigmoid(eta[i])
-      w[i] = pr * (1 - pr)
+      w[i] = (weights?[i] ?? 1) * pr * (1 - pr)
     }
     var h = weightedGram(design, w)
     for j in 1..<p { h[j * p + j] += c.l2 }
@@ -288,21 +307,23 @@ public enum LogisticRegression {
     }
     let se = (0..<p).map { covariance[$0 * p + $0].squareRoot() }
     return Fitted(
-      coefficients: beta, standardErrors: se, covariance: covariance, logLikelihood: logLikelihood(eta, labels),
+      coefficients: beta, standardErrors: se, covariance: covariance,
+      logLikelihood: logLikelihood(eta, labels, weights),
       nullLogLikelihood: nullLL, iterations: iterations, converged: converged, observations: n)
   }
 
   /// One IRLS step of the elastic net: cyclic coordinate descent on the weighted least-squares
   /// approximation `½ Σ wᵢ (zᵢ − xᵢᵀβ)² + (l2/2)‖β‖² + l1‖β‖₁` at the current point.
   static func coordinateDescent(
-    _ x: DesignMatrix, _ y: [Bool], eta: [Double], w: [Double], beta start: [Double], _ c: Configuration
+    _ x: DesignMatrix, _ y: [Bool], eta: [Double], w: [Double], beta start: [Double], _ c: Configuration,
+    sampleWeights: [Double]? = nil
   ) -> [Double] {
     let n = x.rows
     let p = x.columns
     var beta = start
-    // Working residual r = z − η = (y − p)/w.
+    // Working residual r = z − η = (y − p) / (p(1 − p)); w carries the sample weights too.
     var r = [Double](repeating: 0, count: n)
-    for i in 0..<n { r[i] = ((y[i] ? 1 : 0) - sigmoid(eta[i])) / w[i] }
+    for i in 0..<n { r[i] = (sampleWeights?[i] ?? 1) * ((y[i] ? 1 : 0) - sigmoid(eta[i])) / w[i] }
     var xwx = [Double](repeating: 0, count: p)
     x.values.withUnsafeBufferPointer { xv in
       for i in 0..<n { for j in 0..<p { xwx[j] += w[i] * xv[i * p + j] * xv[i * p + j] } }

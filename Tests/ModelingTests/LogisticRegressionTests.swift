@@ -96,3 +96,22 @@ func logisticData(n: Int = 2000, seed: UInt64 = 5) -> (DesignMatrix, [Bool]) {
     #expect(Distributions.chiSquaredSurvival(0, degreesOfFreedom: 3) == 1)
   }
 }
+
+@Suite struct WeightedLogisticRegressionTests {
+  @Test func integerWeightsEqualRepeatedRows() throws {
+    let (x, y) = logisticData(n: 500, seed: 9)
+    // Weight 3 on every positive = each positive row three times.
+    let weights = y.map { $0 ? 3.0 : 1.0 }
+    let weighted = try LogisticRegression.fit(x, labels: y, weights: weights)
+    var rows: [Int] = []
+    for i in 0..<x.rows { rows += Array(repeating: i, count: y[i] ? 3 : 1) }
+    let repeated = try LogisticRegression.fit(x.subset(rows), labels: rows.map { y[$0] })
+    for (a, b) in zip(weighted.coefficients, repeated.coefficients) { #expect(abs(a - b) < 1e-8) }
+    #expect(abs(weighted.logLikelihood - repeated.logLikelihood) < 1e-6)
+    #expect(abs(weighted.nullLogLikelihood - repeated.nullLogLikelihood) < 1e-6)
+    #expect(throws: ModelingError.self) { _ = try LogisticRegression.fit(x, labels: y, weights: [1]) }
+    #expect(throws: ModelingError.self) {
+      _ = try LogisticRegression.fit(x, labels: y, weights: Array(repeating: -1, count: x.rows))
+    }
+  }
+}
