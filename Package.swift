@@ -61,7 +61,7 @@ let package = Package(
     .executableTarget(
       name: "fraud",
       dependencies: [
-        "CommandLineSupport", "Fraud",
+        "CommandLineSupport", "Fraud", "TabularIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -78,7 +78,7 @@ let package = Package(
     .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "Storage", "TabularIO", "Modeling"]),
     .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
-    .testTarget(name: "FraudTests", dependencies: ["Fraud"]),
+    .testTarget(name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage"]),
   ],
   swiftLanguageModes: [.v6]

@@ -13,7 +13,7 @@ struct FraudTool: ParsableCommand, CommerceApp {
       abstract: "Real-time transaction fraud scoring from a stream.",
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
-      subcommands: [ModelsCommand<FraudTool>.self])
+      subcommands: [SimulateCommand.self, ModelsCommand<FraudTool>.self])
   }
 
   static func main() { CommandRunner.main(FraudTool.self) }

@@ -1,1 +1,0 @@
-// The fraud domain library: built in issue 5 (streaming fraud scoring).

@@ -1,1 +1,0 @@
-// Tests of the Fraud library arrive with it.
