@@ -61,7 +61,7 @@ let package = Package(
     .executableTarget(
       name: "fraud",
       dependencies: [
-        "CommandLineSupport", "Fraud", "TabularIO",
+        "CommandLineSupport", "Fraud", "TabularIO", "Modeling", "Storage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -29,6 +29,9 @@ final class ByteInput {
   private let memory: [UInt8]?
   private var memoryOffset = 0
 
+  /// End the input (as at end of file) once `Interruption.requested` is set.
+  var stopOnInterrupt = false
+
   /// Bytes left to read before an artificial end of input (for reading one byte range of a file).
   private var remaining = Int.max
 
@@ -95,6 +98,11 @@ final class ByteInput {
   /// - Throws: `.io` on a read error, `.malformedRecord` when one record exceeds `maximumRecordBytes`.
   func refill(keepFrom: Int) throws(TabularError) -> Int? {
     if atEOF { return nil }
+    if stopOnInterrupt && Interruption.requested {
+      // A stop was asked for: what is buffered is still parsed, nothing more is read.
+      atEOF = true
+      return nil
+    }
     let shift = keepFrom
     let kept = end - keepFrom
     if shift > 0 {
@@ -128,7 +136,13 @@ final class ByteInput {
         got = remaining > 0 ? read(fd, buffer + end, min(room, remaining)) : 0
         if got > 0 { remaining -= got }
         if got < 0 {
-          if errno == EINTR { continue }
+          if errno == EINTR {
+            if stopOnInterrupt && Interruption.requested {
+              atEOF = true
+              return nil
+            }
+            continue
+          }
           throw TabularError(.io, file: name, "read failed: \(String(cString: strerror(errno)))")
         }
       }
@@ -147,5 +161,29 @@ final class ByteInput {
     if memory != nil || atEOF { return false }
     var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     return poll(&p, 1, 0) == 0
+  }
+}
+
+/// A stop request from a signal handler (SIGTERM, SIGINT), seen by readers created with
+/// `CSVReader.Options.stopOnInterrupt`: they finish the records already buffered and then report the end
+/// of input instead of reading more.
+public enum Interruption {
+  nonisolated(unsafe) static var flag: sig_atomic_t = 0
+
+  /// Whether a stop was asked for.
+  public static var requested: Bool { flag != 0 }
+
+  /// Asks readers to stop (async-signal-safe: it only stores a flag).
+  public static func request() { flag = 1 }
+
+  /// Installs handlers for SIGTERM and SIGINT that call `request()`, without SA_RESTART, so that a read
+  /// blocked on a pipe or terminal returns at once.
+  public static func installHandlers() {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in Interruption.flag = 1 }
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    sigaction(SIGTERM, &action, nil)
+    sigaction(SIGINT, &action, nil)
   }
 }

@@ -24,6 +24,8 @@ public final class CSVReader: RecordReader {
     public var requireHeaderFieldCount = true
     /// Whether blank lines are skipped (default `true`); otherwise they are records of one empty field.
     public var skipBlankLines = true
+    /// Stop at the records already buffered once `Interruption.request()` is called (streams).
+    public var stopOnInterrupt = false
 
     /// The default options.
     public init() {}
@@ -95,6 +97,7 @@ public final class CSVReader: RecordReader {
 
   private init(input: ByteInput, options: Options, header given: Header? = nil) throws(TabularError) {
     self.input = input
+    input.stopOnInterrupt = options.stopOnInterrupt
     self.options = options
     self.fileName = input.name
     fieldCapacity = 64
@@ -136,9 +139,9 @@ public final class CSVReader: RecordReader {
   /// The file offset of the first byte not yet parsed.
   public var byteOffset: Int { input.dropped + input.start }
 
-  /// True when no more input is waiting and reading would block (a pipe or terminal with nothing
-  /// buffered): the moment to flush output before asking for more.
-  public var wouldBlock: Bool { input.start == input.end && input.wouldBlock }
+  /// True when little input is buffered and none is waiting (a pipe or terminal): the moment to flush output
+  /// before asking for more. Checked cheaply: the descriptor is polled only when under 4 KiB is buffered.
+  public var wouldBlock: Bool { input.end - input.start < 4096 && input.wouldBlock }
 
   public func next() throws(TabularError) -> Bool {
     try readRecord(

@@ -72,7 +72,7 @@ public final class NDJSONReader: RecordReader {
   public var fieldCount: Int { header.names.count }
 
   /// True when no more input is waiting and reading would block.
-  public var wouldBlock: Bool { input.start == input.end && input.wouldBlock }
+  public var wouldBlock: Bool { input.end - input.start < 4096 && input.wouldBlock }
 
   public func next() throws(TabularError) -> Bool {
     if firstObjectPending {

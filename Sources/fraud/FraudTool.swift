@@ -13,7 +13,9 @@ struct FraudTool: ParsableCommand, CommerceApp {
       abstract: "Real-time transaction fraud scoring from a stream.",
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
-      subcommands: [SimulateCommand.self, ModelsCommand<FraudTool>.self])
+      subcommands: [
+        TrainCommand.self, StreamCommand.self, SimulateCommand.self, ModelsCommand<FraudTool>.self,
+      ])
   }
 
   static func main() { CommandRunner.main(FraudTool.self) }

@@ -1,0 +1,156 @@
+import Foundation
+import Storage
+
+/// A little-endian binary encoding of arrays, for state snapshots.
+struct BinaryWriter {
+  var bytes: [UInt8] = []
+
+  mutating func write<T: FixedWidthInteger>(_ v: T) {
+    withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+  }
+  mutating func write(_ v: Double) { write(v.bitPattern) }
+  mutating func write<T: FixedWidthInteger>(_ a: [T]) {
+    write(UInt64(a.count))
+    bytes.append(contentsOf: ArtifactCoding.bytes(a))
+  }
+  mutating func write(_ a: [Float]) {
+    write(UInt64(a.count))
+    bytes.append(contentsOf: ArtifactCoding.bytes(a))
+  }
+  mutating func write(_ a: [Double]) {
+    write(UInt64(a.count))
+    bytes.append(contentsOf: ArtifactCoding.bytes(a))
+  }
+  mutating func write(_ a: [Bool]) { write(a.map { UInt8($0 ? 1 : 0) }) }
+}
+
+/// Reads what `BinaryWriter` wrote; every read is checked against the remaining bytes.
+struct BinaryReader {
+  let bytes: [UInt8]
+  var offset = 0
+
+  struct Damaged: Error {}
+
+  mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+    guard n >= 0, offset + n <= bytes.count else { throw Damaged() }
+    defer { offset += n }
+    return bytes[offset..<(offset + n)]
+  }
+  mutating func read<T: FixedWidthInteger>(_: T.Type) throws -> T {
+    guard let v = ArtifactCoding.integers(Array(try take(MemoryLayout<T>.size)), as: T.self)?.first else {
+      throw Damaged()
+    }
+    return v
+  }
+  mutating func readDouble() throws -> Double { Double(bitPattern: try read(UInt64.self)) }
+  mutating func readArray<T: FixedWidthInteger>(_: T.Type) throws -> [T] {
+    let n = Int(try read(UInt64.self))
+    guard n <= bytes.count else { throw Damaged() }
+    guard let v = ArtifactCoding.integers(Array(try take(n * MemoryLayout<T>.size)), as: T.self) else {
+      throw Damaged()
+    }
+    return v
+  }
+  mutating func readFloats() throws -> [Float] { try readArray(UInt32.self).map(Float.init(bitPattern:)) }
+  mutating func readDoubles() throws -> [Double] { try readArray(UInt64.self).map(Double.init(bitPattern:)) }
+  mutating func readBools() throws -> [Bool] { try readArray(UInt8.self).map { $0 != 0 } }
+}
+
+extension FeatureState {
+  static let formatVersion: UInt32 = 1
+
+  /// The whole state as bytes (for checkpoints and the training snapshot).
+  public func encoded() -> [UInt8] {
+    var w = BinaryWriter()
+    w.write(FeatureState.formatVersion)
+    w.write(watermark)
+    w.write(UInt64(processed))
+    w.write(cardKey)
+    w.write(lastTime)
+    w.write(lastLat)
+    w.write(lastLon)
+    w.write(count)
+    w.write(mean)
+    w.write(m2)
+    w.write(ringCount)
+    w.write(ringSum)
+    w.write(ringHead)
+    w.write(smallCount)
+    w.write(merchants)
+    w.write(merchantNext)
+    w.write(freeCards)
+    w.write(merchantKey)
+    w.write(merchantHead)
+    w.write(merchantLast)
+    w.write(merchantCount)
+    w.write(merchantKnown)
+    w.write(merchantFrauds)
+    w.write(freeMerchants)
+    w.write(pending.release)
+    w.write(pending.merchant)
+    w.write(pending.day)
+    w.write(pending.fraud)
+    w.write(recent.keys)
+    w.write(recent.merchant)
+    w.write(recent.day)
+    w.write(UInt64(recent.next))
+    return w.bytes
+  }
+
+  /// A state restored from `encoded()` bytes.
+  /// - Throws: `FraudError(.data)` when the bytes are damaged or of another format.
+  public convenience init(decoding bytes: [UInt8]) throws {
+    self.init()
+    var r = BinaryReader(bytes: bytes)
+    do {
+      guard try r.read(UInt32.self) == FeatureState.formatVersion else { throw BinaryReader.Damaged() }
+      watermark = try r.readDouble()
+      processed = Int(try r.read(UInt64.self))
+      cardKey = try r.readArray(UInt64.self)
+      lastTime = try r.readDoubles()
+      lastLat = try r.readFloats()
+      lastLon = try r.readFloats()
+      count = try r.readArray(UInt32.self)
+      mean = try r.readFloats()
+      m2 = try r.readFloats()
+      ringCount = try r.readArray(UInt16.self)
+      ringSum = try r.readFloats()
+      ringHead = try r.readArray(Int32.self)
+      smallCount = try r.readArray(UInt8.self)
+      merchants = try r.readArray(UInt32.self)
+      merchantNext = try r.readArray(UInt8.self)
+      freeCards = try r.readArray(Int32.self)
+      merchantKey = try r.readArray(UInt64.self)
+      merchantHead = try r.readArray(Int32.self)
+      merchantLast = try r.readDoubles()
+      merchantCount = try r.readArray(UInt32.self)
+      merchantKnown = try r.readArray(UInt32.self)
+      merchantFrauds = try r.readArray(UInt32.self)
+      freeMerchants = try r.readArray(Int32.self)
+      pending.release = try r.readDoubles()
+      pending.merchant = try r.readArray(Int32.self)
+      pending.day = try r.readArray(Int32.self)
+      pending.fraud = try r.readBools()
+      recent.keys = try r.readArray(UInt64.self)
+      recent.merchant = try r.readArray(Int32.self)
+      recent.day = try r.readArray(Int32.self)
+      recent.next = Int(try r.read(UInt64.self))
+      let cards = cardKey.count
+      guard lastTime.count == cards, count.count == cards, ringCount.count == cards * FeatureState.bucketsPerCard,
+        ringHead.count == cards * 3, smallCount.count == cards * 24,
+        merchants.count == cards * FeatureState.recentMerchants, merchantCount.count == merchantKey.count * 30,
+        recent.merchant.count == recent.keys.count, pending.merchant.count == pending.release.count,
+        r.offset == bytes.count
+      else { throw BinaryReader.Damaged() }
+    } catch {
+      throw FraudError(.data, "the saved stream state is damaged or from another version")
+    }
+    let freeC = Set(freeCards)
+    for (slot, key) in cardKey.enumerated() where !freeC.contains(Int32(slot)) { cardIndex[key] = Int32(slot) }
+    let freeM = Set(freeMerchants)
+    for (slot, key) in merchantKey.enumerated() where !freeM.contains(Int32(slot)) {
+      merchantIndex[key] = Int32(slot)
+    }
+    for (i, key) in recent.keys.enumerated() { recent.index[key] = Int32(i) }
+  }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Modeling
+
+/// A trained fraud model: logistic regression on standardized features, two thresholds and rules.
+public struct FraudModel: Codable, Sendable {
+  /// Intercept, then one coefficient per `FraudFeature` (standardized scale).
+  public var coefficients: [Double]
+  public var means: [Double]
+  public var sds: [Double]
+  /// Scores at or above are reviewed / declined.
+  public var reviewThreshold: Double
+  public var declineThreshold: Double
+  public var rules: RuleSet
+  /// The label delay the history was replayed with (seconds).
+  public var labelDelay: Double
+  /// How the thresholds were chosen.
+  public var thresholdRule: String
+
+  /// A model with no learned part: rules only.
+  public static func rulesOnly(_ rules: RuleSet, labelDelay: Double) -> FraudModel {
+    FraudModel(
+      coefficients: [], means: [], sds: [], reviewThreshold: .infinity, declineThreshold: .infinity, rules: rules,
+      labelDelay: labelDelay, thresholdRule: "rules only")
+  }
+
+  public var hasModel: Bool { !coefficients.isEmpty }
+}
+
+/// Scores one transaction's features: probability, decision, reasons.
+struct Scorer {
+  let model: FraudModel
+  let rules: RuleSet.Compiled
+  let slope: [Double]
+  let intercept: Double
+  let names: [[UInt8]]
+  let ruleCodes: [[UInt8]]
+
+  init(model: FraudModel) {
+    self.model = model
+    rules = model.rules.compiled()
+    if model.hasModel {
+      let s = (0..<FraudFeature.count).map { model.coefficients[$0 + 1] / model.sds[$0] }
+      slope = s
+      intercept = model.coefficients[0] - (0..<FraudFeature.count).reduce(0.0) { $0 + s[$1] * model.means[$1] }
+    } else {
+      slope = []
+      intercept = 0
+    }
+    names = FraudFeature.allCases.map { Array($0.name.utf8) }
+    ruleCodes = rules.codes.map { Array($0.utf8) }
+  }
+
+  /// The probability of fraud (0 for rules only), the decision, and the reasons appended to `reasons`.
+  @inline(__always)
+  func score(
+    _ f: UnsafePointer<Double>, _ inputs: RuleInputs, reasons: inout [UInt8], maxReasons: Int = 2
+  ) -> (Double, Decision) {
+    var p = 0.0
+    var decision = Decision.approve
+    if !slope.isEmpty {
+      var eta = intercept
+      for k in 0..<FraudFeature.count { eta += slope[k] * f[k] }
+      p = eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta))
+      if p >= model.declineThreshold {
+        decision = .decline
+      } else if p >= model.reviewThreshold {
+        decision = .review
+      }
+      if decision != .approve {
+        // The largest contributions to the log-odds, against the average transaction.
+        var used: UInt64 = 0
+        for _ in 0..<maxReasons {
+          var best = -1
+          var bestValue = 0.25
+          for k in 0..<FraudFeature.count where used & (1 << UInt64(k)) == 0 {
+            let c = slope[k] * (f[k] - model.means[k])
+            if c > bestValue {
+              bestValue = c
+              best = k
+            }
+          }
+          if best < 0 { break }
+          used |= 1 << UInt64(best)
+          if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
+          reasons.append(contentsOf: names[best])
+        }
+      }
+    }
+    for r in 0..<rules.conditions.count where model.rules.rules[r].matches(inputs, rules.conditions[r]) {
+      if rules.decisions[r] > decision { decision = rules.decisions[r] }
+      if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
+      reasons.append(contentsOf: ruleCodes[r])
+    }
+    return (p, decision)
+  }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Storage
+import TabularIO
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Options of `fraud stream`.
+public struct StreamOptions: Sendable {
+  /// Checkpoint the state every this many transactions (and at the end).
+  public var checkpointEvery = 100_000
+  /// Transactions older than the newest seen minus this many seconds are rejected.
+  public var allowedLateness = 86_400.0
+  /// Labels of transaction rows become known this many seconds later (default: the model's).
+  public var labelDelay: Double?
+  /// Measure per-transaction latency.
+  public var measureLatency = false
+  public init() {}
+}
+
+/// Counts and timings of a stream run.
+public struct StreamStatistics: Sendable {
+  public var transactions = 0
+  public var labels = 0
+  public var malformed = 0
+  public var replayedSkipped = 0
+  public var decisions = [0, 0, 0]
+  public var seconds = 0.0
+  /// Per-transaction latency percentiles in microseconds: p50, p99, p99.9.
+  public var latency: (p50: Double, p99: Double, p999: Double)?
+}
+
+/// A log-scale latency histogram (1 ns to about 17 s, 64 buckets per power of two).
+struct LatencyHistogram {
+  var counts = [Int](repeating: 0, count: 64 * 35)
+  var total = 0
+
+  mutating func add(nanoseconds: UInt64) {
+    let v = max(nanoseconds, 1)
+    let e = 63 - v.leadingZeroBitCount
+    let m = e >= 6 ? Int((v >> UInt64(e - 6)) & 63) : Int((v << UInt64(6 - e)) & 63)
+    counts[min(counts.count - 1, e * 64 + m)] += 1
+    total += 1
+  }
+
+  func percentile(_ q: Double) -> Double {
+    guard total > 0 else { return 0 }
+    let target = Int((q * Double(total)).rounded(.up))
+    var seen = 0
+    for (b, c) in counts.enumerated() {
+      seen += c
+      if seen >= target {
+        let e = b / 64
+        let m = b % 64
+        return Double(UInt64(1) << UInt64(e)) * (1 + Double(m) / 64) / 1000
+      }
+    }
+    return 0
+  }
+}
+
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Scores a stream of transactions one by one, in input order, with state that survives restarts.
+public final class FraudStream {
+  let model: FraudModel
+  let scorer: Scorer
+  public let state: FeatureState
+  let states: StateStore?
+  let checkpointName: String
+  let options: StreamOptions
+
+  /// A stream over `model` continuing from `state`, checkpointing to `states` under `checkpointName`.
+  public init(
+    model: FraudModel, state: FeatureState, states: StateStore?, checkpointName: String, options: StreamOptions
+  ) {
+    self.model = model
+    self.scorer = Scorer(model: model)
+    self.state = state
+    self.states = states
+    self.checkpointName = checkpointName
+    self.options = options
+  }
+
+  /// Saves the state now.
+  public func checkpoint() throws {
+    try states?.save(checkpointName, sequence: state.processed, state: state.encoded())
+  }
+
+  /// Reads every record of `reader`, writing `transaction_id,score,decision,reasons` per transaction to `output`.
+  ///
+  /// A malformed record (bad field count, value, time, invalid UTF-8, too late) never stops the stream: it is
+  /// reported through `report` with its line, copied to `deadLetter` when given, and counted. Output is
+  /// flushed whenever the next read would wait for input.
+  public func run(
+    _ reader: some RecordReader, source: TransactionSource, output: CSVWriter, deadLetter: CSVWriter?,
+    wouldBlock: () -> Bool, report: (String) -> Void
+  ) throws -> StreamStatistics {
+    var stats = StreamStatistics()
+    let started = monotonicNanoseconds()
+    var histogram = LatencyHistogram()
+    let f = FraudFeature.count
+    let features = UnsafeMutablePointer<Double>.allocate(capacity: f)
+    defer { features.deallocate() }
+    var inputs = RuleInputs()
+    var reasons: [UInt8] = []
+    reasons.reserveCapacity(128)
+    let delay = options.labelDelay ?? model.labelDelay
+    var sinceCheckpoint = 0
+    output.writeRow(["transaction_id", "score", "decision", "reasons"])
+    func reject(_ message: String) {
+      stats.malformed += 1
+      report(message)
+      if let deadLetter {
+        for k in 0..<reader.header.names.count {
+          if let bytes = reader.fieldBytes(k) {
+            deadLetter.writeField(bytes: bytes)
+          } else {
+            deadLetter.writeEmptyField()
+          }
+        }
+        deadLetter.endRow()
+      }
+    }
+    while true {
+      if wouldBlock() {
+        try output.flush()
+        try deadLetter?.flush()
+      }
+      let t0 = options.measureLatency ? monotonicNanoseconds() : 0
+      do {
+        guard try reader.next() else { break }
+      } catch {
+        reject("\(error)")
+        continue
+      }
+      let record: InputRecord
+      do {
+        record = try source.record(reader)
+      } catch {
+        reject("\(error)")
+        continue
+      }
+      switch record {
+      case .label(let id, let fraud):
+        if state.applyLabel(transaction: id, fraud: fraud, knownAt: state.watermark) { stats.labels += 1 }
+        continue
+      case .transaction(let tx, let id):
+        if state.hasSeen(tx.idHash) {
+          stats.replayedSkipped += 1
+          continue
+        }
+        if tx.time < state.watermark - options.allowedLateness {
+          reject(
+            "\(reader.fileName):\(reader.line): transaction older than the allowed lateness (\(Int(options.allowedLateness)) s before the newest seen); skipped"
+          )
+          continue
+        }
+        state.observe(tx, labelDelay: delay, features: features, rules: &inputs)
+        reasons.removeAll(keepingCapacity: true)
+        let (p, decision) = scorer.score(features, inputs, reasons: &reasons)
+        output.writeField(bytes: id)
+        output.writeField(p, decimals: 6)
+        output.writeField(decision.name)
+        reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
+        output.endRow()
+        stats.transactions += 1
+        stats.decisions[decision.rawValue] += 1
+        if options.measureLatency { histogram.add(nanoseconds: monotonicNanoseconds() &- t0) }
+        sinceCheckpoint += 1
+        if sinceCheckpoint >= options.checkpointEvery {
+          // The output covering the checkpoint goes out first: a restart never repeats or skips a line.
+          try output.flush()
+          try checkpoint()
+          sinceCheckpoint = 0
+          state.expire(before: state.watermark)
+        }
+      }
+    }
+    try output.flush()
+    try deadLetter?.flush()
+    try checkpoint()
+    stats.seconds = Double(monotonicNanoseconds() - started) / 1e9
+    if options.measureLatency {
+      stats.latency = (histogram.percentile(0.5), histogram.percentile(0.99), histogram.percentile(0.999))
+    }
+    return stats
+  }
+}

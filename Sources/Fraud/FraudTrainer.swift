@@ -1,0 +1,184 @@
+import Foundation
+import LinearAlgebra
+import Modeling
+import Storage
+import TabularIO
+
+/// How `fraud train` chooses its thresholds.
+public enum ThresholdTarget: Sendable {
+  /// Review the top `rate` share of transactions; decline the top tenth of those.
+  case alertRate(Double)
+  /// Review from the lowest score with at least this precision on the history; decline from (1 + p)/2.
+  case minimumPrecision(Double)
+}
+
+/// What `fraud train` reports.
+public struct FraudTrainingReport: Sendable {
+  public var model: FraudModel
+  public var state: FeatureState
+  public var transactions: Int
+  public var frauds: Int
+  public var trainingAUC: Double
+  public var trainingAveragePrecision: Double
+  public var alertRate: Double
+  public var fingerprint: DataFingerprint
+}
+
+extension FeatureState: @unchecked Sendable {}
+
+/// Replays a labeled history exactly as the stream would and fits the model on the features it produced.
+public enum FraudTrainer {
+  /// Trains on the CSV at `path`.
+  /// - Throws: `TabularError` for bad rows (with line and column) or a history out of time order;
+  ///   `FraudError` for a file without labels or with a single class.
+  public static func train(
+    path: String, mapping: ColumnMapping, labelDelay: Double, rules: RuleSet, target: ThresholdTarget
+  ) throws -> FraudTrainingReport {
+    let reader = try CSVReader(path: path)
+    let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
+    guard source.hasLabels else {
+      throw FraudError(
+        .data, "\(path): no label column; training needs labeled history (map it with --map label=COLUMN)")
+    }
+    let state = FeatureState()
+    let f = FraudFeature.count
+    var rows: [Double] = []
+    var labels: [Bool] = []
+    let features = UnsafeMutablePointer<Double>.allocate(capacity: f)
+    defer { features.deallocate() }
+    var inputs = RuleInputs()
+    var last = -Double.infinity
+    while try reader.next() {
+      switch try source.record(reader) {
+      case .label(let id, let fraud):
+        state.applyLabel(transaction: id, fraud: fraud, knownAt: state.watermark + labelDelay)
+      case .transaction(let tx, _):
+        if tx.time < last {
+          throw TabularError(
+            .badValue, file: path, line: reader.line, column: reader.place(ofField: source.time).column,
+            "the history is not in time order (this transaction is earlier than the one before); sort it by timestamp")
+        }
+        last = tx.time
+        guard let label = tx.label else {
+          throw reader.error(atField: source.label!, "the label is blank; training needs every transaction labeled")
+        }
+        state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
+        rows.append(contentsOf: UnsafeBufferPointer(start: features, count: f))
+        labels.append(label)
+        if state.processed % 1_000_000 == 0 { state.expire(before: state.watermark) }
+      }
+    }
+    let n = labels.count
+    let frauds = labels.lazy.filter { $0 }.count
+    guard n > 0 else { throw FraudError(.data, "\(path): no transactions") }
+    guard frauds > 0, frauds < n else {
+      throw FraudError(.data, "\(path): every transaction has the same label; training needs frauds and genuine ones")
+    }
+    // Standardize, then fit with balanced class weights and a small ridge for stability.
+    var means = [Double](repeating: 0, count: f)
+    var sds = [Double](repeating: 0, count: f)
+    for i in 0..<n { for k in 0..<f { means[k] += rows[i * f + k] } }
+    for k in 0..<f { means[k] /= Double(n) }
+    for i in 0..<n {
+      for k in 0..<f {
+        let d = rows[i * f + k] - means[k]
+        sds[k] += d * d
+      }
+    }
+    for k in 0..<f { sds[k] = max((sds[k] / Double(n)).squareRoot(), 1e-9) }
+    var design = [Double](repeating: 0, count: n * (f + 1))
+    for i in 0..<n {
+      design[i * (f + 1)] = 1
+      for k in 0..<f { design[i * (f + 1) + k + 1] = (rows[i * f + k] - means[k]) / sds[k] }
+    }
+    rows = []
+    let x = DesignMatrix(rows: n, columns: f + 1, values: design)
+    let positiveWeight = Double(n) / (2 * Double(frauds))
+    let negativeWeight = Double(n) / (2 * Double(n - frauds))
+    var configuration = LogisticRegression.Configuration()
+    configuration.l2 = 1
+    let fit = try LogisticRegression.fit(
+      x, labels: labels, weights: labels.map { $0 ? positiveWeight : negativeWeight }, configuration: configuration)
+    let scores = fit.probabilities(x)
+    let sorted = scores.sorted(by: >)
+    var review: Double
+    var decline: Double
+    var rule: String
+    switch target {
+    case .alertRate(let rate):
+      review = sorted[min(n - 1, max(0, Int(Double(n) * rate) - 1))]
+      decline = sorted[min(n - 1, max(0, Int(Double(n) * rate / 10) - 1))]
+      rule = "alert rate \(rate) on the history (decline: the top tenth of alerts)"
+    case .minimumPrecision(let p):
+      let order = scores.indices.sorted { scores[$0] > scores[$1] }
+      var tp = 0
+      review = 1
+      decline = 1
+      for (k, i) in order.enumerated() {
+        if labels[i] { tp += 1 }
+        let precision = Double(tp) / Double(k + 1)
+        if precision >= p { review = scores[i] }
+        if precision >= (1 + p) / 2 { decline = scores[i] }
+      }
+      rule = "precision ≥ \(p) on the history (decline: ≥ \((1 + p) / 2))"
+    }
+    decline = max(decline, review)
+    let model = FraudModel(
+      coefficients: fit.coefficients, means: means, sds: sds, reviewThreshold: review, declineThreshold: decline,
+      rules: rules, labelDelay: labelDelay, thresholdRule: rule)
+    let alerts = scores.lazy.filter { $0 >= review }.count
+    return FraudTrainingReport(
+      model: model, state: state, transactions: n, frauds: frauds,
+      trainingAUC: try ClassificationMetrics.rocAUC(labels: labels, scores: scores),
+      trainingAveragePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
+      alertRate: Double(alerts) / Double(n), fingerprint: reader.fingerprint)
+  }
+}
+
+/// Registering and loading fraud models.
+public enum FraudStore {
+  public static let kind = "fraud.logistic-regression"
+
+  /// Registers the model and the end-of-history state as a new active version of `name`.
+  public static func register(_ report: FraudTrainingReport, in store: ModelStore, name: String) throws -> ModelVersion
+  {
+    if let existing = try store.list(name: name).first, existing.kind != kind {
+      throw FraudError(
+        .usage, "model '\(name)' holds \(existing.kind) versions; train the fraud model under another --model name")
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try store.register(
+      NewModelVersion(
+        name: name, kind: kind,
+        parameters: [
+          "label_delay_seconds": "\(report.model.labelDelay)", "threshold_rule": report.model.thresholdRule,
+          "rules": report.model.rules.rules.map(\.code).joined(separator: ","), "features": "\(FraudFeature.count)",
+        ],
+        metrics: [
+          "training_roc_auc": report.trainingAUC, "training_average_precision": report.trainingAveragePrecision,
+          "review_threshold": report.model.reviewThreshold, "decline_threshold": report.model.declineThreshold,
+          "alert_rate": report.alertRate, "transactions": Double(report.transactions), "frauds": Double(report.frauds),
+        ], dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
+        parts: ["model": Array(try encoder.encode(report.model)), "state": report.state.encoded()]))
+  }
+
+  /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
+  public static func load(from store: ModelStore, name: String) throws -> (FraudModel, FeatureState, ModelVersion)? {
+    let version: ModelVersion
+    do {
+      version = try store.active(name)
+    } catch StoreError.noModel {
+      return nil
+    }
+    guard version.kind == kind else {
+      throw FraudError(
+        .noModel, "model '\(name)' is a \(version.kind) model, not a fraud model; choose another --model")
+    }
+    let parts = try store.loadParts(name, version: version.version)
+    guard let modelBytes = parts["model"], let stateBytes = parts["state"],
+      let model = try? JSONDecoder().decode(FraudModel.self, from: Data(modelBytes))
+    else { throw FraudError(.noModel, "model '\(name)' version \(version.version) is damaged") }
+    return (model, try FeatureState(decoding: stateBytes), version)
+  }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import TabularIO
+
+/// The logical input fields, required and optional.
+public enum TransactionFields {
+  public static let required = ["transaction_id", "timestamp", "card", "amount"]
+  public static let optional = ["merchant", "merchant_category", "country", "lat", "lon", "label", "type"]
+  public static var all: [String] { required + optional }
+}
+
+/// What one input record is.
+public enum InputRecord {
+  /// A transaction to score.
+  case transaction(Transaction, id: UnsafeBufferPointer<UInt8>)
+  /// A late label for an earlier transaction (`type=label`).
+  case label(transaction: UInt64, fraud: Bool)
+}
+
+/// Turns records of a CSV or NDJSON reader into transactions, through a `--map` column mapping.
+public struct TransactionSource {
+  let positions: [String: Int]
+  let id: Int
+  let time: Int
+  let card: Int
+  let amount: Int
+  let merchant: Int?
+  let lat: Int?
+  let lon: Int?
+  let label: Int?
+  let type: Int?
+
+  /// Resolves the logical fields in `header`.
+  /// - Throws: `TabularError(.schema)` naming a missing required field and the columns that exist.
+  public init(header: Header, mapping: ColumnMapping, file: String) throws(TabularError) {
+    positions = try mapping.resolve(
+      required: TransactionFields.required, optional: TransactionFields.optional, in: header, file: file)
+    id = positions["transaction_id"]!
+    time = positions["timestamp"]!
+    card = positions["card"]!
+    amount = positions["amount"]!
+    merchant = positions["merchant"]
+    lat = positions["lat"]
+    lon = positions["lon"]
+    label = positions["label"]
+    type = positions["type"]
+  }
+
+  /// Whether the file has labels.
+  public var hasLabels: Bool { label != nil }
+
+  @inline(__always)
+  static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h = XXHash64()
+    h.update(UnsafeRawBufferPointer(bytes))
+    return h.finalize()
+  }
+
+  static func labelValue(_ reader: some RecordReader, _ index: Int) throws(TabularError) -> Bool? {
+    guard let bytes = reader.fieldBytes(index) else { return nil }
+    let (lo, hi) = FieldParser.trimmed(bytes)
+    if lo == hi { return nil }
+    let t = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
+    if t.count == 1 && t[0] == UInt8(ascii: "1") { return true }
+    if t.count == 1 && t[0] == UInt8(ascii: "0") { return false }
+    let text = String(decoding: t, as: UTF8.self).lowercased()
+    if ["true", "fraud", "yes"].contains(text) { return true }
+    if ["false", "genuine", "no", "legit"].contains(text) { return false }
+    throw reader.error(atField: index, "expected a label 1/0, fraud/genuine or true/false, found \"\(text)\"")
+  }
+
+  /// The current record of `reader` as a transaction or a label.
+  /// - Throws: `TabularError` with the line and column of a missing id, card, bad time, amount or label.
+  public func record(_ reader: some RecordReader) throws(TabularError) -> InputRecord {
+    guard let idBytes = reader.fieldBytes(id), FieldParser.trimmed(idBytes).0 < FieldParser.trimmed(idBytes).1 else {
+      throw reader.error(atField: id, "the transaction id is blank; expected an id")
+    }
+    let idHash = TransactionSource.hash(idBytes)
+    if let type, let t = reader.fieldBytes(type), FeatureEncoderText.equals(t, "label") {
+      guard let label, let value = try TransactionSource.labelValue(reader, label) else {
+        throw reader.error(atField: label ?? id, "a label row needs a label value")
+      }
+      return .label(transaction: idHash, fraud: value)
+    }
+    guard let when = try reader.timestamp(time) else {
+      throw reader.error(atField: time, "the timestamp is blank; expected a time")
+    }
+    guard let cardBytes = reader.fieldBytes(card), FieldParser.trimmed(cardBytes).0 < FieldParser.trimmed(cardBytes).1
+    else { throw reader.error(atField: card, "the card is blank; expected a card id") }
+    guard let value = try reader.double(amount) else {
+      throw reader.error(atField: amount, "the amount is blank; expected a number")
+    }
+    guard value >= 0 else { throw reader.error(atField: amount, "expected an amount ≥ 0, found \(value)") }
+    var merchantHash: UInt64 = 0
+    if let merchant, let m = reader.fieldBytes(merchant), FieldParser.trimmed(m).0 < FieldParser.trimmed(m).1 {
+      merchantHash = TransactionSource.hash(m) | 1
+    }
+    var latitude = Double.nan
+    var longitude = Double.nan
+    if let lat, let lon, let a = try reader.double(lat), let b = try reader.double(lon) {
+      guard abs(a) <= 90, abs(b) <= 180 else {
+        throw reader.error(atField: lat, "expected a latitude within ±90 and a longitude within ±180")
+      }
+      latitude = a
+      longitude = b
+    }
+    let labelValue = try label.flatMap { i throws(TabularError) in try TransactionSource.labelValue(reader, i) }
+    return .transaction(
+      Transaction(
+        idHash: idHash, time: when, card: TransactionSource.hash(cardBytes), merchant: merchantHash, amount: value,
+        lat: latitude, lon: longitude, label: labelValue), id: idBytes)
+  }
+}
+
+enum FeatureEncoderText {
+  @inline(__always)
+  static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+    let (lo, hi) = FieldParser.trimmed(bytes)
+    guard hi - lo == text.utf8CodeUnitCount else { return false }
+    for k in 0..<(hi - lo) where bytes[lo + k] != text.utf8Start[k] { return false }
+    return true
+  }
+}

@@ -1,0 +1,197 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Fraud
+import Modeling
+import Storage
+import TabularIO
+
+struct FraudModelName: ParsableArguments {
+  @Option(name: .long, help: "The model's name in the store.") var model = "fraud"
+}
+
+/// `7d`, `12h`, `30m`, `45s` → seconds.
+func parseDuration(_ text: String, option: String) throws -> Double {
+  guard let unit = text.last, let value = Double(text.dropLast()), value >= 0, value.isFinite else {
+    throw ValidationError("\(option) must be a number and a unit s, m, h or d (e.g. 7d), got '\(text)'")
+  }
+  switch unit {
+  case "s": return value
+  case "m": return value * 60
+  case "h": return value * 3600
+  case "d": return value * 86_400
+  default: throw ValidationError("\(option) must end with s, m, h or d (e.g. 7d), got '\(text)'")
+  }
+}
+
+struct MapOption: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Columns for the logical fields, e.g. transaction_id=TX_ID,timestamp=TX_DATETIME,card=CUSTOMER_ID,amount=TX_AMOUNT.",
+      valueName: "map"))
+  var map: String?
+
+  func mapping() throws -> ColumnMapping {
+    try map.map { try ColumnMapping(parsing: $0, allowed: TransactionFields.all) } ?? ColumnMapping()
+  }
+}
+
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Replay a labeled history as the stream would, fit the model, choose thresholds and register it.")
+
+  @Option(name: .long, help: ArgumentHelp("The labeled history CSV, in time order.", valueName: "file")) var data:
+    String
+  @Option(name: .customLong("labels-delay"), help: "When labels become known after a transaction (s, m, h, d).")
+  var labelsDelay = "7d"
+  @OptionGroup var map: MapOption
+  @Option(name: .long, help: ArgumentHelp("A JSON rules file (default: the built-in rules).", valueName: "file"))
+  var rules: String?
+  @Option(name: .customLong("alert-rate"), help: "Share of transactions to review (default 0.01).") var alertRate:
+    Double?
+  @Option(name: .customLong("min-precision"), help: "Review from the score with at least this precision instead.")
+  var minPrecision: Double?
+  @OptionGroup var name: FraudModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    _ = try parseDuration(labelsDelay, option: "--labels-delay")
+    guard alertRate == nil || minPrecision == nil else {
+      throw ValidationError("give --alert-rate or --min-precision, not both")
+    }
+    if let alertRate, !(alertRate > 0 && alertRate < 1) {
+      throw ValidationError("--alert-rate must be between 0 and 1")
+    }
+    if let minPrecision, !(minPrecision > 0 && minPrecision < 1) {
+      throw ValidationError("--min-precision must be between 0 and 1")
+    }
+  }
+
+  func run() throws {
+    let ruleSet = try rules.map { try RuleSet.load(path: $0) } ?? RuleSet.standard
+    let target: ThresholdTarget = minPrecision.map { .minimumPrecision($0) } ?? .alertRate(alertRate ?? 0.01)
+    let report = try FraudTrainer.train(
+      path: data, mapping: try map.mapping(), labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"),
+      rules: ruleSet, target: target)
+    let store = try storeOptions.openModels(create: true)
+    let version = try FraudStore.register(report, in: store, name: name.model)
+    print(
+      String(
+        format:
+          "replayed %d transactions (%d frauds), %d cards and %d merchants in the final state\ntraining ROC AUC %.4f, average precision %.4f\nthresholds: review ≥ %.4f, decline ≥ %.4f (%@); alert rate on the history %.4f",
+        report.transactions, report.frauds, report.state.cardCount, report.state.merchantCountHeld,
+        report.trainingAUC, report.trainingAveragePrecision, report.model.reviewThreshold,
+        report.model.declineThreshold, report.model.thresholdRule, report.alertRate))
+    print("registered \(version.name) version \(version.version) with the end-of-history state")
+  }
+}
+
+struct StreamCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "stream",
+    abstract: "Score transactions from standard input: transaction_id,score,decision,reasons per line.",
+    discussion: """
+      Decisions are approve, review or decline, from the model's thresholds and the rules; reasons are the \
+      features that raised the score most and the codes of the rules that fired. State continues from the \
+      training snapshot (or with --resume from the last checkpoint); it is checkpointed every N transactions \
+      and at end of input, SIGTERM and SIGINT, and transactions a checkpoint already covers are skipped, so an \
+      upstream can replay. A malformed line is reported on stderr with its line number, copied to the \
+      dead-letter file, counted, and skipped. Without a fraud model in the store, rules alone decide.
+      """)
+
+  @Flag(name: .long, help: "Continue from the last checkpoint (else from the training snapshot).") var resume = false
+  @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N transactions.") var checkpointEvery = 100_000
+  @Option(name: .customLong("dead-letter"), help: ArgumentHelp("Copy malformed lines here (CSV).", valueName: "file"))
+  var deadLetter: String?
+  @Flag(name: .long, help: "Print events per second and latency percentiles on stderr at the end.") var stats = false
+  @OptionGroup var map: MapOption
+  @Option(
+    name: .customLong("labels-delay"), help: "When labels of transaction rows become known (default: the model's).")
+  var labelsDelay: String?
+  @Option(name: .customLong("allowed-lateness"), help: "Reject transactions older than the newest seen minus this.")
+  var allowedLateness = "1d"
+  @Option(name: .long, help: "Input format: csv or jsonl.") var format = "csv"
+  @Option(name: .long, help: ArgumentHelp("A JSON rules file (default: the model's rules).", valueName: "file"))
+  var rules: String?
+  @OptionGroup var name: FraudModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
+    guard ["csv", "jsonl"].contains(format) else { throw ValidationError("--format must be csv or jsonl") }
+    _ = try parseDuration(allowedLateness, option: "--allowed-lateness")
+    if let labelsDelay { _ = try parseDuration(labelsDelay, option: "--labels-delay") }
+  }
+
+  func run() throws {
+    Interruption.installHandlers()
+    let store = try storeOptions.openModels(create: true)
+    let checkpoints = StateStore(sharing: store)
+    var model: FraudModel
+    var state: FeatureState
+    if let (m, s, _) = try FraudStore.load(from: store, name: name.model) {
+      model = m
+      state = s
+    } else {
+      printError("fraud: no fraud model '\(name.model)' in \(store.path); deciding by rules only")
+      model = FraudModel.rulesOnly(RuleSet.standard, labelDelay: 7 * 86_400)
+      state = FeatureState()
+    }
+    if let rules { model.rules = try RuleSet.load(path: rules) }
+    let checkpointName = "fraud-stream/\(name.model)"
+    if resume, let saved = try checkpoints.load(checkpointName) {
+      state = try FeatureState(decoding: saved.state)
+      printError("fraud: resuming after \(saved.sequence) transactions (checkpoint of \(saved.createdAt))")
+    }
+    var options = StreamOptions()
+    options.checkpointEvery = checkpointEvery
+    options.allowedLateness = try parseDuration(allowedLateness, option: "--allowed-lateness")
+    options.labelDelay = try labelsDelay.map { try parseDuration($0, option: "--labels-delay") }
+    options.measureLatency = stats
+    let stream = FraudStream(
+      model: model, state: state, states: checkpoints, checkpointName: checkpointName, options: options)
+    let output = CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
+    let dead = try deadLetter.map { path -> CSVWriter in
+      let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+      guard fd >= 0 else { throw CommandFailure("\(path): cannot open the dead-letter file", exitCode: 66) }
+      return CSVWriter(fileDescriptor: fd, name: path)
+    }
+    var readerOptions = CSVReader.Options()
+    readerOptions.stopOnInterrupt = true
+    readerOptions.skipBlankLines = false
+    let result: StreamStatistics
+    if format == "csv" {
+      let reader = try CSVReader(fileDescriptor: 0, options: readerOptions)
+      let source = try TransactionSource(header: reader.header, mapping: try map.mapping(), file: "<stdin>")
+      result = try stream.run(
+        reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock },
+        report: { printError("fraud: \($0)") })
+    } else {
+      let reader = try NDJSONReader(
+        fileDescriptor: 0, columns: TransactionFields.all.map { try! map.mapping().column(for: $0) })
+      let source = try TransactionSource(header: reader.header, mapping: try map.mapping(), file: "<stdin>")
+      result = try stream.run(
+        reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock },
+        report: { printError("fraud: \($0)") })
+    }
+    if result.malformed > 0 { printError("fraud: \(result.malformed) malformed lines skipped") }
+    if result.replayedSkipped > 0 {
+      printError("fraud: \(result.replayedSkipped) transactions already processed were skipped")
+    }
+    if stats {
+      printError(
+        String(
+          format: "fraud: %d transactions in %.3f s (%.0f per second); approve %d, review %d, decline %d",
+          result.transactions, result.seconds, Double(result.transactions) / max(result.seconds, 1e-9),
+          result.decisions[0], result.decisions[1], result.decisions[2]))
+      if let l = result.latency {
+        printError(
+          String(format: "fraud: latency per transaction p50 %.2f µs, p99 %.2f µs, p99.9 %.2f µs", l.p50, l.p99, l.p999)
+        )
+      }
+      printError("fraud: state per card \(FeatureState.bytesPerCard) bytes; \(stream.state.cardCount) cards held")
+    }
+  }
+}
