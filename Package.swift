@@ -61,7 +61,7 @@ let package = Package(
     .executableTarget(
       name: "fraud",
       dependencies: [
-        "CommandLineSupport", "Fraud", "TabularIO", "Modeling", "Storage",
+        "CommandLineSupport", "Fraud", "TabularIO", "Modeling", "Storage", "LinearAlgebra",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -73,8 +73,10 @@ extension FeatureState {
     if t > watermark { watermark = t }
     releaseLabels(until: watermark)
     let slot = cardSlot(tx.card)
-    let epochs = FeatureState.rings.map { Int32((t / $0.width).rounded(.down)) }
-    for r in 0..<3 { advanceCard(slot, ring: r, to: epochs[r]) }
+    let epochs = (Int32((t / 600).rounded(.down)), Int32((t / 3600).rounded(.down)), Int32((t / 86_400).rounded(.down)))
+    advanceCard(slot, ring: 0, to: epochs.0)
+    advanceCard(slot, ring: 1, to: epochs.1)
+    advanceCard(slot, ring: 2, to: epochs.2)
     let base = slot * FeatureState.bucketsPerCard
     var c1h = 0.0
     var c1d = 0.0
@@ -128,7 +130,7 @@ extension FeatureState {
     var r7 = 0.0
     var r30 = 0.0
     var mSlot: Int32 = -1
-    let day = epochs[2]
+    let day = epochs.2
     if tx.merchant != 0 {
       let ms = merchantSlot(tx.merchant)
       mSlot = Int32(ms)
@@ -210,10 +212,11 @@ extension FeatureState {
 
     // Update the card with this transaction.
     for r in 0..<3 {
-      let (n, _) = FeatureState.rings[r]
+      let n = r == 0 ? 6 : r == 1 ? 24 : 30
+      let epoch = r == 0 ? epochs.0 : r == 1 ? epochs.1 : epochs.2
       let head = ringHead[slot * 3 + r]
-      guard epochs[r] > head - Int32(n) else { continue }  // too late for this ring
-      let b = ((Int(epochs[r]) % n) + n) % n
+      guard epoch > head - Int32(n) else { continue }  // too late for this ring
+      let b = ((Int(epoch) % n) + n) % n
       let offset = base + (r == 0 ? 0 : r == 1 ? 6 : 30) + b
       ringCount[offset] &+= 1
       ringSum[offset] += Float(tx.amount)

@@ -77,40 +77,40 @@ public final class FeatureState {
   static let recentMerchants = 8
 
   // Cards.
-  var cardIndex: [UInt64: Int32] = [:]
-  var cardKey: [UInt64] = []
-  var lastTime: [Double] = []
-  var lastLat: [Float] = []
-  var lastLon: [Float] = []
-  var count: [UInt32] = []
-  var mean: [Float] = []
-  var m2: [Float] = []
-  var ringCount: [UInt16] = []
-  var ringSum: [Float] = []
-  var ringHead: [Int32] = []  // 3 per card: the epoch of each ring's newest bucket
-  var smallCount: [UInt8] = []  // 24 per card, hourly, aligned with ring 1
-  var merchants: [UInt32] = []
-  var merchantNext: [UInt8] = []
-  var freeCards: [Int32] = []
+  @exclusivity(unchecked) var cardIndex = KeyTable()
+  @exclusivity(unchecked) var cardKey: [UInt64] = []
+  @exclusivity(unchecked) var lastTime: [Double] = []
+  @exclusivity(unchecked) var lastLat: [Float] = []
+  @exclusivity(unchecked) var lastLon: [Float] = []
+  @exclusivity(unchecked) var count: [UInt32] = []
+  @exclusivity(unchecked) var mean: [Float] = []
+  @exclusivity(unchecked) var m2: [Float] = []
+  @exclusivity(unchecked) var ringCount: [UInt16] = []
+  @exclusivity(unchecked) var ringSum: [Float] = []
+  @exclusivity(unchecked) var ringHead: [Int32] = []  // 3 per card: the epoch of each ring's newest bucket
+  @exclusivity(unchecked) var smallCount: [UInt8] = []  // 24 per card, hourly, aligned with ring 1
+  @exclusivity(unchecked) var merchants: [UInt32] = []
+  @exclusivity(unchecked) var merchantNext: [UInt8] = []
+  @exclusivity(unchecked) var freeCards: [Int32] = []
 
   // Merchants.
-  var merchantIndex: [UInt64: Int32] = [:]
-  var merchantKey: [UInt64] = []
-  var merchantHead: [Int32] = []
-  var merchantLast: [Double] = []
-  var merchantCount: [UInt32] = []
-  var merchantKnown: [UInt32] = []
-  var merchantFrauds: [UInt32] = []
-  var freeMerchants: [Int32] = []
+  @exclusivity(unchecked) var merchantIndex = KeyTable()
+  @exclusivity(unchecked) var merchantKey: [UInt64] = []
+  @exclusivity(unchecked) var merchantHead: [Int32] = []
+  @exclusivity(unchecked) var merchantLast: [Double] = []
+  @exclusivity(unchecked) var merchantCount: [UInt32] = []
+  @exclusivity(unchecked) var merchantKnown: [UInt32] = []
+  @exclusivity(unchecked) var merchantFrauds: [UInt32] = []
+  @exclusivity(unchecked) var freeMerchants: [Int32] = []
 
   /// Labels waiting for their release time: (release time, merchant slot, day of the transaction, fraud).
-  var pending = PendingLabels()
+  @exclusivity(unchecked) var pending = PendingLabels()
   /// Recent transactions by id hash: merchant slot and day, for late labels and for skipping replays.
-  var recent = RecentTransactions(capacity: 1 << 20)
+  @exclusivity(unchecked) var recent = RecentTransactions(capacity: 1 << 20)
   /// The newest transaction time seen.
-  public internal(set) var watermark = -Double.infinity
+  @exclusivity(unchecked) public internal(set) var watermark = -Double.infinity
   /// Transactions processed.
-  public internal(set) var processed = 0
+  @exclusivity(unchecked) public internal(set) var processed = 0
 
   /// Empty state.
   public init() {}
@@ -196,7 +196,7 @@ public final class FeatureState {
   func advanceCard(_ slot: Int, ring r: Int, to epoch: Int32) {
     let head = ringHead[slot * 3 + r]
     guard epoch > head else { return }
-    let (n, _) = FeatureState.rings[r]
+    let n = r == 0 ? 6 : r == 1 ? 24 : 30
     let base = slot * FeatureState.bucketsPerCard + (r == 0 ? 0 : r == 1 ? 6 : 30)
     let steps = head == Int32.min ? n : min(n, Int(epoch - head))
     for k in 0..<steps {
@@ -226,11 +226,11 @@ public final class FeatureState {
   /// Drops cards and merchants idle for more than 30 days before `now`.
   public func expire(before now: Double) {
     let limit = now - 30 * 86_400
-    for (key, slot) in cardIndex where lastTime[Int(slot)] < limit {
+    for (key, slot) in cardIndex.entries where lastTime[Int(slot)] < limit {
       cardIndex[key] = nil
       freeCards.append(slot)
     }
-    for (key, slot) in merchantIndex where merchantLast[Int(slot)] < limit {
+    for (key, slot) in merchantIndex.entries where merchantLast[Int(slot)] < limit {
       merchantIndex[key] = nil
       freeMerchants.append(slot)
     }
@@ -294,7 +294,7 @@ struct PendingLabels {
 
 /// The most recent transactions by id hash (a bounded table: the oldest are forgotten first).
 struct RecentTransactions {
-  var index: [UInt64: Int32] = [:]
+  var index = KeyTable(capacity: 1 << 16)
   var keys: [UInt64]
   var merchant: [Int32]
   var day: [Int32]

@@ -34,6 +34,32 @@ struct Scorer {
   let intercept: Double
   let names: [[UInt8]]
   let ruleCodes: [[UInt8]]
+  // Rules flattened: conditions of rule r are conditionStart[r]..<conditionStart[r + 1].
+  let ruleCount: Int
+  let conditionStart: [Int]
+  let conditionValue: [Int]
+  let conditionOp: [UInt8]
+  let conditionThan: [Double]
+  let ruleDecisions: [Decision]
+
+  @inline(__always)
+  func ruleMatches(_ r: Int, _ inputs: RuleInputs) -> Bool {
+    for c in conditionStart[r]..<conditionStart[r + 1] {
+      let v = RuleSet.value(inputs, conditionValue[c])
+      let than = conditionThan[c]
+      let ok: Bool
+      switch conditionOp[c] {
+      case 0: ok = v > than
+      case 1: ok = v >= than
+      case 2: ok = v < than
+      case 3: ok = v <= than
+      case 4: ok = v == than
+      default: ok = v != than
+      }
+      if !ok { return false }
+    }
+    return true
+  }
 
   init(model: FraudModel) {
     self.model = model
@@ -48,6 +74,24 @@ struct Scorer {
     }
     names = FraudFeature.allCases.map { Array($0.name.utf8) }
     ruleCodes = rules.codes.map { Array($0.utf8) }
+    ruleCount = rules.conditions.count
+    var start = [0]
+    var value: [Int] = []
+    var op: [UInt8] = []
+    var than: [Double] = []
+    for conditions in rules.conditions {
+      for (v, o, t) in conditions {
+        value.append(v)
+        op.append(o)
+        than.append(t)
+      }
+      start.append(value.count)
+    }
+    conditionStart = start
+    conditionValue = value
+    conditionOp = op
+    conditionThan = than
+    ruleDecisions = rules.decisions
   }
 
   /// The probability of fraud (0 for rules only), the decision, and the reasons appended to `reasons`.
@@ -86,8 +130,8 @@ struct Scorer {
         }
       }
     }
-    for r in 0..<rules.conditions.count where model.rules.rules[r].matches(inputs, rules.conditions[r]) {
-      if rules.decisions[r] > decision { decision = rules.decisions[r] }
+    for r in 0..<ruleCount where ruleMatches(r, inputs) {
+      if ruleDecisions[r] > decision { decision = ruleDecisions[r] }
       if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
       reasons.append(contentsOf: ruleCodes[r])
     }

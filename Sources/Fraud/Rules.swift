@@ -31,24 +31,6 @@ public struct Rule: Codable, Sendable, Equatable {
   public var code: String
   public var decision: String
   public var when: [Condition]
-
-  /// Whether every condition holds for `inputs`.
-  func matches(_ inputs: RuleInputs, _ compiled: [(Int, UInt8, Double)]) -> Bool {
-    for (index, op, than) in compiled {
-      let v = RuleSet.value(inputs, index)
-      let ok: Bool
-      switch op {
-      case 0: ok = v > than
-      case 1: ok = v >= than
-      case 2: ok = v < than
-      case 3: ok = v <= than
-      case 4: ok = v == than
-      default: ok = v != than
-      }
-      if !ok { return false }
-    }
-    return true
-  }
 }
 
 /// A checked set of rules, ready to evaluate without string work per transaction.

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import Fraud
+import LinearAlgebra
 import Modeling
 import Storage
 import TabularIO
@@ -126,6 +127,8 @@ struct StreamCommand: ParsableCommand {
   }
 
   func run() throws {
+    // The stream never calls BLAS: keep OpenBLAS's worker threads from spinning on the cores.
+    BLASThreads.set(1)
     Interruption.installHandlers()
     let store = try storeOptions.openModels(create: true)
     let checkpoints = StateStore(sharing: store)
