@@ -49,12 +49,16 @@ extension FeatureState {
     }
   }
 
-  /// A label for an earlier transaction (a feedback row), known from `time` (plus `delay` when replaying).
+  /// A label for an earlier transaction (a feedback row): known from now on to the merchant features.
   /// Returns false when the transaction is no longer remembered.
   @discardableResult
-  public func applyLabel(transaction idHash: UInt64, fraud: Bool, knownAt time: Double) -> Bool {
+  public func applyLabel(transaction idHash: UInt64, fraud: Bool) -> Bool {
     guard let (m, day) = recent.lookup(idHash), m >= 0 else { return false }
-    pending.push(time, m, day, fraud)
+    let slot = Int(m)
+    guard merchantHead[slot] != Int32.min, day > merchantHead[slot] - 30, day <= merchantHead[slot] else { return true }
+    let b = ((Int(day) % 30) + 30) % 30
+    merchantKnown[slot * 30 + b] += 1
+    if fraud { merchantFrauds[slot * 30 + b] += 1 }
     return true
   }
 
@@ -92,19 +96,16 @@ extension FeatureState {
       s1d += Double(ringSum[base + 6 + k])
       small += Double(smallCount[slot * 24 + k])
     }
-    let head30 = Int(ringHead[slot * 3 + 2])
     for k in 0..<30 {
-      let b = 30 + k
-      let n = Double(ringCount[base + b])
-      let s = Double(ringSum[base + b])
-      c30d += n
-      s30d += s
-      // Bucket k holds the day e with e % 30 == k; within the last 7 days of the head?
-      let age = ((head30 - k) % 30 + 30) % 30
-      if age < 7 {
-        c7d += n
-        s7d += s
-      }
+      c30d += Double(ringCount[base + 30 + k])
+      s30d += Double(ringSum[base + 30 + k])
+    }
+    // The last 7 days: buckets head, head − 1, … (bucket of day e is e mod 30), one division only.
+    var day7 = ((Int(ringHead[slot * 3 + 2]) % 30) + 30) % 30
+    for _ in 0..<7 {
+      c7d += Double(ringCount[base + 30 + day7])
+      s7d += Double(ringSum[base + 30 + day7])
+      day7 = day7 == 0 ? 29 : day7 - 1
     }
     let history = Double(count[slot])
     let runningMean = Double(mean[slot])
@@ -141,9 +142,8 @@ extension FeatureState {
       var f7 = 0.0
       var k30 = 0.0
       var f30 = 0.0
-      let head = Int(merchantHead[ms])
-      for b in 0..<30 {
-        let age = ((head - b) % 30 + 30) % 30
+      var b = ((Int(merchantHead[ms]) % 30) + 30) % 30
+      for age in 0..<30 {
         let n = Double(merchantCount[ms * 30 + b])
         let known = Double(merchantKnown[ms * 30 + b])
         let frauds = Double(merchantFrauds[ms * 30 + b])
@@ -160,6 +160,7 @@ extension FeatureState {
           k1 += known
           f1 += frauds
         }
+        b = b == 0 ? 29 : b - 1
       }
       r1 = k1 > 0 ? f1 / k1 : 0
       r7 = k7 > 0 ? f7 / k7 : 0

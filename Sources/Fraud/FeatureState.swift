@@ -78,35 +78,35 @@ public final class FeatureState {
 
   // Cards.
   @exclusivity(unchecked) var cardIndex = KeyTable()
-  @exclusivity(unchecked) var cardKey: [UInt64] = []
-  @exclusivity(unchecked) var lastTime: [Double] = []
-  @exclusivity(unchecked) var lastLat: [Float] = []
-  @exclusivity(unchecked) var lastLon: [Float] = []
-  @exclusivity(unchecked) var count: [UInt32] = []
-  @exclusivity(unchecked) var mean: [Float] = []
-  @exclusivity(unchecked) var m2: [Float] = []
-  @exclusivity(unchecked) var ringCount: [UInt16] = []
-  @exclusivity(unchecked) var ringSum: [Float] = []
-  @exclusivity(unchecked) var ringHead: [Int32] = []  // 3 per card: the epoch of each ring's newest bucket
-  @exclusivity(unchecked) var smallCount: [UInt8] = []  // 24 per card, hourly, aligned with ring 1
-  @exclusivity(unchecked) var merchants: [UInt32] = []
-  @exclusivity(unchecked) var merchantNext: [UInt8] = []
+  var cardKey = Pool<UInt64>()
+  var lastTime = Pool<Double>()
+  var lastLat = Pool<Float>()
+  var lastLon = Pool<Float>()
+  var count = Pool<UInt32>()
+  var mean = Pool<Float>()
+  var m2 = Pool<Float>()
+  var ringCount = Pool<UInt16>()
+  var ringSum = Pool<Float>()
+  var ringHead = Pool<Int32>()  // 3 per card: the epoch of each ring's newest bucket
+  var smallCount = Pool<UInt8>()  // 24 per card, hourly, aligned with ring 1
+  var merchants = Pool<UInt32>()
+  var merchantNext = Pool<UInt8>()
   @exclusivity(unchecked) var freeCards: [Int32] = []
 
   // Merchants.
   @exclusivity(unchecked) var merchantIndex = KeyTable()
-  @exclusivity(unchecked) var merchantKey: [UInt64] = []
-  @exclusivity(unchecked) var merchantHead: [Int32] = []
-  @exclusivity(unchecked) var merchantLast: [Double] = []
-  @exclusivity(unchecked) var merchantCount: [UInt32] = []
-  @exclusivity(unchecked) var merchantKnown: [UInt32] = []
-  @exclusivity(unchecked) var merchantFrauds: [UInt32] = []
+  var merchantKey = Pool<UInt64>()
+  var merchantHead = Pool<Int32>()
+  var merchantLast = Pool<Double>()
+  var merchantCount = Pool<UInt32>()
+  var merchantKnown = Pool<UInt32>()
+  var merchantFrauds = Pool<UInt32>()
   @exclusivity(unchecked) var freeMerchants: [Int32] = []
 
   /// Labels waiting for their release time: (release time, merchant slot, day of the transaction, fraud).
   @exclusivity(unchecked) var pending = PendingLabels()
-  /// Recent transactions by id hash: merchant slot and day, for late labels and for skipping replays.
-  @exclusivity(unchecked) var recent = RecentTransactions(capacity: 1 << 20)
+  /// The last 262,144 transactions by id hash: merchant slot and day, for late labels and for skipping replays.
+  @exclusivity(unchecked) var recent = RecentTransactions(capacity: 1 << 18)
   /// The newest transaction time seen.
   @exclusivity(unchecked) public internal(set) var watermark = -Double.infinity
   /// Transactions processed.
@@ -154,11 +154,11 @@ public final class FeatureState {
       count.append(0)
       mean.append(0)
       m2.append(0)
-      ringCount.append(contentsOf: repeatElement(0, count: FeatureState.bucketsPerCard))
-      ringSum.append(contentsOf: repeatElement(0, count: FeatureState.bucketsPerCard))
-      ringHead.append(contentsOf: repeatElement(Int32.min, count: 3))
-      smallCount.append(contentsOf: repeatElement(0, count: 24))
-      merchants.append(contentsOf: repeatElement(0, count: FeatureState.recentMerchants))
+      ringCount.append(repeating: 0, count: FeatureState.bucketsPerCard)
+      ringSum.append(repeating: 0, count: FeatureState.bucketsPerCard)
+      ringHead.append(repeating: Int32.min, count: 3)
+      smallCount.append(repeating: 0, count: 24)
+      merchants.append(repeating: 0, count: FeatureState.recentMerchants)
       merchantNext.append(0)
     }
     cardIndex[key] = Int32(slot)
@@ -183,9 +183,9 @@ public final class FeatureState {
       merchantKey.append(key)
       merchantHead.append(Int32.min)
       merchantLast.append(-.infinity)
-      merchantCount.append(contentsOf: repeatElement(0, count: 30))
-      merchantKnown.append(contentsOf: repeatElement(0, count: 30))
-      merchantFrauds.append(contentsOf: repeatElement(0, count: 30))
+      merchantCount.append(repeating: 0, count: 30)
+      merchantKnown.append(repeating: 0, count: 30)
+      merchantFrauds.append(repeating: 0, count: 30)
     }
     merchantIndex[key] = Int32(slot)
     return slot
@@ -237,58 +237,46 @@ public final class FeatureState {
   }
 }
 
-/// A min-heap of labels waiting to become known.
+/// Labels waiting to become known, in arrival order (a ring buffer).
+///
+/// Release times grow with transaction times, so arrival order is release order up to the allowed
+/// lateness; a label behind a later one waits for it, which can only delay it, never reveal it early.
 struct PendingLabels {
   var release: [Double] = []
   var merchant: [Int32] = []
   var day: [Int32] = []
   var fraud: [Bool] = []
+  var head = 0
 
-  var count: Int { release.count }
+  var count: Int { release.count - head }
 
   mutating func push(_ t: Double, _ m: Int32, _ d: Int32, _ f: Bool) {
+    if head > 4096 && head * 2 > release.count {
+      release.removeFirst(head)
+      merchant.removeFirst(head)
+      day.removeFirst(head)
+      fraud.removeFirst(head)
+      head = 0
+    }
     release.append(t)
     merchant.append(m)
     day.append(d)
     fraud.append(f)
-    var c = release.count - 1
-    while c > 0 {
-      let p = (c - 1) / 2
-      guard release[c] < release[p] else { break }
-      swapAt(c, p)
-      c = p
-    }
   }
 
-  mutating func swapAt(_ a: Int, _ b: Int) {
-    release.swapAt(a, b)
-    merchant.swapAt(a, b)
-    day.swapAt(a, b)
-    fraud.swapAt(a, b)
-  }
-
-  /// Removes and returns the earliest label if it is released at or before `t`.
+  /// Removes and returns the oldest label if it is released at or before `t`.
+  @inline(__always)
   mutating func pop(until t: Double) -> (Int32, Int32, Bool)? {
-    guard let first = release.first, first <= t else { return nil }
-    let out = (merchant[0], day[0], fraud[0])
-    let last = release.count - 1
-    swapAt(0, last)
-    release.removeLast()
-    merchant.removeLast()
-    day.removeLast()
-    fraud.removeLast()
-    var p = 0
-    while true {
-      let l = 2 * p + 1
-      let r = l + 1
-      var m = p
-      if l < release.count && release[l] < release[m] { m = l }
-      if r < release.count && release[r] < release[m] { m = r }
-      if m == p { break }
-      swapAt(p, m)
-      p = m
-    }
-    return out
+    guard head < release.count, release[head] <= t else { return nil }
+    defer { head += 1 }
+    return (merchant[head], day[head], fraud[head])
+  }
+
+  /// The waiting labels, oldest first (for checkpoints).
+  var compacted: PendingLabels {
+    PendingLabels(
+      release: Array(release[head...]), merchant: Array(merchant[head...]), day: Array(day[head...]),
+      fraud: Array(fraud[head...]), head: 0)
   }
 }
 

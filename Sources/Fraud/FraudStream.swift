@@ -149,7 +149,7 @@ public final class FraudStream {
       }
       switch record {
       case .label(let id, let fraud):
-        if state.applyLabel(transaction: id, fraud: fraud, knownAt: state.watermark) { stats.labels += 1 }
+        if state.applyLabel(transaction: id, fraud: fraud) { stats.labels += 1 }
         continue
       case .transaction(let tx, let id):
         if state.hasSeen(tx.idHash) {

@@ -51,7 +51,7 @@ public enum FraudTrainer {
     while try reader.next() {
       switch try source.record(reader) {
       case .label(let id, let fraud):
-        state.applyLabel(transaction: id, fraud: fraud, knownAt: state.watermark + labelDelay)
+        state.applyLabel(transaction: id, fraud: fraud)
       case .transaction(let tx, _):
         if tx.time < last {
           throw TabularError(
