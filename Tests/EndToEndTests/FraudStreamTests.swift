@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// Runs `fraud` with a pipe on standard input; the test writes lines and reads output lines as they come.
+final class LiveProcess {
+  let process = Process()
+  let input = Pipe()
+  let output = Pipe()
+  let errors = Pipe()
+  var buffered = Data()
+
+  init(_ arguments: [String]) throws {
+    process.executableURL = try productsDirectory().appendingPathComponent("fraud")
+    process.arguments = arguments
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+  }
+
+  func write(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+
+  /// Reads until `count` output lines have arrived (they are flushed when the stream waits for input).
+  func readLines(_ count: Int) -> [String] {
+    while buffered.filter({ $0 == 0x0A }).count < count {
+      let chunk = output.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      buffered.append(chunk)
+    }
+    return String(decoding: buffered, as: UTF8.self).split(separator: "\n").map(String.init)
+  }
+
+  func finish() -> (status: Int32, stdout: String, stderr: String) {
+    try? input.fileHandleForWriting.close()
+    let rest = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: buffered + rest, as: UTF8.self), String(decoding: err, as: UTF8.self))
+  }
+}
+
+@Suite(.serialized) struct FraudStreamTests {
+  let dir = temporaryDirectory()
+  var store: String { dir.appendingPathComponent("f.sqlite").path }
+
+  /// History (days 1–10) and a later stream (days 11–14) from the simulator.
+  func data() throws -> (history: String, stream: [String], header: String) {
+    let all = try run("fraud", ["simulate", "--days", "14", "--cards", "150", "--merchants", "40", "--seed", "5"]).stdout
+    let lines = all.split(separator: "\n").map(String.init)
+    let header = lines[0]
+    let cut = lines.firstIndex { $0.contains(",2026-01-11 ") }!
+    let history = dir.appendingPathComponent("history.csv").path
+    try (([header] + lines[1..<cut]).joined(separator: "\n") + "\n").write(toFile: history, atomically: true, encoding: .utf8)
+    return (history, Array(lines[cut...]), header)
+  }
+
+  func train(_ history: String) throws {
+    let trained = try run("fraud", ["train", "--data", history, "--store", store])
+    #expect(trained.status == 0, "\(trained)")
+  }
+
+  @Test func resumedAfterKillGivesTheSameOutputAsAnUninterruptedRun() throws {
+    let (history, stream, header) = try data()
+    try train(history)
+    let input = ([header] + stream).joined(separator: "\n") + "\n"
+    // The uninterrupted run, from a copy of the store (so the checkpoint below starts clean).
+    let copy = dir.appendingPathComponent("copy.sqlite").path
+    try FileManager.default.copyItem(atPath: store, toPath: copy)
+    let whole = try run("fraud", ["stream", "--store", copy], stdin: Data(input.utf8))
+    #expect(whole.status == 0)
+    let expected = whole.stdout.split(separator: "\n").map(String.init)
+    #expect(expected.count == stream.count + 1)
+    // Feed 250 transactions, wait for their output, kill -9 (checkpoints every 100: state after 200).
+    let live = try LiveProcess(["stream", "--store", store, "--checkpoint-every", "100"])
+    live.write(([header] + stream[0..<250]).joined(separator: "\n") + "\n")
+    let seen = live.readLines(251)
+    #expect(Array(seen.prefix(251)) == Array(expected.prefix(251)))
+    kill(live.process.processIdentifier, SIGKILL)
+    live.process.waitUntilExit()
+    // Resume and replay everything: the 200 covered transactions are skipped, the rest match.
+    let resumed = try run("fraud", ["stream", "--resume", "--store", store], stdin: Data(input.utf8))
+    #expect(resumed.status == 0)
+    #expect(resumed.stderr.contains("fraud: resuming after "))
+    #expect(resumed.stderr.contains("200 transactions already processed were skipped"))
+    let after = resumed.stdout.split(separator: "\n").map(String.init)
+    #expect(Array(after.dropFirst()) == Array(expected.dropFirst(201)))
+  }
+
+  @Test func sigtermCheckpointsEverythingProcessed() throws {
+    let (history, stream, header) = try data()
+    try train(history)
+    let live = try LiveProcess(["stream", "--store", store, "--checkpoint-every", "1000000"])
+    live.write(([header] + stream[0..<120]).joined(separator: "\n") + "\n")
+    _ = live.readLines(121)
+    kill(live.process.processIdentifier, SIGTERM)
+    let ended = live.finish()
+    #expect(ended.status == 0)
+    let resumed = try run(
+      "fraud", ["stream", "--resume", "--store", store],
+      stdin: Data((([header] + stream[0..<130]).joined(separator: "\n") + "\n").utf8))
+    #expect(resumed.stderr.contains("fraud: 120 transactions already processed were skipped"))
+    #expect(resumed.stdout.split(separator: "\n").count == 1 + 10)
+  }
+
+  @Test func malformedLinesAreReportedAndTheStreamGoesOn() throws {
+    let (history, stream, header) = try data()
+    try train(history)
+    var lines = [header] + stream[0..<20]
+    lines.insert("T-bad-1,2026-01-11 10:00:00,C1,M1,grocery,US,lots,40.7,-74.0,0", at: 3)  // line 4: bad amount
+    lines.insert("T-bad-2,not a time,C1,M1,grocery,US,12.00,40.7,-74.0,0", at: 5)  // line 6: bad time
+    lines.insert("T-bad-3,2026-01-11 10:00:00,C1", at: 7)  // line 8: too few fields
+    lines.insert("", at: 9)  // line 10: empty
+    lines.insert("T-bad-5,2000-01-01 00:00:00,C1,M1,grocery,US,12.00,40.7,-74.0,0", at: 11)  // line 12: too late
+    var bytes = Data((lines.joined(separator: "\n") + "\n").utf8)
+    bytes.append(contentsOf: Array("T-bad-6,2026-01-11 10:00:00,C".utf8) + [0xFF, 0xFE])
+    bytes.append(contentsOf: Array(",M1,grocery,US,12.00,40.7,-74.0,0\n".utf8))  // last line: invalid UTF-8 card
+    let dead = dir.appendingPathComponent("dead.csv").path
+    let result = try run("fraud", ["stream", "--store", store, "--dead-letter", dead], stdin: bytes)
+    #expect(result.status == 0)
+    #expect(result.stdout.split(separator: "\n").count == 1 + 20)
+    let errors = result.stderr.split(separator: "\n").map(String.init)
+    #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:4:") && $0.contains("column 'amount': expected a number") })
+    #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:6:") && $0.contains("expected a timestamp") })
+    #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:8:") && $0.contains("expected 10 fields") })
+    #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:10:") })
+    #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:12:") && $0.contains("allowed lateness") })
+    #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:27:") && $0.contains("invalid UTF-8") })
+    #expect(errors.contains("fraud: 6 malformed lines skipped"))
+    // Every rejected line is copied (the invalid UTF-8 one as bytes; the empty one as an empty line).
+    let deadBytes = try Data(contentsOf: URL(fileURLWithPath: dead))
+    #expect(deadBytes.filter { $0 == 0x0A }.count == 6)
+  }
+
+  @Test func withoutAModelRulesDecideAndSaySoOnce() throws {
+    let (_, stream, header) = try data()
+    let result = try run(
+      "fraud", ["stream", "--store", store], stdin: Data((([header] + stream[0..<50]).joined(separator: "\n") + "\n").utf8))
+    #expect(result.status == 0)
+    #expect(result.stderr == "fraud: no fraud model 'fraud' in \(store); deciding by rules only\n")
+    #expect(result.stdout.split(separator: "\n").count == 51)
+    #expect(result.stdout.hasPrefix("transaction_id,score,decision,reasons\n"))
+  }
+}
