@@ -94,7 +94,8 @@ public struct TransactionSource {
       throw reader.error(atField: id, "the transaction id is blank; expected an id")
     }
     guard FieldParser.isASCII(idBytes) || String(validating: idBytes, as: UTF8.self) != nil else {
-      throw reader.error(atField: id, "invalid UTF-8 bytes in the transaction id, expected UTF-8 text", kind: .malformedRecord)
+      throw reader.error(
+        atField: id, "invalid UTF-8 bytes in the transaction id, expected UTF-8 text", kind: .malformedRecord)
     }
     let idHash = TransactionSource.hash(idBytes)
     if let type, let t = reader.fieldBytes(type), FeatureEncoderText.equals(t, "label") {
@@ -109,7 +110,8 @@ public struct TransactionSource {
     guard let cardBytes = reader.fieldBytes(card), FieldParser.trimmed(cardBytes).0 < FieldParser.trimmed(cardBytes).1
     else { throw reader.error(atField: card, "the card is blank; expected a card id") }
     guard FieldParser.isASCII(cardBytes) || String(validating: cardBytes, as: UTF8.self) != nil else {
-      throw reader.error(atField: card, "invalid UTF-8 bytes in the card id, expected UTF-8 text", kind: .malformedRecord)
+      throw reader.error(
+        atField: card, "invalid UTF-8 bytes in the card id, expected UTF-8 text", kind: .malformedRecord)
     }
     guard let value = try reader.double(amount) else {
       throw reader.error(atField: amount, "the amount is blank; expected a number")

@@ -30,6 +30,8 @@ struct SimulateCommand: ParsableCommand {
   @Option(name: .long, help: "Merchants.") var merchants = 200
   @Option(name: .long, help: "Seed.") var seed: UInt64 = 42
   @Option(name: .long, help: "First day (YYYY-MM-DD, UTC).") var start = "2026-01-01"
+  @Option(name: .customLong("fraud-share"), help: "Share of cards with a fraud episode over the period.")
+  var fraudShare = 0.02
   @Option(name: .long, help: ArgumentHelp("Write here (atomically) instead of standard output.", valueName: "file"))
   var output: String?
 
@@ -37,6 +39,7 @@ struct SimulateCommand: ParsableCommand {
     guard days >= 1, days <= 3650 else { throw ValidationError("--days must be 1 to 3650") }
     guard cards >= 1 else { throw ValidationError("--cards must be at least 1") }
     guard merchants >= 2 else { throw ValidationError("--merchants must be at least 2") }
+    guard fraudShare >= 0, fraudShare <= 1 else { throw ValidationError("--fraud-share must be between 0 and 1") }
     guard case .value = Array(start.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) else {
       throw ValidationError("--start must be a date like 2026-01-01, got '\(start)'")
     }
@@ -48,6 +51,7 @@ struct SimulateCommand: ParsableCommand {
     c.cards = cards
     c.merchants = merchants
     c.seed = seed
+    c.fraudCardShare = fraudShare
     if case .value(let t) = Array(start.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) {
       c.start = t
     }

@@ -35,7 +35,9 @@ final class LiveProcess {
     let rest = output.fileHandleForReading.readDataToEndOfFile()
     let err = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: buffered + rest, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    return (
+      process.terminationStatus, String(decoding: buffered + rest, as: UTF8.self), String(decoding: err, as: UTF8.self)
+    )
   }
 }
 
@@ -45,12 +47,14 @@ final class LiveProcess {
 
   /// History (days 1–10) and a later stream (days 11–14) from the simulator.
   func data() throws -> (history: String, stream: [String], header: String) {
-    let all = try run("fraud", ["simulate", "--days", "14", "--cards", "150", "--merchants", "40", "--seed", "5"]).stdout
+    let all = try run("fraud", ["simulate", "--days", "14", "--cards", "150", "--merchants", "40", "--seed", "5"])
+      .stdout
     let lines = all.split(separator: "\n").map(String.init)
     let header = lines[0]
     let cut = lines.firstIndex { $0.contains(",2026-01-11 ") }!
     let history = dir.appendingPathComponent("history.csv").path
-    try (([header] + lines[1..<cut]).joined(separator: "\n") + "\n").write(toFile: history, atomically: true, encoding: .utf8)
+    try (([header] + lines[1..<cut]).joined(separator: "\n") + "\n").write(
+      toFile: history, atomically: true, encoding: .utf8)
     return (history, Array(lines[cut...]), header)
   }
 
@@ -134,7 +138,8 @@ final class LiveProcess {
   @Test func withoutAModelRulesDecideAndSaySoOnce() throws {
     let (_, stream, header) = try data()
     let result = try run(
-      "fraud", ["stream", "--store", store], stdin: Data((([header] + stream[0..<50]).joined(separator: "\n") + "\n").utf8))
+      "fraud", ["stream", "--store", store],
+      stdin: Data((([header] + stream[0..<50]).joined(separator: "\n") + "\n").utf8))
     #expect(result.status == 0)
     #expect(result.stderr == "fraud: no fraud model 'fraud' in \(store); deciding by rules only\n")
     #expect(result.stdout.split(separator: "\n").count == 51)

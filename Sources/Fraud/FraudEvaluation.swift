@@ -1,0 +1,134 @@
+import Foundation
+import Modeling
+import TabularIO
+
+/// The quality of one scorer on the evaluated transactions.
+public struct EvaluationRow: Sendable {
+  public var name: String
+  public var rocAUC: Double
+  public var averagePrecision: Double
+  /// Mean over days of the share of frauded cards among the day's 100 highest-scored cards.
+  public var cardPrecisionAt100: Double
+  public var alertRate: Double
+}
+
+/// What `fraud evaluate` reports.
+public struct FraudEvaluationReport: Sendable {
+  public var transactions: Int
+  public var frauds: Int
+  public var days: Int
+  public var rows: [EvaluationRow]
+  /// Decisions of the full model (approve, review, decline).
+  public var decisions: [Int]
+}
+
+/// Prequential evaluation: every transaction is scored before its label is known; labels become known
+/// after the delay, as in production. The state warms up on the transactions before `from`.
+public enum FraudEvaluation {
+  public static func run(
+    path: String, mapping: ColumnMapping, model: FraudModel, labelDelay: Double, from: Double?
+  ) throws -> FraudEvaluationReport {
+    let reader = try CSVReader(path: path)
+    let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
+    guard source.hasLabels else { throw FraudError(.data, "\(path): no label column; evaluation needs labels") }
+    let state = FeatureState()
+    let scorer = Scorer(model: model)
+    let rulesOnly = Scorer(model: FraudModel.rulesOnly(model.rules, labelDelay: labelDelay))
+    let features = UnsafeMutablePointer<Double>.allocate(capacity: FraudFeature.count)
+    defer { features.deallocate() }
+    var inputs = RuleInputs()
+    var reasons: [UInt8] = []
+    var scores: [Double] = []
+    var ruleScores: [Double] = []
+    var labels: [Bool] = []
+    var days: [Int32] = []
+    var cards: [UInt64] = []
+    var decisions = [0, 0, 0]
+    var alerts = 0
+    var ruleAlerts = 0
+    // Amount-only baseline: fitted on the warm-up part (log amount, balanced weights).
+    var warmAmounts: [Double] = []
+    var warmLabels: [Bool] = []
+    var evalAmounts: [Double] = []
+    let start = from ?? -Double.infinity
+    while try reader.next() {
+      switch try source.record(reader) {
+      case .label(let id, let fraud):
+        state.applyLabel(transaction: id, fraud: fraud)
+      case .transaction(let tx, _):
+        state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
+        guard let label = tx.label else { continue }
+        if tx.time < start {
+          warmAmounts.append(log1p(tx.amount))
+          warmLabels.append(label)
+          continue
+        }
+        reasons.removeAll(keepingCapacity: true)
+        let (p, decision) = scorer.score(features, inputs, reasons: &reasons)
+        reasons.removeAll(keepingCapacity: true)
+        let (_, ruleDecision) = rulesOnly.score(features, inputs, reasons: &reasons)
+        // Rules give a coarse score; the amount breaks ties so that rankings are defined.
+        scores.append(model.hasModel ? p : Double(decision.rawValue) + tx.amount * 1e-9)
+        ruleScores.append(Double(ruleDecision.rawValue) + tx.amount * 1e-9)
+        labels.append(label)
+        days.append(Int32((tx.time / 86_400).rounded(.down)))
+        cards.append(tx.card)
+        evalAmounts.append(log1p(tx.amount))
+        decisions[decision.rawValue] += 1
+        if decision != .approve { alerts += 1 }
+        if ruleDecision != .approve { ruleAlerts += 1 }
+      }
+    }
+    let n = labels.count
+    let frauds = labels.lazy.filter { $0 }.count
+    guard n > 0, frauds > 0, frauds < n else {
+      throw FraudError(.data, "\(path): the evaluated transactions need both frauds and genuine ones")
+    }
+    var rows = [
+      try row("model", scores, labels, days, cards, Double(alerts) / Double(n)),
+      try row("rules only", ruleScores, labels, days, cards, Double(ruleAlerts) / Double(n)),
+    ]
+    // The amount-only logistic regression (on the warm-up part, else on the evaluated part itself).
+    let fitAmounts = warmLabels.contains(true) && warmLabels.contains(false) ? warmAmounts : evalAmounts
+    let fitLabels = warmLabels.contains(true) && warmLabels.contains(false) ? warmLabels : labels
+    let positives = Double(fitLabels.lazy.filter { $0 }.count)
+    let total = Double(fitLabels.count)
+    let design = DesignMatrix(rows: fitAmounts.count, columns: 2, values: fitAmounts.flatMap { [1, $0] })
+    let fit = try LogisticRegression.fit(
+      design, labels: fitLabels,
+      weights: fitLabels.map { $0 ? total / (2 * positives) : total / (2 * (total - positives)) })
+    let amountScores = evalAmounts.map { LogisticRegression.sigmoid(fit.coefficients[0] + fit.coefficients[1] * $0) }
+    // Alert the same share as the model does, for a like-for-like alert rate.
+    rows.append(
+      try row("amount-only logistic regression", amountScores, labels, days, cards, Double(alerts) / Double(n)))
+    return FraudEvaluationReport(
+      transactions: n, frauds: frauds, days: Set(days).count, rows: rows, decisions: decisions)
+  }
+
+  static func row(
+    _ name: String, _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], _ alertRate: Double
+  ) throws -> EvaluationRow {
+    EvaluationRow(
+      name: name, rocAUC: try ClassificationMetrics.rocAUC(labels: labels, scores: scores),
+      averagePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
+      cardPrecisionAt100: cardPrecision(scores, labels, days, cards, k: 100), alertRate: alertRate)
+  }
+
+  /// Mean over days of: among the `k` cards with the highest score that day, the share with a fraud that day.
+  static func cardPrecision(_ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], k: Int) -> Double
+  {
+    var byDay: [Int32: [UInt64: (Double, Bool)]] = [:]
+    for i in scores.indices {
+      var cardsOfDay = byDay[days[i], default: [:]]
+      let previous = cardsOfDay[cards[i]] ?? (-Double.infinity, false)
+      cardsOfDay[cards[i]] = (max(previous.0, scores[i]), previous.1 || labels[i])
+      byDay[days[i]] = cardsOfDay
+    }
+    var total = 0.0
+    for (_, cardsOfDay) in byDay {
+      let top = cardsOfDay.values.sorted { $0.0 > $1.0 }.prefix(k)
+      total += Double(top.lazy.filter { $0.1 }.count) / Double(k)
+    }
+    return byDay.isEmpty ? 0 : total / Double(byDay.count)
+  }
+}
