@@ -38,5 +38,17 @@ step head -n 6 "$DEMO/scores.csv"
 step "$BIN/churn" evaluate --data SampleData/churn/customers.csv
 step "$BIN/churn" drift --data SampleData/churn/customers_new.csv
 step "$BIN/churn" models list
+
+echo
+echo "== fraud: a card transaction feed (SampleData/fraud)"
+step "$BIN/fraud" train --data SampleData/fraud/history.csv
+echo
+echo "$ $BIN/fraud stream --stats < SampleData/fraud/stream.csv > \"$DEMO/decisions.csv\""
+"$BIN/fraud" stream --stats <SampleData/fraud/stream.csv >"$DEMO/decisions.csv"
+step head -n 4 "$DEMO/decisions.csv"
+echo
+echo "$ grep -v ',approve,' \"$DEMO/decisions.csv\" | head -n 6"
+grep -v ',approve,' "$DEMO/decisions.csv" | head -n 6
+step "$BIN/fraud" models list
 echo
 echo "demo finished"

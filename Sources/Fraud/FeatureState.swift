@@ -120,6 +120,11 @@ public final class FeatureState {
   /// Merchants currently held.
   public var merchantCountHeld: Int { merchantIndex.count }
 
+  /// Bytes of state per card held now: the fixed-size part plus this card's share of the hash table.
+  public var bytesPerActiveCard: Int {
+    cardCount == 0 ? FeatureState.bytesPerCard : FeatureState.bytesPerCard + cardIndex.keys.count * 12 / cardCount
+  }
+
   /// Bytes of state per card (the fixed-size part, without the hash-table entry).
   public static var bytesPerCard: Int {
     8 + 8 + 8 + 4 + 4 + 4 + bucketsPerCard * (2 + 4) + 3 * 4 + 24 + recentMerchants * 4 + 1

@@ -194,7 +194,9 @@ struct StreamCommand: ParsableCommand {
           String(format: "fraud: latency per transaction p50 %.2f µs, p99 %.2f µs, p99.9 %.2f µs", l.p50, l.p99, l.p999)
         )
       }
-      printError("fraud: state per card \(FeatureState.bytesPerCard) bytes; \(stream.state.cardCount) cards held")
+      printError(
+        "fraud: state per active card \(stream.state.bytesPerActiveCard) bytes (\(FeatureState.bytesPerCard) fixed + hash table); \(stream.state.cardCount) cards held"
+      )
     }
   }
 }
