@@ -146,3 +146,42 @@ final class LiveProcess {
     #expect(result.stdout.hasPrefix("transaction_id,score,decision,reasons\n"))
   }
 }
+
+@Suite struct FraudCommandTests {
+  @Test func trainAndEvaluateOnSampleData() throws {
+    let dir = temporaryDirectory()
+    let store = dir.appendingPathComponent("s.sqlite").path
+    let trained = try run("fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store])
+    #expect(trained.status == 0)
+    #expect(trained.stdout.hasPrefix("replayed 27161 transactions (336 frauds)"))
+    let evaluated = try run(
+      "fraud",
+      [
+        "evaluate", "--data", sampleData("fraud/history.csv"), "--from", "2026-01-22", "--format", "csv", "--store",
+        store,
+      ])
+    #expect(evaluated.status == 0)
+    let rows = evaluated.stdout.split(separator: "\n").map { $0.split(separator: ",") }
+    #expect(rows[0] == ["scorer", "roc_auc", "average_precision", "card_precision@100", "alert_rate"])
+    #expect(rows.map { $0[0] } == ["scorer", "model", "rules only", "amount-only logistic regression"])
+    let model = Double(rows[1][2])!
+    #expect(model > Double(rows[2][2])! + 0.2 && model > Double(rows[3][2])! + 0.2)
+  }
+
+  @Test func mappingAndLabelErrors() throws {
+    let dir = temporaryDirectory()
+    let store = dir.appendingPathComponent("s.sqlite").path
+    let noLabels = try run("fraud", ["train", "--data", sampleData("fraud/stream.csv"), "--store", store])
+    #expect(noLabels.status == 65 && noLabels.stderr.contains("no label column"))
+    let badMap = try run(
+      "fraud", ["train", "--data", sampleData("fraud/history.csv"), "--map", "colour=x", "--store", store])
+    #expect(badMap.status == 64 && badMap.stderr.contains("unknown field 'colour'"))
+    let missing = try run(
+      "fraud", ["train", "--data", sampleData("fraud/history.csv"), "--map", "card=CUSTOMER_ID", "--store", store])
+    #expect(missing.status == 65 && missing.stderr.contains("CUSTOMER_ID"))
+    let noModel = try run("fraud", ["evaluate", "--data", sampleData("fraud/history.csv"), "--store", store])
+    #expect(noModel.status == 1 && noModel.stderr.contains("train a model first"))
+    let badDelay = try run("fraud", ["train", "--data", "x.csv", "--labels-delay", "7w"])
+    #expect(badDelay.status == 64)
+  }
+}
