@@ -5,6 +5,34 @@ import Storage
 struct BinaryWriter {
   var bytes: [UInt8] = []
 
+  /// A pool's values as raw memory (hosts are little-endian; big-endian hosts swap through `write(_: [T])`).
+  mutating func write<T: FixedWidthInteger>(_ pool: Pool<T>) {
+    #if _endian(little)
+      write(UInt64(pool.count))
+      bytes.append(contentsOf: UnsafeRawBufferPointer(start: pool.base, count: pool.count * MemoryLayout<T>.size))
+    #else
+      write(pool.array)
+    #endif
+  }
+
+  mutating func write(_ pool: Pool<Float>) {
+    #if _endian(little)
+      write(UInt64(pool.count))
+      bytes.append(contentsOf: UnsafeRawBufferPointer(start: pool.base, count: pool.count * 4))
+    #else
+      write(pool.array)
+    #endif
+  }
+
+  mutating func write(_ pool: Pool<Double>) {
+    #if _endian(little)
+      write(UInt64(pool.count))
+      bytes.append(contentsOf: UnsafeRawBufferPointer(start: pool.base, count: pool.count * 8))
+    #else
+      write(pool.array)
+    #endif
+  }
+
   mutating func write<T: FixedWidthInteger>(_ v: T) {
     withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
   }
@@ -62,29 +90,31 @@ extension FeatureState {
   /// The whole state as bytes (for checkpoints and the training snapshot).
   public func encoded() -> [UInt8] {
     var w = BinaryWriter()
+    w.bytes.reserveCapacity(
+      cardKey.count * (FeatureState.bytesPerCard + 8) + merchantKey.count * 400 + recent.keys.count * 16 + 4096)
     w.write(FeatureState.formatVersion)
     w.write(watermark)
     w.write(UInt64(processed))
-    w.write(cardKey.array)
-    w.write(lastTime.array)
-    w.write(lastLat.array)
-    w.write(lastLon.array)
-    w.write(count.array)
-    w.write(mean.array)
-    w.write(m2.array)
-    w.write(ringCount.array)
-    w.write(ringSum.array)
-    w.write(ringHead.array)
-    w.write(smallCount.array)
-    w.write(merchants.array)
-    w.write(merchantNext.array)
+    w.write(cardKey)
+    w.write(lastTime)
+    w.write(lastLat)
+    w.write(lastLon)
+    w.write(count)
+    w.write(mean)
+    w.write(m2)
+    w.write(ringCount)
+    w.write(ringSum)
+    w.write(ringHead)
+    w.write(smallCount)
+    w.write(merchants)
+    w.write(merchantNext)
     w.write(freeCards)
-    w.write(merchantKey.array)
-    w.write(merchantHead.array)
-    w.write(merchantLast.array)
-    w.write(merchantCount.array)
-    w.write(merchantKnown.array)
-    w.write(merchantFrauds.array)
+    w.write(merchantKey)
+    w.write(merchantHead)
+    w.write(merchantLast)
+    w.write(merchantCount)
+    w.write(merchantKnown)
+    w.write(merchantFrauds)
     w.write(freeMerchants)
     let waiting = pending.compacted
     w.write(waiting.release)

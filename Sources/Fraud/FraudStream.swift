@@ -9,7 +9,7 @@ import TabularIO
 /// Options of `fraud stream`.
 public struct StreamOptions: Sendable {
   /// Checkpoint the state every this many transactions (and at the end).
-  public var checkpointEvery = 100_000
+  public var checkpointEvery = 1_000_000
   /// Transactions older than the newest seen minus this many seconds are rejected.
   public var allowedLateness = 86_400.0
   /// Labels of transaction rows become known this many seconds later (default: the model's).
