@@ -29,16 +29,15 @@ STORE=$WORK/fraud-bench.sqlite
 rm -f "$STORE" "$STORE"-wal "$STORE"-shm
 "$BIN" train --data "$HISTORY" --store "$STORE" >/dev/null
 ROWS=$(($(wc -l <"$STREAM") - 1))
-best=""
+times=()
 for _ in 1 2 3; do
   cp "$STORE" "$WORK/fraud-run.sqlite"
   rm -f "$WORK/fraud-run.sqlite-wal" "$WORK/fraud-run.sqlite-shm"
   start=$(date +%s.%N)
   taskset -c 0 "$BIN" stream --store "$WORK/fraud-run.sqlite" <"$STREAM" >/dev/null 2>&1
-  t=$(echo "$(date +%s.%N) - $start" | bc)
-  best=$(printf '%s\n%s\n' "$best" "$t" | sed '/^$/d' | sort -n | sed -n 2p)
-  [ -n "$best" ] || best=$t
+  times+=("$(echo "$(date +%s.%N) - $start" | bc)")
 done
+best=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
 ours=$(echo "$ROWS / $best" | bc -l)
 cp "$STORE" "$WORK/fraud-run.sqlite"
 rm -f "$WORK/fraud-run.sqlite-wal" "$WORK/fraud-run.sqlite-shm"
