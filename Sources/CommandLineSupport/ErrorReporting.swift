@@ -7,7 +7,7 @@ import TabularIO
 /// An error that knows the exit code it should end the process with.
 ///
 /// Exit codes (as in `sysexits.h`): 64 usage, 65 bad input data, 66 input file missing or unreadable,
-/// 69 model store unavailable or unusable, 70 internal error, 1 anything else (e.g. no model trained yet).
+/// 69 model store unavailable or unusable, 1 anything else (e.g. no model trained yet).
 public protocol ReportableError: Error, CustomStringConvertible {
   /// The process exit code for this error.
   var exitCode: Int32 { get }

@@ -103,7 +103,8 @@ struct StreamCommand: ParsableCommand {
       """)
 
   @Flag(name: .long, help: "Continue from the last checkpoint (else from the training snapshot).") var resume = false
-  @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N transactions (a full snapshot of the state).")
+  @Option(
+    name: .customLong("checkpoint-every"), help: "Checkpoint every N transactions (a full snapshot of the state).")
   var checkpointEvery = 1_000_000
   @Option(name: .customLong("dead-letter"), help: ArgumentHelp("Copy malformed lines here (CSV).", valueName: "file"))
   var deadLetter: String?
