@@ -163,15 +163,7 @@ public enum ChurnTrainer {
             column: s.name, decision: "boolean",
             detail: "\(pair.0)/\(pair.1)" + (spec.hasMissing ? ", \(s.missing) missing → mode + indicator" : "")))
       } else if s.nonNumeric == 0 {
-        spec.kind = .numeric
-        var v = s.numericValues
-        v.sort()
-        spec.median = v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
-        spec.driftEdges = (1..<10).map { v[min(v.count - 1, $0 * v.count / 10)] }
-        var shares = [Double](repeating: 0, count: 11)
-        for x in v { shares[driftBin(x, spec.driftEdges)] += 1 }
-        shares[10] = Double(s.missing)
-        spec.driftShares = shares.map { $0 / Double(row) }
+        spec.setNumeric(values: s.numericValues, missing: s.missing, rows: row)
         notes.append(
           InferenceNote(
             column: s.name, decision: "numeric",
@@ -180,15 +172,7 @@ public enum ChurnTrainer {
         // Mostly numbers with a few words: bad values, not categories.
         if !o.skipBadRows { throw s.firstNonNumeric! }
         badRows.formUnion(s.nonNumericRows)
-        spec.kind = .numeric
-        var v = s.numericValues
-        v.sort()
-        spec.median = v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
-        spec.driftEdges = (1..<10).map { v[min(v.count - 1, $0 * v.count / 10)] }
-        var shares = [Double](repeating: 0, count: 11)
-        for x in v { shares[driftBin(x, spec.driftEdges)] += 1 }
-        shares[10] = Double(s.missing)
-        spec.driftShares = shares.map { $0 / Double(row) }
+        spec.setNumeric(values: s.numericValues, missing: s.missing, rows: row)
         notes.append(
           InferenceNote(column: s.name, decision: "numeric", detail: "\(s.nonNumeric) rows with non-numbers skipped"))
       } else if s.overflow {
@@ -559,6 +543,21 @@ public enum ChurnTrainer {
       }
     }
     return quasi.map { .quasiComplete($0) } ?? .none
+  }
+}
+
+extension ColumnSpec {
+  /// Makes the column numeric: the median of `values` for imputation, and deciles and shares (ten bins,
+  /// then missing) for drift.
+  mutating func setNumeric(values: [Double], missing: Int, rows: Int) {
+    kind = .numeric
+    let v = values.sorted()
+    median = v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+    driftEdges = (1..<10).map { v[min(v.count - 1, $0 * v.count / 10)] }
+    var shares = [Double](repeating: 0, count: 11)
+    for x in v { shares[driftBin(x, driftEdges)] += 1 }
+    shares[10] = Double(missing)
+    driftShares = shares.map { $0 / Double(rows) }
   }
 }
 

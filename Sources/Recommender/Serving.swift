@@ -121,7 +121,7 @@ public struct StoredRecommender: Sendable {
         }
       }
       let target = Array(all[(i * f)..<((i + 1) * f)])
-      var scores = try model.itemScores(target)
+      var scores = model.itemScores(target, factors: all)
       for k in scores.indices {
         let d = norms[k] * norms[i]
         scores[k] = d > 0 ? scores[k] / d : 0
@@ -239,7 +239,11 @@ struct ServingModel {
   /// `Y·x`: every item's score for factor vector `x` (one pass over the item factors; at this size a
   /// BLAS call would cost more in thread start-up than it saves).
   func itemScores(_ x: [Float]) throws -> [Float] {
-    let y = try allItemFactors()
+    itemScores(x, factors: try allItemFactors())
+  }
+
+  /// `Y·x` over item factors already read.
+  func itemScores(_ x: [Float], factors y: [Float]) -> [Float] {
     let f = meta.factors
     var scores = [Float](repeating: 0, count: meta.items)
     y.withUnsafeBufferPointer { yb in
