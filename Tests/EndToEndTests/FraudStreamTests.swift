@@ -185,3 +185,33 @@ final class LiveProcess {
     #expect(badDelay.status == 64)
   }
 }
+
+@Suite struct FraudInputFormatTests {
+  @Test func jsonLinesAndRulesFiles() throws {
+    let dir = temporaryDirectory()
+    let store = dir.appendingPathComponent("s.sqlite").path
+    let rules = dir.appendingPathComponent("rules.json").path
+    try #"{"rules": [{"code": "BIG", "decision": "decline", "when": [{"value": "amount", "op": ">", "than": 500}]}]}"#
+      .write(toFile: rules, atomically: true, encoding: .utf8)
+    let input = """
+      {"TX": "a1", "WHEN": "2026-02-01T10:00:00Z", "CARD": "c1", "AMT": 12.5, "SHOP": "m1"}
+      {"TX": "a2", "WHEN": "2026-02-01T10:05:00Z", "CARD": "c1", "AMT": 900, "SHOP": "m2"}
+      {"TX": "a3", "WHEN": 1769941000, "CARD": "c2", "AMT": 3}
+      {"TX": "a4", "WHEN": "2026-02-01T10:07:00Z", "CARD": "c2", "AMT": "lots"}
+
+      """
+    let result = try run(
+      "fraud",
+      [
+        "stream", "--format", "jsonl", "--rules", rules, "--store", store, "--map",
+        "transaction_id=TX,timestamp=WHEN,card=CARD,amount=AMT,merchant=SHOP",
+      ], stdin: Data(input.utf8))
+    #expect(result.status == 0, "\(result)")
+    #expect(
+      result.stdout
+        == "transaction_id,score,decision,reasons\na1,0.000000,approve,\na2,0.000000,decline,BIG\na3,0.000000,approve,\n"
+    )
+    #expect(result.stderr.contains("<stdin>:4:1: column 'AMT': expected a number, found \"lots\""))
+    #expect(result.stderr.contains("fraud: 1 malformed lines skipped"))
+  }
+}
