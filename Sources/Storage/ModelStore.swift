@@ -120,6 +120,12 @@ public final class ModelStore: Sendable {
 
   // MARK: - Reading
 
+  /// The artifact part `?` of version `?` of model `?` (arguments: name, version, part).
+  private static let partOfVersion = """
+    FROM model_artifact a JOIN model_version v ON v.id = a.model_id
+    WHERE v.name = ? AND v.version = ? AND a.part = ?
+    """
+
   private static let selectVersion = """
     SELECT v.*, (SELECT a.version FROM model_activation a WHERE a.name = v.name AND a.rolled_back = 0
                  ORDER BY a.id DESC LIMIT 1) AS active_version
@@ -242,10 +248,7 @@ public final class ModelStore: Sendable {
         guard
           let data = try Data.fetchOne(
             db,
-            sql: """
-              SELECT a.data FROM model_artifact a JOIN model_version v ON v.id = a.model_id
-              WHERE v.name = ? AND v.version = ? AND a.part = ?
-              """, arguments: [name, version, part])
+            sql: "SELECT a.data " + Self.partOfVersion, arguments: [name, version, part])
         else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
         return [UInt8](data)
       }
@@ -264,10 +267,7 @@ public final class ModelStore: Sendable {
         guard
           let rowid = try Int64.fetchOne(
             db,
-            sql: """
-              SELECT a.rowid FROM model_artifact a JOIN model_version v ON v.id = a.model_id
-              WHERE v.name = ? AND v.version = ? AND a.part = ?
-              """, arguments: [name, version, part])
+            sql: "SELECT a.rowid " + Self.partOfVersion, arguments: [name, version, part])
         else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
         var blob: OpaquePointer? = nil
         let rc = sqlite3_blob_open(db.sqliteConnection, "main", "model_artifact", "data", rowid, 0, &blob)
@@ -332,10 +332,7 @@ public final class ModelStore: Sendable {
         guard
           let n = try Int.fetchOne(
             db,
-            sql: """
-              SELECT length(a.data) FROM model_artifact a JOIN model_version v ON v.id = a.model_id
-              WHERE v.name = ? AND v.version = ? AND a.part = ?
-              """, arguments: [name, version, part])
+            sql: "SELECT length(a.data) " + Self.partOfVersion, arguments: [name, version, part])
         else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
         return n
       }
