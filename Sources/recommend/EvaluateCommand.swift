@@ -16,8 +16,6 @@ struct EvaluateCommand: ParsableCommand {
   @OptionGroup var input: InteractionOptions
   @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
   var testFraction = 0.2
-  @Option(name: .customLong("split-seed"), help: "Seed of the holdout split.")
-  var splitSeed: UInt64 = 42
   @Option(name: .short, help: "The cutoff k of the top-k metrics.")
   var k = 10
   @OptionGroup var hyperparameters: HyperparameterOptions
@@ -34,7 +32,7 @@ struct EvaluateCommand: ParsableCommand {
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let report = try RecommenderEvaluation.evaluate(
-      data, configuration: hyperparameters.configuration, testFraction: testFraction, seed: splitSeed, k: k,
+      data, configuration: hyperparameters.configuration, testFraction: testFraction, seed: hyperparameters.seed, k: k,
       log: { printError("recommend: \($0)") })
     printError(
       "recommend: \(report.trainInteractions) training and \(report.testInteractions) held-out interactions, \(report.ranking[0].users) test users"

@@ -77,7 +77,7 @@ struct HyperparameterOptions: ParsableArguments {
   @Option(name: .customLong("bias-regularization"), help: "Explicit feedback: penalty on user and item biases.")
   var biasRegularization: Float = 0.1
 
-  @Option(name: .long, help: "Seed of the initial factors.")
+  @Option(name: .long, help: "Seed of the initial factors (and, for evaluate and tune, of the splits and the search).")
   var seed: UInt64 = 42
 
   @Option(name: .long, help: "Threads (default: every processor).")

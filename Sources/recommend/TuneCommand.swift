@@ -8,7 +8,7 @@ struct TuneCommand: ParsableCommand {
     commandName: "tune",
     abstract: "Search hyperparameters on a validation split of the training data, then register the best model.",
     discussion: """
-      The data is split as 'recommend evaluate' splits it (--test-fraction, --split-seed); the test part is \
+      The data is split as 'recommend evaluate' splits it (--test-fraction, --seed); the test part is \
       never used for the search. The training part is split again into fit and validation parts; each trial \
       trains on the first and scores NDCG@k (implicit) or RMSE (explicit) on the second. The best settings are \
       then trained on all the data and registered, and their holdout quality is reported.
@@ -18,8 +18,6 @@ struct TuneCommand: ParsableCommand {
   @Option(name: .long, help: "Number of trials.") var trials = 24
   @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
   var testFraction = 0.2
-  @Option(name: .customLong("split-seed"), help: "Seed of the holdout split.") var splitSeed: UInt64 = 42
-  @Option(name: .customLong("search-seed"), help: "Seed of the search.") var searchSeed: UInt64 = 42
   @Option(name: .short, help: "The cutoff k of NDCG@k.") var k = 10
   @OptionGroup var hyperparameters: HyperparameterOptions
   @OptionGroup var name: ModelNameOption
@@ -36,8 +34,8 @@ struct TuneCommand: ParsableCommand {
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let result = try RecommenderTuning.search(
-      data, base: hyperparameters.configuration, trials: trials, testFraction: testFraction, splitSeed: splitSeed,
-      seed: searchSeed, k: k
+      data, base: hyperparameters.configuration, trials: trials, testFraction: testFraction,
+      splitSeed: hyperparameters.seed, seed: hyperparameters.seed, k: k
     ) { trial in
       printError(
         "recommend: trial \(trial.number): \(describe(trial.configuration)) → \(String(format: "%.4f", trial.score)) (\(String(format: "%.1f", trial.seconds))s)"
@@ -64,7 +62,7 @@ struct TuneCommand: ParsableCommand {
       "\nbest: trial \(result.best.number), validation \(result.metric) \(String(format: "%.4f", result.best.score))")
     print("      \(describe(best))")
     let report = try RecommenderEvaluation.evaluate(
-      data, configuration: best, testFraction: testFraction, seed: splitSeed, k: k)
+      data, configuration: best, testFraction: testFraction, seed: hyperparameters.seed, k: k)
     let m = report.ranking[0]
     var line = String(
       format: "holdout with these settings: ndcg@%d %.4f, precision@%d %.4f, recall@%d %.4f, map@%d %.4f", k, m.ndcg, k,
