@@ -7,7 +7,16 @@ bash Scripts/bootstrap.sh
 echo "== build"
 swift build --build-tests
 echo "== test"
-swift test --skip-build
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+swift test --skip-build 2>&1 | tee "$LOG"
+status=${PIPESTATUS[0]}
+passed=$(grep -oE 'Test run with [0-9]+ tests' "$LOG" | tail -n 1 | grep -oE '[0-9]+' || true)
+if [ "$status" -ne 0 ] || [ -z "$passed" ]; then
+  echo "tests: the test run failed (exit $status)" >&2
+  exit 1
+fi
 echo "== format"
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Sources
 echo "== all checks passed"
+echo "tests: $passed passed, 0 failed"
