@@ -41,7 +41,8 @@ func aliasedCustomers(rows: Int) -> String {
     let one = try ChurnTrainer.train(path: path, options: o)
     o.threads = 2
     let two = try ChurnTrainer.train(path: path, options: o)
-    #expect(one.model.coefficients == two.model.coefficients)
+    // Equal up to rounding: BLAS may sum in another order when other tests change its thread count meanwhile.
+    for (a, b) in zip(one.model.coefficients, two.model.coefficients) { #expect(relativelyClose(a, b, 1e-10)) }
     #expect(one.model.columns == two.model.columns)
     #expect(one.fingerprint.xxh64 == two.fingerprint.xxh64)
     let a = temporaryFile("", name: "a.csv")
