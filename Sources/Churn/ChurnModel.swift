@@ -116,15 +116,8 @@ enum Evaluation {
       deciles: deciles(labels: labels, probabilities: probabilities))
   }
 
-  /// Indices by descending probability (sorting (probability, index) pairs: no closure per comparison).
-  static func descendingOrder(_ probabilities: [Double]) -> [Int] {
-    var pairs = probabilities.enumerated().map { (-$0.element, $0.offset) }
-    pairs.sort { $0 < $1 }
-    return pairs.map(\.1)
-  }
-
   static func deciles(labels: [Bool], probabilities: [Double]) -> [DecileRow] {
-    let order = descendingOrder(probabilities)
+    let order = ClassificationMetrics.descendingOrder(probabilities)
     let total = labels.lazy.filter { $0 }.count
     let overall = Double(total) / Double(max(labels.count, 1))
     var rows: [DecileRow] = []
@@ -145,7 +138,7 @@ enum Evaluation {
 
   /// The threshold maximizing F1, or minimizing `costFP·FP + costFN·FN` when costs are given.
   static func chooseThreshold(labels: [Bool], probabilities: [Double], costs: (fp: Double, fn: Double)?) -> Double {
-    let order = descendingOrder(probabilities)
+    let order = ClassificationMetrics.descendingOrder(probabilities)
     let positives = labels.lazy.filter { $0 }.count
     var tp = 0
     var fp = 0

@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Modeling
 import TabularIO
 
 /// What a scoring run did.
@@ -105,7 +105,8 @@ public enum ChurnScorer {
           summary.skippedRows += 1
           continue
         }
-        throw input.error(atField: badColumn, "expected \(badExpected), found \(quoted(input.fieldBytes(badColumn)!))")
+        throw input.error(
+          atField: badColumn, "expected \(badExpected), found \(quotedForMessage(input.fieldBytes(badColumn)!))")
       }
       var eta = model.coefficients[0]
       for k in 0..<f { eta += slope[k] * (raw[k] - featureMean[k]) }
@@ -178,20 +179,15 @@ extension ChurnScorer {
     model: ChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil, skipBadRows: Bool,
     threads: Int
   ) throws -> ScoreSummary {
-    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     let first = try CSVReader(path: path)
-    let headerEnd = first.byteOffset
-    let headerLines = first.linesRead
-    if threads >= 2 && size - headerEnd >= 4 << 20 && model.idColumn != nil
-      && first.header.index(of: model.idColumn!) != nil,
-      let split = lineBreak(in: path, near: headerEnd + (size - headerEnd) / 2, limit: size)
+    // Rows are numbered when there is no id column; the halves could not number theirs, so no split then.
+    if let id = model.idColumn, first.header.index(of: id) != nil,
+      let ranges = ParallelRanges(path: path, reader: first, threads: threads),
+      let summary = try scoreInTwo(
+        model: model, ranges: ranges, output: output, reasons: reasons, threshold: threshold,
+        skipBadRows: skipBadRows)
     {
-      if let summary = try scoreInTwo(
-        model: model, path: path, header: first.header, ranges: (headerEnd..<split, split..<size),
-        headerLines: headerLines, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows)
-      {
-        return summary
-      }
+      return summary
     }
     let writer =
       try output.map { try CSVWriter(path: $0, bufferBytes: 1 << 20) }
@@ -218,10 +214,9 @@ extension ChurnScorer {
     return nil
   }
 
-  /// Scores two byte ranges at once; `nil` when the split turned out to fall inside a quoted field.
+  /// Scores the two halves at once; `nil` when the split turned out to fall inside a quoted field.
   static func scoreInTwo(
-    model: ChurnModel, path: String, header: Header, ranges: (Range<Int>, Range<Int>), headerLines: Int,
-    output: String?, reasons: Int, threshold: Double?, skipBadRows: Bool
+    model: ChurnModel, ranges: ParallelRanges, output: String?, reasons: Int, threshold: Double?, skipBadRows: Bool
   ) throws -> ScoreSummary? {
     let directory = output.map { ($0 as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
     let secondPath = (directory.isEmpty ? "." : directory) + "/.churn-score-\(getpid())-\(UUID().uuidString).part"
@@ -231,36 +226,17 @@ extension ChurnScorer {
     // The first half goes to the destination (or, for standard output, a file copied out at the end).
     let firstWriter = try CSVWriter(path: output ?? firstPart, bufferBytes: 1 << 20)
     let secondWriter = try CSVWriter(path: secondPath, bufferBytes: 1 << 20)
-    let firstReader = try CSVReader(path: path, range: ranges.0, header: header)
-    let secondReader = try CSVReader(path: path, range: ranges.1, header: header)
-    let box = SecondHalf()
-    let done = DispatchSemaphore(value: 0)
-    let job = UnsafeTransfer((model, secondReader, secondWriter, reasons, threshold, skipBadRows, box))
-    Thread.detachNewThread {
-      let (model, reader, writer, reasons, threshold, skipBadRows, box) = job.value
-      do {
-        box.summary = try score(
+    let writers = UnsafeSendable((firstWriter, secondWriter))
+    guard
+      let (firstSummary, second) = try ranges.run({ reader, isSecond in
+        let writer = isSecond ? writers.value.1 : writers.value.0
+        let summary = try score(
           model: model, input: reader, writer: writer, reasons: reasons, threshold: threshold,
-          skipBadRows: skipBadRows, writeHeader: false)
+          skipBadRows: skipBadRows, writeHeader: !isSecond)
         try writer.flush()
-      } catch {
-        box.error = error
-      }
-      done.signal()
-    }
-    var firstSummary: ScoreSummary? = nil
-    var firstError: Error? = nil
-    do {
-      firstSummary = try score(
-        model: model, input: firstReader, writer: firstWriter, reasons: reasons, threshold: threshold,
-        skipBadRows: skipBadRows)
-    } catch {
-      firstError = error
-    }
-    done.wait()
-    if let e = firstError as? TabularError, e.message.hasPrefix("a quoted field is not closed") { return nil }
-    if let e = firstError { throw shifted(e, by: headerLines) }
-    if let e = box.error { throw shifted(e, by: headerLines + firstReader.linesRead) }
+        return summary
+      })
+    else { return nil }
     try secondWriter.finish()
     try firstWriter.append(contentsOfFile: secondPath)
     try firstWriter.finish()
@@ -269,8 +245,7 @@ extension ChurnScorer {
       try out.append(contentsOfFile: firstPart)
       try out.finish()
     }
-    var summary = firstSummary!
-    let second = box.summary!
+    var summary = firstSummary
     summary.rows += second.rows
     summary.predictedChurners += second.predictedChurners
     summary.skippedRows += second.skippedRows
@@ -283,18 +258,6 @@ extension ChurnScorer {
     guard let e = error as? TabularError, let line = e.line else { return error }
     return TabularError(e.kind, file: e.file, line: line + lines, column: e.column, e.message)
   }
-}
-
-/// What the second thread reports back.
-final class SecondHalf: @unchecked Sendable {
-  var summary: ScoreSummary?
-  var error: Error?
-}
-
-/// Hands values to another thread; the caller guarantees they are not used concurrently.
-struct UnsafeTransfer<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
 }
 
 /// Appends ` +0.54` (two decimals, the sign always shown) to `text`.

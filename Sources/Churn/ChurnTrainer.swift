@@ -241,7 +241,7 @@ public enum ChurnTrainer {
       width: width)
     try design.withUnsafeMutableBufferPointer { d in
       try labels.withUnsafeMutableBufferPointer { l in
-        let target = UnsafeTransfer((d.baseAddress!, l.baseAddress!))
+        let target = UnsafeSendable((d.baseAddress!, l.baseAddress!))
         let split = ranges.map { r -> (Int, Int) in
           let firstRows = collected.firstRangeRows ?? 0
           return (firstRows, firstRows - skip.lazy.filter { $0 < firstRows }.count)
@@ -456,7 +456,7 @@ public enum ChurnTrainer {
           default:
             stats[c].nonNumeric += 1
             if stats[c].nonNumeric == 1 {
-              stats[c].firstNonNumeric = reader.error(atField: c, "expected a number, found \(quoted(t))")
+              stats[c].firstNonNumeric = reader.error(atField: c, "expected a number, found \(quotedForMessage(t))")
             }
             if stats[c].nonNumericRows.count < 10_000 { stats[c].nonNumericRows.append(row) }
             if stats[c].nonNumericTexts.count < 6,
@@ -566,11 +566,6 @@ func driftBin(_ x: Double, _ edges: [Double]) -> Int {
   var bin = 0
   for e in edges where x > e { bin += 1 }
   return bin
-}
-
-func quoted(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-  let text = String(decoding: bytes.prefix(40), as: UTF8.self)
-  return "\"\(text)\"" + (bytes.count > 40 ? "…" : "")
 }
 
 func format(_ x: Double) -> String { String(format: "%.6g", x) }

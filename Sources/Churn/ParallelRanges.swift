@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Modeling
 import TabularIO
 
 /// A CSV file's records split at a line break near the middle, for reading both halves at once.
@@ -40,7 +41,7 @@ struct ParallelRanges {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     box.work = { [secondReader] in try body(secondReader, true) }
-    let transfer = UnsafeTransfer(box)
+    let transfer = UnsafeSendable(box)
     Thread.detachNewThread {
       transfer.value.runWork()
       done.signal()
@@ -145,7 +146,7 @@ struct EncodeJob: @unchecked Sendable {
       out[0] = 1
       for (k, c) in specInput.enumerated() {
         if case .bad(let expected) = encoder.encode(column: k, field: reader.fieldBytes(c), into: out + 1) {
-          throw reader.error(atField: c, "expected \(expected), found \(quoted(reader.fieldBytes(c)!))")
+          throw reader.error(atField: c, "expected \(expected), found \(quotedForMessage(reader.fieldBytes(c)!))")
         }
       }
       let t = reader.fieldBytes(targetIndex)!

@@ -38,26 +38,7 @@ public struct RuleInputs: Sendable {
   public var firstUseOfMerchant = 0.0
   public var hour = 0.0
 
-  /// The value of a rule variable by name, or `nil` for an unknown name.
-  public func value(_ name: String) -> Double? {
-    switch name {
-    case "amount": return amount
-    case "card_count_1h": return cardCount1h
-    case "card_count_1d": return cardCount1d
-    case "card_count_30d": return cardCount30d
-    case "card_mean_30d": return cardMean30d
-    case "amount_to_card_mean": return amountToCardMean
-    case "seconds_since_previous": return secondsSincePrevious
-    case "distance_km": return distanceKm
-    case "speed_kmh": return speedKmh
-    case "small_count_1d": return smallCount1d
-    case "merchant_fraud_rate_7d": return merchantFraudRate7d
-    case "first_use_of_merchant": return firstUseOfMerchant
-    case "hour": return hour
-    default: return nil
-    }
-  }
-
+  /// The rule variables, in the order `RuleSet.value(_:_:)` indexes them.
   public static let names = [
     "amount", "card_count_1h", "card_count_1d", "card_count_30d", "card_mean_30d", "amount_to_card_mean",
     "seconds_since_previous", "distance_km", "speed_kmh", "small_count_1d", "merchant_fraud_rate_7d",

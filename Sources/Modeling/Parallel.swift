@@ -42,10 +42,10 @@ public enum Parallel {
   }
 }
 
-/// Wraps a value for a closure that Dispatch runs concurrently; the caller guarantees the sharing is safe.
-struct UnsafeSendable<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
+/// Wraps a value for a closure run on another thread; the caller guarantees the sharing is safe.
+public struct UnsafeSendable<T>: @unchecked Sendable {
+  public let value: T
+  public init(_ value: T) { self.value = value }
 }
 
 enum System {

@@ -234,8 +234,3 @@ struct BaselineBiases {
 
   func predict(user u: Int, item i: Int) -> Double { mean + user[u] + item[i] }
 }
-
-struct UnsafeSendable<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
-}

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 
 /// The versioned model registry: every trained model of every app, in one SQLite file.
 ///
@@ -261,38 +260,26 @@ public final class ModelStore: Sendable {
   public func readPart(
     _ name: String, version: Int, part: String, ranges: [(offset: Int, length: Int)]
   ) throws(StoreError) -> [[UInt8]] {
-    try wrap {
-      try pool.read { db in
-        try Self.requireVersion(db, name, version)
-        guard
-          let rowid = try Int64.fetchOne(
-            db,
-            sql: "SELECT a.rowid " + Self.partOfVersion, arguments: [name, version, part])
-        else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
-        var blob: OpaquePointer? = nil
-        let rc = sqlite3_blob_open(db.sqliteConnection, "main", "model_artifact", "data", rowid, 0, &blob)
-        guard rc == SQLITE_OK, let blob else {
-          throw StoreError.database(path: path, message: "cannot open artifact part '\(part)' (SQLite code \(rc))")
-        }
-        defer { sqlite3_blob_close(blob) }
-        let size = Int(sqlite3_blob_bytes(blob))
-        var result: [[UInt8]] = []
-        for (offset, length) in ranges {
-          guard offset >= 0, length >= 0, offset + length <= size, offset <= Int(Int32.max), length <= Int(Int32.max)
-          else { throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: length, size: size) }
-          var bytes = [UInt8](repeating: 0, count: length)
-          if length > 0 {
-            let rc = bytes.withUnsafeMutableBytes { p in
-              sqlite3_blob_read(blob, p.baseAddress, Int32(length), Int32(offset))
-            }
-            guard rc == SQLITE_OK else {
-              throw StoreError.database(path: path, message: "cannot read artifact part '\(part)' (SQLite code \(rc))")
-            }
-          }
-          result.append(bytes)
-        }
-        return result
+    try storeErrors {
+      try withPartReader(name, version: version) { reader in
+        try ranges.map { try reader.read(part, offset: $0.offset, length: $0.length) }
       }
+    }
+  }
+
+  /// The size in bytes of one artifact part.
+  public func partSize(_ name: String, version: Int, part: String) throws(StoreError) -> Int {
+    try storeErrors { try withPartReader(name, version: version) { try $0.size(part) } }
+  }
+
+  /// Runs `body`, whose errors are all `StoreError`s, with typed throws.
+  private func storeErrors<T>(_ body: () throws -> T) throws(StoreError) -> T {
+    do {
+      return try body()
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw .database(path: path, message: "\(error)")
     }
   }
 
@@ -322,21 +309,6 @@ public final class ModelStore: Sendable {
     }
     if let bodyError { throw bodyError }
     return result!
-  }
-
-  /// The size in bytes of one artifact part.
-  public func partSize(_ name: String, version: Int, part: String) throws(StoreError) -> Int {
-    try wrap {
-      try pool.read { db in
-        try Self.requireVersion(db, name, version)
-        guard
-          let n = try Int.fetchOne(
-            db,
-            sql: "SELECT length(a.data) " + Self.partOfVersion, arguments: [name, version, part])
-        else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
-        return n
-      }
-    }
   }
 
   private func encodeJSON<T: Encodable>(_ value: T) throws(StoreError) -> String {

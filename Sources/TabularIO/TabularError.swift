@@ -56,7 +56,7 @@ public struct TabularError: Error, CustomStringConvertible, Equatable, Sendable 
 
 /// Text for a field's bytes in an error message: quoted, with non-printable and non-UTF-8 bytes escaped,
 /// and cut at 40 bytes.
-func quotedForMessage(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+public func quotedForMessage(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
   var out = "\""
   var shown = 0
   var i = 0
