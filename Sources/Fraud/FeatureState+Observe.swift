@@ -38,27 +38,32 @@ func haversineKm(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double)
 }
 
 extension FeatureState {
-  /// Makes labels whose release time has come known to the merchant features.
-  func releaseLabels(until t: Double) {
-    while let (m, day, fraud) = pending.pop(until: t) {
-      let slot = Int(m)
-      guard merchantHead[slot] != Int32.min, day > merchantHead[slot] - 30, day <= merchantHead[slot] else { continue }
-      let b = ((Int(day) % 30) + 30) % 30
-      merchantKnown[slot * 30 + b] += 1
-      if fraud { merchantFrauds[slot * 30 + b] += 1 }
+  /// Adds a known label to day `day` of merchant slot `m` when that day is still in its window.
+  @inline(__always)
+  func addLabel(merchant m: Int32, day: Int32, fraud: Bool) {
+    guard m >= 0, Int(m) < merchantTable.slots else { return }
+    let r = merchantTable.record(Int(m))
+    let head = r.load(fromByteOffset: MerchantLayout.head, as: Int32.self)
+    guard head != Int32.min, day > head - 30, day <= head else { return }
+    let o = MerchantLayout.buckets + 12 * (((Int(day) % 30) + 30) % 30)
+    r.storeBytes(of: r.load(fromByteOffset: o + 4, as: UInt32.self) &+ 1, toByteOffset: o + 4, as: UInt32.self)
+    if fraud {
+      r.storeBytes(of: r.load(fromByteOffset: o + 8, as: UInt32.self) &+ 1, toByteOffset: o + 8, as: UInt32.self)
     }
+  }
+
+  /// Makes labels whose release time has come known to the merchant features.
+  @inline(__always)
+  func releaseLabels(until t: Double) {
+    while let (m, day, fraud) = pending.pop(until: t) { addLabel(merchant: m, day: day, fraud: fraud) }
   }
 
   /// A label for an earlier transaction (a feedback row): known from now on to the merchant features.
   /// Returns false when the transaction is no longer remembered.
   @discardableResult
   public func applyLabel(transaction idHash: UInt64, fraud: Bool) -> Bool {
-    guard let (m, day) = recent.lookup(idHash), m >= 0 else { return false }
-    let slot = Int(m)
-    guard merchantHead[slot] != Int32.min, day > merchantHead[slot] - 30, day <= merchantHead[slot] else { return true }
-    let b = ((Int(day) % 30) + 30) % 30
-    merchantKnown[slot * 30 + b] += 1
-    if fraud { merchantFrauds[slot * 30 + b] += 1 }
+    guard let e = recent.lookup(idHash) else { return false }
+    addLabel(merchant: e.merchant, day: e.day, fraud: fraud)
     return true
   }
 
@@ -76,12 +81,18 @@ extension FeatureState {
     let t = tx.time
     if t > watermark { watermark = t }
     releaseLabels(until: watermark)
-    let slot = cardSlot(tx.card)
+    let c = cards.record(cardSlot(tx.card))
     let epochs = (Int32((t / 600).rounded(.down)), Int32((t / 3600).rounded(.down)), Int32((t / 86_400).rounded(.down)))
-    advanceCard(slot, ring: 0, to: epochs.0)
-    advanceCard(slot, ring: 1, to: epochs.1)
-    advanceCard(slot, ring: 2, to: epochs.2)
-    let base = slot * FeatureState.bucketsPerCard
+    advanceCard(c, ring: 0, to: epochs.0)
+    advanceCard(c, ring: 1, to: epochs.1)
+    advanceCard(c, ring: 2, to: epochs.2)
+    @inline(__always) func count(_ o: Int, _ k: Int) -> Double {
+      Double(c.load(fromByteOffset: o + 2 * k, as: UInt16.self))
+    }
+    @inline(__always) func sum(_ o: Int, _ k: Int) -> Double {
+      Double(c.load(fromByteOffset: o + 4 * k, as: Float.self))
+    }
+    let (r0, r1, r2) = (CardLayout.ring(0), CardLayout.ring(1), CardLayout.ring(2))
     var c1h = 0.0
     var c1d = 0.0
     var s1d = 0.0
@@ -90,63 +101,73 @@ extension FeatureState {
     var c30d = 0.0
     var s30d = 0.0
     var small = 0.0
-    for k in 0..<6 { c1h += Double(ringCount[base + k]) }
+    for k in 0..<6 { c1h += count(r0.counts, k) }
     for k in 0..<24 {
-      c1d += Double(ringCount[base + 6 + k])
-      s1d += Double(ringSum[base + 6 + k])
-      small += Double(smallCount[slot * 24 + k])
+      c1d += count(r1.counts, k)
+      s1d += sum(r1.sums, k)
+      small += Double(c.load(fromByteOffset: CardLayout.small + k, as: UInt8.self))
     }
     for k in 0..<30 {
-      c30d += Double(ringCount[base + 30 + k])
-      s30d += Double(ringSum[base + 30 + k])
+      c30d += count(r2.counts, k)
+      s30d += sum(r2.sums, k)
     }
     // The last 7 days: buckets head, head − 1, … (bucket of day e is e mod 30), one division only.
-    var day7 = ((Int(ringHead[slot * 3 + 2]) % 30) + 30) % 30
+    var day7 = ((Int(c.load(fromByteOffset: CardLayout.head + 8, as: Int32.self)) % 30) + 30) % 30
     for _ in 0..<7 {
-      c7d += Double(ringCount[base + 30 + day7])
-      s7d += Double(ringSum[base + 30 + day7])
+      c7d += count(r2.counts, day7)
+      s7d += sum(r2.sums, day7)
       day7 = day7 == 0 ? 29 : day7 - 1
     }
-    let history = Double(count[slot])
-    let runningMean = Double(mean[slot])
-    let sd = history >= 2 ? (Double(m2[slot]) / (history - 1)).squareRoot() : 0
-    let previous = lastTime[slot]
+    let cardTransactions = c.load(fromByteOffset: CardLayout.count, as: UInt32.self)
+    let cardMean = c.load(fromByteOffset: CardLayout.mean, as: Float.self)
+    let cardM2 = c.load(fromByteOffset: CardLayout.m2, as: Float.self)
+    let history = Double(cardTransactions)
+    let runningMean = Double(cardMean)
+    let sd = history >= 2 ? (Double(cardM2) / (history - 1)).squareRoot() : 0
+    let previous = c.load(fromByteOffset: CardLayout.lastTime, as: Double.self)
+    let previousLat = c.load(fromByteOffset: CardLayout.lastLat, as: Float.self)
+    let previousLon = c.load(fromByteOffset: CardLayout.lastLon, as: Float.self)
     let dt = previous.isFinite ? max(0, t - previous) : 30 * 86_400
     var distance = 0.0
     var speed = 0.0
-    if !tx.lat.isNaN, !tx.lon.isNaN, !lastLat[slot].isNaN, previous.isFinite {
-      distance = haversineKm(Double(lastLat[slot]), Double(lastLon[slot]), tx.lat, tx.lon)
+    if !tx.lat.isNaN, !tx.lon.isNaN, !previousLat.isNaN, previous.isFinite {
+      distance = haversineKm(Double(previousLat), Double(previousLon), tx.lat, tx.lon)
       speed = distance / max(dt / 3600, 1.0 / 60)
     }
     let merchantTag = UInt32(truncatingIfNeeded: tx.merchant | 1)
     var firstUse = 1.0
-    for k in 0..<FeatureState.recentMerchants where merchants[slot * FeatureState.recentMerchants + k] == merchantTag {
+    for k in 0..<FeatureState.recentMerchants
+    where c.load(fromByteOffset: CardLayout.merchants + 4 * k, as: UInt32.self) == merchantTag {
       firstUse = 0
     }
     if history == 0 { firstUse = 0 }
     var m1 = 0.0
     var m7 = 0.0
     var m30 = 0.0
-    var r1 = 0.0
-    var r7 = 0.0
-    var r30 = 0.0
+    var rate1 = 0.0
+    var rate7 = 0.0
+    var rate30 = 0.0
     var mSlot: Int32 = -1
     let day = epochs.2
+    var merchantRecord: UnsafeMutableRawPointer? = nil
     if tx.merchant != 0 {
       let ms = merchantSlot(tx.merchant)
       mSlot = Int32(ms)
-      advanceMerchant(ms, to: day)
+      let m = merchantTable.record(ms)
+      merchantRecord = m
+      advanceMerchant(m, to: day)
       var k1 = 0.0
       var f1 = 0.0
       var k7 = 0.0
       var f7 = 0.0
       var k30 = 0.0
       var f30 = 0.0
-      var b = ((Int(merchantHead[ms]) % 30) + 30) % 30
+      var b = ((Int(m.load(fromByteOffset: MerchantLayout.head, as: Int32.self)) % 30) + 30) % 30
       for age in 0..<30 {
-        let n = Double(merchantCount[ms * 30 + b])
-        let known = Double(merchantKnown[ms * 30 + b])
-        let frauds = Double(merchantFrauds[ms * 30 + b])
+        let o = MerchantLayout.buckets + 12 * b
+        let n = Double(m.load(fromByteOffset: o, as: UInt32.self))
+        let known = Double(m.load(fromByteOffset: o + 4, as: UInt32.self))
+        let frauds = Double(m.load(fromByteOffset: o + 8, as: UInt32.self))
         m30 += n
         k30 += known
         f30 += frauds
@@ -162,9 +183,9 @@ extension FeatureState {
         }
         b = b == 0 ? 29 : b - 1
       }
-      r1 = k1 > 0 ? f1 / k1 : 0
-      r7 = k7 > 0 ? f7 / k7 : 0
-      r30 = k30 > 0 ? f30 / k30 : 0
+      rate1 = k1 > 0 ? f1 / k1 : 0
+      rate7 = k7 > 0 ? f7 / k7 : 0
+      rate30 = k30 > 0 ? f30 / k30 : 0
     }
     let secondsOfDay = t - (t / 86_400).rounded(.down) * 86_400
     let hour = secondsOfDay / 3600
@@ -189,9 +210,9 @@ extension FeatureState {
     f[FraudFeature.merchantCount1d.rawValue] = log1p(m1)
     f[FraudFeature.merchantCount7d.rawValue] = log1p(m7)
     f[FraudFeature.merchantCount30d.rawValue] = log1p(m30)
-    f[FraudFeature.merchantFraudRate1d.rawValue] = r1
-    f[FraudFeature.merchantFraudRate7d.rawValue] = r7
-    f[FraudFeature.merchantFraudRate30d.rawValue] = r30
+    f[FraudFeature.merchantFraudRate1d.rawValue] = rate1
+    f[FraudFeature.merchantFraudRate7d.rawValue] = rate7
+    f[FraudFeature.merchantFraudRate30d.rawValue] = rate30
     f[FraudFeature.hourSin.rawValue] = sin(2 * Double.pi * hour / 24)
     f[FraudFeature.hourCos.rawValue] = cos(2 * Double.pi * hour / 24)
     f[FraudFeature.night.rawValue] = hour < 6 ? 1 : 0
@@ -207,45 +228,54 @@ extension FeatureState {
     rules.distanceKm = distance
     rules.speedKmh = speed
     rules.smallCount1d = small
-    rules.merchantFraudRate7d = r7
+    rules.merchantFraudRate7d = rate7
     rules.firstUseOfMerchant = firstUse
     rules.hour = hour
 
     // Update the card with this transaction.
     for r in 0..<3 {
-      let n = r == 0 ? 6 : r == 1 ? 24 : 30
+      let ring = CardLayout.ring(r)
+      let n = ring.n
       let epoch = r == 0 ? epochs.0 : r == 1 ? epochs.1 : epochs.2
-      let head = ringHead[slot * 3 + r]
+      let head = c.load(fromByteOffset: CardLayout.head + 4 * r, as: Int32.self)
       guard epoch > head - Int32(n) else { continue }  // too late for this ring
       let b = ((Int(epoch) % n) + n) % n
-      let offset = base + (r == 0 ? 0 : r == 1 ? 6 : 30) + b
-      ringCount[offset] &+= 1
-      ringSum[offset] += Float(tx.amount)
-      if r == 1 && tx.amount < 2 { smallCount[slot * 24 + b] &+= 1 }
+      let co = ring.counts + 2 * b
+      let so = ring.sums + 4 * b
+      c.storeBytes(of: c.load(fromByteOffset: co, as: UInt16.self) &+ 1, toByteOffset: co, as: UInt16.self)
+      c.storeBytes(of: c.load(fromByteOffset: so, as: Float.self) + Float(tx.amount), toByteOffset: so, as: Float.self)
+      if r == 1 && tx.amount < 2 {
+        let o = CardLayout.small + b
+        c.storeBytes(of: c.load(fromByteOffset: o, as: UInt8.self) &+ 1, toByteOffset: o, as: UInt8.self)
+      }
     }
-    let newCount = count[slot] + 1
-    let delta = Float(tx.amount) - mean[slot]
-    mean[slot] += delta / Float(newCount)
-    m2[slot] += delta * (Float(tx.amount) - mean[slot])
-    count[slot] = newCount
+    let newCount = cardTransactions + 1
+    let delta = Float(tx.amount) - cardMean
+    let newMean = cardMean + delta / Float(newCount)
+    c.storeBytes(of: newMean, toByteOffset: CardLayout.mean, as: Float.self)
+    c.storeBytes(of: cardM2 + delta * (Float(tx.amount) - newMean), toByteOffset: CardLayout.m2, as: Float.self)
+    c.storeBytes(of: newCount, toByteOffset: CardLayout.count, as: UInt32.self)
     if t >= previous {
-      lastTime[slot] = t
+      c.storeBytes(of: t, toByteOffset: CardLayout.lastTime, as: Double.self)
       if !tx.lat.isNaN && !tx.lon.isNaN {
-        lastLat[slot] = Float(tx.lat)
-        lastLon[slot] = Float(tx.lon)
+        c.storeBytes(of: Float(tx.lat), toByteOffset: CardLayout.lastLat, as: Float.self)
+        c.storeBytes(of: Float(tx.lon), toByteOffset: CardLayout.lastLon, as: Float.self)
       }
     }
     if tx.merchant != 0 && firstUse != 0 || history == 0 {
-      let k = Int(merchantNext[slot])
-      merchants[slot * FeatureState.recentMerchants + k] = merchantTag
-      merchantNext[slot] = UInt8((k + 1) % FeatureState.recentMerchants)
+      let k = Int(c.load(fromByteOffset: CardLayout.merchantNext, as: UInt8.self))
+      c.storeBytes(of: merchantTag, toByteOffset: CardLayout.merchants + 4 * k, as: UInt32.self)
+      c.storeBytes(
+        of: UInt8((k + 1) % FeatureState.recentMerchants), toByteOffset: CardLayout.merchantNext, as: UInt8.self)
     }
-    if mSlot >= 0 {
-      let ms = Int(mSlot)
-      if day > merchantHead[ms] - 30 {
-        merchantCount[ms * 30 + ((Int(day) % 30) + 30) % 30] += 1
+    if let m = merchantRecord {
+      if day > m.load(fromByteOffset: MerchantLayout.head, as: Int32.self) - 30 {
+        let o = MerchantLayout.buckets + 12 * (((Int(day) % 30) + 30) % 30)
+        m.storeBytes(of: m.load(fromByteOffset: o, as: UInt32.self) &+ 1, toByteOffset: o, as: UInt32.self)
       }
-      if t > merchantLast[ms] { merchantLast[ms] = t }
+      if t > m.load(fromByteOffset: MerchantLayout.last, as: Double.self) {
+        m.storeBytes(of: t, toByteOffset: MerchantLayout.last, as: Double.self)
+      }
       if let label = tx.label, let labelDelay { pending.push(t + labelDelay, mSlot, day, label) }
     }
     recent.insert(tx.idHash, merchant: mSlot, day: day)

@@ -46,48 +46,55 @@ public struct RuleInputs: Sendable {
   ]
 }
 
+/// Where each field of a card's record lives (byte offsets; the record is `stride` bytes).
+///
+/// Fields read for every transaction of the card come first; each ring keeps its counts before its sums.
+enum CardLayout {
+  static let key = 0  // UInt64
+  static let lastTime = 8  // Double
+  static let lastLat = 16  // Float
+  static let lastLon = 20  // Float
+  static let count = 24  // UInt32
+  static let mean = 28  // Float
+  static let m2 = 32  // Float
+  static let head = 36  // 3 × Int32: the epoch of each ring's newest bucket
+  static let merchantNext = 48  // UInt8
+  static let merchants = 64  // 8 × UInt32: the most recent merchants' tags
+  /// Ring `r` (0: 10 minutes, 1: hours, 2: days): its buckets, the offsets of its UInt16 counts and its Float sums.
+  @inline(__always)
+  static func ring(_ r: Int) -> (n: Int, counts: Int, sums: Int) {
+    r == 0 ? (6, 52, 96) : r == 1 ? (24, 128, 200) : (30, 296, 356)
+  }
+  static let small = 176  // 24 × UInt8: small-amount counts, hourly, aligned with ring 1
+  static let stride = 480
+}
+
+/// Where each field of a merchant's record lives (byte offsets).
+enum MerchantLayout {
+  static let key = 0  // UInt64
+  static let last = 8  // Double
+  static let head = 16  // Int32: the newest day
+  static let buckets = 24  // 30 × (count, known labels, known frauds) as UInt32
+  static let stride = 384
+}
+
 /// Bounded per-card and per-merchant state: time buckets, never lists of transactions.
 ///
-/// Per card: last time and place, a running mean and variance of amounts, counts and sums in 6 ten-minute,
-/// 24 hourly and 30 daily buckets, small-amount counts in 24 hourly buckets, and the 8 most recent merchants
-/// (about 460 bytes). Per merchant: transactions, known labels and known frauds in 30 daily buckets.
+/// Per card, one 480-byte record: last time and place, a running mean and variance of amounts, counts and
+/// sums in 6 ten-minute, 24 hourly and 30 daily buckets, small-amount counts in 24 hourly buckets, and the 8
+/// most recent merchants. Per merchant: transactions, known labels and known frauds in 30 daily buckets.
 /// Cards and merchants idle for more than 30 days are dropped.
 public final class FeatureState {
-  static let rings = [(buckets: 6, width: 600.0), (buckets: 24, width: 3600.0), (buckets: 30, width: 86_400.0)]
-  static let bucketsPerCard = 60
   static let recentMerchants = 8
 
-  // Cards.
-  @exclusivity(unchecked) var cardIndex = KeyTable()
-  var cardKey = Pool<UInt64>()
-  var lastTime = Pool<Double>()
-  var lastLat = Pool<Float>()
-  var lastLon = Pool<Float>()
-  var count = Pool<UInt32>()
-  var mean = Pool<Float>()
-  var m2 = Pool<Float>()
-  var ringCount = Pool<UInt16>()
-  var ringSum = Pool<Float>()
-  var ringHead = Pool<Int32>()  // 3 per card: the epoch of each ring's newest bucket
-  var smallCount = Pool<UInt8>()  // 24 per card, hourly, aligned with ring 1
-  var merchants = Pool<UInt32>()
-  var merchantNext = Pool<UInt8>()
-  @exclusivity(unchecked) var freeCards: [Int32] = []
-
-  // Merchants.
-  @exclusivity(unchecked) var merchantIndex = KeyTable()
-  var merchantKey = Pool<UInt64>()
-  var merchantHead = Pool<Int32>()
-  var merchantLast = Pool<Double>()
-  var merchantCount = Pool<UInt32>()
-  var merchantKnown = Pool<UInt32>()
-  var merchantFrauds = Pool<UInt32>()
-  @exclusivity(unchecked) var freeMerchants: [Int32] = []
+  @exclusivity(unchecked) var cards = RecordTable(stride: CardLayout.stride)
+  @exclusivity(unchecked) var merchantTable = RecordTable(stride: MerchantLayout.stride)
 
   /// Labels waiting for their release time: (release time, merchant slot, day of the transaction, fraud).
   @exclusivity(unchecked) var pending = PendingLabels()
-  /// The last 262,144 transactions by id hash: merchant slot and day, for late labels and for skipping replays.
-  @exclusivity(unchecked) var recent = RecentTransactions(capacity: 1 << 18)
+  /// At least the last 262,144 transactions by id hash: merchant slot and day, for late labels and for
+  /// skipping replays.
+  @exclusivity(unchecked) var recent = RecentTransactions(generation: 1 << 18)
   /// The newest transaction time seen.
   @exclusivity(unchecked) public internal(set) var watermark = -Double.infinity
   /// Transactions processed.
@@ -97,128 +104,85 @@ public final class FeatureState {
   public init() {}
 
   /// Cards currently held.
-  public var cardCount: Int { cardIndex.count }
+  public var cardCount: Int { cards.count }
   /// Merchants currently held.
-  public var merchantCountHeld: Int { merchantIndex.count }
+  public var merchantCountHeld: Int { merchantTable.count }
 
-  /// Bytes of state per card held now: the fixed-size part plus this card's share of the hash table.
+  /// Bytes of state per card held now: the record plus this card's share of the index.
   public var bytesPerActiveCard: Int {
-    cardCount == 0 ? FeatureState.bytesPerCard : FeatureState.bytesPerCard + cardIndex.keys.count * 12 / cardCount
+    cardCount == 0
+      ? FeatureState.bytesPerCard : FeatureState.bytesPerCard + cards.indexCapacity * 8 / cardCount
   }
 
-  /// Bytes of state per card (the fixed-size part, without the hash-table entry).
-  public static var bytesPerCard: Int {
-    8 + 8 + 8 + 4 + 4 + 4 + bucketsPerCard * (2 + 4) + 3 * 4 + 24 + recentMerchants * 4 + 1
-  }
+  /// Bytes of state per card (the record, without its index entry).
+  public static var bytesPerCard: Int { CardLayout.stride }
 
-  func cardSlot(_ key: UInt64) -> Int {
-    if let s = cardIndex[key] { return Int(s) }
-    let slot: Int
-    if let free = freeCards.popLast() {
-      slot = Int(free)
-      cardKey[slot] = key
-      lastTime[slot] = -.infinity
-      lastLat[slot] = .nan
-      lastLon[slot] = .nan
-      count[slot] = 0
-      mean[slot] = 0
-      m2[slot] = 0
-      for k in 0..<FeatureState.bucketsPerCard {
-        ringCount[slot * FeatureState.bucketsPerCard + k] = 0
-        ringSum[slot * FeatureState.bucketsPerCard + k] = 0
-      }
-      for k in 0..<3 { ringHead[slot * 3 + k] = Int32.min }
-      for k in 0..<24 { smallCount[slot * 24 + k] = 0 }
-      for k in 0..<FeatureState.recentMerchants { merchants[slot * FeatureState.recentMerchants + k] = 0 }
-      merchantNext[slot] = 0
-    } else {
-      slot = cardKey.count
-      cardKey.append(key)
-      lastTime.append(-.infinity)
-      lastLat.append(.nan)
-      lastLon.append(.nan)
-      count.append(0)
-      mean.append(0)
-      m2.append(0)
-      ringCount.append(repeating: 0, count: FeatureState.bucketsPerCard)
-      ringSum.append(repeating: 0, count: FeatureState.bucketsPerCard)
-      ringHead.append(repeating: Int32.min, count: 3)
-      smallCount.append(repeating: 0, count: 24)
-      merchants.append(repeating: 0, count: FeatureState.recentMerchants)
-      merchantNext.append(0)
-    }
-    cardIndex[key] = Int32(slot)
-    return slot
-  }
-
-  func merchantSlot(_ key: UInt64) -> Int {
-    if let s = merchantIndex[key] { return Int(s) }
-    let slot: Int
-    if let free = freeMerchants.popLast() {
-      slot = Int(free)
-      merchantKey[slot] = key
-      merchantHead[slot] = Int32.min
-      merchantLast[slot] = -.infinity
-      for k in 0..<30 {
-        merchantCount[slot * 30 + k] = 0
-        merchantKnown[slot * 30 + k] = 0
-        merchantFrauds[slot * 30 + k] = 0
-      }
-    } else {
-      slot = merchantKey.count
-      merchantKey.append(key)
-      merchantHead.append(Int32.min)
-      merchantLast.append(-.infinity)
-      merchantCount.append(repeating: 0, count: 30)
-      merchantKnown.append(repeating: 0, count: 30)
-      merchantFrauds.append(repeating: 0, count: 30)
-    }
-    merchantIndex[key] = Int32(slot)
-    return slot
-  }
-
-  /// Moves card ring `r` forward to `epoch`, clearing the buckets it passes.
+  /// The slot of `key`'s card, a fresh record when the card is new.
   @inline(__always)
-  func advanceCard(_ slot: Int, ring r: Int, to epoch: Int32) {
-    let head = ringHead[slot * 3 + r]
+  func cardSlot(_ key: UInt64) -> Int {
+    if let s = cards.find(key) { return s }
+    let slot = cards.add(key)
+    let r = cards.record(slot)
+    (r + 8).initializeMemory(as: UInt8.self, repeating: 0, count: CardLayout.stride - 8)
+    r.storeBytes(of: -Double.infinity, toByteOffset: CardLayout.lastTime, as: Double.self)
+    r.storeBytes(of: Float.nan, toByteOffset: CardLayout.lastLat, as: Float.self)
+    r.storeBytes(of: Float.nan, toByteOffset: CardLayout.lastLon, as: Float.self)
+    for k in 0..<3 { r.storeBytes(of: Int32.min, toByteOffset: CardLayout.head + 4 * k, as: Int32.self) }
+    return slot
+  }
+
+  @inline(__always)
+  func merchantSlot(_ key: UInt64) -> Int {
+    if let s = merchantTable.find(key) { return s }
+    let slot = merchantTable.add(key)
+    let r = merchantTable.record(slot)
+    (r + 8).initializeMemory(as: UInt8.self, repeating: 0, count: MerchantLayout.stride - 8)
+    r.storeBytes(of: -Double.infinity, toByteOffset: MerchantLayout.last, as: Double.self)
+    r.storeBytes(of: Int32.min, toByteOffset: MerchantLayout.head, as: Int32.self)
+    return slot
+  }
+
+  /// Moves ring `r` of card record `c` forward to `epoch`, clearing the buckets it passes.
+  @inline(__always)
+  func advanceCard(_ c: UnsafeMutableRawPointer, ring r: Int, to epoch: Int32) {
+    let head = c.load(fromByteOffset: CardLayout.head + 4 * r, as: Int32.self)
     guard epoch > head else { return }
-    let n = r == 0 ? 6 : r == 1 ? 24 : 30
-    let base = slot * FeatureState.bucketsPerCard + (r == 0 ? 0 : r == 1 ? 6 : 30)
+    let ring = CardLayout.ring(r)
+    let n = ring.n
     let steps = head == Int32.min ? n : min(n, Int(epoch - head))
     for k in 0..<steps {
       let e = Int(epoch) - k
       let b = ((e % n) + n) % n
-      ringCount[base + b] = 0
-      ringSum[base + b] = 0
-      if r == 1 { smallCount[slot * 24 + b] = 0 }
+      c.storeBytes(of: 0, toByteOffset: ring.counts + 2 * b, as: UInt16.self)
+      c.storeBytes(of: 0, toByteOffset: ring.sums + 4 * b, as: Float.self)
+      if r == 1 { c.storeBytes(of: 0, toByteOffset: CardLayout.small + b, as: UInt8.self) }
     }
-    ringHead[slot * 3 + r] = epoch
+    c.storeBytes(of: epoch, toByteOffset: CardLayout.head + 4 * r, as: Int32.self)
   }
 
+  /// Moves merchant record `m` forward to `day`, clearing the days it passes.
   @inline(__always)
-  func advanceMerchant(_ slot: Int, to day: Int32) {
-    let head = merchantHead[slot]
+  func advanceMerchant(_ m: UnsafeMutableRawPointer, to day: Int32) {
+    let head = m.load(fromByteOffset: MerchantLayout.head, as: Int32.self)
     guard day > head else { return }
     let steps = head == Int32.min ? 30 : min(30, Int(day - head))
     for k in 0..<steps {
       let b = (((Int(day) - k) % 30) + 30) % 30
-      merchantCount[slot * 30 + b] = 0
-      merchantKnown[slot * 30 + b] = 0
-      merchantFrauds[slot * 30 + b] = 0
+      (m + MerchantLayout.buckets + 12 * b).initializeMemory(as: UInt32.self, repeating: 0, count: 3)
     }
-    merchantHead[slot] = day
+    m.storeBytes(of: day, toByteOffset: MerchantLayout.head, as: Int32.self)
   }
 
   /// Drops cards and merchants idle for more than 30 days before `now`.
   public func expire(before now: Double) {
     let limit = now - 30 * 86_400
-    for (key, slot) in cardIndex.entries where lastTime[Int(slot)] < limit {
-      cardIndex[key] = nil
-      freeCards.append(slot)
+    for slot in cards.liveSlots
+    where cards.record(slot).load(fromByteOffset: CardLayout.lastTime, as: Double.self) < limit {
+      cards.remove(slot: slot)
     }
-    for (key, slot) in merchantIndex.entries where merchantLast[Int(slot)] < limit {
-      merchantIndex[key] = nil
-      freeMerchants.append(slot)
+    for slot in merchantTable.liveSlots
+    where merchantTable.record(slot).load(fromByteOffset: MerchantLayout.last, as: Double.self) < limit {
+      merchantTable.remove(slot: slot)
     }
   }
 }
@@ -263,48 +227,5 @@ struct PendingLabels {
     PendingLabels(
       release: Array(release[head...]), merchant: Array(merchant[head...]), day: Array(day[head...]),
       fraud: Array(fraud[head...]), head: 0)
-  }
-}
-
-/// The most recent transactions by id hash (a bounded table: the oldest are forgotten first).
-struct RecentTransactions {
-  var index = KeyTable(capacity: 1 << 16)
-  var keys: [UInt64]
-  var merchant: [Int32]
-  var day: [Int32]
-  var next = 0
-  var filled = 0
-
-  init(capacity: Int) {
-    keys = []
-    merchant = []
-    day = []
-    keys.reserveCapacity(min(capacity, 1 << 16))
-    self.capacity = capacity
-  }
-
-  let capacity: Int
-
-  func contains(_ key: UInt64) -> Bool { index[key] != nil }
-
-  func lookup(_ key: UInt64) -> (merchant: Int32, day: Int32)? {
-    guard let i = index[key] else { return nil }
-    return (merchant[Int(i)], day[Int(i)])
-  }
-
-  mutating func insert(_ key: UInt64, merchant m: Int32, day d: Int32) {
-    if keys.count < capacity {
-      keys.append(key)
-      merchant.append(m)
-      day.append(d)
-      index[key] = Int32(keys.count - 1)
-      return
-    }
-    index[keys[next]] = nil
-    keys[next] = key
-    merchant[next] = m
-    day[next] = d
-    index[key] = Int32(next)
-    next = (next + 1) % capacity
   }
 }

@@ -105,21 +105,92 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     #expect(observe(s, tx(3, t0 + 40 * 86_400 + 1, card: 1)).0[FraudFeature.newCard.rawValue] == 1)
     #expect(FeatureState.bytesPerCard <= 512)
   }
+
+  @Test func stateStaysWithin512BytesPerCard() {
+    let s = FeatureState()
+    for k in 1...20_000 {
+      _ = observe(s, tx(UInt64(k), t0 + Double(k), card: UInt64(k) &* 0x9E37_79B9_7F4A_7C15))
+      if k % 997 == 0 { #expect(s.bytesPerActiveCard <= 512, "at \(k) cards") }
+    }
+    #expect(s.cardCount == 20_000)
+  }
 }
 
-@Suite struct KeyTableTests {
-  @Test func insertLookupRemoveGrow() {
-    var t = KeyTable(capacity: 4)
-    for k in 0..<10_000 { t.insert(UInt64(k) &* 0x9E37_79B9_7F4A_7C15, Int32(k)) }
-    #expect(t.count == 10_000)
-    for k in stride(from: 0, to: 10_000, by: 2) { t[UInt64(k) &* 0x9E37_79B9_7F4A_7C15] = nil }
-    #expect(t.count == 5_000)
+@Suite struct RecordTableTests {
+  @Test func addFindRemoveReuseAndGrow() {
+    let t = RecordTable(stride: 16, capacity: 4)
+    func key(_ k: Int) -> UInt64 { UInt64(k) &* 0x9E37_79B9_7F4A_7C15 }
     for k in 0..<10_000 {
-      #expect(t[UInt64(k) &* 0x9E37_79B9_7F4A_7C15] == (k % 2 == 0 ? nil : Int32(k)))
+      let s = t.add(key(k))
+      t.record(s).storeBytes(of: UInt64(k), toByteOffset: 8, as: UInt64.self)
     }
-    t.insert(0, 5)
-    t.insert(1, 6)
-    #expect(t[0] == 5 && t[1] == 6)
+    #expect(t.count == 10_000 && t.slots == 10_000)
+    for k in stride(from: 0, to: 10_000, by: 2) { t.remove(slot: t.find(key(k))!) }
+    #expect(t.count == 5_000 && t.free.count == 5_000)
+    for k in 0..<10_000 {
+      let s = t.find(key(k))
+      #expect((s == nil) == (k % 2 == 0))
+      if let s { #expect(t.record(s).load(fromByteOffset: 8, as: UInt64.self) == UInt64(k)) }
+    }
+    // Freed slots are reused before new ones; keys 0 and all-ones are ordinary keys.
+    let reused = t.add(0)
+    #expect(reused < 10_000 && t.slots == 10_000)
+    _ = t.add(.max)
+    #expect(t.find(0) == reused && t.find(.max) != nil && t.find(1) == nil)
+    // Keys with the same fingerprint (high 32 bits) are told apart by the key in the record.
+    let a = t.add(0x1234_5678_0000_0001)
+    let b = t.add(0x1234_5678_0000_0002)
+    #expect(t.find(0x1234_5678_0000_0001) == a && t.find(0x1234_5678_0000_0002) == b)
+    #expect(t.find(0x1234_5678_0000_0003) == nil)
+  }
+
+  @Test func restoreChecksItsInput() throws {
+    let t = RecordTable(stride: 8)
+    for k in 1...5 { _ = t.add(UInt64(k) << 40) }
+    t.remove(slot: 2)
+    let copy = try #require(RecordTable.restore(stride: 8, bytes: t.bytes, free: t.free))
+    #expect(copy.count == 4 && copy.find(3 << 40) == nil && copy.find(5 << 40) == 4)
+    #expect(RecordTable.restore(stride: 8, bytes: t.bytes, free: [7]) == nil)  // out of range
+    #expect(RecordTable.restore(stride: 8, bytes: t.bytes, free: [2, 2]) == nil)  // repeated
+    let twice: [UInt64] = [5, 6, 5]
+    twice.withUnsafeBytes { #expect(RecordTable.restore(stride: 8, bytes: $0, free: []) == nil) }  // one key twice
+    twice.withUnsafeBytes { #expect(RecordTable.restore(stride: 8, bytes: $0, free: [2]) != nil) }
+    #expect(RecordTable.restore(stride: 16, bytes: t.bytes, free: []) == nil)  // not whole records
+  }
+}
+
+@Suite struct RecentTransactionsTests {
+  @Test func remembersAtLeastOneGeneration() {
+    let r = RecentTransactions(generation: 100)
+    for k in 1...250 { r.insert(UInt64(k), merchant: Int32(k), day: Int32(k % 7)) }
+    // Generations hold 1–100, 101–200, 201–250: the newest two are remembered.
+    #expect(r.count == 150)
+    #expect(!r.contains(100) && r.contains(101) && r.contains(250) && !r.contains(251))
+    #expect(r.lookup(150) == RecentEntry(key: 150, merchant: 150, day: 150 % 7))
+    // Key 0 is an ordinary key.
+    r.insert(0, merchant: -1, day: 3)
+    #expect(r.lookup(0)?.day == 3 && r.count == 151)
+    // Inserting a remembered id again replaces it without counting twice.
+    r.insert(250, merchant: 9, day: 9)
+    #expect(r.lookup(250)?.merchant == 9 && r.count == 151)
+  }
+
+  @Test func restoreKeepsMembershipAndRefusesBadInput() throws {
+    let r = RecentTransactions(generation: 8)
+    for k in 1...13 { r.insert(UInt64(k) * 977, merchant: 1, day: 2) }
+    let (newer, older) = r.entries
+    let copy = try #require(RecentTransactions.restore(generation: 8, newer: newer, older: older))
+    for k in 0...20 { #expect(copy.contains(UInt64(k) * 977) == r.contains(UInt64(k) * 977)) }
+    // Both continue alike: the next insert rotates the generations at the same point.
+    for k in 14...20 {
+      r.insert(UInt64(k) * 977, merchant: 1, day: 2)
+      copy.insert(UInt64(k) * 977, merchant: 1, day: 2)
+    }
+    for k in 0...20 { #expect(copy.contains(UInt64(k) * 977) == r.contains(UInt64(k) * 977)) }
+    #expect(RecentTransactions.restore(generation: 4, newer: newer, older: older) == nil)
+    #expect(RecentTransactions.restore(generation: 8, newer: newer + [newer[0]], older: []) == nil)
+    #expect(
+      RecentTransactions.restore(generation: 8, newer: [RecentEntry(key: 0, merchant: 0, day: 0)], older: []) == nil)
   }
 }
 
