@@ -24,8 +24,9 @@ final class RecentTransactions {
     var c = 16
     while c < generation * 2 { c <<= 1 }
     mask = c - 1
-    newer = .allocate(capacity: c)
-    older = .allocate(capacity: c)
+    let bytes = c * MemoryLayout<RecentEntry>.stride
+    newer = allocateTable(byteCount: bytes).bindMemory(to: RecentEntry.self, capacity: c)
+    older = allocateTable(byteCount: bytes).bindMemory(to: RecentEntry.self, capacity: c)
     newer.initialize(repeating: RecentEntry(key: 0, merchant: 0, day: 0), count: c)
     older.initialize(repeating: RecentEntry(key: 0, merchant: 0, day: 0), count: c)
   }

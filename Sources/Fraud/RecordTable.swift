@@ -27,10 +27,10 @@ final class RecordTable {
     precondition(stride >= 8 && stride % 8 == 0)
     self.stride = stride
     self.capacity = max(capacity, 16)
-    base = .allocate(byteCount: self.capacity * stride, alignment: 64)
+    base = allocateTable(byteCount: self.capacity * stride)
     indexCapacity = 32
     while indexCapacity * 3 < self.capacity * 4 { indexCapacity <<= 1 }
-    index = .allocate(capacity: indexCapacity)
+    index = allocateTable(byteCount: indexCapacity * 8).bindMemory(to: UInt64.self, capacity: indexCapacity)
     index.initialize(repeating: RecordTable.empty, count: indexCapacity)
     mask = indexCapacity - 1
   }
@@ -125,7 +125,7 @@ final class RecordTable {
   }
 
   private func growRecords() {
-    let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2 * stride, alignment: 64)
+    let bigger = allocateTable(byteCount: capacity * 2 * stride)
     bigger.copyMemory(from: base, byteCount: slots * stride)
     base.deallocate()
     base = bigger
@@ -139,7 +139,7 @@ final class RecordTable {
     if (count + 1) * 2 > indexCapacity {
       index.deallocate()
       indexCapacity *= 2
-      index = .allocate(capacity: indexCapacity)
+      index = allocateTable(byteCount: indexCapacity * 8).bindMemory(to: UInt64.self, capacity: indexCapacity)
       mask = indexCapacity - 1
     }
     index.initialize(repeating: RecordTable.empty, count: indexCapacity)
