@@ -61,10 +61,19 @@ extension FeatureState {
   /// The whole state as bytes (for checkpoints and the training snapshot): the card and merchant records as
   /// they are in memory, the waiting labels and the remembered transactions.
   public func encoded() -> [UInt8] {
+    var bytes: [UInt8] = []
+    encode(into: &bytes)
+    return bytes
+  }
+
+  /// Replaces `bytes` with `encoded()`, reusing their memory (checkpoints of a running stream).
+  public func encode(into bytes: inout [UInt8]) {
     #if !_endian(little)
       #error("state snapshots are written in the host's byte order, which must be little-endian")
     #endif
-    var w = BinaryWriter()
+    bytes.removeAll(keepingCapacity: true)
+    var w = BinaryWriter(bytes: bytes)
+    bytes = []
     let recentEntries = recent.entries
     w.bytes.reserveCapacity(
       cards.bytes.count + merchantTable.bytes.count + (cards.free.count + merchantTable.free.count) * 4
@@ -86,7 +95,7 @@ extension FeatureState {
     w.write(UInt64(recent.generation))
     w.write(array: recentEntries.newer)
     w.write(array: recentEntries.older)
-    return w.bytes
+    bytes = w.bytes
   }
 
   /// A state restored from `encoded()` bytes.

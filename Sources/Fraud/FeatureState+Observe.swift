@@ -1,3 +1,4 @@
+import CPlatform
 import Foundation
 
 /// One transaction as the engine sees it: ids hashed, optional fields as NaN or nil.
@@ -38,6 +39,16 @@ func haversineKm(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double)
 }
 
 extension FeatureState {
+  /// `log1p` of a count (a whole number ≥ 0), looked up below 4096: the same value, without the call.
+  @inline(__always)
+  func log1pCount(_ x: Double) -> Double {
+    if x < 4096 {
+      let n = Int(x)
+      if Double(n) == x { return log1pOfCounts[n] }
+    }
+    return log1p(x)
+  }
+
   /// Adds a known label to day `day` of merchant slot `m` when that day is still in its window.
   @inline(__always)
   func addLabel(merchant m: Int32, day: Int32, fraud: Bool) {
@@ -65,6 +76,21 @@ extension FeatureState {
     guard let e = recent.lookup(idHash) else { return false }
     addLabel(merchant: e.merchant, day: e.day, fraud: fraud)
     return true
+  }
+
+  /// Starts loading the index cells a transaction will need, a transaction or so before it is observed.
+  @inline(__always)
+  public func prefetchIndexes(_ tx: Transaction) {
+    recent.prefetch(tx.idHash)
+    cards.prefetchIndex(tx.card)
+    if tx.merchant != 0 { merchantTable.prefetchIndex(tx.merchant) }
+  }
+
+  /// Starts loading the card and merchant records a transaction will need (after `prefetchIndexes`).
+  @inline(__always)
+  public func prefetchRecords(_ tx: Transaction) {
+    cards.prefetchRecord(tx.card)
+    if tx.merchant != 0 { merchantTable.prefetchRecord(tx.merchant) }
   }
 
   /// Whether a transaction with this id was already processed (recently).
@@ -193,10 +219,10 @@ extension FeatureState {
     let ratio = runningMean > 0 ? min(tx.amount / runningMean, 100) : 0
     let z = sd > 0 ? max(-50, min(50, (tx.amount - runningMean) / sd)) : 0
     f[FraudFeature.logAmount.rawValue] = log1p(max(tx.amount, 0))
-    f[FraudFeature.cardCount1h.rawValue] = log1p(c1h)
-    f[FraudFeature.cardCount1d.rawValue] = log1p(c1d)
-    f[FraudFeature.cardCount7d.rawValue] = log1p(c7d)
-    f[FraudFeature.cardCount30d.rawValue] = log1p(c30d)
+    f[FraudFeature.cardCount1h.rawValue] = log1pCount(c1h)
+    f[FraudFeature.cardCount1d.rawValue] = log1pCount(c1d)
+    f[FraudFeature.cardCount7d.rawValue] = log1pCount(c7d)
+    f[FraudFeature.cardCount30d.rawValue] = log1pCount(c30d)
     f[FraudFeature.cardMean1d.rawValue] = c1d > 0 ? log1p(s1d / c1d) : 0
     f[FraudFeature.cardMean7d.rawValue] = c7d > 0 ? log1p(s7d / c7d) : 0
     f[FraudFeature.cardMean30d.rawValue] = c30d > 0 ? log1p(s30d / c30d) : 0
@@ -207,17 +233,20 @@ extension FeatureState {
     f[FraudFeature.newCard.rawValue] = history == 0 ? 1 : 0
     f[FraudFeature.logDistanceKm.rawValue] = log1p(distance)
     f[FraudFeature.logSpeedKmh.rawValue] = log1p(speed)
-    f[FraudFeature.merchantCount1d.rawValue] = log1p(m1)
-    f[FraudFeature.merchantCount7d.rawValue] = log1p(m7)
-    f[FraudFeature.merchantCount30d.rawValue] = log1p(m30)
+    f[FraudFeature.merchantCount1d.rawValue] = log1pCount(m1)
+    f[FraudFeature.merchantCount7d.rawValue] = log1pCount(m7)
+    f[FraudFeature.merchantCount30d.rawValue] = log1pCount(m30)
     f[FraudFeature.merchantFraudRate1d.rawValue] = rate1
     f[FraudFeature.merchantFraudRate7d.rawValue] = rate7
     f[FraudFeature.merchantFraudRate30d.rawValue] = rate30
-    f[FraudFeature.hourSin.rawValue] = sin(2 * Double.pi * hour / 24)
-    f[FraudFeature.hourCos.rawValue] = cos(2 * Double.pi * hour / 24)
+    var hourSin = 0.0
+    var hourCos = 0.0
+    cml_sincos(2 * Double.pi * hour / 24, &hourSin, &hourCos)
+    f[FraudFeature.hourSin.rawValue] = hourSin
+    f[FraudFeature.hourCos.rawValue] = hourCos
     f[FraudFeature.night.rawValue] = hour < 6 ? 1 : 0
     f[FraudFeature.weekend.rawValue] = weekday == 5 || weekday == 6 ? 1 : 0
-    f[FraudFeature.smallCount1d.rawValue] = log1p(small)
+    f[FraudFeature.smallCount1d.rawValue] = log1pCount(small)
     rules.amount = tx.amount
     rules.cardCount1h = c1h
     rules.cardCount1d = c1d

@@ -100,6 +100,14 @@ public final class FeatureState {
   /// Transactions processed.
   @exclusivity(unchecked) public internal(set) var processed = 0
 
+  /// `log1p(n)` for n = 0..<4096 (computed once per process).
+  nonisolated(unsafe) static let log1pTable: UnsafeMutablePointer<Double> = {
+    let p = UnsafeMutablePointer<Double>.allocate(capacity: 4096)
+    for n in 0..<4096 { p[n] = log1p(Double(n)) }
+    return p
+  }()
+  let log1pOfCounts = FeatureState.log1pTable
+
   /// Empty state.
   public init() {}
 

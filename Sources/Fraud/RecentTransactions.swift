@@ -1,3 +1,5 @@
+import CPlatform
+
 /// One remembered transaction: its id hash, its merchant's slot (−1 for none) and its day.
 struct RecentEntry: Equatable {
   var key: UInt64
@@ -44,10 +46,21 @@ final class RecentTransactions {
   static func normalize(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
 
   @inline(__always)
+  private func home(_ k: UInt64) -> Int { Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 24) & mask }
+
+  @inline(__always)
   private func probe(_ table: UnsafeMutablePointer<RecentEntry>, _ k: UInt64) -> Int {
-    var i = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 24) & mask
+    var i = home(k)
     while table[i].key != 0 && table[i].key != k { i = (i + 1) & mask }
     return i
+  }
+
+  /// Starts loading the cells where a lookup of `key` begins, in both generations.
+  @inline(__always)
+  func prefetch(_ key: UInt64) {
+    let i = home(RecentTransactions.normalize(key))
+    cml_prefetch_write(newer + i)
+    cml_prefetch(older + i)
   }
 
   @inline(__always)

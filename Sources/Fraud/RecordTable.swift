@@ -1,3 +1,5 @@
+import CPlatform
+
 /// Fixed-size records in one block of memory, found by a 64-bit key: the per-card and per-merchant state.
 ///
 /// A record's first 8 bytes hold its key; the rest is the owner's, read and written through `load` and
@@ -67,6 +69,32 @@ final class RecordTable {
       if e >> 32 == fp {
         let s = Int(truncatingIfNeeded: e & 0xFFFF_FFFF)
         if self.key(s) == key { return s }
+      }
+      i = (i + 1) & mask
+    }
+  }
+
+  /// Starts loading the index cell where a lookup of `key` begins.
+  @inline(__always)
+  func prefetchIndex(_ key: UInt64) { cml_prefetch(index + (RecordTable.home(key) & mask)) }
+
+  /// Starts loading the record `key` most likely has (the first fingerprint match in its index run),
+  /// without waiting for anything: the index cell should already be cached (`prefetchIndex`).
+  @inline(__always)
+  func prefetchRecord(_ key: UInt64) {
+    let fp = RecordTable.fingerprint(key)
+    var i = RecordTable.home(key) & mask
+    while true {
+      let e = index[i]
+      if e == RecordTable.empty { return }
+      if e >> 32 == fp {
+        let r = record(Int(truncatingIfNeeded: e & 0xFFFF_FFFF))
+        var o = 0
+        while o < stride {
+          cml_prefetch_write(r + o)
+          o += 64
+        }
+        return
       }
       i = (i + 1) & mask
     }

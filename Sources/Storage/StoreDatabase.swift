@@ -58,6 +58,9 @@ enum StoreDatabase {
     var config = Configuration()
     config.busyMode = .timeout(30)
     config.foreignKeysEnabled = true
+    // 64 KiB pages for a new store (a no-op for an existing one): model artifacts and stream checkpoints are
+    // blobs of megabytes, which SQLite reads and writes page by page.
+    config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536") }
     let migrator = migrator()
     return try wrap(path) {
       let pool = try DatabasePool(path: path, configuration: config)

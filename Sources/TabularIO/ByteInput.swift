@@ -156,6 +156,19 @@ final class ByteInput {
     }
   }
 
+  /// True when a line end (LF or CR) is buffered at or after `start`, or no more input can come: the next
+  /// line can be read without waiting.
+  var hasBufferedLine: Bool {
+    if memory != nil || atEOF { return true }
+    var p = start
+    while p < end {
+      let b = buffer[p]
+      if b == 0x0A || b == 0x0D { return true }
+      p += 1
+    }
+    return false
+  }
+
   /// True when no bytes are waiting and no more can be read without blocking (pipes and terminals).
   var wouldBlock: Bool {
     if memory != nil || atEOF { return false }

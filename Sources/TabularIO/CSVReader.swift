@@ -143,6 +143,8 @@ public final class CSVReader: RecordReader {
   /// before asking for more. Checked cheaply: the descriptor is polled only when under 4 KiB is buffered.
   public var wouldBlock: Bool { input.end - input.start < 4096 && input.wouldBlock }
 
+  public var hasBufferedLine: Bool { input.hasBufferedLine }
+
   public func next() throws(TabularError) -> Bool {
     try readRecord(
       requireCount: options.requireHeaderFieldCount ? header.names.count : nil, skipBlank: options.skipBlankLines)

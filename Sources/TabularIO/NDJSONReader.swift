@@ -74,6 +74,8 @@ public final class NDJSONReader: RecordReader {
   /// True when no more input is waiting and reading would block.
   public var wouldBlock: Bool { input.end - input.start < 4096 && input.wouldBlock }
 
+  public var hasBufferedLine: Bool { input.hasBufferedLine }
+
   public func next() throws(TabularError) -> Bool {
     if firstObjectPending {
       firstObjectPending = false

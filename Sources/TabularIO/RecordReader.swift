@@ -30,6 +30,9 @@ public protocol RecordReader: AnyObject {
   func place(ofField index: Int) -> (line: Int, column: Int)
   /// Fingerprint (size and XXH64) of every byte read so far.
   var fingerprint: DataFingerprint { get }
+  /// Whether the next line is already buffered (or the input has ended), so `next()` will not wait for
+  /// input, unless a quoted field spans lines. A stream reading ahead checks it before it holds back output.
+  var hasBufferedLine: Bool { get }
 }
 
 extension RecordReader {

@@ -106,6 +106,40 @@ final class LiveProcess {
     #expect(resumed.stdout.split(separator: "\n").count == 1 + 10)
   }
 
+  /// The stream reads one line ahead when it is buffered; fed one line at a time it cannot. Both must give
+  /// the same output, with replays right behind the held transaction, a feedback label for it, a late line,
+  /// and a replayed id carrying a later time (which must not move the newest time seen).
+  @Test func readingAheadGivesTheSameOutputAsLineByLine() throws {
+    let (history, stream, header) = try data()
+    try train(history)
+    var lines = stream[0..<60].map { $0 + "," }
+    func field(_ line: String, _ k: Int) -> String {
+      String(line.split(separator: ",", omittingEmptySubsequences: false)[k])
+    }
+    lines.insert(lines[40].replacingOccurrences(of: field(lines[40], 1), with: "2026-01-20 00:00:00"), at: 41)
+    lines.insert(
+      lines[30].replacingOccurrences(of: field(lines[30], 0), with: "T-late").replacingOccurrences(
+        of: field(lines[30], 1), with: "2026-01-08 00:00:00"), at: 31)
+    lines.insert(field(lines[20], 0) + ",,,,,,,,,1,label", at: 21)
+    lines.insert(lines[10], at: 11)
+    let text = ([header + ",type"] + lines).joined(separator: "\n") + "\n"
+    let atOnce = try run("fraud", ["stream", "--store", store], stdin: Data(text.utf8))
+    #expect(atOnce.status == 0)
+    #expect(atOnce.stderr.contains("fraud: 2 transactions already processed were skipped"))
+    #expect(atOnce.stderr.contains("fraud: 1 malformed lines skipped"))
+    #expect(atOnce.stdout.split(separator: "\n").count == 1 + 60)
+    let live = try LiveProcess(["stream", "--store", store])
+    for line in [header + ",type"] + lines {
+      live.write(line + "\n")
+      usleep(5_000)
+    }
+    let oneByOne = live.finish()
+    #expect(oneByOne.status == 0)
+    #expect(oneByOne.stdout == atOnce.stdout)
+    #expect(oneByOne.stderr.contains("fraud: 2 transactions already processed were skipped"))
+    #expect(oneByOne.stderr.contains("fraud: 1 malformed lines skipped"))
+  }
+
   @Test func malformedLinesAreReportedAndTheStreamGoesOn() throws {
     let (history, stream, header) = try data()
     try train(history)

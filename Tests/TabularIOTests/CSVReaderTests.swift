@@ -258,4 +258,26 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
       _ = try r.double(2)
     }
   }
+
+  @Test func hasBufferedLineTellsWhetherTheNextReadWaits() throws {
+    var fds: [Int32] = [0, 0]
+    #expect(pipe(&fds) == 0)
+    defer { close(fds[0]) }
+    func send(_ text: String) {
+      _ = text.utf8CString.withUnsafeBufferPointer { write(fds[1], $0.baseAddress, text.utf8.count) }
+    }
+    send("a,b\n1,2\n3,")
+    let r = try CSVReader(fileDescriptor: fds[0], name: "<pipe>")
+    #expect(try r.next())
+    // "3," is buffered without its line end: reading it would wait.
+    #expect(!r.hasBufferedLine)
+    send("4\r\n5,6\n")
+    #expect(try r.next() && r.fieldBytes(1).map { Array($0) } == Array("4".utf8))
+    #expect(r.hasBufferedLine)
+    #expect(try r.next())
+    #expect(!r.hasBufferedLine)
+    close(fds[1])
+    #expect(!(try r.next()))
+    #expect(r.hasBufferedLine)  // at the end of input nothing waits
+  }
 }
