@@ -112,38 +112,47 @@ extension FeatureState {
     advanceCard(c, ring: 0, to: epochs.0)
     advanceCard(c, ring: 1, to: epochs.1)
     advanceCard(c, ring: 2, to: epochs.2)
-    @inline(__always) func count(_ o: Int, _ k: Int) -> Double {
-      Double(c.load(fromByteOffset: o + 2 * k, as: UInt16.self))
-    }
-    @inline(__always) func sum(_ o: Int, _ k: Int) -> Double {
-      Double(c.load(fromByteOffset: o + 4 * k, as: Float.self))
-    }
     let (r0, r1, r2) = (CardLayout.ring(0), CardLayout.ring(1), CardLayout.ring(2))
-    var c1h = 0.0
-    var c1d = 0.0
-    var s1d = 0.0
-    var c7d = 0.0
-    var s7d = 0.0
-    var c30d = 0.0
-    var s30d = 0.0
-    var small = 0.0
-    for k in 0..<6 { c1h += count(r0.counts, k) }
+    @inline(__always) func count(_ o: Int, _ k: Int) -> Int { Int(c.load(fromByteOffset: o + 2 * k, as: UInt16.self)) }
+    @inline(__always) func sum(_ o: Int, _ k: Int) -> Double { Double(c.load(fromByteOffset: o + 4 * k, as: Float.self)) }
+    /// The sum of `n` (a multiple of 2) bucket sums from offset `o`, in two independent chains. (Float bucket
+    /// sums added in Double are exact in any order unless their magnitudes span over 29 binary orders.)
+    @inline(__always) func sums(_ o: Int, _ n: Int) -> Double {
+      var a = 0.0
+      var b = 0.0
+      for k in stride(from: 0, to: n, by: 2) {
+        a += sum(o, k)
+        b += sum(o, k + 1)
+      }
+      return a + b
+    }
+    // Counts are added as integers (exact), amounts in two chains.
+    var hourCount = 0
+    for k in 0..<6 { hourCount += count(r0.counts, k) }
+    var dayCount = 0
+    var smallCount = 0
     for k in 0..<24 {
-      c1d += count(r1.counts, k)
-      s1d += sum(r1.sums, k)
-      small += Double(c.load(fromByteOffset: CardLayout.small + k, as: UInt8.self))
+      dayCount += count(r1.counts, k)
+      smallCount += Int(c.load(fromByteOffset: CardLayout.small + k, as: UInt8.self))
     }
-    for k in 0..<30 {
-      c30d += count(r2.counts, k)
-      s30d += sum(r2.sums, k)
-    }
+    var monthCount = 0
+    for k in 0..<30 { monthCount += count(r2.counts, k) }
     // The last 7 days: buckets head, head − 1, … (bucket of day e is e mod 30), one division only.
+    var weekCount = 0
+    var s7d = 0.0
     var day7 = ((Int(c.load(fromByteOffset: CardLayout.head + 8, as: Int32.self)) % 30) + 30) % 30
     for _ in 0..<7 {
-      c7d += count(r2.counts, day7)
+      weekCount += count(r2.counts, day7)
       s7d += sum(r2.sums, day7)
       day7 = day7 == 0 ? 29 : day7 - 1
     }
+    let c1h = Double(hourCount)
+    let c1d = Double(dayCount)
+    let c7d = Double(weekCount)
+    let c30d = Double(monthCount)
+    let small = Double(smallCount)
+    let s1d = sums(r1.sums, 24)
+    let s30d = sums(r2.sums, 30)
     let cardTransactions = c.load(fromByteOffset: CardLayout.count, as: UInt32.self)
     let cardMean = c.load(fromByteOffset: CardLayout.mean, as: Float.self)
     let cardM2 = c.load(fromByteOffset: CardLayout.m2, as: Float.self)
@@ -182,36 +191,43 @@ extension FeatureState {
       let m = merchantTable.record(ms)
       merchantRecord = m
       advanceMerchant(m, to: day)
-      var k1 = 0.0
-      var f1 = 0.0
-      var k7 = 0.0
-      var f7 = 0.0
-      var k30 = 0.0
-      var f30 = 0.0
+      // Whole numbers: added as integers (exact).
+      var n1 = 0
+      var k1 = 0
+      var f1 = 0
+      var n7 = 0
+      var k7 = 0
+      var f7 = 0
+      var n30 = 0
+      var k30 = 0
+      var f30 = 0
       var b = ((Int(m.load(fromByteOffset: MerchantLayout.head, as: Int32.self)) % 30) + 30) % 30
       for age in 0..<30 {
         let o = MerchantLayout.buckets + 12 * b
-        let n = Double(m.load(fromByteOffset: o, as: UInt32.self))
-        let known = Double(m.load(fromByteOffset: o + 4, as: UInt32.self))
-        let frauds = Double(m.load(fromByteOffset: o + 8, as: UInt32.self))
-        m30 += n
+        let n = Int(m.load(fromByteOffset: o, as: UInt32.self))
+        let known = Int(m.load(fromByteOffset: o + 4, as: UInt32.self))
+        let frauds = Int(m.load(fromByteOffset: o + 8, as: UInt32.self))
+        n30 += n
         k30 += known
         f30 += frauds
-        if age < 7 {
-          m7 += n
-          k7 += known
-          f7 += frauds
+        if age == 6 {
+          n7 = n30
+          k7 = k30
+          f7 = f30
         }
         if age == 0 {
-          m1 += n
-          k1 += known
-          f1 += frauds
+          n1 = n
+          k1 = known
+          f1 = frauds
         }
         b = b == 0 ? 29 : b - 1
       }
-      rate1 = k1 > 0 ? f1 / k1 : 0
-      rate7 = k7 > 0 ? f7 / k7 : 0
-      rate30 = k30 > 0 ? f30 / k30 : 0
+      m1 = Double(n1)
+      m7 = Double(n7)
+      m30 = Double(n30)
+      rate1 = k1 > 0 ? Double(f1) / Double(k1) : 0
+      rate7 = k7 > 0 ? Double(f7) / Double(k7) : 0
+      rate30 = k30 > 0 ? Double(f30) / Double(k30) : 0
     }
     let secondsOfDay = t - (t / 86_400).rounded(.down) * 86_400
     let hour = secondsOfDay / 3600

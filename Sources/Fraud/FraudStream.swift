@@ -106,20 +106,11 @@ public final class FraudStream {
     _ reader: some RecordReader, source: TransactionSource, output: CSVWriter, deadLetter: CSVWriter?,
     wouldBlock: () -> Bool, report: (String) -> Void
   ) throws -> StreamStatistics {
-    var stats = StreamStatistics()
     let started = monotonicNanoseconds()
-    var histogram = LatencyHistogram()
-    let f = FraudFeature.count
-    let features = UnsafeMutablePointer<Double>.allocate(capacity: f)
-    defer { features.deallocate() }
-    var inputs = RuleInputs()
-    var reasons: [UInt8] = []
-    reasons.reserveCapacity(128)
-    let delay = options.labelDelay ?? model.labelDelay
-    var sinceCheckpoint = 0
+    let r = StreamRun(labelDelay: options.labelDelay ?? model.labelDelay)
     output.writeRow(["transaction_id", "score", "decision", "reasons"])
     func reject(_ message: String) {
-      stats.malformed += 1
+      r.stats.malformed += 1
       report(message)
       if let deadLetter {
         for k in 0..<reader.header.names.count {
@@ -135,44 +126,9 @@ public final class FraudStream {
     // One transaction is held back while the next line is read, when that read will not wait: the memory the
     // held one needs is requested while the next is parsed, and the next one's while the held one is scored,
     // which hides most cache misses. Output order and every decision stay those of one-by-one processing.
-    var held: Transaction? = nil
-    var heldStarted: UInt64 = 0
-    var heldId: [UInt8] = []
-    heldId.reserveCapacity(64)
-    func emit(_ tx: Transaction, started: UInt64, next: Transaction?) throws {
-      if state.hasSeen(tx.idHash) {
-        stats.replayedSkipped += 1
-        return
-      }
-      state.observe(tx, labelDelay: delay, features: features, rules: &inputs)
-      if let next { state.prefetchRecords(next) }
-      reasons.removeAll(keepingCapacity: true)
-      let (p, decision) = scorer.score(features, inputs, reasons: &reasons)
-      heldId.withUnsafeBufferPointer { output.writeField(bytes: $0) }
-      output.writeField(p, decimals: 6)
-      output.writeField(decision.name)
-      reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
-      output.endRow()
-      stats.transactions += 1
-      stats.decisions[decision.rawValue] += 1
-      if options.measureLatency { histogram.add(nanoseconds: monotonicNanoseconds() &- started) }
-      sinceCheckpoint += 1
-      if sinceCheckpoint >= options.checkpointEvery {
-        // The output covering the checkpoint goes out first: a restart never repeats or skips a line.
-        try output.flush()
-        try checkpoint()
-        sinceCheckpoint = 0
-        state.expire(before: state.watermark)
-      }
-    }
-    func release(next: Transaction? = nil) throws {
-      guard let tx = held else { return }
-      held = nil
-      try emit(tx, started: heldStarted, next: next)
-    }
     while true {
-      if held != nil && !reader.hasBufferedLine { try release() }
-      if held == nil && wouldBlock() {
+      if r.held != nil && !reader.hasBufferedLine { try release(r, output: output) }
+      if r.held == nil && wouldBlock() {
         try output.flush()
         try deadLetter?.flush()
       }
@@ -192,17 +148,17 @@ public final class FraudStream {
       }
       switch record {
       case .label(let id, let fraud):
-        try release()
-        if state.applyLabel(transaction: id, fraud: fraud) { stats.labels += 1 }
+        try release(r, output: output)
+        if state.applyLabel(transaction: id, fraud: fraud) { r.stats.labels += 1 }
       case .transaction(let tx, let id):
         state.prefetchIndexes(tx)
         // Too late against the newest time seen, the held transaction's included (unless it is a replay).
         let lateness = options.allowedLateness
         if tx.time < state.watermark - lateness
-          || (held.map { tx.time < $0.time - lateness && !state.hasSeen($0.idHash) } ?? false)
+          || (r.held.map { tx.time < $0.time - lateness && !state.hasSeen($0.idHash) } ?? false)
         {
-          if state.hasSeen(tx.idHash) || held?.idHash == tx.idHash {
-            stats.replayedSkipped += 1
+          if state.hasSeen(tx.idHash) || r.held?.idHash == tx.idHash {
+            r.stats.replayedSkipped += 1
           } else {
             reject(
               "\(reader.fileName):\(reader.line): transaction older than the allowed lateness (\(Int(options.allowedLateness)) s before the newest seen); skipped"
@@ -210,21 +166,75 @@ public final class FraudStream {
           }
           continue
         }
-        try release(next: tx)
-        held = tx
-        heldStarted = started
-        heldId.removeAll(keepingCapacity: true)
-        heldId.append(contentsOf: id)
+        try release(r, output: output, next: tx)
+        r.held = tx
+        r.heldStarted = started
+        r.heldId.removeAll(keepingCapacity: true)
+        r.heldId.append(contentsOf: id)
       }
     }
-    try release()
+    try release(r, output: output)
     try output.flush()
     try deadLetter?.flush()
     try checkpoint()
-    stats.seconds = Double(monotonicNanoseconds() - started) / 1e9
+    r.stats.seconds = Double(monotonicNanoseconds() - started) / 1e9
     if options.measureLatency {
-      stats.latency = (histogram.percentile(0.5), histogram.percentile(0.99), histogram.percentile(0.999))
+      r.stats.latency = (r.histogram.percentile(0.5), r.histogram.percentile(0.99), r.histogram.percentile(0.999))
     }
-    return stats
+    return r.stats
   }
+
+  /// Scores the held transaction of `r` (unless it is a replay) and writes its line, prefetching `next`'s
+  /// records meanwhile; checkpoints when it is time.
+  @inline(__always)
+  private func release(_ r: StreamRun, output: CSVWriter, next: Transaction? = nil) throws {
+    guard let tx = r.held else { return }
+    r.held = nil
+    if state.hasSeen(tx.idHash) {
+      r.stats.replayedSkipped += 1
+      return
+    }
+    state.observe(tx, labelDelay: r.labelDelay, features: r.features, rules: &r.inputs)
+    if let next { state.prefetchRecords(next) }
+    r.reasons.removeAll(keepingCapacity: true)
+    let (p, decision) = scorer.score(r.features, r.inputs, reasons: &r.reasons)
+    r.heldId.withUnsafeBufferPointer { output.writeField(bytes: $0) }
+    output.writeField(p, decimals: 6)
+    output.writeField(decision.name)
+    r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
+    output.endRow()
+    r.stats.transactions += 1
+    r.stats.decisions[decision.rawValue] += 1
+    if options.measureLatency { r.histogram.add(nanoseconds: monotonicNanoseconds() &- r.heldStarted) }
+    r.sinceCheckpoint += 1
+    if r.sinceCheckpoint >= options.checkpointEvery {
+      // The output covering the checkpoint goes out first: a restart never repeats or skips a line.
+      try output.flush()
+      try checkpoint()
+      r.sinceCheckpoint = 0
+      state.expire(before: state.watermark)
+    }
+  }
+}
+
+/// The mutable state of one `FraudStream.run`: the held transaction, the scoring buffers and the counts.
+private final class StreamRun {
+  let labelDelay: Double
+  let features = UnsafeMutablePointer<Double>.allocate(capacity: FraudFeature.count)
+  @exclusivity(unchecked) var inputs = RuleInputs()
+  @exclusivity(unchecked) var reasons: [UInt8] = []
+  @exclusivity(unchecked) var held: Transaction? = nil
+  @exclusivity(unchecked) var heldStarted: UInt64 = 0
+  @exclusivity(unchecked) var heldId: [UInt8] = []
+  @exclusivity(unchecked) var stats = StreamStatistics()
+  @exclusivity(unchecked) var histogram = LatencyHistogram()
+  @exclusivity(unchecked) var sinceCheckpoint = 0
+
+  init(labelDelay: Double) {
+    self.labelDelay = labelDelay
+    reasons.reserveCapacity(128)
+    heldId.reserveCapacity(64)
+  }
+
+  deinit { features.deallocate() }
 }

@@ -160,13 +160,8 @@ final class ByteInput {
   /// line can be read without waiting.
   var hasBufferedLine: Bool {
     if memory != nil || atEOF { return true }
-    var p = start
-    while p < end {
-      let b = buffer[p]
-      if b == 0x0A || b == 0x0D { return true }
-      p += 1
-    }
-    return false
+    if start >= end { return false }
+    return memchr(buffer + start, 0x0A, end - start) != nil || memchr(buffer + start, 0x0D, end - start) != nil
   }
 
   /// True when no bytes are waiting and no more can be read without blocking (pipes and terminals).
