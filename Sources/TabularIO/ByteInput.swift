@@ -97,6 +97,7 @@ final class ByteInput {
   /// `nil` at end of input. Grows the window when it is full, up to `maximumRecordBytes`.
   /// - Throws: `.io` on a read error, `.malformedRecord` when one record exceeds `maximumRecordBytes`.
   func refill(keepFrom: Int) throws(TabularError) -> Int? {
+    lastLineEnd = -1
     if atEOF { return nil }
     if stopOnInterrupt && Interruption.requested {
       // A stop was asked for: what is buffered is still parsed, nothing more is read.
@@ -156,12 +157,24 @@ final class ByteInput {
     }
   }
 
+  /// The offset of the last line end found in the buffer, −1 when unknown (reset by every refill).
+  private var lastLineEnd = -1
+
   /// True when a line end (LF or CR) is buffered at or after `start`, or no more input can come: the next
   /// line can be read without waiting.
   var hasBufferedLine: Bool {
     if memory != nil || atEOF { return true }
-    if start >= end { return false }
-    return memchr(buffer + start, 0x0A, end - start) != nil || memchr(buffer + start, 0x0D, end - start) != nil
+    if lastLineEnd >= start { return true }
+    // The last line end buffered (searched from the end, once per refill): every line before it is whole.
+    var p = end - 1
+    while p >= start {
+      if buffer[p] == 0x0A || buffer[p] == 0x0D {
+        lastLineEnd = p
+        return true
+      }
+      p -= 1
+    }
+    return false
   }
 
   /// True when no bytes are waiting and no more can be read without blocking (pipes and terminals).
