@@ -87,11 +87,11 @@ extension FeatureState {
     w.write(UInt64(MerchantLayout.stride))
     w.write(block: merchantTable.bytes)
     w.write(array: merchantTable.free)
-    let waiting = pending.compacted
-    w.write(array: waiting.release)
-    w.write(array: waiting.merchant)
-    w.write(array: waiting.day)
-    w.write(array: waiting.fraud)
+    let waiting = pending.waiting
+    w.write(array: waiting.map(\.release))
+    w.write(array: waiting.map(\.merchant))
+    w.write(array: waiting.map(\.day))
+    w.write(array: waiting.map { UInt8($0.fraud ? 1 : 0) })
     w.write(UInt64(recent.generation))
     w.write(array: recentEntries.newer)
     w.write(array: recentEntries.older)
@@ -117,17 +117,23 @@ extension FeatureState {
         else { throw BinaryReader.Damaged() }
         cards = cardTable
         merchantTable = merchants
-        pending.release = try r.readArray(Double.self)
-        pending.merchant = try r.readArray(Int32.self)
-        pending.day = try r.readArray(Int32.self)
-        pending.fraud = try r.readArray(UInt8.self).map { $0 != 0 }
+        let release = try r.readArray(Double.self)
+        let merchant = try r.readArray(Int32.self)
+        let day = try r.readArray(Int32.self)
+        let fraud = try r.readArray(UInt8.self)
+        guard merchant.count == release.count, day.count == release.count, fraud.count == release.count else {
+          throw BinaryReader.Damaged()
+        }
+        pending = PendingLabels(
+          (0..<release.count).map {
+            PendingLabels.Label(release: release[$0], merchant: merchant[$0], day: day[$0], fraud: fraud[$0] != 0)
+          })
         let generation = try r.read(UInt64.self)
         guard generation > 0, generation <= 1 << 30,
           let remembered = RecentTransactions.restore(
             generation: Int(generation), newer: try r.readArray(RecentEntry.self),
             older: try r.readArray(RecentEntry.self)),
-          pending.merchant.count == pending.release.count, pending.day.count == pending.release.count,
-          pending.fraud.count == pending.release.count, r.offset == raw.count
+          r.offset == raw.count
         else { throw BinaryReader.Damaged() }
         recent = remembered
       }

@@ -56,10 +56,12 @@ extension FeatureState {
     let r = merchantTable.record(Int(m))
     let head = r.load(fromByteOffset: MerchantLayout.head, as: Int32.self)
     guard head != Int32.min, day > head - 30, day <= head else { return }
-    let o = MerchantLayout.buckets + 12 * (((Int(day) % 30) + 30) % 30)
-    r.storeBytes(of: r.load(fromByteOffset: o + 4, as: UInt32.self) &+ 1, toByteOffset: o + 4, as: UInt32.self)
+    let b = 4 * MerchantLayout.bucket(day)
+    let known = MerchantLayout.known + b
+    r.storeBytes(of: r.load(fromByteOffset: known, as: UInt32.self) &+ 1, toByteOffset: known, as: UInt32.self)
     if fraud {
-      r.storeBytes(of: r.load(fromByteOffset: o + 8, as: UInt32.self) &+ 1, toByteOffset: o + 8, as: UInt32.self)
+      let frauds = MerchantLayout.frauds + b
+      r.storeBytes(of: r.load(fromByteOffset: frauds, as: UInt32.self) &+ 1, toByteOffset: frauds, as: UInt32.self)
     }
   }
 
@@ -114,7 +116,9 @@ extension FeatureState {
     advanceCard(c, ring: 2, to: epochs.2)
     let (r0, r1, r2) = (CardLayout.ring(0), CardLayout.ring(1), CardLayout.ring(2))
     @inline(__always) func count(_ o: Int, _ k: Int) -> Int { Int(c.load(fromByteOffset: o + 2 * k, as: UInt16.self)) }
-    @inline(__always) func sum(_ o: Int, _ k: Int) -> Double { Double(c.load(fromByteOffset: o + 4 * k, as: Float.self)) }
+    @inline(__always) func sum(_ o: Int, _ k: Int) -> Double {
+      Double(c.load(fromByteOffset: o + 4 * k, as: Float.self))
+    }
     /// The sum of `n` (a multiple of 2) bucket sums from offset `o`, in two independent chains. (Float bucket
     /// sums added in Double are exact in any order unless their magnitudes span over 29 binary orders.)
     @inline(__always) func sums(_ o: Int, _ n: Int) -> Double {
@@ -191,37 +195,28 @@ extension FeatureState {
       let m = merchantTable.record(ms)
       merchantRecord = m
       advanceMerchant(m, to: day)
-      // Whole numbers: added as integers (exact).
-      var n1 = 0
-      var k1 = 0
-      var f1 = 0
-      var n7 = 0
-      var k7 = 0
-      var f7 = 0
-      var n30 = 0
-      var k30 = 0
-      var f30 = 0
-      var b = ((Int(m.load(fromByteOffset: MerchantLayout.head, as: Int32.self)) % 30) + 30) % 30
-      for age in 0..<30 {
-        let o = MerchantLayout.buckets + 12 * b
-        let n = Int(m.load(fromByteOffset: o, as: UInt32.self))
-        let known = Int(m.load(fromByteOffset: o + 4, as: UInt32.self))
-        let frauds = Int(m.load(fromByteOffset: o + 8, as: UInt32.self))
-        n30 += n
-        k30 += known
-        f30 += frauds
-        if age == 6 {
-          n7 = n30
-          k7 = k30
-          f7 = f30
-        }
-        if age == 0 {
-          n1 = n
-          k1 = known
-          f1 = frauds
-        }
-        b = b == 0 ? 29 : b - 1
+      // Whole numbers, added as integers (exact): the newest day, the 7 newest (which may wrap around the
+      // ring) and all 30.
+      @inline(__always) func total(_ column: Int, _ range: Range<Int>) -> Int {
+        var sum = 0
+        for k in range { sum += Int(m.load(fromByteOffset: column + 4 * k, as: UInt32.self)) }
+        return sum
       }
+      @inline(__always) func week(_ column: Int, _ newest: Int) -> Int {
+        newest >= 6
+          ? total(column, (newest - 6)..<(newest + 1))
+          : total(column, 0..<(newest + 1)) + total(column, (newest + 24)..<30)
+      }
+      let b = MerchantLayout.bucket(m.load(fromByteOffset: MerchantLayout.head, as: Int32.self))
+      let n1 = total(MerchantLayout.count, b..<(b + 1))
+      let k1 = total(MerchantLayout.known, b..<(b + 1))
+      let f1 = total(MerchantLayout.frauds, b..<(b + 1))
+      let n7 = week(MerchantLayout.count, b)
+      let k7 = week(MerchantLayout.known, b)
+      let f7 = week(MerchantLayout.frauds, b)
+      let n30 = total(MerchantLayout.count, 0..<30)
+      let k30 = total(MerchantLayout.known, 0..<30)
+      let f30 = total(MerchantLayout.frauds, 0..<30)
       m1 = Double(n1)
       m7 = Double(n7)
       m30 = Double(n30)
@@ -315,7 +310,7 @@ extension FeatureState {
     }
     if let m = merchantRecord {
       if day > m.load(fromByteOffset: MerchantLayout.head, as: Int32.self) - 30 {
-        let o = MerchantLayout.buckets + 12 * (((Int(day) % 30) + 30) % 30)
+        let o = MerchantLayout.count + 4 * MerchantLayout.bucket(day)
         m.storeBytes(of: m.load(fromByteOffset: o, as: UInt32.self) &+ 1, toByteOffset: o, as: UInt32.self)
       }
       if t > m.load(fromByteOffset: MerchantLayout.last, as: Double.self) {

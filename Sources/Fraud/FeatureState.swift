@@ -74,8 +74,14 @@ enum MerchantLayout {
   static let key = 0  // UInt64
   static let last = 8  // Double
   static let head = 16  // Int32: the newest day
-  static let buckets = 24  // 30 × (count, known labels, known frauds) as UInt32
+  static let count = 24  // 30 × UInt32: transactions per day (day e in bucket e mod 30)
+  static let known = 144  // 30 × UInt32: labels known per day
+  static let frauds = 264  // 30 × UInt32: frauds known per day
   static let stride = 384
+
+  /// The bucket of day `day`.
+  @inline(__always)
+  static func bucket(_ day: Int32) -> Int { ((Int(day) % 30) + 30) % 30 }
 }
 
 /// Bounded per-card and per-merchant state: time buckets, never lists of transactions.
@@ -157,13 +163,19 @@ public final class FeatureState {
     guard epoch > head else { return }
     let ring = CardLayout.ring(r)
     let n = ring.n
-    let steps = head == Int32.min ? n : min(n, Int(epoch - head))
-    for k in 0..<steps {
-      let e = Int(epoch) - k
-      let b = ((e % n) + n) % n
-      c.storeBytes(of: 0, toByteOffset: ring.counts + 2 * b, as: UInt16.self)
-      c.storeBytes(of: 0, toByteOffset: ring.sums + 4 * b, as: Float.self)
-      if r == 1 { c.storeBytes(of: 0, toByteOffset: CardLayout.small + b, as: UInt8.self) }
+    if head == Int32.min || Int(epoch) - Int(head) >= n {
+      // The whole ring is older than its window.
+      (c + ring.counts).initializeMemory(as: UInt16.self, repeating: 0, count: n)
+      (c + ring.sums).initializeMemory(as: Float.self, repeating: 0, count: n)
+      if r == 1 { (c + CardLayout.small).initializeMemory(as: UInt8.self, repeating: 0, count: n) }
+    } else {
+      var b = ((Int(epoch) % n) + n) % n
+      for _ in 0..<Int(epoch - head) {
+        c.storeBytes(of: 0, toByteOffset: ring.counts + 2 * b, as: UInt16.self)
+        c.storeBytes(of: 0, toByteOffset: ring.sums + 4 * b, as: Float.self)
+        if r == 1 { c.storeBytes(of: 0, toByteOffset: CardLayout.small + b, as: UInt8.self) }
+        b = b == 0 ? n - 1 : b - 1
+      }
     }
     c.storeBytes(of: epoch, toByteOffset: CardLayout.head + 4 * r, as: Int32.self)
   }
@@ -173,10 +185,12 @@ public final class FeatureState {
   func advanceMerchant(_ m: UnsafeMutableRawPointer, to day: Int32) {
     let head = m.load(fromByteOffset: MerchantLayout.head, as: Int32.self)
     guard day > head else { return }
-    let steps = head == Int32.min ? 30 : min(30, Int(day - head))
+    let steps = head == Int32.min ? 30 : min(30, Int(day) - Int(head))
     for k in 0..<steps {
       let b = (((Int(day) - k) % 30) + 30) % 30
-      (m + MerchantLayout.buckets + 12 * b).initializeMemory(as: UInt32.self, repeating: 0, count: 3)
+      m.storeBytes(of: 0, toByteOffset: MerchantLayout.count + 4 * b, as: UInt32.self)
+      m.storeBytes(of: 0, toByteOffset: MerchantLayout.known + 4 * b, as: UInt32.self)
+      m.storeBytes(of: 0, toByteOffset: MerchantLayout.frauds + 4 * b, as: UInt32.self)
     }
     m.storeBytes(of: day, toByteOffset: MerchantLayout.head, as: Int32.self)
   }
@@ -195,45 +209,45 @@ public final class FeatureState {
   }
 }
 
-/// Labels waiting to become known, in arrival order (a ring buffer).
+/// Labels waiting to become known, in arrival order (a queue whose released part is dropped in blocks).
 ///
 /// Release times grow with transaction times, so arrival order is release order up to the allowed
 /// lateness; a label behind a later one waits for it, which can only delay it, never reveal it early.
 struct PendingLabels {
-  var release: [Double] = []
-  var merchant: [Int32] = []
-  var day: [Int32] = []
-  var fraud: [Bool] = []
-  var head = 0
+  struct Label {
+    var release: Double
+    var merchant: Int32
+    var day: Int32
+    var fraud: Bool
+  }
 
-  var count: Int { release.count - head }
+  private(set) var labels: [Label] = []
+  private var head = 0
 
+  init() {}
+
+  /// Labels in release order (from a checkpoint).
+  init(_ labels: [Label]) { self.labels = labels }
+
+  var count: Int { labels.count - head }
+
+  @inline(__always)
   mutating func push(_ t: Double, _ m: Int32, _ d: Int32, _ f: Bool) {
-    if head > 4096 && head * 2 > release.count {
-      release.removeFirst(head)
-      merchant.removeFirst(head)
-      day.removeFirst(head)
-      fraud.removeFirst(head)
+    if head > 4096 && head * 2 > labels.count {
+      labels.removeFirst(head)
       head = 0
     }
-    release.append(t)
-    merchant.append(m)
-    day.append(d)
-    fraud.append(f)
+    labels.append(Label(release: t, merchant: m, day: d, fraud: f))
   }
 
   /// Removes and returns the oldest label if it is released at or before `t`.
   @inline(__always)
   mutating func pop(until t: Double) -> (Int32, Int32, Bool)? {
-    guard head < release.count, release[head] <= t else { return nil }
+    guard head < labels.count, labels[head].release <= t else { return nil }
     defer { head += 1 }
-    return (merchant[head], day[head], fraud[head])
+    return (labels[head].merchant, labels[head].day, labels[head].fraud)
   }
 
   /// The waiting labels, oldest first (for checkpoints).
-  var compacted: PendingLabels {
-    PendingLabels(
-      release: Array(release[head...]), merchant: Array(merchant[head...]), day: Array(day[head...]),
-      fraud: Array(fraud[head...]), head: 0)
-  }
+  var waiting: ArraySlice<Label> { labels[head...] }
 }

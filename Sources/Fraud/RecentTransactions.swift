@@ -29,13 +29,12 @@ final class RecentTransactions {
     let bytes = c * MemoryLayout<RecentEntry>.stride
     newer = allocateTable(byteCount: bytes).bindMemory(to: RecentEntry.self, capacity: c)
     older = allocateTable(byteCount: bytes).bindMemory(to: RecentEntry.self, capacity: c)
-    newer.initialize(repeating: RecentEntry(key: 0, merchant: 0, day: 0), count: c)
-    older.initialize(repeating: RecentEntry(key: 0, merchant: 0, day: 0), count: c)
+    // Zeroed memory: every cell empty (key 0).
   }
 
   deinit {
-    newer.deallocate()
-    older.deallocate()
+    freeTable(UnsafeMutableRawPointer(newer), byteCount: (mask + 1) * MemoryLayout<RecentEntry>.stride)
+    freeTable(UnsafeMutableRawPointer(older), byteCount: (mask + 1) * MemoryLayout<RecentEntry>.stride)
   }
 
   /// Transactions remembered now.

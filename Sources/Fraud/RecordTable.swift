@@ -33,13 +33,12 @@ final class RecordTable {
     indexCapacity = 32
     while indexCapacity * 3 < self.capacity * 4 { indexCapacity <<= 1 }
     index = allocateTable(byteCount: indexCapacity * 8).bindMemory(to: UInt64.self, capacity: indexCapacity)
-    index.initialize(repeating: RecordTable.empty, count: indexCapacity)
-    mask = indexCapacity - 1
+    mask = indexCapacity - 1  // zeroed memory: every cell empty
   }
 
   deinit {
-    base.deallocate()
-    index.deallocate()
+    freeTable(base, byteCount: capacity * stride)
+    freeTable(UnsafeMutableRawPointer(index), byteCount: indexCapacity * 8)
   }
 
   /// The record in `slot`.
@@ -155,7 +154,7 @@ final class RecordTable {
   private func growRecords() {
     let bigger = allocateTable(byteCount: capacity * 2 * stride)
     bigger.copyMemory(from: base, byteCount: slots * stride)
-    base.deallocate()
+    freeTable(base, byteCount: capacity * stride)
     base = bigger
     capacity *= 2
   }
@@ -165,12 +164,13 @@ final class RecordTable {
   private func rebuildIndex() {
     let live = liveSlots
     if (count + 1) * 2 > indexCapacity {
-      index.deallocate()
+      freeTable(UnsafeMutableRawPointer(index), byteCount: indexCapacity * 8)
       indexCapacity *= 2
       index = allocateTable(byteCount: indexCapacity * 8).bindMemory(to: UInt64.self, capacity: indexCapacity)
       mask = indexCapacity - 1
+    } else {
+      index.update(repeating: RecordTable.empty, count: indexCapacity)
     }
-    index.initialize(repeating: RecordTable.empty, count: indexCapacity)
     count = 0
     used = 0
     for s in live { link(key(s), s) }

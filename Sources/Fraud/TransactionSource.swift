@@ -45,6 +45,10 @@ public struct TransactionSource {
     type = positions["type"]
   }
 
+  /// Times accepted: 0001-01-01 to 9999-12-31 (seconds since 1970).
+  static let earliest = -62_135_596_800.0
+  static let latest = 253_402_300_800.0
+
   /// Whether the file has labels.
   public var hasLabels: Bool { label != nil }
 
@@ -107,6 +111,9 @@ public struct TransactionSource {
     guard let when = try reader.timestamp(time) else {
       throw reader.error(atField: time, "the timestamp is blank; expected a time")
     }
+    guard when >= TransactionSource.earliest, when < TransactionSource.latest else {
+      throw reader.error(atField: time, "expected a time in the years 1 to 9999, found \(when) s since 1970")
+    }
     guard let cardBytes = reader.fieldBytes(card), FieldParser.trimmed(cardBytes).0 < FieldParser.trimmed(cardBytes).1
     else { throw reader.error(atField: card, "the card is blank; expected a card id") }
     guard FieldParser.isASCII(cardBytes) || String(validating: cardBytes, as: UTF8.self) != nil else {
@@ -116,7 +123,9 @@ public struct TransactionSource {
     guard let value = try reader.double(amount) else {
       throw reader.error(atField: amount, "the amount is blank; expected a number")
     }
-    guard value >= 0 else { throw reader.error(atField: amount, "expected an amount ≥ 0, found \(value)") }
+    guard value >= 0, value.isFinite else {
+      throw reader.error(atField: amount, "expected a finite amount ≥ 0, found \(value)")
+    }
     var merchantHash: UInt64 = 0
     if let merchant, let m = reader.fieldBytes(merchant), FieldParser.trimmed(m).0 < FieldParser.trimmed(m).1 {
       merchantHash = TransactionSource.hash(m) | 1

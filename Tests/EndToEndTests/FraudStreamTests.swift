@@ -151,7 +151,8 @@ final class LiveProcess {
     lines.insert("T-bad-5,2000-01-01 00:00:00,C1,M1,grocery,US,12.00,40.7,-74.0,0", at: 11)  // line 12: too late
     var bytes = Data((lines.joined(separator: "\n") + "\n").utf8)
     bytes.append(contentsOf: Array("T-bad-6,2026-01-11 10:00:00,C".utf8) + [0xFF, 0xFE])
-    bytes.append(contentsOf: Array(",M1,grocery,US,12.00,40.7,-74.0,0\n".utf8))  // last line: invalid UTF-8 card
+    bytes.append(contentsOf: Array(",M1,grocery,US,12.00,40.7,-74.0,0\n".utf8))  // line 27: invalid UTF-8 card
+    bytes.append(contentsOf: Array("T-bad-7,99999999999999999,C1,M1,grocery,US,12.00,40.7,-74.0,0\n".utf8))  // 28
     let dead = dir.appendingPathComponent("dead.csv").path
     let result = try run("fraud", ["stream", "--store", store, "--dead-letter", dead], stdin: bytes)
     #expect(result.status == 0)
@@ -163,10 +164,11 @@ final class LiveProcess {
     #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:10:") })
     #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:12:") && $0.contains("allowed lateness") })
     #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:27:") && $0.contains("invalid UTF-8") })
-    #expect(errors.contains("fraud: 6 malformed lines skipped"))
+    #expect(errors.contains { $0.hasPrefix("fraud: <stdin>:28:") && $0.contains("a time in the years 1 to 9999") })
+    #expect(errors.contains("fraud: 7 malformed lines skipped"))
     // Every rejected line is copied (the invalid UTF-8 one as bytes; the empty one as an empty line).
     let deadBytes = try Data(contentsOf: URL(fileURLWithPath: dead))
-    #expect(deadBytes.filter { $0 == 0x0A }.count == 6)
+    #expect(deadBytes.filter { $0 == 0x0A }.count == 7)
   }
 
   @Test func withoutAModelRulesDecideAndSaySoOnce() throws {
