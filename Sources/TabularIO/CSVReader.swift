@@ -263,6 +263,7 @@ public final class CSVReader: RecordReader {
     let end = input.end
     let eof = input.atEOF
     let delimiter = options.delimiter
+    let delimiterWord = UInt64(delimiter) &* 0x0101_0101_0101_0101
     var p = from
     if p == end { return eof ? .endOfInput : .needMore }
     fieldCount = 0
@@ -317,6 +318,18 @@ public final class CSVReader: RecordReader {
         }
       } else {
         let s = p
+        // Eight bytes at a time up to the first delimiter or line end, then byte by byte.
+        while p + 8 <= end {
+          let w = UInt64(littleEndian: UnsafeRawPointer(buf + p).loadUnaligned(as: UInt64.self))
+          let hit =
+            CSVReader.zeroBytes(w ^ delimiterWord) | CSVReader.zeroBytes(w ^ 0x0A0A_0A0A_0A0A_0A0A)
+            | CSVReader.zeroBytes(w ^ 0x0D0D_0D0D_0D0D_0D0D)
+          if hit != 0 {
+            p += hit.trailingZeroBitCount >> 3
+            break
+          }
+          p += 8
+        }
         while p < end {
           let c = buf[p]
           if c == delimiter || c == 0x0A || c == 0x0D { break }
@@ -353,6 +366,11 @@ public final class CSVReader: RecordReader {
       return .record(end: p + 1, lines: lines)
     }
   }
+
+  /// The high bit of each byte of `x` below its first zero byte is clear, and that byte's high bit is set
+  /// (bytes above it may be set too): `trailingZeroBitCount / 8` is the index of the first zero byte.
+  @inline(__always)
+  static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 }
 
   /// Resolves doubled quotes in place, and re-joins text that followed a closing quote.
   private func unescapeQuotedFields() {

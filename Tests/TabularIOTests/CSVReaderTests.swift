@@ -31,6 +31,21 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
     #expect(crlf == [["1", "2"], ["3", "4"]])
   }
 
+  /// Unquoted fields are scanned eight bytes at a time: every field length from 0 to 20 and every end
+  /// (delimiter, LF, CR LF, CR, end of input) at every position of a word.
+  @Test(arguments: chunks) func longUnquotedFieldsEndWhereTheyShould(chunk: Int) throws {
+    let fields = (0...20).map { n in String((0..<n).map { Character(UnicodeScalar(UInt8(97 + ($0 % 26)))) }) }
+    for ending in ["\n", "\r\n", "\r"] {
+      let text = "h1,h2" + ending + fields.map { "\($0),x\($0)" }.joined(separator: ending)
+      let (_, rows, _) = try readAll(text, chunk: chunk)
+      #expect(rows == fields.map { [$0, "x" + $0] }, "ending \(ending.debugDescription)")
+    }
+    var semicolons = CSVReader.Options()
+    semicolons.delimiter = UInt8(ascii: ";")
+    let (_, rows, _) = try readAll("a;b\n0123456789,abcdef;0123456789abcdefghij\n", chunk: chunk, options: semicolons)
+    #expect(rows == [["0123456789,abcdef", "0123456789abcdefghij"]])
+  }
+
   @Test(arguments: chunks) func quotedFields(chunk: Int) throws {
     let text = "id,text,n\n1,\"hello, world\",2\n2,\"she said \"\"hi\"\"\",3\n3,\"line one\nline two\",4\n4,,5\n"
     let (_, rows, lines) = try readAll(text, chunk: chunk)
