@@ -200,7 +200,8 @@ public final class FraudStream {
     let (p, decision) = scorer.score(r.features, r.inputs, reasons: &r.reasons)
     r.heldId.withUnsafeBufferPointer { output.writeField(bytes: $0) }
     output.writeField(p, decimals: 6)
-    output.writeField(decision.name)
+    let name = decision.staticName
+    output.writeField(bytes: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
     output.endRow()
     r.stats.transactions += 1

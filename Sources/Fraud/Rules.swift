@@ -6,7 +6,16 @@ public enum Decision: Int, Comparable, Codable, Sendable {
   case review = 1
   case decline = 2
 
-  public var name: String { ["approve", "review", "decline"][rawValue] }
+  public var name: String { String(describing: staticName) }
+
+  /// The name as static text (written without building a string).
+  public var staticName: StaticString {
+    switch self {
+    case .approve: "approve"
+    case .review: "review"
+    case .decline: "decline"
+    }
+  }
 
   public static func < (a: Decision, b: Decision) -> Bool { a.rawValue < b.rawValue }
 }

@@ -52,10 +52,12 @@ public struct TransactionSource {
   /// Whether the file has labels.
   public var hasLabels: Bool { label != nil }
 
-  /// A fast 64-bit hash of a short id (8 bytes at a time, multiply-xorshift mixing, a final avalanche).
+  /// A fast 64-bit hash of a short id without its surrounding blanks (8 bytes at a time, multiply-xorshift
+  /// mixing, a final avalanche); nil when the id is blank.
   @inline(__always)
-  static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+  static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
     let (lo, hi) = FieldParser.trimmed(bytes)
+    if lo == hi { return nil }
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(hi - lo)
     var i = lo
     let raw = UnsafeRawPointer(bytes.baseAddress!)
@@ -94,14 +96,13 @@ public struct TransactionSource {
   /// The current record of `reader` as a transaction or a label.
   /// - Throws: `TabularError` with the line and column of a missing id, card, bad time, amount or label.
   public func record(_ reader: some RecordReader) throws(TabularError) -> InputRecord {
-    guard let idBytes = reader.fieldBytes(id), FieldParser.trimmed(idBytes).0 < FieldParser.trimmed(idBytes).1 else {
+    guard let idBytes = reader.fieldBytes(id), let idHash = TransactionSource.hash(idBytes) else {
       throw reader.error(atField: id, "the transaction id is blank; expected an id")
     }
     guard FieldParser.isASCII(idBytes) || String(validating: idBytes, as: UTF8.self) != nil else {
       throw reader.error(
         atField: id, "invalid UTF-8 bytes in the transaction id, expected UTF-8 text", kind: .malformedRecord)
     }
-    let idHash = TransactionSource.hash(idBytes)
     if let type, let t = reader.fieldBytes(type), FeatureEncoderText.equals(t, "label") {
       guard let label, let value = try TransactionSource.labelValue(reader, label) else {
         throw reader.error(atField: label ?? id, "a label row needs a label value")
@@ -114,8 +115,9 @@ public struct TransactionSource {
     guard when >= TransactionSource.earliest, when < TransactionSource.latest else {
       throw reader.error(atField: time, "expected a time in the years 1 to 9999, found \(when) s since 1970")
     }
-    guard let cardBytes = reader.fieldBytes(card), FieldParser.trimmed(cardBytes).0 < FieldParser.trimmed(cardBytes).1
-    else { throw reader.error(atField: card, "the card is blank; expected a card id") }
+    guard let cardBytes = reader.fieldBytes(card), let cardHash = TransactionSource.hash(cardBytes) else {
+      throw reader.error(atField: card, "the card is blank; expected a card id")
+    }
     guard FieldParser.isASCII(cardBytes) || String(validating: cardBytes, as: UTF8.self) != nil else {
       throw reader.error(
         atField: card, "invalid UTF-8 bytes in the card id, expected UTF-8 text", kind: .malformedRecord)
@@ -127,9 +129,7 @@ public struct TransactionSource {
       throw reader.error(atField: amount, "expected a finite amount ≥ 0, found \(value)")
     }
     var merchantHash: UInt64 = 0
-    if let merchant, let m = reader.fieldBytes(merchant), FieldParser.trimmed(m).0 < FieldParser.trimmed(m).1 {
-      merchantHash = TransactionSource.hash(m) | 1
-    }
+    if let merchant, let m = reader.fieldBytes(merchant), let h = TransactionSource.hash(m) { merchantHash = h | 1 }
     var latitude = Double.nan
     var longitude = Double.nan
     if let lat, let lon, let a = try reader.double(lat), let b = try reader.double(lon) {
@@ -142,7 +142,7 @@ public struct TransactionSource {
     let labelValue = try label.flatMap { i throws(TabularError) in try TransactionSource.labelValue(reader, i) }
     return .transaction(
       Transaction(
-        idHash: idHash, time: when, card: TransactionSource.hash(cardBytes), merchant: merchantHash, amount: value,
+        idHash: idHash, time: when, card: cardHash, merchant: merchantHash, amount: value,
         lat: latitude, lon: longitude, label: labelValue), id: idBytes)
   }
 }
