@@ -40,14 +40,14 @@ public final class CSVReader: RecordReader {
   @exclusivity(unchecked) private var starts: UnsafeMutablePointer<Int>
   @exclusivity(unchecked) private var ends: UnsafeMutablePointer<Int>
   @exclusivity(unchecked) private var flags: UnsafeMutablePointer<UInt8>
-  private var fieldCapacity: Int
+  @exclusivity(unchecked) private var fieldCapacity: Int
   @exclusivity(unchecked) public private(set) var fieldCount = 0
-  public private(set) var line = 0
+  @exclusivity(unchecked) public private(set) var line = 0
   /// Buffer offset of the current record's first byte.
-  private var recordStart = 0
+  @exclusivity(unchecked) private var recordStart = 0
   /// Offsets of line breaks inside the current record's quoted fields (rare).
-  private var innerNewlines: [Int] = []
-  private var nextLine = 1
+  @exclusivity(unchecked) private var innerNewlines: [Int] = []
+  @exclusivity(unchecked) private var nextLine = 1
 
   private static let quoted: UInt8 = 1
   private static let escaped: UInt8 = 2
