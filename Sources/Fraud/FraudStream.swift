@@ -169,8 +169,7 @@ public final class FraudStream {
         try release(r, output: output, next: tx)
         r.held = tx
         r.heldStarted = started
-        r.heldId.removeAll(keepingCapacity: true)
-        r.heldId.append(contentsOf: id)
+        r.hold(id: id)
       }
     }
     try release(r, output: output)
@@ -198,7 +197,7 @@ public final class FraudStream {
     if let next { state.prefetchRecords(next) }
     r.reasons.removeAll(keepingCapacity: true)
     let (p, decision) = scorer.score(r.features, r.inputs, reasons: &r.reasons)
-    r.heldId.withUnsafeBufferPointer { output.writeField(bytes: $0) }
+    output.writeField(bytes: UnsafeBufferPointer(start: r.heldId, count: r.heldIdCount))
     output.writeField(p, decimals: 6)
     let name = decision.staticName
     output.writeField(bytes: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
@@ -226,7 +225,10 @@ private final class StreamRun {
   @exclusivity(unchecked) var reasons: [UInt8] = []
   @exclusivity(unchecked) var held: Transaction? = nil
   @exclusivity(unchecked) var heldStarted: UInt64 = 0
-  @exclusivity(unchecked) var heldId: [UInt8] = []
+  /// The held transaction's id bytes (copied: the reader's buffer moves on).
+  @exclusivity(unchecked) var heldId = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+  @exclusivity(unchecked) var heldIdCount = 0
+  @exclusivity(unchecked) var heldIdCapacity = 64
   @exclusivity(unchecked) var stats = StreamStatistics()
   @exclusivity(unchecked) var histogram = LatencyHistogram()
   @exclusivity(unchecked) var sinceCheckpoint = 0
@@ -234,8 +236,21 @@ private final class StreamRun {
   init(labelDelay: Double) {
     self.labelDelay = labelDelay
     reasons.reserveCapacity(128)
-    heldId.reserveCapacity(64)
   }
 
-  deinit { features.deallocate() }
+  deinit {
+    features.deallocate()
+    heldId.deallocate()
+  }
+
+  @inline(__always)
+  func hold(id: UnsafeBufferPointer<UInt8>) {
+    if id.count > heldIdCapacity {
+      heldId.deallocate()
+      heldIdCapacity = id.count
+      heldId = .allocate(capacity: heldIdCapacity)
+    }
+    if let base = id.baseAddress { heldId.update(from: base, count: id.count) }
+    heldIdCount = id.count
+  }
 }
