@@ -56,7 +56,7 @@ struct BinaryReader {
 }
 
 extension FeatureState {
-  static let formatVersion: UInt32 = 2
+  static let formatVersion: UInt32 = 3
 
   /// The whole state as bytes (for checkpoints and the training snapshot): the card and merchant records as
   /// they are in memory, the waiting labels and the remembered transactions.

@@ -56,13 +56,9 @@ extension FeatureState {
     let r = merchantTable.record(Int(m))
     let head = r.load(fromByteOffset: MerchantLayout.head, as: Int32.self)
     guard head != Int32.min, day > head - 30, day <= head else { return }
-    let b = 4 * MerchantLayout.bucket(day)
-    let known = MerchantLayout.known + b
-    r.storeBytes(of: r.load(fromByteOffset: known, as: UInt32.self) &+ 1, toByteOffset: known, as: UInt32.self)
-    if fraud {
-      let frauds = MerchantLayout.frauds + b
-      r.storeBytes(of: r.load(fromByteOffset: frauds, as: UInt32.self) &+ 1, toByteOffset: frauds, as: UInt32.self)
-    }
+    let b = MerchantLayout.bucket(day)
+    MerchantLayout.add(r, MerchantLayout.known, bucket: b, 1)
+    if fraud { MerchantLayout.add(r, MerchantLayout.frauds, bucket: b, 1) }
   }
 
   /// Makes labels whose release time has come known to the merchant features.
@@ -130,17 +126,13 @@ extension FeatureState {
       }
       return a + b
     }
-    // Counts are added as integers (exact), amounts in two chains.
+    // Counts are whole numbers (the day and month totals are kept as buckets change), amounts are added in two
+    // chains.
     var hourCount = 0
     for k in 0..<6 { hourCount += count(r0.counts, k) }
-    var dayCount = 0
-    var smallCount = 0
-    for k in 0..<24 {
-      dayCount += count(r1.counts, k)
-      smallCount += Int(c.load(fromByteOffset: CardLayout.small + k, as: UInt8.self))
-    }
-    var monthCount = 0
-    for k in 0..<30 { monthCount += count(r2.counts, k) }
+    let dayCount = Int(c.load(fromByteOffset: CardLayout.dayTotal, as: UInt32.self))
+    let smallCount = Int(c.load(fromByteOffset: CardLayout.smallTotal, as: UInt16.self))
+    let monthCount = Int(c.load(fromByteOffset: CardLayout.monthTotal, as: UInt32.self))
     // The last 7 days: buckets head, head − 1, … (bucket of day e is e mod 30), one division only.
     var weekCount = 0
     var s7d = 0.0
@@ -195,8 +187,8 @@ extension FeatureState {
       let m = merchantTable.record(ms)
       merchantRecord = m
       advanceMerchant(m, to: day)
-      // Whole numbers, added as integers (exact): the newest day, the 7 newest (which may wrap around the
-      // ring) and all 30.
+      // Whole numbers, added as integers (exact): the newest day and the 7 newest (which may wrap around the
+      // ring); the 30-day totals are kept as days are added and cleared.
       @inline(__always) func total(_ column: Int, _ range: Range<Int>) -> Int {
         var sum = 0
         for k in range { sum += Int(m.load(fromByteOffset: column + 4 * k, as: UInt32.self)) }
@@ -214,9 +206,9 @@ extension FeatureState {
       let n7 = week(MerchantLayout.count, b)
       let k7 = week(MerchantLayout.known, b)
       let f7 = week(MerchantLayout.frauds, b)
-      let n30 = total(MerchantLayout.count, 0..<30)
-      let k30 = total(MerchantLayout.known, 0..<30)
-      let f30 = total(MerchantLayout.frauds, 0..<30)
+      let n30 = Int(MerchantLayout.total(m, MerchantLayout.count))
+      let k30 = Int(MerchantLayout.total(m, MerchantLayout.known))
+      let f30 = Int(MerchantLayout.total(m, MerchantLayout.frauds))
       m1 = Double(n1)
       m7 = Double(n7)
       m30 = Double(n30)
@@ -280,13 +272,19 @@ extension FeatureState {
       let head = c.load(fromByteOffset: CardLayout.head + 4 * r, as: Int32.self)
       guard epoch > head - Int32(n) else { continue }  // too late for this ring
       let b = ((Int(epoch) % n) + n) % n
-      let co = ring.counts + 2 * b
       let so = ring.sums + 4 * b
-      c.storeBytes(of: c.load(fromByteOffset: co, as: UInt16.self) &+ 1, toByteOffset: co, as: UInt16.self)
+      // A total follows its buckets exactly, down to a bucket wrapping around.
+      let count = FeatureState.add(c, UInt16.self, at: ring.counts + 2 * b, 1)
+      let counted: UInt32 = count == 0 ? 0 &- 65_535 : 1
       c.storeBytes(of: c.load(fromByteOffset: so, as: Float.self) + Float(tx.amount), toByteOffset: so, as: Float.self)
-      if r == 1 && tx.amount < 2 {
-        let o = CardLayout.small + b
-        c.storeBytes(of: c.load(fromByteOffset: o, as: UInt8.self) &+ 1, toByteOffset: o, as: UInt8.self)
+      if r == 1 {
+        FeatureState.add(c, UInt32.self, at: CardLayout.dayTotal, counted)
+        if tx.amount < 2 {
+          let small = FeatureState.add(c, UInt8.self, at: CardLayout.small + b, 1)
+          FeatureState.add(c, UInt16.self, at: CardLayout.smallTotal, small == 0 ? 0 &- 255 : 1)
+        }
+      } else if r == 2 {
+        FeatureState.add(c, UInt32.self, at: CardLayout.monthTotal, counted)
       }
     }
     let newCount = cardTransactions + 1
@@ -310,8 +308,7 @@ extension FeatureState {
     }
     if let m = merchantRecord {
       if day > m.load(fromByteOffset: MerchantLayout.head, as: Int32.self) - 30 {
-        let o = MerchantLayout.count + 4 * MerchantLayout.bucket(day)
-        m.storeBytes(of: m.load(fromByteOffset: o, as: UInt32.self) &+ 1, toByteOffset: o, as: UInt32.self)
+        MerchantLayout.add(m, MerchantLayout.count, bucket: MerchantLayout.bucket(day), 1)
       }
       if t > m.load(fromByteOffset: MerchantLayout.last, as: Double.self) {
         m.storeBytes(of: t, toByteOffset: MerchantLayout.last, as: Double.self)

@@ -66,6 +66,11 @@ enum CardLayout {
     r == 0 ? (6, 52, 96) : r == 1 ? (24, 128, 200) : (30, 296, 356)
   }
   static let small = 176  // 24 × UInt8: small-amount counts, hourly, aligned with ring 1
+  /// Totals kept as buckets are added to and cleared: ring 1's counts (UInt32), the small-amount counts
+  /// (UInt16) and ring 2's counts (UInt32).
+  static let dayTotal = 120
+  static let smallTotal = 124
+  static let monthTotal = 476
   static let stride = 480
 }
 
@@ -77,7 +82,24 @@ enum MerchantLayout {
   static let count = 24  // 30 × UInt32: transactions per day (day e in bucket e mod 30)
   static let known = 144  // 30 × UInt32: labels known per day
   static let frauds = 264  // 30 × UInt32: frauds known per day
-  static let stride = 384
+  /// The three columns' totals over the 30 days, kept as days are added to and cleared: UInt32 each.
+  static let totals = 384
+  static let stride = 400
+
+  /// Adds `delta` to bucket `b` of `column` and to the column's total.
+  @inline(__always)
+  static func add(_ m: UnsafeMutableRawPointer, _ column: Int, bucket b: Int, _ delta: UInt32) {
+    let o = column + 4 * b
+    m.storeBytes(of: m.load(fromByteOffset: o, as: UInt32.self) &+ delta, toByteOffset: o, as: UInt32.self)
+    let t = totals + 4 * ((column - count) / 120)
+    m.storeBytes(of: m.load(fromByteOffset: t, as: UInt32.self) &+ delta, toByteOffset: t, as: UInt32.self)
+  }
+
+  /// The 30-day total of `column`.
+  @inline(__always)
+  static func total(_ m: UnsafeMutableRawPointer, _ column: Int) -> UInt32 {
+    m.load(fromByteOffset: totals + 4 * ((column - count) / 120), as: UInt32.self)
+  }
 
   /// The bucket of day `day`.
   @inline(__always)
@@ -167,17 +189,40 @@ public final class FeatureState {
       // The whole ring is older than its window.
       (c + ring.counts).initializeMemory(as: UInt16.self, repeating: 0, count: n)
       (c + ring.sums).initializeMemory(as: Float.self, repeating: 0, count: n)
-      if r == 1 { (c + CardLayout.small).initializeMemory(as: UInt8.self, repeating: 0, count: n) }
+      if r == 1 {
+        (c + CardLayout.small).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+        c.storeBytes(of: 0, toByteOffset: CardLayout.dayTotal, as: UInt32.self)
+        c.storeBytes(of: 0, toByteOffset: CardLayout.smallTotal, as: UInt16.self)
+      } else if r == 2 {
+        c.storeBytes(of: 0, toByteOffset: CardLayout.monthTotal, as: UInt32.self)
+      }
     } else {
       var b = ((Int(epoch) % n) + n) % n
       for _ in 0..<Int(epoch - head) {
+        let cleared = UInt32(c.load(fromByteOffset: ring.counts + 2 * b, as: UInt16.self))
         c.storeBytes(of: 0, toByteOffset: ring.counts + 2 * b, as: UInt16.self)
         c.storeBytes(of: 0, toByteOffset: ring.sums + 4 * b, as: Float.self)
-        if r == 1 { c.storeBytes(of: 0, toByteOffset: CardLayout.small + b, as: UInt8.self) }
+        if r == 1 {
+          let small = UInt16(c.load(fromByteOffset: CardLayout.small + b, as: UInt8.self))
+          c.storeBytes(of: 0, toByteOffset: CardLayout.small + b, as: UInt8.self)
+          FeatureState.add(c, UInt32.self, at: CardLayout.dayTotal, 0 &- cleared)
+          FeatureState.add(c, UInt16.self, at: CardLayout.smallTotal, 0 &- small)
+        } else if r == 2 {
+          FeatureState.add(c, UInt32.self, at: CardLayout.monthTotal, 0 &- cleared)
+        }
         b = b == 0 ? n - 1 : b - 1
       }
     }
     c.storeBytes(of: epoch, toByteOffset: CardLayout.head + 4 * r, as: Int32.self)
+  }
+
+  /// Adds `delta` (wrapping) to the `T` at `offset` of record `c`; returns the new value.
+  @inline(__always)
+  @discardableResult
+  static func add<T: FixedWidthInteger>(_ c: UnsafeMutableRawPointer, _: T.Type, at offset: Int, _ delta: T) -> T {
+    let v = c.load(fromByteOffset: offset, as: T.self) &+ delta
+    c.storeBytes(of: v, toByteOffset: offset, as: T.self)
+    return v
   }
 
   /// Moves merchant record `m` forward to `day`, clearing the days it passes.
@@ -188,9 +233,11 @@ public final class FeatureState {
     let steps = head == Int32.min ? 30 : min(30, Int(day) - Int(head))
     for k in 0..<steps {
       let b = (((Int(day) - k) % 30) + 30) % 30
-      m.storeBytes(of: 0, toByteOffset: MerchantLayout.count + 4 * b, as: UInt32.self)
-      m.storeBytes(of: 0, toByteOffset: MerchantLayout.known + 4 * b, as: UInt32.self)
-      m.storeBytes(of: 0, toByteOffset: MerchantLayout.frauds + 4 * b, as: UInt32.self)
+      for column in 0..<3 {
+        let o = MerchantLayout.count + 120 * column + 4 * b
+        MerchantLayout.add(
+          m, MerchantLayout.count + 120 * column, bucket: b, 0 &- m.load(fromByteOffset: o, as: UInt32.self))
+      }
     }
     m.storeBytes(of: day, toByteOffset: MerchantLayout.head, as: Int32.self)
   }

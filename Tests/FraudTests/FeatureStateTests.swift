@@ -96,6 +96,45 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     #expect(throws: FraudError.self) { _ = try FeatureState(decoding: [1, 2, 3]) }
   }
 
+  /// The kept totals always equal the sums of their buckets: every card's day, small-amount and month counts
+  /// and every merchant's 30-day columns, through late transactions, labels, idle gaps and a bucket wrapping.
+  @Test func keptTotalsEqualTheirBuckets() {
+    let s = FeatureState()
+    var g = UInt64(11)
+    var t = t0
+    for k in 0..<20_000 {
+      g = g &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      t += Double(g >> 52)  // 0 to 68 minutes apart
+      if k % 5000 == 4999 { t += 3 * 86_400 }  // idle gaps
+      let late = k % 97 == 0 ? -Double((g >> 40) % 80_000) : 0
+      _ = observe(
+        s,
+        tx(
+          UInt64(k + 1), t + late, card: (g >> 20) % 50 + 1, merchant: (g >> 30) % 7 + 1, amount: Double(g % 7),
+          label: k % 3 == 0 ? (g % 5 == 0) : nil), delay: 3 * 86_400)
+      if k % 11 == 0 { s.applyLabel(transaction: UInt64(k / 2 + 1), fraud: k % 4 == 0) }
+    }
+    // One card, 70,000 transactions in one ten-minute bucket: its hourly bucket wraps around 65,536.
+    for k in 0..<70_000 { _ = observe(s, tx(UInt64(1_000_000 + k), t + 1, card: 999, amount: 1)) }
+    func sum<T: FixedWidthInteger>(_ r: UnsafeMutableRawPointer, _ o: Int, _ n: Int, _: T.Type) -> Int {
+      (0..<n).reduce(0) { $0 + Int(r.load(fromByteOffset: o + MemoryLayout<T>.size * $1, as: T.self)) }
+    }
+    for slot in s.cards.liveSlots {
+      let c = s.cards.record(slot)
+      #expect(Int(c.load(fromByteOffset: CardLayout.dayTotal, as: UInt32.self)) == sum(c, 128, 24, UInt16.self))
+      #expect(Int(c.load(fromByteOffset: CardLayout.smallTotal, as: UInt16.self)) == sum(c, 176, 24, UInt8.self))
+      #expect(Int(c.load(fromByteOffset: CardLayout.monthTotal, as: UInt32.self)) == sum(c, 296, 30, UInt16.self))
+    }
+    for slot in s.merchantTable.liveSlots {
+      let m = s.merchantTable.record(slot)
+      for column in [MerchantLayout.count, MerchantLayout.known, MerchantLayout.frauds] {
+        #expect(Int(MerchantLayout.total(m, column)) == sum(m, column, 30, UInt32.self))
+      }
+    }
+    let wrapped = s.cards.record(s.cards.find(999)!)
+    #expect(wrapped.load(fromByteOffset: CardLayout.dayTotal, as: UInt32.self) == 70_000 - 65_536)
+  }
+
   @Test func idleCardsExpire() {
     let s = FeatureState()
     _ = observe(s, tx(1, t0, card: 1))
