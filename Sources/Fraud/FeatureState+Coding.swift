@@ -101,22 +101,24 @@ extension FeatureState {
   /// A state restored from `encoded()` bytes.
   /// - Throws: `FraudError(.data)` when the bytes are damaged or of another format.
   public convenience init(decoding bytes: [UInt8]) throws {
-    self.init()
+    typealias Decoded = (
+      watermark: Double, processed: Int, cards: RecordTable, merchants: RecordTable, pending: PendingLabels,
+      recent: RecentTransactions
+    )
+    let d: Decoded
     do {
-      try bytes.withUnsafeBytes { raw in
+      d = try bytes.withUnsafeBytes { raw -> Decoded in
         var r = BinaryReader(bytes: raw)
         guard try r.read(UInt32.self) == FeatureState.formatVersion else { throw BinaryReader.Damaged() }
-        watermark = try r.read(Double.self)
-        processed = Int(try r.read(UInt64.self))
+        let watermark = try r.read(Double.self)
+        let processed = Int(try r.read(UInt64.self))
         guard try r.read(UInt64.self) == UInt64(CardLayout.stride),
-          let cardTable = RecordTable.restore(
+          let cards = RecordTable.restore(
             stride: CardLayout.stride, bytes: try r.readBlock(), free: try r.readArray(Int32.self)),
           try r.read(UInt64.self) == UInt64(MerchantLayout.stride),
           let merchants = RecordTable.restore(
             stride: MerchantLayout.stride, bytes: try r.readBlock(), free: try r.readArray(Int32.self))
         else { throw BinaryReader.Damaged() }
-        cards = cardTable
-        merchantTable = merchants
         let release = try r.readArray(Double.self)
         let merchant = try r.readArray(Int32.self)
         let day = try r.readArray(Int32.self)
@@ -124,21 +126,25 @@ extension FeatureState {
         guard merchant.count == release.count, day.count == release.count, fraud.count == release.count else {
           throw BinaryReader.Damaged()
         }
-        pending = PendingLabels(
+        let pending = PendingLabels(
           (0..<release.count).map {
             PendingLabels.Label(release: release[$0], merchant: merchant[$0], day: day[$0], fraud: fraud[$0] != 0)
           })
         let generation = try r.read(UInt64.self)
         guard generation > 0, generation <= 1 << 30,
-          let remembered = RecentTransactions.restore(
+          let recent = RecentTransactions.restore(
             generation: Int(generation), newer: try r.readArray(RecentEntry.self),
             older: try r.readArray(RecentEntry.self)),
           r.offset == raw.count
         else { throw BinaryReader.Damaged() }
-        recent = remembered
+        return (watermark, processed, cards, merchants, pending, recent)
       }
     } catch {
       throw FraudError(.data, "the saved stream state is damaged or from another version")
     }
+    self.init(cards: d.cards, merchants: d.merchants, recent: d.recent)
+    watermark = d.watermark
+    processed = d.processed
+    pending = d.pending
   }
 }

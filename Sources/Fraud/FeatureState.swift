@@ -115,14 +115,14 @@ enum MerchantLayout {
 public final class FeatureState {
   static let recentMerchants = 8
 
-  @exclusivity(unchecked) var cards = RecordTable(stride: CardLayout.stride)
-  @exclusivity(unchecked) var merchantTable = RecordTable(stride: MerchantLayout.stride)
+  let cards: RecordTable
+  let merchantTable: RecordTable
 
   /// Labels waiting for their release time: (release time, merchant slot, day of the transaction, fraud).
   @exclusivity(unchecked) var pending = PendingLabels()
   /// At least the last 262,144 transactions by id hash: merchant slot and day, for late labels and for
   /// skipping replays.
-  @exclusivity(unchecked) var recent = RecentTransactions(generation: 1 << 18)
+  let recent: RecentTransactions
   /// The newest transaction time seen.
   @exclusivity(unchecked) public internal(set) var watermark = -Double.infinity
   /// Transactions processed.
@@ -137,7 +137,17 @@ public final class FeatureState {
   let log1pOfCounts = FeatureState.log1pTable
 
   /// Empty state.
-  public init() {}
+  public convenience init() {
+    self.init(
+      cards: RecordTable(stride: CardLayout.stride), merchants: RecordTable(stride: MerchantLayout.stride),
+      recent: RecentTransactions(generation: 1 << 18))
+  }
+
+  init(cards: RecordTable, merchants: RecordTable, recent: RecentTransactions) {
+    self.cards = cards
+    self.merchantTable = merchants
+    self.recent = recent
+  }
 
   /// Cards currently held.
   public var cardCount: Int { cards.count }
