@@ -140,7 +140,10 @@ extension FeatureState {
         return (watermark, processed, cards, merchants, pending, recent)
       }
     } catch {
-      throw FraudError(.data, "the saved stream state is damaged or from another version")
+      throw FraudError(
+        .data,
+        "the saved stream state is damaged or was written by another version of fraud (this one reads state format \(FeatureState.formatVersion)); train the model again, or stream without --resume"
+      )
     }
     self.init(cards: d.cards, merchants: d.merchants, recent: d.recent)
     watermark = d.watermark

@@ -97,8 +97,8 @@ struct StreamCommand: ParsableCommand {
       Decisions are approve, review or decline, from the model's thresholds and the rules; reasons are the \
       features that raised the score most and the codes of the rules that fired. State continues from the \
       training snapshot (or with --resume from the last checkpoint); it is checkpointed every N transactions \
-      and at end of input, SIGTERM and SIGINT, and transactions a checkpoint already covers are skipped, so an \
-      upstream can replay. A malformed line is reported on stderr with its line number, copied to the \
+      and at end of input, SIGTERM and SIGINT, and transactions a checkpoint already covers are skipped (at \
+      least the last 262,144 ids are remembered), so an upstream can replay. A malformed line is reported on stderr with its line number, copied to the \
       dead-letter file, counted, and skipped. Without a fraud model in the store, rules alone decide.
       """)
 

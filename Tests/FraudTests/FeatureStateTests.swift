@@ -94,6 +94,15 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     #expect(b.hasSeen(1) == a.hasSeen(1))
     #expect(throws: FraudError.self) { _ = try FeatureState(decoding: Array(a.encoded().dropLast(3))) }
     #expect(throws: FraudError.self) { _ = try FeatureState(decoding: [1, 2, 3]) }
+    // A snapshot of another format version is refused with a way out.
+    var other = a.encoded()
+    other[0] = 2
+    do {
+      _ = try FeatureState(decoding: other)
+      Issue.record("a version 2 snapshot was accepted")
+    } catch {
+      #expect("\(error)".contains("train the model again, or stream without --resume"))
+    }
   }
 
   /// The kept totals always equal the sums of their buckets: every card's day, small-amount and month counts
