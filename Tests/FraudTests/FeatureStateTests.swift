@@ -144,6 +144,36 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     #expect(wrapped.load(fromByteOffset: CardLayout.dayTotal, as: UInt32.self) == 70_000 - 65_536)
   }
 
+  /// The hand-placed fields of the card and merchant records neither overlap nor leave their record.
+  @Test func recordLayoutsDoNotOverlap() {
+    func check(_ fields: [(String, Int, Int)], stride: Int) {
+      let sorted = fields.sorted { $0.1 < $1.1 }
+      for (a, b) in zip(sorted, sorted.dropFirst()) { #expect(a.1 + a.2 <= b.1, "\(a.0) overlaps \(b.0)") }
+      #expect(sorted.last.map { $0.1 + $0.2 <= stride } == true)
+    }
+    let rings = (0..<3).map { CardLayout.ring($0) }
+    check(
+      [
+        ("key", CardLayout.key, 8), ("lastTime", CardLayout.lastTime, 8), ("lastLat", CardLayout.lastLat, 4),
+        ("lastLon", CardLayout.lastLon, 4), ("count", CardLayout.count, 4), ("mean", CardLayout.mean, 4),
+        ("m2", CardLayout.m2, 4), ("head", CardLayout.head, 12), ("merchantNext", CardLayout.merchantNext, 1),
+        ("merchants", CardLayout.merchants, 4 * FeatureState.recentMerchants), ("small", CardLayout.small, 24),
+        ("dayTotal", CardLayout.dayTotal, 4), ("smallTotal", CardLayout.smallTotal, 2),
+        ("monthTotal", CardLayout.monthTotal, 4),
+      ]
+        + rings.enumerated().flatMap { r, ring in
+          [("counts\(r)", ring.counts, 2 * ring.n), ("sums\(r)", ring.sums, 4 * ring.n)]
+        },
+      stride: CardLayout.stride)
+    check(
+      [
+        ("key", MerchantLayout.key, 8), ("last", MerchantLayout.last, 8), ("head", MerchantLayout.head, 4),
+        ("count", MerchantLayout.count, 120), ("known", MerchantLayout.known, 120),
+        ("frauds", MerchantLayout.frauds, 120), ("totals", MerchantLayout.totals, 12),
+      ], stride: MerchantLayout.stride)
+    #expect(CardLayout.ring(1).n == 24)  // the small-amount counts are aligned with ring 1
+  }
+
   @Test func idleCardsExpire() {
     let s = FeatureState()
     _ = observe(s, tx(1, t0, card: 1))
