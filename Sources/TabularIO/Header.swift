@@ -29,13 +29,14 @@ public struct Header: Sendable, Equatable {
   /// - Throws: `.schema` listing the columns that exist when `name` is absent, or when it is duplicated.
   public func require(_ name: String, role: String? = nil, file: String) throws(TabularError) -> Int {
     if duplicates.contains(name) {
-      throw TabularError(.schema, file: file, line: 1, "column '\(name)' appears more than once in the header")
+      throw TabularError(
+        .schema, file: file, line: 1, "column '\(Header.shown(name))' appears more than once in the header")
     }
     guard let i = positions[name] else {
-      let what = role.map { "\($0) column '\(name)'" } ?? "column '\(name)'"
+      let what = role.map { "\($0) column '\(Header.shown(name))'" } ?? "column '\(Header.shown(name))'"
       throw TabularError(
         .schema, file: file, line: 1,
-        "no \(what) in the header; the columns are: \(names.map { "'\($0)'" }.joined(separator: ", "))")
+        "no \(what) in the header; the columns are: \(names.map { "'\(Header.shown($0))'" }.joined(separator: ", "))")
     }
     return i
   }
@@ -43,7 +44,8 @@ public struct Header: Sendable, Equatable {
   /// Throws `.schema` when any column name is duplicated (for readers that use every column).
   public func requireUniqueNames(file: String) throws(TabularError) {
     if let first = duplicates.first {
-      throw TabularError(.schema, file: file, line: 1, "column '\(first)' appears more than once in the header")
+      throw TabularError(
+        .schema, file: file, line: 1, "column '\(Header.shown(first))' appears more than once in the header")
     }
   }
 }
@@ -112,5 +114,22 @@ public struct ColumnMapping: Sendable, Equatable {
       }
     }
     return result
+  }
+}
+
+extension Header {
+  /// A column name as messages show it: control characters as `\xNN`, so a hostile header cannot move the
+  /// terminal's cursor or hide text.
+  public static func shown(_ name: String) -> String {
+    var out = ""
+    for scalar in name.unicodeScalars {
+      if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+        let hex = Array("0123456789ABCDEF")
+        out += "\\x" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 15)])
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
   }
 }

@@ -38,7 +38,7 @@ public protocol RecordReader: AnyObject {
 extension RecordReader {
   /// An error placed at field `index` of the current record: `file:line:column: column 'name': message`.
   public func error(atField index: Int, _ message: String, kind: TabularError.Kind = .badValue) -> TabularError {
-    let name = index < header.names.count ? "column '\(header.names[index])': " : ""
+    let name = index < header.names.count ? "column '\(Header.shown(header.names[index]))': " : ""
     let (line, column) = place(ofField: index)
     return TabularError(kind, file: fileName, line: line, column: column, name + message)
   }

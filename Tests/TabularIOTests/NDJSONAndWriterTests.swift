@@ -149,6 +149,21 @@ import Testing
     #expect(header.duplicates == ["dup"])
   }
 
+  @Test func controlCharactersInNamesAreEscapedInMessages() throws {
+    let hostile = Header(["id\u{1B}[2J", "amount\r"])
+    #expect(
+      throws: TabularError(
+        .schema, file: "f.csv", line: 1,
+        "no column 'card' in the header; the columns are: 'id\\x1B[2J', 'amount\\x0D'")
+    ) {
+      _ = try hostile.require("card", file: "f.csv")
+    }
+    let r = try CSVReader(bytes: Array("a\u{07}b,n\n1,x\n".utf8))
+    #expect(try r.next())
+    #expect(throws: TabularError.self) { _ = try r.double(1) }
+    #expect(r.error(atField: 0, "m").message.hasPrefix("column 'a\\x07b': "))
+  }
+
   @Test func mappingParsesAndResolves() throws {
     let m = try ColumnMapping(
       parsing: "transaction_id=TX_ID, card = CUSTOMER_ID,amount=TX_AMOUNT",
