@@ -175,10 +175,16 @@ public enum FraudStore {
       throw FraudError(
         .noModel, "model '\(name)' is a \(version.kind) model, not a fraud model; choose another --model")
     }
-    let parts = try store.loadParts(name, version: version.version)
-    guard let modelBytes = parts["model"], let stateBytes = parts["state"],
-      let model = try? JSONDecoder().decode(FraudModel.self, from: Data(modelBytes))
-    else { throw FraudError(.noModel, "model '\(name)' version \(version.version) is damaged") }
+    // Each part read straight into its bytes (the state is tens of megabytes).
+    let damaged = FraudError(.noModel, "model '\(name)' version \(version.version) is damaged")
+    let (modelBytes, stateBytes) = try store.withPartReader(name, version: version.version) { parts in
+      guard try parts.has("model"), try parts.has("state") else { throw damaged }
+      return (
+        try parts.read("model", offset: 0, length: parts.size("model")),
+        try parts.read("state", offset: 0, length: parts.size("state"))
+      )
+    }
+    guard let model = try? JSONDecoder().decode(FraudModel.self, from: Data(modelBytes)) else { throw damaged }
     return (model, try FeatureState(decoding: stateBytes), version)
   }
 }
