@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Testing
 
 @testable import Fraud
@@ -299,5 +300,42 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
       load(#"{"rules": [{"code": "X", "decision": "review", "when": [{"value": "amount", "op": "~", "than": 5}]}]}"#)
         == "F: rule X: unknown operator '~'; use > >= < <= == !=")
     #expect(load("not json").hasPrefix("F: not a rules file"))
+  }
+}
+
+@Suite struct FraudStoreTests {
+  /// A fraud version missing a part, or with a model that does not decode, is reported as damaged; a state
+  /// snapshot of another format says how to go on.
+  @Test func damagedVersionsAreNamed() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fraud-store-\(UUID())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let store = try ModelStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
+    func register(_ parts: [String: [UInt8]]) throws {
+      _ = try store.register(
+        NewModelVersion(name: "fraud", kind: FraudStore.kind, dataBytes: 0, dataHash: "0", parts: parts))
+    }
+    #expect(try FraudStore.load(from: store, name: "fraud") == nil)
+    let f = FraudFeature.count
+    let model = try JSONEncoder().encode(
+      FraudModel(
+        coefficients: [Double](repeating: 0, count: f + 1), means: [Double](repeating: 0, count: f),
+        sds: [Double](repeating: 1, count: f), reviewThreshold: 0.5, declineThreshold: 0.9, rules: .standard,
+        labelDelay: 86_400, thresholdRule: "test"))
+    let state = FeatureState().encoded()
+    for parts in [["model": Array(model)], ["state": state], ["model": [1, 2, 3], "state": state]] {
+      try register(parts)
+      #expect {
+        _ = try FraudStore.load(from: store, name: "fraud")
+      } throws: { "\($0)".contains("model 'fraud' version") && "\($0)".contains("is damaged") }
+    }
+    var other = state
+    other[0] = 9
+    try register(["model": Array(model), "state": other])
+    #expect {
+      _ = try FraudStore.load(from: store, name: "fraud")
+    } throws: { "\($0)".contains("train the model again") }
+    try register(["model": Array(model), "state": state])
+    #expect(try FraudStore.load(from: store, name: "fraud")?.1.cardCount == 0)
   }
 }
