@@ -139,9 +139,14 @@ public enum FraudTrainer {
 public enum FraudStore {
   public static let kind = "fraud.logistic-regression"
 
+  /// The end-of-history state is stored in parts of at most this many bytes ("state", "state.1", …): SQLite
+  /// holds at most 1 GB in one value.
+  public static let statePartBytes = 256 << 20
+
   /// Registers the model and the end-of-history state as a new active version of `name`.
-  public static func register(_ report: FraudTrainingReport, in store: ModelStore, name: String) throws -> ModelVersion
-  {
+  public static func register(
+    _ report: FraudTrainingReport, in store: ModelStore, name: String, statePartBytes: Int = statePartBytes
+  ) throws -> ModelVersion {
     if let existing = try store.list(name: name).first, existing.kind != kind {
       throw FraudError(
         .usage, "model '\(name)' holds \(existing.kind) versions; train the fraud model under another --model name")
@@ -160,7 +165,20 @@ public enum FraudStore {
           "review_threshold": report.model.reviewThreshold, "decline_threshold": report.model.declineThreshold,
           "alert_rate": report.alertRate, "transactions": Double(report.transactions), "frauds": Double(report.frauds),
         ], dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
-        parts: ["model": Array(try encoder.encode(report.model)), "state": report.state.encoded()]))
+        parts: statePieces(report.state.encoded(), bytes: statePartBytes).merging(
+          ["model": Array(try encoder.encode(report.model))]) { $1 }))
+  }
+
+  /// The state's bytes as parts "state", "state.1", … of at most `bytes` each.
+  static func statePieces(_ state: [UInt8], bytes: Int) -> [String: [UInt8]] {
+    let size = max(bytes, 1)
+    var parts = ["state": Array(state.prefix(size))]
+    var k = 1
+    while k * size < state.count {
+      parts["state.\(k)"] = Array(state[(k * size)..<min((k + 1) * size, state.count)])
+      k += 1
+    }
+    return parts
   }
 
   /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
@@ -179,10 +197,13 @@ public enum FraudStore {
     let damaged = FraudError(.noModel, "model '\(name)' version \(version.version) is damaged")
     let (modelBytes, stateBytes) = try store.withPartReader(name, version: version.version) { parts in
       guard try parts.has("model"), try parts.has("state") else { throw damaged }
-      return (
-        try parts.read("model", offset: 0, length: parts.size("model")),
-        try parts.read("state", offset: 0, length: parts.size("state"))
-      )
+      var state = try parts.read("state", offset: 0, length: parts.size("state"))
+      var k = 1
+      while try parts.has("state.\(k)") {
+        state += try parts.read("state.\(k)", offset: 0, length: parts.size("state.\(k)"))
+        k += 1
+      }
+      return (try parts.read("model", offset: 0, length: parts.size("model")), state)
     }
     guard let model = try? JSONDecoder().decode(FraudModel.self, from: Data(modelBytes)) else { throw damaged }
     return (model, try FeatureState(decoding: stateBytes), version)

@@ -20,22 +20,26 @@ public final class StateStore: Sendable {
   /// The store file's path.
   public let path: String
   let pool: DatabasePool
+  /// A checkpoint is stored in pieces of at most this many bytes (SQLite holds at most 1 GB in one value).
+  public let chunkBytes: Int
 
   /// Opens the store at `path` (created when `create` is true and it is missing).
-  public init(path: String, create: Bool) throws(StoreError) {
+  public init(path: String, create: Bool, chunkBytes: Int = 256 << 20) throws(StoreError) {
     self.path = path
     self.pool = try StoreDatabase.open(path: path, create: create)
+    self.chunkBytes = max(chunkBytes, 1)
   }
 
   /// Opens the state store in the same file as `models`.
-  public init(sharing models: ModelStore) {
+  public init(sharing models: ModelStore, chunkBytes: Int = 256 << 20) {
     self.path = models.path
     self.pool = models.pool
+    self.chunkBytes = max(chunkBytes, 1)
   }
 
   /// Replaces checkpoint `name` with `state` at `sequence`, in one transaction.
   ///
-  /// The bytes are bound without a copy (a snapshot can be tens of megabytes).
+  /// The bytes are bound without a copy (a snapshot can be tens of megabytes), in pieces of `chunkBytes`.
   /// - Parameter beforeCommit: called inside the transaction before the commit; for crash tests.
   public func save(
     _ name: String, sequence: Int, state: [UInt8], beforeCommit: (() -> Void)? = nil
@@ -49,27 +53,51 @@ public final class StateStore: Sendable {
               resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)))
           }
         }
-        var statement: OpaquePointer? = nil
-        try check(
-          sqlite3_prepare_v2(
-            connection,
+        /// Runs `sql` once with `bind` binding its parameters.
+        func run(_ sql: String, _ bind: (OpaquePointer?) throws -> Void) throws {
+          var statement: OpaquePointer? = nil
+          try check(sqlite3_prepare_v2(connection, sql, -1, &statement, nil))
+          defer { sqlite3_finalize(statement) }
+          try bind(statement)
+          try check(sqlite3_step(statement), SQLITE_DONE)
+        }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        try state.withUnsafeBytes { bytes in
+          /// Binds piece `k` of the state; SQLITE_STATIC (no destructor): SQLite reads the caller's bytes
+          /// during the step, without a copy.
+          func bindPiece(_ statement: OpaquePointer?, _ index: Int32, _ k: Int) throws {
+            let start = k * chunkBytes
+            let count = min(chunkBytes, bytes.count - start)
+            if let base = bytes.baseAddress, count > 0 {
+              try check(sqlite3_bind_blob64(statement, index, base + start, sqlite3_uint64(count), nil))
+            } else {
+              try check(sqlite3_bind_zeroblob(statement, index, 0))
+            }
+          }
+          try run(
             """
             INSERT INTO checkpoint (name, sequence, created_at, state) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT (name) DO UPDATE SET sequence = excluded.sequence, created_at = excluded.created_at,
               state = excluded.state
-            """, -1, &statement, nil))
-        defer { sqlite3_finalize(statement) }
-        try check(sqlite3_bind_text(statement, 1, name, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self)))
-        try check(sqlite3_bind_int64(statement, 2, Int64(sequence)))
-        try check(sqlite3_bind_double(statement, 3, Date().timeIntervalSince1970))
-        try state.withUnsafeBytes { bytes in
-          if let base = bytes.baseAddress, bytes.count > 0 {
-            // SQLITE_STATIC (no destructor): SQLite reads the caller's bytes during the step, without a copy.
-            try check(sqlite3_bind_blob64(statement, 4, base, sqlite3_uint64(bytes.count), nil))
-          } else {
-            try check(sqlite3_bind_zeroblob(statement, 4, 0))
+            """
+          ) { statement in
+            try check(sqlite3_bind_text(statement, 1, name, -1, transient))
+            try check(sqlite3_bind_int64(statement, 2, Int64(sequence)))
+            try check(sqlite3_bind_double(statement, 3, Date().timeIntervalSince1970))
+            try bindPiece(statement, 4, 0)
           }
-          try check(sqlite3_step(statement), SQLITE_DONE)
+          try run("DELETE FROM checkpoint_chunk WHERE name = ?1") { statement in
+            try check(sqlite3_bind_text(statement, 1, name, -1, transient))
+          }
+          var k = 1
+          while k * chunkBytes < bytes.count {
+            try run("INSERT INTO checkpoint_chunk (name, chunk, data) VALUES (?1, ?2, ?3)") { statement in
+              try check(sqlite3_bind_text(statement, 1, name, -1, transient))
+              try check(sqlite3_bind_int64(statement, 2, Int64(k)))
+              try bindPiece(statement, 3, k)
+            }
+            k += 1
+          }
         }
         beforeCommit?()
       }
@@ -82,10 +110,14 @@ public final class StateStore: Sendable {
       try pool.read { db in
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM checkpoint WHERE name = ?", arguments: [name])
         else { return nil }
-        let data: Data = row["state"]
+        let first: Data = row["state"]
+        var state = [UInt8](first)
+        let rest = try Data.fetchCursor(
+          db, sql: "SELECT data FROM checkpoint_chunk WHERE name = ? ORDER BY chunk", arguments: [name])
+        while let piece = try rest.next() { state.append(contentsOf: piece) }
         return Checkpoint(
           name: row["name"], sequence: row["sequence"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-          state: [UInt8](data))
+          state: state)
       }
     }
   }

@@ -45,6 +45,18 @@ enum StoreDatabase {
           );
           """)
     }
+    migrator.registerMigration("v2: checkpoint chunks") { db in
+      // SQLite holds at most 1 GB in one value: a larger checkpoint continues in chunks, in order.
+      try db.execute(
+        sql: """
+          CREATE TABLE checkpoint_chunk (
+            name TEXT NOT NULL REFERENCES checkpoint(name) ON DELETE CASCADE,
+            chunk INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (name, chunk)
+          );
+          """)
+    }
     return migrator
   }
 

@@ -337,5 +337,13 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     } throws: { "\($0)".contains("train the model again") }
     try register(["model": Array(model), "state": state])
     #expect(try FraudStore.load(from: store, name: "fraud")?.1.cardCount == 0)
+    // A state in several parts ("state", "state.1", …) is read back whole.
+    let busy = FeatureState()
+    for k in 0..<300 { _ = observe(busy, tx(UInt64(k + 1), t0 + Double(k) * 60, card: UInt64(k % 37 + 1))) }
+    let pieces = FraudStore.statePieces(busy.encoded(), bytes: 1000)
+    #expect(pieces.count == (busy.encoded().count + 999) / 1000)
+    try register(pieces.merging(["model": Array(model)]) { $1 })
+    let loaded = try #require(try FraudStore.load(from: store, name: "fraud"))
+    #expect(loaded.1.encoded() == busy.encoded())
   }
 }

@@ -147,4 +147,27 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
     #expect(try !states.delete("fraud"))
     #expect(try states.load("fraud") == nil)
   }
+
+  /// A checkpoint larger than one piece is stored in pieces and read back whole; a smaller one replacing it
+  /// leaves no stale pieces; deleting it deletes them.
+  @Test func largeCheckpointsAreStoredInPieces() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let states = try StateStore(path: path, create: true, chunkBytes: 3)
+    let ten: [UInt8] = Array(0..<10)
+    try states.save("s", sequence: 1, state: ten)
+    try states.save("other", sequence: 1, state: [9, 9, 9, 9])
+    #expect(try states.load("s")?.state == ten)
+    try states.save("s", sequence: 2, state: [7, 8, 9, 10])
+    #expect(try states.load("s")?.state == [7, 8, 9, 10])
+    try states.save("s", sequence: 3, state: [])
+    #expect(try states.load("s")?.state == [])
+    try states.save("s", sequence: 4, state: ten)
+    #expect(try states.delete("s"))
+    try states.save("s", sequence: 5, state: [1])
+    #expect(try states.load("s")?.state == [1])
+    #expect(try states.load("other")?.state == [9, 9, 9, 9])
+    // Another reader with the usual piece size reads the same bytes.
+    #expect(try StateStore(path: path, create: false).load("other")?.state == [9, 9, 9, 9])
+  }
 }
