@@ -136,7 +136,7 @@ extension FeatureState {
     // The last 7 days: buckets head, head − 1, … (bucket of day e is e mod 30), one division only.
     var weekCount = 0
     var s7d = 0.0
-    var day7 = ((Int(c.load(fromByteOffset: CardLayout.head + 8, as: Int32.self)) % 30) + 30) % 30
+    var day7 = ringBucket(Int(c.load(fromByteOffset: CardLayout.head + 8, as: Int32.self)), 30)
     for _ in 0..<7 {
       weekCount += count(r2.counts, day7)
       s7d += sum(r2.sums, day7)
@@ -271,7 +271,7 @@ extension FeatureState {
       let epoch = r == 0 ? epochs.0 : r == 1 ? epochs.1 : epochs.2
       let head = c.load(fromByteOffset: CardLayout.head + 4 * r, as: Int32.self)
       guard epoch > head - Int32(n) else { continue }  // too late for this ring
-      let b = ((Int(epoch) % n) + n) % n
+      let b = ringBucket(Int(epoch), n)
       let so = ring.sums + 4 * b
       // A total follows its buckets exactly, down to a bucket wrapping around.
       let count = FeatureState.add(c, UInt16.self, at: ring.counts + 2 * b, 1)

@@ -46,6 +46,10 @@ public struct RuleInputs: Sendable {
   ]
 }
 
+/// The bucket of epoch `e` in a ring of `n` buckets (`e` mod `n`, also for epochs before 1970).
+@inline(__always)
+func ringBucket(_ e: Int, _ n: Int) -> Int { ((e % n) + n) % n }
+
 /// Where each field of a card's record lives (byte offsets; the record is `stride` bytes).
 ///
 /// Fields read for every transaction of the card come first; each ring keeps its counts before its sums.
@@ -89,10 +93,8 @@ enum MerchantLayout {
   /// Adds `delta` to bucket `b` of `column` and to the column's total.
   @inline(__always)
   static func add(_ m: UnsafeMutableRawPointer, _ column: Int, bucket b: Int, _ delta: UInt32) {
-    let o = column + 4 * b
-    m.storeBytes(of: m.load(fromByteOffset: o, as: UInt32.self) &+ delta, toByteOffset: o, as: UInt32.self)
-    let t = totals + 4 * ((column - count) / 120)
-    m.storeBytes(of: m.load(fromByteOffset: t, as: UInt32.self) &+ delta, toByteOffset: t, as: UInt32.self)
+    FeatureState.add(m, UInt32.self, at: column + 4 * b, delta)
+    FeatureState.add(m, UInt32.self, at: totals + 4 * ((column - count) / 120), delta)
   }
 
   /// The 30-day total of `column`.
@@ -103,7 +105,7 @@ enum MerchantLayout {
 
   /// The bucket of day `day`.
   @inline(__always)
-  static func bucket(_ day: Int32) -> Int { ((Int(day) % 30) + 30) % 30 }
+  static func bucket(_ day: Int32) -> Int { ringBucket(Int(day), 30) }
 }
 
 /// Bounded per-card and per-merchant state: time buckets, never lists of transactions.
@@ -169,7 +171,6 @@ public final class FeatureState {
     if let s = cards.find(key) { return s }
     let slot = cards.add(key)
     let r = cards.record(slot)
-    (r + 8).initializeMemory(as: UInt8.self, repeating: 0, count: CardLayout.stride - 8)
     r.storeBytes(of: -Double.infinity, toByteOffset: CardLayout.lastTime, as: Double.self)
     r.storeBytes(of: Float.nan, toByteOffset: CardLayout.lastLat, as: Float.self)
     r.storeBytes(of: Float.nan, toByteOffset: CardLayout.lastLon, as: Float.self)
@@ -182,7 +183,6 @@ public final class FeatureState {
     if let s = merchantTable.find(key) { return s }
     let slot = merchantTable.add(key)
     let r = merchantTable.record(slot)
-    (r + 8).initializeMemory(as: UInt8.self, repeating: 0, count: MerchantLayout.stride - 8)
     r.storeBytes(of: -Double.infinity, toByteOffset: MerchantLayout.last, as: Double.self)
     r.storeBytes(of: Int32.min, toByteOffset: MerchantLayout.head, as: Int32.self)
     return slot
@@ -207,7 +207,7 @@ public final class FeatureState {
         c.storeBytes(of: 0, toByteOffset: CardLayout.monthTotal, as: UInt32.self)
       }
     } else {
-      var b = ((Int(epoch) % n) + n) % n
+      var b = ringBucket(Int(epoch), n)
       for _ in 0..<Int(epoch - head) {
         let cleared = UInt32(c.load(fromByteOffset: ring.counts + 2 * b, as: UInt16.self))
         c.storeBytes(of: 0, toByteOffset: ring.counts + 2 * b, as: UInt16.self)
@@ -242,11 +242,9 @@ public final class FeatureState {
     guard day > head else { return }
     let steps = head == Int32.min ? 30 : min(30, Int(day) - Int(head))
     for k in 0..<steps {
-      let b = (((Int(day) - k) % 30) + 30) % 30
-      for column in 0..<3 {
-        let o = MerchantLayout.count + 120 * column + 4 * b
-        MerchantLayout.add(
-          m, MerchantLayout.count + 120 * column, bucket: b, 0 &- m.load(fromByteOffset: o, as: UInt32.self))
+      let b = ringBucket(Int(day) - k, 30)
+      for column in stride(from: MerchantLayout.count, through: MerchantLayout.frauds, by: 120) {
+        MerchantLayout.add(m, column, bucket: b, 0 &- m.load(fromByteOffset: column + 4 * b, as: UInt32.self))
       }
     }
     m.storeBytes(of: day, toByteOffset: MerchantLayout.head, as: Int32.self)

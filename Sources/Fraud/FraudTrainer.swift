@@ -144,9 +144,8 @@ public enum FraudStore {
   public static let statePartBytes = 256 << 20
 
   /// Registers the model and the end-of-history state as a new active version of `name`.
-  public static func register(
-    _ report: FraudTrainingReport, in store: ModelStore, name: String, statePartBytes: Int = statePartBytes
-  ) throws -> ModelVersion {
+  public static func register(_ report: FraudTrainingReport, in store: ModelStore, name: String) throws -> ModelVersion
+  {
     if let existing = try store.list(name: name).first, existing.kind != kind {
       throw FraudError(
         .usage, "model '\(name)' holds \(existing.kind) versions; train the fraud model under another --model name")
@@ -197,13 +196,13 @@ public enum FraudStore {
     let damaged = FraudError(.noModel, "model '\(name)' version \(version.version) is damaged")
     let (modelBytes, stateBytes) = try store.withPartReader(name, version: version.version) { parts in
       guard try parts.has("model"), try parts.has("state") else { throw damaged }
-      var state = try parts.read("state", offset: 0, length: parts.size("state"))
+      var state = try parts.readAll("state")
       var k = 1
       while try parts.has("state.\(k)") {
-        state += try parts.read("state.\(k)", offset: 0, length: parts.size("state.\(k)"))
+        state += try parts.readAll("state.\(k)")
         k += 1
       }
-      return (try parts.read("model", offset: 0, length: parts.size("model")), state)
+      return (try parts.readAll("model"), state)
     }
     guard let model = try? JSONDecoder().decode(FraudModel.self, from: Data(modelBytes)) else { throw damaged }
     return (model, try FeatureState(decoding: stateBytes), version)

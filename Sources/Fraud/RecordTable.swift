@@ -99,8 +99,8 @@ final class RecordTable {
     }
   }
 
-  /// Adds a record for `key` (which must not be present) and returns its slot, its bytes after the key
-  /// unspecified: the caller initializes them.
+  /// Adds a record for `key` (which must not be present) and returns its slot; the bytes after the key are
+  /// zero.
   func add(_ key: UInt64) -> Int {
     let slot: Int
     if let f = free.popLast() {
@@ -111,6 +111,7 @@ final class RecordTable {
       slots += 1
     }
     record(slot).storeBytes(of: key, as: UInt64.self)
+    (record(slot) + 8).initializeMemory(as: UInt8.self, repeating: 0, count: stride - 8)
     link(key, slot)
     return slot
   }

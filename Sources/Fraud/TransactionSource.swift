@@ -125,9 +125,7 @@ public struct TransactionSource {
     guard let value = try reader.double(amount) else {
       throw reader.error(atField: amount, "the amount is blank; expected a number")
     }
-    guard value >= 0, value.isFinite else {
-      throw reader.error(atField: amount, "expected a finite amount ≥ 0, found \(value)")
-    }
+    guard value >= 0 else { throw reader.error(atField: amount, "expected an amount ≥ 0, found \(value)") }
     var merchantHash: UInt64 = 0
     if let merchant, let m = reader.fieldBytes(merchant), let h = TransactionSource.hash(m) { merchantHash = h | 1 }
     var latitude = Double.nan
