@@ -77,7 +77,7 @@ let package = Package(
     .testTarget(name: "TabularIOTests", dependencies: ["TabularIO"]),
     .testTarget(name: "ModelingTests", dependencies: ["Modeling"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),
-    .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
+    .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", "Modeling"]),
     .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "Storage", "TabularIO", "Modeling"]),
     .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"]),

@@ -25,13 +25,6 @@ public struct ChurnModel: Codable, Sendable {
   public var metrics: [String: Double]
   public var trainingRows: Int
 
-  /// Standardized feature values → log-odds.
-  func logOdds(_ raw: UnsafePointer<Double>) -> Double {
-    var eta = coefficients[0]
-    for (k, f) in features.enumerated() { eta += coefficients[k + 1] * (raw[k] - f.mean) / f.sd }
-    return eta
-  }
-
   /// The decile of a probability: 1 for the highest-risk tenth of training customers, 10 for the lowest.
   public func decile(_ p: Double) -> Int {
     var above = 0

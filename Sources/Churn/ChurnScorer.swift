@@ -256,7 +256,7 @@ extension ChurnScorer {
   /// A reader error placed in the whole file rather than its range.
   static func shifted(_ error: Error, by lines: Int) -> Error {
     guard let e = error as? TabularError, let line = e.line else { return error }
-    return TabularError(e.kind, file: e.file, line: line + lines, column: e.column, e.message)
+    return TabularError(e.kind, file: e.file, line: line + lines, column: e.column, e.message, cause: e.cause)
   }
 }
 

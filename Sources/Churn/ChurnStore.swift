@@ -13,8 +13,10 @@ public enum ChurnStore {
     _ report: ChurnTrainingReport, options: ChurnTrainingOptions, in store: ModelStore, name: String
   ) throws -> ModelVersion {
     if let existing = try store.list(name: name).first, existing.kind != kind {
-      throw ChurnError(
-        .usage, "model '\(name)' holds \(existing.kind) versions; train the churn model under another --model name")
+      throw CommerceError(
+        .usage,
+        "model '\(name)' holds \(existing.kind) versions; train the churn model under another \(.modelName) name",
+        parameter: .modelName)
     }
     var parameters = [
       "target": report.model.target, "positive": report.model.positive, "l2": "\(options.regression.l2)",
@@ -39,17 +41,19 @@ public enum ChurnStore {
     do {
       v = try version.map { n throws(StoreError) in try store.version(name, n) } ?? store.active(name)
     } catch StoreError.noModel {
-      throw ChurnError(
-        .noModel, "no churn model '\(name)' in \(store.path); train first: churn train --data FILE --target COLUMN")
+      throw CommerceError(
+        .noModel, "no churn model '\(name)' in \(store.path); train first: \(.trainChurn)")
     }
     guard v.kind == kind else {
-      throw ChurnError(.noModel, "model '\(name)' is a \(v.kind) model, not a churn model; choose another --model")
+      throw CommerceError(
+        .noModel, "model '\(name)' is a \(v.kind) model, not a churn model; choose another \(.modelName)",
+        parameter: .modelName)
     }
     let bytes = try store.loadPart(name, version: v.version, part: "model")
     do {
       return (try JSONDecoder().decode(ChurnModel.self, from: Data(bytes)), v)
     } catch {
-      throw ChurnError(.noModel, "model '\(name)' version \(v.version) is damaged (\(error))")
+      throw CommerceError(.noModel, "model '\(name)' version \(v.version) is damaged (\(error))")
     }
   }
 }
@@ -93,7 +97,7 @@ public struct ChurnEvaluation: Sendable {
     }
     let positives = labels.lazy.filter { $0 }.count
     guard positives > 0, positives < labels.count else {
-      throw ChurnError(.data, "\(path): the labeled rows hold a single class; evaluation needs both")
+      throw CommerceError(.data, "\(path): the labeled rows hold a single class; evaluation needs both")
     }
     var calibration: [CalibrationRow] = []
     for b in 0..<10 {

@@ -55,27 +55,27 @@ public enum ChurnTrainer {
     let fingerprint = try DataFingerprint(file: path)
     guard row > 0 else { throw TabularError(.empty, file: path, line: 2, "the file has a header but no rows") }
     if stats[targetIndex].missing == row {
-      throw ChurnError(.data, "\(path): the target '\(o.target)' is blank in every row")
+      throw CommerceError(.data, "\(path): the target '\(o.target)' is blank in every row")
     }
     if !targetMissingRows.isEmpty && !o.skipBadRows {
-      throw ChurnError(
+      throw CommerceError(
         .data,
-        "\(path): the target '\(o.target)' is blank in \(targetMissingRows.count) rows (first: data row \(targetMissingRows[0] + 1)); fill them or pass --skip-bad-rows"
+        "\(path): the target '\(o.target)' is blank in \(targetMissingRows.count) rows (first: data row \(targetMissingRows[0] + 1)); fill them or pass \(.skipBadRows)"
       )
     }
     // The target's classes.
     let targetLevels = stats[targetIndex].distinctTexts
     guard !targetLevels.isEmpty else {
-      throw ChurnError(.data, "\(path): the target '\(o.target)' is blank in every row")
+      throw CommerceError(.data, "\(path): the target '\(o.target)' is blank in every row")
     }
     guard targetLevels.count >= 2 else {
-      throw ChurnError(
+      throw CommerceError(
         .data,
         "\(path): the target '\(o.target)' has a single value '\(targetLevels[0])'; a churn model needs two classes")
     }
     guard targetLevels.count == 2, !stats[targetIndex].overflow else {
       let shown = targetLevels.prefix(6).map { "'\($0)'" }.joined(separator: ", ")
-      throw ChurnError(
+      throw CommerceError(
         .data,
         "\(path): the target '\(o.target)' has more than two values (\(shown)\(targetLevels.count > 6 ? ", …" : "")); expected two classes such as Yes/No"
       )
@@ -83,18 +83,18 @@ public enum ChurnTrainer {
     let positive: String
     if let given = o.positive {
       guard targetLevels.contains(given) else {
-        throw ChurnError(
+        throw CommerceError(
           .usage,
-          "--positive '\(given)' is not a value of '\(o.target)' (its values: '\(targetLevels[0])', '\(targetLevels[1])')"
+          "\(.positive) '\(given)' is not a value of '\(o.target)' (its values: '\(targetLevels[0])', '\(targetLevels[1])')"
         )
       }
       positive = given
     } else if let inferred = positiveNames.first(where: { targetLevels.contains($0) }) {
       positive = inferred
     } else {
-      throw ChurnError(
+      throw CommerceError(
         .usage,
-        "cannot tell which value of '\(o.target)' means churn ('\(targetLevels[0])' or '\(targetLevels[1])'); pass --positive VALUE"
+        "cannot tell which value of '\(o.target)' means churn ('\(targetLevels[0])' or '\(targetLevels[1])'); pass \(.positive) VALUE"
       )
     }
     let negative = targetLevels.first { $0 != positive }!
@@ -206,7 +206,9 @@ public enum ChurnTrainer {
       specs.append(spec)
       specInput.append(c)
     }
-    guard !specs.isEmpty else { throw ChurnError(.data, "\(path): no usable feature columns (see the schema notes)") }
+    guard !specs.isEmpty else {
+      throw CommerceError(.data, "\(path): no usable feature columns (see the schema notes)")
+    }
 
     // Features.
     var features: [Feature] = []
@@ -231,7 +233,7 @@ public enum ChurnTrainer {
     let encoder = FeatureEncoder(columns: specs, features: features)
     let skip = Set(targetMissingRows).union(badRows)
     let n = row - skip.count
-    guard n > 0 else { throw ChurnError(.data, "\(path): every row was skipped") }
+    guard n > 0 else { throw CommerceError(.data, "\(path): every row was skipped") }
     let width = features.count + 1
     var design = [Double](repeating: 0, count: n * width)
     var labels = [Bool](repeating: false, count: n)
@@ -318,9 +320,9 @@ public enum ChurnTrainer {
     if !penalized {
       switch separation(x, labels, features) {
       case .complete(let name):
-        throw ChurnError(
+        throw CommerceError(
           .data,
-          "\(path): the classes are completely separated by '\(name)': the likelihood has no maximum and the coefficients grow without bound; add --l2 (e.g. --l2 1) or --exclude that column"
+          "\(path): the classes are completely separated by '\(name)': the likelihood has no maximum and the coefficients grow without bound; add \(.l2) (e.g. \(.l2) 1) or \(.exclude) that column"
         )
       case .quasiComplete(let name):
         warnings.append(

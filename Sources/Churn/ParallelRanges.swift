@@ -50,7 +50,7 @@ struct ParallelRanges {
     var firstError: Error? = nil
     do { firstValue = try body(firstReader, false) } catch { firstError = error }
     done.wait()
-    if let e = firstError as? TabularError, e.message.hasPrefix("a quoted field is not closed") { return nil }
+    if let e = firstError as? TabularError, e.cause == .unterminatedQuote { return nil }
     if let e = firstError { throw ChurnScorer.shifted(e, by: headerLines) }
     if let e = box.error { throw ChurnScorer.shifted(e, by: headerLines + firstReader.linesRead) }
     return (firstValue!, box.value!)

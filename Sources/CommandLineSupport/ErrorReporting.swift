@@ -11,6 +11,12 @@ import TabularIO
 public protocol ReportableError: Error, CustomStringConvertible {
   /// The process exit code for this error.
   var exitCode: Int32 { get }
+  /// The message printed on standard error (default: `description`).
+  var commandLineMessage: String { get }
+}
+
+extension ReportableError {
+  public var commandLineMessage: String { description }
 }
 
 extension TabularError: ReportableError {
@@ -74,7 +80,7 @@ public enum CommandRunner {
       exit(0)
     } catch let error as ReportableError {
       flushStandardOutput()
-      printError("\(tool): error: \(error.description)")
+      printError("\(tool): error: \(error.commandLineMessage)")
       exit(error.exitCode)
     } catch {
       // ArgumentParser's own errors (help, validation, exit codes) are formatted by ArgumentParser.

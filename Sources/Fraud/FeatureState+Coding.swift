@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 
 /// A little-endian binary encoding of plain values and blocks of memory, for state snapshots.
 /// (Hosts are little-endian; `FeatureState.encoded()` refuses to build elsewhere.)
@@ -99,7 +100,7 @@ extension FeatureState {
   }
 
   /// A state restored from `encoded()` bytes.
-  /// - Throws: `FraudError(.data)` when the bytes are damaged or of another format.
+  /// - Throws: `CommerceError(.data)` when the bytes are damaged or of another format.
   public convenience init(decoding bytes: [UInt8]) throws {
     typealias Decoded = (
       watermark: Double, processed: Int, cards: RecordTable, merchants: RecordTable, pending: PendingLabels,
@@ -140,9 +141,9 @@ extension FeatureState {
         return (watermark, processed, cards, merchants, pending, recent)
       }
     } catch {
-      throw FraudError(
+      throw CommerceError(
         .data,
-        "the saved stream state is damaged or was written by another version of fraud (this one reads state format \(FeatureState.formatVersion)); train the model again, or stream without --resume"
+        "the saved stream state is damaged or was written by another version of fraud (this one reads state format \(FeatureState.formatVersion)); train the model again, or stream without \(.resume)"
       )
     }
     self.init(cards: d.cards, merchants: d.merchants, recent: d.recent)

@@ -30,7 +30,7 @@ public enum FraudEvaluation {
   ) throws -> FraudEvaluationReport {
     let reader = try CSVReader(path: path)
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
-    guard source.hasLabels else { throw FraudError(.data, "\(path): no label column; evaluation needs labels") }
+    guard source.hasLabels else { throw CommerceError(.data, "\(path): no label column; evaluation needs labels") }
     let state = FeatureState()
     let scorer = Scorer(model: model)
     let rulesOnly = Scorer(model: FraudModel.rulesOnly(model.rules, labelDelay: labelDelay))
@@ -82,7 +82,7 @@ public enum FraudEvaluation {
     let n = labels.count
     let frauds = labels.lazy.filter { $0 }.count
     guard n > 0, frauds > 0, frauds < n else {
-      throw FraudError(.data, "\(path): the evaluated transactions need both frauds and genuine ones")
+      throw CommerceError(.data, "\(path): the evaluated transactions need both frauds and genuine ones")
     }
     var rows = [
       try row("model", scores, labels, days, cards, Double(alerts) / Double(n)),
@@ -115,19 +115,24 @@ public enum FraudEvaluation {
   }
 
   /// Mean over days of: among the `k` cards with the highest score that day, the share with a fraud that day.
+  ///
+  /// Deterministic: days are summed in time order and cards with equal scores are taken by card id.
   static func cardPrecision(_ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], k: Int) -> Double
   {
-    var byDay: [Int32: [UInt64: (Double, Bool)]] = [:]
+    var byDay: [Int32: [UInt64: (score: Double, fraud: Bool)]] = [:]
     for i in scores.indices {
-      var cardsOfDay = byDay[days[i], default: [:]]
-      let previous = cardsOfDay[cards[i]] ?? (-Double.infinity, false)
-      cardsOfDay[cards[i]] = (max(previous.0, scores[i]), previous.1 || labels[i])
-      byDay[days[i]] = cardsOfDay
+      let previous = byDay[days[i]]?[cards[i]]
+      byDay[days[i], default: [:]][cards[i]] = (
+        max(previous?.score ?? -.infinity, scores[i]), (previous?.fraud ?? false) || labels[i]
+      )
     }
     var total = 0.0
-    for (_, cardsOfDay) in byDay {
-      let top = cardsOfDay.values.sorted { $0.0 > $1.0 }.prefix(k)
-      total += Double(top.lazy.filter { $0.1 }.count) / Double(k)
+    for day in byDay.keys.sorted() {
+      let top = byDay[day]!.sorted {
+        $0.value.score != $1.value.score ? $0.value.score > $1.value.score : $0.key < $1.key
+      }
+      .prefix(k)
+      total += Double(top.lazy.filter { $0.value.fraud }.count) / Double(k)
     }
     return byDay.isEmpty ? 0 : total / Double(byDay.count)
   }

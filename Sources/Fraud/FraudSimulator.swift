@@ -59,7 +59,7 @@ public enum FraudSimulator {
   /// `transaction_id,timestamp,card,merchant,merchant_category,country,amount,lat,lon,label`.
   public static func generate(_ c: SimulationConfiguration, to writer: CSVWriter) throws -> SimulationSummary {
     guard c.days >= 1, c.cards >= 1, c.merchants >= 2 else {
-      throw FraudError(.usage, "simulate needs at least 1 day, 1 card and 2 merchants")
+      throw CommerceError(.usage, "simulate needs at least 1 day, 1 card and 2 merchants")
     }
     var g = SeededGenerator(seed: c.seed)
     // Merchants: a city, a category, a popularity.

@@ -30,15 +30,15 @@ extension FeatureState: @unchecked Sendable {}
 public enum FraudTrainer {
   /// Trains on the CSV at `path`.
   /// - Throws: `TabularError` for bad rows (with line and column) or a history out of time order;
-  ///   `FraudError` for a file without labels or with a single class.
+  ///   `CommerceError` for a file without labels or with a single class.
   public static func train(
     path: String, mapping: ColumnMapping, labelDelay: Double, rules: RuleSet, target: ThresholdTarget
   ) throws -> FraudTrainingReport {
     let reader = try CSVReader(path: path)
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
     guard source.hasLabels else {
-      throw FraudError(
-        .data, "\(path): no label column; training needs labeled history (map it with --map label=COLUMN)")
+      throw CommerceError(
+        .data, "\(path): no label column; training needs labeled history (map it with \(.columnMap) label=COLUMN)")
     }
     let state = FeatureState()
     let f = FraudFeature.count
@@ -70,9 +70,10 @@ public enum FraudTrainer {
     }
     let n = labels.count
     let frauds = labels.lazy.filter { $0 }.count
-    guard n > 0 else { throw FraudError(.data, "\(path): no transactions") }
+    guard n > 0 else { throw CommerceError(.data, "\(path): no transactions") }
     guard frauds > 0, frauds < n else {
-      throw FraudError(.data, "\(path): every transaction has the same label; training needs frauds and genuine ones")
+      throw CommerceError(
+        .data, "\(path): every transaction has the same label; training needs frauds and genuine ones")
     }
     // Standardize, then fit with balanced class weights and a small ridge for stability.
     var means = [Double](repeating: 0, count: f)
@@ -147,8 +148,10 @@ public enum FraudStore {
   public static func register(_ report: FraudTrainingReport, in store: ModelStore, name: String) throws -> ModelVersion
   {
     if let existing = try store.list(name: name).first, existing.kind != kind {
-      throw FraudError(
-        .usage, "model '\(name)' holds \(existing.kind) versions; train the fraud model under another --model name")
+      throw CommerceError(
+        .usage,
+        "model '\(name)' holds \(existing.kind) versions; train the fraud model under another \(.modelName) name",
+        parameter: .modelName)
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -189,11 +192,12 @@ public enum FraudStore {
       return nil
     }
     guard version.kind == kind else {
-      throw FraudError(
-        .noModel, "model '\(name)' is a \(version.kind) model, not a fraud model; choose another --model")
+      throw CommerceError(
+        .noModel, "model '\(name)' is a \(version.kind) model, not a fraud model; choose another \(.modelName)",
+        parameter: .modelName)
     }
     // Each part read straight into its bytes (the state is tens of megabytes).
-    let damaged = FraudError(.noModel, "model '\(name)' version \(version.version) is damaged")
+    let damaged = CommerceError(.noModel, "model '\(name)' version \(version.version) is damaged")
     let (modelBytes, stateBytes) = try store.withPartReader(name, version: version.version) { parts in
       guard try parts.has("model"), try parts.has("state") else { throw damaged }
       var state = try parts.readAll("state")

@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 
 /// What to do with a transaction.
 public enum Decision: Int, Comparable, Codable, Sendable {
@@ -63,16 +64,16 @@ public struct RuleSet: Codable, Sendable, Equatable {
   static let operators = [">", ">=", "<", "<=", "==", "!="]
 
   /// Rules read from a JSON file (see `Rule`).
-  /// - Throws: `FraudError(.usage)` naming the file and the problem.
+  /// - Throws: `CommerceError(.usage)` naming the file and the problem.
   public static func load(path: String) throws -> RuleSet {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw FraudError(.usage, "\(path): cannot read the rules file")
+      throw CommerceError(.usage, "\(path): cannot read the rules file")
     }
     let set: RuleSet
     do {
       set = try JSONDecoder().decode(RuleSet.self, from: data)
     } catch {
-      throw FraudError(
+      throw CommerceError(
         .usage, "\(path): not a rules file (expected {\"rules\": [{\"code\", \"decision\", \"when\"}]}): \(error)")
     }
     try set.validate(file: path)
@@ -83,19 +84,19 @@ public struct RuleSet: Codable, Sendable, Equatable {
   public func validate(file: String) throws {
     for rule in rules {
       guard ["approve", "review", "decline"].contains(rule.decision) else {
-        throw FraudError(
+        throw CommerceError(
           .usage, "\(file): rule \(rule.code): decision '\(rule.decision)' is not approve, review or decline")
       }
-      guard !rule.when.isEmpty else { throw FraudError(.usage, "\(file): rule \(rule.code) has no conditions") }
+      guard !rule.when.isEmpty else { throw CommerceError(.usage, "\(file): rule \(rule.code) has no conditions") }
       for c in rule.when {
         guard RuleInputs.names.contains(c.value) else {
-          throw FraudError(
+          throw CommerceError(
             .usage,
             "\(file): rule \(rule.code): unknown value '\(c.value)'; the values are: \(RuleInputs.names.joined(separator: ", "))"
           )
         }
         guard RuleSet.operators.contains(c.op) else {
-          throw FraudError(.usage, "\(file): rule \(rule.code): unknown operator '\(c.op)'; use > >= < <= == !=")
+          throw CommerceError(.usage, "\(file): rule \(rule.code): unknown operator '\(c.op)'; use > >= < <= == !=")
         }
       }
     }

@@ -21,7 +21,7 @@ extension StoredRecommender {
   public func batch(
     users requested: [String]?, count n: Int, output: String, threads: Int, progress: ((Int, Int) -> Void)? = nil
   ) throws -> BatchSummary {
-    guard n >= 1 else { throw RecommenderError(.usage, "-n must be at least 1, got \(n)") }
+    guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
     let loaded = try withModel { model in try BatchModel(model) }
     let writer = try CSVWriter(path: output, bufferBytes: 1 << 20)
     writer.writeRow(["user_id", "rank", "item_id", "score"])
@@ -93,7 +93,7 @@ struct BatchModel {
       let x = ArtifactCoding.floats(try r.readAll("user_factors")), x.count == users.count * f,
       let so = ArtifactCoding.integers(try r.readAll("seen_offsets"), as: UInt64.self), so.count == users.count + 1,
       let si = ArtifactCoding.integers(try r.readAll("seen_items"), as: UInt32.self)
-    else { throw RecommenderError(.noModel, "the model's parts are damaged") }
+    else { throw CommerceError(.noModel, "the model's parts are damaged") }
     userIDs = users
     itemIDs = items
     userFactors = x

@@ -140,13 +140,13 @@ public enum RecommenderEvaluation {
     _ data: InteractionData, configuration: RecommenderConfiguration, testFraction: Double, seed: UInt64, k: Int,
     log: ((String) -> Void)? = nil
   ) throws -> EvaluationReport {
-    guard k >= 1 else { throw RecommenderError(.usage, "-k must be at least 1, got \(k)") }
+    guard k >= 1 else { throw CommerceError(.usage, "\(.cutoff) must be at least 1, got \(k)", parameter: .cutoff) }
     let matrix = try SparseMatrix(
       rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
       values: data.values)
     let holdout = try Holdout(matrix: matrix, fraction: testFraction, seed: seed)
     guard holdout.testCount > 0 else {
-      throw RecommenderError(.data, "no user has 5 or more interactions, so nothing can be held out for testing")
+      throw CommerceError(.data, "no user has 5 or more interactions, so nothing can be held out for testing")
     }
     let model = try TrainedRecommender.train(
       matrix: holdout.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration, log: log)

@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import TabularIO
 
 /// Whether interaction values are implicit signals (counts, clicks, purchases) or explicit ratings.
@@ -43,7 +44,7 @@ public struct InteractionData: Sendable {
   ///
   /// Duplicate user–item rows are summed for implicit feedback and averaged for explicit ratings.
   /// - Throws: `TabularError` placing any bad row (missing column, blank id, bad, negative or
-  ///   non-finite value, bad timestamp); `RecommenderError` for a file with no interactions.
+  ///   non-finite value, bad timestamp); `CommerceError` for a file with no interactions.
   public static func load(path: String, columns: InteractionColumns, feedback: Feedback) throws -> InteractionData {
     let reader = try CSVReader(path: path)
     let header = reader.header

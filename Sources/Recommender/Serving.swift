@@ -36,18 +36,19 @@ public struct StoredRecommender: Sendable {
   public let version: ModelVersion
 
   /// Opens the active version of `name` (or `version` when given).
-  /// - Throws: `RecommenderError(.noModel)` with the command to train one when the store has none.
+  /// - Throws: `CommerceError(.noModel)` with the command to train one when the store has none.
   public init(store: ModelStore, name: String, version: Int? = nil) throws {
     self.store = store
     do {
       self.version = try version.map { v throws(StoreError) in try store.version(name, v) } ?? store.active(name)
     } catch StoreError.noModel(let n) {
-      throw RecommenderError(
-        .noModel, "no recommender model '\(n)' in \(store.path); train first: recommend train --interactions FILE")
+      throw CommerceError(
+        .noModel, "no recommender model '\(n)' in \(store.path); train first: \(.trainRecommender)")
     }
     guard self.version.kind.hasPrefix("recommender.") else {
-      throw RecommenderError(
-        .noModel, "model '\(name)' is a \(self.version.kind) model, not a recommender; choose another --model")
+      throw CommerceError(
+        .noModel, "model '\(name)' is a \(self.version.kind) model, not a recommender; choose another \(.modelName)",
+        parameter: .modelName)
     }
   }
 
@@ -68,14 +69,14 @@ public struct StoredRecommender: Sendable {
   public func recommend(
     user userID: String, count n: Int, includeSeen: Bool = false, history: [String] = [], strict: Bool = false
   ) throws -> RecommendationList {
-    guard n >= 1 else { throw RecommenderError(.usage, "-n must be at least 1, got \(n)") }
+    guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
     return try withModel { model in
       if let u = try model.userRow(userID) {
         let seen = includeSeen ? [] : try model.seenItems(user: u)
         guard seen.count < model.meta.items else {
-          throw RecommenderError(
+          throw CommerceError(
             .notFound,
-            "user '\(userID)' has interacted with all \(model.meta.items) items; nothing is left to recommend (use --include-seen)"
+            "user '\(userID)' has interacted with all \(model.meta.items) items; nothing is left to recommend (use \(.includeSeen))"
           )
         }
         let x = try model.userFactors(u)
@@ -96,9 +97,9 @@ public struct StoredRecommender: Sendable {
         return try model.list(scores, n: n, excluding: includeSeen ? [] : Set(rows), source: .foldedIn)
       }
       if strict {
-        throw RecommenderError(
+        throw CommerceError(
           .notFound,
-          "user '\(userID)' is not in the model (trained on \(model.meta.users) users); give --history or drop --strict"
+          "user '\(userID)' is not in the model (trained on \(model.meta.users) users); give \(.history) or drop \(.strict)"
         )
       }
       return try model.list(try model.popularity(), n: n, excluding: [], source: .popularity)
@@ -107,10 +108,10 @@ public struct StoredRecommender: Sendable {
 
   /// The `n` items most similar to `itemID` by cosine similarity of item factors.
   public func similar(item itemID: String, count n: Int) throws -> RecommendationList {
-    guard n >= 1 else { throw RecommenderError(.usage, "-n must be at least 1, got \(n)") }
+    guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
     return try withModel { model in
       guard let i = try model.itemRow(itemID) else {
-        throw RecommenderError(.notFound, "item '\(itemID)' is not in the model (trained on \(model.meta.items) items)")
+        throw CommerceError(.notFound, "item '\(itemID)' is not in the model (trained on \(model.meta.items) items)")
       }
       let f = model.meta.factors
       let all = try model.allItemFactors()
@@ -135,7 +136,6 @@ public struct StoredRecommender: Sendable {
 struct ServingModel {
   let reader: PartReader
   let meta: RecommenderMeta
-  private var itemFactorCache: [Float]?
 
   init(reader: PartReader, version: ModelVersion) throws {
     self.reader = reader
@@ -144,13 +144,13 @@ struct ServingModel {
     } catch let error as StoreError {
       throw error
     } catch {
-      throw RecommenderError(
+      throw CommerceError(
         .noModel, "model '\(version.name)' version \(version.version) has an unreadable description")
     }
   }
 
-  func corrupt(_ part: String) -> RecommenderError {
-    RecommenderError(.noModel, "the model's '\(part)' part is damaged")
+  func corrupt(_ part: String) -> CommerceError {
+    CommerceError(.noModel, "the model's '\(part)' part is damaged")
   }
 
   func u64(_ part: String, at index: Int) throws -> UInt64 {
@@ -264,17 +264,20 @@ struct ServingModel {
       if let colon = entry.lastIndex(of: ":"), try itemRow(entry) == nil {
         id = String(entry[..<colon])
         guard let v = Float(entry[entry.index(after: colon)...]), v.isFinite, v >= 0 else {
-          throw RecommenderError(.usage, "--history entry '\(entry)': expected ITEM or ITEM:VALUE with a value ≥ 0")
+          throw CommerceError(
+            .usage, "\(.history) entry '\(entry)': expected ITEM or ITEM:VALUE with a value ≥ 0", parameter: .history)
         }
         value = v
       }
       guard let row = try itemRow(id) else {
-        throw RecommenderError(
-          .notFound, "--history: item '\(id)' is not in the model (trained on \(meta.items) items)")
+        throw CommerceError(
+          .notFound, "\(.history): item '\(id)' is not in the model (trained on \(meta.items) items)",
+          parameter: .history)
       }
       if meta.feedback == .explicit && value == nil {
-        throw RecommenderError(
-          .usage, "--history: this model was trained on explicit ratings; give each item's rating as ITEM:RATING")
+        throw CommerceError(
+          .usage, "\(.history): this model was trained on explicit ratings; give each item's rating as ITEM:RATING",
+          parameter: .history)
       }
       rows.append(row)
       values.append(value ?? 1)

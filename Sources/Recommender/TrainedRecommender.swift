@@ -127,20 +127,6 @@ public struct TrainedRecommender: Sendable {
     }
   }
 
-  /// Scores of every item for user `u` (the predicted rating for explicit models, without the user's constant).
-  func scores(user u: Int) -> [Float] {
-    let f = factors.userFactors.columns
-    var out = [Float](repeating: 0, count: itemIDs.count)
-    factors.userFactors.elements.withUnsafeBufferPointer { x in
-      factors.itemFactors.elements.withUnsafeBufferPointer { y in
-        for i in 0..<itemIDs.count {
-          out[i] = FactorKernels.dot(x.baseAddress! + u * f, y.baseAddress! + i * f, f) + (itemBias?[i] ?? 0)
-        }
-      }
-    }
-    return out
-  }
-
   /// The artifact parts stored in the model registry.
   func parts() throws -> [String: [UInt8]] {
     let f = factors.userFactors.columns
@@ -182,14 +168,15 @@ public struct TrainedRecommender: Sendable {
   }
 
   /// Registers this model as a new version of `name` in `store` and activates it.
-  /// - Throws: `RecommenderError` when `name` already holds models of another kind.
+  /// - Throws: `CommerceError` when `name` already holds models of another kind.
   public func register(
     in store: ModelStore, name: String, fingerprint: DataFingerprint, metrics: [String: Double] = [:]
   ) throws -> ModelVersion {
     if let existing = try store.list(name: name).first, existing.kind != kind {
-      throw RecommenderError(
+      throw CommerceError(
         .usage,
-        "model '\(name)' holds \(existing.kind) versions; this is a \(kind) model. Train it under another --model name, or with the same --feedback"
+        "model '\(name)' holds \(existing.kind) versions; this is a \(kind) model. Train it under another \(.modelName) name, or with the same \(.feedback)",
+        parameter: .modelName
       )
     }
     var allMetrics = metrics

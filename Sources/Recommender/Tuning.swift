@@ -31,7 +31,9 @@ public enum RecommenderTuning {
     _ data: InteractionData, base: RecommenderConfiguration, trials: Int, testFraction: Double, splitSeed: UInt64,
     seed: UInt64, k: Int, log: ((TuningTrial) -> Void)? = nil
   ) throws -> TuningResult {
-    guard trials >= 1 else { throw RecommenderError(.usage, "--trials must be at least 1, got \(trials)") }
+    guard trials >= 1 else {
+      throw CommerceError(.usage, "\(.trials) must be at least 1, got \(trials)", parameter: .trials)
+    }
     let matrix = try SparseMatrix(
       rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
       values: data.values)
@@ -41,7 +43,7 @@ public enum RecommenderTuning {
       try Holdout(matrix: outer.train, fraction: testFraction, seed: splitSeed &+ UInt64($0))
     }
     guard inners.allSatisfy({ $0.testCount > 0 }) else {
-      throw RecommenderError(.data, "too few interactions per user to carve out a validation split")
+      throw CommerceError(.data, "too few interactions per user to carve out a validation split")
     }
     var g = SeededGenerator(seed: seed)
     var done: [TuningTrial] = []

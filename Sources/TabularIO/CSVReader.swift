@@ -219,7 +219,8 @@ public final class CSVReader: RecordReader {
         fieldCount = 0
         throw TabularError(
           .malformedRecord, file: fileName, line: at.line, column: at.column,
-          "a quoted field is not closed before the end of the input; expected a closing '\"'")
+          "a quoted field is not closed before the end of the input; expected a closing '\"'",
+          cause: .unterminatedQuote)
       }
     }
   }

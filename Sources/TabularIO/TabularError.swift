@@ -33,14 +33,26 @@ public struct TabularError: Error, CustomStringConvertible, Equatable, Sendable 
   public let column: Int?
   /// What is wrong and what was expected.
   public let message: String
+  /// The precise cause, for the few a caller acts on (e.g. a reader of one byte range of a file, for which
+  /// an unclosed quote means the range started inside a quoted field).
+  public let cause: Cause?
+
+  /// Causes a caller can tell apart without reading the message.
+  public enum Cause: Sendable, Equatable {
+    /// A quoted field runs to the end of the input without its closing quote.
+    case unterminatedQuote
+  }
 
   /// Creates an error; `line` and `column` are 1-based.
-  public init(_ kind: Kind, file: String, line: Int? = nil, column: Int? = nil, _ message: String) {
+  public init(
+    _ kind: Kind, file: String, line: Int? = nil, column: Int? = nil, _ message: String, cause: Cause? = nil
+  ) {
     self.kind = kind
     self.file = file
     self.line = line
     self.column = column
     self.message = message
+    self.cause = cause
   }
 
   /// `file:line:column: message`, leaving out the parts that are not known.

@@ -5,16 +5,6 @@ import Foundation
 import Modeling
 import TabularIO
 
-extension ChurnError: ReportableError {
-  public var exitCode: Int32 {
-    switch kind {
-    case .usage: return 64
-    case .data: return 65
-    case .noModel: return 1
-    }
-  }
-}
-
 struct ChurnModelName: ParsableArguments {
   @Option(name: .long, help: "The model's name in the store.") var model = "churn"
 }

@@ -129,6 +129,7 @@ struct StreamCommand: ParsableCommand {
   }
 
   func run() throws {
+    let mapping = try map.mapping()
     // The stream never calls BLAS: keep OpenBLAS's worker threads from spinning on the cores.
     BLASThreads.set(1)
     Interruption.installHandlers()
@@ -169,14 +170,13 @@ struct StreamCommand: ParsableCommand {
     let result: StreamStatistics
     if format == "csv" {
       let reader = try CSVReader(fileDescriptor: 0, options: readerOptions)
-      let source = try TransactionSource(header: reader.header, mapping: try map.mapping(), file: "<stdin>")
+      let source = try TransactionSource(header: reader.header, mapping: mapping, file: "<stdin>")
       result = try stream.run(
         reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock },
         report: { printError("fraud: \($0)") })
     } else {
-      let reader = try NDJSONReader(
-        fileDescriptor: 0, columns: TransactionFields.all.map { try! map.mapping().column(for: $0) })
-      let source = try TransactionSource(header: reader.header, mapping: try map.mapping(), file: "<stdin>")
+      let reader = try NDJSONReader(fileDescriptor: 0, columns: TransactionFields.all.map { mapping.column(for: $0) })
+      let source = try TransactionSource(header: reader.header, mapping: mapping, file: "<stdin>")
       result = try stream.run(
         reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock },
         report: { printError("fraud: \($0)") })
@@ -237,7 +237,7 @@ struct EvaluateCommand: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     guard let (model, _, version) = try FraudStore.load(from: store, name: name.model) else {
-      throw FraudError(
+      throw CommerceError(
         .noModel, "no fraud model '\(name.model)' in \(store.path); train first: fraud train --data FILE")
     }
     var start: Double? = nil

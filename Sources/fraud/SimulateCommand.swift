@@ -4,16 +4,6 @@ import Foundation
 import Fraud
 import TabularIO
 
-extension FraudError: ReportableError {
-  public var exitCode: Int32 {
-    switch kind {
-    case .usage: return 64
-    case .data: return 65
-    case .noModel: return 1
-    }
-  }
-}
-
 struct SimulateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "simulate",

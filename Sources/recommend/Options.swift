@@ -3,16 +3,6 @@ import CommandLineSupport
 import Modeling
 import Recommender
 
-extension RecommenderError: ReportableError {
-  public var exitCode: Int32 {
-    switch kind {
-    case .usage: return 64
-    case .data: return 65
-    case .notFound, .noModel: return 1
-    }
-  }
-}
-
 extension Feedback: ExpressibleByArgument {}
 
 /// Where the interactions are and which columns hold what.

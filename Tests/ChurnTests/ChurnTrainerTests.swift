@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import Storage
 import TabularIO
 import Testing
@@ -34,6 +35,10 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false) 
   do {
     _ = try ChurnTrainer.train(path: path, options: o)
     return "no error"
+  } catch let error as CommerceError {
+    // References named as options of their name (`--skip-bad-rows`), as the command line does.
+    let text = error.message.rendered { "--" + $0.rawValue.replacingOccurrences(of: "_", with: "-") }
+    return text.replacingOccurrences(of: path, with: "F")
   } catch {
     return "\(error)".replacingOccurrences(of: path, with: "F")
   }
@@ -78,7 +83,9 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false) 
     o.positive = "stayed"
     #expect(try ChurnTrainer.train(path: temporaryFile(text), options: o).model.positive == "stayed")
     o.positive = "gone"
-    #expect(throws: ChurnError.self) { _ = try ChurnTrainer.train(path: temporaryFile(text), options: o) }
+    #expect(
+      throws: CommerceError(.usage, "\(.positive) 'gone' is not a value of 'left' (its values: 'churned', 'stayed')")
+    ) { _ = try ChurnTrainer.train(path: temporaryFile(text), options: o) }
   }
 }
 
@@ -236,8 +243,8 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false) 
     let storePath = (path as NSString).deletingLastPathComponent + "/s.sqlite"
     let store = try ModelStore(path: storePath, create: true)
     #expect(
-      throws: ChurnError(
-        .noModel, "no churn model 'churn' in \(storePath); train first: churn train --data FILE --target COLUMN")
+      throws: CommerceError(
+        .noModel, "no churn model 'churn' in \(storePath); train first: \(.trainChurn)")
     ) { _ = try ChurnStore.load(from: store, name: "churn") }
     let v = try ChurnStore.register(report, options: o, in: store, name: "churn")
     #expect(v.kind == "churn.logistic-regression" && v.parameters["target"] == "churned")
@@ -245,7 +252,16 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false) 
     #expect(loaded.coefficients == report.model.coefficients)
     _ = try store.register(
       NewModelVersion(name: "rec", kind: "recommender.als-implicit", dataBytes: 0, dataHash: "", parts: [:]))
-    #expect(throws: ChurnError.self) { _ = try ChurnStore.load(from: store, name: "rec") }
-    #expect(throws: ChurnError.self) { _ = try ChurnStore.register(report, options: o, in: store, name: "rec") }
+    #expect(
+      throws: CommerceError(
+        .noModel, "model 'rec' is a recommender.als-implicit model, not a churn model; choose another \(.modelName)",
+        parameter: .modelName)
+    ) { _ = try ChurnStore.load(from: store, name: "rec") }
+    #expect(
+      throws: CommerceError(
+        .usage,
+        "model 'rec' holds recommender.als-implicit versions; train the churn model under another \(.modelName) name",
+        parameter: .modelName)
+    ) { _ = try ChurnStore.register(report, options: o, in: store, name: "rec") }
   }
 }

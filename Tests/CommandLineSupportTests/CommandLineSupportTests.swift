@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Modeling
 import Storage
 import Testing
 
@@ -108,5 +109,24 @@ import Testing
     #expect(StoreError.noModel(name: "x").exitCode == 1)
     #expect(StoreError.notAStore(path: "p", reason: "r").exitCode == 69)
     #expect(CommandFailure("no").exitCode == 1)
+    #expect(CommerceError(.usage, "x").exitCode == 64)
+    #expect(CommerceError(.data, "x").exitCode == 65)
+    #expect(CommerceError(.notFound, "x").exitCode == 1)
+    #expect(CommerceError(.noModel, "x").exitCode == 1)
+  }
+
+  @Test func domainErrorsNameOptionsAsTheCommandLineDoes() {
+    let error = CommerceError(.usage, "\(.count) must be at least 1, got 0; see \(.includeSeen)", parameter: .count)
+    #expect(error.commandLineMessage == "-n must be at least 1, got 0; see --include-seen")
+    #expect(error.description == "count must be at least 1, got 0; see include_seen")
+    #expect(error.parameter == .count)
+    let train = CommerceError(.noModel, "no model; train first: \(.trainChurn)")
+    #expect(train.commandLineMessage == "no model; train first: churn train --data FILE --target COLUMN")
+    // A reference without a flag of its own is shown as an option of its name.
+    let other = CommerceError(.usage, "bad \(CommerceError.Reference(rawValue: "max_items"))")
+    #expect(other.commandLineMessage == "bad --max-items")
+    // Text and references are kept apart, and adjacent text is one segment.
+    #expect(error.message.segments.count == 3)
+    #expect(CommerceError(.data, "a \(1) b").message.segments == [.text("a 1 b")])
   }
 }

@@ -219,6 +219,16 @@ final class LiveProcess {
     #expect(noModel.status == 1 && noModel.stderr.contains("train a model first"))
     let badDelay = try run("fraud", ["train", "--data", "x.csv", "--labels-delay", "7w"])
     #expect(badDelay.status == 64)
+    // A bad --map for JSON lines is a usage error before any input is read (it once reached a try!).
+    for format in ["jsonl", "csv"] {
+      let junk = try run(
+        "fraud", ["stream", "--format", format, "--map", "junk", "--store", store], stdin: Data("{}\n".utf8))
+      #expect(
+        junk
+          == RunResult(
+            status: 64, stdout: "", stderr: "fraud: error: --map: 'junk' is not of the form logical=column\n"),
+        "\(junk)")
+    }
   }
 }
 

@@ -110,6 +110,42 @@ func sampleData(_ path: String) -> String {
         ))
   }
 
+  @Test func tuneSearchesReportsAndRegistersTheBest() throws {
+    let path = dir.appendingPathComponent("tune.sqlite").path
+    let arguments = [
+      "tune", "--interactions", sampleData("ecommerce/interactions.csv"), "--trials", "3", "--iterations", "5",
+      "--model", "tuned", "--store", path,
+    ]
+    let result = try run("recommend", arguments)
+    #expect(result.status == 0, "\(result)")
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    #expect(
+      lines[0].split(separator: " ", omittingEmptySubsequences: true)
+        == ["trial", "factors", "iterations", "regularization", "alpha", "bias_regularization", "ndcg@10"])
+    // One row per trial, then the best, its holdout quality and the registration.
+    #expect(lines[1].hasPrefix("    1") && lines[3].hasPrefix("    3"))
+    let best = try #require(lines.first { $0.hasPrefix("best: trial ") })
+    let scores = lines[1...3].map { Double($0.split(separator: " ").last!)! }
+    let bestTrial = Int(best.split(separator: " ")[2].dropLast())!
+    #expect(scores[bestTrial - 1] == scores.max())
+    #expect(best.hasSuffix(String(format: "validation ndcg@10 %.4f", scores.max()!)))
+    #expect(lines.contains { $0.hasPrefix("holdout with these settings: ndcg@10 0.") })
+    #expect(lines.contains("registered tuned version 1 trained on all 19493 interactions"))
+    #expect(result.stderr.split(separator: "\n").filter { $0.hasPrefix("recommend: trial ") }.count == 3)
+    // The registered version holds the best trial's settings and its validation and holdout figures.
+    let show = try run("recommend", ["models", "show", "--model", "tuned", "--format", "csv", "--store", path])
+    let settings = lines[lines.firstIndex(of: best)! + 1].trimmingCharacters(in: .whitespaces)
+    let factors = settings.split(separator: " ")[1]
+    #expect(show.stdout.contains("param.factors,\(factors)\n"))
+    #expect(show.stdout.contains("metric.validation_ndcg@10,"))
+    #expect(show.stdout.contains("metric.holdout_ndcg_at_10,"))
+    // The same seed gives the same search.
+    let again = try run("recommend", arguments.dropLast(2) + ["--store", dir.appendingPathComponent("t2.sqlite").path])
+    #expect(again.stdout == result.stdout)
+    let noTrials = try run("recommend", ["tune", "--interactions", "x.csv", "--trials", "0"])
+    #expect(noTrials.status == 64 && noTrials.stderr.contains("--trials must be at least 1, got 0"))
+  }
+
   @Test func evaluateBeatsPopularity() throws {
     let result = try run(
       "recommend",

@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import Storage
 import Testing
 
@@ -93,8 +94,8 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
       #expect(observe(a, next).0 == observe(b, next).0)
     }
     #expect(b.hasSeen(1) == a.hasSeen(1))
-    #expect(throws: FraudError.self) { _ = try FeatureState(decoding: Array(a.encoded().dropLast(3))) }
-    #expect(throws: FraudError.self) { _ = try FeatureState(decoding: [1, 2, 3]) }
+    #expect(throws: CommerceError.self) { _ = try FeatureState(decoding: Array(a.encoded().dropLast(3))) }
+    #expect(throws: CommerceError.self) { _ = try FeatureState(decoding: [1, 2, 3]) }
     // A snapshot of another format version is refused with a way out.
     var other = a.encoded()
     other[0] = 2
@@ -102,7 +103,9 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
       _ = try FeatureState(decoding: other)
       Issue.record("a version 2 snapshot was accepted")
     } catch {
-      #expect("\(error)".contains("train the model again, or stream without --resume"))
+      #expect("\(error)".contains("train the model again, or stream without resume"))
+      #expect((error as? CommerceError)?.kind == .data)
+      #expect((error as? CommerceError)?.message.segments.contains(.reference(.resume)) == true)
     }
   }
 

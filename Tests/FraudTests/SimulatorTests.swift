@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import TabularIO
 import Testing
 
@@ -55,6 +56,24 @@ func simulate(_ c: SimulationConfiguration) throws -> (String, SimulationSummary
   @Test func badSettings() throws {
     var c = SimulationConfiguration()
     c.merchants = 1
-    #expect(throws: FraudError.self) { _ = try simulate(c) }
+    #expect(throws: CommerceError.self) { _ = try simulate(c) }
+  }
+}
+
+@Suite struct CardPrecisionTests {
+  @Test func perDayTopCardsWithTiesTakenByCardID() {
+    // Day 0: cards 1..4 all score 0.5 (a tie); with k = 2 cards 1 and 2 are taken, card 2 is a fraud → 1/2.
+    // Day 1: card 9 scores highest over two transactions (max 0.9) and is a fraud → 1/2 with k = 2.
+    let scores = [0.5, 0.5, 0.5, 0.5, 0.1, 0.9, 0.2]
+    let labels = [false, true, false, true, false, true, false]
+    let days: [Int32] = [0, 0, 0, 0, 1, 1, 1]
+    let cards: [UInt64] = [3, 2, 1, 4, 9, 9, 8]
+    let expected = (0.5 + 0.5) / 2
+    for _ in 0..<20 {
+      #expect(FraudEvaluation.cardPrecision(scores, labels, days, cards, k: 2) == expected)
+    }
+    // Card 4's fraud on a tied score falls outside the top 2 by card id.
+    #expect(FraudEvaluation.cardPrecision([0.5, 0.5, 0.5], [false, false, true], [0, 0, 0], [1, 2, 4], k: 2) == 0)
+    #expect(FraudEvaluation.cardPrecision([], [], [], [], k: 100) == 0)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import Storage
 import TabularIO
 import Testing
@@ -59,15 +60,22 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     let popular = try r.recommend(user: "nobody", count: 2)
     #expect(popular.source == .popularity)
     #expect(popular.items.allSatisfy { $0.score == 5 })
-    #expect(throws: RecommenderError.self) { _ = try r.recommend(user: "nobody", count: 2, strict: true) }
+    #expect(
+      throws: CommerceError(
+        .notFound, "user 'nobody' is not in the model (trained on 12 users); give \(.history) or drop \(.strict)")
+    ) { _ = try r.recommend(user: "nobody", count: 2, strict: true) }
     let folded = try r.recommend(user: "nobody", count: 2, history: ["b1", "b2", "b3"])
     #expect(folded.source == .foldedIn)
     #expect(Set(folded.items.map(\.itemID)).isSubset(of: ["b4", "b5"]))
     do {
       _ = try r.recommend(user: "nobody", count: 2, history: ["b1", "zz"])
       Issue.record("expected an error")
-    } catch let error as RecommenderError {
-      #expect(error.description == "--history: item 'zz' is not in the model (trained on 10 items)")
+    } catch let error as CommerceError {
+      #expect(
+        error
+          == CommerceError(
+            .notFound, "\(.history): item 'zz' is not in the model (trained on 10 items)", parameter: .history))
+      #expect(error.description == "history: item 'zz' is not in the model (trained on 10 items)")
     }
   }
 
@@ -77,10 +85,10 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     let list = try r.similar(item: "a1", count: 4)
     #expect(Set(list.items.map(\.itemID)) == ["a2", "a3", "a4", "a5"])
     #expect(list.items.allSatisfy { $0.score > 0.9 })
-    #expect(throws: RecommenderError(.notFound, "item 'zz' is not in the model (trained on 10 items)")) {
+    #expect(throws: CommerceError(.notFound, "item 'zz' is not in the model (trained on 10 items)")) {
       _ = try r.similar(item: "zz", count: 3)
     }
-    #expect(throws: RecommenderError(.usage, "-n must be at least 1, got 0")) {
+    #expect(throws: CommerceError(.usage, "\(.count) must be at least 1, got 0", parameter: .count)) {
       _ = try r.similar(item: "a1", count: 0)
     }
   }
@@ -95,8 +103,8 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     _ = try model.register(in: store, name: "recommender", fingerprint: data.fingerprint)
     let r = try StoredRecommender(store: store, name: "recommender")
     #expect(
-      throws: RecommenderError(
-        .notFound, "user 'u' has interacted with all 2 items; nothing is left to recommend (use --include-seen)")
+      throws: CommerceError(
+        .notFound, "user 'u' has interacted with all 2 items; nothing is left to recommend (use \(.includeSeen))")
     ) { _ = try r.recommend(user: "u", count: 1) }
     #expect(try r.recommend(user: "v", count: 5).items.map(\.itemID) == ["y"])
   }
@@ -117,7 +125,11 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     #expect(r.version.kind == "recommender.biased-mf-explicit")
     let list = try r.recommend(user: "A-2", count: 2)
     #expect(list.items.allSatisfy { $0.score > 0 && $0.score < 5 })
-    #expect(throws: RecommenderError.self) { _ = try r.recommend(user: "new", count: 2, history: ["a1"]) }
+    #expect(
+      throws: CommerceError(
+        .usage, "\(.history): this model was trained on explicit ratings; give each item's rating as ITEM:RATING",
+        parameter: .history)
+    ) { _ = try r.recommend(user: "new", count: 2, history: ["a1"]) }
     let folded = try r.recommend(user: "new", count: 2, history: ["a1:3", "a2:2"])
     #expect(folded.source == .foldedIn)
   }
@@ -125,14 +137,15 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
   @Test func storeProblems() throws {
     let (store, _) = try trainedStore()
     #expect(
-      throws: RecommenderError(
-        .noModel, "no recommender model 'other' in \(store.path); train first: recommend train --interactions FILE")
+      throws: CommerceError(
+        .noModel, "no recommender model 'other' in \(store.path); train first: \(.trainRecommender)")
     ) { _ = try StoredRecommender(store: store, name: "other") }
     _ = try store.register(
       NewModelVersion(name: "churn", kind: "churn.logistic-regression", dataBytes: 0, dataHash: "", parts: [:]))
     #expect(
-      throws: RecommenderError(
-        .noModel, "model 'churn' is a churn.logistic-regression model, not a recommender; choose another --model")
+      throws: CommerceError(
+        .noModel, "model 'churn' is a churn.logistic-regression model, not a recommender; choose another \(.modelName)",
+        parameter: .modelName)
     ) {
       _ = try StoredRecommender(store: store, name: "churn")
     }
@@ -145,7 +158,7 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     c.feedback = .explicit
     c.explicit.factors = 2
     let explicitModel = try TrainedRecommender.train(data, configuration: c)
-    #expect(throws: RecommenderError.self) {
+    #expect(throws: CommerceError.self) {
       _ = try explicitModel.register(in: store, name: "recommender", fingerprint: data.fingerprint)
     }
   }
@@ -187,7 +200,7 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     #expect(report.ranking.map(\.name) == ["recommender.als-implicit", "popularity"])
     #expect(report.ranking[0].ndcg > report.ranking[1].ndcg + 0.3)
     #expect(report.testInteractions == 80 * 2)
-    #expect(throws: RecommenderError.self) {
+    #expect(throws: CommerceError(.usage, "\(.cutoff) must be at least 1, got 0", parameter: .cutoff)) {
       _ = try RecommenderEvaluation.evaluate(data, configuration: c, testFraction: 0.2, seed: 42, k: 0)
     }
   }

@@ -225,7 +225,8 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
     #expect(
       throws: TabularError(
         .malformedRecord, file: "t.csv", line: 2, column: 3,
-        "a quoted field is not closed before the end of the input; expected a closing '\"'")
+        "a quoted field is not closed before the end of the input; expected a closing '\"'",
+        cause: .unterminatedQuote)
     ) {
       _ = try r.next()
     }

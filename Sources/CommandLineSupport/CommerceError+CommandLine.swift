@@ -1,0 +1,35 @@
+import Foundation
+import Modeling
+
+extension CommerceError: ReportableError {
+  /// The exit code of each kind: 64 usage, 65 bad data, 1 for what is not found or a missing model.
+  public var exitCode: Int32 {
+    switch kind {
+    case .usage: return 64
+    case .data: return 65
+    case .notFound, .noModel: return 1
+    }
+  }
+
+  /// The message with every reference named as the command line names it (`-n`, `--include-seen`, …).
+  public var commandLineMessage: String { message.rendered(naming: CommandLineNames.name) }
+}
+
+/// How the command line names what domain errors refer to: options by their flags, training by its command.
+public enum CommandLineNames {
+  /// The flag (or command) for `reference`; an unknown reference is shown as `--` and its name.
+  public static func name(_ reference: CommerceError.Reference) -> String {
+    if let known = names[reference] { return known }
+    return "--" + reference.rawValue.replacingOccurrences(of: "_", with: "-")
+  }
+
+  static let names: [CommerceError.Reference: String] = [
+    .count: "-n", .cutoff: "-k", .modelName: "--model", .trials: "--trials", .includeSeen: "--include-seen",
+    .history: "--history", .strict: "--strict", .feedback: "--feedback", .target: "--target",
+    .positive: "--positive", .exclude: "--exclude", .idColumn: "--id-column", .skipBadRows: "--skip-bad-rows",
+    .l2: "--l2", .columnMap: "--map", .resume: "--resume",
+    .trainRecommender: "recommend train --interactions FILE",
+    .trainChurn: "churn train --data FILE --target COLUMN",
+    .trainFraud: "fraud train --data FILE",
+  ]
+}

@@ -1,0 +1,134 @@
+/// A problem a domain library (recommend, churn, fraud) reports to whoever called it: bad parameters,
+/// unusable data, something asked for that does not exist, or no usable model.
+///
+/// One vocabulary for all three apps: the command line maps `kind` to an exit code in one place and the
+/// HTTP services map it to a status in one place. A message never spells a command-line flag: where it
+/// speaks of a parameter (or of the command that trains a model) it holds a ``Reference``, and each front
+/// end names the reference its own way (`-n` on the command line, `count` in a JSON body):
+///
+/// ```swift
+/// throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count)
+/// ```
+public struct CommerceError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// What kind of problem.
+  public enum Kind: String, Sendable, Equatable, Codable {
+    /// A parameter out of range, or parameters that do not go together.
+    case usage
+    /// Input data that cannot be used (no rows, one class, unlabeled history, …).
+    case data
+    /// Something asked for that the model does not know (a user, an item).
+    case notFound
+    /// The store holds no usable model of the kind asked for (none trained, another kind, damaged).
+    case noModel
+  }
+
+  /// Something a message refers to that each front end names its own way: a parameter of a domain call
+  /// or the command that trains a model.
+  public struct Reference: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+  }
+
+  /// A message: text with references between the words.
+  public struct Message: Equatable, Sendable, ExpressibleByStringInterpolation {
+    /// A piece of a message.
+    public enum Segment: Equatable, Sendable {
+      case text(String)
+      case reference(Reference)
+    }
+
+    public var segments: [Segment]
+
+    public init(stringLiteral value: String) { segments = [.text(value)] }
+    public init(stringInterpolation: Interpolation) { segments = stringInterpolation.segments }
+
+    /// Builds the segments of an interpolated message.
+    public struct Interpolation: StringInterpolationProtocol {
+      var segments: [Segment] = []
+      public init(literalCapacity: Int, interpolationCount: Int) {}
+      public mutating func appendLiteral(_ literal: String) { append(literal) }
+      /// A reference, named by the front end.
+      public mutating func appendInterpolation(_ reference: Reference) { segments.append(.reference(reference)) }
+      /// Any other value, as text.
+      public mutating func appendInterpolation<T>(_ value: T) { append("\(value)") }
+
+      private mutating func append(_ text: String) {
+        guard !text.isEmpty else { return }
+        if case .text(let previous)? = segments.last {
+          segments[segments.count - 1] = .text(previous + text)
+        } else {
+          segments.append(.text(text))
+        }
+      }
+    }
+
+    /// The message with each reference named by `name`.
+    public func rendered(naming name: (Reference) -> String) -> String {
+      segments.map { segment in
+        switch segment {
+        case .text(let text): return text
+        case .reference(let reference): return name(reference)
+        }
+      }.joined()
+    }
+  }
+
+  /// The broad kind of problem.
+  public let kind: Kind
+  /// What is wrong and what to do about it.
+  public let message: Message
+  /// The parameter the problem is about, when it is about one.
+  public let parameter: Reference?
+
+  /// An error of `kind`; `parameter` names the parameter at fault, when there is one.
+  public init(_ kind: Kind, _ message: Message, parameter: Reference? = nil) {
+    self.kind = kind
+    self.message = message
+    self.parameter = parameter
+  }
+
+  /// The message with references by their domain names (front ends render their own).
+  public var description: String { message.rendered(naming: \.rawValue) }
+}
+
+extension CommerceError.Reference {
+  /// How many results to return (`-n`).
+  public static let count = Self(rawValue: "count")
+  /// The cutoff of top-k metrics (`-k`).
+  public static let cutoff = Self(rawValue: "cutoff")
+  /// The model's name in the store.
+  public static let modelName = Self(rawValue: "model")
+  /// The number of search trials.
+  public static let trials = Self(rawValue: "trials")
+  /// Whether to keep items a user already has.
+  public static let includeSeen = Self(rawValue: "include_seen")
+  /// A new user's interaction history.
+  public static let history = Self(rawValue: "history")
+  /// Whether an unknown user without history is an error.
+  public static let strict = Self(rawValue: "strict")
+  /// The kind of feedback a recommender is trained on.
+  public static let feedback = Self(rawValue: "feedback")
+  /// The churn target column.
+  public static let target = Self(rawValue: "target")
+  /// The target value that means churn.
+  public static let positive = Self(rawValue: "positive")
+  /// Columns left out of a churn model.
+  public static let exclude = Self(rawValue: "exclude")
+  /// The customer id column.
+  public static let idColumn = Self(rawValue: "id_column")
+  /// Skipping rows with bad values instead of stopping.
+  public static let skipBadRows = Self(rawValue: "skip_bad_rows")
+  /// The L2 penalty.
+  public static let l2 = Self(rawValue: "l2")
+  /// The column map of a transaction file.
+  public static let columnMap = Self(rawValue: "map")
+  /// Continuing a stream from its last checkpoint.
+  public static let resume = Self(rawValue: "resume")
+  /// The command (or request) that trains a recommender.
+  public static let trainRecommender = Self(rawValue: "train_recommender")
+  /// The command (or request) that trains a churn model.
+  public static let trainChurn = Self(rawValue: "train_churn")
+  /// The command (or request) that trains a fraud model.
+  public static let trainFraud = Self(rawValue: "train_fraud")
+}
