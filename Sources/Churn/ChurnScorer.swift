@@ -110,7 +110,7 @@ public enum ChurnScorer {
       }
       var eta = model.coefficients[0]
       for k in 0..<f { eta += slope[k] * (raw[k] - featureMean[k]) }
-      let p = eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta))
+      let p = LogisticRegression.sigmoid(eta)
       if let onRow {
         var label: Bool? = nil
         if let targetIndex, let t = input.fieldBytes(targetIndex) {
@@ -135,27 +135,21 @@ public enum ChurnScorer {
         for k in 0..<columnCount { perColumn[k] = 0 }
         for k in 0..<f { perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k]) }
         text.removeAll(keepingCapacity: true)
-        // The `reasons` largest positive contributions, by repeated selection (no sort, no allocation).
-        var shownMask = 0 as UInt64
-        for shown in 0..<min(reasons, columnCount) {
-          var best = -1
-          for c in 0..<columnCount where (c >= 64 || shownMask & (1 << UInt64(c)) == 0) && perColumn[c] > 0.005 {
-            if best < 0 || perColumn[c] > perColumn[best] { best = c }
-          }
-          if best < 0 { break }
-          if best < 64 { shownMask |= 1 << UInt64(best) }
+        // The `reasons` largest positive contributions (no sort, no allocation).
+        var shown = 0
+        LargestContributions.select(perColumn, count: columnCount, limit: reasons, above: 0.005) { best, value in
           if shown > 0 {
             text.append(UInt8(ascii: ";"))
             text.append(UInt8(ascii: " "))
           }
+          shown += 1
           text.append(contentsOf: columnNames[best])
           text.append(UInt8(ascii: "="))
           if let field = input.fieldBytes(positions[best]) {
             let (lo, hi) = FieldParser.trimmed(field)
             if lo < hi { text.append(contentsOf: field[lo..<hi]) } else { text.append(contentsOf: missingText) }
           }
-          appendContribution(perColumn[best], to: &text)
-          perColumn[best] = -.infinity
+          appendContribution(value, to: &text)
         }
         text.withUnsafeBufferPointer { writer.writeField(bytes: $0) }
       } else {

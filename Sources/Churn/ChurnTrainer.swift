@@ -261,32 +261,14 @@ public enum ChurnTrainer {
     }
 
     // Standardize every feature column (row-major passes: sums, then squared deviations, then scaling).
-    var means = [Double](repeating: 0, count: width)
-    var variances = [Double](repeating: 0, count: width)
     design.withUnsafeMutableBufferPointer { d in
-      for i in 0..<n {
-        let rowPointer = d.baseAddress! + i * width
-        for j in 1..<width { means[j] += rowPointer[j] }
-      }
-      for j in 1..<width { means[j] /= Double(n) }
-      for i in 0..<n {
-        let rowPointer = d.baseAddress! + i * width
-        for j in 1..<width {
-          let dev = rowPointer[j] - means[j]
-          variances[j] += dev * dev
-        }
-      }
-      var scales = [Double](repeating: 1, count: width)
+      let scaling = Standardization(
+        rows: UnsafeBufferPointer(d), rowCount: n, stride: width, columns: 1..<width, constantColumns: .unitScale)
       for j in 1..<width {
-        let sd = (variances[j] / Double(n)).squareRoot()
-        scales[j] = sd > 0 ? sd : 1
-        features[j - 1].mean = means[j]
-        features[j - 1].sd = scales[j]
+        features[j - 1].mean = scaling.means[j - 1]
+        features[j - 1].sd = scaling.scales[j - 1]
       }
-      for i in 0..<n {
-        let rowPointer = d.baseAddress! + i * width
-        for j in 1..<width { rowPointer[j] = (rowPointer[j] - means[j]) / scales[j] }
-      }
+      scaling.apply(to: d, rowCount: n, stride: width, columns: 1..<width)
     }
     var x = DesignMatrix(rows: n, columns: width, values: design)
     design = []

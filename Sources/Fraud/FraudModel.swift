@@ -104,7 +104,7 @@ struct Scorer {
     if !slope.isEmpty {
       var eta = intercept
       for k in 0..<FraudFeature.count { eta += slope[k] * f[k] }
-      p = eta >= 0 ? 1 / (1 + exp(-eta)) : exp(eta) / (1 + exp(eta))
+      p = LogisticRegression.sigmoid(eta)
       if p >= model.declineThreshold {
         decision = .decline
       } else if p >= model.reviewThreshold {
@@ -112,21 +112,13 @@ struct Scorer {
       }
       if decision != .approve {
         // The largest contributions to the log-odds, against the average transaction.
-        var used: UInt64 = 0
-        for _ in 0..<maxReasons {
-          var best = -1
-          var bestValue = 0.25
-          for k in 0..<FraudFeature.count where used & (1 << UInt64(k)) == 0 {
-            let c = slope[k] * (f[k] - model.means[k])
-            if c > bestValue {
-              bestValue = c
-              best = k
-            }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: FraudFeature.count) { contributions in
+          let c = contributions.baseAddress!
+          for k in 0..<FraudFeature.count { c[k] = slope[k] * (f[k] - model.means[k]) }
+          LargestContributions.select(c, count: FraudFeature.count, limit: maxReasons, above: 0.25) { best, _ in
+            if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
+            reasons.append(contentsOf: names[best])
           }
-          if best < 0 { break }
-          used |= 1 << UInt64(best)
-          if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
-          reasons.append(contentsOf: names[best])
         }
       }
     }

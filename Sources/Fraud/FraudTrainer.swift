@@ -76,17 +76,11 @@ public enum FraudTrainer {
         .data, "\(path): every transaction has the same label; training needs frauds and genuine ones")
     }
     // Standardize, then fit with balanced class weights and a small ridge for stability.
-    var means = [Double](repeating: 0, count: f)
-    var sds = [Double](repeating: 0, count: f)
-    for i in 0..<n { for k in 0..<f { means[k] += rows[i * f + k] } }
-    for k in 0..<f { means[k] /= Double(n) }
-    for i in 0..<n {
-      for k in 0..<f {
-        let d = rows[i * f + k] - means[k]
-        sds[k] += d * d
-      }
+    let scaling = rows.withUnsafeBufferPointer {
+      Standardization(rows: $0, rowCount: n, stride: f, columns: 0..<f, constantColumns: .minimumScale(1e-9))
     }
-    for k in 0..<f { sds[k] = max((sds[k] / Double(n)).squareRoot(), 1e-9) }
+    let means = scaling.means
+    let sds = scaling.scales
     var design = [Double](repeating: 0, count: n * (f + 1))
     for i in 0..<n {
       design[i * (f + 1)] = 1

@@ -109,13 +109,12 @@ public enum BiasedALS {
   ) throws(ModelingError) {
     let f = c.factors
     let n = f + 1
-    var failed: String? = nil
-    let lock = NSLock()
-    target.elements.withUnsafeMutableBufferPointer { xb in
-      targetBias.withUnsafeMutableBufferPointer { bb in
+    try target.elements.withUnsafeMutableBufferPointer { (xb) throws(ModelingError) in
+      try targetBias.withUnsafeMutableBufferPointer { (bb) throws(ModelingError) in
         let xp = UnsafeSendable(xb.baseAddress!)
         let bp = UnsafeSendable(bb.baseAddress!)
-        Parallel.forEachChunk(count: ratings.rowCount, threads: c.threads, chunk: 64) { range, _ in
+        try Parallel.forEachChunk(count: ratings.rowCount, threads: c.threads, chunk: 64) {
+          (range, _) throws(ModelingError) in
           var a = [Double](repeating: 0, count: n * n)
           var rhs = [Double](repeating: 0, count: n)
           var z = [Double](repeating: 0, count: n)
@@ -153,8 +152,7 @@ public enum BiasedALS {
               let sol = try CholeskyFactorization(m).solve(Vector(rhs))
               for k in 0..<n { z[k] = sol[k] }
             } catch {
-              lock.withLock { failed = "biased ALS solve for row \(u): \(error)" }
-              continue
+              throw .invalidArgument("biased ALS solve for row \(u): \(error)")
             }
             for k in 0..<f { xp.value[u * f + k] = Float(z[k]) }
             bp.value[u] = Float(z[f])
@@ -162,6 +160,5 @@ public enum BiasedALS {
         }
       }
     }
-    if let failed { throw .invalidArgument(failed) }
   }
 }

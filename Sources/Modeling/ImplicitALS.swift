@@ -161,22 +161,21 @@ public enum ImplicitALS {
     let rows = target.rows
     let threads = c.threads
     var lossParts = [Double](repeating: 0, count: threads)
-    var failure: ModelingError? = nil
-    let failureLock = NSLock()
     let block = 32
-    gram.elements.withUnsafeBufferPointer { yty in
-      fixed.elements.withUnsafeBufferPointer { fixedBuffer in
-        target.elements.withUnsafeMutableBufferPointer { targetBuffer in
-          weights.rowStart.withUnsafeBufferPointer { start in
-            weights.columns.withUnsafeBufferPointer { cols in
-              weights.values.withUnsafeBufferPointer { vals in
-                lossParts.withUnsafeMutableBufferPointer { lossBuffer in
+    try gram.elements.withUnsafeBufferPointer { (yty) throws(ModelingError) in
+      try fixed.elements.withUnsafeBufferPointer { (fixedBuffer) throws(ModelingError) in
+        try target.elements.withUnsafeMutableBufferPointer { (targetBuffer) throws(ModelingError) in
+          try weights.rowStart.withUnsafeBufferPointer { (start) throws(ModelingError) in
+            try weights.columns.withUnsafeBufferPointer { (cols) throws(ModelingError) in
+              try weights.values.withUnsafeBufferPointer { (vals) throws(ModelingError) in
+                try lossParts.withUnsafeMutableBufferPointer { (lossBuffer) throws(ModelingError) in
                   let ctx = SolveContext(
                     f: f, yty: yty.baseAddress!, y: fixedBuffer.baseAddress!, x: targetBuffer.baseAddress!,
                     start: start.baseAddress!, cols: cols.baseAddress!, vals: vals.baseAddress!,
                     loss: lossBuffer.baseAddress!)
                   let scratch = (0..<threads).map { _ in WorkerScratch() }
-                  Parallel.forEachChunk(count: rows, threads: threads, chunk: block) { range, worker in
+                  try Parallel.forEachChunk(count: rows, threads: threads, chunk: block) {
+                    (range, worker) throws(ModelingError) in
                     switch c.solver {
                     case .conjugateGradient(let steps):
                       let partial = ctx.conjugateGradientBlock(range, steps: steps, gather: &scratch[worker].buffer)
@@ -187,7 +186,7 @@ public enum ImplicitALS {
                       for u in range {
                         switch ctx.cholesky(u, scratch: scratch) {
                         case .success(let partial): ctx.loss[worker] += partial
-                        case .failure(let e): failureLock.withLock { failure = e }
+                        case .failure(let e): throw e
                         }
                       }
                     }
@@ -199,7 +198,6 @@ public enum ImplicitALS {
         }
       }
     }
-    if let failure { throw failure }
     guard computeLoss else { return nil }
     // Add the penalty of the fixed side: λ Σ ‖y‖².
     var fixedNorm = 0.0

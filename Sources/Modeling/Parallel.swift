@@ -12,9 +12,12 @@ public enum Parallel {
 
   /// Calls `body(range, worker)` for consecutive chunks of `0..<count`; `worker` is in `0..<threads`.
   /// OpenBLAS runs single-threaded inside `body`.
-  public static func forEachChunk(
-    count: Int, threads: Int, chunk: Int, _ body: (Range<Int>, Int) -> Void
-  ) {
+  ///
+  /// When `body` throws, the chunks not yet started are skipped and the first error is rethrown once
+  /// every worker has stopped (a body that cannot throw makes this call non-throwing).
+  public static func forEachChunk<E: Error>(
+    count: Int, threads: Int, chunk: Int, _ body: (Range<Int>, Int) throws(E) -> Void
+  ) throws(E) {
     guard count > 0 else { return }
     let workers = max(1, min(threads, (count + chunk - 1) / chunk))
     let blasThreads = BLASThreads.current
@@ -23,22 +26,30 @@ public enum Parallel {
     if workers == 1 {
       var start = 0
       while start < count {
-        body(start..<min(count, start + chunk), 0)
+        try body(start..<min(count, start + chunk), 0)
         start += chunk
       }
       return
     }
     let next = Atomic<Int>(0)
+    let failure = Mutex<E?>(nil)
     withoutActuallyEscaping(body) { body in
       let box = UnsafeSendable(body)
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
         while true {
           let start = next.add(chunk, ordering: .relaxed).oldValue
           if start >= count { break }
-          box.value(start..<min(count, start + chunk), worker)
+          do throws(E) {
+            try box.value(start..<min(count, start + chunk), worker)
+          } catch {
+            failure.withLock { first in if first == nil { first = error } }
+            next.store(count, ordering: .relaxed)
+            break
+          }
         }
       }
     }
+    if let error = failure.withLock({ $0 }) { throw error }
   }
 }
 

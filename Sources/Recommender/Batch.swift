@@ -108,28 +108,22 @@ struct BatchModel {
   func top(users: [Int], n: Int, threads: Int) throws -> [[(index: Int, score: Float)]] {
     var out = [[(index: Int, score: Float)]](repeating: [], count: users.count)
     let itemCount = itemIDs.count
-    let failure = FailureBox()
-    out.withUnsafeMutableBufferPointer { results in
+    try out.withUnsafeMutableBufferPointer { results in
       let resultPointer = UnsafeSendable(results.baseAddress!)
-      userFactors.withUnsafeBufferPointer { x in
-        itemFactors.withUnsafeBufferPointer { y in
-          Parallel.forEachChunk(count: users.count, threads: threads, chunk: 256) { range, _ in
+      try userFactors.withUnsafeBufferPointer { x in
+        try itemFactors.withUnsafeBufferPointer { y in
+          try Parallel.forEachChunk(count: users.count, threads: threads, chunk: 256) { range, _ in
             var block = [Float](repeating: 0, count: range.count * f)
             var scores = [Float](repeating: 0, count: range.count * itemCount)
             for (r, k) in range.enumerated() {
               for d in 0..<f { block[r * f + d] = x[users[k] * f + d] }
             }
-            do {
-              try block.withUnsafeBufferPointer { b in
-                try scores.withUnsafeMutableBufferPointer { s in
-                  try RawBLAS.gemm(
-                    transposeA: false, transposeB: true, m: range.count, n: itemCount, k: f, alpha: 1,
-                    a: b.baseAddress!, lda: f, b: y.baseAddress!, ldb: f, beta: 0, c: s.baseAddress!, ldc: itemCount)
-                }
+            try block.withUnsafeBufferPointer { b in
+              try scores.withUnsafeMutableBufferPointer { s in
+                try RawBLAS.gemm(
+                  transposeA: false, transposeB: true, m: range.count, n: itemCount, k: f, alpha: 1,
+                  a: b.baseAddress!, lda: f, b: y.baseAddress!, ldb: f, beta: 0, c: s.baseAddress!, ldc: itemCount)
               }
-            } catch {
-              failure.set(error)
-              return
             }
             scores.withUnsafeMutableBufferPointer { s in
               for (r, k) in range.enumerated() {
@@ -145,14 +139,6 @@ struct BatchModel {
         }
       }
     }
-    if let error = failure.error { throw error }
     return out
   }
-}
-
-/// The first error of a parallel loop.
-final class FailureBox: @unchecked Sendable {
-  private let lock = NSLock()
-  private(set) var error: Error?
-  func set(_ e: Error) { lock.withLock { if error == nil { error = e } } }
 }

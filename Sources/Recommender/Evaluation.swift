@@ -71,30 +71,23 @@ public enum RecommenderEvaluation {
     let block = 256
     try results.withUnsafeMutableBufferPointer { out in
       let outPointer = UnsafeSendable(out.baseAddress!)
-      var failure: Error? = nil
-      let lock = NSLock()
-      Parallel.forEachChunk(count: users.count, threads: threads, chunk: block) { range, _ in
-        do {
-          var x = Matrix<Float>(rows: range.count, columns: f)
+      try Parallel.forEachChunk(count: users.count, threads: threads, chunk: block) { range, _ in
+        var x = Matrix<Float>(rows: range.count, columns: f)
+        for (r, idx) in range.enumerated() {
+          let u = users[idx]
+          for d in 0..<f { x.elements[r * f + d] = userFactors.elements[u * f + d] }
+        }
+        let scores = try Matrix.product(x, itemFactors, transposeB: true)
+        scores.elements.withUnsafeBufferPointer { s in
           for (r, idx) in range.enumerated() {
             let u = users[idx]
-            for d in 0..<f { x.elements[r * f + d] = userFactors.elements[u * f + d] }
+            let seen = Set(train.columns(ofRow: u).map { Int($0) })
+            var row = Array(UnsafeBufferPointer(rebasing: s[(r * itemCount)..<((r + 1) * itemCount)]))
+            if let itemBias { for i in 0..<itemCount { row[i] += itemBias[i] } }
+            outPointer.value[idx] = TopK.select(row, k: k, excluded: { seen.contains($0) }).map(\.index)
           }
-          let scores = try Matrix.product(x, itemFactors, transposeB: true)
-          scores.elements.withUnsafeBufferPointer { s in
-            for (r, idx) in range.enumerated() {
-              let u = users[idx]
-              let seen = Set(train.columns(ofRow: u).map { Int($0) })
-              var row = Array(UnsafeBufferPointer(rebasing: s[(r * itemCount)..<((r + 1) * itemCount)]))
-              if let itemBias { for i in 0..<itemCount { row[i] += itemBias[i] } }
-              outPointer.value[idx] = TopK.select(row, k: k, excluded: { seen.contains($0) }).map(\.index)
-            }
-          }
-        } catch {
-          lock.withLock { failure = error }
         }
       }
-      if let failure { throw failure }
     }
     return results
   }
