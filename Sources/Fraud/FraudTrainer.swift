@@ -13,7 +13,10 @@ public enum ThresholdTarget: Sendable {
 }
 
 /// What `fraud train` reports.
-public struct FraudTrainingReport: Sendable {
+///
+/// Not `Sendable`: it holds the live `FeatureState` (a class mutated by one stream at a time); send its
+/// encoded bytes, not the state, to another thread.
+public struct FraudTrainingReport {
   public var model: FraudModel
   public var state: FeatureState
   public var transactions: Int
@@ -23,8 +26,6 @@ public struct FraudTrainingReport: Sendable {
   public var alertRate: Double
   public var fingerprint: DataFingerprint
 }
-
-extension FeatureState: @unchecked Sendable {}
 
 /// Replays a labeled history exactly as the stream would and fits the model on the features it produced.
 public enum FraudTrainer {

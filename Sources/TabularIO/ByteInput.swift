@@ -29,8 +29,9 @@ final class ByteInput {
   private let memory: [UInt8]?
   private var memoryOffset = 0
 
-  /// End the input (as at end of file) once `Interruption.requested` is set.
-  var stopOnInterrupt = false
+  /// Asked before each read (and after a read interrupted by a signal): when it says `true`, the input
+  /// ends there, as at end of file.
+  var stopRequested: (@Sendable () -> Bool)? = nil
 
   /// Bytes left to read before an artificial end of input (for reading one byte range of a file).
   private var remaining = Int.max
@@ -99,7 +100,7 @@ final class ByteInput {
   func refill(keepFrom: Int) throws(TabularError) -> Int? {
     lastLineEnd = -1
     if atEOF { return nil }
-    if stopOnInterrupt && Interruption.requested {
+    if let stopRequested, stopRequested() {
       // A stop was asked for: what is buffered is still parsed, nothing more is read.
       atEOF = true
       return nil
@@ -138,7 +139,7 @@ final class ByteInput {
         if got > 0 { remaining -= got }
         if got < 0 {
           if errno == EINTR {
-            if stopOnInterrupt && Interruption.requested {
+            if let stopRequested, stopRequested() {
               atEOF = true
               return nil
             }
@@ -182,29 +183,5 @@ final class ByteInput {
     if memory != nil || atEOF { return false }
     var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     return poll(&p, 1, 0) == 0
-  }
-}
-
-/// A stop request from a signal handler (SIGTERM, SIGINT), seen by readers created with
-/// `CSVReader.Options.stopOnInterrupt`: they finish the records already buffered and then report the end
-/// of input instead of reading more.
-public enum Interruption {
-  nonisolated(unsafe) static var flag: sig_atomic_t = 0
-
-  /// Whether a stop was asked for.
-  public static var requested: Bool { flag != 0 }
-
-  /// Asks readers to stop (async-signal-safe: it only stores a flag).
-  public static func request() { flag = 1 }
-
-  /// Installs handlers for SIGTERM and SIGINT that call `request()`, without SA_RESTART, so that a read
-  /// blocked on a pipe or terminal returns at once.
-  public static func installHandlers() {
-    var action = sigaction()
-    action.__sigaction_handler.sa_handler = { _ in Interruption.flag = 1 }
-    sigemptyset(&action.sa_mask)
-    action.sa_flags = 0
-    sigaction(SIGTERM, &action, nil)
-    sigaction(SIGINT, &action, nil)
   }
 }

@@ -24,8 +24,10 @@ public final class CSVReader: RecordReader {
     public var requireHeaderFieldCount = true
     /// Whether blank lines are skipped (default `true`); otherwise they are records of one empty field.
     public var skipBlankLines = true
-    /// Stop at the records already buffered once `Interruption.request()` is called (streams).
-    public var stopOnInterrupt = false
+    /// Asked before each read of more input: once it returns `true`, the reader parses the records
+    /// already buffered and then reports the end of input (a stream stopping on a signal; the process
+    /// layer owns the signal and passes its flag here).
+    public var stopRequested: (@Sendable () -> Bool)? = nil
 
     /// The default options.
     public init() {}
@@ -97,7 +99,7 @@ public final class CSVReader: RecordReader {
 
   private init(input: ByteInput, options: Options, header given: Header? = nil) throws(TabularError) {
     self.input = input
-    input.stopOnInterrupt = options.stopOnInterrupt
+    input.stopRequested = options.stopRequested
     self.options = options
     self.fileName = input.name
     fieldCapacity = 64

@@ -165,7 +165,7 @@ struct StreamCommand: ParsableCommand {
       return CSVWriter(fileDescriptor: fd, name: path)
     }
     var readerOptions = CSVReader.Options()
-    readerOptions.stopOnInterrupt = true
+    readerOptions.stopRequested = { Interruption.requested }
     readerOptions.skipBlankLines = false
     let result: StreamStatistics
     if format == "csv" {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import TabularIO
@@ -295,5 +296,30 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
     close(fds[1])
     #expect(!(try r.next()))
     #expect(r.hasBufferedLine)  // at the end of input nothing waits
+  }
+}
+
+@Suite struct StopRequestTests {
+  @Test func aStopEndsTheInputAfterWhatIsBuffered() throws {
+    var text = "id,value\n"
+    for i in 0..<200 { text += "\(i),\(i * 2)\n" }
+    let stop = Mutex(false)
+    var options = CSVReader.Options()
+    options.chunkBytes = 64
+    options.stopRequested = { stop.withLock { $0 } }
+    let reader = try CSVReader(bytes: Array(text.utf8), name: "s.csv", options: options)
+    var rows = 0
+    while try reader.next() {
+      rows += 1
+      if rows == 3 { stop.withLock { $0 = true } }
+    }
+    // The records in the 64-byte window were still read; nothing after it.
+    #expect(rows >= 3 && rows < 20)
+    // Without a stop every record is read.
+    options.stopRequested = { false }
+    let whole = try CSVReader(bytes: Array(text.utf8), name: "s.csv", options: options)
+    var all = 0
+    while try whole.next() { all += 1 }
+    #expect(all == 200)
   }
 }
