@@ -1,12 +1,10 @@
 import Foundation
 import Modeling
 
-/// A trained fraud model: logistic regression on standardized features, two thresholds and rules.
+/// A trained fraud model: a learned estimator (or none), two thresholds on its probability, and rules.
 public struct FraudModel: Codable, Sendable {
-  /// Intercept, then one coefficient per `FraudFeature` (standardized scale).
-  public var coefficients: [Double]
-  public var means: [Double]
-  public var sds: [Double]
+  /// What turns a transaction's features into a probability of fraud.
+  public var estimator: FraudEstimator
   /// Scores at or above are reviewed / declined.
   public var reviewThreshold: Double
   public var declineThreshold: Double
@@ -16,22 +14,99 @@ public struct FraudModel: Codable, Sendable {
   /// How the thresholds were chosen.
   public var thresholdRule: String
 
+  /// A model of `estimator`, thresholds and rules.
+  public init(
+    estimator: FraudEstimator, reviewThreshold: Double, declineThreshold: Double, rules: RuleSet,
+    labelDelay: Double, thresholdRule: String
+  ) {
+    self.estimator = estimator
+    self.reviewThreshold = reviewThreshold
+    self.declineThreshold = declineThreshold
+    self.rules = rules
+    self.labelDelay = labelDelay
+    self.thresholdRule = thresholdRule
+  }
+
   /// A model with no learned part: rules only.
   public static func rulesOnly(_ rules: RuleSet, labelDelay: Double) -> FraudModel {
     FraudModel(
-      coefficients: [], means: [], sds: [], reviewThreshold: .infinity, declineThreshold: .infinity, rules: rules,
+      estimator: .rulesOnly, reviewThreshold: .infinity, declineThreshold: .infinity, rules: rules,
       labelDelay: labelDelay, thresholdRule: "rules only")
   }
 
-  public var hasModel: Bool { !coefficients.isEmpty }
+  /// Whether a learned estimator scores (not the rules alone).
+  public var hasModel: Bool {
+    switch estimator {
+    case .rulesOnly: return false
+    case .logistic: return true
+    }
+  }
+
+  // The stored form (the `model` part) is the one the logistic model always had: its fields at the top
+  // level, with empty coefficients for rules only. A new family adds a `family` key.
+  private enum CodingKeys: String, CodingKey {
+    case coefficients, means, sds, reviewThreshold, declineThreshold, rules, labelDelay, thresholdRule
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let coefficients = try c.decode([Double].self, forKey: .coefficients)
+    if coefficients.isEmpty {
+      estimator = .rulesOnly
+    } else {
+      let logistic = LogisticFraudEstimator(
+        coefficients: coefficients, means: try c.decode([Double].self, forKey: .means),
+        sds: try c.decode([Double].self, forKey: .sds))
+      guard logistic.isWellFormed else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .coefficients, in: c, debugDescription: "coefficients, means and sds do not fit the features")
+      }
+      estimator = .logistic(logistic)
+    }
+    reviewThreshold = try c.decode(Double.self, forKey: .reviewThreshold)
+    declineThreshold = try c.decode(Double.self, forKey: .declineThreshold)
+    rules = try c.decode(RuleSet.self, forKey: .rules)
+    labelDelay = try c.decode(Double.self, forKey: .labelDelay)
+    thresholdRule = try c.decode(String.self, forKey: .thresholdRule)
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    switch estimator {
+    case .rulesOnly:
+      try c.encode([Double](), forKey: .coefficients)
+      try c.encode([Double](), forKey: .means)
+      try c.encode([Double](), forKey: .sds)
+    case .logistic(let l):
+      try c.encode(l.coefficients, forKey: .coefficients)
+      try c.encode(l.means, forKey: .means)
+      try c.encode(l.sds, forKey: .sds)
+    }
+    try c.encode(reviewThreshold, forKey: .reviewThreshold)
+    try c.encode(declineThreshold, forKey: .declineThreshold)
+    try c.encode(rules, forKey: .rules)
+    try c.encode(labelDelay, forKey: .labelDelay)
+    try c.encode(thresholdRule, forKey: .thresholdRule)
+  }
+}
+
+/// The families of fraud estimator. Adding one adds a case here, its own file, and a case in the two
+/// places that switch on it: `FraudModel`'s coding and `Scorer.init` (how it scores).
+public enum FraudEstimator: Sendable, Equatable {
+  /// No learned part: the rules decide alone, and the score is 0.
+  case rulesOnly
+  /// Logistic regression on standardized stream features.
+  case logistic(LogisticFraudEstimator)
 }
 
 /// Scores one transaction's features: probability, decision, reasons.
 struct Scorer {
   let model: FraudModel
   let rules: RuleSet.Compiled
+  /// The linear predictor on raw features (empty for rules only) and the means reasons are measured from.
   let slope: [Double]
   let intercept: Double
+  let means: [Double]
   let names: [[UInt8]]
   let ruleCodes: [[UInt8]]
   // Rules flattened: conditions of rule r are conditionStart[r]..<conditionStart[r + 1].
@@ -64,13 +139,14 @@ struct Scorer {
   init(model: FraudModel) {
     self.model = model
     rules = model.rules.compiled()
-    if model.hasModel {
-      let s = (0..<FraudFeature.count).map { model.coefficients[$0 + 1] / model.sds[$0] }
-      slope = s
-      intercept = model.coefficients[0] - (0..<FraudFeature.count).reduce(0.0) { $0 + s[$1] * model.means[$1] }
-    } else {
+    switch model.estimator {
+    case .rulesOnly:
       slope = []
       intercept = 0
+      means = []
+    case .logistic(let l):
+      (slope, intercept) = l.rawScale()
+      means = l.means
     }
     names = FraudFeature.allCases.map { Array($0.name.utf8) }
     ruleCodes = rules.codes.map { Array($0.utf8) }
@@ -114,7 +190,7 @@ struct Scorer {
         // The largest contributions to the log-odds, against the average transaction.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: FraudFeature.count) { contributions in
           let c = contributions.baseAddress!
-          for k in 0..<FraudFeature.count { c[k] = slope[k] * (f[k] - model.means[k]) }
+          for k in 0..<FraudFeature.count { c[k] = slope[k] * (f[k] - means[k]) }
           LargestContributions.select(c, count: FraudFeature.count, limit: maxReasons, above: 0.25) { best, _ in
             if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
             reasons.append(contentsOf: names[best])

@@ -120,8 +120,8 @@ public enum FraudTrainer {
     }
     decline = max(decline, review)
     let model = FraudModel(
-      coefficients: fit.coefficients, means: means, sds: sds, reviewThreshold: review, declineThreshold: decline,
-      rules: rules, labelDelay: labelDelay, thresholdRule: rule)
+      estimator: .logistic(LogisticFraudEstimator(coefficients: fit.coefficients, means: means, sds: sds)),
+      reviewThreshold: review, declineThreshold: decline, rules: rules, labelDelay: labelDelay, thresholdRule: rule)
     let alerts = scores.lazy.filter { $0 >= review }.count
     return FraudTrainingReport(
       model: model, state: state, transactions: n, frauds: frauds,

@@ -322,8 +322,10 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     let f = FraudFeature.count
     let model = try JSONEncoder().encode(
       FraudModel(
-        coefficients: [Double](repeating: 0, count: f + 1), means: [Double](repeating: 0, count: f),
-        sds: [Double](repeating: 1, count: f), reviewThreshold: 0.5, declineThreshold: 0.9, rules: .standard,
+        estimator: .logistic(
+          LogisticFraudEstimator(
+            coefficients: [Double](repeating: 0, count: f + 1), means: [Double](repeating: 0, count: f),
+            sds: [Double](repeating: 1, count: f))), reviewThreshold: 0.5, declineThreshold: 0.9, rules: .standard,
         labelDelay: 86_400, thresholdRule: "test"))
     let state = FeatureState().encoded()
     for parts in [["model": Array(model)], ["state": state], ["model": [1, 2, 3], "state": state]] {
