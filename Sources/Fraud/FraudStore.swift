@@ -1,0 +1,80 @@
+import Foundation
+import Modeling
+import Storage
+
+/// Registering and loading fraud models.
+public enum FraudStore {
+  public static let kind = "fraud.logistic-regression"
+
+  /// The end-of-history state is stored in parts of at most this many bytes ("state", "state.1", …): SQLite
+  /// holds at most 1 GB in one value.
+  public static let statePartBytes = 256 << 20
+
+  /// Registers the model and the end-of-history state as a new active version of `name`.
+  public static func register(_ report: FraudTrainingReport, in store: ModelStore, name: String) throws -> ModelVersion
+  {
+    if let existing = try store.list(name: name).first, existing.kind != kind {
+      throw CommerceError(
+        .usage,
+        "model '\(name)' holds \(existing.kind) versions; train the fraud model under another \(.modelName) name",
+        parameter: .modelName)
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try store.register(
+      NewModelVersion(
+        name: name, kind: kind,
+        parameters: [
+          "label_delay_seconds": "\(report.model.labelDelay)", "threshold_rule": report.model.thresholdRule,
+          "rules": report.model.rules.rules.map(\.code).joined(separator: ","), "features": "\(FraudFeature.count)",
+        ],
+        metrics: [
+          "training_roc_auc": report.trainingAUC, "training_average_precision": report.trainingAveragePrecision,
+          "review_threshold": report.model.reviewThreshold, "decline_threshold": report.model.declineThreshold,
+          "alert_rate": report.alertRate, "transactions": Double(report.transactions), "frauds": Double(report.frauds),
+        ], dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
+        parts: statePieces(report.state.encoded(), bytes: statePartBytes).merging(
+          ["model": Array(try encoder.encode(report.model))]) { $1 }))
+  }
+
+  /// The state's bytes as parts "state", "state.1", … of at most `bytes` each.
+  static func statePieces(_ state: [UInt8], bytes: Int) -> [String: [UInt8]] {
+    let size = max(bytes, 1)
+    var parts = ["state": Array(state.prefix(size))]
+    var k = 1
+    while k * size < state.count {
+      parts["state.\(k)"] = Array(state[(k * size)..<min((k + 1) * size, state.count)])
+      k += 1
+    }
+    return parts
+  }
+
+  /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
+  public static func load(from store: ModelStore, name: String) throws -> (FraudModel, FeatureState, ModelVersion)? {
+    let version: ModelVersion
+    do {
+      version = try store.active(name)
+    } catch StoreError.noModel {
+      return nil
+    }
+    guard version.kind == kind else {
+      throw CommerceError(
+        .noModel, "model '\(name)' is a \(version.kind) model, not a fraud model; choose another \(.modelName)",
+        parameter: .modelName)
+    }
+    // Each part read straight into its bytes (the state is tens of megabytes).
+    let damaged = CommerceError(.noModel, "model '\(name)' version \(version.version) is damaged")
+    let (modelBytes, stateBytes) = try store.withPartReader(name, version: version.version) { parts in
+      guard try parts.has("model"), try parts.has("state") else { throw damaged }
+      var state = try parts.readAll("state")
+      var k = 1
+      while try parts.has("state.\(k)") {
+        state += try parts.readAll("state.\(k)")
+        k += 1
+      }
+      return (try parts.readAll("model"), state)
+    }
+    guard let model = try? JSONDecoder().decode(FraudModel.self, from: Data(modelBytes)) else { throw damaged }
+    return (model, try FeatureState(decoding: stateBytes), version)
+  }
+}
