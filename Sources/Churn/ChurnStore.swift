@@ -10,7 +10,7 @@ public enum ChurnStore {
 
   /// Registers `report.model` as a new, active version of `name`.
   public static func register(
-    _ report: ChurnTrainingReport, options: ChurnTrainingOptions, in store: ModelStore, name: String
+    _ report: ChurnTrainingReport, options: ChurnTrainingOptions, in store: any ModelRegistry, name: String
   ) throws -> ModelVersion {
     if let existing = try store.list(name: name).first, existing.kind != kind {
       throw CommerceError(
@@ -34,7 +34,7 @@ public enum ChurnStore {
   }
 
   /// The active (or given) version of `name`.
-  public static func load(from store: ModelStore, name: String, version: Int? = nil) throws -> (
+  public static func load(from store: any ModelRegistry, name: String, version: Int? = nil) throws -> (
     ChurnModel, ModelVersion
   ) {
     let v: ModelVersion
@@ -42,7 +42,7 @@ public enum ChurnStore {
       v = try version.map { n throws(StoreError) in try store.version(name, n) } ?? store.active(name)
     } catch StoreError.noModel {
       throw CommerceError(
-        .noModel, "no churn model '\(name)' in \(store.path); train first: \(.trainChurn)")
+        .noModel, "no churn model '\(name)' in \(store.location); train first: \(.trainChurn)")
     }
     guard v.kind == kind else {
       throw CommerceError(

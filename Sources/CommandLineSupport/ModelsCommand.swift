@@ -147,7 +147,8 @@ struct ModelsRollback<App: CommerceApp>: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     let name = selection.model ?? App.defaultModelName
-    let (from, to) = try store.rollback(name)
+    let rollback = try store.rollback(name)
+    let (from, to) = (rollback.from, rollback.to)
     print("\(name): rolled back from version \(from.version) to version \(to.version)")
   }
 }

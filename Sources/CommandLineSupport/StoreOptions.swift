@@ -20,9 +20,14 @@ public struct StoreOptions: ParsableArguments {
     return "./commerceml.sqlite"
   }
 
+  /// The store's location, parsed once from the resolved path.
+  public func location(environment: [String: String] = ProcessEnvironment.current) throws(StoreError) -> StoreLocation {
+    try StoreLocation(parsing: resolvedPath(environment: environment))
+  }
+
   /// Opens the model store; `create` for commands that write (training), not for those that only read.
-  public func openModels(create: Bool) throws(StoreError) -> ModelStore {
-    try ModelStore(path: resolvedPath(), create: create)
+  public func openModels(create: Bool) throws(StoreError) -> any ModelRegistry {
+    try location().openRegistry(create: create)
   }
 }
 

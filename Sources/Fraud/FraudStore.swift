@@ -11,7 +11,8 @@ public enum FraudStore {
   public static let statePartBytes = 256 << 20
 
   /// Registers the model and the end-of-history state as a new active version of `name`.
-  public static func register(_ report: FraudTrainingReport, in store: ModelStore, name: String) throws -> ModelVersion
+  public static func register(_ report: FraudTrainingReport, in store: any ModelRegistry, name: String) throws
+    -> ModelVersion
   {
     if let existing = try store.list(name: name).first, existing.kind != kind {
       throw CommerceError(
@@ -50,7 +51,9 @@ public enum FraudStore {
   }
 
   /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
-  public static func load(from store: ModelStore, name: String) throws -> (FraudModel, FeatureState, ModelVersion)? {
+  public static func load(from store: any ModelRegistry, name: String) throws -> (
+    FraudModel, FeatureState, ModelVersion
+  )? {
     let version: ModelVersion
     do {
       version = try store.active(name)
@@ -64,7 +67,7 @@ public enum FraudStore {
     }
     // Each part read straight into its bytes (the state is tens of megabytes).
     let damaged = CommerceError(.noModel, "model '\(name)' version \(version.version) is damaged")
-    let (modelBytes, stateBytes) = try store.withPartReader(name, version: version.version) { parts in
+    let (modelBytes, stateBytes) = try store.withArtifactReader(name, version: version.version) { parts in
       guard try parts.has("model"), try parts.has("state") else { throw damaged }
       var state = try parts.readAll("state")
       var k = 1

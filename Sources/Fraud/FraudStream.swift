@@ -72,7 +72,7 @@ public final class FraudStream {
   let model: FraudModel
   let scorer: Scorer
   public let state: FeatureState
-  let states: StateStore?
+  let states: (any CheckpointStore)?
   let checkpointName: String
   let options: StreamOptions
   /// The last checkpoint's bytes: their memory is reused by the next one.
@@ -80,7 +80,8 @@ public final class FraudStream {
 
   /// A stream over `model` continuing from `state`, checkpointing to `states` under `checkpointName`.
   public init(
-    model: FraudModel, state: FeatureState, states: StateStore?, checkpointName: String, options: StreamOptions
+    model: FraudModel, state: FeatureState, states: (any CheckpointStore)?, checkpointName: String,
+    options: StreamOptions
   ) {
     self.model = model
     self.scorer = Scorer(model: model)

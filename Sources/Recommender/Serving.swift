@@ -32,18 +32,18 @@ public struct RecommendationList: Sendable {
 
 /// The active (or a chosen) recommender version in the store, served by reading only what a request needs.
 public struct StoredRecommender: Sendable {
-  public let store: ModelStore
+  public let store: any ModelRegistry
   public let version: ModelVersion
 
   /// Opens the active version of `name` (or `version` when given).
   /// - Throws: `CommerceError(.noModel)` with the command to train one when the store has none.
-  public init(store: ModelStore, name: String, version: Int? = nil) throws {
+  public init(store: any ModelRegistry, name: String, version: Int? = nil) throws {
     self.store = store
     do {
       self.version = try version.map { v throws(StoreError) in try store.version(name, v) } ?? store.active(name)
     } catch StoreError.noModel(let n) {
       throw CommerceError(
-        .noModel, "no recommender model '\(n)' in \(store.path); train first: \(.trainRecommender)")
+        .noModel, "no recommender model '\(n)' in \(store.location); train first: \(.trainRecommender)")
     }
     guard self.version.kind.hasPrefix("recommender.") else {
       throw CommerceError(
@@ -54,7 +54,7 @@ public struct StoredRecommender: Sendable {
 
   /// Runs `body` with this version's parts open in one read transaction.
   func withModel<T>(_ body: (ServingModel) throws -> T) throws -> T {
-    try store.withPartReader(version.name, version: version.version) { reader in
+    try store.withArtifactReader(version.name, version: version.version) { reader in
       try body(try ServingModel(reader: reader, version: version))
     }
   }
@@ -134,10 +134,10 @@ public struct StoredRecommender: Sendable {
 
 /// A version's parts, read on demand within one transaction.
 struct ServingModel {
-  let reader: PartReader
+  let reader: any ArtifactReader
   let meta: RecommenderMeta
 
-  init(reader: PartReader, version: ModelVersion) throws {
+  init(reader: any ArtifactReader, version: ModelVersion) throws {
     self.reader = reader
     do {
       meta = try JSONDecoder().decode(RecommenderMeta.self, from: Data(try reader.readAll("meta")))

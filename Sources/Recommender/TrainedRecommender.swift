@@ -170,7 +170,7 @@ public struct TrainedRecommender: Sendable {
   /// Registers this model as a new version of `name` in `store` and activates it.
   /// - Throws: `CommerceError` when `name` already holds models of another kind.
   public func register(
-    in store: ModelStore, name: String, fingerprint: DataFingerprint, metrics: [String: Double] = [:]
+    in store: any ModelRegistry, name: String, fingerprint: DataFingerprint, metrics: [String: Double] = [:]
   ) throws -> ModelVersion {
     if let existing = try store.list(name: name).first, existing.kind != kind {
       throw CommerceError(

@@ -1,16 +1,18 @@
 import Foundation
 import GRDB
 
-/// The versioned model registry: every trained model of every app, in one SQLite file.
+/// The SQLite backend of the model registry (`ModelRegistry`): every trained model of every app, in one file.
 ///
 /// Each registration adds a new version of a named model, with its parameters, metrics, training-data
 /// fingerprint, code version, time, and artifact (in named parts). One version per name is *active*;
 /// `promote` makes another active and `rollback` returns to the one active before. Registering is a
 /// single transaction: a crash mid-write leaves the previous active version loadable. The file is in
 /// WAL mode, so readers never block the writer nor wait for it.
-public final class ModelStore: Sendable {
+public final class ModelStore: ModelRegistry {
   /// The store file's path.
   public let path: String
+  /// The store file's path.
+  public var location: String { path }
   let pool: DatabasePool
 
   /// Opens the store at `path`.
@@ -96,7 +98,7 @@ public final class ModelStore: Sendable {
   /// - Returns: the version left and the version now active.
   /// - Throws: `.noModel`, `.noActiveVersion`, `.nothingToRollBack` when there is no earlier activation.
   @discardableResult
-  public func rollback(_ name: String) throws(StoreError) -> (from: ModelVersion, to: ModelVersion) {
+  public func rollback(_ name: String) throws(StoreError) -> Rollback {
     let (from, to): (Int, Int) = try wrap {
       try pool.write { db in
         let rows = try Row.fetchAll(
@@ -114,7 +116,7 @@ public final class ModelStore: Sendable {
         return (currentVersion, rows[1]["version"])
       }
     }
-    return (try version(name, from), try version(name, to))
+    return Rollback(from: try version(name, from), to: try version(name, to))
   }
 
   // MARK: - Reading
@@ -217,76 +219,10 @@ public final class ModelStore: Sendable {
     }
   }
 
-  /// The artifact parts of a version, all of them, read in one transaction.
-  public func loadParts(_ name: String, version: Int) throws(StoreError) -> [String: [UInt8]] {
-    try wrap {
-      try pool.read { db in
-        try Self.requireVersion(db, name, version)
-        var parts: [String: [UInt8]] = [:]
-        let rows = try Row.fetchAll(
-          db,
-          sql: """
-            SELECT a.part, a.data FROM model_artifact a JOIN model_version v ON v.id = a.model_id
-            WHERE v.name = ? AND v.version = ?
-            """, arguments: [name, version])
-        for row in rows {
-          let data: Data = row["data"]
-          parts[row["part"]] = [UInt8](data)
-        }
-        return parts
-      }
-    }
-  }
-
-  /// One artifact part of a version.
-  /// - Throws: `.noSuchPart` when the version has no such part.
-  public func loadPart(_ name: String, version: Int, part: String) throws(StoreError) -> [UInt8] {
-    try wrap {
-      try pool.read { db in
-        try Self.requireVersion(db, name, version)
-        guard
-          let data = try Data.fetchOne(
-            db,
-            sql: "SELECT a.data " + Self.partOfVersion, arguments: [name, version, part])
-        else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
-        return [UInt8](data)
-      }
-    }
-  }
-
-  /// Reads `ranges` (offset, length) of one artifact part without loading the rest of it
-  /// (SQLite's incremental blob I/O), in one read transaction.
-  /// - Throws: `.noSuchPart`, `.rangeOutOfBounds`.
-  public func readPart(
-    _ name: String, version: Int, part: String, ranges: [(offset: Int, length: Int)]
-  ) throws(StoreError) -> [[UInt8]] {
-    try storeErrors {
-      try withPartReader(name, version: version) { reader in
-        try ranges.map { try reader.read(part, offset: $0.offset, length: $0.length) }
-      }
-    }
-  }
-
-  /// The size in bytes of one artifact part.
-  public func partSize(_ name: String, version: Int, part: String) throws(StoreError) -> Int {
-    try storeErrors { try withPartReader(name, version: version) { try $0.size(part) } }
-  }
-
-  /// Runs `body`, whose errors are all `StoreError`s, with typed throws.
-  private func storeErrors<T>(_ body: () throws -> T) throws(StoreError) -> T {
-    do {
-      return try body()
-    } catch let error as StoreError {
-      throw error
-    } catch {
-      throw .database(path: path, message: "\(error)")
-    }
-  }
-
   /// Calls `body` with a reader of byte ranges of this version's parts, all read in one transaction
   /// (a consistent snapshot, even while another process registers or promotes).
-  public func withPartReader<T>(
-    _ name: String, version: Int, _ body: (PartReader) throws -> T
+  public func withArtifactReader<T>(
+    _ name: String, version: Int, _ body: (any ArtifactReader) throws -> T
   ) throws -> T {
     var bodyError: Error? = nil
     let result: T? = try wrap {
@@ -296,7 +232,7 @@ public final class ModelStore: Sendable {
           let id = try Int64.fetchOne(
             db, sql: "SELECT id FROM model_version WHERE name = ? AND version = ?", arguments: [name, version])
         else { throw StoreError.noSuchVersion(name: name, version: version) }
-        let reader = PartReader(db: db, modelID: id, name: name, version: version, path: path)
+        let reader = SQLitePartReader(db: db, modelID: id, name: name, version: version, path: path)
         defer { reader.close() }
         do {
           return try body(reader)
@@ -310,6 +246,9 @@ public final class ModelStore: Sendable {
     if let bodyError { throw bodyError }
     return result!
   }
+
+  /// The checkpoints of streams, in the same file.
+  public func checkpoints() -> any CheckpointStore { StateStore(sharing: self) }
 
   private func encodeJSON<T: Encodable>(_ value: T) throws(StoreError) -> String {
     let encoder = JSONEncoder()

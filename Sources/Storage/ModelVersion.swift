@@ -48,7 +48,7 @@ public struct ModelVersion: Equatable, Sendable, Codable {
 /// A model version to register: its description and its artifact, in named parts.
 ///
 /// Parts let a reader load only what it needs (a recommender serving one user reads one row of the
-/// user factors, not all of them; see `ModelStore.readPart`).
+/// user factors, not all of them; see `ModelRegistry.withArtifactReader`).
 public struct NewModelVersion: Sendable {
   public var name: String
   public var kind: String

@@ -16,7 +16,7 @@ public struct Checkpoint: Equatable, Sendable {
 
 /// Checkpoints of streaming state in the store file, each written atomically: a reader sees either the
 /// previous checkpoint or the new one, never a mix, whatever happens to the writer.
-public final class StateStore: Sendable {
+public final class StateStore: CheckpointStore {
   /// The store file's path.
   public let path: String
   let pool: DatabasePool
@@ -31,7 +31,7 @@ public final class StateStore: Sendable {
   }
 
   /// Opens the state store in the same file as `models`.
-  public init(sharing models: ModelStore, chunkBytes: Int = 256 << 20) {
+  init(sharing models: ModelStore, chunkBytes: Int = 256 << 20) {
     self.path = models.path
     self.pool = models.pool
     self.chunkBytes = max(chunkBytes, 1)

@@ -134,14 +134,14 @@ struct StreamCommand: ParsableCommand {
     BLASThreads.set(1)
     Interruption.installHandlers()
     let store = try storeOptions.openModels(create: true)
-    let checkpoints = StateStore(sharing: store)
+    let checkpoints = store.checkpoints()
     var model: FraudModel
     var state: FeatureState
     if let (m, s, _) = try FraudStore.load(from: store, name: name.model) {
       model = m
       state = s
     } else {
-      printError("fraud: no fraud model '\(name.model)' in \(store.path); deciding by rules only")
+      printError("fraud: no fraud model '\(name.model)' in \(store.location); deciding by rules only")
       model = FraudModel.rulesOnly(RuleSet.standard, labelDelay: 7 * 86_400)
       state = FeatureState()
     }
@@ -238,7 +238,7 @@ struct EvaluateCommand: ParsableCommand {
     let store = try storeOptions.openModels(create: false)
     guard let (model, _, version) = try FraudStore.load(from: store, name: name.model) else {
       throw CommerceError(
-        .noModel, "no fraud model '\(name.model)' in \(store.path); train first: fraud train --data FILE")
+        .noModel, "no fraud model '\(name.model)' in \(store.location); train first: fraud train --data FILE")
     }
     var start: Double? = nil
     if let from, case .value(let t) = Array(from.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) {

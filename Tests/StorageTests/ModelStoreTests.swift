@@ -20,11 +20,25 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
     dataBytes: 1234, dataHash: "00ff00ff00ff00ff", parts: ["coefficients": bytes, "schema": Array("{}".utf8)])
 }
 
+/// The registry backends the store tests run against: each test that takes a `Backend` runs once per case,
+/// through the `ModelRegistry` protocol only. A second backend adds a case here.
+enum Backend: String, CaseIterable, Sendable {
+  case sqlite
+
+  /// Opens the registry at a location made by `temporaryStorePath()`.
+  func open(_ path: String, create: Bool) throws(StoreError) -> any ModelRegistry {
+    switch self {
+    case .sqlite: return try StoreLocation.sqlite(path: path).openRegistry(create: create)
+    }
+  }
+}
+
 @Suite struct ModelStoreTests {
-  @Test func registerListShowLoad() throws {
+  @Test(arguments: Backend.allCases)
+  func registerListShowLoad(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let store = try ModelStore(path: path, create: true)
+    let store = try backend.open(path, create: true)
     let v1 = try store.register(sample(metric: 0.81))
     #expect(v1.version == 1 && v1.isActive && v1.name == "churn" && v1.kind == "logistic-regression")
     #expect(v1.parameters == ["l2": "0.1"] && v1.metrics == ["auc": 0.81])
@@ -41,16 +55,22 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
     #expect(try store.list(kindPrefix: "nothing").isEmpty)
     #expect(try store.list(kindPrefix: "logistic").count == 3)
     #expect(try store.loadPart("churn", version: 1, part: "coefficients") == [1, 2, 3])
-    #expect(try store.loadParts("churn", version: 2) == ["coefficients": [9, 9], "schema": Array("{}".utf8)])
+    try store.withArtifactReader("churn", version: 2) { (parts) throws -> Void in
+      #expect(try parts.readAll("coefficients") == [9, 9])
+      #expect(try parts.readAll("schema") == Array("{}".utf8))
+      #expect(try parts.has("schema"))
+      #expect(try !parts.has("factors"))
+    }
     // Reopening finds everything again.
-    let reopened = try ModelStore(path: path, create: false)
+    let reopened = try backend.open(path, create: false)
     #expect(try reopened.active("churn").version == 2)
   }
 
-  @Test func promoteAndRollback() throws {
+  @Test(arguments: Backend.allCases)
+  func promoteAndRollback(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let store = try ModelStore(path: path, create: true)
+    let store = try backend.open(path, create: true)
     for _ in 0..<3 { _ = try store.register(sample()) }
     #expect(try store.active("churn").version == 3)
     try store.promote("churn", version: 1)
@@ -66,42 +86,51 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
     #expect(try store.active("churn").version == 1)
   }
 
-  @Test func registerWithoutActivating() throws {
+  @Test(arguments: Backend.allCases)
+  func registerWithoutActivating(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let store = try ModelStore(path: path, create: true)
+    let store = try backend.open(path, create: true)
     _ = try store.register(sample())
-    let candidate = try store.register(sample(), activate: false)
+    let candidate = try store.register(sample(), activate: false, beforeCommit: nil)
     #expect(!candidate.isActive)
     #expect(try store.active("churn").version == 1)
-    _ = try store.register(sample("fresh"), activate: false)
+    _ = try store.register(sample("fresh"), activate: false, beforeCommit: nil)
     #expect(throws: StoreError.noActiveVersion(name: "fresh")) { _ = try store.active("fresh") }
     #expect(throws: StoreError.noActiveVersion(name: "fresh")) { try store.rollback("fresh") }
   }
 
-  @Test func rangedReadsOfAPart() throws {
+  @Test(arguments: Backend.allCases)
+  func rangedReadsOfAPart(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let store = try ModelStore(path: path, create: true)
+    let store = try backend.open(path, create: true)
     let big = (0..<100_000).map { UInt8($0 % 251) }
     _ = try store.register(sample(bytes: big))
-    let parts = try store.readPart(
-      "churn", version: 1, part: "coefficients", ranges: [(0, 4), (99_990, 10), (50_000, 0)])
-    #expect(parts[0] == Array(big[0..<4]))
-    #expect(parts[1] == Array(big[99_990..<100_000]))
-    #expect(parts[2].isEmpty)
-    #expect(try store.partSize("churn", version: 1, part: "coefficients") == 100_000)
-    #expect(throws: StoreError.rangeOutOfBounds(part: "coefficients", offset: 99_995, length: 10, size: 100_000)) {
-      _ = try store.readPart("churn", version: 1, part: "coefficients", ranges: [(99_995, 10)])
+    try store.withArtifactReader("churn", version: 1) { (reader) throws -> Void in
+      #expect(try reader.read("coefficients", offset: 0, length: 4) == Array(big[0..<4]))
+      #expect(try reader.read("coefficients", offset: 99_990, length: 10) == Array(big[99_990..<100_000]))
+      #expect(try reader.read("coefficients", offset: 50_000, length: 0).isEmpty)
+      #expect(try reader.size("coefficients") == 100_000)
+      #expect(throws: StoreError.rangeOutOfBounds(part: "coefficients", offset: 99_995, length: 10, size: 100_000)) {
+        _ = try reader.read("coefficients", offset: 99_995, length: 10)
+      }
+      #expect(throws: StoreError.noSuchPart(name: "churn", version: 1, part: "nothing")) {
+        _ = try reader.size("nothing")
+      }
     }
+    // The caller's own errors pass through the reader unchanged.
+    struct Mine: Error, Equatable {}
+    #expect(throws: Mine()) { try store.withArtifactReader("churn", version: 1) { _ in throw Mine() } }
   }
 
-  @Test func errorsNameWhatIsMissing() throws {
+  @Test(arguments: Backend.allCases)
+  func errorsNameWhatIsMissing(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    #expect(throws: StoreError.storeNotFound(path: path)) { _ = try ModelStore(path: path, create: false) }
+    #expect(throws: StoreError.storeNotFound(path: path)) { _ = try backend.open(path, create: false) }
     #expect(!FileManager.default.fileExists(atPath: path))
-    let store = try ModelStore(path: path, create: true)
+    let store = try backend.open(path, create: true)
     #expect(throws: StoreError.noModel(name: "churn")) { _ = try store.active("churn") }
     #expect(throws: StoreError.noModel(name: "churn")) { try store.rollback("churn") }
     #expect(throws: StoreError.noModel(name: "churn")) { try store.promote("churn", version: 1) }
@@ -114,6 +143,10 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
     #expect(throws: StoreError.self) { _ = try store.register(sample("")) }
     #expect(throws: StoreError.self) { _ = try store.register(sample(metric: .nan)) }
     #expect(StoreError.noModel(name: "recommender").description == "no model named 'recommender' in the store")
+    #expect(throws: StoreError.invalidArgument("the store location is empty; expected a file path")) {
+      _ = try StoreLocation(parsing: "")
+    }
+    #expect(try StoreLocation(parsing: path) == .sqlite(path: path) && store.location == path)
   }
 
   @Test func notAStore() throws {
@@ -132,17 +165,18 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
 }
 
 @Suite struct StateStoreTests {
-  @Test func saveLoadReplaceDelete() throws {
+  @Test(arguments: Backend.allCases)
+  func saveLoadReplaceDelete(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let models = try ModelStore(path: path, create: true)
-    let states = StateStore(sharing: models)
+    let models = try backend.open(path, create: true)
+    let states = models.checkpoints()
     #expect(try states.load("fraud") == nil)
     try states.save("fraud", sequence: 10, state: [1, 2])
     try states.save("fraud", sequence: 20, state: [3])
     let c = try #require(try states.load("fraud"))
     #expect(c.sequence == 20 && c.state == [3] && c.name == "fraud")
-    #expect(try StateStore(path: path, create: false).load("fraud")?.sequence == 20)
+    #expect(try backend.open(path, create: false).checkpoints().load("fraud")?.sequence == 20)
     #expect(try states.delete("fraud"))
     #expect(try !states.delete("fraud"))
     #expect(try states.load("fraud") == nil)

@@ -3,7 +3,7 @@ import GRDBSQLite
 
 /// Reads byte ranges of a model version's artifact parts inside one read transaction, keeping each
 /// part's blob handle open between reads (SQLite incremental blob I/O: only the pages asked for are read).
-public final class PartReader {
+final class SQLitePartReader: ArtifactReader {
   private let db: Database
   private let modelID: Int64
   private let name: String
@@ -93,14 +93,4 @@ public final class PartReader {
     #endif
     return values
   }
-
-  /// All of `part` as little-endian `Float`s.
-  public func readAllFloats(_ part: String) throws -> [Float] {
-    let size = try self.size(part)
-    guard size % 4 == 0 else { throw StoreError.rangeOutOfBounds(part: part, offset: 0, length: size, size: size) }
-    return try readFloats(part, offset: 0, count: size / 4)
-  }
-
-  /// The whole of `part`.
-  public func readAll(_ part: String) throws -> [UInt8] { try read(part, offset: 0, length: try size(part)) }
 }
