@@ -15,19 +15,17 @@ extension CommerceError: ReportableError {
   public var commandLineMessage: String { message.rendered(naming: CommandLineNames.name) }
 }
 
-/// How the command line names what domain errors refer to: options by their flags, training by its command.
+/// How the command line names what domain errors refer to: an option by its flag, training by its command.
 public enum CommandLineNames {
-  /// The flag (or command) for `reference`; an unknown reference is shown as `--` and its name.
+  /// The flag (or command) for `reference`: `--` and its name with `-` for `_` (`include_seen` →
+  /// `--include-seen`), except the few whose flag is spelt otherwise.
   public static func name(_ reference: CommerceError.Reference) -> String {
-    if let known = names[reference] { return known }
+    if let special = exceptions[reference] { return special }
     return "--" + reference.rawValue.replacingOccurrences(of: "_", with: "-")
   }
 
-  static let names: [CommerceError.Reference: String] = [
-    .count: "-n", .cutoff: "-k", .modelName: "--model", .trials: "--trials", .includeSeen: "--include-seen",
-    .history: "--history", .strict: "--strict", .feedback: "--feedback", .target: "--target",
-    .positive: "--positive", .exclude: "--exclude", .idColumn: "--id-column", .skipBadRows: "--skip-bad-rows",
-    .l2: "--l2", .columnMap: "--map", .resume: "--resume",
+  static let exceptions: [CommerceError.Reference: String] = [
+    .count: "-n", .cutoff: "-k",
     .trainRecommender: "recommend train --interactions FILE",
     .trainChurn: "churn train --data FILE --target COLUMN",
     .trainFraud: "fraud train --data FILE",

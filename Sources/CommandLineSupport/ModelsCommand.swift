@@ -148,7 +148,6 @@ struct ModelsRollback<App: CommerceApp>: ParsableCommand {
     let store = try storeOptions.openModels(create: false)
     let name = selection.model ?? App.defaultModelName
     let rollback = try store.rollback(name)
-    let (from, to) = (rollback.from, rollback.to)
-    print("\(name): rolled back from version \(from.version) to version \(to.version)")
+    print("\(name): rolled back from version \(rollback.from.version) to version \(rollback.to.version)")
   }
 }

@@ -7,7 +7,7 @@
 /// The scale is the population standard deviation (divided by n, as scikit-learn's `StandardScaler`);
 /// a column whose deviation is 0 (or tiny) gets the scale its `ConstantColumns` rule gives, so that
 /// standardizing never divides by zero.
-public struct Standardization: Codable, Sendable, Equatable {
+public struct Standardization: Sendable, Equatable {
   /// What scale a column with (near) zero deviation gets.
   public enum ConstantColumns: Sendable {
     /// Scale 1 when the deviation is exactly 0 (the column is only centered).
@@ -57,13 +57,6 @@ public struct Standardization: Codable, Sendable, Equatable {
       case .minimumScale(let floor): return max(sd, floor)
       }
     }
-  }
-
-  /// A standardization with given means and scales.
-  public init(means: [Double], scales: [Double]) {
-    precondition(means.count == scales.count, "one scale per mean")
-    self.means = means
-    self.scales = scales
   }
 
   /// `(x − mean) / scale` of column `k`.

@@ -122,6 +122,15 @@ import Testing
     #expect(error.parameter == .count)
     let train = CommerceError(.noModel, "no model; train first: \(.trainChurn)")
     #expect(train.commandLineMessage == "no model; train first: churn train --data FILE --target COLUMN")
+    // Every reference the domains use names its flag (or command).
+    let flags: [(CommerceError.Reference, String)] = [
+      (.count, "-n"), (.cutoff, "-k"), (.modelName, "--model"), (.trials, "--trials"),
+      (.includeSeen, "--include-seen"), (.history, "--history"), (.strict, "--strict"), (.feedback, "--feedback"),
+      (.target, "--target"), (.positive, "--positive"), (.exclude, "--exclude"), (.idColumn, "--id-column"),
+      (.skipBadRows, "--skip-bad-rows"), (.l2, "--l2"), (.columnMap, "--map"), (.resume, "--resume"),
+      (.trainRecommender, "recommend train --interactions FILE"), (.trainFraud, "fraud train --data FILE"),
+    ]
+    for (reference, flag) in flags { #expect(CommandLineNames.name(reference) == flag) }
     // A reference without a flag of its own is shown as an option of its name.
     let other = CommerceError(.usage, "bad \(CommerceError.Reference(rawValue: "max_items"))")
     #expect(other.commandLineMessage == "bad --max-items")
