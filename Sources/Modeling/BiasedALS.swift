@@ -50,6 +50,14 @@ public enum BiasedALS {
     public var userBias: [Float]
     public var itemBias: [Float]
 
+    /// A model from its parts.
+    public init(globalMean: Float, factors: FactorModel, userBias: [Float], itemBias: [Float]) {
+      self.globalMean = globalMean
+      self.factors = factors
+      self.userBias = userBias
+      self.itemBias = itemBias
+    }
+
     /// The predicted rating of user `u` for item `i`.
     public func predict(user u: Int, item i: Int) -> Float {
       let f = factors.userFactors.columns

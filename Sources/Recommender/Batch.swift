@@ -71,74 +71,37 @@ extension StoredRecommender {
   }
 }
 
-/// A whole model in memory, for batch scoring.
+/// A whole model in memory, for batch scoring: the family's model and the shell's ids, seen items and popularity.
 struct BatchModel {
-  var f: Int
   var userIDs: [String]
   var itemIDs: [String]
-  var userFactors: [Float]
-  var itemFactors: [Float]
-  var itemBias: [Float]?
-  var seenOffsets: [UInt64]
-  var seenItems: [UInt32]
+  var family: any RecommenderModel
+  var seen: SparseMatrix
   var popularity: [Float]
 
   init(_ model: ServingModel) throws {
     let r = model.reader
-    f = model.meta.factors
-    guard let uo = ArtifactCoding.integers(try r.readAll("user_id_offsets"), as: UInt64.self),
-      let users = ArtifactCoding.unpackStrings(bytes: try r.readAll("user_ids"), offsets: uo),
-      let io = ArtifactCoding.integers(try r.readAll("item_id_offsets"), as: UInt64.self),
-      let items = ArtifactCoding.unpackStrings(bytes: try r.readAll("item_ids"), offsets: io),
-      let x = ArtifactCoding.floats(try r.readAll("user_factors")), x.count == users.count * f,
-      let so = ArtifactCoding.integers(try r.readAll("seen_offsets"), as: UInt64.self), so.count == users.count + 1,
-      let si = ArtifactCoding.integers(try r.readAll("seen_items"), as: UInt32.self)
+    guard let uo = ArtifactCoding.integers(try r.readAll(RecommenderPart.userIDOffsets), as: UInt64.self),
+      let users = ArtifactCoding.unpackStrings(bytes: try r.readAll(RecommenderPart.userIDs), offsets: uo),
+      let io = ArtifactCoding.integers(try r.readAll(RecommenderPart.itemIDOffsets), as: UInt64.self),
+      let items = ArtifactCoding.unpackStrings(bytes: try r.readAll(RecommenderPart.itemIDs), offsets: io),
+      let so = ArtifactCoding.integers(try r.readAll(RecommenderPart.seenOffsets), as: UInt64.self),
+      so.count == users.count + 1,
+      let si = ArtifactCoding.integers(try r.readAll(RecommenderPart.seenItems), as: UInt32.self),
+      si.allSatisfy({ Int($0) < items.count }),
+      let seen = try? SparseMatrix(
+        rowCount: users.count, columnCount: items.count, rowStart: so.map { Int($0) },
+        columns: si.map { Int32(bitPattern: $0) }, values: [Float](repeating: 1, count: si.count))
     else { throw CommerceError(.noModel, "the model's parts are damaged") }
     userIDs = users
     itemIDs = items
-    userFactors = x
-    itemFactors = try model.allItemFactors()
-    itemBias = try model.itemBias()
-    seenOffsets = so
-    seenItems = si
+    family = try RecommenderFamilies.serving(model).load()
+    self.seen = seen
     popularity = try model.popularity()
   }
 
-  /// The top `n` unseen items of each user row, blocks of 256 users scored by one BLAS product each.
+  /// The top `n` unseen items of each user row.
   func top(users: [Int], n: Int, threads: Int) throws -> [[(index: Int, score: Float)]] {
-    var out = [[(index: Int, score: Float)]](repeating: [], count: users.count)
-    let itemCount = itemIDs.count
-    try out.withUnsafeMutableBufferPointer { results in
-      let resultPointer = UnsafeSendable(results.baseAddress!)
-      try userFactors.withUnsafeBufferPointer { x in
-        try itemFactors.withUnsafeBufferPointer { y in
-          try Parallel.forEachChunk(count: users.count, threads: threads, chunk: 256) { range, _ in
-            var block = [Float](repeating: 0, count: range.count * f)
-            var scores = [Float](repeating: 0, count: range.count * itemCount)
-            for (r, k) in range.enumerated() {
-              for d in 0..<f { block[r * f + d] = x[users[k] * f + d] }
-            }
-            try block.withUnsafeBufferPointer { b in
-              try scores.withUnsafeMutableBufferPointer { s in
-                try RawBLAS.gemm(
-                  transposeA: false, transposeB: true, m: range.count, n: itemCount, k: f, alpha: 1,
-                  a: b.baseAddress!, lda: f, b: y.baseAddress!, ldb: f, beta: 0, c: s.baseAddress!, ldc: itemCount)
-              }
-            }
-            scores.withUnsafeMutableBufferPointer { s in
-              for (r, k) in range.enumerated() {
-                let row = s.baseAddress! + r * itemCount
-                if let itemBias { for i in 0..<itemCount { row[i] += itemBias[i] } }
-                let u = users[k]
-                for e in Int(seenOffsets[u])..<Int(seenOffsets[u + 1]) { row[Int(seenItems[e])] = -.infinity }
-                resultPointer.value[k] = TopK.select(
-                  UnsafeBufferPointer(start: row, count: itemCount), k: n, excluded: { row[$0] == -.infinity })
-              }
-            }
-          }
-        }
-      }
-    }
-    return out
+    try RankedScoring.top(family, users: users, seen: seen, k: n, threads: threads)
   }
 }

@@ -60,38 +60,6 @@ public struct Holdout: Sendable {
 /// Offline evaluation: a holdout, the model's top-k quality beside a popularity baseline, and for explicit
 /// feedback the rating error beside a bias-only baseline.
 public enum RecommenderEvaluation {
-  /// Ranks every item for each user with held-out items; calls `consume(user, top-k item rows)`.
-  static func rankAll(
-    userFactors: Matrix<Float>, itemFactors: Matrix<Float>, itemBias: [Float]?, train: SparseMatrix,
-    users: [Int], k: Int, threads: Int
-  ) throws -> [[Int]] {
-    let f = userFactors.columns
-    let itemCount = itemFactors.rows
-    var results = [[Int]](repeating: [], count: users.count)
-    let block = 256
-    try results.withUnsafeMutableBufferPointer { out in
-      let outPointer = UnsafeSendable(out.baseAddress!)
-      try Parallel.forEachChunk(count: users.count, threads: threads, chunk: block) { range, _ in
-        var x = Matrix<Float>(rows: range.count, columns: f)
-        for (r, idx) in range.enumerated() {
-          let u = users[idx]
-          for d in 0..<f { x.elements[r * f + d] = userFactors.elements[u * f + d] }
-        }
-        let scores = try Matrix.product(x, itemFactors, transposeB: true)
-        scores.elements.withUnsafeBufferPointer { s in
-          for (r, idx) in range.enumerated() {
-            let u = users[idx]
-            let seen = Set(train.columns(ofRow: u).map { Int($0) })
-            var row = Array(UnsafeBufferPointer(rebasing: s[(r * itemCount)..<((r + 1) * itemCount)]))
-            if let itemBias { for i in 0..<itemCount { row[i] += itemBias[i] } }
-            outPointer.value[idx] = TopK.select(row, k: k, excluded: { seen.contains($0) }).map(\.index)
-          }
-        }
-      }
-    }
-    return results
-  }
-
   /// Precision, recall, NDCG, MAP at `k` and coverage of `recommended` against the holdout.
   static func ranking(
     name: String, recommended: [[Int]], users: [Int], holdout: Holdout, k: Int, itemCount: Int
@@ -120,9 +88,8 @@ public enum RecommenderEvaluation {
     _ model: TrainedRecommender, holdout: Holdout, k: Int, threads: Int
   ) throws -> RankingReport {
     let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
-    let recommended = try rankAll(
-      userFactors: model.factors.userFactors, itemFactors: model.factors.itemFactors, itemBias: model.itemBias,
-      train: holdout.train, users: users, k: k, threads: threads)
+    let recommended = try RankedScoring.top(model.model, users: users, seen: holdout.train, k: k, threads: threads)
+      .map { $0.map(\.index) }
     return try ranking(
       name: model.kind, recommended: recommended, users: users, holdout: holdout, k: k,
       itemCount: model.itemIDs.count)
@@ -131,7 +98,7 @@ public enum RecommenderEvaluation {
   /// Holds out `fraction` of each user's interactions (users with ≥ 5), trains on the rest, and reports.
   public static func evaluate(
     _ data: InteractionData, configuration: RecommenderConfiguration, testFraction: Double, seed: UInt64, k: Int,
-    log: ((String) -> Void)? = nil
+    progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> EvaluationReport {
     guard k >= 1 else { throw CommerceError(.usage, "\(.cutoff) must be at least 1, got \(k)", parameter: .cutoff) }
     let matrix = try SparseMatrix(
@@ -142,9 +109,9 @@ public enum RecommenderEvaluation {
       throw CommerceError(.data, "no user has 5 or more interactions, so nothing can be held out for testing")
     }
     let model = try TrainedRecommender.train(
-      matrix: holdout.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration, log: log)
-    let threads = configuration.feedback == .implicit ? configuration.implicit.threads : configuration.explicit.threads
-    var reports = [try rankingQuality(model, holdout: holdout, k: k, threads: threads)]
+      matrix: holdout.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration,
+      progress: progress)
+    var reports = [try rankingQuality(model, holdout: holdout, k: k, threads: configuration.threads)]
     // Popularity baseline: most users first, without the user's training items.
     let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
     var popularity = [Float](repeating: 0, count: matrix.columnCount)
@@ -157,25 +124,11 @@ public enum RecommenderEvaluation {
       try ranking(
         name: "popularity", recommended: popular, users: users, holdout: holdout, k: k, itemCount: matrix.columnCount))
     var rating: [RatingReport] = []
-    if configuration.feedback == .explicit {
-      var actual: [Double] = []
-      var predicted: [Double] = []
-      var baseline: [Double] = []
+    if let predictions = model.predictions(holdout, users: users) {
+      let actual = predictions.map(\.actual)
+      let predicted = predictions.map(\.predicted)
       let biases = BaselineBiases(holdout.train)
-      for u in users {
-        for (item, value) in holdout.test[u] {
-          actual.append(Double(value))
-          let full = model.globalMean + (model.userBias?[u] ?? 0) + (model.itemBias?[Int(item)] ?? 0)
-          let dot = model.factors.userFactors.elements.withUnsafeBufferPointer { x in
-            model.factors.itemFactors.elements.withUnsafeBufferPointer { y in
-              let f = model.factors.userFactors.columns
-              return FactorKernels.dot(x.baseAddress! + u * f, y.baseAddress! + Int(item) * f, f)
-            }
-          }
-          predicted.append(Double(full + dot))
-          baseline.append(biases.predict(user: u, item: Int(item)))
-        }
-      }
+      let baseline = predictions.map { biases.predict(user: $0.user, item: $0.item) }
       rating.append(
         RatingReport(
           name: model.kind, rmse: try RegressionMetrics.rmse(actual: actual, predicted: predicted),
@@ -226,4 +179,27 @@ struct BaselineBiases {
   }
 
   func predict(user u: Int, item i: Int) -> Double { mean + user[u] + item[i] }
+}
+
+/// One held-out value beside the model's prediction.
+struct HeldOutPrediction {
+  var user: Int
+  var item: Int
+  var actual: Double
+  var predicted: Double
+}
+
+extension TrainedRecommender {
+  /// The model's prediction of every held-out value of `users`, or `nil` for a family that does not predict
+  /// values.
+  func predictions(_ holdout: Holdout, users: [Int]) -> [HeldOutPrediction]? {
+    var out: [HeldOutPrediction] = []
+    for u in users {
+      for (item, value) in holdout.test[u] {
+        guard let p = model.predict(user: u, item: Int(item)) else { return nil }
+        out.append(HeldOutPrediction(user: u, item: Int(item), actual: Double(value), predicted: Double(p)))
+      }
+    }
+    return out
+  }
 }

@@ -4,165 +4,105 @@ import Modeling
 import Storage
 import TabularIO
 
-/// Hyperparameters of a recommender training run.
-public struct RecommenderConfiguration: Sendable, Equatable {
-  /// Implicit (ALS on confidences) or explicit (biased MF on ratings).
-  public var feedback = Feedback.implicit
-  /// Implicit-feedback settings.
-  public var implicit = ImplicitALS.Configuration()
-  /// Explicit-feedback settings.
-  public var explicit = BiasedALS.Configuration()
-
-  /// The defaults.
-  public init() {}
-
-  /// The settings as text, for the model registry.
-  public var parameters: [String: String] {
-    switch feedback {
-    case .implicit:
-      let solver: String
-      switch implicit.solver {
-      case .conjugateGradient(let steps): solver = "cg(\(steps))"
-      case .cholesky: solver = "cholesky"
-      }
-      return [
-        "feedback": "implicit", "factors": "\(implicit.factors)", "iterations": "\(implicit.iterations)",
-        "regularization": "\(implicit.regularization)", "alpha": "\(implicit.alpha)", "solver": solver,
-        "seed": "\(implicit.seed)",
-      ]
-    case .explicit:
-      return [
-        "feedback": "explicit", "factors": "\(explicit.factors)", "iterations": "\(explicit.iterations)",
-        "regularization": "\(explicit.regularization)", "bias_regularization": "\(explicit.biasRegularization)",
-        "seed": "\(explicit.seed)",
-      ]
-    }
-  }
+/// The parts every recommender version stores, whatever its family (a family adds its own).
+enum RecommenderPart {
+  /// The shell's and the family's fixed description (JSON).
+  static let meta = "meta"
+  static let userIDs = "user_ids"
+  static let userIDOffsets = "user_id_offsets"
+  static let userIndex = "user_index"
+  static let itemIDs = "item_ids"
+  static let itemIDOffsets = "item_id_offsets"
+  static let itemIndex = "item_index"
+  static let seenOffsets = "seen_offsets"
+  static let seenItems = "seen_items"
+  static let itemPopularity = "item_popularity"
+  static let itemMetadata = "item_metadata"
+  static let itemMetadataOffsets = "item_metadata_offsets"
 }
 
-/// The fixed description stored with every recommender version (the `meta` part).
+/// The shell's fields of the `meta` part (the family adds its own to the same JSON object).
 struct RecommenderMeta: Codable, Equatable {
   var feedback: Feedback
-  var factors: Int
   var users: Int
   var items: Int
-  var globalMean: Float
-  var regularization: Float
-  var alpha: Float
   var metadataColumns: [String]
 }
 
-/// A trained recommender with everything serving needs: factors, id maps, each user's seen items,
+/// A trained recommender with everything serving needs: the family's model, id maps, each user's seen items,
 /// item popularity and item descriptions.
 public struct TrainedRecommender: Sendable {
   public var configuration: RecommenderConfiguration
   public var userIDs: [String]
   public var itemIDs: [String]
-  public var factors: FactorModel
-  /// Per-user and per-item biases and the global mean (explicit feedback only).
-  public var userBias: [Float]?
-  public var itemBias: [Float]?
-  public var globalMean: Float
+  /// The family's model.
+  var model: any RecommenderModel
   /// Users × items: what each user interacted with in training.
   public var seen: SparseMatrix
   /// Number of users who interacted with each item.
   public var popularity: [Float]
   public var catalog: ItemCatalog?
-  /// The last iteration's training loss per cell (implicit) or training RMSE (explicit).
-  public var trainingLoss: Double? = nil
 
   /// The model kind recorded in the store.
-  public var kind: String {
-    "recommender.\(configuration.feedback == .implicit ? "als-implicit" : "biased-mf-explicit")"
-  }
+  public var kind: String { model.kind }
+
+  /// What the last training iteration measured (loss per cell for implicit ALS, RMSE for explicit).
+  public var trainingMeasure: TrainingProgress.Measure? { model.trainingMeasure }
 
   /// Trains on `data`.
-  /// - Parameter log: receives one line per iteration (iteration, loss or RMSE, seconds).
+  /// - Parameter progress: receives each iteration's measure and time.
   public static func train(
     _ data: InteractionData, configuration: RecommenderConfiguration, catalog: ItemCatalog? = nil,
-    log: ((String) -> Void)? = nil
+    progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> TrainedRecommender {
     let matrix = try SparseMatrix(
       rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
       values: data.values)
     return try train(
       matrix: matrix, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration, catalog: catalog,
-      log: log)
+      progress: progress)
   }
 
   /// Trains on a user × item matrix whose rows and columns are named by `userIDs` and `itemIDs`.
   public static func train(
     matrix: SparseMatrix, userIDs: [String], itemIDs: [String], configuration: RecommenderConfiguration,
-    catalog: ItemCatalog? = nil, log: ((String) -> Void)? = nil
+    catalog: ItemCatalog? = nil, progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> TrainedRecommender {
     var popularity = [Float](repeating: 0, count: itemIDs.count)
     for c in matrix.columns { popularity[Int(c)] += 1 }
-    switch configuration.feedback {
-    case .implicit:
-      var lastLoss: Double? = nil
-      let model = try ImplicitALS.fit(matrix, configuration: configuration.implicit) { report in
-        lastLoss = report.loss
-        let loss = report.loss.map { String(format: "loss %.6g", $0) } ?? ""
-        log?(
-          String(
-            format: "iteration %2d/%d  %@  %.2fs", report.iteration, configuration.implicit.iterations, loss,
-            report.seconds))
-      }
-      return TrainedRecommender(
-        configuration: configuration, userIDs: userIDs, itemIDs: itemIDs, factors: model, userBias: nil,
-        itemBias: nil, globalMean: 0, seen: matrix, popularity: popularity, catalog: catalog, trainingLoss: lastLoss)
-    case .explicit:
-      var lastRMSE: Double? = nil
-      let fitted = try BiasedALS.fit(matrix, configuration: configuration.explicit) { iteration, rmse, seconds in
-        lastRMSE = rmse
-        log?(
-          String(
-            format: "iteration %2d/%d  training RMSE %.4f  %.2fs", iteration, configuration.explicit.iterations, rmse,
-            seconds))
-      }
-      return TrainedRecommender(
-        configuration: configuration, userIDs: userIDs, itemIDs: itemIDs, factors: fitted.factors,
-        userBias: fitted.userBias, itemBias: fitted.itemBias, globalMean: fitted.globalMean, seen: matrix,
-        popularity: popularity, catalog: catalog, trainingLoss: lastRMSE)
-    }
+    let model = try configuration.fit(matrix, progress: progress)
+    return TrainedRecommender(
+      configuration: configuration, userIDs: userIDs, itemIDs: itemIDs, model: model, seen: matrix,
+      popularity: popularity, catalog: catalog)
   }
 
   /// The artifact parts stored in the model registry.
   func parts() throws -> [String: [UInt8]] {
-    let f = factors.userFactors.columns
     let meta = RecommenderMeta(
-      feedback: configuration.feedback, factors: f, users: userIDs.count, items: itemIDs.count, globalMean: globalMean,
-      regularization: configuration.feedback == .implicit
-        ? configuration.implicit.regularization : configuration.explicit.regularization,
-      alpha: configuration.implicit.alpha, metadataColumns: catalog?.columns ?? [])
-    var parts: [String: [UInt8]] = [:]
-    parts["meta"] = Array(try JSONEncoder().encode(meta))
-    parts["user_factors"] = ArtifactCoding.bytes(factors.userFactors.elements)
-    parts["item_factors"] = ArtifactCoding.bytes(factors.itemFactors.elements)
-    parts["item_gram"] = ArtifactCoding.bytes(try factors.itemFactors.gram().elements)
-    if let userBias, let itemBias {
-      parts["user_bias"] = ArtifactCoding.bytes(userBias)
-      parts["item_bias"] = ArtifactCoding.bytes(itemBias)
-    }
+      feedback: configuration.feedback, users: userIDs.count, items: itemIDs.count,
+      metadataColumns: catalog?.columns ?? [])
+    var parts = try model.parts()
+    parts[RecommenderPart.meta] = Array(try JSONEncoder().encode(MetaDocument(shell: meta, family: model.metaFields)))
     let users = ArtifactCoding.packStrings(userIDs)
-    parts["user_ids"] = users.bytes
-    parts["user_id_offsets"] = ArtifactCoding.bytes(users.offsets)
-    parts["user_index"] = IDIndex.build(userIDs)
+    parts[RecommenderPart.userIDs] = users.bytes
+    parts[RecommenderPart.userIDOffsets] = ArtifactCoding.bytes(users.offsets)
+    parts[RecommenderPart.userIndex] = IDIndex.build(userIDs)
     let items = ArtifactCoding.packStrings(itemIDs)
-    parts["item_ids"] = items.bytes
-    parts["item_id_offsets"] = ArtifactCoding.bytes(items.offsets)
-    parts["item_index"] = IDIndex.build(itemIDs)
-    parts["seen_offsets"] = ArtifactCoding.bytes(seen.rowStart.map { UInt64($0) })
-    parts["seen_items"] = ArtifactCoding.bytes(seen.columns.map { UInt32(bitPattern: $0) })
-    parts["item_popularity"] = ArtifactCoding.bytes(popularity)
+    parts[RecommenderPart.itemIDs] = items.bytes
+    parts[RecommenderPart.itemIDOffsets] = ArtifactCoding.bytes(items.offsets)
+    parts[RecommenderPart.itemIndex] = IDIndex.build(itemIDs)
+    parts[RecommenderPart.seenOffsets] = ArtifactCoding.bytes(seen.rowStart.map { UInt64($0) })
+    parts[RecommenderPart.seenItems] = ArtifactCoding.bytes(seen.columns.map { UInt32(bitPattern: $0) })
+    parts[RecommenderPart.itemPopularity] = ArtifactCoding.bytes(popularity)
     if let catalog {
-      let lines = itemIDs.map { id -> String in
+      let encoder = JSONEncoder()
+      let lines = try itemIDs.map { id -> String in
         let values = catalog.rows[id] ?? Array(repeating: "", count: catalog.columns.count)
-        return String(decoding: try! JSONEncoder().encode(values), as: UTF8.self)
+        return String(decoding: try encoder.encode(values), as: UTF8.self)
       }
       let packed = ArtifactCoding.packStrings(lines)
-      parts["item_metadata"] = packed.bytes
-      parts["item_metadata_offsets"] = ArtifactCoding.bytes(packed.offsets)
+      parts[RecommenderPart.itemMetadata] = packed.bytes
+      parts[RecommenderPart.itemMetadataOffsets] = ArtifactCoding.bytes(packed.offsets)
     }
     return parts
   }
@@ -183,8 +123,10 @@ public struct TrainedRecommender: Sendable {
     allMetrics["users"] = Double(userIDs.count)
     allMetrics["items"] = Double(itemIDs.count)
     allMetrics["interactions"] = Double(seen.nonZeroCount)
-    if let trainingLoss {
-      allMetrics[configuration.feedback == .implicit ? "training_loss" : "training_rmse"] = trainingLoss
+    switch trainingMeasure {
+    case .loss(let loss): allMetrics["training_loss"] = loss
+    case .rmse(let rmse): allMetrics["training_rmse"] = rmse
+    case nil: break
     }
     return try store.register(
       NewModelVersion(

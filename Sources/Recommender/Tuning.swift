@@ -1,5 +1,6 @@
 import Foundation
 import Modeling
+import Storage
 
 /// One hyperparameter trial of `recommend tune`.
 public struct TuningTrial: Sendable {
@@ -18,6 +19,16 @@ public struct TuningResult: Sendable {
   public var metric: String
 }
 
+/// The outcome of `recommend tune`: the search, the best settings' quality on the held-out part, and the version
+/// registered with them trained on all the data.
+public struct TuningOutcome: Sendable {
+  public var search: TuningResult
+  public var holdout: EvaluationReport
+  public var registered: ModelVersion
+  /// Interactions the registered model was trained on.
+  public var interactions: Int
+}
+
 /// Hyperparameter search on a validation split carved out of the training data only.
 ///
 /// The data is first split as `recommend evaluate` splits it (same fraction and seed), so the test part
@@ -26,7 +37,28 @@ public struct TuningResult: Sendable {
 /// the space at random (factors, log-uniform regularization and alpha, iterations); the rest perturb the
 /// best so far. Deterministic for a seed.
 public enum RecommenderTuning {
-  /// Runs `trials` trials; `log` receives a line per trial.
+  /// Searches, reports the best settings on the held-out part, trains them on all of `data` and registers the
+  /// model as a new version of `name` with its validation and holdout figures.
+  public static func tune(
+    _ data: InteractionData, base: RecommenderConfiguration, trials: Int, testFraction: Double, seed: UInt64, k: Int,
+    catalog: ItemCatalog? = nil, store: () throws -> any ModelRegistry, name: String,
+    log: ((TuningTrial) -> Void)? = nil
+  ) throws -> TuningOutcome {
+    let search = try search(
+      data, base: base, trials: trials, testFraction: testFraction, splitSeed: seed, seed: seed, k: k, log: log)
+    let best = search.best.configuration
+    let holdout = try RecommenderEvaluation.evaluate(
+      data, configuration: best, testFraction: testFraction, seed: seed, k: k)
+    let model = try TrainedRecommender.train(data, configuration: best, catalog: catalog)
+    var metrics = [
+      "validation_\(search.metric)": search.best.score, "holdout_ndcg_at_\(k)": holdout.ranking[0].ndcg,
+    ]
+    if let rating = holdout.rating.first { metrics["holdout_rmse"] = rating.rmse }
+    let version = try model.register(in: try store(), name: name, fingerprint: data.fingerprint, metrics: metrics)
+    return TuningOutcome(search: search, holdout: holdout, registered: version, interactions: data.users.count)
+  }
+
+  /// Runs `trials` trials; `log` receives each trial.
   public static func search(
     _ data: InteractionData, base: RecommenderConfiguration, trials: Int, testFraction: Double, splitSeed: UInt64,
     seed: UInt64, k: Int, log: ((TuningTrial) -> Void)? = nil
@@ -47,8 +79,8 @@ public enum RecommenderTuning {
     }
     var g = SeededGenerator(seed: seed)
     var done: [TuningTrial] = []
-    let explicit = base.feedback == .explicit
-    func better(_ a: Double, _ b: Double) -> Bool { explicit ? a < b : a > b }
+    let rating = base.feedback == .explicit
+    func better(_ a: Double, _ b: Double) -> Bool { rating ? a < b : a > b }
     for number in 1...trials {
       var c = base
       let best = done.min { better($0.score, $1.score) }
@@ -63,12 +95,11 @@ public enum RecommenderTuning {
       for inner in inners {
         let model = try TrainedRecommender.train(
           matrix: inner.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: c)
-        if explicit {
+        if rating {
           score += try validationRMSE(model, inner) / Double(inners.count)
         } else {
-          let threads = c.implicit.threads
           score +=
-            try RecommenderEvaluation.rankingQuality(model, holdout: inner, k: k, threads: threads).ndcg
+            try RecommenderEvaluation.rankingQuality(model, holdout: inner, k: k, threads: c.threads).ndcg
             / Double(inners.count)
         }
       }
@@ -78,63 +109,74 @@ public enum RecommenderTuning {
       log?(trial)
     }
     let best = done.min { better($0.score, $1.score) }!
-    return TuningResult(trials: done, best: best, metric: explicit ? "rmse" : "ndcg@\(k)")
+    return TuningResult(trials: done, best: best, metric: rating ? "rmse" : "ndcg@\(k)")
   }
 
   static let factorChoices = [32, 48, 64, 96, 128]
   static let iterationChoices = [10, 15, 20, 30]
 
-  static func logUniform(_ lo: Double, _ hi: Double, _ g: inout SeededGenerator) -> Float {
-    Float(exp(log(lo) + (log(hi) - log(lo)) * g.nextDouble()))
+  static func logUniform(_ lo: Double, _ hi: Double, _ u: Double) -> Float {
+    Float(exp(log(lo) + (log(hi) - log(lo)) * u))
   }
 
+  /// Draws a point of the family's space. Every family draws the same numbers (factors, iterations and four
+  /// uniforms), so that a search's sequence does not depend on the family.
   static func sample(_ c: inout RecommenderConfiguration, _ g: inout SeededGenerator) {
     let factors = factorChoices[g.nextInt(below: factorChoices.count)]
     let iterations = iterationChoices[g.nextInt(below: iterationChoices.count)]
-    c.implicit.factors = factors
-    c.implicit.iterations = iterations
-    c.implicit.regularization = logUniform(0.1, 100, &g)
-    c.implicit.alpha = logUniform(0.1, 30, &g)
-    c.explicit.factors = factors
-    c.explicit.iterations = iterations
-    c.explicit.regularization = logUniform(0.02, 0.5, &g)
-    c.explicit.biasRegularization = logUniform(0.001, 1, &g)
+    let u = (0..<4).map { _ in g.nextDouble() }
+    switch c {
+    case .implicitALS(var a):
+      a.factors = factors
+      a.iterations = iterations
+      a.regularization = logUniform(0.1, 100, u[0])
+      a.alpha = logUniform(0.1, 30, u[1])
+      c = .implicitALS(a)
+    case .biasedMF(var b):
+      b.factors = factors
+      b.iterations = iterations
+      b.regularization = logUniform(0.02, 0.5, u[2])
+      b.biasRegularization = logUniform(0.001, 1, u[3])
+      c = .biasedMF(b)
+    }
   }
 
+  /// Moves one step from `c`: factors to a neighbouring choice, penalties scaled by up to e^±0.6, and one time in
+  /// three a new iteration count.
   static func perturb(_ c: inout RecommenderConfiguration, _ g: inout SeededGenerator) {
-    func scale(_ v: Float) -> Float { v * Float(exp((g.nextDouble() - 0.5) * 1.2)) }
-    if let at = factorChoices.firstIndex(of: c.implicit.factors) {
-      let step = g.nextInt(below: 3) - 1
-      let f = factorChoices[min(max(at + step, 0), factorChoices.count - 1)]
-      c.implicit.factors = f
-      c.explicit.factors = f
+    let factors: Int
+    switch c {
+    case .implicitALS(let a): factors = a.factors
+    case .biasedMF(let b): factors = b.factors
     }
-    c.implicit.regularization = scale(c.implicit.regularization)
-    c.implicit.alpha = scale(c.implicit.alpha)
-    c.explicit.regularization = scale(c.explicit.regularization)
-    c.explicit.biasRegularization = scale(c.explicit.biasRegularization)
-    if g.nextInt(below: 3) == 0 {
-      let it = iterationChoices[g.nextInt(below: iterationChoices.count)]
-      c.implicit.iterations = it
-      c.explicit.iterations = it
+    var newFactors = factors
+    if let at = factorChoices.firstIndex(of: factors) {
+      let step = g.nextInt(below: 3) - 1
+      newFactors = factorChoices[min(max(at + step, 0), factorChoices.count - 1)]
+    }
+    let scales = (0..<4).map { _ in Float(exp((g.nextDouble() - 0.5) * 1.2)) }
+    let iterations = g.nextInt(below: 3) == 0 ? iterationChoices[g.nextInt(below: iterationChoices.count)] : nil
+    switch c {
+    case .implicitALS(var a):
+      a.factors = newFactors
+      a.regularization *= scales[0]
+      a.alpha *= scales[1]
+      if let iterations { a.iterations = iterations }
+      c = .implicitALS(a)
+    case .biasedMF(var b):
+      b.factors = newFactors
+      b.regularization *= scales[2]
+      b.biasRegularization *= scales[3]
+      if let iterations { b.iterations = iterations }
+      c = .biasedMF(b)
     }
   }
 
   static func validationRMSE(_ model: TrainedRecommender, _ holdout: Holdout) throws -> Double {
-    var actual: [Double] = []
-    var predicted: [Double] = []
-    let f = model.factors.userFactors.columns
-    for u in holdout.test.indices {
-      for (item, value) in holdout.test[u] {
-        let i = Int(item)
-        var p = model.globalMean + (model.userBias?[u] ?? 0) + (model.itemBias?[i] ?? 0)
-        for d in 0..<f {
-          p += model.factors.userFactors.elements[u * f + d] * model.factors.itemFactors.elements[i * f + d]
-        }
-        actual.append(Double(value))
-        predicted.append(Double(p))
-      }
+    guard let predictions = model.predictions(holdout, users: Array(holdout.test.indices)) else {
+      throw CommerceError(.usage, "a \(model.kind) model does not predict ratings")
     }
-    return try RegressionMetrics.rmse(actual: actual, predicted: predicted)
+    return try RegressionMetrics.rmse(
+      actual: predictions.map(\.actual), predicted: predictions.map(\.predicted))
   }
 }

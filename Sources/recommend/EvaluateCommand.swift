@@ -33,7 +33,7 @@ struct EvaluateCommand: ParsableCommand {
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let report = try RecommenderEvaluation.evaluate(
       data, configuration: hyperparameters.configuration, testFraction: testFraction, seed: hyperparameters.seed, k: k,
-      log: { printError("recommend: \($0)") })
+      progress: { printError("recommend: \(describe($0))") })
     printError(
       "recommend: \(report.trainInteractions) training and \(report.testInteractions) held-out interactions, \(report.ranking[0].users) test users"
     )

@@ -84,23 +84,41 @@ struct HyperparameterOptions: ParsableArguments {
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
   }
 
+  /// The family `--feedback` selects, with these settings.
   var configuration: RecommenderConfiguration {
-    var c = RecommenderConfiguration()
-    c.feedback = feedback
-    c.implicit.factors = factors
-    c.implicit.iterations = iterations
-    c.implicit.regularization = regularization ?? 20
-    c.implicit.alpha = alpha
-    c.implicit.solver = solver == .cg ? .conjugateGradient(steps: cgSteps) : .cholesky
-    c.implicit.seed = seed
-    c.implicit.threads = threads
-    c.explicit.factors = factors
-    c.explicit.iterations = iterations
-    c.explicit.regularization = regularization ?? 0.1
-    c.explicit.biasRegularization = biasRegularization
-    c.explicit.seed = seed
-    c.explicit.threads = threads
-    return c
+    switch feedback {
+    case .implicit:
+      var c = ImplicitALS.Configuration()
+      c.factors = factors
+      c.iterations = iterations
+      c.regularization = regularization ?? 20
+      c.alpha = alpha
+      c.solver = solver == .cg ? .conjugateGradient(steps: cgSteps) : .cholesky
+      c.seed = seed
+      c.threads = threads
+      return .implicitALS(c)
+    case .explicit:
+      var c = BiasedALS.Configuration()
+      c.factors = factors
+      c.iterations = iterations
+      c.regularization = regularization ?? 0.1
+      c.biasRegularization = biasRegularization
+      c.seed = seed
+      c.threads = threads
+      return .biasedMF(c)
+    }
+  }
+}
+
+/// A training iteration as one log line.
+func describe(_ p: TrainingProgress) -> String {
+  switch p.measure {
+  case .loss(let loss)?:
+    String(format: "iteration %2d/%d  loss %.6g  %.2fs", p.iteration, p.iterations, loss, p.seconds)
+  case .rmse(let rmse)?:
+    String(format: "iteration %2d/%d  training RMSE %.4f  %.2fs", p.iteration, p.iterations, rmse, p.seconds)
+  case nil:
+    String(format: "iteration %2d/%d    %.2fs", p.iteration, p.iterations, p.seconds)
   }
 }
 

@@ -25,7 +25,8 @@ struct TrainCommand: ParsableCommand {
       "recommend: \(data.rowCount) rows, \(data.users.count) user-item pairs, \(data.userIDs.count) users, \(data.itemIDs.count) items"
     )
     let model = try TrainedRecommender.train(
-      data, configuration: hyperparameters.configuration, catalog: catalog, log: { printError("recommend: \($0)") })
+      data, configuration: hyperparameters.configuration, catalog: catalog,
+      progress: { printError("recommend: \(describe($0))") })
     let store = try storeOptions.openModels(create: true)
     let version = try model.register(in: store, name: name.model, fingerprint: data.fingerprint)
     print(

@@ -33,36 +33,39 @@ struct TuneCommand: ParsableCommand {
   func run() throws {
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
-    let result = try RecommenderTuning.search(
+    let outcome = try RecommenderTuning.tune(
       data, base: hyperparameters.configuration, trials: trials, testFraction: testFraction,
-      splitSeed: hyperparameters.seed, seed: hyperparameters.seed, k: k
+      seed: hyperparameters.seed, k: k, store: { try storeOptions.openModels(create: true) }, name: name.model
     ) { trial in
       printError(
         "recommend: trial \(trial.number): \(describe(trial.configuration)) → \(String(format: "%.4f", trial.score)) (\(String(format: "%.1f", trial.seconds))s)"
       )
     }
+    let result = outcome.search
     var t = OutputTable(columns: [
       "trial", "factors", "iterations", "regularization", "alpha", "bias_regularization", result.metric,
     ])
     for trial in result.trials {
-      let c = trial.configuration
-      let explicit = c.feedback == .explicit
-      t.rows.append([
-        .integer(trial.number), .integer(explicit ? c.explicit.factors : c.implicit.factors),
-        .integer(explicit ? c.explicit.iterations : c.implicit.iterations),
-        .number(Double(explicit ? c.explicit.regularization : c.implicit.regularization), decimals: 4),
-        explicit ? .missing : .number(Double(c.implicit.alpha), decimals: 4),
-        explicit ? .number(Double(c.explicit.biasRegularization), decimals: 4) : .missing,
-        .number(trial.score, decimals: 4),
-      ])
+      switch trial.configuration {
+      case .implicitALS(let c):
+        t.rows.append([
+          .integer(trial.number), .integer(c.factors), .integer(c.iterations),
+          .number(Double(c.regularization), decimals: 4), .number(Double(c.alpha), decimals: 4), .missing,
+          .number(trial.score, decimals: 4),
+        ])
+      case .biasedMF(let c):
+        t.rows.append([
+          .integer(trial.number), .integer(c.factors), .integer(c.iterations),
+          .number(Double(c.regularization), decimals: 4), .missing, .number(Double(c.biasRegularization), decimals: 4),
+          .number(trial.score, decimals: 4),
+        ])
+      }
     }
     print(t.render(.table), terminator: "")
-    let best = result.best.configuration
     print(
       "\nbest: trial \(result.best.number), validation \(result.metric) \(String(format: "%.4f", result.best.score))")
-    print("      \(describe(best))")
-    let report = try RecommenderEvaluation.evaluate(
-      data, configuration: best, testFraction: testFraction, seed: hyperparameters.seed, k: k)
+    print("      \(describe(result.best.configuration))")
+    let report = outcome.holdout
     let m = report.ranking[0]
     var line = String(
       format: "holdout with these settings: ndcg@%d %.4f, precision@%d %.4f, recall@%d %.4f, map@%d %.4f", k, m.ndcg, k,
@@ -70,25 +73,21 @@ struct TuneCommand: ParsableCommand {
     if let rating = report.rating.first { line += String(format: ", rmse %.4f, mae %.4f", rating.rmse, rating.mae) }
     line += String(format: " (popularity ndcg@%d %.4f)", k, report.ranking[1].ndcg)
     print(line)
-    let model = try TrainedRecommender.train(data, configuration: best)
-    let store = try storeOptions.openModels(create: true)
-    var metrics = ["validation_\(result.metric)": result.best.score, "holdout_ndcg_at_\(k)": m.ndcg]
-    if let rating = report.rating.first { metrics["holdout_rmse"] = rating.rmse }
-    let version = try model.register(in: store, name: name.model, fingerprint: data.fingerprint, metrics: metrics)
-    print("registered \(version.name) version \(version.version) trained on all \(data.users.count) interactions")
+    let version = outcome.registered
+    print("registered \(version.name) version \(version.version) trained on all \(outcome.interactions) interactions")
   }
 }
 
 /// Hyperparameters as command-line options.
 func describe(_ c: RecommenderConfiguration) -> String {
-  switch c.feedback {
-  case .implicit:
-    return String(
-      format: "--factors %d --iterations %d --regularization %.4g --alpha %.4g", c.implicit.factors,
-      c.implicit.iterations, c.implicit.regularization, c.implicit.alpha)
-  case .explicit:
-    return String(
+  switch c {
+  case .implicitALS(let c):
+    String(
+      format: "--factors %d --iterations %d --regularization %.4g --alpha %.4g", c.factors, c.iterations,
+      c.regularization, c.alpha)
+  case .biasedMF(let c):
+    String(
       format: "--feedback explicit --factors %d --iterations %d --regularization %.4g --bias-regularization %.4g",
-      c.explicit.factors, c.explicit.iterations, c.explicit.regularization, c.explicit.biasRegularization)
+      c.factors, c.iterations, c.regularization, c.biasRegularization)
   }
 }

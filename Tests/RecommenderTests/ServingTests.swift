@@ -26,13 +26,14 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
   var columns = InteractionColumns()
   columns.value = "count"
   let data = try InteractionData.load(path: path, columns: columns, feedback: feedback)
-  var c = RecommenderConfiguration()
-  c.feedback = feedback
-  c.implicit.factors = 2
-  c.implicit.regularization = 0.1
-  c.implicit.threads = 1
-  c.explicit.factors = 2
-  c.explicit.threads = 1
+  var implicit = ImplicitALS.Configuration()
+  implicit.factors = 2
+  implicit.regularization = 0.1
+  implicit.threads = 1
+  var explicit = BiasedALS.Configuration()
+  explicit.factors = 2
+  explicit.threads = 1
+  let c: RecommenderConfiguration = feedback == .implicit ? .implicitALS(implicit) : .biasedMF(explicit)
   let model = try TrainedRecommender.train(data, configuration: c, catalog: catalog)
   let storePath = (path as NSString).deletingLastPathComponent + "/store.sqlite"
   let store = try ModelStore(path: storePath, create: true)
@@ -96,9 +97,9 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
   @Test func userWhoHasSeenEverything() throws {
     let path = temporaryFile("user_id,item_id\nu,x\nu,y\nv,x\n")
     let data = try InteractionData.load(path: path, columns: InteractionColumns(), feedback: .implicit)
-    var c = RecommenderConfiguration()
-    c.implicit.factors = 2
-    let model = try TrainedRecommender.train(data, configuration: c)
+    var c = ImplicitALS.Configuration()
+    c.factors = 2
+    let model = try TrainedRecommender.train(data, configuration: .implicitALS(c))
     let store = try ModelStore(path: (path as NSString).deletingLastPathComponent + "/s.sqlite", create: true)
     _ = try model.register(in: store, name: "recommender", fingerprint: data.fingerprint)
     let r = try StoredRecommender(store: store, name: "recommender")
@@ -154,10 +155,9 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     var columns = InteractionColumns()
     columns.value = "count"
     let data = try InteractionData.load(path: path, columns: columns, feedback: .explicit)
-    var c = RecommenderConfiguration()
-    c.feedback = .explicit
-    c.explicit.factors = 2
-    let explicitModel = try TrainedRecommender.train(data, configuration: c)
+    var c = BiasedALS.Configuration()
+    c.factors = 2
+    let explicitModel = try TrainedRecommender.train(data, configuration: .biasedMF(c))
     #expect(throws: CommerceError.self) {
       _ = try explicitModel.register(in: store, name: "recommender", fingerprint: data.fingerprint)
     }
@@ -193,15 +193,16 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
       }
     }
     let data = try InteractionData.load(path: temporaryFile(text), columns: InteractionColumns(), feedback: .implicit)
-    var c = RecommenderConfiguration()
-    c.implicit.factors = 8
-    c.implicit.regularization = 1
-    let report = try RecommenderEvaluation.evaluate(data, configuration: c, testFraction: 0.2, seed: 42, k: 5)
+    var c = ImplicitALS.Configuration()
+    c.factors = 8
+    c.regularization = 1
+    let report = try RecommenderEvaluation.evaluate(
+      data, configuration: .implicitALS(c), testFraction: 0.2, seed: 42, k: 5)
     #expect(report.ranking.map(\.name) == ["recommender.als-implicit", "popularity"])
     #expect(report.ranking[0].ndcg > report.ranking[1].ndcg + 0.3)
     #expect(report.testInteractions == 80 * 2)
     #expect(throws: CommerceError(.usage, "\(.cutoff) must be at least 1, got 0", parameter: .cutoff)) {
-      _ = try RecommenderEvaluation.evaluate(data, configuration: c, testFraction: 0.2, seed: 42, k: 0)
+      _ = try RecommenderEvaluation.evaluate(data, configuration: .implicitALS(c), testFraction: 0.2, seed: 42, k: 0)
     }
   }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import LinearAlgebra
+import Modeling
+
+/// A recommender family with its settings: the one place that picks a family for training.
+///
+/// Each family lives in its own file: its settings, its fitted model (a `RecommenderModel`), its stored parts and
+/// its serving (a `RecommenderServing`, chosen by kind in `RecommenderFamilies.serving`).
+public enum RecommenderConfiguration: Sendable, Equatable {
+  /// Implicit feedback: ALS on confidences `1 + α·value` (Hu, Koren & Volinsky 2008).
+  case implicitALS(ImplicitALS.Configuration)
+  /// Explicit feedback: biased matrix factorization of ratings.
+  case biasedMF(BiasedALS.Configuration)
+
+  /// The defaults of the family for `feedback`.
+  public static func defaults(for feedback: Feedback) -> RecommenderConfiguration {
+    switch feedback {
+    case .implicit: .implicitALS(ImplicitALS.Configuration())
+    case .explicit: .biasedMF(BiasedALS.Configuration())
+    }
+  }
+
+  /// The kind of data the family learns from.
+  public var feedback: Feedback {
+    switch self {
+    case .implicitALS: .implicit
+    case .biasedMF: .explicit
+    }
+  }
+
+  /// The model kind recorded in the store.
+  public var kind: String {
+    switch self {
+    case .implicitALS: FactorRecommender.implicitKind
+    case .biasedMF: FactorRecommender.explicitKind
+    }
+  }
+
+  /// Threads used to fit and to score.
+  public var threads: Int {
+    switch self {
+    case .implicitALS(let c): c.threads
+    case .biasedMF(let c): c.threads
+    }
+  }
+
+  /// The settings as text, for the model registry.
+  public var parameters: [String: String] {
+    switch self {
+    case .implicitALS(let c): FactorRecommender.parameters(c)
+    case .biasedMF(let c): FactorRecommender.parameters(c)
+    }
+  }
+
+  /// Fits this family to `matrix` (users × items).
+  func fit(_ matrix: SparseMatrix, progress: ((TrainingProgress) -> Void)?) throws -> any RecommenderModel {
+    switch self {
+    case .implicitALS(let c): try FactorRecommender.fit(matrix, configuration: c, progress: progress)
+    case .biasedMF(let c): try FactorRecommender.fit(matrix, configuration: c, progress: progress)
+    }
+  }
+}
+
+/// One training iteration, as the front end shows it.
+public struct TrainingProgress: Sendable, Codable, Equatable {
+  /// What the iteration measured on the training data.
+  public enum Measure: Sendable, Codable, Equatable {
+    /// The objective per cell (implicit ALS).
+    case loss(Double)
+    /// The root mean squared error of the ratings (explicit).
+    case rmse(Double)
+  }
+
+  public var iteration: Int
+  public var iterations: Int
+  public var measure: Measure?
+  public var seconds: Double
+}
