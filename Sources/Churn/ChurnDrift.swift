@@ -2,7 +2,7 @@ import Foundation
 import TabularIO
 
 /// Population stability of one quantity: its share per bin now against training.
-public struct DriftRow: Sendable {
+public struct DriftRow: Sendable, Codable {
   public var name: String
   public var psi: Double
   /// `stable` below 0.1, `moderate` below 0.25, `major` from 0.25.

@@ -2,7 +2,7 @@ import Modeling
 import TabularIO
 
 /// One row of a calibration table: customers whose predicted probability fell in `[lower, upper)`.
-public struct CalibrationRow: Sendable {
+public struct CalibrationRow: Sendable, Codable {
   public var lower: Double
   public var upper: Double
   public var customers: Int
@@ -11,7 +11,7 @@ public struct CalibrationRow: Sendable {
 }
 
 /// `churn evaluate`: the model's quality on a labeled file.
-public struct ChurnEvaluation: Sendable {
+public struct ChurnEvaluation: Sendable, Codable {
   public var report: ValidationReport
   public var calibration: [CalibrationRow]
   public var unlabeledRows: Int

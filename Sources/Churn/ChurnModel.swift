@@ -1,5 +1,6 @@
 import Foundation
 import Modeling
+import TabularIO
 
 /// A trained churn model: schema, encoding, coefficients, decision threshold and reference distributions.
 public struct ChurnModel: Codable, Sendable {
@@ -34,7 +35,7 @@ public struct ChurnModel: Codable, Sendable {
 }
 
 /// One row of the coefficient table.
-public struct CoefficientRow: Sendable {
+public struct CoefficientRow: Sendable, Codable {
   public var name: String
   public var estimate: Double
   public var standardError: Double
@@ -48,7 +49,7 @@ public struct CoefficientRow: Sendable {
 }
 
 /// Fit statistics in the manner of statsmodels' `Logit.summary()`.
-public struct FitSummary: Sendable {
+public struct FitSummary: Sendable, Codable {
   public var observations: Int
   public var converged: Bool
   public var iterations: Int
@@ -62,7 +63,7 @@ public struct FitSummary: Sendable {
 }
 
 /// Cross-validated quality and the decile table.
-public struct ValidationReport: Sendable {
+public struct ValidationReport: Sendable, Codable {
   public var folds: Int
   public var rocAUC: Double
   public var prAUC: Double
@@ -74,7 +75,7 @@ public struct ValidationReport: Sendable {
 }
 
 /// One tenth of customers ranked by score.
-public struct DecileRow: Sendable {
+public struct DecileRow: Sendable, Codable {
   public var decile: Int
   public var customers: Int
   public var churners: Int
@@ -84,16 +85,16 @@ public struct DecileRow: Sendable {
 }
 
 /// Everything `churn train` reports.
-public struct ChurnTrainingReport: Sendable {
+public struct ChurnTrainingReport: Sendable, Codable {
   public var model: ChurnModel
   public var notes: [InferenceNote]
   public var aliased: [String]
   /// Separation and convergence warnings.
-  public var warnings: [String]
+  public var warnings: [CommerceError.Message]
   public var summary: FitSummary
   public var validation: ValidationReport?
   public var skippedRows: Int
-  public var fingerprint: (bytes: UInt64, xxh64: String)
+  public var fingerprint: DataFingerprint
 }
 
 enum Evaluation {
@@ -130,7 +131,7 @@ enum Evaluation {
   }
 
   /// The threshold maximizing F1, or minimizing `costFP·FP + costFN·FN` when costs are given.
-  static func chooseThreshold(labels: [Bool], probabilities: [Double], costs: (fp: Double, fn: Double)?) -> Double {
+  static func chooseThreshold(labels: [Bool], probabilities: [Double], costs: MisclassificationCosts?) -> Double {
     let order = ClassificationMetrics.descendingOrder(probabilities)
     let positives = labels.lazy.filter { $0 }.count
     var tp = 0
@@ -139,7 +140,7 @@ enum Evaluation {
     var threshold = 0.5
     if let costs {
       // Threshold above every score: everything negative.
-      best = costs.fn * Double(positives)
+      best = costs.falseNegative * Double(positives)
       threshold = (probabilities.max() ?? 1) + 1e-12
     }
     var i = 0
@@ -151,7 +152,7 @@ enum Evaluation {
       }
       let fn = positives - tp
       if let costs {
-        let cost = costs.fp * Double(fp) + costs.fn * Double(fn)
+        let cost = costs.falsePositive * Double(fp) + costs.falseNegative * Double(fn)
         if cost < best {
           best = cost
           threshold = p

@@ -3,7 +3,7 @@ import Modeling
 import TabularIO
 
 /// What a scoring run did.
-public struct ScoreSummary: Sendable {
+public struct ScoreSummary: Sendable, Codable {
   public var rows = 0
   public var predictedChurners = 0
   public var skippedRows = 0

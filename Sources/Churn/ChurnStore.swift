@@ -23,20 +23,20 @@ public enum ChurnStore {
       "l1": "\(options.regression.l1)", "cv_folds": "\(options.folds)", "threshold_rule": report.model.thresholdRule,
       "seed": "\(options.seed)", "features": "\(report.model.features.count)",
     ]
-    if let costs = options.costs { parameters["costs"] = "fp \(costs.fp), fn \(costs.fn)" }
+    if let costs = options.costs { parameters["costs"] = "fp \(costs.falsePositive), fn \(costs.falseNegative)" }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return try store.register(
       NewModelVersion(
         name: name, kind: kind, parameters: parameters, metrics: report.model.metrics,
-        dataBytes: Int(report.fingerprint.bytes), dataHash: report.fingerprint.xxh64,
+        dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
         parts: ["model": Array(try encoder.encode(report.model))]))
   }
 
   /// The active (or given) version of `name`.
-  public static func load(from store: any ModelRegistry, name: String, version: Int? = nil) throws -> (
-    ChurnModel, ModelVersion
-  ) {
+  public static func load(from store: any ModelRegistry, name: String, version: Int? = nil) throws
+    -> StoredChurnModel
+  {
     let v: ModelVersion
     do {
       v = try version.map { n throws(StoreError) in try store.version(name, n) } ?? store.active(name)
@@ -51,9 +51,15 @@ public enum ChurnStore {
     }
     let bytes = try store.loadPart(name, version: v.version, part: "model")
     do {
-      return (try JSONDecoder().decode(ChurnModel.self, from: Data(bytes)), v)
+      return StoredChurnModel(model: try JSONDecoder().decode(ChurnModel.self, from: Data(bytes)), version: v)
     } catch {
       throw CommerceError(.noModel, "model '\(name)' version \(v.version) is damaged (\(error))")
     }
   }
+}
+
+/// A registered churn model and its version.
+public struct StoredChurnModel: Sendable, Codable {
+  public var model: ChurnModel
+  public var version: ModelVersion
 }

@@ -3,6 +3,19 @@ import LinearAlgebra
 import Modeling
 import TabularIO
 
+/// The costs of the two kinds of error, for choosing the threshold of least expected cost.
+public struct MisclassificationCosts: Sendable, Codable, Equatable {
+  /// The cost of a false alarm.
+  public var falsePositive: Double
+  /// The cost of a missed churner.
+  public var falseNegative: Double
+
+  public init(falsePositive: Double, falseNegative: Double) {
+    self.falsePositive = falsePositive
+    self.falseNegative = falseNegative
+  }
+}
+
 /// What `churn train` is asked to do.
 public struct ChurnTrainingOptions: Sendable {
   public var target: String
@@ -12,7 +25,7 @@ public struct ChurnTrainingOptions: Sendable {
   public var regression = LogisticRegression.Configuration()
   /// Cross-validation folds; 0 or 1 for none.
   public var folds = 5
-  public var costs: (fp: Double, fn: Double)?
+  public var costs: MisclassificationCosts?
   public var seed: UInt64 = 42
   /// Levels seen fewer times are pooled as `other`.
   public var minimumLevelCount = 10
@@ -35,9 +48,9 @@ public enum ChurnTrainer {
     let reader = try CSVReader(path: path)
     try reader.header.requireUniqueNames(file: path)
     let names = reader.header.names
-    let targetIndex = try reader.header.require(o.target, role: "--target", file: path)
-    for name in o.exclude { _ = try reader.header.require(name, role: "--exclude", file: path) }
-    let givenID = try o.idColumn.map { try reader.header.require($0, role: "--id-column", file: path) }
+    let targetIndex = try reader.header.require(o.target, role: "target", file: path)
+    for name in o.exclude { _ = try reader.header.require(name, role: "excluded", file: path) }
+    let givenID = try o.idColumn.map { try reader.header.require($0, role: "id", file: path) }
     let ranges = ParallelRanges(path: path, reader: reader, threads: o.threads)
     var collected: Collected
     if let ranges, var both = try ranges.run({ r in try collect(r, names: names, targetIndex: targetIndex) }) {
@@ -108,11 +121,11 @@ public enum ChurnTrainer {
     for (c, s) in stats.enumerated() {
       if c == targetIndex { continue }
       if c == givenID {
-        notes.append(InferenceNote(column: s.name, decision: "id", detail: "--id-column"))
+        notes.append(InferenceNote(column: s.name, decision: "id", detail: "\(.idColumn)"))
         continue
       }
       if o.exclude.contains(s.name) {
-        notes.append(InferenceNote(column: s.name, decision: "excluded", detail: "--exclude"))
+        notes.append(InferenceNote(column: s.name, decision: "excluded", detail: "\(.exclude)"))
         continue
       }
       let present = row - s.missing
@@ -161,7 +174,7 @@ public enum ChurnTrainer {
         notes.append(
           InferenceNote(
             column: s.name, decision: "boolean",
-            detail: "\(pair.0)/\(pair.1)" + (spec.hasMissing ? ", \(s.missing) missing → mode + indicator" : "")))
+            detail: "\(pair.0)/\(pair.1)\(spec.hasMissing ? ", \(s.missing) missing → mode + indicator" : "")"))
       } else if s.nonNumeric == 0 {
         spec.setNumeric(values: s.numericValues, missing: s.missing, rows: row)
         notes.append(
@@ -201,7 +214,7 @@ public enum ChurnTrainer {
         var detail = "\(texts.count) levels, reference '\(spec.reference)'"
         if !spec.pooled.isEmpty { detail += ", \(spec.pooled.count) rare pooled as other" }
         if spec.hasMissing { detail += ", \(s.missing) missing → mode + indicator" }
-        notes.append(InferenceNote(column: s.name, decision: "categorical", detail: detail))
+        notes.append(InferenceNote(column: s.name, decision: "categorical", detail: "\(detail)"))
       }
       specs.append(spec)
       specInput.append(c)
@@ -298,7 +311,7 @@ public enum ChurnTrainer {
     // Separation (unpenalized fits only): complete separation has no fit at all; quasi-complete separation
     // leaves some coefficients without a finite estimate, which is reported (as R's glm warns) and fitted on.
     let penalized = o.regression.l1 > 0 || o.regression.l2 > 0
-    var warnings: [String] = []
+    var warnings: [CommerceError.Message] = []
     if !penalized {
       switch separation(x, labels, features) {
       case .complete(let name):
@@ -308,7 +321,7 @@ public enum ChurnTrainer {
         )
       case .quasiComplete(let name):
         warnings.append(
-          "quasi-complete separation: every customer with '\(name)' is in one class, so its coefficient has no finite estimate and its standard error is meaningless; add --l2 (e.g. --l2 1) for a finite estimate"
+          "quasi-complete separation: every customer with '\(name)' is in one class, so its coefficient has no finite estimate and its standard error is meaningless; add \(.l2) (e.g. \(.l2) 1) for a finite estimate"
         )
       case .none:
         break
@@ -321,11 +334,12 @@ public enum ChurnTrainer {
       if extreme > 0 && warnings.isEmpty {
         let worst = (1..<fitted.coefficients.count).max { abs(fitted.coefficients[$0]) < abs(fitted.coefficients[$1]) }!
         warnings.append(
-          "fitted probabilities of 0 or 1 occurred for \(extreme) customers, a sign of (quasi-)complete separation (largest coefficient: '\(features[worst - 1].name)'); add --l2 (e.g. --l2 1)"
+          "fitted probabilities of 0 or 1 occurred for \(extreme) customers, a sign of (quasi-)complete separation (largest coefficient: '\(features[worst - 1].name)'); add \(.l2) (e.g. \(.l2) 1)"
         )
       }
       if !fitted.converged {
-        warnings.append("the fit did not converge in \(o.regression.maxIterations) iterations; add --l2 (e.g. --l2 1)")
+        warnings.append(
+          "the fit did not converge in \(o.regression.maxIterations) iterations; add \(.l2) (e.g. \(.l2) 1)")
       }
     }
 
@@ -411,7 +425,7 @@ public enum ChurnTrainer {
       scoreDeciles: scoreDeciles, scoreShares: shares.map { $0 / Double(n) }, metrics: metrics, trainingRows: n)
     return ChurnTrainingReport(
       model: model, notes: notes, aliased: aliasedNames, warnings: warnings, summary: summary, validation: validation,
-      skippedRows: skip.count, fingerprint: (fingerprint.byteCount, fingerprint.xxh64))
+      skippedRows: skip.count, fingerprint: fingerprint)
   }
 
   /// Column statistics of the records of one reader (a whole file, or one byte range of it).

@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import TabularIO
 
 /// How one input column enters the model.
@@ -41,10 +42,11 @@ public struct ColumnSpec: Codable, Sendable, Equatable {
 }
 
 /// The column-by-column decisions of schema inference, for the report.
-public struct InferenceNote: Sendable, Equatable {
+public struct InferenceNote: Sendable, Equatable, Codable {
   public var column: String
   public var decision: String
-  public var detail: String
+  /// Why, possibly naming the parameter that decided it.
+  public var detail: CommerceError.Message
 }
 
 /// Statistics of one column gathered in the inference pass.

@@ -30,6 +30,14 @@ extension TabularError: ReportableError {
 }
 
 extension StoreError: ReportableError {
+  /// The description, with the option that points at another store where none was found.
+  public var commandLineMessage: String {
+    if case .storeNotFound(let path) = self {
+      return "\(path): no model store here (train a model first, or pass --store PATH)"
+    }
+    return description
+  }
+
   public var exitCode: Int32 {
     switch self {
     case .notAStore, .newerSchema, .database: return 69

@@ -3,7 +3,7 @@ import Modeling
 import TabularIO
 
 /// The quality of one scorer on the evaluated transactions.
-public struct EvaluationRow: Sendable {
+public struct EvaluationRow: Sendable, Codable {
   public var name: String
   public var rocAUC: Double
   public var averagePrecision: Double
@@ -13,7 +13,7 @@ public struct EvaluationRow: Sendable {
 }
 
 /// What `fraud evaluate` reports.
-public struct FraudEvaluationReport: Sendable {
+public struct FraudEvaluationReport: Sendable, Codable {
   public var transactions: Int
   public var frauds: Int
   public var days: Int

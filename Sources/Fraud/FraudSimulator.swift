@@ -31,7 +31,7 @@ struct SimulatedTransaction {
 }
 
 /// What the simulator produced.
-public struct SimulationSummary: Sendable {
+public struct SimulationSummary: Sendable, Codable {
   public var transactions: Int
   public var frauds: Int
 }

@@ -6,10 +6,6 @@ import Storage
 public enum FraudStore {
   public static let kind = "fraud.logistic-regression"
 
-  /// The end-of-history state is stored in parts of at most this many bytes ("state", "state.1", …): SQLite
-  /// holds at most 1 GB in one value.
-  public static let statePartBytes = 256 << 20
-
   /// Registers the model and the end-of-history state as a new active version of `name`.
   public static func register(_ report: FraudTrainingReport, in store: any ModelRegistry, name: String) throws
     -> ModelVersion
@@ -34,26 +30,11 @@ public enum FraudStore {
           "review_threshold": report.model.reviewThreshold, "decline_threshold": report.model.declineThreshold,
           "alert_rate": report.alertRate, "transactions": Double(report.transactions), "frauds": Double(report.frauds),
         ], dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
-        parts: statePieces(report.state.encoded(), bytes: statePartBytes).merging(
-          ["model": Array(try encoder.encode(report.model))]) { $1 }))
-  }
-
-  /// The state's bytes as parts "state", "state.1", … of at most `bytes` each.
-  static func statePieces(_ state: [UInt8], bytes: Int) -> [String: [UInt8]] {
-    let size = max(bytes, 1)
-    var parts = ["state": Array(state.prefix(size))]
-    var k = 1
-    while k * size < state.count {
-      parts["state.\(k)"] = Array(state[(k * size)..<min((k + 1) * size, state.count)])
-      k += 1
-    }
-    return parts
+        parts: ["model": Array(try encoder.encode(report.model)), "state": report.state.encoded()]))
   }
 
   /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
-  public static func load(from store: any ModelRegistry, name: String) throws -> (
-    FraudModel, FeatureState, ModelVersion
-  )? {
+  public static func load(from store: any ModelRegistry, name: String) throws -> StoredFraudModel? {
     let version: ModelVersion
     do {
       version = try store.active(name)
@@ -70,6 +51,7 @@ public enum FraudStore {
     let (modelBytes, stateBytes) = try store.withArtifactReader(name, version: version.version) { parts in
       guard try parts.has("model"), try parts.has("state") else { throw damaged }
       var state = try parts.readAll("state")
+      // Versions registered before the store chunked large parts itself split the state as "state.1", ….
       var k = 1
       while try parts.has("state.\(k)") {
         state += try parts.readAll("state.\(k)")
@@ -78,6 +60,13 @@ public enum FraudStore {
       return (try parts.readAll("model"), state)
     }
     guard let model = try? JSONDecoder().decode(FraudModel.self, from: Data(modelBytes)) else { throw damaged }
-    return (model, try FeatureState(decoding: stateBytes), version)
+    return StoredFraudModel(model: model, state: try FeatureState(decoding: stateBytes), version: version)
   }
+}
+
+/// A registered fraud model with its end-of-history state.
+public struct StoredFraudModel {
+  public var model: FraudModel
+  public var state: FeatureState
+  public var version: ModelVersion
 }

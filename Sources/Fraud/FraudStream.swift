@@ -20,15 +20,22 @@ public struct StreamOptions: Sendable {
 }
 
 /// Counts and timings of a stream run.
-public struct StreamStatistics: Sendable {
+public struct StreamStatistics: Sendable, Codable, Equatable {
   public var transactions = 0
   public var labels = 0
   public var malformed = 0
   public var replayedSkipped = 0
   public var decisions = [0, 0, 0]
   public var seconds = 0.0
-  /// Per-transaction latency percentiles in microseconds: p50, p99, p99.9.
-  public var latency: (p50: Double, p99: Double, p999: Double)?
+  /// Per-transaction latency percentiles, when measured.
+  public var latency: LatencyPercentiles?
+}
+
+/// Per-transaction latency percentiles in microseconds.
+public struct LatencyPercentiles: Sendable, Codable, Equatable {
+  public var p50: Double
+  public var p99: Double
+  public var p999: Double
 }
 
 /// A log-scale latency histogram (1 ns to about 17 s, 64 buckets per power of two).
@@ -77,6 +84,8 @@ public final class FraudStream {
   let options: StreamOptions
   /// The last checkpoint's bytes: their memory is reused by the next one.
   var snapshot: [UInt8] = []
+  /// How the stream was opened, for one opened from a store (`open(store:name:resume:rules:options:)`).
+  public internal(set) var opening: StreamOpening?
 
   /// A stream over `model` continuing from `state`, checkpointing to `states` under `checkpointName`.
   public init(
@@ -179,7 +188,8 @@ public final class FraudStream {
     try checkpoint()
     r.stats.seconds = Double(monotonicNanoseconds() - started) / 1e9
     if options.measureLatency {
-      r.stats.latency = (r.histogram.percentile(0.5), r.histogram.percentile(0.99), r.histogram.percentile(0.999))
+      r.stats.latency = LatencyPercentiles(
+        p50: r.histogram.percentile(0.5), p99: r.histogram.percentile(0.99), p999: r.histogram.percentile(0.999))
     }
     return r.stats
   }

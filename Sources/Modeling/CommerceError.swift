@@ -31,9 +31,9 @@ public struct CommerceError: Error, CustomStringConvertible, Equatable, Sendable
   }
 
   /// A message: text with references between the words.
-  public struct Message: Equatable, Sendable, ExpressibleByStringInterpolation {
+  public struct Message: Equatable, Sendable, Codable, ExpressibleByStringInterpolation {
     /// A piece of a message.
-    public enum Segment: Equatable, Sendable {
+    public enum Segment: Equatable, Sendable, Codable {
       case text(String)
       case reference(Reference)
     }

@@ -5,7 +5,7 @@ import Storage
 import TabularIO
 
 /// What a batch run produced.
-public struct BatchSummary: Sendable {
+public struct BatchSummary: Sendable, Codable {
   public var users: Int
   public var rows: Int
   /// Users of the list the model does not know, given the most popular items instead.

@@ -3,7 +3,7 @@ import LinearAlgebra
 import Modeling
 
 /// Top-k ranking quality of one recommender (or baseline) on a holdout.
-public struct RankingReport: Sendable, Equatable {
+public struct RankingReport: Sendable, Codable, Equatable {
   public var name: String
   public var precision: Double
   public var recall: Double
@@ -16,14 +16,14 @@ public struct RankingReport: Sendable, Equatable {
 }
 
 /// Rating-prediction error on a holdout (explicit feedback).
-public struct RatingReport: Sendable, Equatable {
+public struct RatingReport: Sendable, Codable, Equatable {
   public var name: String
   public var rmse: Double
   public var mae: Double
 }
 
 /// The outcome of `recommend evaluate`.
-public struct EvaluationReport: Sendable {
+public struct EvaluationReport: Sendable, Codable {
   public var k: Int
   public var trainInteractions: Int
   public var testInteractions: Int
@@ -31,11 +31,17 @@ public struct EvaluationReport: Sendable {
   public var rating: [RatingReport]
 }
 
+/// One held-out interaction: the item's column and the value.
+public struct HeldOutInteraction: Sendable, Equatable {
+  public var item: Int32
+  public var value: Float
+}
+
 /// A per-user random holdout of distinct user–item pairs, as a train matrix and each user's test items.
 public struct Holdout: Sendable {
   public var train: SparseMatrix
-  /// The held-out (item, value) pairs of each user.
-  public var test: [[(item: Int32, value: Float)]]
+  /// The held-out interactions of each user.
+  public var test: [[HeldOutInteraction]]
   public var testCount: Int
 
   /// Splits `matrix` (users × items): each user with at least `minimumPerUser` interactions gives
@@ -47,8 +53,8 @@ public struct Holdout: Sendable {
       for _ in matrix.rowStart[u]..<matrix.rowStart[u + 1] { users.append(u) }
     }
     let split = try Splits.perUserHoldout(users: users, fraction: fraction, minimumPerUser: minimumPerUser, seed: seed)
-    var test = [[(item: Int32, value: Float)]](repeating: [], count: matrix.rowCount)
-    for k in split.test { test[users[k]].append((matrix.columns[k], matrix.values[k])) }
+    var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
+    for k in split.test { test[users[k]].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k])) }
     train = try SparseMatrix(
       rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: split.train.map { Int32(users[$0]) },
       columns: split.train.map { matrix.columns[$0] }, values: split.train.map { matrix.values[$0] })
@@ -195,7 +201,8 @@ extension TrainedRecommender {
   func predictions(_ holdout: Holdout, users: [Int]) -> [HeldOutPrediction]? {
     var out: [HeldOutPrediction] = []
     for u in users {
-      for (item, value) in holdout.test[u] {
+      for held in holdout.test[u] {
+        let (item, value) = (held.item, held.value)
         guard let p = model.predict(user: u, item: Int(item)) else { return nil }
         out.append(HeldOutPrediction(user: u, item: Int(item), actual: Double(value), predicted: Double(p)))
       }

@@ -6,7 +6,7 @@ import Modeling
 ///
 /// Each family lives in its own file: its settings, its fitted model (a `RecommenderModel`), its stored parts and
 /// its serving (a `RecommenderServing`, chosen by kind in `RecommenderFamilies.serving`).
-public enum RecommenderConfiguration: Sendable, Equatable {
+public enum RecommenderConfiguration: Sendable, Codable, Equatable {
   /// Implicit feedback: ALS on confidences `1 + α·value` (Hu, Koren & Volinsky 2008).
   case implicitALS(ImplicitALS.Configuration)
   /// Explicit feedback: biased matrix factorization of ratings.

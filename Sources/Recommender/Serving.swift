@@ -4,7 +4,7 @@ import Modeling
 import Storage
 
 /// One recommended item.
-public struct Recommendation: Sendable, Equatable {
+public struct Recommendation: Sendable, Codable, Equatable {
   public var rank: Int
   public var itemID: String
   /// The model's score (a predicted rating for explicit models; the number of users for the popularity fallback).
@@ -14,7 +14,7 @@ public struct Recommendation: Sendable, Equatable {
 }
 
 /// Where a list of recommendations came from.
-public enum RecommendationSource: String, Sendable {
+public enum RecommendationSource: String, Sendable, Codable {
   /// The user's learned factors.
   case model
   /// Factors folded in from `--history` for a user the model does not know.
@@ -24,7 +24,7 @@ public enum RecommendationSource: String, Sendable {
 }
 
 /// A user's recommendations.
-public struct RecommendationList: Sendable {
+public struct RecommendationList: Sendable, Codable {
   public var source: RecommendationSource
   public var metadataColumns: [String]
   public var items: [Recommendation]

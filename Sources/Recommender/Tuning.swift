@@ -3,7 +3,7 @@ import Modeling
 import Storage
 
 /// One hyperparameter trial of `recommend tune`.
-public struct TuningTrial: Sendable {
+public struct TuningTrial: Sendable, Codable {
   public var number: Int
   public var configuration: RecommenderConfiguration
   /// NDCG@k on the validation split (implicit), or validation RMSE (explicit).
@@ -12,7 +12,7 @@ public struct TuningTrial: Sendable {
 }
 
 /// The outcome of a search.
-public struct TuningResult: Sendable {
+public struct TuningResult: Sendable, Codable {
   public var trials: [TuningTrial]
   public var best: TuningTrial
   /// What the metric is: `ndcg@10` (higher is better) or `rmse` (lower is better).
@@ -21,7 +21,7 @@ public struct TuningResult: Sendable {
 
 /// The outcome of `recommend tune`: the search, the best settings' quality on the held-out part, and the version
 /// registered with them trained on all the data.
-public struct TuningOutcome: Sendable {
+public struct TuningOutcome: Sendable, Codable {
   public var search: TuningResult
   public var holdout: EvaluationReport
   public var registered: ModelVersion
@@ -41,7 +41,7 @@ public enum RecommenderTuning {
   /// model as a new version of `name` with its validation and holdout figures.
   public static func tune(
     _ data: InteractionData, base: RecommenderConfiguration, trials: Int, testFraction: Double, seed: UInt64, k: Int,
-    catalog: ItemCatalog? = nil, store: () throws -> any ModelRegistry, name: String,
+    catalog: ItemCatalog? = nil, store: any ModelRegistry, name: String,
     log: ((TuningTrial) -> Void)? = nil
   ) throws -> TuningOutcome {
     let search = try search(
@@ -54,7 +54,7 @@ public enum RecommenderTuning {
       "validation_\(search.metric)": search.best.score, "holdout_ndcg_at_\(k)": holdout.ranking[0].ndcg,
     ]
     if let rating = holdout.rating.first { metrics["holdout_rmse"] = rating.rmse }
-    let version = try model.register(in: try store(), name: name, fingerprint: data.fingerprint, metrics: metrics)
+    let version = try model.register(in: store, name: name, fingerprint: data.fingerprint, metrics: metrics)
     return TuningOutcome(search: search, holdout: holdout, registered: version, interactions: data.users.count)
   }
 

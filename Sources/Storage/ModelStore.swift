@@ -14,13 +14,23 @@ public final class ModelStore: ModelRegistry {
   /// The store file's path.
   public var location: String { path }
   let pool: DatabasePool
+  /// The largest piece of an artifact part kept in one row (SQLite holds at most 1 GB in one value); a larger
+  /// part is written as several rows and read back as one.
+  let chunkBytes: Int
+
+  /// Continuation rows of a part larger than `chunkBytes` are named `part`, this separator and their index;
+  /// part names may not contain it.
+  static let chunkSeparator = "\u{1F}"
 
   /// Opens the store at `path`.
-  /// - Parameter create: create the file when missing (for training); read-only commands pass `false`
-  ///   so that a mistyped path is an error, not a new empty store.
+  /// - Parameters:
+  ///   - create: create the file when missing (for training); read-only commands pass `false`
+  ///     so that a mistyped path is an error, not a new empty store.
+  ///   - chunkBytes: the largest piece of an artifact part stored in one row (default 256 MiB).
   /// - Throws: `.storeNotFound`, `.notAStore`, `.newerSchema`, `.database`.
-  public init(path: String, create: Bool) throws(StoreError) {
+  public init(path: String, create: Bool, chunkBytes: Int = 256 << 20) throws(StoreError) {
     self.path = path
+    self.chunkBytes = min(max(chunkBytes, 1), 900_000_000)
     self.pool = try StoreDatabase.open(path: path, create: create)
   }
 
@@ -39,6 +49,9 @@ public final class ModelStore: ModelRegistry {
     _ model: NewModelVersion, activate: Bool = true, beforeCommit: (() -> Void)? = nil
   ) throws(StoreError) -> ModelVersion {
     guard !model.name.isEmpty else { throw .invalidArgument("a model name must not be empty") }
+    for part in model.parts.keys where part.isEmpty || part.contains(Self.chunkSeparator) {
+      throw .invalidArgument("artifact part name '\(part)' is empty or holds the character U+001F")
+    }
     for (key, value) in model.metrics where !value.isFinite {
       throw .invalidArgument("metric '\(key)' is \(value); metrics must be finite numbers")
     }
@@ -63,9 +76,18 @@ public final class ModelStore: ModelRegistry {
           ])
         let id = db.lastInsertedRowID
         for (part, bytes) in model.parts.sorted(by: { $0.key < $1.key }) {
-          try db.execute(
-            sql: "INSERT INTO model_artifact (model_id, part, data) VALUES (?, ?, ?)",
-            arguments: [id, part, Data(bytes)])
+          var start = 0
+          var k = 0
+          repeat {
+            let end = min(bytes.count, start + chunkBytes)
+            try db.execute(
+              sql: "INSERT INTO model_artifact (model_id, part, data) VALUES (?, ?, ?)",
+              arguments: [
+                id, k == 0 ? part : part + Self.chunkSeparator + String(k), Data(bytes[start..<end]),
+              ])
+            start = end
+            k += 1
+          } while start < bytes.count
         }
         if activate {
           try db.execute(
@@ -120,12 +142,6 @@ public final class ModelStore: ModelRegistry {
   }
 
   // MARK: - Reading
-
-  /// The artifact part `?` of version `?` of model `?` (arguments: name, version, part).
-  private static let partOfVersion = """
-    FROM model_artifact a JOIN model_version v ON v.id = a.model_id
-    WHERE v.name = ? AND v.version = ? AND a.part = ?
-    """
 
   private static let selectVersion = """
     SELECT v.*, (SELECT a.version FROM model_activation a WHERE a.name = v.name AND a.rolled_back = 0

@@ -9,7 +9,9 @@ final class SQLitePartReader: ArtifactReader {
   private let name: String
   private let version: Int
   private let path: String
-  private var blobs: [String: (OpaquePointer, Int)] = [:]
+  /// Each part opened so far: its rows' blob handles and sizes, in order (one row unless the part was larger
+  /// than the store's chunk size).
+  private var blobs: [String: [(handle: OpaquePointer, size: Int)]] = [:]
 
   init(db: Database, modelID: Int64, name: String, version: Int, path: String) {
     self.db = db
@@ -20,23 +22,34 @@ final class SQLitePartReader: ArtifactReader {
   }
 
   func close() {
-    for (blob, _) in blobs.values { sqlite3_blob_close(blob) }
+    for chunks in blobs.values { for chunk in chunks { sqlite3_blob_close(chunk.handle) } }
     blobs = [:]
   }
 
-  private func blob(_ part: String) throws -> (OpaquePointer, Int) {
-    if let open = blobs[part] { return open }
-    let found = try StoreDatabase.wrap(path) {
+  private func rowid(_ row: String) throws -> Int64? {
+    try StoreDatabase.wrap(path) {
       try Int64.fetchOne(
-        db, sql: "SELECT rowid FROM model_artifact WHERE model_id = ? AND part = ?", arguments: [modelID, part])
+        db, sql: "SELECT rowid FROM model_artifact WHERE model_id = ? AND part = ?", arguments: [modelID, row])
     }
-    guard let rowid = found else { throw StoreError.noSuchPart(name: name, version: version, part: part) }
-    var handle: OpaquePointer? = nil
-    let rc = sqlite3_blob_open(db.sqliteConnection, "main", "model_artifact", "data", rowid, 0, &handle)
-    guard rc == SQLITE_OK, let handle else {
-      throw StoreError.database(path: path, message: "cannot open artifact part '\(part)' (SQLite code \(rc))")
+  }
+
+  private func chunks(_ part: String) throws -> [(handle: OpaquePointer, size: Int)] {
+    if let open = blobs[part] { return open }
+    guard !part.contains(ModelStore.chunkSeparator), var next = try rowid(part) else {
+      throw StoreError.noSuchPart(name: name, version: version, part: part)
     }
-    let opened = (handle, Int(sqlite3_blob_bytes(handle)))
+    var opened: [(handle: OpaquePointer, size: Int)] = []
+    while true {
+      var handle: OpaquePointer? = nil
+      let rc = sqlite3_blob_open(db.sqliteConnection, "main", "model_artifact", "data", next, 0, &handle)
+      guard rc == SQLITE_OK, let handle else {
+        for chunk in opened { sqlite3_blob_close(chunk.handle) }
+        throw StoreError.database(path: path, message: "cannot open artifact part '\(part)' (SQLite code \(rc))")
+      }
+      opened.append((handle, Int(sqlite3_blob_bytes(handle))))
+      guard let following = try rowid(part + ModelStore.chunkSeparator + String(opened.count)) else { break }
+      next = following
+    }
     blobs[part] = opened
     return opened
   }
@@ -44,50 +57,67 @@ final class SQLitePartReader: ArtifactReader {
   /// Whether the version has a part of this name.
   public func has(_ part: String) throws -> Bool {
     if blobs[part] != nil { return true }
-    return try StoreDatabase.wrap(path) {
-      try Bool.fetchOne(
-        db, sql: "SELECT EXISTS (SELECT 1 FROM model_artifact WHERE model_id = ? AND part = ?)",
-        arguments: [modelID, part]) ?? false
-    }
+    return try !part.contains(ModelStore.chunkSeparator) && rowid(part) != nil
   }
 
   /// The size of `part` in bytes.
-  public func size(_ part: String) throws -> Int { try blob(part).1 }
+  public func size(_ part: String) throws -> Int { try chunks(part).reduce(0) { $0 + $1.size } }
+
+  /// Copies `length` bytes of `part` from `offset` to `destination`, across its rows.
+  private func copy(_ part: String, offset: Int, length: Int, to destination: UnsafeMutableRawPointer) throws {
+    let chunks = try chunks(part)
+    let size = chunks.reduce(0) { $0 + $1.size }
+    guard offset >= 0, length >= 0, offset <= size, length <= size - offset else {
+      throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: length, size: size)
+    }
+    var chunkStart = 0
+    var done = 0
+    for chunk in chunks where done < length {
+      let from = offset + done - chunkStart
+      if from < chunk.size && from >= 0 {
+        let count = min(chunk.size - from, length - done)
+        let rc = sqlite3_blob_read(chunk.handle, destination + done, Int32(count), Int32(from))
+        guard rc == SQLITE_OK else {
+          throw StoreError.database(path: path, message: "cannot read artifact part '\(part)' (SQLite code \(rc))")
+        }
+        done += count
+      }
+      chunkStart += chunk.size
+    }
+  }
 
   /// `length` bytes of `part` from `offset`.
   /// - Throws: `StoreError.noSuchPart`, `.rangeOutOfBounds`.
   public func read(_ part: String, offset: Int, length: Int) throws -> [UInt8] {
-    let (handle, size) = try blob(part)
-    guard offset >= 0, length >= 0, offset <= size, length <= size - offset, size <= Int(Int32.max) else {
-      throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: length, size: size)
+    var bytes = [UInt8](repeating: 0, count: max(length, 0))
+    if length == 0 {
+      _ = try copy(part, offset: offset, length: 0, to: UnsafeMutableRawPointer(bitPattern: 1)!)
+      return bytes
     }
-    var bytes = [UInt8](repeating: 0, count: length)
-    if length == 0 { return bytes }
-    let rc = bytes.withUnsafeMutableBytes { p in sqlite3_blob_read(handle, p.baseAddress, Int32(length), Int32(offset))
-    }
-    guard rc == SQLITE_OK else {
-      throw StoreError.database(path: path, message: "cannot read artifact part '\(part)' (SQLite code \(rc))")
-    }
+    try bytes.withUnsafeMutableBytes { p in try copy(part, offset: offset, length: length, to: p.baseAddress!) }
     return bytes
   }
 
   /// `count` little-endian `Float`s of `part` starting at float index `offset`, read straight into the result.
   public func readFloats(_ part: String, offset: Int, count: Int) throws -> [Float] {
-    let (handle, size) = try blob(part)
-    let byteOffset = offset * 4
-    let byteCount = count * 4
-    guard offset >= 0, count >= 0, byteOffset <= size, byteCount <= size - byteOffset, size <= Int(Int32.max) else {
-      throw StoreError.rangeOutOfBounds(part: part, offset: byteOffset, length: byteCount, size: size)
+    guard offset >= 0, count >= 0 else {
+      throw StoreError.rangeOutOfBounds(part: part, offset: offset * 4, length: count * 4, size: try size(part))
     }
-    if count == 0 { return [] }
-    var rc: Int32 = SQLITE_OK
+    if count == 0 {
+      _ = try copy(part, offset: offset * 4, length: 0, to: UnsafeMutableRawPointer(bitPattern: 1)!)
+      return []
+    }
+    var failure: Error? = nil
     var values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-      rc = sqlite3_blob_read(handle, buffer.baseAddress, Int32(byteCount), Int32(byteOffset))
-      initialized = count
+      do {
+        try copy(part, offset: offset * 4, length: count * 4, to: UnsafeMutableRawPointer(buffer.baseAddress!))
+        initialized = count
+      } catch {
+        failure = error
+        initialized = 0
+      }
     }
-    guard rc == SQLITE_OK else {
-      throw StoreError.database(path: path, message: "cannot read artifact part '\(part)' (SQLite code \(rc))")
-    }
+    if let failure { throw failure }
     #if _endian(big)
       values = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
     #endif

@@ -25,7 +25,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
 
   public var description: String {
     switch self {
-    case .storeNotFound(let path): return "\(path): no model store here (train a model first, or pass --store PATH)"
+    case .storeNotFound(let path): return "\(path): no model store here (train a model first)"
     case .notAStore(let path, let reason): return "\(path): not a CommerceML model store (\(reason))"
     case .newerSchema(let path):
       return "\(path): the store was written by a newer version of CommerceML; upgrade to read it"

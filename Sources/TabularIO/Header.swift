@@ -62,28 +62,30 @@ public struct ColumnMapping: Sendable, Equatable {
   /// Parses `logical=column,logical=column`.
   ///
   /// Column names may not contain `,` or `=`. Spaces around names are trimmed.
-  /// - Parameter allowed: the logical names the application knows; others are rejected.
+  /// - Parameters:
+  ///   - allowed: the logical names the application knows; others are rejected.
+  ///   - source: where the text came from, named in errors (the option or request field that gave it).
   /// - Throws: `.usage` for an entry without `=`, an empty name, an unknown or repeated logical name.
-  public init(parsing text: String, allowed: [String]) throws(TabularError) {
+  public init(parsing text: String, allowed: [String], source: String) throws(TabularError) {
     columns = [:]
     for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
       let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
       let trim: (Substring) -> String = { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
       guard parts.count == 2 else {
-        throw TabularError(.usage, file: "--map", "'\(entry)' is not of the form logical=column")
+        throw TabularError(.usage, file: source, "'\(entry)' is not of the form logical=column")
       }
       let logical = trim(parts[0])
       let column = trim(parts[1])
       guard !logical.isEmpty, !column.isEmpty else {
-        throw TabularError(.usage, file: "--map", "'\(entry)' has an empty name; expected logical=column")
+        throw TabularError(.usage, file: source, "'\(entry)' has an empty name; expected logical=column")
       }
       guard allowed.contains(logical) else {
         throw TabularError(
-          .usage, file: "--map",
+          .usage, file: source,
           "unknown field '\(logical)'; the fields are: \(allowed.joined(separator: ", "))")
       }
       guard columns[logical] == nil else {
-        throw TabularError(.usage, file: "--map", "field '\(logical)' is mapped twice")
+        throw TabularError(.usage, file: source, "field '\(logical)' is mapped twice")
       }
       columns[logical] = column
     }

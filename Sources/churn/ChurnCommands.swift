@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
     options.regression.l2 = l2
     options.regression.l1 = l1
     options.folds = cv
-    if let costFP, let costFN { options.costs = (costFP, costFN) }
+    if let costFP, let costFN { options.costs = MisclassificationCosts(falsePositive: costFP, falseNegative: costFN) }
     options.minimumLevelCount = minLevelCount
     options.skipBadRows = skipBadRows
     options.seed = seed
@@ -99,7 +99,11 @@ struct TrainCommand: ParsableCommand {
     options.threads = threads
     let report = try ChurnTrainer.train(path: data, options: options)
     var schema = OutputTable(columns: ["column", "kind", "note"])
-    for note in report.notes { schema.rows.append([.text(note.column), .text(note.decision), .text(note.detail)]) }
+    for note in report.notes {
+      schema.rows.append([
+        .text(note.column), .text(note.decision), .text(note.detail.rendered(naming: CommandLineNames.name)),
+      ])
+    }
     print("Schema\n" + schema.render(.table))
     if !report.aliased.isEmpty {
       print(
@@ -107,7 +111,7 @@ struct TrainCommand: ParsableCommand {
       )
     }
     if report.skippedRows > 0 { print("Skipped rows: \(report.skippedRows)\n") }
-    for warning in report.warnings {
+    for warning in report.warnings.map({ $0.rendered(naming: CommandLineNames.name) }) {
       print("Warning: \(warning)\n")
       printError("churn: warning: \(warning)")
     }
@@ -175,7 +179,7 @@ struct ScoreCommand: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
-    let (model, _) = try ChurnStore.load(from: store, name: name.model)
+    let model = try ChurnStore.load(from: store, name: name.model).model
     let summary = try ChurnScorer.scoreFile(
       model: model, path: file, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,
       threads: threads)
@@ -201,7 +205,8 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
-    let (model, version) = try ChurnStore.load(from: store, name: name.model)
+    let stored = try ChurnStore.load(from: store, name: name.model)
+    let (model, version) = (stored.model, stored.version)
     let e = try ChurnEvaluation.run(model: model, path: data, skipBadRows: skipBadRows)
     print(
       validationTables(
@@ -235,7 +240,7 @@ struct DriftCommand: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
-    let (model, _) = try ChurnStore.load(from: store, name: name.model)
+    let model = try ChurnStore.load(from: store, name: name.model).model
     let rows = try ChurnDrift.run(model: model, path: data, skipBadRows: skipBadRows)
     var t = OutputTable(columns: ["quantity", "psi", "shift"])
     for r in rows { t.rows.append([.text(r.name), number(r.psi), .text(r.flag)]) }

@@ -34,7 +34,7 @@ struct MapOption: ParsableArguments {
   var map: String?
 
   func mapping() throws -> ColumnMapping {
-    try map.map { try ColumnMapping(parsing: $0, allowed: TransactionFields.all) } ?? ColumnMapping()
+    try map.map { try ColumnMapping(parsing: $0, allowed: TransactionFields.all, source: "--map") } ?? ColumnMapping()
   }
 }
 
@@ -134,53 +134,26 @@ struct StreamCommand: ParsableCommand {
     BLASThreads.set(1)
     Interruption.installHandlers()
     let store = try storeOptions.openModels(create: true)
-    let checkpoints = store.checkpoints()
-    var model: FraudModel
-    var state: FeatureState
-    if let (m, s, _) = try FraudStore.load(from: store, name: name.model) {
-      model = m
-      state = s
-    } else {
-      printError("fraud: no fraud model '\(name.model)' in \(store.location); deciding by rules only")
-      model = FraudModel.rulesOnly(RuleSet.standard, labelDelay: 7 * 86_400)
-      state = FeatureState()
-    }
-    if let rules { model.rules = try RuleSet.load(path: rules) }
-    let checkpointName = "fraud-stream/\(name.model)"
-    if resume, let saved = try checkpoints.load(checkpointName) {
-      state = try FeatureState(decoding: saved.state)
-      printError("fraud: resuming after \(saved.sequence) transactions (checkpoint of \(saved.createdAt))")
-    }
     var options = StreamOptions()
     options.checkpointEvery = checkpointEvery
     options.allowedLateness = try parseDuration(allowedLateness, option: "--allowed-lateness")
     options.labelDelay = try labelsDelay.map { try parseDuration($0, option: "--labels-delay") }
     options.measureLatency = stats
-    let stream = FraudStream(
-      model: model, state: state, states: checkpoints, checkpointName: checkpointName, options: options)
-    let output = CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
-    let dead = try deadLetter.map { path -> CSVWriter in
-      let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-      guard fd >= 0 else { throw CommandFailure("\(path): cannot open the dead-letter file", exitCode: 66) }
-      return CSVWriter(fileDescriptor: fd, name: path)
+    let stream = try FraudStream.open(
+      store: store, name: name.model, resume: resume, rules: try rules.map { try RuleSet.load(path: $0) },
+      options: options)
+    if let opening = stream.opening {
+      if opening.version == nil {
+        printError("fraud: no fraud model '\(opening.modelName)' in \(opening.storeLocation); deciding by rules only")
+      }
+      if let after = opening.resumedAfter, let date = opening.checkpointDate {
+        printError("fraud: resuming after \(after) transactions (checkpoint of \(date))")
+      }
     }
-    var readerOptions = CSVReader.Options()
-    readerOptions.stopRequested = { Interruption.requested }
-    readerOptions.skipBlankLines = false
-    let result: StreamStatistics
-    if format == "csv" {
-      let reader = try CSVReader(fileDescriptor: 0, options: readerOptions)
-      let source = try TransactionSource(header: reader.header, mapping: mapping, file: "<stdin>")
-      result = try stream.run(
-        reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock },
-        report: { printError("fraud: \($0)") })
-    } else {
-      let reader = try NDJSONReader(fileDescriptor: 0, columns: TransactionFields.all.map { mapping.column(for: $0) })
-      let source = try TransactionSource(header: reader.header, mapping: mapping, file: "<stdin>")
-      result = try stream.run(
-        reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock },
-        report: { printError("fraud: \($0)") })
-    }
+    let result = try stream.run(
+      format: format == "csv" ? .csv : .jsonl, fileDescriptor: 0, mapping: mapping,
+      output: CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16), deadLetter: deadLetter,
+      stopRequested: { Interruption.requested }, report: { printError("fraud: \($0)") })
     if result.malformed > 0 { printError("fraud: \(result.malformed) malformed lines skipped") }
     if result.replayedSkipped > 0 {
       printError("fraud: \(result.replayedSkipped) transactions already processed were skipped")
@@ -236,7 +209,7 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
-    guard let (model, _, version) = try FraudStore.load(from: store, name: name.model) else {
+    guard let stored = try FraudStore.load(from: store, name: name.model) else {
       throw CommerceError(
         .noModel, "no fraud model '\(name.model)' in \(store.location); train first: fraud train --data FILE")
     }
@@ -245,11 +218,11 @@ struct EvaluateCommand: ParsableCommand {
       start = t
     }
     let report = try FraudEvaluation.run(
-      path: data, mapping: try map.mapping(), model: model,
+      path: data, mapping: try map.mapping(), model: stored.model,
       labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"), from: start)
     if format.format == .table {
       print(
-        "\(version.name) version \(version.version) on \(report.transactions) transactions (\(report.frauds) frauds) over \(report.days) days"
+        "\(stored.version.name) version \(stored.version.version) on \(report.transactions) transactions (\(report.frauds) frauds) over \(report.days) days"
       )
     }
     var t = OutputTable(columns: ["scorer", "roc_auc", "average_precision", "card_precision@100", "alert_rate"])

@@ -33,14 +33,15 @@ struct TuneCommand: ParsableCommand {
   func run() throws {
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
+    let store = try storeOptions.openModels(create: true)
     let outcome = try RecommenderTuning.tune(
       data, base: hyperparameters.configuration, trials: trials, testFraction: testFraction,
-      seed: hyperparameters.seed, k: k, store: { try storeOptions.openModels(create: true) }, name: name.model
-    ) { trial in
-      printError(
-        "recommend: trial \(trial.number): \(describe(trial.configuration)) → \(String(format: "%.4f", trial.score)) (\(String(format: "%.1f", trial.seconds))s)"
-      )
-    }
+      seed: hyperparameters.seed, k: k, store: store, name: name.model,
+      log: { trial in
+        printError(
+          "recommend: trial \(trial.number): \(describe(trial.configuration)) → \(String(format: "%.4f", trial.score)) (\(String(format: "%.1f", trial.seconds))s)"
+        )
+      })
     let result = outcome.search
     var t = OutputTable(columns: [
       "trial", "factors", "iterations", "regularization", "alpha", "bias_regularization", result.metric,

@@ -31,6 +31,13 @@ enum Backend: String, CaseIterable, Sendable {
     case .sqlite: return try StoreLocation.sqlite(path: path).openRegistry(create: create)
     }
   }
+
+  /// Opens the registry with the largest piece of a part it keeps in one place set to `chunkBytes`.
+  func open(_ path: String, create: Bool, chunkBytes: Int) throws(StoreError) -> any ModelRegistry {
+    switch self {
+    case .sqlite: return try ModelStore(path: path, create: create, chunkBytes: chunkBytes)
+    }
+  }
 }
 
 @Suite struct ModelStoreTests {
@@ -122,6 +129,40 @@ enum Backend: String, CaseIterable, Sendable {
     // The caller's own errors pass through the reader unchanged.
     struct Mine: Error, Equatable {}
     #expect(throws: Mine()) { try store.withArtifactReader("churn", version: 1) { _ in throw Mine() } }
+  }
+
+  /// A part larger than the backend's chunk size is stored in pieces and read back as one part: whole, in ranges
+  /// across the pieces' edges, and as floats.
+  @Test(arguments: Backend.allCases)
+  func largePartsAreChunkedByTheBackend(backend: Backend) throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try backend.open(path, create: true, chunkBytes: 1000)
+    let big = (0..<10_500).map { UInt8($0 % 251) }
+    let floats = (0..<700).map { Float($0) * 0.5 }
+    var version = sample(bytes: big)
+    version.parts["floats"] = floats.withUnsafeBytes { Array($0) }
+    version.parts["empty"] = []
+    _ = try store.register(version)
+    try store.withArtifactReader("churn", version: 1) { (reader) throws -> Void in
+      #expect(try reader.size("coefficients") == 10_500)
+      #expect(try reader.readAll("coefficients") == big)
+      #expect(try reader.read("coefficients", offset: 995, length: 10) == Array(big[995..<1005]))
+      #expect(try reader.read("coefficients", offset: 1999, length: 3002) == Array(big[1999..<5001]))
+      #expect(try reader.read("coefficients", offset: 10_000, length: 500) == Array(big[10_000..<10_500]))
+      #expect(throws: StoreError.rangeOutOfBounds(part: "coefficients", offset: 10_400, length: 101, size: 10_500)) {
+        _ = try reader.read("coefficients", offset: 10_400, length: 101)
+      }
+      #expect(try reader.readAllFloats("floats") == floats)
+      #expect(try reader.readFloats("floats", offset: 240, count: 20) == Array(floats[240..<260]))
+      #expect(try reader.readAll("empty").isEmpty)
+      #expect(try reader.has("coefficients"))
+      #expect(try !reader.has("coefficients\u{1F}1"))
+    }
+    #expect(try store.loadPart("churn", version: 1, part: "coefficients") == big)
+    var bad = sample()
+    bad.parts["a\u{1F}1"] = [1]
+    #expect(throws: StoreError.self) { _ = try store.register(bad) }
   }
 
   @Test(arguments: Backend.allCases)

@@ -167,7 +167,7 @@ import Testing
   @Test func mappingParsesAndResolves() throws {
     let m = try ColumnMapping(
       parsing: "transaction_id=TX_ID, card = CUSTOMER_ID,amount=TX_AMOUNT",
-      allowed: ["transaction_id", "card", "amount", "label"])
+      allowed: ["transaction_id", "card", "amount", "label"], source: "--map")
     let positions = try m.resolve(
       required: ["transaction_id", "card", "amount"], optional: ["label"], in: header, file: "f.csv")
     #expect(positions == ["transaction_id": 0, "card": 1, "amount": 2])
@@ -176,11 +176,11 @@ import Testing
 
   @Test(arguments: ["card", "card=", "=X", "card=A,card=B", "color=X"])
   func badMappings(text: String) {
-    #expect(throws: TabularError.self) { _ = try ColumnMapping(parsing: text, allowed: ["card"]) }
+    #expect(throws: TabularError.self) { _ = try ColumnMapping(parsing: text, allowed: ["card"], source: "--map") }
   }
 
   @Test func mappedOptionalColumnMustExist() throws {
-    let m = try ColumnMapping(parsing: "label=FRAUD", allowed: ["label"])
+    let m = try ColumnMapping(parsing: "label=FRAUD", allowed: ["label"], source: "--map")
     #expect(throws: TabularError.self) {
       _ = try m.resolve(required: [], optional: ["label"], in: header, file: "f.csv")
     }

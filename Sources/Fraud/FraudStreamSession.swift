@@ -1,0 +1,103 @@
+import Foundation
+import Modeling
+import Storage
+import TabularIO
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// How a stream started: with which model (or rules alone) and from which checkpoint.
+public struct StreamOpening: Sendable, Codable, Equatable {
+  /// The model's name.
+  public var modelName: String
+  /// The store the model and the checkpoints are in.
+  public var storeLocation: String
+  /// The version scoring the stream, or `nil` when the store has no fraud model of that name and rules alone
+  /// decide.
+  public var version: ModelVersion?
+  /// How many transactions the checkpoint resumed from had covered, when resuming from one.
+  public var resumedAfter: Int?
+  /// When that checkpoint was written.
+  public var checkpointDate: Date?
+}
+
+/// The input formats of a transaction stream.
+public enum TransactionFormat: String, Sendable, Codable, CaseIterable {
+  /// CSV with a header line.
+  case csv
+  /// One JSON object per line.
+  case jsonl
+}
+
+extension FraudStream {
+  /// The checkpoint name of the stream scored by model `name`.
+  public static func checkpointName(model name: String) -> String { "fraud-stream/\(name)" }
+
+  /// Opens a stream over the active version of `name` in `store` (rules alone when there is none), from the
+  /// training snapshot or, with `resume`, from the stream's last checkpoint.
+  /// - Parameter rules: rules replacing the model's.
+  public static func open(
+    store: any ModelRegistry, name: String, resume: Bool, rules: RuleSet? = nil, options: StreamOptions
+  ) throws -> FraudStream {
+    let checkpoints = store.checkpoints()
+    var opening = StreamOpening(modelName: name, storeLocation: "\(store.location)")
+    var model: FraudModel
+    var state: FeatureState
+    if let stored = try FraudStore.load(from: store, name: name) {
+      model = stored.model
+      state = stored.state
+      opening.version = stored.version
+    } else {
+      model = FraudModel.rulesOnly(RuleSet.standard, labelDelay: 7 * 86_400)
+      state = FeatureState()
+    }
+    if let rules { model.rules = rules }
+    let checkpointName = checkpointName(model: name)
+    if resume, let saved = try checkpoints.load(checkpointName) {
+      state = try FeatureState(decoding: saved.state)
+      opening.resumedAfter = saved.sequence
+      opening.checkpointDate = saved.createdAt
+    }
+    let stream = FraudStream(
+      model: model, state: state, states: checkpoints, checkpointName: checkpointName, options: options)
+    stream.opening = opening
+    return stream
+  }
+
+  /// Scores the transactions read from `fileDescriptor` in `format` (columns named by `mapping`), writing a line
+  /// per transaction to `output` and each malformed line to the file at `deadLetter` (appended to).
+  /// - Parameters:
+  ///   - stopRequested: polled between reads; the stream ends cleanly (with a checkpoint) once it returns true.
+  ///   - report: receives each malformed line's message.
+  public func run(
+    format: TransactionFormat, fileDescriptor: Int32, name: String = "<stdin>", mapping: ColumnMapping,
+    output: CSVWriter, deadLetter: String?, stopRequested: (@Sendable () -> Bool)? = nil,
+    report: (String) -> Void
+  ) throws -> StreamStatistics {
+    let dead = try deadLetter.map { path throws(TabularError) -> CSVWriter in
+      let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+      guard fd >= 0 else {
+        throw TabularError(
+          .io, file: path, "cannot open the dead-letter file: \(String(cString: strerror(errno)))")
+      }
+      return CSVWriter(fileDescriptor: fd, name: path)
+    }
+    switch format {
+    case .csv:
+      var readerOptions = CSVReader.Options()
+      readerOptions.stopRequested = stopRequested
+      readerOptions.skipBlankLines = false
+      let reader = try CSVReader(fileDescriptor: fileDescriptor, name: name, options: readerOptions)
+      let source = try TransactionSource(header: reader.header, mapping: mapping, file: name)
+      return try run(
+        reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock }, report: report)
+    case .jsonl:
+      let reader = try NDJSONReader(
+        fileDescriptor: fileDescriptor, name: name, columns: TransactionFields.all.map { mapping.column(for: $0) })
+      let source = try TransactionSource(header: reader.header, mapping: mapping, file: name)
+      return try run(
+        reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock }, report: report)
+    }
+  }
+}
