@@ -42,31 +42,9 @@ public enum ChurnScorer {
     let idIndex = model.idColumn.flatMap { header.index(of: $0) }
     let targetIndex = header.index(of: model.target)
     let positiveBytes = Array(model.positive.utf8)
-    let encoder = FeatureEncoder(columns: model.columns, features: model.features)
+    let scorer = ChurnRecordScorer(model: model)
     let cut = threshold ?? model.threshold
-    let f = model.features.count
-    let raw = UnsafeMutablePointer<Double>.allocate(capacity: max(f, 1))
-    defer { raw.deallocate() }
-    // Hot per-row state in raw buffers (no bounds checks or copy-on-write in the loop).
-    let columnCount = model.columns.count
-    let perColumn = UnsafeMutablePointer<Double>.allocate(capacity: max(columnCount, 1))
-    defer { perColumn.deallocate() }
-    var unseen = [Int](repeating: 0, count: model.columns.count)
     var summary = ScoreSummary()
-    // Per feature: its column, and the log-odds per raw unit (coefficient / sd) and the centering mean.
-    let featureColumn = UnsafeMutablePointer<Int>.allocate(capacity: max(f, 1))
-    let slope = UnsafeMutablePointer<Double>.allocate(capacity: max(f, 1))
-    let featureMean = UnsafeMutablePointer<Double>.allocate(capacity: max(f, 1))
-    defer {
-      featureColumn.deallocate()
-      slope.deallocate()
-      featureMean.deallocate()
-    }
-    for (k, feature) in model.features.enumerated() {
-      featureColumn[k] = feature.column
-      slope[k] = model.coefficients[k + 1] / feature.sd
-      featureMean[k] = feature.mean
-    }
     let columnNames = model.columns.map { Array($0.name.utf8) }
     let missingText = Array("(missing)".utf8)
     var text: [UInt8] = []
@@ -87,30 +65,17 @@ public enum ChurnScorer {
       if !more { break }
       rowNumber += 1
       // The first bad field, if any (its error is only built when needed).
-      var badColumn = -1
-      var badExpected = ""
-      for k in 0..<positions.count {
-        let c = positions[k]
-        switch encoder.encode(column: k, field: input.fieldBytes(c), into: raw) {
-        case .ok: continue
-        case .unseenLevel: unseen[k] += 1
-        case .bad(let expected):
-          badColumn = c
-          badExpected = expected
-        }
-        if badColumn >= 0 { break }
-      }
-      if badColumn >= 0 {
+      let encoded = positions.withUnsafeBufferPointer { at in scorer.encode { input.fieldBytes(at[$0]) } }
+      if case .bad(let k, let expected) = encoded {
         if skipBadRows {
           summary.skippedRows += 1
           continue
         }
+        let column = positions[k]
         throw input.error(
-          atField: badColumn, "expected \(badExpected), found \(quotedForMessage(input.fieldBytes(badColumn)!))")
+          atField: column, "expected \(expected), found \(quotedForMessage(input.fieldBytes(column)!))")
       }
-      var eta = model.coefficients[0]
-      for k in 0..<f { eta += slope[k] * (raw[k] - featureMean[k]) }
-      let p = LogisticRegression.sigmoid(eta)
+      let p = LogisticRegression.sigmoid(scorer.logOdds())
       if let onRow {
         var label: Bool? = nil
         if let targetIndex, let t = input.fieldBytes(targetIndex) {
@@ -132,12 +97,10 @@ public enum ChurnScorer {
       writer.writeField(churn ? 1 : 0)
       writer.writeField(model.decile(p))
       if reasons > 0 {
-        for k in 0..<columnCount { perColumn[k] = 0 }
-        for k in 0..<f { perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k]) }
         text.removeAll(keepingCapacity: true)
         // The `reasons` largest positive contributions (no sort, no allocation).
         var shown = 0
-        LargestContributions.select(perColumn, count: columnCount, limit: reasons, above: 0.005) { best, value in
+        scorer.reasons(limit: reasons) { best, value in
           if shown > 0 {
             text.append(UInt8(ascii: ";"))
             text.append(UInt8(ascii: " "))
@@ -157,7 +120,9 @@ public enum ChurnScorer {
       }
       writer.endRow()
     }
-    for (k, count) in unseen.enumerated() where count > 0 { summary.unseenLevels[model.columns[k].name] = count }
+    for (k, count) in scorer.unseen.enumerated() where count > 0 {
+      summary.unseenLevels[model.columns[k].name] = count
+    }
     return summary
   }
 }

@@ -185,6 +185,39 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false) 
     #expect(summary.rows == 2)
   }
 
+  /// One customer scored through `ChurnModel.score(fields:)` gets the CSV loop's probability, decision, decile
+  /// and reasons; an absent column and a bad value are errors naming the column.
+  @Test func oneCustomerAsTheCSVLoopScoresIt() throws {
+    let m = try model()
+    let (text, _) = try score("id,plan,calls,charges,auto_pay\nZ1,basic,5,99,no\nZ2,platinum,0, ,yes\n", reasons: 3)
+    let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    let customers: [[String: String]] = [
+      ["plan": "basic", "calls": "5", "charges": "99", "auto_pay": "no", "ignored": "x"],
+      ["plan": "platinum", "calls": "0", "charges": " ", "auto_pay": "yes"],
+    ]
+    for (k, fields) in customers.enumerated() {
+      let prediction = try m.score(fields: fields, reasons: 3)
+      #expect(abs(prediction.probability - Double(lines[k + 1][1])!) < 5e-7)
+      #expect(prediction.churn == (lines[k + 1][2] == "1"))
+      #expect(prediction.decile == Int(lines[k + 1][3])!)
+      let reasons = prediction.reasons.map {
+        "\($0.column)=\($0.value.isEmpty ? "(missing)" : $0.value) \($0.contribution >= 0 ? "+" : "-")\(String(format: "%.2f", abs($0.contribution)))"
+      }
+      #expect(reasons.joined(separator: "; ") == String(lines[k + 1][4]))
+      #expect(prediction.reasons.map(\.contribution) == prediction.reasons.map(\.contribution).sorted(by: >))
+    }
+    #expect(try m.score(fields: customers[1]).unseenLevels == ["plan"])
+    #expect(try m.score(fields: customers[0], threshold: 1.0).churn == false)
+    #expect(try m.score(fields: customers[0], reasons: 0).reasons.isEmpty)
+    #expect(
+      throws: CommerceError(
+        .data, "the customer has no value for 'charges'; the model needs: 'plan', 'calls', 'charges', 'auto_pay'")
+    ) { _ = try m.score(fields: ["plan": "basic", "calls": "5", "auto_pay": "no"]) }
+    #expect(throws: CommerceError(.data, "'calls': expected a number, found 'many'")) {
+      _ = try m.score(fields: ["plan": "basic", "calls": "many", "charges": "1", "auto_pay": "no"])
+    }
+  }
+
   @Test func unseenLevelsAreCountedNotFatal() throws {
     let (_, summary) = try score(
       "id,plan,calls,charges,auto_pay\nA,platinum,1,30,yes\nB,pro,1,30,no\nC,platinum,2,,yes\n")
