@@ -12,7 +12,44 @@ public struct BatchSummary: Sendable, Codable {
   public var unknownUsers: Int
 }
 
+/// The users a batch run recommends for.
+public enum BatchUsers: Sendable, Equatable {
+  /// Every user in the model.
+  case all
+  /// These ids, in this order.
+  case ids([String])
+  /// The ids in column `column` of the CSV at `path`, in file order.
+  case file(path: String, column: String)
+
+  /// The ids asked for, or `nil` for every user.
+  /// - Throws: `TabularError` for an unreadable file, a missing column or a blank id (with its line).
+  func resolve() throws -> [String]? {
+    switch self {
+    case .all: return nil
+    case .ids(let ids): return ids
+    case .file(let path, let column):
+      let reader = try CSVReader(path: path)
+      let index = try reader.header.require(column, role: "user", file: path)
+      var list: [String] = []
+      while try reader.next() {
+        guard let id = try reader.string(index), !reader.isMissing(index) else {
+          throw reader.error(atField: index, "the user id is blank; expected an id")
+        }
+        list.append(id)
+      }
+      return list
+    }
+  }
+}
+
 extension StoredRecommender {
+  /// Writes the top `n` items of each of `users` to `output` (see `batch(users:count:output:threads:progress:)`).
+  public func batch(
+    _ users: BatchUsers, count n: Int, output: String, threads: Int, progress: ((Int, Int) -> Void)? = nil
+  ) throws -> BatchSummary {
+    try batch(users: try users.resolve(), count: n, output: output, threads: threads, progress: progress)
+  }
+
   /// Writes the top `n` items of every user (or of `users`) to `output` as CSV
   /// `user_id,rank,item_id,score`, scoring blocks of users with one matrix product each, in parallel.
   ///

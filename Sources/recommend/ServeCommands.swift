@@ -107,24 +107,12 @@ struct BatchCommand: ParsableCommand {
   }
 
   func run() throws {
-    var ids: [String]? = nil
-    if let users {
-      let reader = try CSVReader(path: users)
-      let column = try reader.header.require(userColumn, role: "user", file: users)
-      var list: [String] = []
-      while try reader.next() {
-        guard let id = try reader.string(column), !reader.isMissing(column) else {
-          throw reader.error(atField: column, "the user id is blank; expected an id")
-        }
-        list.append(id)
-      }
-      ids = list
-    }
     let store = try storeOptions.openModels(create: false)
     let started = Date()
     let model = try StoredRecommender(store: store, name: name.model)
     var bar: ProgressBar? = nil
-    let summary = try model.batch(users: ids, count: n, output: output, threads: threads) { done, total in
+    let list: BatchUsers = users.map { .file(path: $0, column: userColumn) } ?? .all
+    let summary = try model.batch(list, count: n, output: output, threads: threads) { done, total in
       if bar == nil { bar = ProgressBar(label: "recommend batch", total: total) }
       bar?.update(done)
     }

@@ -183,6 +183,22 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     #expect(try r.recommend(user: "A-1", count: 1).items[0].itemID == firstOfA1)
     let some = try r.batch(users: ["B-2", "ghost"], count: 1, output: out, threads: 1)
     #expect(some.users == 2 && some.rows == 2 && some.unknownUsers == 1)
+    // A users file: its column, in file order; a missing column or a blank id is an error naming its place.
+    let usersFile = temporaryFile("name,uid\nx,ghost\ny,A-1\n")
+    let fromFile = try r.batch(.file(path: usersFile, column: "uid"), count: 1, output: out, threads: 1)
+    #expect(fromFile.users == 2 && fromFile.unknownUsers == 1)
+    #expect(
+      try String(contentsOfFile: out, encoding: .utf8).hasSuffix(
+        "A-1,1,\(firstOfA1!),\(String(format: "%.6f", try r.recommend(user: "A-1", count: 1).items[0].score))\n"))
+    #expect(throws: TabularError.self) {
+      _ = try r.batch(.file(path: usersFile, column: "user_id"), count: 1, output: out, threads: 1)
+    }
+    let blank = temporaryFile("user_id\nA-1\n \n")
+    #expect {
+      _ = try r.batch(.file(path: blank, column: "user_id"), count: 1, output: out, threads: 1)
+    } throws: { "\($0)".hasSuffix(":3:1: column 'user_id': the user id is blank; expected an id") }
+    #expect(try r.batch(.all, count: 1, output: out, threads: 1).users == 12)
+    #expect(try r.batch(.ids(["A-1"]), count: 1, output: out, threads: 1).rows == 1)
   }
 
   @Test func evaluationBeatsPopularityOnTasteData() throws {
