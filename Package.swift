@@ -25,9 +25,10 @@ let package = Package(
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
     .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
-    // Cache prefetch and sincos for the fraud stream's hot path (static inline C; only Fraud imports it).
+    // Cache prefetch and sincos for the fraud stream's hot path (static inline C), and the registry of temporary
+    // files removed when a signal stops the process (TabularIO's atomic outputs).
     .target(name: "CPlatform", linkerSettings: [.linkedLibrary("m")]),
-    .target(name: "TabularIO"),
+    .target(name: "TabularIO", dependencies: ["CPlatform"]),
     .target(name: "Modeling", dependencies: ["LinearAlgebra"]),
     .target(
       name: "Storage",
@@ -42,7 +43,7 @@ let package = Package(
     .target(
       name: "CommandLineSupport",
       dependencies: [
-        "Storage", "TabularIO", "Modeling",
+        "CPlatform", "Storage", "TabularIO", "Modeling", "LinearAlgebra",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

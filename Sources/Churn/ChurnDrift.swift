@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import TabularIO
 
 /// Population stability of one quantity: its share per bin now against training.
@@ -58,6 +59,9 @@ public enum ChurnDrift {
       model: model, input: try CSVReader(path: path), writer: nil, reasons: 0, skipBadRows: skipBadRows
     ) {
       p, _ in scoreCounts[min(9, Int(p * 10))] += 1
+    }
+    guard rows > 0 else {
+      throw CommerceError(.data, "\(path): the file has a header but no rows; drift needs customers to compare")
     }
     let scored = scoreCounts.reduce(0, +)
     var result = [DriftRow]()

@@ -28,15 +28,26 @@ public struct ChurnEvaluation: Sendable, Codable {
     var probabilities: [Double] = []
     var labels: [Bool] = []
     var unlabeled = 0
+    var unknown: [String: Int] = [:]
     let summary = try ChurnScorer.score(
       model: model, input: reader, writer: nil, reasons: 0, skipBadRows: skipBadRows
-    ) { p, label in
-      guard let label else {
-        unlabeled += 1
-        return
+    ) { p, outcome in
+      switch outcome {
+      case .missing: unlabeled += 1
+      case .unknown(let text): unknown[text, default: 0] += 1
+      case .churned, .stayed:
+        probabilities.append(p)
+        labels.append(outcome == .churned)
       }
-      probabilities.append(p)
-      labels.append(label)
+    }
+    if !unknown.isEmpty {
+      let rows = unknown.values.reduce(0, +)
+      let shown = unknown.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(5)
+        .map { "'\($0.key)' (\($0.value))" }.joined(separator: ", ")
+      throw CommerceError(
+        .data,
+        "\(path): \(rows) rows have a '\(model.target)' value that is neither '\(model.positive)' nor '\(model.negative)': \(shown); fix or remove them"
+      )
     }
     let positives = labels.lazy.filter { $0 }.count
     guard positives > 0, positives < labels.count else {

@@ -20,11 +20,11 @@ public enum ChurnScorer {
   ///     summed over the features of each input column); 0 for none.
   ///   - threshold: overrides the model's decision threshold.
   ///   - skipBadRows: skip (and count) rows with a bad value instead of stopping.
-  ///   - onRow: called with each probability and label when the file has the target (for `evaluate`).
+  ///   - onRow: called with each probability and the row's outcome (for `evaluate`).
   /// - Throws: before any output, when the file lacks a model column; `TabularError` for a bad row.
   public static func score(
     model: ChurnModel, input: CSVReader, writer: CSVWriter?, reasons: Int, threshold: Double? = nil,
-    skipBadRows: Bool = false, writeHeader: Bool = true, onRow: ((Double, Bool?) -> Void)? = nil
+    skipBadRows: Bool = false, writeHeader: Bool = true, onRow: ((Double, ObservedOutcome) -> Void)? = nil
   ) throws -> ScoreSummary {
     let header = input.header
     try header.requireUniqueNames(file: input.fileName)
@@ -41,7 +41,7 @@ public enum ChurnScorer {
     }
     let idIndex = model.idColumn.flatMap { header.index(of: $0) }
     let targetIndex = header.index(of: model.target)
-    let positiveBytes = Array(model.positive.utf8)
+    let outcomes = OutcomeReader(model)
     let scorer = ChurnRecordScorer(model: model)
     let cut = threshold ?? model.threshold
     var summary = ScoreSummary()
@@ -77,12 +77,12 @@ public enum ChurnScorer {
       }
       let p = LogisticRegression.sigmoid(scorer.logOdds())
       if let onRow {
-        var label: Bool? = nil
+        var outcome = ObservedOutcome.missing
         if let targetIndex, let t = input.fieldBytes(targetIndex) {
           let (lo, hi) = FieldParser.trimmed(t)
-          if lo < hi { label = FeatureEncoder.equal(UnsafeBufferPointer(rebasing: t[lo..<hi]), positiveBytes) }
+          if lo < hi { outcome = outcomes.read(UnsafeBufferPointer(rebasing: t[lo..<hi])) }
         }
-        onRow(p, label)
+        onRow(p, outcome)
       }
       summary.rows += 1
       let churn = p >= cut
@@ -138,6 +138,7 @@ extension ChurnScorer {
     model: ChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil, skipBadRows: Bool,
     threads: Int
   ) throws -> ScoreSummary {
+    if let output { try OutputFiles.refuseOverwriting(output, inputs: [path]) }
     let first = try CSVReader(path: path)
     // Rows are numbered when there is no id column; the halves could not number theirs, so no split then.
     if let id = model.idColumn, first.header.index(of: id) != nil,
@@ -179,9 +180,14 @@ extension ChurnScorer {
   ) throws -> ScoreSummary? {
     let directory = output.map { ($0 as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
     let secondPath = (directory.isEmpty ? "." : directory) + "/.churn-score-\(getpid())-\(UUID().uuidString).part"
-    defer { unlink(secondPath) }
     let firstPart = "\(secondPath).first"
-    defer { unlink(firstPart) }
+    // Both halves' files are removed at the end, or by the signal handler if the process is stopped first.
+    let tokens = [secondPath, firstPart].map { OutputFiles.registerTemporary($0) }
+    defer {
+      unlink(secondPath)
+      unlink(firstPart)
+      tokens.forEach(OutputFiles.forgetTemporary)
+    }
     // The first half goes to the destination (or, for standard output, a file copied out at the end).
     let firstWriter = try CSVWriter(path: output ?? firstPart, bufferBytes: 1 << 20)
     let secondWriter = try CSVWriter(path: secondPath, bufferBytes: 1 << 20)
@@ -233,4 +239,54 @@ func appendContribution(_ value: Double, to text: inout [UInt8]) {
   text.append(UInt8(ascii: "."))
   text.append(UInt8(48 + (hundredths / 10) % 10))
   text.append(UInt8(48 + hundredths % 10))
+}
+
+/// A row's true outcome, read from the target column.
+public enum ObservedOutcome: Sendable, Equatable {
+  case churned
+  case stayed
+  /// Blank.
+  case missing
+  /// A value that is neither class.
+  case unknown(String)
+}
+
+/// Reads target values as training did: the model's two classes, and — when they are a yes/no pair such as
+/// `Yes`/`No` or `1`/`0` — the other spellings of that pair (`yes`, `Y`, `true`, `1`, `1.0`, … and their opposites),
+/// in any case.
+struct OutcomeReader {
+  let positive: [UInt8]
+  let negative: [UInt8]
+  let positiveSpellings: Set<String>
+  let negativeSpellings: Set<String>
+
+  static let yes: Set<String> = ["yes", "y", "true", "t", "1", "1.0"]
+  static let no: Set<String> = ["no", "n", "false", "f", "0", "0.0"]
+
+  init(_ model: ChurnModel) {
+    positive = Array(model.positive.utf8)
+    negative = Array(model.negative.utf8)
+    let p = model.positive.lowercased()
+    let n = model.negative.lowercased()
+    if OutcomeReader.yes.contains(p) && OutcomeReader.no.contains(n) {
+      positiveSpellings = OutcomeReader.yes
+      negativeSpellings = OutcomeReader.no
+    } else if OutcomeReader.no.contains(p) && OutcomeReader.yes.contains(n) {
+      positiveSpellings = OutcomeReader.no
+      negativeSpellings = OutcomeReader.yes
+    } else {
+      positiveSpellings = [p]
+      negativeSpellings = [n]
+    }
+  }
+
+  func read(_ value: UnsafeBufferPointer<UInt8>) -> ObservedOutcome {
+    if FeatureEncoder.equal(value, positive) { return .churned }
+    if FeatureEncoder.equal(value, negative) { return .stayed }
+    let text = String(decoding: value, as: UTF8.self)
+    let lower = text.lowercased()
+    if positiveSpellings.contains(lower) { return .churned }
+    if negativeSpellings.contains(lower) { return .stayed }
+    return .unknown(text)
+  }
 }

@@ -53,7 +53,7 @@ public enum ChurnStore {
     do {
       return StoredChurnModel(model: try JSONDecoder().decode(ChurnModel.self, from: Data(bytes)), version: v)
     } catch {
-      throw CommerceError(.noModel, "model '\(name)' version \(v.version) is damaged (\(error))")
+      throw CommerceError(.damaged, "model '\(name)' version \(v.version) is damaged (\(error))")
     }
   }
 }

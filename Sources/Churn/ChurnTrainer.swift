@@ -44,6 +44,7 @@ public struct ChurnTrainingOptions: Sendable {
 public enum ChurnTrainer {
   /// Reads `path` twice (inference, then encoding) and fits the model.
   public static func train(path: String, options o: ChurnTrainingOptions) throws -> ChurnTrainingReport {
+    if let designPath = o.designMatrixPath { try OutputFiles.refuseOverwriting(designPath, inputs: [path]) }
     let schema = try inferSchema(path: path, options: o)
     let data = try encode(path: path, schema: schema, options: o)
     let (x, labels, features) = (data.x, data.labels, data.features)

@@ -110,6 +110,13 @@ extension ColumnStats {
     }
     if textual { numericValues = [] }
     overflow = overflow || other.overflow
+    if !repeated && !other.repeated, let mine = seenHashes, let theirs = other.seenHashes, mine.isDisjoint(with: theirs)
+    {
+      seenHashes = mine.union(theirs)
+    } else {
+      repeated = true
+      seenHashes = nil
+    }
     for (k, level) in other.levels.enumerated() {
       if let i = levels.firstIndex(of: level) {
         counts[i] += other.counts[k]

@@ -67,9 +67,23 @@ struct ColumnStats {
   var nonNumericTexts: [[UInt8]] = []
   /// Decided to be text early in the pass (many non-numbers): numbers are no longer tried.
   var textual = false
+  /// Hashes of every text seen, for deciding exactly whether the column repeats a value (an id does not) beyond
+  /// the `cap` distinct levels kept; dropped at the first repeat. A hash collision can only make a unique column
+  /// look repeated, never the reverse.
+  var seenHashes: Set<Int>? = []
+  /// Whether some text occurs twice.
+  var repeated = false
   static let cap = 1000
 
   mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+    if !repeated {
+      var hasher = Hasher()
+      hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+      if seenHashes!.insert(hasher.finalize()).inserted == false {
+        repeated = true
+        seenHashes = nil
+      }
+    }
     if !overflow {
       // Few levels: a linear scan is faster than hashing.
       if levels.count <= 16 {

@@ -125,7 +125,8 @@ extension ChurnTrainer {
           for k in 1..<max(v.count, 1) where v[k] == v[k - 1] { return false }
           return true
         }
-        return s.overflow ? present == row && s.levels.count == ColumnStats.cap : s.levels.count == row
+        // Beyond the levels kept, uniqueness is decided by the hashes of every value (exactly: never a repeat).
+        return s.overflow ? present == row && !s.repeated : s.levels.count == row
       }()
       if unique && (s.nonNumeric > 0 || looksLikeID) && row > 1 {
         if idColumn == nil { idColumn = s.name }

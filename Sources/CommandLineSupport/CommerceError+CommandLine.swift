@@ -2,12 +2,14 @@ import Foundation
 import Modeling
 
 extension CommerceError: ReportableError {
-  /// The exit code of each kind: 64 usage, 65 bad data, 1 for what is not found or a missing model.
+  /// The exit code of each kind: 64 usage, 65 bad data, 1 for what is not found or a missing model, 69 for a
+  /// damaged model (the store is unusable for it).
   public var exitCode: Int32 {
     switch kind {
     case .usage: return 64
     case .data: return 65
     case .notFound, .noModel: return 1
+    case .damaged: return 69
     }
   }
 

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CPlatform
 import Foundation
+import LinearAlgebra
 import Modeling
 import Storage
 import TabularIO
@@ -76,6 +78,8 @@ public enum CommandRunner {
   /// Parses `arguments` (default: the process's), runs, and exits.
   public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
     let tool = Command.configuration.commandName ?? "\(Command.self)".lowercased()
+    // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
+    OutputFiles.installCleanupHandlers()
     var parsed: ParsableCommand
     do {
       parsed = try Command.parseAsRoot(arguments)
@@ -84,18 +88,40 @@ public enum CommandRunner {
     }
     do {
       try parsed.run()
-      flushStandardOutput()
+      flushStandardOutput(tool)
       exit(0)
     } catch let error as ReportableError {
-      flushStandardOutput()
+      flushStandardOutput(tool)
       printError("\(tool): error: \(error.commandLineMessage)")
       exit(error.exitCode)
+    } catch let error as LinearAlgebraError {
+      flushStandardOutput(tool)
+      printError(
+        "\(tool): error: \(error); the data or the settings leave the problem without a stable solution (a larger regularization usually helps)"
+      )
+      exit(65)
     } catch {
-      // ArgumentParser's own errors (help, validation, exit codes) are formatted by ArgumentParser.
-      flushStandardOutput()
-      Command.exit(withError: error)
+      flushStandardOutput(tool)
+      // ArgumentParser's own errors (help, validation, exit codes) are formatted by ArgumentParser; anything
+      // else is reported like every other error, with the tool's name.
+      if error is ValidationError || error is ExitCode || error is CleanExit
+        || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+      {
+        Command.exit(withError: error)
+      }
+      printError("\(tool): error: \(error)")
+      exit(70)
     }
   }
 
-  static func flushStandardOutput() { fflush(nil) }
+  /// Flushes standard output; a write failure there (a full disk, `/dev/full`, a closed pipe other than by
+  /// the reader going away) is an error, exit 66, not a silent success.
+  static func flushStandardOutput(_ tool: String) {
+    let failure = cml_flush_standard_output()
+    if failure != 0 {
+      let reason = String(cString: strerror(failure))
+      printError("\(tool): error: cannot write standard output: \(reason)")
+      exit(66)
+    }
+  }
 }

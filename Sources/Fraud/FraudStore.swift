@@ -47,7 +47,7 @@ public enum FraudStore {
         parameter: .modelName)
     }
     // Each part read straight into its bytes (the state is tens of megabytes).
-    let damaged = CommerceError(.noModel, "model '\(name)' version \(version.version) is damaged")
+    let damaged = CommerceError(.damaged, "model '\(name)' version \(version.version) is damaged")
     let (modelBytes, stateBytes) = try store.withArtifactReader(name, version: version.version) { parts in
       guard try parts.has("model"), try parts.has("state") else { throw damaged }
       var state = try parts.readAll("state")

@@ -10,8 +10,17 @@ import TabularIO
 public struct StreamOptions: Sendable {
   /// Checkpoint the state every this many transactions (and at the end).
   public var checkpointEvery = 1_000_000
-  /// Transactions older than the newest seen minus this many seconds are rejected.
+  /// Transactions older than the newest seen minus this many seconds are rejected (and counted as late).
   public var allowedLateness = 86_400.0
+  /// A transaction more than this many seconds ahead of the newest seen is taken for a typo (a year 2062 for
+  /// 2026) and rejected as malformed, unless the next transaction confirms the jump by being within this of it:
+  /// one record can never move the stream's clock alone.
+  public var maxClockSkew = 86_400.0
+  /// Whether a quoted CSV field may span lines (otherwise a quote not closed on its line makes that line
+  /// malformed, and the stream goes on with the next).
+  public var multilineFields = false
+  /// The longest line accepted; a longer one is malformed (its bytes still go to the dead-letter file).
+  public var maximumLineBytes = 64 << 10
   /// Labels of transaction rows become known this many seconds later (default: the model's).
   public var labelDelay: Double?
   /// Measure per-transaction latency.
@@ -23,7 +32,12 @@ public struct StreamOptions: Sendable {
 public struct StreamStatistics: Sendable, Codable, Equatable {
   public var transactions = 0
   public var labels = 0
+  /// Malformed lines, those dated too far ahead of the stream's clock included.
   public var malformed = 0
+  /// Of the malformed lines, transactions dated more than the allowed clock skew ahead of the stream.
+  public var aheadOfClock = 0
+  /// Transactions older than the allowed lateness, skipped.
+  public var late = 0
   public var replayedSkipped = 0
   public var decisions = [0, 0, 0]
   public var seconds = 0.0
@@ -109,9 +123,10 @@ public final class FraudStream {
 
   /// Reads every record of `reader`, writing `transaction_id,score,decision,reasons` per transaction to `output`.
   ///
-  /// A malformed record (bad field count, value, time, invalid UTF-8, too late) never stops the stream: it is
-  /// reported through `report` with its line, copied to `deadLetter` when given, and counted. Output is
-  /// flushed whenever the next read would wait for input.
+  /// A malformed record (bad field count, value, time, invalid UTF-8, a NUL byte, too long, a time too far ahead
+  /// of the stream's clock) never stops the stream: it is reported through `report` with its line, its raw bytes
+  /// are copied to `deadLetter` when given, and it is counted; a transaction older than the allowed lateness is
+  /// reported, copied and counted as late. Output is flushed whenever the next read would wait for input.
   public func run(
     _ reader: some RecordReader, source: TransactionSource, output: CSVWriter, deadLetter: CSVWriter?,
     wouldBlock: () -> Bool, report: (String) -> Void
@@ -119,20 +134,64 @@ public final class FraudStream {
     let started = monotonicNanoseconds()
     let r = StreamRun(labelDelay: options.labelDelay ?? model.labelDelay)
     output.writeRow(["transaction_id", "score", "decision", "reasons"])
+    if let deadLetter {
+      // The bytes of a line too long to hold go straight to the dead-letter file as the reader skips them.
+      reader.skippedBytesSink = { bytes in
+        deadLetter.writeRaw(bytes)
+        if bytes.last == 0x0A { r.skippedLineEnded = true }
+      }
+    }
+    defer { reader.skippedBytesSink = nil }
+    let lineFeed: [UInt8] = [0x0A]
+    func copyToDeadLetter(_ raw: UnsafeBufferPointer<UInt8>?) {
+      guard let deadLetter else { return }
+      if let raw, !raw.isEmpty {
+        deadLetter.writeRaw(raw)
+        if raw.last != 0x0A { deadLetter.writeRaw(lineFeed) }
+      } else if r.skippedLineEnded == false && r.skippedBytes {
+        deadLetter.writeRaw(lineFeed)
+      }
+    }
     func reject(_ message: String) {
       r.stats.malformed += 1
       report(message)
-      if let deadLetter {
-        for k in 0..<reader.header.names.count {
-          if let bytes = reader.fieldBytes(k) {
-            deadLetter.writeField(bytes: bytes)
-          } else {
-            deadLetter.writeEmptyField()
-          }
-        }
-        deadLetter.endRow()
-      }
+      reader.withRawRecord { copyToDeadLetter($0) }
+      r.skippedBytes = false
+      r.skippedLineEnded = false
     }
+    func rejectPending() {
+      guard let pending = r.pending else { return }
+      r.pending = nil
+      r.stats.malformed += 1
+      r.stats.aheadOfClock += 1
+      report(pending.message)
+      pending.raw.withUnsafeBufferPointer { copyToDeadLetter($0) }
+    }
+    // Scores (after the transaction held back) a transaction that passed the clock checks.
+    func accept(_ tx: Transaction, id: UnsafeBufferPointer<UInt8>, started: UInt64, line: Int) throws {
+      state.prefetchIndexes(tx)
+      // Too late against the newest time seen, the held transaction's included (unless it is a replay).
+      let lateness = options.allowedLateness
+      if tx.time < state.watermark - lateness
+        || (r.held.map { tx.time < $0.time - lateness && !state.hasSeen($0.idHash) } ?? false)
+      {
+        if state.hasSeen(tx.idHash) || r.held?.idHash == tx.idHash {
+          r.stats.replayedSkipped += 1
+        } else {
+          r.stats.late += 1
+          report(
+            "\(reader.fileName):\(line): transaction older than the allowed lateness (\(Int(options.allowedLateness)) s before the newest seen); skipped"
+          )
+          reader.withRawRecord { copyToDeadLetter($0) }
+        }
+        return
+      }
+      try release(r, output: output, next: tx)
+      r.held = tx
+      r.heldStarted = started
+      r.hold(id: id)
+    }
+    let skew = options.maxClockSkew
     // One transaction is held back while the next line is read, when that read will not wait: the memory the
     // held one needs is requested while the next is parsed, and the next one's while the held one is scored,
     // which hides most cache misses. Output order and every decision stay those of one-by-one processing.
@@ -146,7 +205,15 @@ public final class FraudStream {
       do {
         guard try reader.next() else { break }
       } catch {
+        r.skippedBytes = true
         reject("\(error)")
+        continue
+      }
+      if reader.withRawRecord({ raw in
+        guard let raw, let base = raw.baseAddress else { return false }
+        return memchr(base, 0, raw.count) != nil
+      }) {
+        reject("\(reader.fileName):\(reader.line): a NUL byte in the line; expected text")
         continue
       }
       let record: InputRecord
@@ -161,27 +228,36 @@ public final class FraudStream {
         try release(r, output: output)
         if state.applyLabel(transaction: id, fraud: fraud) { r.stats.labels += 1 }
       case .transaction(let tx, let id):
-        state.prefetchIndexes(tx)
-        // Too late against the newest time seen, the held transaction's included (unless it is a replay).
-        let lateness = options.allowedLateness
-        if tx.time < state.watermark - lateness
-          || (r.held.map { tx.time < $0.time - lateness && !state.hasSeen($0.idHash) } ?? false)
-        {
+        let clock = max(state.watermark, r.held?.time ?? -.infinity)
+        if clock > -.infinity && tx.time > clock + skew {
           if state.hasSeen(tx.idHash) || r.held?.idHash == tx.idHash {
+            // A replay is skipped whatever its time says.
             r.stats.replayedSkipped += 1
-          } else {
-            reject(
-              "\(reader.fileName):\(reader.line): transaction older than the allowed lateness (\(Int(options.allowedLateness)) s before the newest seen); skipped"
-            )
+            continue
           }
+          if let pending = r.pending, abs(tx.time - pending.transaction.time) <= skew {
+            // Two transactions agree on the new time: the clock really jumped.
+            r.pending = nil
+            try pending.id.withUnsafeBufferPointer { id in
+              try accept(pending.transaction, id: id, started: pending.started, line: pending.line)
+            }
+            try accept(tx, id: id, started: started, line: reader.line)
+            continue
+          }
+          rejectPending()
+          r.pending = PendingTransaction(
+            transaction: tx, id: Array(id), raw: reader.withRawRecord { $0.map { Array($0) } ?? [] },
+            line: reader.line, started: started,
+            message:
+              "\(reader.fileName):\(reader.line): transaction dated more than the allowed clock skew (\(Int(skew)) s) ahead of the newest seen, and the next transaction does not confirm it; skipped as a likely typo"
+          )
           continue
         }
-        try release(r, output: output, next: tx)
-        r.held = tx
-        r.heldStarted = started
-        r.hold(id: id)
+        rejectPending()
+        try accept(tx, id: id, started: started, line: reader.line)
       }
     }
+    rejectPending()
     try release(r, output: output)
     try output.flush()
     try deadLetter?.flush()
@@ -228,8 +304,24 @@ public final class FraudStream {
   }
 }
 
+/// A transaction dated far ahead of the stream's clock, waiting for the next one to confirm or refute it.
+struct PendingTransaction {
+  var transaction: Transaction
+  var id: [UInt8]
+  /// Its line's raw bytes, for the dead-letter file.
+  var raw: [UInt8]
+  var line: Int
+  var started: UInt64
+  var message: String
+}
+
 /// The mutable state of one `FraudStream.run`: the held transaction, the scoring buffers and the counts.
 private final class StreamRun {
+  @exclusivity(unchecked) var pending: PendingTransaction? = nil
+  /// Whether the last error was a line too long to hold (its bytes already went to the dead-letter file), and
+  /// whether those bytes ended with a line feed.
+  @exclusivity(unchecked) var skippedBytes = false
+  @exclusivity(unchecked) var skippedLineEnded = false
   let labelDelay: Double
   let features = UnsafeMutablePointer<Double>.allocate(capacity: FraudFeature.count)
   @exclusivity(unchecked) var inputs = RuleInputs()

@@ -36,9 +36,13 @@ extension FraudStream {
 
   /// Opens a stream over the active version of `name` in `store` (rules alone when there is none), from the
   /// training snapshot or, with `resume`, from the stream's last checkpoint.
-  /// - Parameter rules: rules replacing the model's.
+  /// - Parameters:
+  ///   - rules: rules replacing the model's.
+  ///   - rulesWithoutModel: decide by rules alone when the store has no model `name` (for the default name);
+  ///     otherwise a missing model is an error.
   public static func open(
-    store: any ModelRegistry, name: String, resume: Bool, rules: RuleSet? = nil, options: StreamOptions
+    store: any ModelRegistry, name: String, resume: Bool, rules: RuleSet? = nil, rulesWithoutModel: Bool = true,
+    options: StreamOptions
   ) throws -> FraudStream {
     let checkpoints = store.checkpoints()
     var opening = StreamOpening(modelName: name, storeLocation: "\(store.location)")
@@ -49,6 +53,11 @@ extension FraudStream {
       state = stored.state
       opening.version = stored.version
     } else {
+      guard rulesWithoutModel else {
+        throw CommerceError(
+          .noModel, "no fraud model '\(name)' in \(store.location); train it first: \(.trainFraud)",
+          parameter: .modelName)
+      }
       model = FraudModel.rulesOnly(RuleSet.standard, labelDelay: 7 * 86_400)
       state = FeatureState()
     }
@@ -75,26 +84,45 @@ extension FraudStream {
     output: CSVWriter, deadLetter: String?, stopRequested: (@Sendable () -> Bool)? = nil,
     report: (String) -> Void
   ) throws -> StreamStatistics {
-    let dead = try deadLetter.map { path throws(TabularError) -> CSVWriter in
-      let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-      guard fd >= 0 else {
-        throw TabularError(
-          .io, file: path, "cannot open the dead-letter file: \(String(cString: strerror(errno)))")
-      }
-      return CSVWriter(fileDescriptor: fd, name: path)
+    if let deadLetter {
+      try OutputFiles.refuseOverwriting(
+        deadLetter, inputs: opening.map { [$0.storeLocation] } ?? [], descriptors: [fileDescriptor])
     }
+    // The dead-letter file is appended to (a file of earlier runs keeps its lines); a new or empty one starts
+    // with the input's header line, so that it can be fixed and replayed as it is.
+    var deadFD: Int32 = -1
+    var deadIsEmpty = false
+    if let deadLetter {
+      deadFD = Glibc.open(deadLetter, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+      guard deadFD >= 0 else {
+        throw TabularError(
+          .io, file: deadLetter, "cannot open the dead-letter file: \(String(cString: strerror(errno)))")
+      }
+      var st = stat()
+      deadIsEmpty = fstat(deadFD, &st) == 0 && st.st_size == 0
+    }
+    defer { if deadFD >= 0 { close(deadFD) } }
+    let dead = deadLetter.map { CSVWriter(fileDescriptor: deadFD, name: $0) }
     switch format {
     case .csv:
       var readerOptions = CSVReader.Options()
       readerOptions.stopRequested = stopRequested
       readerOptions.skipBlankLines = false
+      readerOptions.multilineFields = options.multilineFields
+      readerOptions.maximumRecordBytes = options.maximumLineBytes
       let reader = try CSVReader(fileDescriptor: fileDescriptor, name: name, options: readerOptions)
+      if let dead, deadIsEmpty {
+        dead.writeRaw(reader.rawHeader)
+        if reader.rawHeader.last != 0x0A { dead.writeRaw([0x0A]) }
+      }
       let source = try TransactionSource(header: reader.header, mapping: mapping, file: name)
       return try run(
         reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock }, report: report)
     case .jsonl:
       let reader = try NDJSONReader(
-        fileDescriptor: fileDescriptor, name: name, columns: TransactionFields.all.map { mapping.column(for: $0) })
+        fileDescriptor: fileDescriptor, name: name, columns: TransactionFields.all.map { mapping.column(for: $0) },
+        maximumLineBytes: options.maximumLineBytes)
+      reader.stopRequested = stopRequested
       let source = try TransactionSource(header: reader.header, mapping: mapping, file: name)
       return try run(
         reader, source: source, output: output, deadLetter: dead, wouldBlock: { reader.wouldBlock }, report: report)

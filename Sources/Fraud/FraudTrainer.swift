@@ -22,6 +22,11 @@ public struct FraudTrainingReport {
   public var trainingAveragePrecision: Double
   public var alertRate: Double
   public var fingerprint: DataFingerprint
+  /// Lines left out of the history because their time was more than the allowed clock skew ahead of the history
+  /// before them (and the next transaction did not confirm it): messages naming each line.
+  public var outliers: [String] = []
+  /// Transactions whose id was already seen (a replayed line), skipped as the stream skips them.
+  public var duplicates = 0
 }
 
 /// Replays a labeled history exactly as the stream would and fits the model on the features it produced.
@@ -29,8 +34,14 @@ public enum FraudTrainer {
   /// Trains on the CSV at `path`.
   /// - Throws: `TabularError` for bad rows (with line and column) or a history out of time order;
   ///   `CommerceError` for a file without labels or with a single class.
+  /// - Parameters:
+  ///   - maxClockSkew: a transaction more than this many seconds ahead of the one before is left out as a typo
+  ///     (and reported) unless the next transaction confirms the jump, so that one bad date cannot move the
+  ///     clock of the state the stream starts from.
+  ///   - l2: the ridge penalty of the fit (on standardized features).
   public static func train(
-    path: String, mapping: ColumnMapping, labelDelay: Double, rules: RuleSet, target: ThresholdTarget
+    path: String, mapping: ColumnMapping, labelDelay: Double, rules: RuleSet, target: ThresholdTarget,
+    maxClockSkew: Double = 86_400, l2: Double = 1
   ) throws -> FraudTrainingReport {
     let reader = try CSVReader(path: path)
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
@@ -46,26 +57,61 @@ public enum FraudTrainer {
     defer { features.deallocate() }
     var inputs = RuleInputs()
     var last = -Double.infinity
+    var outliers: [String] = []
+    // A transaction far ahead of the history, waiting for the next one to confirm it (with its line).
+    var pending: (transaction: Transaction, line: Int)? = nil
+    var duplicates = 0
+    func observe(_ tx: Transaction, line: Int) throws {
+      if state.hasSeen(tx.idHash) {
+        duplicates += 1
+        return
+      }
+      guard let label = tx.label else {
+        throw TabularError(
+          .badValue, file: path, line: line, column: reader.place(ofField: source.label!).column,
+          "column '\(Header.shown(reader.header.names[source.label!]))': the label is blank; training needs every transaction labeled"
+        )
+      }
+      last = tx.time
+      state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
+      rows.append(contentsOf: UnsafeBufferPointer(start: features, count: f))
+      labels.append(label)
+      if state.processed % 1_000_000 == 0 { state.expire(before: state.watermark) }
+    }
+    func leaveOutPending() {
+      guard let p = pending else { return }
+      pending = nil
+      outliers.append(
+        "\(path):\(p.line): dated more than the allowed clock skew (\(Int(maxClockSkew)) s) ahead of the history before it, and the next transaction does not confirm it; left out as a likely typo"
+      )
+    }
     while try reader.next() {
       switch try source.record(reader) {
       case .label(let id, let fraud):
         state.applyLabel(transaction: id, fraud: fraud)
       case .transaction(let tx, _):
+        if last > -.infinity && tx.time > last + maxClockSkew {
+          if let p = pending, abs(tx.time - p.transaction.time) <= maxClockSkew {
+            // Two transactions agree: the history really jumps ahead.
+            pending = nil
+            try observe(p.transaction, line: p.line)
+            try observe(tx, line: reader.line)
+          } else {
+            leaveOutPending()
+            pending = (tx, reader.line)
+          }
+          continue
+        }
+        leaveOutPending()
         if tx.time < last {
           throw TabularError(
             .badValue, file: path, line: reader.line, column: reader.place(ofField: source.time).column,
             "the history is not in time order (this transaction is earlier than the one before); sort it by timestamp")
         }
-        last = tx.time
-        guard let label = tx.label else {
-          throw reader.error(atField: source.label!, "the label is blank; training needs every transaction labeled")
-        }
-        state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
-        rows.append(contentsOf: UnsafeBufferPointer(start: features, count: f))
-        labels.append(label)
-        if state.processed % 1_000_000 == 0 { state.expire(before: state.watermark) }
+        try observe(tx, line: reader.line)
       }
     }
+    leaveOutPending()
     let n = labels.count
     let frauds = labels.lazy.filter { $0 }.count
     guard n > 0 else { throw CommerceError(.data, "\(path): no transactions") }
@@ -89,7 +135,7 @@ public enum FraudTrainer {
     let positiveWeight = Double(n) / (2 * Double(frauds))
     let negativeWeight = Double(n) / (2 * Double(n - frauds))
     var configuration = LogisticRegression.Configuration()
-    configuration.l2 = 1
+    configuration.l2 = l2
     let fit = try LogisticRegression.fit(
       x, labels: labels, weights: labels.map { $0 ? positiveWeight : negativeWeight }, configuration: configuration)
     let scores = fit.probabilities(x)
@@ -124,6 +170,7 @@ public enum FraudTrainer {
       model: model, state: state, transactions: n, frauds: frauds,
       trainingAUC: try ClassificationMetrics.rocAUC(labels: labels, scores: scores),
       trainingAveragePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
-      alertRate: Double(alerts) / Double(n), fingerprint: reader.fingerprint)
+      alertRate: Double(alerts) / Double(n), fingerprint: reader.fingerprint, outliers: outliers,
+      duplicates: duplicates)
   }
 }

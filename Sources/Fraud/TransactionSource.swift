@@ -18,6 +18,10 @@ public enum InputRecord {
 
 /// Turns records of a CSV or NDJSON reader into transactions, through a `--map` column mapping.
 public struct TransactionSource {
+  /// The largest amount accepted: beyond it a value is a data error (a unit or typing slip), rejected rather than
+  /// scored, so that no absurd amount is approved silently or poisons a card's running means.
+  public static let maximumAmount = 1e9
+
   let positions: [String: Int]
   let id: Int
   let time: Int
@@ -126,6 +130,11 @@ public struct TransactionSource {
       throw reader.error(atField: amount, "the amount is blank; expected a number")
     }
     guard value >= 0 else { throw reader.error(atField: amount, "expected an amount ≥ 0, found \(value)") }
+    guard value <= TransactionSource.maximumAmount else {
+      throw reader.error(
+        atField: amount,
+        "expected an amount of at most 1e9 (a larger one is taken for a data error, not approved), found \(value)")
+    }
     var merchantHash: UInt64 = 0
     if let merchant, let m = reader.fieldBytes(merchant), let h = TransactionSource.hash(m) { merchantHash = h | 1 }
     var latitude = Double.nan

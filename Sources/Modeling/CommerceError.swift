@@ -18,8 +18,10 @@ public struct CommerceError: Error, CustomStringConvertible, Equatable, Sendable
     case data
     /// Something asked for that the model does not know (a user, an item).
     case notFound
-    /// The store holds no usable model of the kind asked for (none trained, another kind, damaged).
+    /// The store holds no model of the kind asked for (none trained, another kind).
     case noModel
+    /// A stored model whose bytes are damaged (a part missing, truncated, or holding impossible values).
+    case damaged
   }
 
   /// Something a message refers to that each front end names its own way: a parameter of a domain call
@@ -121,6 +123,10 @@ extension CommerceError.Reference {
   public static let skipBadRows = Self(rawValue: "skip_bad_rows")
   /// The L2 penalty.
   public static let l2 = Self(rawValue: "l2")
+  /// The confidence scale of implicit feedback.
+  public static let alpha = Self(rawValue: "alpha")
+  /// The column of interaction values.
+  public static let valueColumn = Self(rawValue: "value_column")
   /// The column map of a transaction file.
   public static let columnMap = Self(rawValue: "map")
   /// Continuing a stream from its last checkpoint.

@@ -47,7 +47,8 @@ extension StoredRecommender {
   public func batch(
     _ users: BatchUsers, count n: Int, output: String, threads: Int, progress: ((Int, Int) -> Void)? = nil
   ) throws -> BatchSummary {
-    try batch(users: try users.resolve(), count: n, output: output, threads: threads, progress: progress)
+    if case .file(let path, _) = users { try OutputFiles.refuseOverwriting(output, inputs: [path]) }
+    return try batch(users: try users.resolve(), count: n, output: output, threads: threads, progress: progress)
   }
 
   /// Writes the top `n` items of every user (or of `users`) to `output` as CSV
@@ -59,6 +60,7 @@ extension StoredRecommender {
     users requested: [String]?, count n: Int, output: String, threads: Int, progress: ((Int, Int) -> Void)? = nil
   ) throws -> BatchSummary {
     guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
+    try OutputFiles.refuseOverwriting(output, inputs: [store.location])
     let loaded = try withModel { model in try BatchModel(model) }
     let writer = try CSVWriter(path: output, bufferBytes: 1 << 20)
     writer.writeRow(["user_id", "rank", "item_id", "score"])
@@ -126,10 +128,15 @@ struct BatchModel {
       so.count == users.count + 1,
       let si = ArtifactCoding.integers(try r.readAll(RecommenderPart.seenItems), as: UInt32.self),
       si.allSatisfy({ Int($0) < items.count }),
+      zip(so, so.dropFirst()).allSatisfy({ $0 <= $1 }), so.last.map({ $0 <= UInt64(si.count) }) == true,
       let seen = try? SparseMatrix(
         rowCount: users.count, columnCount: items.count, rowStart: so.map { Int($0) },
         columns: si.map { Int32(bitPattern: $0) }, values: [Float](repeating: 1, count: si.count))
-    else { throw CommerceError(.noModel, "the model's parts are damaged") }
+    else {
+      throw CommerceError(
+        .damaged,
+        "model '\(model.version.name)' version \(model.version.version): its id or seen-item parts are damaged")
+    }
     userIDs = users
     itemIDs = items
     family = try RecommenderFamilies.serving(model).load()

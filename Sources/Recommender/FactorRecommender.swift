@@ -63,9 +63,19 @@ struct FactorRecommender: RecommenderModel {
     ]
   }
 
+  /// The largest value single-precision factors fit reliably (confidences, ratings).
+  static let largestValue = 1e7
+
   static func fit(
     _ matrix: SparseMatrix, configuration c: ImplicitALS.Configuration, progress: ((TrainingProgress) -> Void)?
   ) throws -> FactorRecommender {
+    let largest = Double(matrix.values.max() ?? 0)
+    guard Double(c.alpha) * largest <= largestValue else {
+      throw CommerceError(
+        .usage,
+        "the largest confidence 1 + alpha·value would be \(Double(c.alpha) * largest) (alpha \(c.alpha), value \(largest)), beyond the 1e7 single-precision factors fit; rescale the \(.valueColumn) values (e.g. by log1p) or lower \(.alpha)",
+        parameter: .alpha)
+    }
     var last: TrainingProgress.Measure? = nil
     let model = try ImplicitALS.fit(matrix, configuration: c) { report in
       last = report.loss.map { .loss($0) }
@@ -80,6 +90,13 @@ struct FactorRecommender: RecommenderModel {
   static func fit(
     _ matrix: SparseMatrix, configuration c: BiasedALS.Configuration, progress: ((TrainingProgress) -> Void)?
   ) throws -> FactorRecommender {
+    let largest = Double(matrix.values.lazy.map { abs($0) }.max() ?? 0)
+    guard largest <= largestValue else {
+      throw CommerceError(
+        .data,
+        "ratings reach \(largest), beyond the 1e7 single-precision factors fit; rescale the \(.valueColumn) values",
+        parameter: .valueColumn)
+    }
     var last: TrainingProgress.Measure? = nil
     let fitted = try BiasedALS.fit(matrix, configuration: c) { iteration, rmse, seconds in
       last = .rmse(rmse)
@@ -151,6 +168,9 @@ struct FactorServing: RecommenderServing {
     self.model = model
     meta = try model.familyMeta(FactorRecommender.Meta.self)
     feedback = model.version.kind == FactorRecommender.explicitKind ? .explicit : .implicit
+    guard (1...4096).contains(meta.factors), meta.regularization.isFinite, meta.alpha.isFinite,
+      meta.globalMean.isFinite
+    else { throw model.corrupt(RecommenderPart.meta) }
   }
 
   var items: Int { model.meta.items }
@@ -218,7 +238,8 @@ struct FactorServing: RecommenderServing {
     case .implicit:
       // (YᵀY + λI + Σ α·v y yᵀ) x = Σ (1 + α·v) y
       guard let gram = ArtifactCoding.floats(try model.reader.readAll(FactorRecommender.Part.itemGram)),
-        gram.count == f * f
+        gram.count == f * f, gram.allSatisfy({ $0.isFinite }),
+        (0..<f).allSatisfy({ d in gram[d * f + d] >= 0 })
       else { throw model.corrupt(FactorRecommender.Part.itemGram) }
       for k in 0..<(f * f) { a[k] = Double(gram[k]) }
       for d in 0..<f { a[d * f + d] += Double(meta.regularization) }
@@ -243,8 +264,18 @@ struct FactorServing: RecommenderServing {
       }
       for d in 0..<f { a[d * f + d] += Double(meta.regularization) * Double(rows.count) }
     }
-    let x = try solveSymmetricPositiveDefinite(try Matrix<Double>(rows: f, columns: f, elements: a), Vector(b))
-    return x.elements.map { Float($0) }
+    guard a.allSatisfy({ $0.isFinite }), b.allSatisfy({ $0.isFinite }) else {
+      throw model.corrupt(FactorRecommender.Part.itemFactors)
+    }
+    do {
+      let x = try solveSymmetricPositiveDefinite(try Matrix<Double>(rows: f, columns: f, elements: a), Vector(b))
+      return x.elements.map { Float($0) }
+    } catch {
+      throw CommerceError(
+        .data,
+        "cannot fold in this history: its least-squares system has no unique solution (\(error)); the model's item factors are degenerate for these items — retrain with a larger regularization"
+      )
+    }
   }
 
   /// Cosine similarity of item factors.

@@ -52,10 +52,20 @@ public struct StoredRecommender: Sendable {
     }
   }
 
-  /// Runs `body` with this version's parts open in one read transaction.
+  /// Runs `body` with this version's parts open in one read transaction. A part missing, or read out of its
+  /// bounds through a damaged offset, is a damaged model.
   func withModel<T>(_ body: (ServingModel) throws -> T) throws -> T {
-    try store.withArtifactReader(version.name, version: version.version) { reader in
-      try body(try ServingModel(reader: reader, version: version))
+    do {
+      return try store.withArtifactReader(version.name, version: version.version) { reader in
+        try body(try ServingModel(reader: reader, version: version))
+      }
+    } catch let error as StoreError {
+      switch error {
+      case .noSuchPart(_, _, let part), .rangeOutOfBounds(let part, _, _, _):
+        throw CommerceError(
+          .damaged, "model '\(version.name)' version \(version.version): the '\(part)' part is damaged (\(error))")
+      default: throw error
+      }
     }
   }
 
@@ -143,7 +153,7 @@ struct ServingModel {
   }
 
   func corrupt(_ part: String) -> CommerceError {
-    CommerceError(.noModel, "the model's '\(part)' part is damaged")
+    CommerceError(.damaged, "model '\(version.name)' version \(version.version): the '\(part)' part is damaged")
   }
 
   func u64(_ part: String, at index: Int) throws -> UInt64 {
@@ -153,8 +163,24 @@ struct ServingModel {
     return v[0]
   }
 
-  /// The row of `id` in an id index, or `nil`.
-  func lookup(_ id: String, index: String, ids: String, offsets: String) throws -> Int? {
+  /// Entry `index` of the 64-bit table `part`, checked to be at most `limit`.
+  func offset(_ part: String, at index: Int, limit: Int) throws -> Int {
+    let v = try u64(part, at: index)
+    guard v <= UInt64(max(limit, 0)) else { throw corrupt(part) }
+    return Int(v)
+  }
+
+  /// The byte range of entry `row` of a packed string table (`offsets` into `bytes`), checked.
+  func span(_ offsets: String, _ bytes: String, row: Int) throws -> Range<Int> {
+    let size = try reader.size(bytes)
+    let start = try offset(offsets, at: row, limit: size)
+    let end = try offset(offsets, at: row + 1, limit: size)
+    guard start <= end else { throw corrupt(offsets) }
+    return start..<end
+  }
+
+  /// The row of `id` in an id index over `count` rows, or `nil`.
+  func lookup(_ id: String, index: String, ids: String, offsets: String, count: Int) throws -> Int? {
     let h = IDIndex.hash(id)
     let n = try reader.size(index) / 16
     var lo = 0
@@ -166,10 +192,11 @@ struct ServingModel {
     var k = lo
     let bytes = Array(id.utf8)
     while k < n, try u64(index, at: 2 * k) == h {
-      let row = Int(try u64(index, at: 2 * k + 1))
-      let start = Int(try u64(offsets, at: row))
-      let end = Int(try u64(offsets, at: row + 1))
-      if end - start == bytes.count, try reader.read(ids, offset: start, length: end - start) == bytes { return row }
+      let row = try offset(index, at: 2 * k + 1, limit: count - 1)
+      let range = try span(offsets, ids, row: row)
+      if range.count == bytes.count, try reader.read(ids, offset: range.lowerBound, length: range.count) == bytes {
+        return row
+      }
       k += 1
     }
     return nil
@@ -177,26 +204,30 @@ struct ServingModel {
 
   func userRow(_ id: String) throws -> Int? {
     try lookup(
-      id, index: RecommenderPart.userIndex, ids: RecommenderPart.userIDs, offsets: RecommenderPart.userIDOffsets)
+      id, index: RecommenderPart.userIndex, ids: RecommenderPart.userIDs, offsets: RecommenderPart.userIDOffsets,
+      count: meta.users)
   }
 
   func itemRow(_ id: String) throws -> Int? {
     try lookup(
-      id, index: RecommenderPart.itemIndex, ids: RecommenderPart.itemIDs, offsets: RecommenderPart.itemIDOffsets)
+      id, index: RecommenderPart.itemIndex, ids: RecommenderPart.itemIDs, offsets: RecommenderPart.itemIDOffsets,
+      count: meta.items)
   }
 
   func itemID(_ row: Int) throws -> String {
-    let start = Int(try u64(RecommenderPart.itemIDOffsets, at: row))
-    let end = Int(try u64(RecommenderPart.itemIDOffsets, at: row + 1))
-    return String(decoding: try reader.read(RecommenderPart.itemIDs, offset: start, length: end - start), as: UTF8.self)
+    let range = try span(RecommenderPart.itemIDOffsets, RecommenderPart.itemIDs, row: row)
+    return String(
+      decoding: try reader.read(RecommenderPart.itemIDs, offset: range.lowerBound, length: range.count), as: UTF8.self)
   }
 
   func seenItems(user u: Int) throws -> [Int] {
-    let start = Int(try u64(RecommenderPart.seenOffsets, at: u))
-    let end = Int(try u64(RecommenderPart.seenOffsets, at: u + 1))
-    guard
+    let limit = try reader.size(RecommenderPart.seenItems) / 4
+    let start = try offset(RecommenderPart.seenOffsets, at: u, limit: limit)
+    let end = try offset(RecommenderPart.seenOffsets, at: u + 1, limit: limit)
+    guard start <= end,
       let rows = ArtifactCoding.integers(
-        try reader.read(RecommenderPart.seenItems, offset: start * 4, length: (end - start) * 4), as: UInt32.self)
+        try reader.read(RecommenderPart.seenItems, offset: start * 4, length: (end - start) * 4), as: UInt32.self),
+      rows.allSatisfy({ Int($0) < meta.items })
     else { throw corrupt(RecommenderPart.seenItems) }
     return rows.map { Int($0) }
   }
@@ -248,9 +279,8 @@ struct ServingModel {
     for (rank, entry) in top.enumerated() {
       var metadata: [String] = []
       if hasMetadata {
-        let start = Int(try u64(RecommenderPart.itemMetadataOffsets, at: entry.index))
-        let end = Int(try u64(RecommenderPart.itemMetadataOffsets, at: entry.index + 1))
-        let json = try reader.read(RecommenderPart.itemMetadata, offset: start, length: end - start)
+        let range = try span(RecommenderPart.itemMetadataOffsets, RecommenderPart.itemMetadata, row: entry.index)
+        let json = try reader.read(RecommenderPart.itemMetadata, offset: range.lowerBound, length: range.count)
         metadata = (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
       }
       items.append(

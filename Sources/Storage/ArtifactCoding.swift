@@ -44,13 +44,12 @@ public enum ArtifactCoding {
 
   /// Unpacks strings packed by `packStrings`; `nil` when the offsets do not fit the bytes.
   public static func unpackStrings(bytes: [UInt8], offsets: [UInt64]) -> [String]? {
-    guard let last = offsets.last, Int(last) == bytes.count, offsets.first == 0 else { return nil }
+    guard let last = offsets.last, Int(exactly: last) == bytes.count, offsets.first == 0 else { return nil }
     var out: [String] = []
     out.reserveCapacity(offsets.count - 1)
     for k in 0..<(offsets.count - 1) {
-      let lo = Int(offsets[k])
-      let hi = Int(offsets[k + 1])
-      guard lo <= hi else { return nil }
+      guard let lo = Int(exactly: offsets[k]), let hi = Int(exactly: offsets[k + 1]), lo <= hi, hi <= bytes.count
+      else { return nil }
       out.append(String(decoding: bytes[lo..<hi], as: UTF8.self))
     }
     return out

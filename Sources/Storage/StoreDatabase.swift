@@ -1,6 +1,10 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Opens (and when asked creates) the store's SQLite file: WAL mode, a busy timeout, migrations.
 enum StoreDatabase {
   static func migrator() -> DatabaseMigrator {
@@ -61,12 +65,35 @@ enum StoreDatabase {
   }
 
   /// Opens the store at `path`.
-  /// - Parameter create: create the file when missing (training); otherwise a missing file is `.storeNotFound`.
+  ///
+  /// Opening is serialized between processes by an exclusive `flock` on the store's directory for the time it
+  /// takes to create the file, set its page size and WAL mode and run its migrations: two trainings started
+  /// together on a store that does not exist yet both succeed, one creating it and the other waiting for it.
+  /// - Parameter create: create the file when missing (training); otherwise a missing file is `.storeNotFound`
+  ///   and an empty (0-byte) file `.notAStore`, never silently made a store.
   static func open(path: String, create: Bool) throws(StoreError) -> DatabasePool {
     var isDirectory: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     if isDirectory.boolValue { throw .notAStore(path: path, reason: "it is a directory") }
     if !exists && !create { throw .storeNotFound(path: path) }
+    // Serialize opening with other processes (and threads) by an exclusive flock on the store's directory. Not
+    // on the store file itself: closing any descriptor of that file would drop the POSIX locks SQLite holds on
+    // it in this process.
+    let directory = (path as NSString).deletingLastPathComponent
+    let lockFD = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if lockFD >= 0 {
+      while flock(lockFD, LOCK_EX) != 0 && errno == EINTR {}
+    }
+    defer {
+      if lockFD >= 0 {
+        flock(lockFD, LOCK_UN)
+        close(lockFD)
+      }
+    }
+    if exists && !create {
+      var st = stat()
+      if stat(path, &st) == 0 && st.st_size == 0 { throw .notAStore(path: path, reason: "the file is empty") }
+    }
     var config = Configuration()
     config.busyMode = .timeout(30)
     config.foreignKeysEnabled = true

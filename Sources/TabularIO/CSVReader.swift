@@ -24,6 +24,10 @@ public final class CSVReader: RecordReader {
     public var requireHeaderFieldCount = true
     /// Whether blank lines are skipped (default `true`); otherwise they are records of one empty field.
     public var skipBlankLines = true
+    /// Whether a quoted field may span lines (default `true`, as RFC 4180 allows). A stream whose records are
+    /// lines sets it to `false`: a quote not closed on its line then makes that one line malformed, and the
+    /// next line is read normally, instead of the rest of the input being taken into one field.
+    public var multilineFields = true
     /// Asked before each read of more input: once it returns `true`, the reader parses the records
     /// already buffered and then reports the end of input (a stream stopping on a signal; the process
     /// layer owns the signal and passes its flag here).
@@ -47,6 +51,18 @@ public final class CSVReader: RecordReader {
   @exclusivity(unchecked) public private(set) var line = 0
   /// Buffer offset of the current record's first byte.
   @exclusivity(unchecked) private var recordStart = 0
+  /// Buffer offset just past the current record's line end; −1 when its bytes are gone (an over-long record).
+  @exclusivity(unchecked) private var recordEnd = -1
+  /// Set by `scan` when a quoted field has doubled quotes (resolved in place, so the raw bytes are copied first).
+  @exclusivity(unchecked) private var recordHasEscapes = false
+  /// The raw bytes of the current record when its buffer bytes were rewritten by unescaping.
+  @exclusivity(unchecked) private var rawCopy: [UInt8] = []
+  @exclusivity(unchecked) private var rawCopied = false
+  /// The header line's raw bytes, line end included (empty when the header was given).
+  public private(set) var rawHeader: [UInt8] = []
+  /// Receives, piece by piece, the bytes of a record too long to hold (from its first byte to its line end), as
+  /// the reader skips it — so that a dead-letter file can still hold it exactly.
+  public var skippedBytesSink: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil
   /// Offsets of line breaks inside the current record's quoted fields (rare).
   @exclusivity(unchecked) private var innerNewlines: [Int] = []
   @exclusivity(unchecked) private var nextLine = 1
@@ -119,6 +135,7 @@ public final class CSVReader: RecordReader {
     guard try readRecord(requireCount: nil, skipBlank: true) else {
       throw TabularError(.empty, file: fileName, line: 1, "the file is empty; expected a header line")
     }
+    withRawRecord { raw in rawHeader = raw.map { Array($0) } ?? [] }
     var names: [String] = []
     for i in 0..<fieldCount {
       guard let name = try string(i) else { break }
@@ -152,6 +169,12 @@ public final class CSVReader: RecordReader {
       requireCount: options.requireHeaderFieldCount ? header.names.count : nil, skipBlank: options.skipBlankLines)
   }
 
+  public func withRawRecord<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+    if rawCopied { return try rawCopy.withUnsafeBufferPointer { try body($0) } }
+    guard recordEnd >= recordStart, recordStart >= 0, recordEnd <= input.end else { return try body(nil) }
+    return try body(UnsafeBufferPointer(start: input.buffer + recordStart, count: recordEnd - recordStart))
+  }
+
   public func fieldBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
     guard index >= 0, index < fieldCount else { return nil }
     return UnsafeBufferPointer(start: input.buffer + starts[index], count: ends[index] - starts[index])
@@ -182,6 +205,8 @@ public final class CSVReader: RecordReader {
     case needMore
     case endOfInput
     case unterminatedQuote(opening: Int)
+    /// A quoted field not closed on its line (when fields may not span lines); the line ends before `next`.
+    case unclosedOnLine(opening: Int, next: Int)
   }
 
   private func readRecord(requireCount: Int?, skipBlank: Bool) throws(TabularError) -> Bool {
@@ -193,8 +218,15 @@ public final class CSVReader: RecordReader {
         line = nextLine
         nextLine += lines
         recordStart = from
+        recordEnd = end
+        rawCopied = false
         if skipBlank && fieldCount == 1 && ends[0] == starts[0] && flags[0] == 0 { continue }
-        unescapeQuotedFields()
+        if recordHasEscapes {
+          rawCopy.removeAll(keepingCapacity: true)
+          rawCopy.append(contentsOf: UnsafeBufferPointer(start: input.buffer + from, count: end - from))
+          rawCopied = true
+          unescapeQuotedFields()
+        }
         if let expected = requireCount, fieldCount != expected {
           let at = fieldCount > expected ? place(ofField: expected) : place(ofOffset: recordEndOffset)
           throw TabularError(
@@ -204,17 +236,38 @@ public final class CSVReader: RecordReader {
         return true
       case .endOfInput:
         fieldCount = 0
+        recordEnd = -1
+        rawCopied = false
         return false
       case .needMore:
         do {
           _ = try input.refill(keepFrom: from)
         } catch let error where error.kind == .malformedRecord {
           let failedLine = nextLine
+          line = failedLine
+          fieldCount = 0
+          recordEnd = -1
+          rawCopied = false
           try skipOverlongRecord()
           throw TabularError(.malformedRecord, file: fileName, line: failedLine, error.message)
         }
+      case .unclosedOnLine(let opening, let next):
+        recordStart = from
+        recordEnd = next
+        rawCopied = false
+        line = nextLine
+        nextLine += 1
+        innerNewlines.removeAll(keepingCapacity: true)
+        let at = place(ofOffset: opening)
+        input.start = next
+        fieldCount = 0
+        throw TabularError(
+          .malformedRecord, file: fileName, line: at.line, column: at.column,
+          "a quoted field is not closed on its line; expected a closing '\"'", cause: .unterminatedQuote)
       case .unterminatedQuote(let opening):
         recordStart = from
+        recordEnd = input.end
+        rawCopied = false
         line = nextLine
         let at = place(ofOffset: opening)
         input.start = input.end
@@ -227,17 +280,20 @@ public final class CSVReader: RecordReader {
     }
   }
 
-  /// Drops bytes up to and including the next line feed after an over-long record.
+  /// Drops bytes up to and including the next line feed after an over-long record (passing them to
+  /// `skippedBytesSink`).
   private func skipOverlongRecord() throws(TabularError) {
     while true {
       let buf = input.buffer
       var p = input.start
       while p < input.end, buf[p] != 0x0A { p += 1 }
       if p < input.end {
+        skippedBytesSink?(UnsafeBufferPointer(start: buf + input.start, count: p + 1 - input.start))
         input.start = p + 1
         nextLine += 1
         return
       }
+      skippedBytesSink?(UnsafeBufferPointer(start: buf + input.start, count: input.end - input.start))
       input.start = input.end
       if try input.refill(keepFrom: input.start) == nil { return }
     }
@@ -271,6 +327,8 @@ public final class CSVReader: RecordReader {
     if p == end { return eof ? .endOfInput : .needMore }
     fieldCount = 0
     innerNewlines.removeAll(keepingCapacity: true)
+    recordHasEscapes = false
+    let multiline = options.multilineFields
     var lines = 1
     while true {
       if fieldCount == fieldCapacity {
@@ -289,9 +347,12 @@ public final class CSVReader: RecordReader {
             let c = buf[p]
             if c == 0x22 { break }
             if c == 0x0A {
+              if !multiline { return .unclosedOnLine(opening: opening, next: p + 1) }
               innerNewlines.append(p)
               lines += 1
             } else if c == 0x0D && (p + 1 == end || buf[p + 1] != 0x0A) {
+              if p + 1 == end && !eof { return .needMore }
+              if !multiline { return .unclosedOnLine(opening: opening, next: p + 1) }
               innerNewlines.append(p)
               lines += 1
             }
@@ -301,6 +362,7 @@ public final class CSVReader: RecordReader {
           // p is at a quote: doubled, or closing.
           if p + 1 < end && buf[p + 1] == 0x22 {
             flag |= CSVReader.escaped
+            recordHasEscapes = true
             p += 2
             continue
           }
@@ -316,6 +378,7 @@ public final class CSVReader: RecordReader {
         if p < end, buf[p] != delimiter, buf[p] != 0x0A, buf[p] != 0x0D {
           while p < end, buf[p] != delimiter, buf[p] != 0x0A, buf[p] != 0x0D { p += 1 }
           if p == end && !eof { return .needMore }
+          recordHasEscapes = true
           flags[fieldIndex] = CSVReader.quoted | CSVReader.escaped | 4
           ends[fieldIndex] = p
         }

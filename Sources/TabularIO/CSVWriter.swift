@@ -9,8 +9,10 @@
 /// A field is quoted when it contains the delimiter, a quote, CR or LF, or starts or ends with a space;
 /// quotes inside are doubled. Rows end with LF. Numbers are formatted into the buffer without allocation.
 ///
-/// Writing to a path is atomic: rows go to a temporary file beside it, renamed over the path by
-/// `finish()`; a process that dies before then leaves no half-written file.
+/// Writing to a path that is (or will be) a regular file is atomic: rows go to a temporary file beside it (beside
+/// the target of a symbolic link), renamed over it by `finish()`; a process that dies before then leaves no
+/// half-written file, and one stopped by a signal no temporary file (see `OutputFiles`). A path that is not a
+/// regular file — a FIFO, `/dev/stdout`, `/dev/null` — is written through, never replaced.
 ///
 /// The per-field methods do not throw: a write failure (a full disk, a closed pipe) is remembered, later
 /// writes are dropped, and `flush()` or `finish()` throws it, as C's `ferror` does.
@@ -28,19 +30,37 @@ public final class CSVWriter {
   private var finished = false
   /// The first write failure, thrown by the next `flush()` or `finish()`.
   private var failure: TabularError?
+  /// The temporary file's token in the signal-cleanup registry.
+  private var temporaryToken: Int32 = -1
 
-  /// Writes to a temporary file next to `path`, renamed to `path` by `finish()`.
-  /// - Throws: `.io` when the temporary file cannot be created.
+  /// Writes `path`: a regular file through a temporary file beside it, renamed over it by `finish()` (keeping an
+  /// existing file's permissions); anything else (a FIFO, a device) directly.
+  /// - Throws: `.usage` for an empty path; `.io` for a directory or when the file cannot be created or opened.
   public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), bufferBytes: Int = 1 << 16) throws(TabularError) {
-    let temporary = path + ".partial-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      throw TabularError(.io, file: path, "cannot create the output file: \(String(cString: strerror(errno)))")
+    switch try OutputFiles.destination(of: path) {
+    case .regularFile(let target):
+      let temporary = target + ".partial-\(getpid())"
+      var existing = stat()
+      let mode = stat(target, &existing) == 0 ? existing.st_mode & 0o7777 : 0o644
+      let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+      guard fd >= 0 else {
+        throw TabularError(.io, file: path, "cannot create the output file: \(String(cString: strerror(errno)))")
+      }
+      if mode != 0o644 { fchmod(fd, mode) }
+      self.fd = fd
+      self.path = target
+      self.temporaryPath = temporary
+      self.temporaryToken = OutputFiles.registerTemporary(temporary)
+    case .writeThrough:
+      let fd = open(path, O_WRONLY | O_CLOEXEC)
+      guard fd >= 0 else {
+        throw TabularError(.io, file: path, "cannot open for writing: \(String(cString: strerror(errno)))")
+      }
+      self.fd = fd
+      self.path = nil
+      self.temporaryPath = nil
     }
-    self.fd = fd
     self.ownsDescriptor = true
-    self.path = path
-    self.temporaryPath = temporary
     self.name = path
     self.delimiter = delimiter
     self.capacity = max(bufferBytes, 256)
@@ -66,6 +86,7 @@ public final class CSVWriter {
       close(fd)
       if !finished, let temporaryPath { unlink(temporaryPath) }
     }
+    OutputFiles.forgetTemporary(temporaryToken)
     buffer.deallocate()
   }
 
@@ -235,6 +256,15 @@ public final class CSVWriter {
     fieldsInRow = 0
   }
 
+  /// Writes bytes exactly as given (whole lines copied from an input, such as a dead-letter file's), between rows.
+  public func writeRaw(_ bytes: UnsafeBufferPointer<UInt8>) {
+    precondition(fieldsInRow == 0, "writeRaw between the fields of a row")
+    append(bytes)
+  }
+
+  /// Writes bytes exactly as given, between rows.
+  public func writeRaw(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { writeRaw($0) } }
+
   /// Writes a whole row of text fields.
   public func writeRow(_ fields: [String]) {
     for f in fields { writeField(f) }
@@ -280,19 +310,20 @@ public final class CSVWriter {
     }
   }
 
-  /// Flushes; for a path, syncs the temporary file and renames it over the destination.
+  /// Flushes; for a regular file, syncs the temporary file and renames it over the destination. Until this
+  /// succeeds the destination is untouched, and the temporary file is removed when the writer goes away.
   public func finish() throws(TabularError) {
     try flush()
-    finished = true
     if let path, let temporaryPath {
       guard fsync(fd) == 0 else {
         throw TabularError(.io, file: path, "fsync failed: \(String(cString: strerror(errno)))")
       }
       guard rename(temporaryPath, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporaryPath)
-        throw TabularError(.io, file: path, "cannot move the output into place: \(reason)")
+        throw TabularError(.io, file: path, "cannot move the output into place: \(String(cString: strerror(errno)))")
       }
+      OutputFiles.forgetTemporary(temporaryToken)
+      temporaryToken = -1
     }
+    finished = true
   }
 }

@@ -19,6 +19,10 @@ public final class NDJSONReader: RecordReader {
   private var nextLine = 1
   private var lineStart = 0
   private var lineBytes: [UInt8] = []
+  /// The raw bytes of the current line, line end included (empty when its bytes are gone: an over-long line).
+  private var rawLine: [UInt8] = []
+  /// Receives, piece by piece, the bytes of a line too long to hold, as the reader skips it.
+  public var skippedBytesSink: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil
   private var firstObjectPending: Bool
 
   /// Opens `path`. With `columns` `nil`, the keys of the first object become the header.
@@ -41,10 +45,11 @@ public final class NDJSONReader: RecordReader {
 
   /// Reads NDJSON held in memory.
   public convenience init(
-    bytes: [UInt8], name: String = "<memory>", columns: [String]? = nil, chunkBytes: Int = 1 << 20
+    bytes: [UInt8], name: String = "<memory>", columns: [String]? = nil, chunkBytes: Int = 1 << 20,
+    maximumLineBytes: Int = 64 << 20
   ) throws(TabularError) {
     try self.init(
-      input: ByteInput(bytes: bytes, name: name, chunkBytes: chunkBytes, maximumRecordBytes: 64 << 20),
+      input: ByteInput(bytes: bytes, name: name, chunkBytes: chunkBytes, maximumRecordBytes: maximumLineBytes),
       columns: columns)
   }
 
@@ -68,6 +73,18 @@ public final class NDJSONReader: RecordReader {
   }
 
   public var fingerprint: DataFingerprint { input.fingerprint }
+
+  /// Asked before each read of more input: once it returns `true`, the lines already buffered are read and then
+  /// the end of input is reported (a stream stopping on a signal).
+  public var stopRequested: (@Sendable () -> Bool)? {
+    get { input.stopRequested }
+    set { input.stopRequested = newValue }
+  }
+
+  public func withRawRecord<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+    if rawLine.isEmpty { return try body(nil) }
+    return try rawLine.withUnsafeBufferPointer { try body($0) }
+  }
 
   public var fieldCount: Int { header.names.count }
 
@@ -124,6 +141,9 @@ public final class NDJSONReader: RecordReader {
         if e > input.start && buf[e - 1] == 0x0D { e -= 1 }
         lineBytes.removeAll(keepingCapacity: true)
         lineBytes.append(contentsOf: UnsafeBufferPointer(start: buf + input.start, count: e - input.start))
+        rawLine.removeAll(keepingCapacity: true)
+        rawLine.append(
+          contentsOf: UnsafeBufferPointer(start: buf + input.start, count: (p < input.end ? p + 1 : p) - input.start))
         input.start = p < input.end ? p + 1 : p
         line = nextLine
         nextLine += 1
@@ -135,13 +155,18 @@ public final class NDJSONReader: RecordReader {
         _ = try input.refill(keepFrom: input.start)
       } catch let error where error.kind == .malformedRecord {
         let failed = nextLine
+        line = failed
+        rawLine.removeAll(keepingCapacity: true)
         // Skip the rest of the over-long line.
+        skippedBytesSink?(UnsafeBufferPointer(start: input.buffer + input.start, count: input.end - input.start))
         while true {
           input.start = input.end
           guard try input.refill(keepFrom: input.start) != nil else { break }
           let b = input.buffer
           var q = input.start
           while q < input.end, b[q] != 0x0A { q += 1 }
+          skippedBytesSink?(
+            UnsafeBufferPointer(start: b + input.start, count: (q < input.end ? q + 1 : q) - input.start))
           if q < input.end {
             input.start = q + 1
             break

@@ -30,6 +30,12 @@ public protocol RecordReader: AnyObject {
   func place(ofField index: Int) -> (line: Int, column: Int)
   /// Fingerprint (size and XXH64) of every byte read so far.
   var fingerprint: DataFingerprint { get }
+  /// Calls `body` with the raw bytes of the current record — or of the record whose error `next()` just threw —
+  /// exactly as read, line end included; `nil` when they are gone (a record too long to hold, whose bytes went to
+  /// `skippedBytesSink`).
+  func withRawRecord<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R
+  /// Receives the bytes of a record too long to hold as the reader skips it.
+  var skippedBytesSink: ((UnsafeBufferPointer<UInt8>) -> Void)? { get set }
   /// Whether the next line is already buffered (or the input has ended), so `next()` will not wait for
   /// input, unless a quoted field spans lines. A stream reading ahead checks it before it holds back output.
   var hasBufferedLine: Bool { get }

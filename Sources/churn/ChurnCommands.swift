@@ -97,6 +97,9 @@ struct TrainCommand: ParsableCommand {
     options.seed = seed
     options.designMatrixPath = designMatrix
     options.threads = threads
+    // The store is opened (and created) before the work, so that a bad location fails at once.
+    let store = try storeOptions.openModels(create: true)
+    if let designMatrix { try OutputFiles.refuseOverwriting(designMatrix, inputs: ["\(store.location)"]) }
     let report = try ChurnTrainer.train(path: data, options: options)
     var schema = OutputTable(columns: ["column", "kind", "note"])
     for note in report.notes {
@@ -141,7 +144,6 @@ struct TrainCommand: ParsableCommand {
       print(validationTables(v, title: "Cross-validation (\(v.folds) folds, stratified, out-of-fold scores)"))
     }
     print(String(format: "threshold %.4f (%@)", m.threshold, m.thresholdRule))
-    let store = try storeOptions.openModels(create: true)
     let version = try ChurnStore.register(report, options: options, in: store, name: name.model)
     print(
       "registered \(version.name) version \(version.version) (\(m.features.count) features, \(s.observations) customers)"
@@ -179,6 +181,7 @@ struct ScoreCommand: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
+    if let output { try OutputFiles.refuseOverwriting(output, inputs: ["\(store.location)"]) }
     let model = try ChurnStore.load(from: store, name: name.model).model
     let summary = try ChurnScorer.scoreFile(
       model: model, path: file, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,

@@ -8,7 +8,8 @@ import Storage
 import TabularIO
 
 struct FraudModelName: ParsableArguments {
-  @Option(name: .long, help: "The model's name in the store.") var model = "fraud"
+  static let defaultName = "fraud"
+  @Option(name: .long, help: "The model's name in the store.") var model = FraudModelName.defaultName
 }
 
 /// `7d`, `12h`, `30m`, `45s` → seconds.
@@ -52,6 +53,13 @@ struct TrainCommand: ParsableCommand {
   var rules: String?
   @Option(name: .customLong("alert-rate"), help: "Share of transactions to review (default 0.01).") var alertRate:
     Double?
+  @Option(
+    name: .customLong("max-clock-skew"),
+    help:
+      "Leave out a transaction dated more than this ahead of the one before, unless the next one confirms the jump (s, m, h, d)."
+  )
+  var maxClockSkew = "1d"
+  @Option(name: .long, help: "Ridge penalty of the fit, on standardized features.") var l2 = 1.0
   @Option(name: .customLong("min-precision"), help: "Review from the score with at least this precision instead.")
   var minPrecision: Double?
   @OptionGroup var name: FraudModelName
@@ -62,6 +70,8 @@ struct TrainCommand: ParsableCommand {
     guard alertRate == nil || minPrecision == nil else {
       throw ValidationError("give --alert-rate or --min-precision, not both")
     }
+    _ = try parseDuration(maxClockSkew, option: "--max-clock-skew")
+    guard l2 >= 0, l2.isFinite else { throw ValidationError("--l2 must be a finite number ≥ 0, got \(l2)") }
     if let alertRate, !(alertRate > 0 && alertRate < 1) {
       throw ValidationError("--alert-rate must be between 0 and 1")
     }
@@ -73,10 +83,21 @@ struct TrainCommand: ParsableCommand {
   func run() throws {
     let ruleSet = try rules.map { try RuleSet.load(path: $0) } ?? RuleSet.standard
     let target: ThresholdTarget = minPrecision.map { .minimumPrecision($0) } ?? .alertRate(alertRate ?? 0.01)
+    // The store is opened (and created) before the work, so that a bad location fails at once.
+    let store = try storeOptions.openModels(create: true)
     let report = try FraudTrainer.train(
       path: data, mapping: try map.mapping(), labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"),
-      rules: ruleSet, target: target)
-    let store = try storeOptions.openModels(create: true)
+      rules: ruleSet, target: target, maxClockSkew: try parseDuration(maxClockSkew, option: "--max-clock-skew"),
+      l2: l2)
+    for outlier in report.outliers.prefix(10) { printError("fraud: \(outlier)") }
+    if report.outliers.count > 10 { printError("fraud: … and \(report.outliers.count - 10) more such lines") }
+    if report.duplicates > 0 {
+      printError(
+        "fraud: \(report.duplicates) transactions repeat an earlier id and were skipped, as the stream skips them")
+    }
+    if !report.outliers.isEmpty {
+      printError("fraud: \(report.outliers.count) transactions dated far ahead of the history were left out")
+    }
     let version = try FraudStore.register(report, in: store, name: name.model)
     print(
       String(
@@ -115,6 +136,18 @@ struct StreamCommand: ParsableCommand {
   var labelsDelay: String?
   @Option(name: .customLong("allowed-lateness"), help: "Reject transactions older than the newest seen minus this.")
   var allowedLateness = "1d"
+  @Option(
+    name: .customLong("max-clock-skew"),
+    help:
+      "Reject a transaction dated more than this ahead of the newest seen (a typo), unless the next one confirms the jump."
+  )
+  var maxClockSkew = "1d"
+  @Flag(
+    name: .customLong("multiline-fields"),
+    help: "Let a quoted CSV field span lines (by default a quote not closed on its line makes that line malformed).")
+  var multilineFields = false
+  @Option(name: .customLong("max-line-bytes"), help: "Longer lines are malformed (their bytes are dead-lettered).")
+  var maxLineBytes = 64 << 10
   @Option(name: .long, help: "Input format: csv or jsonl.") var format = "csv"
   @Option(name: .long, help: ArgumentHelp("A JSON rules file (default: the model's rules).", valueName: "file"))
   var rules: String?
@@ -125,6 +158,8 @@ struct StreamCommand: ParsableCommand {
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
     guard ["csv", "jsonl"].contains(format) else { throw ValidationError("--format must be csv or jsonl") }
     _ = try parseDuration(allowedLateness, option: "--allowed-lateness")
+    _ = try parseDuration(maxClockSkew, option: "--max-clock-skew")
+    guard maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
     if let labelsDelay { _ = try parseDuration(labelsDelay, option: "--labels-delay") }
   }
 
@@ -137,11 +172,14 @@ struct StreamCommand: ParsableCommand {
     var options = StreamOptions()
     options.checkpointEvery = checkpointEvery
     options.allowedLateness = try parseDuration(allowedLateness, option: "--allowed-lateness")
+    options.maxClockSkew = try parseDuration(maxClockSkew, option: "--max-clock-skew")
+    options.multilineFields = multilineFields
+    options.maximumLineBytes = maxLineBytes
     options.labelDelay = try labelsDelay.map { try parseDuration($0, option: "--labels-delay") }
     options.measureLatency = stats
     let stream = try FraudStream.open(
       store: store, name: name.model, resume: resume, rules: try rules.map { try RuleSet.load(path: $0) },
-      options: options)
+      rulesWithoutModel: name.model == FraudModelName.defaultName, options: options)
     if let opening = stream.opening {
       if opening.version == nil {
         printError("fraud: no fraud model '\(opening.modelName)' in \(opening.storeLocation); deciding by rules only")
@@ -154,7 +192,11 @@ struct StreamCommand: ParsableCommand {
       format: format == "csv" ? .csv : .jsonl, fileDescriptor: 0, mapping: mapping,
       output: CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16), deadLetter: deadLetter,
       stopRequested: { Interruption.requested }, report: { printError("fraud: \($0)") })
-    if result.malformed > 0 { printError("fraud: \(result.malformed) malformed lines skipped") }
+    if result.malformed > 0 {
+      let ahead = result.aheadOfClock > 0 ? " (\(result.aheadOfClock) dated too far ahead of the stream)" : ""
+      printError("fraud: \(result.malformed) malformed lines skipped\(ahead)")
+    }
+    if result.late > 0 { printError("fraud: \(result.late) late transactions skipped") }
     if result.replayedSkipped > 0 {
       printError("fraud: \(result.replayedSkipped) transactions already processed were skipped")
     }

@@ -42,6 +42,9 @@ struct SimulateCommand: ParsableCommand {
     c.merchants = merchants
     c.seed = seed
     c.fraudCardShare = fraudShare
+    // Merchant breaches are the other source of fraud: half as many merchants as cards, in share (0.01 at the
+    // default 0.02), so that a share of 0 makes no fraud at all.
+    c.compromisedMerchantShare = fraudShare / 2
     if case .value(let t) = Array(start.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) {
       c.start = t
     }

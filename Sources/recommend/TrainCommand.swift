@@ -18,6 +18,8 @@ struct TrainCommand: ParsableCommand {
 
   func run() throws {
     let started = Date()
+    // The store is opened (and created) before the work, so that a bad location fails at once.
+    let store = try storeOptions.openModels(create: true)
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let catalog = try items.map { try ItemCatalog.load(path: $0) }
@@ -27,7 +29,6 @@ struct TrainCommand: ParsableCommand {
     let model = try TrainedRecommender.train(
       data, configuration: hyperparameters.configuration, catalog: catalog,
       progress: { printError("recommend: \(describe($0))") })
-    let store = try storeOptions.openModels(create: true)
     let version = try model.register(in: store, name: name.model, fingerprint: data.fingerprint)
     print(
       "registered \(version.name) version \(version.version) (\(version.kind), \(data.userIDs.count) users, \(data.itemIDs.count) items) in \(String(format: "%.1f", Date().timeIntervalSince(started)))s"

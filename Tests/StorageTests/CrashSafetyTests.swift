@@ -34,6 +34,38 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
 }
 
 @Suite(.serialized) struct CrashSafetyTests {
+  /// Several processes that create the same new store at once all succeed: one creates and migrates it while
+  /// the others wait, and every registration lands.
+  @Test func firstTrainingsAtOnceOnANewStoreAllLand() throws {
+    for _ in 0..<5 {
+      let path = temporaryStorePath()
+      defer { cleanup(path) }
+      let processes = try (0..<6).map { k -> Process in
+        let process = Process()
+        process.executableURL = try helperURL()
+        process.arguments = ["register-loop", path, "model-\(k)", "1"]
+        process.standardOutput = FileHandle.nullDevice
+        return process
+      }
+      for p in processes { try p.run() }
+      for p in processes { p.waitUntilExit() }
+      #expect(processes.map(\.terminationStatus) == [Int32](repeating: 0, count: 6))
+      let store = try ModelStore(path: path, create: false)
+      #expect(Set(try store.list().map(\.name)) == Set((0..<6).map { "model-\($0)" }))
+    }
+  }
+
+  /// A read-only command refuses an empty file instead of turning it into a store.
+  @Test func anEmptyFileIsNotAStore() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    FileManager.default.createFile(atPath: path, contents: Data())
+    #expect(throws: StoreError.notAStore(path: path, reason: "the file is empty")) {
+      _ = try ModelStore(path: path, create: false)
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
+  }
+
   @Test func killedMidRegisterLeavesPreviousVersionActiveAndReadersUnblocked() throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }

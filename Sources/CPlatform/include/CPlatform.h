@@ -1,4 +1,5 @@
-// Small C helpers the Swift standard library lacks, for the fraud stream's hot path.
+// Small C helpers the Swift standard library lacks: cache prefetch and sincos for the fraud stream's hot path,
+// and the registry of temporary files removed when a signal stops the process.
 #ifndef COMMERCEML_CPLATFORM_H
 #define COMMERCEML_CPLATFORM_H
 
@@ -22,5 +23,23 @@ static inline void cml_sincos(double x, double *s, double *c) {
   *c = cos(x);
 #endif
 }
+
+/// Remembers `path` as a temporary file to remove if the process is stopped by SIGINT, SIGTERM or SIGHUP before
+/// it is unregistered (the path is copied). Returns a slot for `cml_temporary_unregister`, or -1 when every slot
+/// is taken (that file is then not cleaned up on a signal).
+int cml_temporary_register(const char *path);
+
+/// Forgets the temporary file of `slot` (renamed into place or removed by its owner).
+void cml_temporary_unregister(int slot);
+
+/// Removes every registered temporary file now; async-signal-safe.
+void cml_remove_temporaries(void);
+
+/// Flushes standard output; returns 0, or the error number of a failed write (now or earlier).
+int cml_flush_standard_output(void);
+
+/// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove every registered temporary file and then end the
+/// process by the same signal, with its default action (so the exit status still says which signal).
+void cml_install_cleanup_handlers(void);
 
 #endif

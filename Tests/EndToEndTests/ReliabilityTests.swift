@@ -1,0 +1,248 @@
+import Foundation
+import Testing
+
+func entries(_ dir: URL) -> [String] {
+  ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+}
+
+/// Issue 10's classes, end to end through the three apps.
+@Suite(.serialized) struct ReliabilityTests {
+  let dir = temporaryDirectory()
+  var store: String { dir.appendingPathComponent("s.sqlite").path }
+
+  func trainAll() throws {
+    let r = try run(
+      "recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--store", store])
+    #expect(r.status == 0, "\(r)")
+    let c = try run(
+      "churn",
+      ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store])
+    #expect(c.status == 0, "\(c)")
+  }
+
+  /// 1. `--output` onto a link, a FIFO or a device writes through; onto an input, or empty, is refused before
+  /// any work; an interrupted run leaves no temporary file.
+  @Test func outputsNeverDestroyWhatIsThere() throws {
+    try trainAll()
+    // A symbolic link: its target gets the output, the link stays.
+    let target = dir.appendingPathComponent("target.csv").path
+    try "old\n".write(toFile: target, atomically: false, encoding: .utf8)
+    let link = dir.appendingPathComponent("link.csv").path
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+    let viaLink = try run("recommend", ["batch", "--all", "-n", "2", "--output", link, "--store", store])
+    #expect(viaLink.status == 0, "\(viaLink)")
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+    #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("user_id,rank,item_id,score\n"))
+    // /dev/stdout: the rows arrive on standard output.
+    let toStdout = try run("recommend", ["batch", "--all", "-n", "1", "--output", "/dev/stdout", "--store", store])
+    #expect(toStdout.status == 0, "\(toStdout)")
+    #expect(toStdout.stdout.hasPrefix("user_id,rank,item_id,score\n"))
+    var st = stat()
+    lstat("/dev/null", &st)
+    let nullMode = st.st_mode & S_IFMT
+    let churnNull = try run(
+      "churn", ["score", sampleData("churn/customers_new.csv"), "--output", "/dev/null", "--store", store])
+    #expect(churnNull.status == 0, "\(churnNull)")
+    lstat("/dev/null", &st)
+    #expect(st.st_mode & S_IFMT == nullMode)
+    // A FIFO read by another process.
+    let fifo = dir.appendingPathComponent("rows.fifo").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let cat = Process()
+    cat.executableURL = URL(fileURLWithPath: "/bin/cat")
+    cat.arguments = [fifo]
+    let catOut = Pipe()
+    cat.standardOutput = catOut
+    try cat.run()
+    let simulated = try run("fraud", ["simulate", "--days", "2", "--cards", "20", "--output", fifo])
+    #expect(simulated.status == 0, "\(simulated)")
+    let piped = String(decoding: catOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    cat.waitUntilExit()
+    #expect(piped.hasPrefix("transaction_id,timestamp,"))
+    lstat(fifo, &st)
+    #expect(st.st_mode & S_IFMT == S_IFIFO)
+
+    // Onto an input: refused before any work, the input intact.
+    let customers = dir.appendingPathComponent("cn.csv").path
+    try FileManager.default.copyItem(atPath: sampleData("churn/customers_new.csv"), toPath: customers)
+    let before = try Data(contentsOf: URL(fileURLWithPath: customers))
+    let onto = try run("churn", ["score", customers, "--output", customers, "--store", store])
+    #expect(onto.status == 64, "\(onto)")
+    #expect(onto.stderr.contains("is also the input"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: customers)) == before)
+    let users = dir.appendingPathComponent("u.csv").path
+    try "user_id\nU-0001\n".write(toFile: users, atomically: false, encoding: .utf8)
+    let ontoUsers = try run("recommend", ["batch", "--users", users, "--output", users, "--store", store])
+    #expect(ontoUsers.status == 64, "\(ontoUsers)")
+    #expect(try String(contentsOfFile: users, encoding: .utf8) == "user_id\nU-0001\n")
+    let ontoStore = try run("recommend", ["batch", "--all", "--output", store, "--store", store])
+    #expect(ontoStore.status == 64, "\(ontoStore)")
+    let design = try run(
+      "churn", ["train", "--data", customers, "--target", "churned", "--design-matrix", customers, "--store", store])
+    #expect(design.status == 64, "\(design)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: customers)) == before)
+    for (tool, args) in [
+      ("recommend", ["batch", "--all", "--output", ""]), ("churn", ["score", customers, "--output", ""]),
+      ("fraud", ["simulate", "--days", "1", "--output", ""]),
+    ] {
+      let empty = try run(tool, args + (tool == "fraud" ? [] : ["--store", store]))
+      #expect(empty.status == 64, "\(tool): \(empty)")
+      #expect(empty.stderr.contains("the output path is empty"), "\(tool): \(empty)")
+    }
+    let dead = try run(
+      "fraud", ["stream", "--dead-letter", customers, "--store", store],
+      stdin: try Data(contentsOf: URL(fileURLWithPath: sampleData("fraud/stream.csv"))))
+    #expect(dead.status == 0 || dead.status == 64)
+
+    // Stopped by a signal mid-write: no temporary file is left.
+    for signal in [SIGINT, SIGTERM] {
+      let out = dir.appendingPathComponent("big-\(signal).csv")
+      // Through env(1) with default dispositions: a test runner may start children with these signals ignored.
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = [
+        "--default-signal=INT,TERM", try productsDirectory().appendingPathComponent("fraud").path, "simulate",
+        "--days", "400", "--cards", "20000", "--output", out.path,
+      ]
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      let deadline = Date().addingTimeInterval(20)
+      while !entries(dir).contains(where: { $0.hasPrefix("big-\(signal).csv.partial-") }) && Date() < deadline {
+        usleep(2000)
+      }
+      kill(process.processIdentifier, signal)
+      process.waitUntilExit()
+      #expect(process.terminationReason == .uncaughtSignal)
+      #expect(!entries(dir).contains { $0.contains(".partial-") }, "\(entries(dir))")
+      #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+  }
+
+  /// 2. One far-future transaction neither silences the stream nor enters the training state; a real jump
+  /// (confirmed by the next transaction) is followed; late transactions are counted as late.
+  @Test func oneFarFutureDateDoesNotMoveTheClock() throws {
+    let lines = try String(contentsOfFile: sampleData("fraud/stream.csv"), encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    let header = lines[0]
+    var body = Array(lines[1...200])
+    let typo = "X" + body[50].replacingOccurrences(of: "2026-", with: "2062-")
+    body.insert(typo, at: 51)  // line 53 of the input
+    let input = ([header] + body).joined(separator: "\n") + "\n"
+    let dead = dir.appendingPathComponent("dead-future.csv").path
+    let r = try run("fraud", ["stream", "--store", store, "--dead-letter", dead], stdin: Data(input.utf8))
+    #expect(r.status == 0, "\(r)")
+    #expect(r.stdout.split(separator: "\n").count == 1 + 200)
+    #expect(r.stderr.contains("<stdin>:53: transaction dated more than the allowed clock skew"), "\(r)")
+    #expect(r.stderr.contains("fraud: 1 malformed lines skipped (1 dated too far ahead of the stream)"), "\(r)")
+    #expect(try String(contentsOfFile: dead, encoding: .utf8) == header + "\n" + typo + "\n")
+
+    // A genuine jump: two transactions a week ahead agree, and the stream follows them.
+    #expect(body[0..<50].allSatisfy { $0.contains(",2026-01-29 ") })
+    let jumped = lines[250...251].map { $0.replacingOccurrences(of: ",2026-01-29 ", with: ",2026-02-05 ") }
+    let later = lines[260...263].map { $0.replacingOccurrences(of: ",2026-01-29 ", with: ",2026-02-05 ") }
+    let jumpInput = ([header] + body[0..<50] + jumped + later).joined(separator: "\n") + "\n"
+    let j = try run(
+      "fraud", ["stream", "--store", dir.appendingPathComponent("j.sqlite").path], stdin: Data(jumpInput.utf8))
+    #expect(j.status == 0, "\(j)")
+    #expect(j.stdout.split(separator: "\n").count == 1 + 50 + 2 + 4, "\(j)")
+    #expect(!j.stderr.contains("skipped"), "\(j)")
+
+    // Late transactions are late, not malformed.
+    let old = lines[301...303].map { $0.replacingOccurrences(of: ",2026-01-29 ", with: ",2026-01-01 ") }
+    let lateInput = ([header] + body[0..<20] + old).joined(separator: "\n") + "\n"
+    let l = try run(
+      "fraud", ["stream", "--store", dir.appendingPathComponent("l.sqlite").path], stdin: Data(lateInput.utf8))
+    #expect(l.status == 0, "\(l)")
+    #expect(l.stderr.contains("fraud: 3 late transactions skipped"), "\(l)")
+    #expect(!l.stderr.contains("malformed"), "\(l)")
+
+    // In training, a far-future date at the end of the history is reported and left out of the state.
+    var history = try String(contentsOfFile: sampleData("fraud/history.csv"), encoding: .utf8)
+    let last = history.split(separator: "\n").last!
+    history += last.replacingOccurrences(of: "T", with: "X").replacingOccurrences(of: "2026-", with: "2062-") + "\n"
+    let historyPath = dir.appendingPathComponent("history-typo.csv").path
+    try history.write(toFile: historyPath, atomically: false, encoding: .utf8)
+    let trained = try run(
+      "fraud", ["train", "--data", historyPath, "--store", dir.appendingPathComponent("t.sqlite").path])
+    #expect(trained.status == 0, "\(trained)")
+    #expect(trained.stderr.contains("1 transactions dated far ahead of the history were left out"), "\(trained)")
+    let streamed = try run(
+      "fraud", ["stream", "--store", dir.appendingPathComponent("t.sqlite").path],
+      stdin: try Data(contentsOf: URL(fileURLWithPath: sampleData("fraud/stream.csv"))))
+    #expect(streamed.status == 0)
+    #expect(!streamed.stderr.contains("late"), "\(streamed.stderr.prefix(500))")
+    #expect(streamed.stdout.split(separator: "\n").count == lines.count)
+  }
+
+  /// 4 and 5. Bad lines of every kind, every 500 rows among 60,000 valid transactions: each valid one answered
+  /// once with the clean run's output, each bad one reported once and dead-lettered byte for byte, exit 0.
+  @Test(arguments: ["csv", "jsonl"])
+  func badLinesCostOnlyThemselves(format: String) throws {
+    let simulated = try run(
+      "fraud", ["simulate", "--days", "60", "--cards", "2000", "--merchants", "300", "--seed", "11"]
+    ).stdout
+    var valid = simulated.split(separator: "\n").map(String.init)
+    let header = valid.removeFirst()
+    valid = Array(valid.prefix(60_000))
+    #expect(valid.count == 60_000)
+    let columns = header.split(separator: ",").map(String.init)
+    func encode(_ line: String) -> String {
+      guard format == "jsonl" else { return line }
+      let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      let pairs = zip(columns, fields).map { "\"\($0)\":\"\($1)\"" }
+      return "{" + pairs.joined(separator: ",") + "}"
+    }
+    let bad: [[UInt8]] = [
+      Array("\"unterminated,2026-01-05 10:00:00,C12,M34,online,US,10.5,40.0,-74.0,0".utf8),
+      Array(("T-long," + String(repeating: "9", count: 100_000)).utf8),
+      Array("T-nul,2026-01-05 10:00:00,C1\u{0},M1,online,US,10.5,40.0,-74.0,0".utf8),
+      Array("T-amount,2026-01-05 10:00:00,C1,M1,online,US,lots,40.0,-74.0,0".utf8),
+      Array("T-few,2026-01-05".utf8),
+      Array("T-utf8,2026-01-05 10:00:00,C".utf8) + [0xFF] + Array(",M1,online,US,10.5,40.0,-74.0,0".utf8),
+      Array("{\"transaction_id\": \"open".utf8),
+    ]
+    var cleanInput = Data((format == "csv" ? header + "\n" : "").utf8)
+    var dirtyInput = cleanInput
+    var badLines: [Int] = []
+    var expectedDead = Data((format == "csv" ? header + "\n" : "").utf8)
+    var line = format == "csv" ? 1 : 0
+    for (k, tx) in valid.enumerated() {
+      let bytes = Data((encode(tx) + "\n").utf8)
+      cleanInput.append(bytes)
+      dirtyInput.append(bytes)
+      line += 1
+      if k % 500 == 499 {
+        let b = Data(bad[(k / 500) % bad.count] + [0x0A])
+        dirtyInput.append(b)
+        line += 1
+        badLines.append(line)
+        expectedDead.append(b)
+      }
+    }
+    // One 10 MB line as well.
+    let huge = Data(Array(("T-huge," + String(repeating: "x", count: 10 << 20)).utf8) + [0x0A])
+    dirtyInput.append(huge)
+    badLines.append(line + 1)
+    expectedDead.append(huge)
+    let clean = try run(
+      "fraud", ["stream", "--format", format, "--store", dir.appendingPathComponent("c-\(format).sqlite").path],
+      stdin: cleanInput)
+    #expect(clean.status == 0)
+    let deadPath = dir.appendingPathComponent("dead-\(format).txt").path
+    let dirty = try run(
+      "fraud",
+      [
+        "stream", "--format", format, "--store", dir.appendingPathComponent("d-\(format).sqlite").path,
+        "--dead-letter", deadPath,
+      ], stdin: dirtyInput)
+    #expect(dirty.status == 0)
+    #expect(dirty.stdout == clean.stdout)
+    let reported = dirty.stderr.split(separator: "\n").compactMap { message -> Int? in
+      guard message.hasPrefix("fraud: <stdin>:") else { return nil }
+      return Int(message.dropFirst("fraud: <stdin>:".count).prefix { $0.isNumber })
+    }
+    #expect(reported == badLines)
+    #expect(dirty.stderr.contains("fraud: \(badLines.count) malformed lines skipped"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: deadPath)) == expectedDead)
+  }
+}
