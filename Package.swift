@@ -79,7 +79,11 @@ let package = Package(
     .testTarget(name: "ModelingTests", dependencies: ["Modeling"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),
     .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", "Modeling"]),
-    .testTarget(name: "RecommenderTests", dependencies: ["Recommender", "Storage", "TabularIO", "Modeling"]),
+    .testTarget(
+      name: "RecommenderTests",
+      dependencies: [
+        "Recommender", "Storage", "TabularIO", "Modeling", .product(name: "GRDB", package: "GRDB.swift"),
+      ]),
     .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage"]),

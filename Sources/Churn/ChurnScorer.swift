@@ -181,7 +181,8 @@ extension ChurnScorer {
     let directory = output.map { ($0 as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
     let secondPath = (directory.isEmpty ? "." : directory) + "/.churn-score-\(getpid())-\(UUID().uuidString).part"
     let firstPart = "\(secondPath).first"
-    // Both halves' files are removed at the end, or by the signal handler if the process is stopped first.
+    // Both halves' files are removed at the end, or by the signal handler if the process is stopped first
+    // (registered before they exist).
     let tokens = [secondPath, firstPart].map { OutputFiles.registerTemporary($0) }
     defer {
       unlink(secondPath)

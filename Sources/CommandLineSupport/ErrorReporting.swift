@@ -80,10 +80,31 @@ public enum CommandRunner {
     let tool = Command.configuration.commandName ?? "\(Command.self)".lowercased()
     // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
     OutputFiles.installCleanupHandlers()
+    let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+    if let message = nearSubcommand(Command.configuration, tool: tool, arguments: given) {
+      printError(message)
+      exit(64)
+    }
     var parsed: ParsableCommand
     do {
       parsed = try Command.parseAsRoot(arguments)
     } catch {
+      // With a default subcommand, ArgumentParser reports an unknown option as the default command's missing
+      // argument ("Missing expected argument '<user-id>'"): name the option instead.
+      if let defaultCommand = Command.configuration.defaultSubcommand,
+        Command.message(for: error).hasPrefix("Missing expected argument")
+      {
+        let help = defaultCommand.helpMessage() + Command.helpMessage()
+        if let unknown = given.first(where: { argument in
+          guard argument.hasPrefix("--"), argument.count > 2 else { return false }
+          let option = String(argument.split(separator: "=", maxSplits: 1)[0])
+          return !help.contains(option + " ") && !help.contains(option + "\n") && !help.contains(option + ",")
+            && !help.contains(option + "=") && !help.contains(option + "]")
+        }) {
+          printError("\(tool): error: unknown option '\(unknown)'\n\(Command.helpMessage())")
+          exit(64)
+        }
+      }
       Command.exit(withError: error)
     }
     do {
@@ -112,6 +133,45 @@ public enum CommandRunner {
       printError("\(tool): error: \(error)")
       exit(70)
     }
+  }
+
+  /// For a tool whose default subcommand takes a value first (`recommend USER-ID`): a first argument that is
+  /// not a subcommand but (nearly) spells one — `modles`, `Train` — is a typo far more often than an id, so it is
+  /// answered with "did you mean" and how to mean the id (`recommend user modles`).
+  static func nearSubcommand(_ configuration: CommandConfiguration, tool: String, arguments: [String]) -> String? {
+    guard let defaultCommand = configuration.defaultSubcommand?.configuration.commandName,
+      let first = arguments.first, !first.hasPrefix("-")
+    else { return nil }
+    let names = configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+    guard !names.contains(first) else { return nil }
+    let lowered = first.lowercased()
+    let close = names.first { name in
+      let limit = name.count >= 5 ? 2 : 1
+      return lowered == name || editDistance(lowered, name) <= limit
+    }
+    guard let close else { return nil }
+    return
+      "\(tool): error: '\(first)' is not a command; did you mean '\(close)'? (to mean the id '\(first)', write: \(tool) \(defaultCommand) \(first))"
+  }
+
+  /// The optimal string alignment distance (insertions, deletions, substitutions, adjacent transpositions).
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let x = Array(a)
+    let y = Array(b)
+    if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
+    var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+    for i in 0...x.count { d[i][0] = i }
+    for j in 0...y.count { d[0][j] = j }
+    for i in 1...x.count {
+      for j in 1...y.count {
+        let cost = x[i - 1] == y[j - 1] ? 0 : 1
+        d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+        if i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] {
+          d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+        }
+      }
+    }
+    return d[x.count][y.count]
   }
 
   /// Flushes standard output; a write failure there (a full disk, `/dev/full`, a closed pipe other than by

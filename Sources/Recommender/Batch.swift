@@ -52,7 +52,8 @@ extension StoredRecommender {
   }
 
   /// Writes the top `n` items of every user (or of `users`) to `output` as CSV
-  /// `user_id,rank,item_id,score`, scoring blocks of users with one matrix product each, in parallel.
+  /// `user_id,rank,item_id,score,source` (source `model`, or `popularity` for a user the model does not know,
+  /// whose score is then the item's number of users), scoring blocks of users with one matrix product each, in parallel.
   ///
   /// The file appears only when complete. Users not in the model get the most popular items.
   /// - Parameter progress: called with the number of users done after each block of 8,192.
@@ -63,7 +64,7 @@ extension StoredRecommender {
     try OutputFiles.refuseOverwriting(output, inputs: [store.location])
     let loaded = try withModel { model in try BatchModel(model) }
     let writer = try CSVWriter(path: output, bufferBytes: 1 << 20)
-    writer.writeRow(["user_id", "rank", "item_id", "score"])
+    writer.writeRow(["user_id", "rank", "item_id", "score", "source"])
     var rows: [Int?]
     var unknown = 0
     if let requested {
@@ -87,17 +88,21 @@ extension StoredRecommender {
       for k in start..<end {
         let id = requested?[k] ?? loaded.userIDs[rows[k]!]
         let list: [(index: Int, score: Float)]
+        let source: RecommendationSource
         if rows[k] != nil {
           list = tops[next]
+          source = .model
           next += 1
         } else {
           list = popular
+          source = .popularity
         }
         for (rank, entry) in list.enumerated() {
           writer.writeField(id)
           writer.writeField(rank + 1)
           writer.writeField(loaded.itemIDs[entry.index])
           writer.writeField(Double(entry.score), decimals: 6)
+          writer.writeField(source.rawValue)
           writer.endRow()
           written += 1
         }

@@ -99,7 +99,10 @@ enum StoreDatabase {
     config.foreignKeysEnabled = true
     // 64 KiB pages for a new store (a no-op for an existing one): model artifacts and stream checkpoints are
     // blobs of megabytes, which SQLite reads and writes page by page.
-    config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536") }
+    // A command that only reads opens a store it may not write read-only: serving needs no write access.
+    let readOnly = !create && access(path, W_OK) != 0
+    config.readonly = readOnly
+    if !readOnly { config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536") } }
     let migrator = migrator()
     return try wrap(path) {
       let pool = try DatabasePool(path: path, configuration: config)
@@ -113,6 +116,10 @@ enum StoreDatabase {
           return !tables.isEmpty && !tables.contains("grdb_migrations")
         }
         if foreign { throw StoreError.notAStore(path: path, reason: "it holds other tables") }
+        if readOnly {
+          throw StoreError.database(
+            path: path, message: "the store needs upgrading to this version's schema, and this user cannot write it")
+        }
         try migrator.migrate(pool)
       }
       return pool

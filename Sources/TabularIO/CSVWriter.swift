@@ -42,15 +42,19 @@ public final class CSVWriter {
       let temporary = target + ".partial-\(getpid())"
       var existing = stat()
       let mode = stat(target, &existing) == 0 ? existing.st_mode & 0o7777 : 0o644
+      // Registered before it exists, so that no signal can come between its creation and its registration.
+      let token = OutputFiles.registerTemporary(temporary)
       let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
       guard fd >= 0 else {
-        throw TabularError(.io, file: path, "cannot create the output file: \(String(cString: strerror(errno)))")
+        let reason = String(cString: strerror(errno))
+        OutputFiles.forgetTemporary(token)
+        throw TabularError(.io, file: path, "cannot create the output file: \(reason)")
       }
       if mode != 0o644 { fchmod(fd, mode) }
       self.fd = fd
       self.path = target
       self.temporaryPath = temporary
-      self.temporaryToken = OutputFiles.registerTemporary(temporary)
+      self.temporaryToken = token
     case .writeThrough:
       let fd = open(path, O_WRONLY | O_CLOEXEC)
       guard fd >= 0 else {

@@ -48,17 +48,21 @@ struct TrainCommand: ParsableCommand {
   var positive: String?
   @Option(name: .customLong("id-column"), help: "The customer id column (default: inferred).") var idColumn: String?
   @Option(name: .long, help: "Columns to leave out, comma-separated.") var exclude: String?
-  @Option(name: .long, help: "L2 (ridge) penalty.") var l2 = 0.0
-  @Option(name: .long, help: "L1 (lasso) penalty; with --l2, the elastic net.") var l1 = 0.0
-  @Option(name: .long, help: "Cross-validation folds (0: none).") var cv = 5
-  @Option(name: .customLong("cost-fp"), help: "Cost of a false alarm (with --cost-fn: threshold by least cost).")
+  @Option(name: .long, parsing: .unconditional, help: "L2 (ridge) penalty.") var l2 = 0.0
+  @Option(name: .long, parsing: .unconditional, help: "L1 (lasso) penalty; with --l2, the elastic net.") var l1 = 0.0
+  @Option(name: .long, parsing: .unconditional, help: "Cross-validation folds (0: none).") var cv = 5
+  @Option(
+    name: .customLong("cost-fp"), parsing: .unconditional,
+    help: "Cost of a false alarm (with --cost-fn: threshold by least cost).")
   var costFP: Double?
-  @Option(name: .customLong("cost-fn"), help: "Cost of a missed churner.") var costFN: Double?
-  @Option(name: .customLong("min-level-count"), help: "Categories seen fewer times are pooled as 'other'.")
+  @Option(name: .customLong("cost-fn"), parsing: .unconditional, help: "Cost of a missed churner.") var costFN: Double?
+  @Option(
+    name: .customLong("min-level-count"), parsing: .unconditional,
+    help: "Categories seen fewer times are pooled as 'other'.")
   var minLevelCount = 10
   @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
   var skipBadRows = false
-  @Option(name: .long, help: "Seed of the cross-validation folds.") var seed: UInt64 = 42
+  @Option(name: .long, parsing: .unconditional, help: "Seed of the cross-validation folds.") var seed: UInt64 = 42
   @Option(
     name: .customLong("design-matrix"),
     help: ArgumentHelp(
@@ -164,8 +168,9 @@ struct ScoreCommand: ParsableCommand {
   @Argument(help: "The customer CSV.") var file: String
   @Option(name: .long, help: ArgumentHelp("Write here (atomically) instead of standard output.", valueName: "file"))
   var output: String?
-  @Option(name: .long, help: "Reasons per customer (0: none).") var reasons = 3
-  @Option(name: .long, help: "Decision threshold (default: the model's).") var threshold: Double?
+  @Option(name: .long, parsing: .unconditional, help: "Reasons per customer (0: none).") var reasons = 3
+  @Option(name: .long, parsing: .unconditional, help: "Decision threshold (default: the model's).") var threshold:
+    Double?
   @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
   var skipBadRows = false
   @Option(name: .long, help: "Threads (default: every processor).")

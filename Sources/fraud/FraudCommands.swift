@@ -51,16 +51,20 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var map: MapOption
   @Option(name: .long, help: ArgumentHelp("A JSON rules file (default: the built-in rules).", valueName: "file"))
   var rules: String?
-  @Option(name: .customLong("alert-rate"), help: "Share of transactions to review (default 0.01).") var alertRate:
-    Double?
+  @Option(
+    name: .customLong("alert-rate"), parsing: .unconditional, help: "Share of transactions to review (default 0.01).")
+  var alertRate: Double?
   @Option(
     name: .customLong("max-clock-skew"),
     help:
       "Leave out a transaction dated more than this ahead of the one before, unless the next one confirms the jump (s, m, h, d)."
   )
   var maxClockSkew = "1d"
-  @Option(name: .long, help: "Ridge penalty of the fit, on standardized features.") var l2 = 1.0
-  @Option(name: .customLong("min-precision"), help: "Review from the score with at least this precision instead.")
+  @Option(name: .long, parsing: .unconditional, help: "Ridge penalty of the fit, on standardized features.") var l2 =
+    1.0
+  @Option(
+    name: .customLong("min-precision"), parsing: .unconditional,
+    help: "Review from the score with at least this precision instead.")
   var minPrecision: Double?
   @OptionGroup var name: FraudModelName
   @OptionGroup var storeOptions: StoreOptions
@@ -146,7 +150,9 @@ struct StreamCommand: ParsableCommand {
     name: .customLong("multiline-fields"),
     help: "Let a quoted CSV field span lines (by default a quote not closed on its line makes that line malformed).")
   var multilineFields = false
-  @Option(name: .customLong("max-line-bytes"), help: "Longer lines are malformed (their bytes are dead-lettered).")
+  @Option(
+    name: .customLong("max-line-bytes"), parsing: .unconditional,
+    help: "Longer lines are malformed (their bytes are dead-lettered).")
   var maxLineBytes = 64 << 10
   @Option(name: .long, help: "Input format: csv or jsonl.") var format = "csv"
   @Option(name: .long, help: ArgumentHelp("A JSON rules file (default: the model's rules).", valueName: "file"))

@@ -15,12 +15,14 @@ struct SimulateCommand: ParsableCommand {
       The same seed gives the same file.
       """)
 
-  @Option(name: .long, help: "Days of transactions.") var days = 30
-  @Option(name: .long, help: "Cards.") var cards = 1_000
-  @Option(name: .long, help: "Merchants.") var merchants = 200
-  @Option(name: .long, help: "Seed.") var seed: UInt64 = 42
+  @Option(name: .long, parsing: .unconditional, help: "Days of transactions.") var days = 30
+  @Option(name: .long, parsing: .unconditional, help: "Cards.") var cards = 1_000
+  @Option(name: .long, parsing: .unconditional, help: "Merchants.") var merchants = 200
+  @Option(name: .long, parsing: .unconditional, help: "Seed.") var seed: UInt64 = 42
   @Option(name: .long, help: "First day (YYYY-MM-DD, UTC).") var start = "2026-01-01"
-  @Option(name: .customLong("fraud-share"), help: "Share of cards with a fraud episode over the period.")
+  @Option(
+    name: .customLong("fraud-share"), parsing: .unconditional,
+    help: "Share of cards with a fraud episode over the period.")
   var fraudShare = 0.02
   @Option(name: .long, help: ArgumentHelp("Write here (atomically) instead of standard output.", valueName: "file"))
   var output: String?

@@ -14,9 +14,10 @@ struct EvaluateCommand: ParsableCommand {
       """)
 
   @OptionGroup var input: InteractionOptions
-  @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
+  @Option(
+    name: .customLong("test-fraction"), parsing: .unconditional, help: "Share of each user's interactions held out.")
   var testFraction = 0.2
-  @Option(name: .short, help: "The cutoff k of the top-k metrics.")
+  @Option(name: .short, parsing: .unconditional, help: "The cutoff k of the top-k metrics.")
   var k = 10
   @OptionGroup var hyperparameters: HyperparameterOptions
   @OptionGroup var format: FormatOptions
@@ -46,14 +47,32 @@ struct EvaluateCommand: ParsableCommand {
         .number(r.map, decimals: 4), .number(r.coverage, decimals: 4),
       ])
     }
-    print(table.render(format.format), terminator: "")
-    if !report.rating.isEmpty {
-      var ratings = OutputTable(columns: ["model", "rmse", "mae"])
-      for r in report.rating {
-        ratings.rows.append([.text(r.name), .number(r.rmse, decimals: 4), .number(r.mae, decimals: 4)])
+    var ratings = OutputTable(columns: ["model", "rmse", "mae"])
+    for r in report.rating {
+      ratings.rows.append([.text(r.name), .number(r.rmse, decimals: 4), .number(r.mae, decimals: 4)])
+    }
+    switch format.format {
+    case .table:
+      print(table.render(.table), terminator: "")
+      if !report.rating.isEmpty { print("\n" + ratings.render(.table), terminator: "") }
+    case .csv where report.rating.isEmpty:
+      print(table.render(.csv), terminator: "")
+    case .csv:
+      // One table: the rating columns beside the ranking ones, blank where a row has none.
+      var merged = OutputTable(columns: table.columns + ["rmse", "mae"])
+      for row in table.rows {
+        let rating = ratings.rows.first { $0[0] == row[0] }
+        merged.rows.append(row + (rating.map { Array($0[1...]) } ?? [.missing, .missing]))
       }
-      if format.format == .table { print("") }
-      print(ratings.render(format.format), terminator: "")
+      for rating in ratings.rows where !table.rows.contains(where: { $0[0] == rating[0] }) {
+        merged.rows.append([rating[0]] + [Cell](repeating: .missing, count: table.columns.count - 1) + rating[1...])
+      }
+      print(merged.render(.csv), terminator: "")
+    case .json:
+      // One document: {"ranking": [...], "rating": [...]}.
+      let ranking = table.render(.json).trimmingCharacters(in: .whitespacesAndNewlines)
+      let rating = ratings.render(.json).trimmingCharacters(in: .whitespacesAndNewlines)
+      print("{\"ranking\": \(ranking),\n \"rating\": \(rating)}")
     }
   }
 }

@@ -44,30 +44,34 @@ struct HyperparameterOptions: ParsableArguments {
   @Option(name: .long, help: "implicit (counts, clicks, purchases) or explicit (ratings).")
   var feedback: Feedback = .implicit
 
-  @Option(name: .long, help: "Latent factors per user and item.")
+  @Option(name: .long, parsing: .unconditional, help: "Latent factors per user and item.")
   var factors = 64
 
-  @Option(name: .long, help: "ALS iterations.")
+  @Option(name: .long, parsing: .unconditional, help: "ALS iterations.")
   var iterations = 15
 
   @Option(
-    name: .long,
+    name: .long, parsing: .unconditional,
     help: "L2 penalty λ (default: 20 implicit; 0.1 per rating explicit).")
   var regularization: Float?
 
-  @Option(name: .long, help: "Implicit feedback: confidence = 1 + alpha · value.")
+  @Option(name: .long, parsing: .unconditional, help: "Implicit feedback: confidence = 1 + alpha · value.")
   var alpha: Float = 1
 
   @Option(name: .long, help: "Implicit feedback: cg (conjugate gradient, warm-started) or cholesky (exact).")
   var solver: SolverChoice = .cg
 
-  @Option(name: .customLong("cg-steps"), help: "Conjugate-gradient steps per solve.")
+  @Option(name: .customLong("cg-steps"), parsing: .unconditional, help: "Conjugate-gradient steps per solve.")
   var cgSteps = 3
 
-  @Option(name: .customLong("bias-regularization"), help: "Explicit feedback: penalty on user and item biases.")
+  @Option(
+    name: .customLong("bias-regularization"), parsing: .unconditional,
+    help: "Explicit feedback: penalty on user and item biases.")
   var biasRegularization: Float = 0.1
 
-  @Option(name: .long, help: "Seed of the initial factors (and, for evaluate and tune, of the splits and the search).")
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "Seed of the initial factors (and, for evaluate and tune, of the splits and the search).")
   var seed: UInt64 = 42
 
   @Option(name: .long, help: "Threads (default: every processor).")

@@ -6,7 +6,20 @@ import TabularIO
 
 /// Formats a recommendation list as a table: rank, item id, item metadata, score, source.
 func table(_ list: RecommendationList) -> OutputTable {
-  var t = OutputTable(columns: ["rank", "item_id"] + list.metadataColumns + ["score", "source"])
+  // An item column named like one of ours (or like another item column) is prefixed, so that every column (and
+  // JSON key) is unique.
+  var taken: Set<String> = ["rank", "item_id", "score", "source", "similarity"]
+  let metadata = list.metadataColumns.map { name -> String in
+    var shown = taken.contains(name) ? "item_" + name : name
+    var k = 2
+    while taken.contains(shown) {
+      shown = "item_\(name)_\(k)"
+      k += 1
+    }
+    taken.insert(shown)
+    return shown
+  }
+  var t = OutputTable(columns: ["rank", "item_id"] + metadata + ["score", "source"])
   for r in list.items {
     var row: [Cell] = [.integer(r.rank), .text(r.itemID)]
     for (k, _) in list.metadataColumns.enumerated() { row.append(.text(k < r.metadata.count ? r.metadata[k] : "")) }
@@ -27,7 +40,7 @@ struct UserCommand: ParsableCommand {
       """)
 
   @Argument(help: "The user's id.") var userID: String
-  @Option(name: .short, help: "How many items.") var n = 10
+  @Option(name: .short, parsing: .unconditional, help: "How many items.") var n = 10
   @Flag(name: .customLong("include-seen"), help: "Keep items the user already interacted with.")
   var includeSeen = false
   @Option(
@@ -63,7 +76,7 @@ struct SimilarCommand: ParsableCommand {
     commandName: "similar", abstract: "Items most similar to an item (cosine similarity of item factors).")
 
   @Argument(help: "The item's id.") var itemID: String
-  @Option(name: .short, help: "How many items.") var n = 10
+  @Option(name: .short, parsing: .unconditional, help: "How many items.") var n = 10
   @OptionGroup var format: FormatOptions
   @OptionGroup var name: ModelNameOption
   @OptionGroup var storeOptions: StoreOptions
@@ -86,13 +99,13 @@ struct SimilarCommand: ParsableCommand {
 struct BatchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "batch",
-    abstract: "Recommend for many users at once into a CSV: user_id,rank,item_id,score.")
+    abstract: "Recommend for many users at once into a CSV: user_id,rank,item_id,score,source.")
 
   @Option(name: .long, help: ArgumentHelp("A CSV of users to recommend for (column user_id).", valueName: "file"))
   var users: String?
   @Option(name: .customLong("user-column"), help: "The user id column of --users.") var userColumn = "user_id"
   @Flag(name: .long, help: "Recommend for every user in the model.") var all = false
-  @Option(name: .short, help: "How many items per user.") var n = 10
+  @Option(name: .short, parsing: .unconditional, help: "How many items per user.") var n = 10
   @Option(name: .long, help: ArgumentHelp("The output CSV (written whole or not at all).", valueName: "file"))
   var output: String
   @Option(name: .long, help: "Threads (default: every processor).") var threads = ProcessInfo.processInfo

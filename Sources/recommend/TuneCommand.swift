@@ -15,10 +15,11 @@ struct TuneCommand: ParsableCommand {
       """)
 
   @OptionGroup var input: InteractionOptions
-  @Option(name: .long, help: "Number of trials.") var trials = 24
-  @Option(name: .customLong("test-fraction"), help: "Share of each user's interactions held out.")
+  @Option(name: .long, parsing: .unconditional, help: "Number of trials.") var trials = 24
+  @Option(
+    name: .customLong("test-fraction"), parsing: .unconditional, help: "Share of each user's interactions held out.")
   var testFraction = 0.2
-  @Option(name: .short, help: "The cutoff k of NDCG@k.") var k = 10
+  @Option(name: .short, parsing: .unconditional, help: "The cutoff k of NDCG@k.") var k = 10
   @OptionGroup var hyperparameters: HyperparameterOptions
   @OptionGroup var name: ModelNameOption
   @OptionGroup var storeOptions: StoreOptions

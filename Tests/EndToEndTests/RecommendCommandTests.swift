@@ -52,7 +52,7 @@ func sampleData(_ path: String) -> String {
     let batch = try run("recommend", ["batch", "--all", "-n", "5", "--output", out, "--store", store])
     #expect(batch.status == 0)
     let written = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
-    #expect(written.count == 1 + 800 * 5 && written[0] == "user_id,rank,item_id,score")
+    #expect(written.count == 1 + 800 * 5 && written[0] == "user_id,rank,item_id,score,source")
     let models = try run("recommend", ["models", "list", "--store", store, "--format", "csv"])
     #expect(models.stdout.contains("\nrecommender,1,*,recommender.als-implicit,"))
   }

@@ -32,11 +32,11 @@ func entries(_ dir: URL) -> [String] {
     let viaLink = try run("recommend", ["batch", "--all", "-n", "2", "--output", link, "--store", store])
     #expect(viaLink.status == 0, "\(viaLink)")
     #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
-    #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("user_id,rank,item_id,score\n"))
+    #expect(try String(contentsOfFile: target, encoding: .utf8).hasPrefix("user_id,rank,item_id,score,source\n"))
     // /dev/stdout: the rows arrive on standard output.
     let toStdout = try run("recommend", ["batch", "--all", "-n", "1", "--output", "/dev/stdout", "--store", store])
     #expect(toStdout.status == 0, "\(toStdout)")
-    #expect(toStdout.stdout.hasPrefix("user_id,rank,item_id,score\n"))
+    #expect(toStdout.stdout.hasPrefix("user_id,rank,item_id,score,source\n"))
     var st = stat()
     lstat("/dev/null", &st)
     let nullMode = st.st_mode & S_IFMT
@@ -244,5 +244,140 @@ func entries(_ dir: URL) -> [String] {
     #expect(reported == badLines)
     #expect(dirty.stderr.contains("fraud: \(badLines.count) malformed lines skipped"))
     #expect(try Data(contentsOf: URL(fileURLWithPath: deadPath)) == expectedDead)
+  }
+
+  /// Classes 8 and 11: absurd amounts are malformed, never approved; small wrong outputs fixed.
+  @Test func smallerWrongOutputs() throws {
+    try trainAll()
+    let lines = try String(contentsOfFile: sampleData("fraud/stream.csv"), encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    func amount(_ line: String, _ value: String) -> String {
+      var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      f[0] = "A" + f[0]
+      f[6] = value
+      return f.joined(separator: ",")
+    }
+    let absurd = [lines[0], lines[1], amount(lines[2], "1e50"), amount(lines[3], "1e15"), lines[4]]
+    let a = try run("fraud", ["stream", "--store", store], stdin: Data((absurd.joined(separator: "\n") + "\n").utf8))
+    #expect(a.status == 0, "\(a)")
+    #expect(a.stdout.split(separator: "\n").count == 1 + 2)
+    #expect(a.stderr.contains("<stdin>:3:") && a.stderr.contains("expected an amount of at most 1e9"), "\(a)")
+    #expect(a.stderr.contains("fraud: 2 malformed lines skipped"), "\(a)")
+
+    // A named model that does not exist is an error; only the default name falls back to rules, with a note.
+    let typo = try run("fraud", ["stream", "--model", "frud", "--store", store], stdin: Data((lines[0] + "\n").utf8))
+    #expect(typo.status == 1 && typo.stderr.contains("no fraud model 'frud'"), "\(typo)")
+
+    // simulate: no fraud at a share of 0; four-digit years.
+    let none = try run("fraud", ["simulate", "--days", "20", "--cards", "300", "--fraud-share", "0"])
+    #expect(none.status == 0)
+    #expect(none.stdout.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(",0") })
+    #expect(none.stderr.contains(", 0 fraudulent"), "\(none.stderr)")
+    let early = try run("fraud", ["simulate", "--days", "1", "--cards", "5", "--start", "0999-01-01"])
+    #expect(early.stdout.split(separator: "\n")[1].split(separator: ",")[1].hasPrefix("0999-01-01 "))
+
+    // train skips a repeated transaction id, as the stream does.
+    var history = try String(contentsOfFile: sampleData("fraud/history.csv"), encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    history.insert(history[100], at: 101)
+    let historyPath = dir.appendingPathComponent("dup.csv").path
+    try (history.joined(separator: "\n") + "\n").write(toFile: historyPath, atomically: false, encoding: .utf8)
+    let dup = try run(
+      "fraud", ["train", "--data", historyPath, "--store", dir.appendingPathComponent("d.sqlite").path])
+    #expect(dup.status == 0, "\(dup)")
+    #expect(dup.stderr.contains("1 transactions repeat an earlier id and were skipped"), "\(dup)")
+    #expect(dup.stdout.contains("replayed \(history.count - 2) transactions"), "\(dup)")
+
+    // Standard output that cannot be written is an error in every app.
+    for (tool, args) in [
+      ("recommend", ["U-0001", "--store", store]), ("recommend", ["models", "list", "--store", store]),
+      ("churn", ["score", sampleData("churn/customers_new.csv"), "--store", store]),
+      ("fraud", ["simulate", "--days", "1", "--cards", "5"]),
+    ] {
+      let process = Process()
+      process.executableURL = try productsDirectory().appendingPathComponent(tool)
+      process.arguments = args
+      process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 66, "\(tool) \(args)")
+    }
+
+    // recommend evaluate prints one JSON document; item columns named like ours are prefixed.
+    let json = try run(
+      "recommend",
+      [
+        "evaluate", "--interactions", sampleData("ecommerce/interactions.csv"), "--value-column", "quantity",
+        "--feedback", "explicit", "--iterations", "3", "--format", "json",
+      ])
+    #expect(json.status == 0, "\(json)")
+    let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    #expect((document?["ranking"] as? [Any])?.count == 2)
+    #expect((document?["rating"] as? [Any])?.count == 2)
+    let items = dir.appendingPathComponent("items.csv").path
+    try "item_id,rank,score,source,title\nP-0001,1,2,3,First\n".write(toFile: items, atomically: false, encoding: .utf8)
+    let withItems = dir.appendingPathComponent("items.sqlite").path
+    #expect(
+      try run(
+        "recommend",
+        ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--items", items, "--store", withItems]
+      ).status == 0)
+    let shown = try run("recommend", ["U-0001", "-n", "3", "--format", "json", "--store", withItems])
+    let objects = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]]
+    #expect(
+      Set(objects?.first?.keys.map { $0 } ?? []) == [
+        "rank", "item_id", "item_rank", "item_score", "item_source", "title", "score", "source",
+      ])
+  }
+
+  /// Class 12: command-line traps.
+  @Test func commandLineTraps() throws {
+    try trainAll()
+    for typo in ["modles", "Train", "simlar", "evalute"] {
+      let r = try run("recommend", [typo, "--store", store])
+      #expect(r.status == 64, "\(typo): \(r)")
+      #expect(r.stderr.contains("did you mean"), "\(typo): \(r)")
+      #expect(r.stderr.contains("recommend user \(typo)"), "\(typo): \(r)")
+    }
+    let meant = try run("recommend", ["user", "modles", "--store", store])
+    #expect(meant.status == 0 && meant.stdout.contains("popularity"), "\(meant)")
+    #expect(try run("recommend", ["U-0001", "-n", "2", "--store", store]).status == 0)
+    let bogus = try run("recommend", ["--bogus"])
+    #expect(bogus.status == 64 && bogus.stderr.contains("unknown option '--bogus'"), "\(bogus)")
+    // A negative number after an option is its value (and then checked), not another option.
+    let negative = try run("churn", ["score", sampleData("churn/customers_new.csv"), "--threshold", "-1"])
+    #expect(negative.status == 64 && negative.stderr.contains("--threshold must be in [0, 1]"), "\(negative)")
+    let l2 = try run(
+      "churn", ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--l2", "-2"])
+    #expect(l2.status == 64 && l2.stderr.contains("--l1 and --l2 must be ≥ 0"), "\(l2)")
+  }
+
+  /// Class 12: a store this user cannot write is still served read-only.
+  @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+  func aReadOnlyStoreIsServed() throws {
+    try trainAll()
+    let shared = URL(fileURLWithPath: "/tmp/commerceml-ro-\(UUID())")
+    try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: shared) }
+    chmod(shared.path, 0o1777)
+    let readOnly = shared.appendingPathComponent("s.sqlite").path
+    try FileManager.default.copyItem(atPath: store, toPath: readOnly)
+    chmod(readOnly, 0o444)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    process.arguments = [
+      "--reuid=65534", "--regid=65534", "--clear-groups",
+      try productsDirectory().appendingPathComponent("recommend").path,
+      "U-0001", "-n", "2", "--store", readOnly,
+    ]
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    #expect(text.hasPrefix("rank  item_id"))
   }
 }

@@ -170,7 +170,7 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     let summary = try r.batch(users: nil, count: 2, output: out, threads: 2)
     #expect(summary.users == 12 && summary.rows == 24 && summary.unknownUsers == 0)
     let reader = try CSVReader(path: out)
-    #expect(reader.header.names == ["user_id", "rank", "item_id", "score"])
+    #expect(reader.header.names == ["user_id", "rank", "item_id", "score", "source"])
     var firstOfA1: String? = nil
     var rows = 0
     while try reader.next() {
@@ -189,7 +189,12 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     #expect(fromFile.users == 2 && fromFile.unknownUsers == 1)
     #expect(
       try String(contentsOfFile: out, encoding: .utf8).hasSuffix(
-        "A-1,1,\(firstOfA1!),\(String(format: "%.6f", try r.recommend(user: "A-1", count: 1).items[0].score))\n"))
+        "A-1,1,\(firstOfA1!),\(String(format: "%.6f", try r.recommend(user: "A-1", count: 1).items[0].score)),model\n"))
+    // The unknown user's rows are marked as the popularity fallback.
+    #expect(try String(contentsOfFile: out, encoding: .utf8).contains("\nghost,1,"))
+    #expect(
+      try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("ghost,") }?
+        .hasSuffix(",popularity") == true)
     #expect(throws: TabularError.self) {
       _ = try r.batch(.file(path: usersFile, column: "user_id"), count: 1, output: out, threads: 1)
     }
