@@ -1,4 +1,6 @@
 import COpenBLAS
+import Foundation
+import Synchronization
 
 /// A floating-point type BLAS and LAPACK work on: `Float` (the `s` routines) or `Double` (the `d` routines).
 ///
@@ -110,11 +112,58 @@ extension Double: BLASScalar {
 /// Set it to 1 inside our own parallel loops (`DispatchQueue.concurrentPerform`) so that OpenBLAS
 /// threads do not compete with ours; restore it afterwards.
 public enum BLASThreads {
-  /// Sets the number of threads OpenBLAS uses (at least 1).
+  /// Sets the number of threads OpenBLAS uses: at least 1, and no more than `ThreadBudget.usable` allows (OpenBLAS
+  /// spins forever when it cannot start the threads it was told to use).
   public static func set(_ count: Int) {
-    openblas_set_num_threads(Int32(clamping: max(1, count)))
+    openblas_set_num_threads(Int32(clamping: ThreadBudget.usable(count)))
   }
 
   /// The number of threads OpenBLAS uses now.
   public static var current: Int { Int(openblas_get_num_threads()) }
+}
+
+/// How many threads a parallel loop or BLAS may use: never more than the processors (more cannot help), and never
+/// more than the process can start now — a process limit (`ulimit -u`) or a container can refuse new threads, and a
+/// pool told to use threads it cannot start may wait for them forever.
+public enum ThreadBudget {
+  private static let probed = Mutex<[Int: Int]>([:])
+
+  /// The processors this process may run on.
+  public static var processors: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+  /// `requested` clamped to 1…processors, then to the number of threads (this one included) that can run at once,
+  /// found once per count by starting them.
+  public static func usable(_ requested: Int) -> Int {
+    let wanted = min(max(1, requested), processors)
+    if wanted == 1 { return 1 }
+    if let known = probed.withLock({ $0[wanted] }) { return known }
+    let started = startable(wanted - 1) + 1
+    probed.withLock { $0[wanted] = started }
+    return started
+  }
+
+  /// Starts up to `count` threads that wait together, then lets them finish; returns how many started.
+  static func startable(_ count: Int) -> Int {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { return 0 }
+    defer { close(fds[0]) }
+    var threads: [pthread_t] = []
+    for _ in 0..<count {
+      var thread = pthread_t()
+      let readEnd = UnsafeMutableRawPointer(bitPattern: Int(fds[0]) + 1)
+      let rc = pthread_create(
+        &thread, nil,
+        { arg in
+          // Waits until the write end is closed (every probe thread is alive at once until then).
+          var byte: UInt8 = 0
+          _ = read(Int32((arg.map { Int(bitPattern: $0) } ?? 1) - 1), &byte, 1)
+          return nil
+        }, readEnd)
+      guard rc == 0 else { break }
+      threads.append(thread)
+    }
+    close(fds[1])
+    for thread in threads { pthread_join(thread, nil) }
+    return threads.count
+  }
 }

@@ -19,7 +19,7 @@ public enum Parallel {
     count: Int, threads: Int, chunk: Int, _ body: (Range<Int>, Int) throws(E) -> Void
   ) throws(E) {
     guard count > 0 else { return }
-    let workers = max(1, min(threads, (count + chunk - 1) / chunk))
+    let workers = max(1, min(ThreadBudget.usable(threads), (count + chunk - 1) / chunk))
     let blasThreads = BLASThreads.current
     BLASThreads.set(1)
     defer { BLASThreads.set(blasThreads) }

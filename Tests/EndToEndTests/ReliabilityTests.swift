@@ -380,4 +380,36 @@ func entries(_ dir: URL) -> [String] {
     #expect(process.terminationStatus == 0)
     #expect(text.hasPrefix("rank  item_id"))
   }
+
+  /// Class 7: with a process limit, more threads than can be started fall back to fewer instead of spinning.
+  @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+  func aProcessLimitDoesNotHang() throws {
+    let shared = URL(fileURLWithPath: "/tmp/commerceml-limit-\(UUID())")
+    try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: shared) }
+    chmod(shared.path, 0o1777)
+    let data = shared.appendingPathComponent("interactions.csv").path
+    try FileManager.default.copyItem(atPath: sampleData("ecommerce/interactions.csv"), toPath: data)
+    chmod(data, 0o644)
+    let recommend = try productsDirectory().appendingPathComponent("recommend").path
+    for (limit, command) in [
+      (20, "train --interactions \(data) --threads 64 --store \(shared.path)/s.sqlite"),
+      (3, "evaluate --interactions \(data) --iterations 3 --threads 64"),
+    ] {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+      process.arguments = [
+        "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c",
+        "ulimit -u \(limit) && exec \(recommend) \(command)",
+      ]
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      let deadline = Date().addingTimeInterval(120)
+      while process.isRunning && Date() < deadline { usleep(20_000) }
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      process.waitUntilExit()
+      #expect(process.terminationReason == .exit && process.terminationStatus == 0, "ulimit -u \(limit): \(command)")
+    }
+  }
 }

@@ -164,3 +164,16 @@ private func close<T: BinaryFloatingPoint>(_ a: [T], _ b: [T], tolerance: T = 1e
     #expect(e.description.contains("order 2"))
   }
 }
+
+@Suite struct ThreadBudgetTests {
+  @Test func neverMoreThanTheProcessorsNorFewerThanOne() {
+    #expect(ThreadBudget.usable(0) == 1)
+    #expect(ThreadBudget.usable(-5) == 1)
+    #expect(ThreadBudget.usable(1) == 1)
+    #expect(ThreadBudget.usable(1_000) == ThreadBudget.processors)
+    #expect(ThreadBudget.startable(3) == 3)
+    BLASThreads.set(64)
+    #expect(BLASThreads.current <= ThreadBudget.processors)
+    BLASThreads.set(1)
+  }
+}
