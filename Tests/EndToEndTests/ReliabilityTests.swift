@@ -412,4 +412,38 @@ func entries(_ dir: URL) -> [String] {
       #expect(process.terminationReason == .exit && process.terminationStatus == 0, "ulimit -u \(limit): \(command)")
     }
   }
+
+  /// Class 3: first trainings started together on a store that does not exist yet all land; a store location
+  /// that cannot be opened fails before any training.
+  @Test func trainingsAtOnceOnANewStoreAllLand() throws {
+    for trial in 0..<3 {
+      let path = dir.appendingPathComponent("together-\(trial).sqlite").path
+      let commands: [(String, [String])] = [
+        ("recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--iterations", "3"]),
+        ("recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--model", "second"]),
+        ("churn", ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0"]),
+        ("fraud", ["train", "--data", sampleData("fraud/history.csv")]),
+      ]
+      let processes = try commands.map { tool, args -> Process in
+        let p = Process()
+        p.executableURL = try productsDirectory().appendingPathComponent(tool)
+        p.arguments = args + ["--store", path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        return p
+      }
+      for p in processes { try p.run() }
+      for p in processes { p.waitUntilExit() }
+      #expect(processes.map(\.terminationStatus) == [0, 0, 0, 0], "trial \(trial)")
+      let listed = try run("recommend", ["models", "list", "--all", "--format", "csv", "--store", path])
+      #expect(listed.stdout.split(separator: "\n").count == 1 + 4, "\(listed)")
+    }
+    let started = Date()
+    let nowhere = try run(
+      "recommend",
+      ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--store", "/nonexistent/dir/s.sqlite"])
+    #expect(nowhere.status == 69, "\(nowhere)")
+    #expect(!nowhere.stderr.contains("iteration"), "trained before failing: \(nowhere)")
+    #expect(Date().timeIntervalSince(started) < 10)
+  }
 }
