@@ -201,11 +201,22 @@ extension FeatureState {
       }
       let b = MerchantLayout.bucket(m.load(fromByteOffset: MerchantLayout.head, as: Int32.self))
       let n1 = total(MerchantLayout.count, b..<(b + 1))
-      let k1 = total(MerchantLayout.known, b..<(b + 1))
-      let f1 = total(MerchantLayout.frauds, b..<(b + 1))
       let n7 = week(MerchantLayout.count, b)
-      let k7 = week(MerchantLayout.known, b)
-      let f7 = week(MerchantLayout.frauds, b)
+      // The fraud rates look at the newest days whose labels can be known: the day (and the week) ending
+      // `labelDelay` before today, as a bank sees its terminals' risk — not the last days, whose labels have not
+      // arrived, nor only the whole month, which keeps a terminal "risky" for weeks after its frauds ended.
+      let delayDays = min(22, max(0, Int(((labelDelay ?? 0) / 86_400).rounded(.down))))
+      @inline(__always) func knownDays(_ column: Int, _ count: Int) -> Int {
+        var sum = 0
+        for back in delayDays..<(delayDays + count) {
+          sum += Int(m.load(fromByteOffset: column + 4 * ringBucket(b - back, 30), as: UInt32.self))
+        }
+        return sum
+      }
+      let k1 = knownDays(MerchantLayout.known, 1)
+      let f1 = knownDays(MerchantLayout.frauds, 1)
+      let k7 = knownDays(MerchantLayout.known, 7)
+      let f7 = knownDays(MerchantLayout.frauds, 7)
       let n30 = Int(MerchantLayout.total(m, MerchantLayout.count))
       let k30 = Int(MerchantLayout.total(m, MerchantLayout.known))
       let f30 = Int(MerchantLayout.total(m, MerchantLayout.frauds))

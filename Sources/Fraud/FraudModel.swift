@@ -38,7 +38,7 @@ public struct FraudModel: Codable, Sendable {
   public var hasModel: Bool {
     switch estimator {
     case .rulesOnly: return false
-    case .logistic: return true
+    case .logistic, .additive: return true
     }
   }
 
@@ -46,12 +46,20 @@ public struct FraudModel: Codable, Sendable {
   // level, with empty coefficients for rules only. A new family adds a `family` key.
   private enum CodingKeys: String, CodingKey {
     case coefficients, means, sds, reviewThreshold, declineThreshold, rules, labelDelay, thresholdRule
+    case family, additive
   }
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    let coefficients = try c.decode([Double].self, forKey: .coefficients)
-    if coefficients.isEmpty {
+    let coefficients = try c.decodeIfPresent([Double].self, forKey: .coefficients) ?? []
+    if try c.decodeIfPresent(String.self, forKey: .family) == "additive" {
+      let additive = try c.decode(AdditiveFraudEstimator.self, forKey: .additive)
+      guard additive.isWellFormed else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .additive, in: c, debugDescription: "the bins and weights do not fit the features")
+      }
+      estimator = .additive(additive)
+    } else if coefficients.isEmpty {
       estimator = .rulesOnly
     } else {
       let logistic = LogisticFraudEstimator(
@@ -81,6 +89,9 @@ public struct FraudModel: Codable, Sendable {
       try c.encode(l.coefficients, forKey: .coefficients)
       try c.encode(l.means, forKey: .means)
       try c.encode(l.sds, forKey: .sds)
+    case .additive(let a):
+      try c.encode("additive", forKey: .family)
+      try c.encode(a, forKey: .additive)
     }
     try c.encode(reviewThreshold, forKey: .reviewThreshold)
     try c.encode(declineThreshold, forKey: .declineThreshold)
@@ -97,6 +108,8 @@ public enum FraudEstimator: Sendable, Equatable {
   case rulesOnly
   /// Logistic regression on standardized stream features.
   case logistic(LogisticFraudEstimator)
+  /// A binned additive model: one learned shape per feature.
+  case additive(AdditiveFraudEstimator)
 }
 
 /// Scores one transaction's features: probability, decision, reasons.
@@ -107,6 +120,11 @@ struct Scorer {
   let slope: [Double]
   let intercept: Double
   let means: [Double]
+  /// The additive family, flattened for scoring: per feature, a uniform grid of `gridCells` cells over its edges'
+  /// span giving the first candidate bin, then the edges and weights from each feature's offsets.
+  let additive: Bool
+  let table: AdditiveTable?
+  static let gridCells = 4096
   let names: [[UInt8]]
   let ruleCodes: [[UInt8]]
   // Rules flattened: conditions of rule r are conditionStart[r]..<conditionStart[r + 1].
@@ -144,10 +162,21 @@ struct Scorer {
       slope = []
       intercept = 0
       means = []
+      additive = false
     case .logistic(let l):
       (slope, intercept) = l.rawScale()
       means = l.means
+      additive = false
+    case .additive(let a):
+      slope = [Double](repeating: 0, count: FraudFeature.count)
+      intercept = a.intercept
+      means = []
+      additive = true
     }
+    table = {
+      if case .additive(let a) = model.estimator { return AdditiveTable(a, cells: Scorer.gridCells) }
+      return nil
+    }()
     names = FraudFeature.allCases.map { Array($0.name.utf8) }
     ruleCodes = rules.codes.map { Array($0.utf8) }
     ruleCount = rules.conditions.count
@@ -170,6 +199,10 @@ struct Scorer {
     ruleDecisions = rules.decisions
   }
 
+  /// Feature `k`'s term of the additive model at `value`.
+  @inline(__always)
+  func additiveTerm(_ k: Int, _ value: Double) -> Double { table.unsafelyUnwrapped.term(k, value) }
+
   /// The probability of fraud (0 for rules only), the decision, and the reasons appended to `reasons`.
   @inline(__always)
   func score(
@@ -179,7 +212,11 @@ struct Scorer {
     var decision = Decision.approve
     if !slope.isEmpty {
       var eta = intercept
-      for k in 0..<FraudFeature.count { eta += slope[k] * f[k] }
+      if additive {
+        for k in 0..<FraudFeature.count { eta += additiveTerm(k, f[k]) }
+      } else {
+        for k in 0..<FraudFeature.count { eta += slope[k] * f[k] }
+      }
       p = LogisticRegression.sigmoid(eta)
       if p >= model.declineThreshold {
         decision = .decline
@@ -190,7 +227,11 @@ struct Scorer {
         // The largest contributions to the log-odds, against the average transaction.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: FraudFeature.count) { contributions in
           let c = contributions.baseAddress!
-          for k in 0..<FraudFeature.count { c[k] = slope[k] * (f[k] - means[k]) }
+          if additive {
+            for k in 0..<FraudFeature.count { c[k] = additiveTerm(k, f[k]) }
+          } else {
+            for k in 0..<FraudFeature.count { c[k] = slope[k] * (f[k] - means[k]) }
+          }
           LargestContributions.select(c, count: FraudFeature.count, limit: maxReasons, above: 0.25) { best, _ in
             if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
             reasons.append(contentsOf: names[best])
@@ -204,5 +245,99 @@ struct Scorer {
       reasons.append(contentsOf: ruleCodes[r])
     }
     return (p, decision)
+  }
+}
+
+/// The additive family flattened for scoring, in memory that is read without bounds checks or reference counting:
+/// per feature, a uniform grid of cells over its edges' span giving, for each cell, the bins of its two ends; then
+/// the edges and the weights.
+final class AdditiveTable: @unchecked Sendable {
+  // Immutable after init; shared read-only between copies of the scorer.
+  let features: Int
+  let cells: Int
+  let low: UnsafeMutablePointer<Double>
+  let scale: UnsafeMutablePointer<Double>
+  let grid: UnsafeMutablePointer<Int32>
+  let edgeStart: UnsafeMutablePointer<Int>
+  let edges: UnsafeMutablePointer<Double>
+  let weightStart: UnsafeMutablePointer<Int>
+  let weights: UnsafeMutablePointer<Double>
+
+  init(_ a: AdditiveFraudEstimator, cells: Int) {
+    features = a.edges.count
+    self.cells = cells
+    low = .allocate(capacity: features)
+    scale = .allocate(capacity: features)
+    grid = .allocate(capacity: features * (cells + 1))
+    edgeStart = .allocate(capacity: features + 1)
+    weightStart = .allocate(capacity: features)
+    let edgeTotal = a.edges.reduce(0) { $0 + $1.count }
+    // Three spare slots at the end: the branchless lookup may read (and ignore) up to three edges past a feature's.
+    edges = .allocate(capacity: edgeTotal + 3)
+    (edges + edgeTotal).initialize(repeating: .infinity, count: 3)
+    weights = .allocate(capacity: a.weights.reduce(0) { $0 + $1.count })
+    var e = 0
+    var w = 0
+    for j in 0..<features {
+      let edgesJ = a.edges[j]
+      let lo = edgesJ.first ?? 0
+      let hi = edgesJ.last ?? 0
+      low[j] = lo
+      scale[j] = hi > lo ? Double(cells) / (hi - lo) : 0
+      for cell in 0..<cells {
+        let at = hi > lo ? lo + (hi - lo) * Double(cell) / Double(cells) : lo
+        grid[j * (cells + 1) + cell] = Int32(edgesJ.isEmpty ? 0 : AdditiveFraudEstimator.bin(at, edgesJ))
+      }
+      grid[j * (cells + 1) + cells] = Int32(edgesJ.count)
+      edgeStart[j] = e
+      for v in edgesJ {
+        edges[e] = v
+        e += 1
+      }
+      weightStart[j] = w
+      for v in a.weights[j] {
+        weights[w] = v
+        w += 1
+      }
+    }
+    edgeStart[features] = e
+  }
+
+  deinit {
+    low.deallocate()
+    scale.deallocate()
+    grid.deallocate()
+    edgeStart.deallocate()
+    edges.deallocate()
+    weightStart.deallocate()
+    weights.deallocate()
+  }
+
+  /// Feature `k`'s weight at `value`: below the first edge (or not a number) the first bin; else a binary search
+  /// between the bins of the value's grid cell's two ends (usually over one or two edges).
+  @inline(__always)
+  func term(_ k: Int, _ value: Double) -> Double {
+    let position = (value - low[k]) * scale[k]
+    guard position >= 0 else { return weights[weightStart[k]] }
+    let cell = min(Int(position), cells - 1)
+    let g = grid + k * (cells + 1) + cell
+    var lo = Int(g[0])
+    var hi = Int(g[1])
+    let e = edges + edgeStart[k]
+    if hi - lo <= 3 {
+      // Count the cell's (at most three) edges at or below the value without branches: data-dependent branches
+      // here would be mispredicted for every feature of every transaction.
+      let n = hi - lo
+      let base = lo
+      lo += (0 < n ? 1 : 0) & (value >= e[base] ? 1 : 0)
+      lo += (1 < n ? 1 : 0) & (value >= e[base + 1] ? 1 : 0)
+      lo += (2 < n ? 1 : 0) & (value >= e[base + 2] ? 1 : 0)
+      return weights[weightStart[k] + lo]
+    }
+    while lo < hi {
+      let mid = (lo + hi) >> 1
+      if value >= e[mid] { lo = mid + 1 } else { hi = mid }
+    }
+    return weights[weightStart[k] + lo]
   }
 }

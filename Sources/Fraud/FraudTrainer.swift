@@ -9,6 +9,14 @@ public enum ThresholdTarget: Sendable {
   case minimumPrecision(Double)
 }
 
+/// The estimator families `fraud train` fits.
+public enum FraudFamily: String, Sendable, CaseIterable, Codable {
+  /// A binned additive model (one learned shape per feature), calibrated (the default).
+  case additive
+  /// Logistic regression with balanced class weights (the first family).
+  case logistic
+}
+
 /// What `fraud train` reports.
 ///
 /// Not `Sendable`: it holds the live `FeatureState` (a class mutated by one stream at a time); send its
@@ -41,7 +49,7 @@ public enum FraudTrainer {
   ///   - l2: the ridge penalty of the fit (on standardized features).
   public static func train(
     path: String, mapping: ColumnMapping, labelDelay: Double, rules: RuleSet, target: ThresholdTarget,
-    maxClockSkew: Double = 86_400, l2: Double = 1
+    maxClockSkew: Double = 86_400, l2: Double = 1, family: FraudFamily = .additive
   ) throws -> FraudTrainingReport {
     let reader = try CSVReader(path: path)
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
@@ -119,26 +127,26 @@ public enum FraudTrainer {
       throw CommerceError(
         .data, "\(path): every transaction has the same label; training needs frauds and genuine ones")
     }
-    // Standardize, then fit with balanced class weights and a small ridge for stability.
-    let scaling = rows.withUnsafeBufferPointer {
-      Standardization(rows: $0, rowCount: n, stride: f, columns: 0..<f, constantColumns: .minimumScale(1e-9))
-    }
-    let means = scaling.means
-    let sds = scaling.scales
-    var design = [Double](repeating: 0, count: n * (f + 1))
-    for i in 0..<n {
-      design[i * (f + 1)] = 1
-      for k in 0..<f { design[i * (f + 1) + k + 1] = (rows[i * f + k] - means[k]) / sds[k] }
+    let estimator: FraudEstimator
+    let scores: [Double]
+    switch family {
+    case .additive:
+      var configuration = AdditiveFraudEstimator.Configuration()
+      configuration.l2 = max(l2, 1) * 20
+      let (fitted, rounds) = AdditiveFraudEstimator.fit(rows: rows, labels: labels, configuration: configuration)
+      estimator = .additive(fitted)
+      let scorer = Scorer(
+        model: FraudModel(
+          estimator: estimator, reviewThreshold: 1, declineThreshold: 1, rules: RuleSet(rules: []),
+          labelDelay: labelDelay, thresholdRule: ""))
+      var reasons: [UInt8] = []
+      scores = rows.withUnsafeBufferPointer { r in
+        (0..<n).map { i in scorer.score(r.baseAddress! + i * f, RuleInputs(), reasons: &reasons).0 }
+      }
+    case .logistic:
+      (estimator, scores) = try fitLogistic(rows: rows, labels: labels, frauds: frauds, l2: l2)
     }
     rows = []
-    let x = DesignMatrix(rows: n, columns: f + 1, values: design)
-    let positiveWeight = Double(n) / (2 * Double(frauds))
-    let negativeWeight = Double(n) / (2 * Double(n - frauds))
-    var configuration = LogisticRegression.Configuration()
-    configuration.l2 = l2
-    let fit = try LogisticRegression.fit(
-      x, labels: labels, weights: labels.map { $0 ? positiveWeight : negativeWeight }, configuration: configuration)
-    let scores = fit.probabilities(x)
     let sorted = scores.sorted(by: >)
     var review: Double
     var decline: Double
@@ -163,7 +171,7 @@ public enum FraudTrainer {
     }
     decline = max(decline, review)
     let model = FraudModel(
-      estimator: .logistic(LogisticFraudEstimator(coefficients: fit.coefficients, means: means, sds: sds)),
+      estimator: estimator,
       reviewThreshold: review, declineThreshold: decline, rules: rules, labelDelay: labelDelay, thresholdRule: rule)
     let alerts = scores.lazy.filter { $0 >= review }.count
     return FraudTrainingReport(
@@ -172,5 +180,32 @@ public enum FraudTrainer {
       trainingAveragePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
       alertRate: Double(alerts) / Double(n), fingerprint: reader.fingerprint, outliers: outliers,
       duplicates: duplicates)
+  }
+
+  /// Logistic regression on standardized features with balanced class weights and a ridge.
+  static func fitLogistic(rows: [Double], labels: [Bool], frauds: Int, l2: Double) throws -> (FraudEstimator, [Double])
+  {
+    let f = FraudFeature.count
+    let n = labels.count
+    let scaling = rows.withUnsafeBufferPointer {
+      Standardization(rows: $0, rowCount: n, stride: f, columns: 0..<f, constantColumns: .minimumScale(1e-9))
+    }
+    let means = scaling.means
+    let sds = scaling.scales
+    var design = [Double](repeating: 0, count: n * (f + 1))
+    for i in 0..<n {
+      design[i * (f + 1)] = 1
+      for k in 0..<f { design[i * (f + 1) + k + 1] = (rows[i * f + k] - means[k]) / sds[k] }
+    }
+    let x = DesignMatrix(rows: n, columns: f + 1, values: design)
+    let positiveWeight = Double(n) / (2 * Double(frauds))
+    let negativeWeight = Double(n) / (2 * Double(n - frauds))
+    var configuration = LogisticRegression.Configuration()
+    configuration.l2 = l2
+    let fit = try LogisticRegression.fit(
+      x, labels: labels, weights: labels.map { $0 ? positiveWeight : negativeWeight }, configuration: configuration)
+    return (
+      .logistic(LogisticFraudEstimator(coefficients: fit.coefficients, means: means, sds: sds)), fit.probabilities(x)
+    )
   }
 }

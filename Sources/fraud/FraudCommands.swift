@@ -7,6 +7,8 @@ import Modeling
 import Storage
 import TabularIO
 
+extension FraudFamily: ExpressibleByArgument {}
+
 struct FraudModelName: ParsableArguments {
   static let defaultName = "fraud"
   @Option(name: .long, help: "The model's name in the store.") var model = FraudModelName.defaultName
@@ -63,6 +65,12 @@ struct TrainCommand: ParsableCommand {
   @Option(name: .long, parsing: .unconditional, help: "Ridge penalty of the fit, on standardized features.") var l2 =
     1.0
   @Option(
+    name: .long,
+    help:
+      "additive (a binned additive model, one learned shape per feature, calibrated) or logistic (logistic regression with balanced class weights)."
+  )
+  var family: FraudFamily = .additive
+  @Option(
     name: .customLong("min-precision"), parsing: .unconditional,
     help: "Review from the score with at least this precision instead.")
   var minPrecision: Double?
@@ -92,7 +100,7 @@ struct TrainCommand: ParsableCommand {
     let report = try FraudTrainer.train(
       path: data, mapping: try map.mapping(), labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"),
       rules: ruleSet, target: target, maxClockSkew: try parseDuration(maxClockSkew, option: "--max-clock-skew"),
-      l2: l2)
+      l2: l2, family: family)
     for outlier in report.outliers.prefix(10) { printError("fraud: \(outlier)") }
     if report.outliers.count > 10 { printError("fraud: … and \(report.outliers.count - 10) more such lines") }
     if report.duplicates > 0 {

@@ -1,0 +1,223 @@
+import Foundation
+import Modeling
+
+/// A binned additive model on the stream features: `log-odds = intercept + Σ_j w_j(bin_j(x_j))`, each feature's
+/// shape learned from the labeled history (a step where frauds start above some amount, a rise with a terminal's
+/// known fraud rate, a dip for a usual amount) rather than a straight line. Fitted by cyclic Newton boosting of
+/// the logistic loss without class weights, so the score is a calibrated probability.
+public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
+  public var intercept: Double
+  /// Per feature: the ascending bin edges (bin k is `[edges[k-1], edges[k])`), then one weight per bin.
+  public var edges: [[Double]]
+  public var weights: [[Double]]
+  /// Per feature: its mean contribution over the history, the point reasons are measured from.
+  public var baselines: [Double]
+
+  /// Whether the sizes fit today's features.
+  var isWellFormed: Bool {
+    edges.count == FraudFeature.count && weights.count == FraudFeature.count && baselines.count == FraudFeature.count
+      && zip(edges, weights).allSatisfy { $0.count + 1 == $1.count }
+      && edges.allSatisfy { e in zip(e, e.dropFirst()).allSatisfy { $0 < $1 } && e.allSatisfy(\.isFinite) }
+      && weights.allSatisfy { $0.allSatisfy(\.isFinite) } && intercept.isFinite
+  }
+
+  /// The bin of `value` among `edges`.
+  static func bin(_ value: Double, _ edges: [Double]) -> Int {
+    var lo = 0
+    var hi = edges.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if value >= edges[mid] { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+  }
+
+  /// Settings of the fit.
+  public struct Configuration: Sendable {
+    /// Most bins per feature (at most 256: a feature with fewer distinct values gets one per value).
+    public var bins = 255
+    /// Shrinkage of each Newton step.
+    public var learningRate = 0.5
+    /// L2 penalty on each bin's step, in units of the Hessian (a bin of few transactions moves little).
+    public var l2 = 20.0
+    /// Most rounds over the features; the fit stops earlier when the validation loss stops falling.
+    public var maxRounds = 60
+    /// The most recent share of the history held out to choose the number of rounds.
+    public var validationShare = 0.15
+    public var threads = Parallel.processorCount
+
+    public init() {}
+  }
+
+  /// Fits to `rows` (`n × FraudFeature.count`, in time order) and `labels`: the number of rounds is chosen on the
+  /// most recent `validationShare` of the history, then the model is refitted on all of it with that many.
+  static func fit(rows: [Double], labels: [Bool], configuration c: Configuration) -> (
+    AdditiveFraudEstimator, rounds: Int
+  ) {
+    let f = FraudFeature.count
+    let n = labels.count
+    // Bins from quantiles of each feature.
+    var edges: [[Double]] = []
+    for j in 0..<f {
+      let step = max(1, n / 200_000)
+      var sample: [Double] = []
+      sample.reserveCapacity(n / step + 1)
+      var i = 0
+      while i < n {
+        sample.append(rows[i * f + j])
+        i += step
+      }
+      sample.sort()
+      var distinct: [Double] = []
+      for v in sample where distinct.last != v { distinct.append(v) }
+      edges.append(binEdges(sample: sample, distinct: distinct, bins: c.bins))
+    }
+    // Each row's bin per feature.
+    var codes = [UInt8](repeating: 0, count: n * f)
+    for i in 0..<n {
+      for j in 0..<f { codes[i * f + j] = UInt8(bin(rows[i * f + j], edges[j])) }
+    }
+    let cut = max(1, min(n - 1, Int(Double(n) * (1 - c.validationShare))))
+    let trial = boost(
+      codes: codes, labels: labels, edges: edges, train: 0..<cut, validation: cut..<n, rounds: c.maxRounds, c)
+    let final = boost(codes: codes, labels: labels, edges: edges, train: 0..<n, validation: nil, rounds: trial.best, c)
+    return (final.model, trial.best)
+  }
+
+  /// Bin edges for a feature from a sorted sample of its values: one bin per value when there are few, else the
+  /// union of three grids — quantiles of all values, quantiles of the values other than the most common one (a
+  /// feature that is mostly 0 still gets bins where it is not), and equal widths over the range (so that a rare
+  /// tail, where a fraud pattern may start, is cut finely too).
+  static func binEdges(sample: [Double], distinct: [Double], bins: Int) -> [Double] {
+    guard distinct.count > 1 else { return [] }
+    if distinct.count <= bins {
+      return (1..<distinct.count).map { (distinct[$0 - 1] + distinct[$0]) / 2 }
+    }
+    let third = max(2, bins / 3)
+    var candidates: [Double] = []
+    for k in 1..<third { candidates.append(sample[k * sample.count / third]) }
+    // The most common value and the rest.
+    var mode = sample[0]
+    var best = 0
+    var run = 0
+    for (i, v) in sample.enumerated() {
+      run = i > 0 && sample[i - 1] == v ? run + 1 : 1
+      if run > best {
+        best = run
+        mode = v
+      }
+    }
+    let rest = sample.filter { $0 != mode }
+    if rest.count > third { for k in 1..<third { candidates.append(rest[k * rest.count / third]) } }
+    let lo = distinct.first!
+    let hi = distinct.last!
+    for k in 1..<third { candidates.append(lo + (hi - lo) * Double(k) / Double(third)) }
+    candidates.sort()
+    var edges: [Double] = []
+    for v in candidates where v > lo && edges.last.map({ v > $0 }) ?? true { edges.append(v) }
+    if edges.count >= bins {
+      let keep = bins - 1
+      edges = (0..<keep).map { edges[$0 * edges.count / keep] }
+    }
+    return edges
+  }
+
+  /// Cyclic Newton boosting on the rows `train`; with `validation`, also the round of lowest validation log loss.
+  static func boost(
+    codes: [UInt8], labels: [Bool], edges: [[Double]], train: Range<Int>, validation: Range<Int>?, rounds: Int,
+    _ c: Configuration
+  ) -> (model: AdditiveFraudEstimator, best: Int) {
+    let f = FraudFeature.count
+    let positives = train.lazy.filter { labels[$0] }.count
+    let prior = log(Double(max(positives, 1)) / Double(max(train.count - positives, 1)))
+    var weights = edges.map { [Double](repeating: 0, count: $0.count + 1) }
+    let all = train.lowerBound..<(validation?.upperBound ?? train.upperBound)
+    var margin = [Double](repeating: prior, count: all.upperBound)
+    var bestLoss = Double.infinity
+    var best = 0
+    var bestWeights = weights
+    var sinceBest = 0
+    let threads = max(1, min(c.threads, 2))
+    for round in 1...max(1, rounds) {
+      for j in 0..<f {
+        let bins = weights[j].count
+        // Gradient and Hessian sums per bin over the training rows, in chunks.
+        var g = [Double](repeating: 0, count: bins * threads)
+        var h = [Double](repeating: 0, count: bins * threads)
+        let chunk = (train.count + threads - 1) / threads
+        g.withUnsafeMutableBufferPointer { gp in
+          h.withUnsafeMutableBufferPointer { hp in
+            margin.withUnsafeBufferPointer { mp in
+              codes.withUnsafeBufferPointer { cp in
+                let (gs, hs, ms, cs) = (
+                  UnsafeSendable(gp.baseAddress!), UnsafeSendable(hp.baseAddress!), UnsafeSendable(mp.baseAddress!),
+                  UnsafeSendable(cp.baseAddress!)
+                )
+                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                  let lo = train.lowerBound + t * chunk
+                  let hi = min(train.upperBound, lo + chunk)
+                  guard lo < hi else { return }
+                  let gb = gs.value + t * bins
+                  let hb = hs.value + t * bins
+                  for i in lo..<hi {
+                    let p = 1 / (1 + exp(-ms.value[i]))
+                    let b = Int(cs.value[i * f + j])
+                    gb[b] += p - (labels[i] ? 1 : 0)
+                    hb[b] += p * (1 - p)
+                  }
+                }
+              }
+            }
+          }
+        }
+        var step = [Double](repeating: 0, count: bins)
+        for b in 0..<bins {
+          var gs = 0.0
+          var hs = 0.0
+          for t in 0..<threads {
+            gs += g[t * bins + b]
+            hs += h[t * bins + b]
+          }
+          step[b] = -c.learningRate * gs / (hs + c.l2)
+          weights[j][b] += step[b]
+        }
+        for i in all { margin[i] += step[Int(codes[i * f + j])] }
+      }
+      guard let validation else { continue }
+      var loss = 0.0
+      for i in validation {
+        let p = min(max(1 / (1 + exp(-margin[i])), 1e-15), 1 - 1e-15)
+        loss -= labels[i] ? log(p) : log(1 - p)
+      }
+      if loss < bestLoss - 1e-9 {
+        bestLoss = loss
+        best = round
+        bestWeights = weights
+        sinceBest = 0
+      } else {
+        sinceBest += 1
+        if sinceBest >= 3 { break }
+      }
+    }
+    if validation == nil {
+      best = rounds
+      bestWeights = weights
+    }
+    // Center each feature's shape on its mean over the training rows (the intercept takes the rest), and keep
+    // that mean for reasons.
+    var intercept = prior
+    var baselines = [Double](repeating: 0, count: f)
+    for j in 0..<f {
+      var mean = 0.0
+      for i in train { mean += bestWeights[j][Int(codes[i * f + j])] }
+      mean /= Double(max(train.count, 1))
+      for b in bestWeights[j].indices { bestWeights[j][b] -= mean }
+      intercept += mean
+      baselines[j] = 0
+    }
+    return (
+      AdditiveFraudEstimator(intercept: intercept, edges: edges, weights: bestWeights, baselines: baselines),
+      max(best, 1)
+    )
+  }
+}
