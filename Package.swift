@@ -85,7 +85,8 @@ let package = Package(
         "Recommender", "Storage", "TabularIO", "Modeling", .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
-    .testTarget(name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"]),
+    .testTarget(
+      name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"], exclude: ["Fixtures"]),
     .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage"]),
   ],
   swiftLanguageModes: [.v6]

@@ -44,7 +44,6 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
     public var maxRounds = 60
     /// The most recent share of the history held out to choose the number of rounds.
     public var validationShare = 0.15
-    public var threads = Parallel.processorCount
 
     public init() {}
   }
@@ -137,7 +136,9 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
     var best = 0
     var bestWeights = weights
     var sinceBest = 0
-    let threads = max(1, min(c.threads, 2))
+    // Two chunks whatever the machine, run at once when it can: the sums (and so the model) do not depend on the
+    // number of processors.
+    let threads = 2
     for round in 1...max(1, rounds) {
       for j in 0..<f {
         let bins = weights[j].count

@@ -25,8 +25,13 @@ public struct FraudEvaluationReport: Sendable, Codable {
 /// Prequential evaluation: every transaction is scored before its label is known; labels become known
 /// after the delay, as in production. The state warms up on the transactions before `from`.
 public enum FraudEvaluation {
+  /// - Parameters:
+  ///   - from: the first evaluated time (the transactions before warm the state up); `until`: the end (exclusive).
+  ///   - removeDetectedCards: the handbook's rule for card precision@100 — a card found frauded among a day's top
+  ///     100 is left out of the following days (it would be blocked).
   public static func run(
-    path: String, mapping: ColumnMapping, model: FraudModel, labelDelay: Double, from: Double?
+    path: String, mapping: ColumnMapping, model: FraudModel, labelDelay: Double, from: Double?, until: Double? = nil,
+    removeDetectedCards: Bool = false
   ) throws -> FraudEvaluationReport {
     let reader = try CSVReader(path: path)
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
@@ -58,6 +63,7 @@ public enum FraudEvaluation {
       case .transaction(let tx, _):
         state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
         guard let label = tx.label else { continue }
+        if let until, tx.time >= until { continue }
         if tx.time < start {
           warmAmounts.append(log1p(tx.amount))
           warmLabels.append(label)
@@ -85,8 +91,8 @@ public enum FraudEvaluation {
       throw CommerceError(.data, "\(path): the evaluated transactions need both frauds and genuine ones")
     }
     var rows = [
-      try row("model", scores, labels, days, cards, Double(alerts) / Double(n)),
-      try row("rules only", ruleScores, labels, days, cards, Double(ruleAlerts) / Double(n)),
+      try row("model", scores, labels, days, cards, Double(alerts) / Double(n), removeDetectedCards),
+      try row("rules only", ruleScores, labels, days, cards, Double(ruleAlerts) / Double(n), removeDetectedCards),
     ]
     // The amount-only logistic regression (on the warm-up part, else on the evaluated part itself).
     let fitAmounts = warmLabels.contains(true) && warmLabels.contains(false) ? warmAmounts : evalAmounts
@@ -100,25 +106,31 @@ public enum FraudEvaluation {
     let amountScores = evalAmounts.map { LogisticRegression.sigmoid(fit.coefficients[0] + fit.coefficients[1] * $0) }
     // Alert the same share as the model does, for a like-for-like alert rate.
     rows.append(
-      try row("amount-only logistic regression", amountScores, labels, days, cards, Double(alerts) / Double(n)))
+      try row(
+        "amount-only logistic regression", amountScores, labels, days, cards, Double(alerts) / Double(n),
+        removeDetectedCards))
     return FraudEvaluationReport(
       transactions: n, frauds: frauds, days: Set(days).count, rows: rows, decisions: decisions)
   }
 
   static func row(
-    _ name: String, _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], _ alertRate: Double
+    _ name: String, _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], _ alertRate: Double,
+    _ removeDetectedCards: Bool
   ) throws -> EvaluationRow {
     EvaluationRow(
       name: name, rocAUC: try ClassificationMetrics.rocAUC(labels: labels, scores: scores),
       averagePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
-      cardPrecisionAt100: cardPrecision(scores, labels, days, cards, k: 100), alertRate: alertRate)
+      cardPrecisionAt100: cardPrecision(
+        scores, labels, days, cards, k: 100, removeDetectedCards: removeDetectedCards), alertRate: alertRate)
   }
 
   /// Mean over days of: among the `k` cards with the highest score that day, the share with a fraud that day.
   ///
   /// Deterministic: days are summed in time order and cards with equal scores are taken by card id.
-  static func cardPrecision(_ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], k: Int) -> Double
-  {
+  /// With `removeDetectedCards`, the frauded cards of a day's top `k` are left out of the following days.
+  static func cardPrecision(
+    _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], k: Int, removeDetectedCards: Bool = false
+  ) -> Double {
     var byDay: [Int32: [UInt64: (score: Double, fraud: Bool)]] = [:]
     for i in scores.indices {
       let previous = byDay[days[i]]?[cards[i]]
@@ -127,12 +139,15 @@ public enum FraudEvaluation {
       )
     }
     var total = 0.0
+    var detected = Set<UInt64>()
     for day in byDay.keys.sorted() {
-      let top = byDay[day]!.sorted {
+      let top = byDay[day]!.filter { !detected.contains($0.key) }.sorted {
         $0.value.score != $1.value.score ? $0.value.score > $1.value.score : $0.key < $1.key
       }
       .prefix(k)
-      total += Double(top.lazy.filter { $0.value.fraud }.count) / Double(k)
+      let found = top.filter { $0.value.fraud }.map(\.key)
+      total += Double(found.count) / Double(k)
+      if removeDetectedCards { detected.formUnion(found) }
     }
     return byDay.isEmpty ? 0 : total / Double(byDay.count)
   }

@@ -9,6 +9,12 @@ import TabularIO
 
 extension FraudFamily: ExpressibleByArgument {}
 
+/// How `fraud evaluate` counts card precision.
+enum EvaluationProtocol: String, ExpressibleByArgument, CaseIterable {
+  case standard = "default"
+  case handbook
+}
+
 struct FraudModelName: ParsableArguments {
   static let defaultName = "fraud"
   @Option(name: .long, help: "The model's name in the store.") var model = FraudModelName.defaultName
@@ -250,6 +256,14 @@ struct EvaluateCommand: ParsableCommand {
   var labelsDelay = "7d"
   @Option(name: .long, help: "Evaluate the transactions from this date on (YYYY-MM-DD); the earlier ones warm up.")
   var from: String?
+  @Option(name: .long, parsing: .unconditional, help: "Evaluate this many days from --from (default: to the end).")
+  var days: Int?
+  @Option(
+    name: .long,
+    help:
+      "default, or handbook: card precision@100 leaves out of later days the frauded cards found in a day's top 100 (the Practical Handbook's rule)."
+  )
+  var `protocol`: EvaluationProtocol = .standard
   @OptionGroup var map: MapOption
   @OptionGroup var format: FormatOptions
   @OptionGroup var name: FraudModelName
@@ -275,7 +289,9 @@ struct EvaluateCommand: ParsableCommand {
     }
     let report = try FraudEvaluation.run(
       path: data, mapping: try map.mapping(), model: stored.model,
-      labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"), from: start)
+      labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"), from: start,
+      until: days.flatMap { d in start.map { $0 + Double(d) * 86_400 } },
+      removeDetectedCards: `protocol` == .handbook)
     if format.format == .table {
       print(
         "\(stored.version.name) version \(stored.version.version) on \(report.transactions) transactions (\(report.frauds) frauds) over \(report.days) days"
