@@ -79,8 +79,30 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
     let cut = max(1, min(n - 1, Int(Double(n) * (1 - c.validationShare))))
     let trial = boost(
       codes: codes, labels: labels, edges: edges, train: 0..<cut, validation: cut..<n, rounds: c.maxRounds, c)
+    // Calibration (Platt): the held-out part's log-odds under the model fitted without it, regressed on its labels,
+    // give a slope and shift that correct the boosted log-odds' over-confidence; they are applied to the final
+    // model's terms.
+    var validationEta: [Double] = []
+    var validationLabels: [Bool] = []
+    for i in cut..<n {
+      var eta = trial.model.intercept
+      for j in 0..<f { eta += trial.model.weights[j][Int(codes[i * f + j])] }
+      validationEta.append(eta)
+      validationLabels.append(labels[i])
+    }
     let final = boost(codes: codes, labels: labels, edges: edges, train: 0..<n, validation: nil, rounds: trial.best, c)
-    return (final.model, trial.best)
+    var model = final.model
+    if validationLabels.contains(true) && validationLabels.contains(false),
+      let platt = try? LogisticRegression.fit(
+        DesignMatrix(rows: validationEta.count, columns: 2, values: validationEta.flatMap { [1, $0] }),
+        labels: validationLabels),
+      platt.coefficients[1].isFinite, platt.coefficients[1] > 0.2, platt.coefficients[1] < 5
+    {
+      let (b, a) = (platt.coefficients[0], platt.coefficients[1])
+      model.intercept = a * model.intercept + b
+      model.weights = model.weights.map { $0.map { a * $0 } }
+    }
+    return (model, trial.best)
   }
 
   /// Bin edges for a feature from a sorted sample of its values: one bin per value when there are few, else the
@@ -135,11 +157,24 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
     var bestLoss = Double.infinity
     var best = 0
     var bestWeights = weights
+    var bestShift = 0.0
     var sinceBest = 0
     // Two chunks whatever the machine, run at once when it can: the sums (and so the model) do not depend on the
     // number of processors.
     let threads = 2
+    var shift = 0.0
     for round in 1...max(1, rounds) {
+      // The intercept's own Newton step, so that the mean probability stays the fraud rate (a calibrated score).
+      var gi = 0.0
+      var hi = 0.0
+      for i in train {
+        let p = 1 / (1 + exp(-margin[i]))
+        gi += p - (labels[i] ? 1 : 0)
+        hi += p * (1 - p)
+      }
+      let step0 = hi > 0 ? -gi / hi : 0
+      shift += step0
+      for i in all { margin[i] += step0 }
       for j in 0..<f {
         let bins = weights[j].count
         // Gradient and Hessian sums per bin over the training rows, in chunks.
@@ -194,6 +229,7 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
         bestLoss = loss
         best = round
         bestWeights = weights
+        bestShift = shift
         sinceBest = 0
       } else {
         sinceBest += 1
@@ -203,10 +239,11 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
     if validation == nil {
       best = rounds
       bestWeights = weights
+      bestShift = shift
     }
     // Center each feature's shape on its mean over the training rows (the intercept takes the rest), and keep
     // that mean for reasons.
-    var intercept = prior
+    var intercept = prior + bestShift
     var baselines = [Double](repeating: 0, count: f)
     for j in 0..<f {
       var mean = 0.0

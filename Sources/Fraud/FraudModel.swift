@@ -317,9 +317,8 @@ final class AdditiveTable: @unchecked Sendable {
   /// between the bins of the value's grid cell's two ends (usually over one or two edges).
   @inline(__always)
   func term(_ k: Int, _ value: Double) -> Double {
-    let position = (value - low[k]) * scale[k]
-    guard position >= 0 else { return weights[weightStart[k]] }
-    let cell = min(Int(position), cells - 1)
+    guard value >= low[k] else { return weights[weightStart[k]] }
+    let cell = min(Int((value - low[k]) * scale[k]), cells - 1)
     let g = grid + k * (cells + 1) + cell
     var lo = Int(g[0])
     var hi = Int(g[1])

@@ -285,7 +285,9 @@ public final class FraudStream {
     r.reasons.removeAll(keepingCapacity: true)
     let (p, decision) = scorer.score(r.features, r.inputs, reasons: &r.reasons)
     output.writeField(bytes: UnsafeBufferPointer(start: r.heldId, count: r.heldIdCount))
-    output.writeField(p, decimals: 6)
+    // Six decimals, and for scores near 1 as many more as it takes to keep three significant digits of 1 − p:
+    // the highest-risk transactions stay ranked in the output instead of all reading 1.000000.
+    output.writeField(p, decimals: p < 0.999 ? 6 : min(15, max(6, Int((-log10(max(1 - p, 1e-15))).rounded(.down)) + 3)))
     let name = decision.staticName
     output.writeField(bytes: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }

@@ -133,7 +133,7 @@ public enum FraudTrainer {
     case .additive:
       var configuration = AdditiveFraudEstimator.Configuration()
       configuration.l2 = max(l2, 1) * 20
-      let (fitted, rounds) = AdditiveFraudEstimator.fit(rows: rows, labels: labels, configuration: configuration)
+      let (fitted, _) = AdditiveFraudEstimator.fit(rows: rows, labels: labels, configuration: configuration)
       estimator = .additive(fitted)
       let scorer = Scorer(
         model: FraudModel(

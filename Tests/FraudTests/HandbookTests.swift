@@ -100,6 +100,8 @@ import Testing
       var x = [Double](repeating: 0, count: f)
       for j in 0..<f { x[j] = g.nextDouble() }
       x[FraudFeature.logAmount.rawValue] = g.nextDouble() * 8
+      x[FraudFeature.night.rawValue] = g.nextDouble() < 0.3 ? 1 : 0  // a binary feature: one edge
+      x[FraudFeature.newCard.rawValue] = 0  // a constant one: no edge
       x[FraudFeature.merchantFraudRate1d.rawValue] = g.nextDouble() < 0.95 ? 0 : g.nextDouble()
       let p =
         x[FraudFeature.logAmount.rawValue] > 6 ? 0.9 : (x[FraudFeature.merchantFraudRate1d.rawValue] > 0.5 ? 0.5 : 0.01)
