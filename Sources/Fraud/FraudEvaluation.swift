@@ -12,6 +12,16 @@ public struct EvaluationRow: Sendable, Codable {
   public var alertRate: Double
 }
 
+/// One band of predicted probability: how many transactions the model put there, their mean score and how many
+/// of them were frauds — a calibrated model's two columns agree.
+public struct ReliabilityRow: Sendable, Codable, Equatable {
+  public var lower: Double
+  public var upper: Double
+  public var transactions: Int
+  public var meanScore: Double
+  public var observedRate: Double
+}
+
 /// What `fraud evaluate` reports.
 public struct FraudEvaluationReport: Sendable, Codable {
   public var transactions: Int
@@ -20,6 +30,11 @@ public struct FraudEvaluationReport: Sendable, Codable {
   public var rows: [EvaluationRow]
   /// Decisions of the full model (approve, review, decline).
   public var decisions: [Int]
+  /// The model's reliability table and Brier score (empty and `nil` for rules only).
+  public var reliability: [ReliabilityRow] = []
+  public var brier: Double? = nil
+  /// The model's mean score beside the observed fraud rate.
+  public var meanScore: Double? = nil
 }
 
 /// Prequential evaluation: every transaction is scored before its label is known; labels become known
@@ -109,8 +124,36 @@ public enum FraudEvaluation {
       try row(
         "amount-only logistic regression", amountScores, labels, days, cards, Double(alerts) / Double(n),
         removeDetectedCards))
-    return FraudEvaluationReport(
+    var report = FraudEvaluationReport(
       transactions: n, frauds: frauds, days: Set(days).count, rows: rows, decisions: decisions)
+    if model.hasModel {
+      report.reliability = reliability(scores, labels)
+      report.brier = try ClassificationMetrics.brierScore(labels: labels, probabilities: scores)
+      report.meanScore = scores.reduce(0, +) / Double(n)
+    }
+    return report
+  }
+
+  /// The bands of `reliabilityEdges` with their counts, mean scores and observed fraud rates (empty bands left out).
+  static func reliability(_ scores: [Double], _ labels: [Bool]) -> [ReliabilityRow] {
+    let edges = [0, 0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 1.0000001]
+    var rows: [ReliabilityRow] = []
+    for b in 0..<(edges.count - 1) {
+      var count = 0
+      var sum = 0.0
+      var frauds = 0
+      for (s, l) in zip(scores, labels) where s >= edges[b] && s < edges[b + 1] {
+        count += 1
+        sum += s
+        if l { frauds += 1 }
+      }
+      guard count > 0 else { continue }
+      rows.append(
+        ReliabilityRow(
+          lower: edges[b], upper: min(edges[b + 1], 1), transactions: count, meanScore: sum / Double(count),
+          observedRate: Double(frauds) / Double(count)))
+    }
+    return rows
   }
 
   static func row(

@@ -29,6 +29,10 @@ public struct FraudTrainingReport {
   public var trainingAUC: Double
   public var trainingAveragePrecision: Double
   public var alertRate: Double
+  /// On the history's last two weeks: the share of transactions the review threshold alerts on, and the share
+  /// of those alerts that were frauds — what to expect of the thresholds going forward.
+  public var recentAlertRate = 0.0
+  public var recentPrecision = 0.0
   public var fingerprint: DataFingerprint
   /// Lines left out of the history because their time was more than the allowed clock skew ahead of the history
   /// before them (and the next transaction did not confirm it): messages naming each line.
@@ -61,6 +65,7 @@ public enum FraudTrainer {
     let f = FraudFeature.count
     var rows: [Double] = []
     var labels: [Bool] = []
+    var times: [Double] = []
     let features = UnsafeMutablePointer<Double>.allocate(capacity: f)
     defer { features.deallocate() }
     var inputs = RuleInputs()
@@ -84,6 +89,7 @@ public enum FraudTrainer {
       state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
       rows.append(contentsOf: UnsafeBufferPointer(start: features, count: f))
       labels.append(label)
+      times.append(tx.time)
       if state.processed % 1_000_000 == 0 { state.expire(before: state.watermark) }
     }
     func leaveOutPending() {
@@ -174,12 +180,18 @@ public enum FraudTrainer {
       estimator: estimator,
       reviewThreshold: review, declineThreshold: decline, rules: rules, labelDelay: labelDelay, thresholdRule: rule)
     let alerts = scores.lazy.filter { $0 >= review }.count
-    return FraudTrainingReport(
+    let recent = times.indices.filter { times[$0] >= (times.last ?? 0) - 14 * 86_400 }
+    let recentAlerts = recent.filter { scores[$0] >= review }
+    var report = FraudTrainingReport(
       model: model, state: state, transactions: n, frauds: frauds,
       trainingAUC: try ClassificationMetrics.rocAUC(labels: labels, scores: scores),
       trainingAveragePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
       alertRate: Double(alerts) / Double(n), fingerprint: reader.fingerprint, outliers: outliers,
       duplicates: duplicates)
+    report.recentAlertRate = Double(recentAlerts.count) / Double(max(recent.count, 1))
+    report.recentPrecision =
+      Double(recentAlerts.filter { labels[$0] }.count) / Double(max(recentAlerts.count, 1))
+    return report
   }
 
   /// Logistic regression on standardized features with balanced class weights and a ridge.

@@ -124,6 +124,10 @@ struct TrainCommand: ParsableCommand {
         report.transactions, report.frauds, report.state.cardCount, report.state.merchantCountHeld,
         report.trainingAUC, report.trainingAveragePrecision, report.model.reviewThreshold,
         report.model.declineThreshold, report.model.thresholdRule, report.alertRate))
+    print(
+      String(
+        format: "on the history's last two weeks: alert rate %.4f, precision of the alerts %.4f",
+        report.recentAlertRate, report.recentPrecision))
     print("registered \(version.name) version \(version.version) with the end-of-history state")
   }
 }
@@ -308,6 +312,20 @@ struct EvaluateCommand: ParsableCommand {
     if format.format == .table {
       print(
         "decisions: approve \(report.decisions[0]), review \(report.decisions[1]), decline \(report.decisions[2])")
+      if let brier = report.brier, let mean = report.meanScore {
+        print(
+          String(
+            format: "\nreliability of the model's score (Brier %.5f; mean score %.5f, fraud rate %.5f)", brier, mean,
+            Double(report.frauds) / Double(report.transactions)))
+        var r = OutputTable(columns: ["band", "transactions", "mean_score", "observed_rate"])
+        for row in report.reliability {
+          r.rows.append([
+            .text(String(format: "%.3f-%.3f", row.lower, row.upper)), .integer(row.transactions),
+            .number(row.meanScore, decimals: 4), .number(row.observedRate, decimals: 4),
+          ])
+        }
+        print(r.render(.table), terminator: "")
+      }
     }
   }
 }

@@ -213,6 +213,18 @@ final class LiveProcess {
     #expect(rows.map { $0[0] } == ["scorer", "model", "rules only", "amount-only logistic regression"])
     let model = Double(rows[1][2])!
     #expect(model > Double(rows[2][2])! + 0.2 && model > Double(rows[3][2])! + 0.2)
+    #expect(trained.stdout.contains("on the history's last two weeks: alert rate "))
+    // The table form adds the model's reliability table and Brier score, and the handbook protocol its card rule.
+    let table = try run(
+      "fraud",
+      [
+        "evaluate", "--data", sampleData("fraud/history.csv"), "--from", "2026-01-22", "--days", "3", "--protocol",
+        "handbook", "--store", store,
+      ])
+    #expect(table.status == 0, "\(table)")
+    #expect(table.stdout.contains("over 3 days"), "\(table)")
+    #expect(table.stdout.contains("reliability of the model's score (Brier "), "\(table)")
+    #expect(table.stdout.contains("band         transactions  mean_score  observed_rate"), "\(table)")
   }
 
   @Test func mappingAndLabelErrors() throws {

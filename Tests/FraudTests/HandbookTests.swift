@@ -157,4 +157,16 @@ import Testing
       _ = try JSONDecoder().decode(FraudModel.self, from: try JSONEncoder().encode(bad))
     }
   }
+
+  /// The reliability table: bands of predicted probability with their counts, mean scores and fraud rates.
+  @Test func reliabilityBands() {
+    let scores = [0.0005, 0.0008, 0.005, 0.02, 0.03, 0.9, 0.95, 1.0]
+    let labels = [false, false, false, false, true, true, true, false]
+    let rows = FraudEvaluation.reliability(scores, labels)
+    #expect(rows.map(\.transactions) == [2, 1, 2, 3])
+    #expect(rows.map(\.lower) == [0, 0.001, 0.01, 0.8])
+    #expect(rows.last!.upper == 1)
+    #expect(abs(rows[2].meanScore - 0.025) < 1e-12 && rows[2].observedRate == 0.5)
+    #expect(abs(rows[3].meanScore - 0.95) < 1e-12 && abs(rows[3].observedRate - 2.0 / 3.0) < 1e-12)
+  }
 }
