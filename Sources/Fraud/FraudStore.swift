@@ -4,13 +4,24 @@ import Storage
 
 /// Registering and loading fraud models.
 public enum FraudStore {
+  /// The kind of the first family's versions (and of every version stored before there were others).
   public static let kind = "fraud.logistic-regression"
+  /// The kinds this version of fraud can load, one per estimator family.
+  public static let kinds: Set<String> = [kind, "fraud.additive"]
+
+  /// The kind recorded for `model`.
+  static func kind(of model: FraudModel) -> String {
+    switch model.estimator {
+    case .additive: "fraud.additive"
+    case .logistic, .rulesOnly: kind
+    }
+  }
 
   /// Registers the model and the end-of-history state as a new active version of `name`.
   public static func register(_ report: FraudTrainingReport, in store: any ModelRegistry, name: String) throws
     -> ModelVersion
   {
-    if let existing = try store.list(name: name).first, existing.kind != kind {
+    if let existing = try store.list(name: name).first, !kinds.contains(existing.kind) {
       throw CommerceError(
         .usage,
         "model '\(name)' holds \(existing.kind) versions; train the fraud model under another \(.modelName) name",
@@ -20,7 +31,7 @@ public enum FraudStore {
     encoder.outputFormatting = [.sortedKeys]
     return try store.register(
       NewModelVersion(
-        name: name, kind: kind,
+        name: name, kind: kind(of: report.model),
         parameters: [
           "label_delay_seconds": "\(report.model.labelDelay)", "threshold_rule": report.model.thresholdRule,
           "rules": report.model.rules.rules.map(\.code).joined(separator: ","), "features": "\(FraudFeature.count)",
@@ -41,7 +52,7 @@ public enum FraudStore {
     } catch StoreError.noModel {
       return nil
     }
-    guard version.kind == kind else {
+    guard kinds.contains(version.kind) else {
       throw CommerceError(
         .noModel, "model '\(name)' is a \(version.kind) model, not a fraud model; choose another \(.modelName)",
         parameter: .modelName)

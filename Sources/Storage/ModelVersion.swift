@@ -7,7 +7,8 @@ public struct ModelVersion: Equatable, Sendable, Codable {
   /// 1, 2, 3… per name, in order of registration.
   public var version: Int
   /// What kind of model it is, `APP-PREFIX.FAMILY` (e.g. `recommender.als-implicit`, `churn.logistic-regression`,
-  /// `fraud.logistic-regression`); each app lists the kinds with its prefix and refuses one it cannot serve.
+  /// `fraud.logistic-regression`, `fraud.additive`); each app lists the kinds with its prefix and refuses one it cannot
+  /// serve.
   public var kind: String
   /// Hyperparameters and settings, as text for display.
   public var parameters: [String: String]

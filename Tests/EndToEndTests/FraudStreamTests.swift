@@ -214,6 +214,13 @@ final class LiveProcess {
     let model = Double(rows[1][2])!
     #expect(model > Double(rows[2][2])! + 0.2 && model > Double(rows[3][2])! + 0.2)
     #expect(trained.stdout.contains("on the history's last two weeks: alert rate "))
+    // The default family is recorded as its kind; a logistic model trained next to it is another version.
+    #expect(try run("fraud", ["models", "list", "--store", store]).stdout.contains("fraud.additive"))
+    let logistic = try run(
+      "fraud", ["train", "--data", sampleData("fraud/history.csv"), "--family", "logistic", "--store", store])
+    #expect(logistic.status == 0, "\(logistic)")
+    let kinds = try run("fraud", ["models", "list", "--format", "csv", "--store", store]).stdout
+    #expect(kinds.contains(",fraud.logistic-regression,") && kinds.contains(",fraud.additive,"), "\(kinds)")
     // The table form adds the model's reliability table and Brier score, and the handbook protocol its card rule.
     let table = try run(
       "fraud",
