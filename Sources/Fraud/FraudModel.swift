@@ -13,6 +13,9 @@ public struct FraudModel: Codable, Sendable {
   public var labelDelay: Double
   /// How the thresholds were chosen.
   public var thresholdRule: String
+  /// The training scores' deciles (9 edges), the reference the stream's score distribution is compared with
+  /// (empty for rules only and for versions stored before there was one).
+  public var scoreDeciles: [Double] = []
 
   /// A model of `estimator`, thresholds and rules.
   public init(
@@ -46,7 +49,7 @@ public struct FraudModel: Codable, Sendable {
   // level, with empty coefficients for rules only. A new family adds a `family` key.
   private enum CodingKeys: String, CodingKey {
     case coefficients, means, sds, reviewThreshold, declineThreshold, rules, labelDelay, thresholdRule
-    case family, additive
+    case family, additive, scoreDeciles
   }
 
   public init(from decoder: Decoder) throws {
@@ -76,6 +79,7 @@ public struct FraudModel: Codable, Sendable {
     rules = try c.decode(RuleSet.self, forKey: .rules)
     labelDelay = try c.decode(Double.self, forKey: .labelDelay)
     thresholdRule = try c.decode(String.self, forKey: .thresholdRule)
+    scoreDeciles = try c.decodeIfPresent([Double].self, forKey: .scoreDeciles) ?? []
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -98,6 +102,7 @@ public struct FraudModel: Codable, Sendable {
     try c.encode(rules, forKey: .rules)
     try c.encode(labelDelay, forKey: .labelDelay)
     try c.encode(thresholdRule, forKey: .thresholdRule)
+    if !scoreDeciles.isEmpty { try c.encode(scoreDeciles, forKey: .scoreDeciles) }
   }
 }
 

@@ -21,6 +21,9 @@ public struct StreamOptions: Sendable {
   public var multilineFields = false
   /// The longest line accepted; a longer one is malformed (its bytes still go to the dead-letter file).
   public var maximumLineBytes = 64 << 10
+  /// Report each period of this many seconds of event time (transactions, alert rate, mean score, the score
+  /// distribution's PSI against the training history); `nil` for none.
+  public var statsEvery: Double? = nil
   /// Labels of transaction rows become known this many seconds later (default: the model's).
   public var labelDelay: Double?
   /// Measure per-transaction latency.
@@ -43,6 +46,22 @@ public struct StreamStatistics: Sendable, Codable, Equatable {
   public var seconds = 0.0
   /// Per-transaction latency percentiles, when measured.
   public var latency: LatencyPercentiles?
+}
+
+/// One monitoring period of a stream (event time).
+public struct StreamPeriod: Sendable, Codable, Equatable {
+  /// The period's start (seconds since the epoch).
+  public var start: Double
+  public var transactions: Int
+  /// Reviewed or declined, as a share of the period's transactions.
+  public var alertRate: Double
+  public var meanScore: Double
+  /// The population stability index of the period's scores against the training history's (deciles), `nil`
+  /// without a reference; above 0.25 the distribution has moved.
+  public var scorePSI: Double?
+
+  /// Whether the score distribution has moved enough to look at (PSI above 0.25).
+  public var drifted: Bool { (scorePSI ?? 0) > 0.25 }
 }
 
 /// Per-transaction latency percentiles in microseconds.
@@ -100,6 +119,8 @@ public final class FraudStream {
   var snapshot: [UInt8] = []
   /// How the stream was opened, for one opened from a store (`open(store:name:resume:rules:options:)`).
   public internal(set) var opening: StreamOpening?
+  /// Receives each monitoring period when `options.statsEvery` is set (the last, partial one at the end).
+  public var onPeriod: ((StreamPeriod) -> Void)? = nil
 
   /// A stream over `model` continuing from `state`, checkpointing to `states` under `checkpointName`.
   public init(
@@ -259,6 +280,7 @@ public final class FraudStream {
     }
     rejectPending()
     try release(r, output: output)
+    if options.statsEvery != nil { emitPeriod(r) }
     try output.flush()
     try deadLetter?.flush()
     try checkpoint()
@@ -268,6 +290,47 @@ public final class FraudStream {
         p50: r.histogram.percentile(0.5), p99: r.histogram.percentile(0.99), p999: r.histogram.percentile(0.999))
     }
     return r.stats
+  }
+
+  /// Adds a scored transaction to the current monitoring period, first closing the periods it has left behind.
+  private func monitor(_ r: StreamRun, time: Double, score: Double, alert: Bool, every: Double) {
+    if r.periodStart.isNaN { r.periodStart = (time / every).rounded(.down) * every }
+    if time >= r.periodStart + every {
+      emitPeriod(r)
+      r.periodStart = (time / every).rounded(.down) * every
+    }
+    r.periodCount += 1
+    if alert { r.periodAlerts += 1 }
+    r.periodScoreSum += score
+    let deciles = model.scoreDeciles
+    if deciles.count == 9 {
+      var bin = 0
+      while bin < 9 && score > deciles[bin] { bin += 1 }
+      r.periodBins[bin] += 1
+    }
+  }
+
+  /// Reports the current period (if it has transactions) and starts the next one empty.
+  private func emitPeriod(_ r: StreamRun) {
+    guard r.periodCount > 0 else { return }
+    var psi: Double? = nil
+    if model.scoreDeciles.count == 9 {
+      var total = 0.0
+      for b in 0..<10 {
+        let actual = max(Double(r.periodBins[b]) / Double(r.periodCount), 1e-4)
+        let expected = 0.1
+        total += (actual - expected) * log(actual / expected)
+      }
+      psi = total
+    }
+    onPeriod?(
+      StreamPeriod(
+        start: r.periodStart, transactions: r.periodCount, alertRate: Double(r.periodAlerts) / Double(r.periodCount),
+        meanScore: r.periodScoreSum / Double(r.periodCount), scorePSI: psi))
+    r.periodCount = 0
+    r.periodAlerts = 0
+    r.periodScoreSum = 0
+    r.periodBins = [Int](repeating: 0, count: 10)
   }
 
   /// Scores the held transaction of `r` (unless it is a replay) and writes its line, prefetching `next`'s
@@ -294,6 +357,7 @@ public final class FraudStream {
     output.endRow()
     r.stats.transactions += 1
     r.stats.decisions[decision.rawValue] += 1
+    if let every = options.statsEvery { monitor(r, time: tx.time, score: p, alert: decision != .approve, every: every) }
     if options.measureLatency { r.histogram.add(nanoseconds: monotonicNanoseconds() &- r.heldStarted) }
     r.sinceCheckpoint += 1
     if r.sinceCheckpoint >= options.checkpointEvery {
@@ -320,6 +384,12 @@ struct PendingTransaction {
 /// The mutable state of one `FraudStream.run`: the held transaction, the scoring buffers and the counts.
 private final class StreamRun {
   @exclusivity(unchecked) var pending: PendingTransaction? = nil
+  /// The current monitoring period.
+  @exclusivity(unchecked) var periodStart = Double.nan
+  @exclusivity(unchecked) var periodCount = 0
+  @exclusivity(unchecked) var periodAlerts = 0
+  @exclusivity(unchecked) var periodScoreSum = 0.0
+  @exclusivity(unchecked) var periodBins = [Int](repeating: 0, count: 10)
   /// Whether the last error was a line too long to hold (its bytes already went to the dead-letter file), and
   /// whether those bytes ended with a line feed.
   @exclusivity(unchecked) var skippedBytes = false

@@ -176,9 +176,11 @@ public enum FraudTrainer {
       rule = "precision ≥ \(p) on the history (decline: ≥ \((1 + p) / 2))"
     }
     decline = max(decline, review)
-    let model = FraudModel(
+    let deciles = (1..<10).map { k in sorted[min(n - 1, (10 - k) * n / 10)] }
+    var model = FraudModel(
       estimator: estimator,
       reviewThreshold: review, declineThreshold: decline, rules: rules, labelDelay: labelDelay, thresholdRule: rule)
+    model.scoreDeciles = deciles
     let alerts = scores.lazy.filter { $0 >= review }.count
     let recent = times.indices.filter { times[$0] >= (times.last ?? 0) - 14 * 86_400 }
     let recentAlerts = recent.filter { scores[$0] >= review }

@@ -169,6 +169,12 @@ struct StreamCommand: ParsableCommand {
     help: "Let a quoted CSV field span lines (by default a quote not closed on its line makes that line malformed).")
   var multilineFields = false
   @Option(
+    name: .customLong("stats-every"),
+    help:
+      "Print on stderr, per period of event time (e.g. 1d), the transactions, alert rate, mean score and the score PSI against the training history; PSI above 0.25 is flagged."
+  )
+  var statsEvery: String?
+  @Option(
     name: .customLong("max-line-bytes"), parsing: .unconditional,
     help: "Longer lines are malformed (their bytes are dead-lettered).")
   var maxLineBytes = 64 << 10
@@ -183,6 +189,7 @@ struct StreamCommand: ParsableCommand {
     guard ["csv", "jsonl"].contains(format) else { throw ValidationError("--format must be csv or jsonl") }
     _ = try parseDuration(allowedLateness, option: "--allowed-lateness")
     _ = try parseDuration(maxClockSkew, option: "--max-clock-skew")
+    if let statsEvery { _ = try parseDuration(statsEvery, option: "--stats-every") }
     guard maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
     if let labelsDelay { _ = try parseDuration(labelsDelay, option: "--labels-delay") }
   }
@@ -199,6 +206,7 @@ struct StreamCommand: ParsableCommand {
     options.maxClockSkew = try parseDuration(maxClockSkew, option: "--max-clock-skew")
     options.multilineFields = multilineFields
     options.maximumLineBytes = maxLineBytes
+    options.statsEvery = try statsEvery.map { try parseDuration($0, option: "--stats-every") }
     options.labelDelay = try labelsDelay.map { try parseDuration($0, option: "--labels-delay") }
     options.measureLatency = stats
     let stream = try FraudStream.open(
@@ -211,6 +219,14 @@ struct StreamCommand: ParsableCommand {
       if let after = opening.resumedAfter, let date = opening.checkpointDate {
         printError("fraud: resuming after \(after) transactions (checkpoint of \(date))")
       }
+    }
+    stream.onPeriod = { period in
+      let psi = period.scorePSI.map { String(format: "%.3f", $0) } ?? "-"
+      printError(
+        String(
+          format: "fraud: period %@: %d transactions, alert rate %.4f, mean score %.5f, score PSI %@%@",
+          FraudSimulator.isoTimestamp(period.start), period.transactions, period.alertRate, period.meanScore, psi,
+          period.drifted ? "  DRIFT (PSI above 0.25)" : ""))
     }
     let result = try stream.run(
       format: format == "csv" ? .csv : .jsonl, fileDescriptor: 0, mapping: mapping,

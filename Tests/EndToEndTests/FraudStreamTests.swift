@@ -232,6 +232,31 @@ final class LiveProcess {
     #expect(table.stdout.contains("over 3 days"), "\(table)")
     #expect(table.stdout.contains("reliability of the model's score (Brier "), "\(table)")
     #expect(table.stdout.contains("band         transactions  mean_score  observed_rate"), "\(table)")
+    // Monitoring per day of event time: the sample stream's first days, then the same stream with every amount
+    // multiplied by 50 — its score distribution moves and is flagged.
+    let stream = try String(contentsOfFile: sampleData("fraud/stream.csv"), encoding: .utf8)
+    let monitored = try run("fraud", ["stream", "--stats-every", "1d", "--store", store], stdin: Data(stream.utf8))
+    let periods = monitored.stderr.split(separator: "\n").filter { $0.hasPrefix("fraud: period 2026-") }
+    #expect(periods.count >= 5, "\(monitored.stderr)")
+    #expect(periods.first?.hasPrefix("fraud: period 2026-01-29 00:00:00: ") == true)
+    let counted = periods.compactMap { line in Int(line.split(separator: " ")[4]) }.reduce(0, +)
+    #expect(counted == stream.split(separator: "\n").count - 1)
+    #expect(!monitored.stderr.contains("DRIFT"))
+    let lines = stream.split(separator: "\n").map(String.init)
+    let shifted =
+      [lines[0]]
+      + lines.dropFirst().map { line -> String in
+        var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        f[0] = "S" + f[0]
+        f[1] = f[1].replacingOccurrences(of: "2026-01-", with: "2026-02-").replacingOccurrences(
+          of: "2026-02-0", with: "2026-02-1")
+        f[6] = String(format: "%.2f", Double(f[6])! * 50)
+        return f.joined(separator: ",")
+      }
+    let drifted = try run(
+      "fraud", ["stream", "--stats-every", "1d", "--max-clock-skew", "30d", "--store", store],
+      stdin: Data((shifted.joined(separator: "\n") + "\n").utf8))
+    #expect(drifted.stderr.contains("DRIFT (PSI above 0.25)"), "\(drifted.stderr.prefix(800))")
   }
 
   @Test func mappingAndLabelErrors() throws {
