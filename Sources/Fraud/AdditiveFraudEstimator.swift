@@ -44,6 +44,9 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
     public var maxRounds = 60
     /// The most recent share of the history held out to choose the number of rounds.
     public var validationShare = 0.15
+    /// Legitimate transactions are kept one in this many (every fraud is kept), each weighing this many: the fit
+    /// sees the same loss in expectation on a tenth of the rows. 1 keeps every row.
+    public var negativeStride = 4
 
     public init() {}
   }
@@ -71,31 +74,45 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
       for v in sample where distinct.last != v { distinct.append(v) }
       edges.append(binEdges(sample: sample, distinct: distinct, bins: c.bins))
     }
-    // Each row's bin per feature.
-    var codes = [UInt8](repeating: 0, count: n * f)
-    for i in 0..<n {
-      for j in 0..<f { codes[i * f + j] = UInt8(bin(rows[i * f + j], edges[j])) }
+    // The rows fitted (every fraud, one legitimate transaction in `negativeStride`, in time order) and each one's
+    // bin per feature and weight.
+    let stride = max(1, c.negativeStride)
+    let kept = (0..<n).filter { labels[$0] || $0 % stride == 0 }
+    let m = kept.count
+    var codes = [UInt8](repeating: 0, count: m * f)
+    var keptLabels = [Bool](repeating: false, count: m)
+    var weights = [Double](repeating: 1, count: m)
+    for (k, i) in kept.enumerated() {
+      for j in 0..<f { codes[k * f + j] = UInt8(bin(rows[i * f + j], edges[j])) }
+      keptLabels[k] = labels[i]
+      weights[k] = labels[i] ? 1 : Double(stride)
     }
-    let cut = max(1, min(n - 1, Int(Double(n) * (1 - c.validationShare))))
+    let labels = keptLabels
+    let cut = max(1, min(m - 1, Int(Double(m) * (1 - c.validationShare))))
     let trial = boost(
-      codes: codes, labels: labels, edges: edges, train: 0..<cut, validation: cut..<n, rounds: c.maxRounds, c)
+      codes: codes, labels: labels, weights: weights, edges: edges, train: 0..<cut, validation: cut..<m,
+      rounds: c.maxRounds, c)
     // Calibration (Platt): the held-out part's log-odds under the model fitted without it, regressed on its labels,
     // give a slope and shift that correct the boosted log-odds' over-confidence; they are applied to the final
     // model's terms.
     var validationEta: [Double] = []
     var validationLabels: [Bool] = []
-    for i in cut..<n {
+    var validationWeights: [Double] = []
+    for i in cut..<m {
       var eta = trial.model.intercept
       for j in 0..<f { eta += trial.model.weights[j][Int(codes[i * f + j])] }
       validationEta.append(eta)
       validationLabels.append(labels[i])
+      validationWeights.append(weights[i])
     }
-    let final = boost(codes: codes, labels: labels, edges: edges, train: 0..<n, validation: nil, rounds: trial.best, c)
+    let final = boost(
+      codes: codes, labels: labels, weights: weights, edges: edges, train: 0..<m, validation: nil,
+      rounds: trial.best, c)
     var model = final.model
     if validationLabels.contains(true) && validationLabels.contains(false),
       let platt = try? LogisticRegression.fit(
         DesignMatrix(rows: validationEta.count, columns: 2, values: validationEta.flatMap { [1, $0] }),
-        labels: validationLabels),
+        labels: validationLabels, weights: validationWeights),
       platt.coefficients[1].isFinite, platt.coefficients[1] > 0.2, platt.coefficients[1] < 5
     {
       let (b, a) = (platt.coefficients[0], platt.coefficients[1])
@@ -145,12 +162,14 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
 
   /// Cyclic Newton boosting on the rows `train`; with `validation`, also the round of lowest validation log loss.
   static func boost(
-    codes: [UInt8], labels: [Bool], edges: [[Double]], train: Range<Int>, validation: Range<Int>?, rounds: Int,
-    _ c: Configuration
+    codes: [UInt8], labels: [Bool], weights rowWeights: [Double], edges: [[Double]], train: Range<Int>,
+    validation: Range<Int>?, rounds: Int, _ c: Configuration
   ) -> (model: AdditiveFraudEstimator, best: Int) {
     let f = FraudFeature.count
-    let positives = train.lazy.filter { labels[$0] }.count
-    let prior = log(Double(max(positives, 1)) / Double(max(train.count - positives, 1)))
+    var positives = 0.0
+    var negatives = 0.0
+    for i in train { if labels[i] { positives += rowWeights[i] } else { negatives += rowWeights[i] } }
+    let prior = log(max(positives, 1) / max(negatives, 1))
     var weights = edges.map { [Double](repeating: 0, count: $0.count + 1) }
     let all = train.lowerBound..<(validation?.upperBound ?? train.upperBound)
     var margin = [Double](repeating: prior, count: all.upperBound)
@@ -169,8 +188,8 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
       var hi = 0.0
       for i in train {
         let p = 1 / (1 + exp(-margin[i]))
-        gi += p - (labels[i] ? 1 : 0)
-        hi += p * (1 - p)
+        gi += rowWeights[i] * (p - (labels[i] ? 1 : 0))
+        hi += rowWeights[i] * p * (1 - p)
       }
       let step0 = hi > 0 ? -gi / hi : 0
       shift += step0
@@ -198,8 +217,9 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
                   for i in lo..<hi {
                     let p = 1 / (1 + exp(-ms.value[i]))
                     let b = Int(cs.value[i * f + j])
-                    gb[b] += p - (labels[i] ? 1 : 0)
-                    hb[b] += p * (1 - p)
+                    let w = rowWeights[i]
+                    gb[b] += w * (p - (labels[i] ? 1 : 0))
+                    hb[b] += w * p * (1 - p)
                   }
                 }
               }
@@ -223,7 +243,7 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
       var loss = 0.0
       for i in validation {
         let p = min(max(1 / (1 + exp(-margin[i])), 1e-15), 1 - 1e-15)
-        loss -= labels[i] ? log(p) : log(1 - p)
+        loss -= rowWeights[i] * (labels[i] ? log(p) : log(1 - p))
       }
       if loss < bestLoss - 1e-9 {
         bestLoss = loss

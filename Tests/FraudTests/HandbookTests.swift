@@ -108,8 +108,21 @@ import Testing
       rows.append(contentsOf: x)
       labels.append(g.nextDouble() < p)
     }
-    let (model, rounds) = AdditiveFraudEstimator.fit(
+    var every = AdditiveFraudEstimator.Configuration()
+    every.negativeStride = 1
+    let (model, rounds) = AdditiveFraudEstimator.fit(rows: rows, labels: labels, configuration: every)
+    // Fitting one legitimate row in four, weighted four, keeps the mean probability at the fraud rate.
+    let (sampled, _) = AdditiveFraudEstimator.fit(
       rows: rows, labels: labels, configuration: AdditiveFraudEstimator.Configuration())
+    var sampledMean = 0.0
+    for i in 0..<labels.count {
+      var eta = sampled.intercept
+      for j in 0..<f { eta += sampled.weights[j][AdditiveFraudEstimator.bin(rows[i * f + j], sampled.edges[j])] }
+      sampledMean += LogisticRegression.sigmoid(eta)
+    }
+    sampledMean /= Double(labels.count)
+    let fraudRate = Double(labels.filter { $0 }.count) / Double(labels.count)
+    #expect(abs(sampledMean - fraudRate) / fraudRate < 0.1)
     #expect(rounds >= 1)
     #expect(model.isWellFormed)
     let amount = FraudFeature.logAmount.rawValue
