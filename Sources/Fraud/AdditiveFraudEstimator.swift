@@ -16,7 +16,7 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
   /// Whether the sizes fit today's features.
   var isWellFormed: Bool {
     edges.count == FraudFeature.count && weights.count == FraudFeature.count && baselines.count == FraudFeature.count
-      && zip(edges, weights).allSatisfy { $0.count + 1 == $1.count }
+      && zip(edges, weights).allSatisfy { $0.count + 1 == $1.count && $0.count <= 255 }
       && edges.allSatisfy { e in zip(e, e.dropFirst()).allSatisfy { $0 < $1 } && e.allSatisfy(\.isFinite) }
       && weights.allSatisfy { $0.allSatisfy(\.isFinite) } && intercept.isFinite
   }

@@ -262,7 +262,8 @@ final class AdditiveTable: @unchecked Sendable {
   let cells: Int
   let low: UnsafeMutablePointer<Double>
   let scale: UnsafeMutablePointer<Double>
-  let grid: UnsafeMutablePointer<Int32>
+  /// Bins are at most 256 (`UInt8` codes in training), so a cell's bin fits a byte: the grid stays small in cache.
+  let grid: UnsafeMutablePointer<UInt8>
   let edgeStart: UnsafeMutablePointer<Int>
   let edges: UnsafeMutablePointer<Double>
   let weightStart: UnsafeMutablePointer<Int>
@@ -285,15 +286,19 @@ final class AdditiveTable: @unchecked Sendable {
     var w = 0
     for j in 0..<features {
       let edgesJ = a.edges[j]
-      let lo = edgesJ.first ?? 0
-      let hi = edgesJ.last ?? 0
-      low[j] = lo
-      scale[j] = hi > lo ? Double(cells) / (hi - lo) : 0
+      // The grid starts one cell below the first edge, so that every value below it — clamped into cell 0 —
+      // finds bin 0 by the same comparisons as any other (no branch on which side of the first edge it is).
+      let first = edgesJ.first ?? 0
+      let last = edgesJ.last ?? 0
+      let span = last > first ? last - first : 1
+      let width = span / Double(cells - 1)
+      low[j] = first - width
+      scale[j] = 1 / width
       for cell in 0..<cells {
-        let at = hi > lo ? lo + (hi - lo) * Double(cell) / Double(cells) : lo
-        grid[j * (cells + 1) + cell] = Int32(edgesJ.isEmpty ? 0 : AdditiveFraudEstimator.bin(at, edgesJ))
+        let at = low[j] + width * Double(cell)
+        grid[j * (cells + 1) + cell] = UInt8(edgesJ.isEmpty ? 0 : AdditiveFraudEstimator.bin(at, edgesJ))
       }
-      grid[j * (cells + 1) + cells] = Int32(edgesJ.count)
+      grid[j * (cells + 1) + cells] = UInt8(edgesJ.count)
       edgeStart[j] = e
       for v in edgesJ {
         edges[e] = v
@@ -322,8 +327,10 @@ final class AdditiveTable: @unchecked Sendable {
   /// between the bins of the value's grid cell's two ends (usually over one or two edges).
   @inline(__always)
   func term(_ k: Int, _ value: Double) -> Double {
-    guard value >= low[k] else { return weights[weightStart[k]] }
-    let cell = min(Int((value - low[k]) * scale[k]), cells - 1)
+    // Clamped into the grid without branches (min and max of doubles); not-a-number, which no feature should
+    // be, reads as the first cell.
+    let position = (value - low[k]) * scale[k]
+    let cell = position.isNaN ? 0 : Int(Swift.min(Swift.max(position, 0), Double(cells - 1)))
     let g = grid + k * (cells + 1) + cell
     var lo = Int(g[0])
     var hi = Int(g[1])
