@@ -15,6 +15,10 @@ struct TuneCommand: ParsableCommand {
       """)
 
   @OptionGroup var input: InteractionOptions
+  @Option(
+    name: .long,
+    help: ArgumentHelp("An items CSV (item_id and any other columns) shown beside recommendations.", valueName: "file"))
+  var items: String?
   @Option(name: .long, parsing: .unconditional, help: "Number of trials.") var trials = 24
   @Option(
     name: .customLong("test-fraction"), parsing: .unconditional, help: "Share of each user's interactions held out.")
@@ -35,9 +39,11 @@ struct TuneCommand: ParsableCommand {
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let store = try storeOptions.openModels(create: true)
+    // The items file is read before the search, so that a bad one fails at once.
+    let catalog = try items.map { try ItemCatalog.load(path: $0) }
     let outcome = try RecommenderTuning.tune(
       data, base: hyperparameters.configuration, trials: trials, testFraction: testFraction,
-      seed: hyperparameters.seed, k: k, store: store, name: name.model,
+      seed: hyperparameters.seed, k: k, catalog: catalog, store: store, name: name.model,
       log: { trial in
         printError(
           "recommend: trial \(trial.number): \(describe(trial.configuration)) → \(String(format: "%.4f", trial.score)) (\(String(format: "%.1f", trial.seconds))s)"

@@ -144,6 +144,25 @@ func sampleData(_ path: String) -> String {
     #expect(again.stdout == result.stdout)
     let noTrials = try run("recommend", ["tune", "--interactions", "x.csv", "--trials", "0"])
     #expect(noTrials.status == 64 && noTrials.stderr.contains("--trials must be at least 1, got 0"))
+    // With --items, the tuned model shows the items' columns beside its recommendations.
+    let withItems = dir.appendingPathComponent("tune-items.sqlite").path
+    let tunedWithItems = try run(
+      "recommend",
+      [
+        "tune", "--interactions", sampleData("ecommerce/interactions.csv"), "--items",
+        sampleData("ecommerce/items.csv"), "--trials", "1", "--iterations", "3", "--store", withItems,
+      ])
+    #expect(tunedWithItems.status == 0, "\(tunedWithItems)")
+    let shown = try run("recommend", ["U-0001", "-n", "2", "--store", withItems])
+    let header = shown.stdout.split(separator: "\n").first.map(String.init) ?? ""
+    #expect(header.contains("title") && header.contains("category"), "\(shown)")
+    let badItems = try run(
+      "recommend",
+      [
+        "tune", "--interactions", sampleData("ecommerce/interactions.csv"), "--items", "missing.csv", "--store",
+        dir.appendingPathComponent("bad.sqlite").path,
+      ])
+    #expect(badItems.status == 66 && !badItems.stderr.contains("trial"), "\(badItems)")
   }
 
   @Test func evaluateBeatsPopularity() throws {
