@@ -261,8 +261,9 @@ struct OutcomeReader {
   let positiveSpellings: Set<String>
   let negativeSpellings: Set<String>
 
-  static let yes: Set<String> = ["yes", "y", "true", "t", "1", "1.0"]
-  static let no: Set<String> = ["no", "n", "false", "f", "0", "0.0"]
+  /// The spellings of a yes and of a no that training takes for boolean columns (`booleanPairs`), lowercased.
+  static let yes = Set(booleanPairs.map { $0.0.lowercased() })
+  static let no = Set(booleanPairs.map { $0.1.lowercased() })
 
   init(_ model: ChurnModel) {
     positive = Array(model.positive.utf8)

@@ -10,12 +10,10 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
   /// Per feature: the ascending bin edges (bin k is `[edges[k-1], edges[k])`), then one weight per bin.
   public var edges: [[Double]]
   public var weights: [[Double]]
-  /// Per feature: its mean contribution over the history, the point reasons are measured from.
-  public var baselines: [Double]
 
   /// Whether the sizes fit today's features.
   var isWellFormed: Bool {
-    edges.count == FraudFeature.count && weights.count == FraudFeature.count && baselines.count == FraudFeature.count
+    edges.count == FraudFeature.count && weights.count == FraudFeature.count
       && zip(edges, weights).allSatisfy { $0.count + 1 == $1.count && $0.count <= 255 }
       && edges.allSatisfy { e in zip(e, e.dropFirst()).allSatisfy { $0 < $1 } && e.allSatisfy(\.isFinite) }
       && weights.allSatisfy { $0.allSatisfy(\.isFinite) } && intercept.isFinite
@@ -261,21 +259,16 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
       bestWeights = weights
       bestShift = shift
     }
-    // Center each feature's shape on its mean over the training rows (the intercept takes the rest), and keep
-    // that mean for reasons.
+    // Center each feature's shape on its mean over the training rows (the intercept takes the rest): a term is
+    // then the feature's contribution against the average transaction, which is what reasons rank.
     var intercept = prior + bestShift
-    var baselines = [Double](repeating: 0, count: f)
     for j in 0..<f {
       var mean = 0.0
       for i in train { mean += bestWeights[j][Int(codes[i * f + j])] }
       mean /= Double(max(train.count, 1))
       for b in bestWeights[j].indices { bestWeights[j][b] -= mean }
       intercept += mean
-      baselines[j] = 0
     }
-    return (
-      AdditiveFraudEstimator(intercept: intercept, edges: edges, weights: bestWeights, baselines: baselines),
-      max(best, 1)
-    )
+    return (AdditiveFraudEstimator(intercept: intercept, edges: edges, weights: bestWeights), max(best, 1))
   }
 }

@@ -127,8 +127,9 @@ struct Scorer {
   let means: [Double]
   /// The additive family, flattened for scoring: per feature, a uniform grid of `gridCells` cells over its edges'
   /// span giving the first candidate bin, then the edges and weights from each feature's offsets.
-  let additive: Bool
   let table: AdditiveTable?
+  /// Whether a learned estimator scores (else the rules alone decide and the score is 0).
+  let learned: Bool
   static let gridCells = 4096
   let names: [[UInt8]]
   let ruleCodes: [[UInt8]]
@@ -162,21 +163,19 @@ struct Scorer {
   init(model: FraudModel) {
     self.model = model
     rules = model.rules.compiled()
+    learned = model.hasModel
     switch model.estimator {
     case .rulesOnly:
       slope = []
       intercept = 0
       means = []
-      additive = false
     case .logistic(let l):
       (slope, intercept) = l.rawScale()
       means = l.means
-      additive = false
     case .additive(let a):
-      slope = [Double](repeating: 0, count: FraudFeature.count)
+      slope = []
       intercept = a.intercept
       means = []
-      additive = true
     }
     table = {
       if case .additive(let a) = model.estimator { return AdditiveTable(a, cells: Scorer.gridCells) }
@@ -215,9 +214,9 @@ struct Scorer {
   ) -> (Double, Decision) {
     var p = 0.0
     var decision = Decision.approve
-    if !slope.isEmpty {
+    if learned {
       var eta = intercept
-      if additive {
+      if table != nil {
         for k in 0..<FraudFeature.count { eta += additiveTerm(k, f[k]) }
       } else {
         for k in 0..<FraudFeature.count { eta += slope[k] * f[k] }
@@ -232,7 +231,7 @@ struct Scorer {
         // The largest contributions to the log-odds, against the average transaction.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: FraudFeature.count) { contributions in
           let c = contributions.baseAddress!
-          if additive {
+          if table != nil {
             for k in 0..<FraudFeature.count { c[k] = additiveTerm(k, f[k]) }
           } else {
             for k in 0..<FraudFeature.count { c[k] = slope[k] * (f[k] - means[k]) }

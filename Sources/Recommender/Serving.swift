@@ -182,8 +182,9 @@ struct ServingModel {
   /// The row of `id` in an id index over `count` rows, or `nil`.
   func lookup(_ id: String, index: String, ids: String, offsets: String, count: Int) throws -> Int? {
     let h = IDIndex.hash(id)
-    let n = try reader.size(index) / 16
-    guard n == count, try reader.size(index) % 16 == 0 else { throw corrupt(index) }
+    let size = try reader.size(index)
+    let n = size / 16
+    guard n == count, size % 16 == 0 else { throw corrupt(index) }
     var lo = 0
     var hi = n
     while lo < hi {
