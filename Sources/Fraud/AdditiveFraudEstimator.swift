@@ -10,10 +10,25 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
   /// Per feature: the ascending bin edges (bin k is `[edges[k-1], edges[k])`), then one weight per bin.
   public var edges: [[Double]]
   public var weights: [[Double]]
+  /// Per feature and bin: the curvature of the log-likelihood, `Σ p(1 − p)`, of the history's transactions in
+  /// that bin per day of history — how much evidence the fit had there, which online learning weighs new labels
+  /// against. `nil` in models trained before online learning.
+  public var curvature: [[Double]]? = nil
+
+  public init(intercept: Double, edges: [[Double]], weights: [[Double]], curvature: [[Double]]? = nil) {
+    self.intercept = intercept
+    self.edges = edges
+    self.weights = weights
+    self.curvature = curvature
+  }
 
   /// Whether the sizes fit today's features.
   var isWellFormed: Bool {
     edges.count == FraudFeature.count && weights.count == FraudFeature.count
+      && (curvature.map { c in
+        c.count == weights.count && zip(c, weights).allSatisfy { $0.count == $1.count }
+          && c.allSatisfy { $0.allSatisfy { $0 >= 0 && $0.isFinite } }
+      } ?? true)
       && zip(edges, weights).allSatisfy { $0.count + 1 == $1.count && $0.count <= 255 }
       && edges.allSatisfy { e in zip(e, e.dropFirst()).allSatisfy { $0 < $1 } && e.allSatisfy(\.isFinite) }
       && weights.allSatisfy { $0.allSatisfy(\.isFinite) } && intercept.isFinite
@@ -51,7 +66,8 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
 
   /// Fits to `rows` (`n × FraudFeature.count`, in time order) and `labels`: the number of rounds is chosen on the
   /// most recent `validationShare` of the history, then the model is refitted on all of it with that many.
-  static func fit(rows: [Double], labels: [Bool], configuration c: Configuration) -> (
+  /// `historyDays` (the history's span) scales the stored curvature to a day.
+  static func fit(rows: [Double], labels: [Bool], historyDays: Double = 1, configuration c: Configuration) -> (
     AdditiveFraudEstimator, rounds: Int
   ) {
     let f = FraudFeature.count
@@ -117,6 +133,16 @@ public struct AdditiveFraudEstimator: Sendable, Equatable, Codable {
       model.intercept = a * model.intercept + b
       model.weights = model.weights.map { $0.map { a * $0 } }
     }
+    // The evidence per bin and day under the final model.
+    var curvature = model.weights.map { [Double](repeating: 0, count: $0.count) }
+    for i in 0..<m {
+      var eta = model.intercept
+      for j in 0..<f { eta += model.weights[j][Int(codes[i * f + j])] }
+      let p = 1 / (1 + exp(-eta))
+      for j in 0..<f { curvature[j][Int(codes[i * f + j])] += weights[i] * p * (1 - p) }
+    }
+    let days = max(historyDays, 1)
+    model.curvature = curvature.map { $0.map { $0 / days } }
     return (model, trial.best)
   }
 

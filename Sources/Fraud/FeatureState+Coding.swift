@@ -67,8 +67,12 @@ extension FeatureState {
     return bytes
   }
 
-  /// Replaces `bytes` with `encoded()`, reusing their memory (checkpoints of a running stream).
-  public func encode(into bytes: inout [UInt8]) {
+  /// The tag of the online learning section, after the state's own.
+  static let learningTag: UInt32 = 0x4E52_454C
+
+  /// Replaces `bytes` with `encoded()`, reusing their memory (checkpoints of a running stream); with
+  /// `includeLearning`, followed by the online learning state when there is one.
+  public func encode(into bytes: inout [UInt8], includeLearning: Bool = true) {
     #if !_endian(little)
       #error("state snapshots are written in the host's byte order, which must be little-endian")
     #endif
@@ -96,6 +100,10 @@ extension FeatureState {
     w.write(UInt64(recent.generation))
     w.write(array: recentEntries.newer)
     w.write(array: recentEntries.older)
+    if includeLearning, let learning {
+      w.write(FeatureState.learningTag)
+      learning.encode(into: &w)
+    }
     bytes = w.bytes
   }
 
@@ -104,7 +112,7 @@ extension FeatureState {
   public convenience init(decoding bytes: [UInt8]) throws {
     typealias Decoded = (
       watermark: Double, processed: Int, cards: RecordTable, merchants: RecordTable, pending: PendingLabels,
-      recent: RecentTransactions
+      recent: RecentTransactions, learning: OnlineLearning.Decoded?
     )
     let d: Decoded
     do {
@@ -135,10 +143,15 @@ extension FeatureState {
         guard generation > 0, generation <= 1 << 30,
           let recent = RecentTransactions.restore(
             generation: Int(generation), newer: try r.readArray(RecentEntry.self),
-            older: try r.readArray(RecentEntry.self)),
-          r.offset == raw.count
+            older: try r.readArray(RecentEntry.self))
         else { throw BinaryReader.Damaged() }
-        return (watermark, processed, cards, merchants, pending, recent)
+        var learning: OnlineLearning.Decoded? = nil
+        if r.offset < raw.count {
+          guard try r.read(UInt32.self) == FeatureState.learningTag else { throw BinaryReader.Damaged() }
+          learning = try OnlineLearning.decode(&r)
+        }
+        guard r.offset == raw.count else { throw BinaryReader.Damaged() }
+        return (watermark, processed, cards, merchants, pending, recent, learning)
       }
     } catch {
       throw CommerceError(
@@ -150,5 +163,6 @@ extension FeatureState {
     watermark = d.watermark
     processed = d.processed
     pending = d.pending
+    savedLearning = d.learning
   }
 }

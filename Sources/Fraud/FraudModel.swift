@@ -266,10 +266,13 @@ final class AdditiveTable: @unchecked Sendable {
   let edgeStart: UnsafeMutablePointer<Int>
   let edges: UnsafeMutablePointer<Double>
   let weightStart: UnsafeMutablePointer<Int>
+  /// Mutable: online learning updates them in place.
   let weights: UnsafeMutablePointer<Double>
+  let intercept: Double
 
   init(_ a: AdditiveFraudEstimator, cells: Int) {
     features = a.edges.count
+    intercept = a.intercept
     self.cells = cells
     low = .allocate(capacity: features)
     scale = .allocate(capacity: features)
@@ -322,10 +325,14 @@ final class AdditiveTable: @unchecked Sendable {
     weights.deallocate()
   }
 
-  /// Feature `k`'s weight at `value`: below the first edge (or not a number) the first bin; else a binary search
+  /// Feature `k`'s weight at `value`.
+  @inline(__always)
+  func term(_ k: Int, _ value: Double) -> Double { weights[weightStart[k] + bin(k, value)] }
+
+  /// Feature `k`'s bin at `value`: below the first edge (or not a number) the first bin; else a binary search
   /// between the bins of the value's grid cell's two ends (usually over one or two edges).
   @inline(__always)
-  func term(_ k: Int, _ value: Double) -> Double {
+  func bin(_ k: Int, _ value: Double) -> Int {
     // Clamped into the grid without branches (min and max of doubles); not-a-number, which no feature should
     // be, reads as the first cell.
     let position = (value - low[k]) * scale[k]
@@ -342,12 +349,12 @@ final class AdditiveTable: @unchecked Sendable {
       lo += (0 < n ? 1 : 0) & (value >= e[base] ? 1 : 0)
       lo += (1 < n ? 1 : 0) & (value >= e[base + 1] ? 1 : 0)
       lo += (2 < n ? 1 : 0) & (value >= e[base + 2] ? 1 : 0)
-      return weights[weightStart[k] + lo]
+      return lo
     }
     while lo < hi {
       let mid = (lo + hi) >> 1
       if value >= e[mid] { lo = mid + 1 } else { hi = mid }
     }
-    return weights[weightStart[k] + lo]
+    return lo
   }
 }

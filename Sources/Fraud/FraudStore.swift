@@ -44,6 +44,30 @@ public enum FraudStore {
         parts: ["model": Array(try encoder.encode(report.model)), "state": report.state.encoded()]))
   }
 
+  /// Registers a model learned online by a stream (from version `base`, `labels` labels) with the stream's state
+  /// at that point as a new active version of `name`.
+  public static func registerLearned(
+    _ model: FraudModel, state: FeatureState, in store: any ModelRegistry, name: String, from base: Int, labels: Int
+  ) throws -> ModelVersion {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    var stateBytes: [UInt8] = []
+    state.encode(into: &stateBytes, includeLearning: false)
+    return try store.register(
+      NewModelVersion(
+        name: name, kind: kind(of: model),
+        parameters: [
+          "label_delay_seconds": "\(model.labelDelay)", "threshold_rule": model.thresholdRule,
+          "rules": model.rules.rules.map(\.code).joined(separator: ","), "features": "\(FraudFeature.count)",
+          "learned_online_from_version": "\(base)",
+        ],
+        metrics: [
+          "review_threshold": model.reviewThreshold, "decline_threshold": model.declineThreshold,
+          "labels_learned_online": Double(labels), "transactions": Double(state.processed),
+        ], dataBytes: 0, dataHash: "",
+        parts: ["model": Array(try encoder.encode(model)), "state": stateBytes]))
+  }
+
   /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
   public static func load(from store: any ModelRegistry, name: String) throws -> StoredFraudModel? {
     let version: ModelVersion

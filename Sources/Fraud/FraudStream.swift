@@ -1,4 +1,5 @@
 import Foundation
+import Modeling
 import Storage
 import TabularIO
 
@@ -28,6 +29,12 @@ public struct StreamOptions: Sendable {
   public var labelDelay: Double?
   /// Measure per-transaction latency.
   public var measureLatency = false
+  /// Learn the model's weights online from labels as they become known (`OnlineLearning`).
+  public var learn = false
+  /// The time constant of the evidence online learning weighs new labels against (seconds).
+  public var learningMemory = 30 * 86_400.0
+  /// While learning, register the learned model as a new version every this many seconds of event time.
+  public var registerEvery: Double? = nil
   public init() {}
 }
 
@@ -43,6 +50,9 @@ public struct StreamStatistics: Sendable, Codable, Equatable {
   public var late = 0
   public var replayedSkipped = 0
   public var decisions = [0, 0, 0]
+  /// Labels learned from online during the run, and the versions registered with the learned weights.
+  public var learned = 0
+  public var registered: [Int] = []
   public var seconds = 0.0
   /// Per-transaction latency percentiles, when measured.
   public var latency: LatencyPercentiles?
@@ -121,6 +131,10 @@ public final class FraudStream {
   public internal(set) var opening: StreamOpening?
   /// Receives each monitoring period when `options.statsEvery` is set (the last, partial one at the end).
   public var onPeriod: ((StreamPeriod) -> Void)? = nil
+  /// Online learning, once `startLearning(baseVersion:)` has started it.
+  public private(set) var learning: OnlineLearning? = nil
+  /// Registers a learned model with the state at that point (`options.registerEvery`), returning its version.
+  public var onRegister: ((FraudModel, FeatureState) throws -> Int)? = nil
 
   /// A stream over `model` continuing from `state`, checkpointing to `states` under `checkpointName`.
   public init(
@@ -133,6 +147,41 @@ public final class FraudStream {
     self.states = states
     self.checkpointName = checkpointName
     self.options = options
+  }
+
+  /// Starts learning online: from the checkpoint's learned weights when they were learned from `baseVersion`
+  /// (the version scoring now), else from the model's. Returns whether the checkpoint's learning continues.
+  /// - Throws: `CommerceError(.usage)` for a model of another family than the additive one, or trained before
+  ///   online learning.
+  @discardableResult
+  public func startLearning(baseVersion: Int) throws -> Bool {
+    guard case .additive(let a) = model.estimator, let table = scorer.table else {
+      throw CommerceError(
+        .usage,
+        "online learning updates the additive model's weights; this model is \(model.hasModel ? "a logistic regression" : "rules only"): train it with the additive family"
+      )
+    }
+    let saved = state.savedLearning
+    state.savedLearning = nil
+    let continued: Bool
+    if let saved, saved.baseVersion == baseVersion {
+      learning = try OnlineLearning(resuming: saved, estimator: a, table: table, memory: options.learningMemory)
+      continued = true
+    } else {
+      learning = try OnlineLearning(
+        estimator: a, table: table, memory: options.learningMemory, baseVersion: baseVersion)
+      continued = false
+    }
+    state.learning = learning
+    return continued
+  }
+
+  /// The model with the weights learned so far (the model itself when not learning).
+  public func learnedModel() -> FraudModel {
+    guard let learning, case .additive(let a) = model.estimator else { return model }
+    var m = model
+    m.estimator = .additive(learning.estimator(from: a, at: state.watermark))
+    return m
   }
 
   /// Saves the state now.
@@ -248,6 +297,7 @@ public final class FraudStream {
       case .label(let id, let fraud):
         try release(r, output: output)
         if state.applyLabel(transaction: id, fraud: fraud) { r.stats.labels += 1 }
+        if let learning, learning.feedback(id, fraud: fraud, at: state.watermark) { r.stats.learned += 1 }
       case .transaction(let tx, let id):
         let clock = max(state.watermark, r.held?.time ?? -.infinity)
         if clock > -.infinity && tx.time > clock + skew {
@@ -290,6 +340,17 @@ public final class FraudStream {
         p50: r.histogram.percentile(0.5), p99: r.histogram.percentile(0.99), p999: r.histogram.percentile(0.999))
     }
     return r.stats
+  }
+
+  /// Registers the learned model when `time` has reached the next registration (every `every` seconds of event
+  /// time from the first transaction's period).
+  private func registerIfDue(_ r: StreamRun, time: Double, every: Double) throws {
+    if r.nextRegistration.isNaN { r.nextRegistration = ((time / every).rounded(.down) + 1) * every }
+    guard time >= r.nextRegistration, let onRegister, let learning else { return }
+    while r.nextRegistration <= time { r.nextRegistration += every }
+    let version = try onRegister(learnedModel(), state)
+    learning.baseVersion = version
+    r.stats.registered.append(version)
   }
 
   /// Adds a scored transaction to the current monitoring period, first closing the periods it has left behind.
@@ -345,8 +406,15 @@ public final class FraudStream {
     }
     state.observe(tx, labelDelay: r.labelDelay, features: r.features, rules: &r.inputs)
     if let next { state.prefetchRecords(next) }
+    if let learning {
+      let before = learning.learned
+      learning.release(until: state.watermark)
+      r.stats.learned += learning.learned - before
+      if let every = options.registerEvery { try registerIfDue(r, time: tx.time, every: every) }
+    }
     r.reasons.removeAll(keepingCapacity: true)
     let (p, decision) = scorer.score(r.features, r.inputs, reasons: &r.reasons)
+    learning?.record(r.features, idHash: tx.idHash, label: tx.label, release: tx.time + r.labelDelay)
     output.writeField(bytes: UnsafeBufferPointer(start: r.heldId, count: r.heldIdCount))
     // Six decimals, and for scores near 1 as many more as it takes to keep three significant digits of 1 − p:
     // the highest-risk transactions stay ranked in the output instead of all reading 1.000000.
@@ -390,6 +458,8 @@ private final class StreamRun {
   @exclusivity(unchecked) var periodAlerts = 0
   @exclusivity(unchecked) var periodScoreSum = 0.0
   @exclusivity(unchecked) var periodBins = [Int](repeating: 0, count: 10)
+  /// When the learned model is next registered (event time).
+  @exclusivity(unchecked) var nextRegistration = Double.nan
   /// Whether the last error was a line too long to hold (its bytes already went to the dead-letter file), and
   /// whether those bytes ended with a line feed.
   @exclusivity(unchecked) var skippedBytes = false

@@ -20,6 +20,13 @@ public struct StreamOpening: Sendable, Codable, Equatable {
   public var resumedAfter: Int?
   /// When that checkpoint was written.
   public var checkpointDate: Date?
+  /// When learning online: whether it continues the checkpoint's learned weights, and how many labels those had
+  /// learned from (else it starts from the version's weights).
+  public var learningContinued: Bool?
+  public var labelsLearnedBefore: Int?
+  /// The version the checkpoint's learned weights came from when they are not used: another version scores now,
+  /// or the stream does not learn.
+  public var learningSetAside: Int?
 }
 
 /// The input formats of a transaction stream.
@@ -70,6 +77,23 @@ extension FraudStream {
     }
     let stream = FraudStream(
       model: model, state: state, states: checkpoints, checkpointName: checkpointName, options: options)
+    let saved = state.savedLearning
+    if options.learn {
+      let continued = try stream.startLearning(baseVersion: opening.version?.version ?? 0)
+      opening.learningContinued = continued
+      if continued { opening.labelsLearnedBefore = saved?.learned }
+      if !continued, let saved { opening.learningSetAside = saved.version }
+      if options.registerEvery != nil {
+        stream.onRegister = { learned, state in
+          try FraudStore.registerLearned(
+            learned, state: state, in: store, name: name, from: opening.version?.version ?? 0,
+            labels: stream.learning?.learned ?? 0
+          ).version
+        }
+      }
+    } else if let saved {
+      opening.learningSetAside = saved.version
+    }
     stream.opening = opening
     return stream
   }

@@ -139,7 +139,9 @@ public enum FraudTrainer {
     case .additive:
       var configuration = AdditiveFraudEstimator.Configuration()
       configuration.l2 = max(l2, 1) * 20
-      let (fitted, _) = AdditiveFraudEstimator.fit(rows: rows, labels: labels, configuration: configuration)
+      let (fitted, _) = AdditiveFraudEstimator.fit(
+        rows: rows, labels: labels, historyDays: ((times.last ?? 0) - (times.first ?? 0)) / 86_400,
+        configuration: configuration)
       estimator = .additive(fitted)
       let scorer = Scorer(
         model: FraudModel(

@@ -25,6 +25,10 @@ public struct HandbookConfiguration: Sendable {
   public var customerCompromiseDays = 14
   public var customerFraudShare = 1.0 / 3.0
   public var amountFactor = 5.0
+  /// From this day on (when set), scenario 1's threshold is `changedThreshold`: amounts the history before it
+  /// never saw defrauded are — a pattern change, for testing online learning.
+  public var changeDay: Int? = nil
+  public var changedThreshold = 150.0
 
   /// The handbook's defaults.
   public init() {}
@@ -40,7 +44,8 @@ public struct HandbookConfiguration: Sendable {
 /// - fraud scenario 1: every amount above `amountThreshold`; scenario 2: each day `compromisedTerminalsPerDay`
 ///   terminals, all of whose transactions in the next `terminalCompromiseDays` days are fraud; scenario 3: each
 ///   day `compromisedCustomersPerDay` customers, a `customerFraudShare` of whose transactions in the next
-///   `customerCompromiseDays` days are fraud with the amount multiplied by `amountFactor`.
+///   `customerCompromiseDays` days are fraud with the amount multiplied by `amountFactor`; from `changeDay` on
+///   (when set), scenario 1's threshold is `changedThreshold`.
 ///
 /// Columns as the handbook's: `TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,
 /// TX_TIME_DAYS,TX_FRAUD,TX_FRAUD_SCENARIO`, in time order. Deterministic for a seed (not the handbook's NumPy
@@ -116,7 +121,11 @@ public enum HandbookSimulator {
     }
     rows.sort { ($0.seconds, $0.customer, $0.terminal) < ($1.seconds, $1.customer, $1.terminal) }
     // Scenario 1.
-    for i in rows.indices where rows[i].amount > c.amountThreshold { rows[i].scenario = 1 }
+    let changeSecond = c.changeDay.map { $0 * 86_400 } ?? Int.max
+    for i in rows.indices
+    where rows[i].amount > (rows[i].seconds >= changeSecond ? c.changedThreshold : c.amountThreshold) {
+      rows[i].scenario = 1
+    }
     var byTerminal = [[Int]](repeating: [], count: c.terminals)
     var byCustomer = [[Int]](repeating: [], count: c.customers)
     for (i, r) in rows.enumerated() {

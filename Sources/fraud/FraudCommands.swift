@@ -181,10 +181,37 @@ struct StreamCommand: ParsableCommand {
   @Option(name: .long, help: "Input format: csv or jsonl.") var format = "csv"
   @Option(name: .long, help: ArgumentHelp("A JSON rules file (default: the model's rules).", valueName: "file"))
   var rules: String?
+  @Flag(
+    name: .long,
+    help:
+      "Learn the additive model's weights online from labels as they become known (a transaction row's after the label delay, a feedback row's at once); the learned weights are checkpointed, and --resume continues learning."
+  )
+  var learn = false
+  @Option(
+    name: .customLong("learn-memory"),
+    help:
+      "With --learn: how long evidence counts (e.g. 30d). A bin's weight moves by a Newton step against the history's evidence in it over this span plus the stream's, fading at this pace."
+  )
+  var learnMemory = "30d"
+  @Option(
+    name: .customLong("register-every"),
+    help:
+      "With --learn: register the learned model as a new version every this much event time (e.g. 7d); models rollback undoes it."
+  )
+  var registerEvery: String?
   @OptionGroup var name: FraudModelName
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
+    guard learn || registerEvery == nil else { throw ValidationError("--register-every needs --learn") }
+    guard try parseDuration(learnMemory, option: "--learn-memory") > 0 else {
+      throw ValidationError("--learn-memory must be positive")
+    }
+    if let registerEvery {
+      guard try parseDuration(registerEvery, option: "--register-every") > 0 else {
+        throw ValidationError("--register-every must be positive")
+      }
+    }
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
     guard ["csv", "jsonl"].contains(format) else { throw ValidationError("--format must be csv or jsonl") }
     _ = try parseDuration(allowedLateness, option: "--allowed-lateness")
@@ -209,6 +236,9 @@ struct StreamCommand: ParsableCommand {
     options.statsEvery = try statsEvery.map { try parseDuration($0, option: "--stats-every") }
     options.labelDelay = try labelsDelay.map { try parseDuration($0, option: "--labels-delay") }
     options.measureLatency = stats
+    options.learn = learn
+    options.learningMemory = try parseDuration(learnMemory, option: "--learn-memory")
+    options.registerEvery = try registerEvery.map { try parseDuration($0, option: "--register-every") }
     let stream = try FraudStream.open(
       store: store, name: name.model, resume: resume, rules: try rules.map { try RuleSet.load(path: $0) },
       rulesWithoutModel: name.model == FraudModelName.defaultName, options: options)
@@ -218,6 +248,17 @@ struct StreamCommand: ParsableCommand {
       }
       if let after = opening.resumedAfter, let date = opening.checkpointDate {
         printError("fraud: resuming after \(after) transactions (checkpoint of \(date))")
+      }
+      if let other = opening.learningSetAside {
+        printError(
+          learn
+            ? "fraud: the checkpoint's learned weights came from version \(other), not the active one; learning starts again from the active version's"
+            : "fraud: the checkpoint holds weights learned online (from version \(other)); without --learn they are not used, and the next checkpoint drops them"
+        )
+      }
+      if opening.learningContinued == true {
+        printError(
+          "fraud: learning continues from the checkpoint (\(opening.labelsLearnedBefore ?? 0) labels learned so far)")
       }
     }
     stream.onPeriod = { period in
@@ -237,6 +278,13 @@ struct StreamCommand: ParsableCommand {
       printError("fraud: \(result.malformed) malformed lines skipped\(ahead)")
     }
     if result.late > 0 { printError("fraud: \(result.late) late transactions skipped") }
+    if learn {
+      let waiting = stream.learning.map { " (\($0.waiting) labels still waiting for their delay)" } ?? ""
+      let versions =
+        result.registered.isEmpty
+        ? "" : "; registered versions \(result.registered.map(String.init).joined(separator: ", "))"
+      printError("fraud: learned online from \(result.learned) labels\(waiting)\(versions)")
+    }
     if result.replayedSkipped > 0 {
       printError("fraud: \(result.replayedSkipped) transactions already processed were skipped")
     }

@@ -62,6 +62,14 @@ struct SimulateCommand: ParsableCommand {
   var customerDays = 14
   @Option(name: .customLong("amount-factor"), parsing: .unconditional, help: "Handbook scenario 3.")
   var amountFactor = 5.0
+  @Option(
+    name: .customLong("change-day"), parsing: .unconditional,
+    help:
+      "Handbook: from this day (0-based) on, scenario 1's threshold is --changed-threshold: a pattern change, for trying fraud stream --learn."
+  )
+  var changeDay: Int?
+  @Option(name: .customLong("changed-threshold"), parsing: .unconditional, help: "Handbook, with --change-day.")
+  var changedThreshold = 150.0
   @Option(name: .long, help: ArgumentHelp("Write here (atomically) instead of standard output.", valueName: "file"))
   var output: String?
 
@@ -77,6 +85,11 @@ struct SimulateCommand: ParsableCommand {
     }
     guard amountFactor > 0, amountFactor.isFinite, amountThreshold.isFinite else {
       throw ValidationError("--amount-factor must be positive and --amount-threshold finite")
+    }
+    if let changeDay {
+      guard profile == .handbook else { throw ValidationError("--change-day is an option of --profile handbook") }
+      guard changeDay >= 0 else { throw ValidationError("--change-day must be ≥ 0") }
+      guard changedThreshold.isFinite else { throw ValidationError("--changed-threshold must be finite") }
     }
     if let start {
       guard case .value = Array(start.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) else {
@@ -119,6 +132,8 @@ struct SimulateCommand: ParsableCommand {
       c.compromisedCustomersPerDay = compromisedCustomers
       c.customerCompromiseDays = customerDays
       c.amountFactor = amountFactor
+      c.changeDay = changeDay
+      c.changedThreshold = changedThreshold
       summary = try HandbookSimulator.generate(c, to: writer)
     }
     try writer.finish()
