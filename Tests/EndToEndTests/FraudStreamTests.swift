@@ -106,6 +106,85 @@ final class LiveProcess {
     #expect(resumed.stdout.split(separator: "\n").count == 1 + 10)
   }
 
+  /// `--learn`: learned weights change the scores once labels are known (never before: with a delay longer than
+  /// the stream the output is the unlearned one), are checkpointed, and a resumed stream continues learning
+  /// exactly where it stopped; `--register-every` registers learned versions that `models rollback` undoes.
+  @Test func learningOnlineCheckpointsResumesAndRegisters() throws {
+    let (history, stream, header) = try data()
+    try train(history)
+    let input = ([header] + stream).joined(separator: "\n") + "\n"
+    func copyStore(_ name: String) throws -> String {
+      let path = dir.appendingPathComponent(name).path
+      try FileManager.default.copyItem(atPath: store, toPath: path)
+      return path
+    }
+    let plain = try run("fraud", ["stream", "--store", try copyStore("p.sqlite")], stdin: Data(input.utf8))
+    #expect(plain.status == 0)
+    let never = try run(
+      "fraud", ["stream", "--learn", "--labels-delay", "100d", "--store", try copyStore("n.sqlite")],
+      stdin: Data(input.utf8))
+    #expect(never.status == 0, "\(never)")
+    #expect(never.stdout == plain.stdout)
+    #expect(
+      never.stderr.contains("fraud: learned online from 0 labels (\(stream.count) labels still waiting"), "\(never)")
+    let whole = try run(
+      "fraud", ["stream", "--learn", "--labels-delay", "1h", "--store", try copyStore("w.sqlite")],
+      stdin: Data(input.utf8))
+    #expect(whole.status == 0, "\(whole)")
+    #expect(whole.stdout != plain.stdout)
+    let learnedLine = try #require(whole.stderr.split(separator: "\n").first { $0.contains("learned online from") })
+    let learnedCount = Int(String(learnedLine.split(separator: " ")[4]))!
+    #expect(learnedCount > stream.count / 2)
+    // The same stream in two runs, the second resuming: identical output, learning continued.
+    let split = try copyStore("s.sqlite")
+    let first = try run(
+      "fraud", ["stream", "--learn", "--labels-delay", "1h", "--store", split],
+      stdin: Data((([header] + stream[..<300]).joined(separator: "\n") + "\n").utf8))
+    #expect(first.status == 0)
+    let second = try run(
+      "fraud", ["stream", "--resume", "--learn", "--labels-delay", "1h", "--store", split], stdin: Data(input.utf8))
+    #expect(second.status == 0, "\(second)")
+    #expect(second.stderr.contains("fraud: learning continues from the checkpoint ("), "\(second)")
+    #expect(second.stderr.contains("fraud: 300 transactions already processed were skipped"))
+    let expected = whole.stdout.split(separator: "\n").map(String.init)
+    let got =
+      first.stdout.split(separator: "\n").map(String.init)
+      + second.stdout.split(separator: "\n").dropFirst().map(String.init)
+    #expect(got == expected)
+    // Resumed without --learn: the learned weights are set aside, with a note, and the scores are the model's.
+    let unlearned = try run("fraud", ["stream", "--resume", "--store", split], stdin: Data("\(header)\n".utf8))
+    #expect(unlearned.stderr.contains("without --learn they are not used"), "\(unlearned)")
+    // Registering every simulated day: versions 2, 3, … of the same model, learned from version 1.
+    let registering = try copyStore("r.sqlite")
+    let registered = try run(
+      "fraud", ["stream", "--learn", "--labels-delay", "1h", "--register-every", "1d", "--store", registering],
+      stdin: Data(input.utf8))
+    #expect(registered.status == 0, "\(registered)")
+    #expect(registered.stdout == whole.stdout)
+    #expect(registered.stderr.contains("; registered versions 2, 3, 4"), "\(registered.stderr)")
+    let list = try run("fraud", ["models", "list", "--store", registering])
+    #expect(list.stdout.contains("fraud.additive"), "\(list)")
+    let shown = try run("fraud", ["models", "show", "--format", "json", "--store", registering])
+    #expect(shown.stdout.contains("learned_online_from_version"), "\(shown)")
+    // A stream on the newest learned version scores with its weights; rolled back, with the one before.
+    let rollback = try run("fraud", ["models", "rollback", "--store", registering])
+    #expect(rollback.status == 0, "\(rollback)")
+    let onRolledBack = try run(
+      "fraud", ["stream", "--learn", "--labels-delay", "1h", "--resume", "--store", registering],
+      stdin: Data("\(header)\n".utf8))
+    #expect(onRolledBack.stderr.contains("came from version"), "\(onRolledBack)")
+    // Usage errors.
+    let noLearn = try run("fraud", ["stream", "--register-every", "1d", "--store", registering], stdin: Data())
+    #expect(noLearn.status == 64 && noLearn.stderr.contains("--register-every needs --learn"), "\(noLearn)")
+    let badMemory = try run("fraud", ["stream", "--learn", "--learn-memory", "0d", "--store", registering])
+    #expect(badMemory.status == 64 && badMemory.stderr.contains("--learn-memory must be positive"), "\(badMemory)")
+    let logistic = dir.appendingPathComponent("l.sqlite").path
+    #expect(try run("fraud", ["train", "--data", history, "--family", "logistic", "--store", logistic]).status == 0)
+    let refused = try run("fraud", ["stream", "--learn", "--store", logistic], stdin: Data(input.utf8))
+    #expect(refused.status == 64, "\(refused)")
+    #expect(refused.stderr.contains("this model is a logistic regression: train it with the additive family"))
+  }
+
   /// The stream reads one line ahead when it is buffered; fed one line at a time it cannot. Both must give
   /// the same output, with replays right behind the held transaction, a feedback label for it, a late line,
   /// and a replayed id carrying a later time (which must not move the newest time seen).

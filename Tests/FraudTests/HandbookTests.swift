@@ -87,6 +87,20 @@ import Testing
     higher.compromisedTerminalsPerDay = 0
     higher.compromisedCustomersPerDay = 0
     #expect(try simulate(higher).dropFirst().allSatisfy { $0[7] == "0" })
+    // A pattern change: from day 20 on, scenario 1's threshold is 150.
+    var changed = c
+    changed.changeDay = 20
+    changed.changedThreshold = 150
+    let after = try simulate(changed).dropFirst()
+    var newlyFraud = 0
+    for r in after {
+      let amount = Double(r[4])!
+      let day = Int(r[6])!
+      if day >= 20 && amount > 150 && r[7] != "1" { Issue.record("amount \(amount) on day \(day) is not fraud") }
+      if Int(r[8])! == 1 { #expect(amount > (day >= 20 ? 150 : 220)) }
+      if day >= 20 && amount > 150 && amount <= 220 { newlyFraud += 1 }
+    }
+    #expect(newlyFraud > 10)
   }
 
   /// The additive family learns a step where the data has one, scores exactly its bins through the flat table,
