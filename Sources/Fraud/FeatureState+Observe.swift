@@ -38,6 +38,15 @@ func haversineKm(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double)
   return 6371 * 2 * atan2(a.squareRoot(), (1 - a).squareRoot())
 }
 
+/// `log(1 + x)` for `x ≥ 0` (and any `x > −1`) through `log`, which is about twice as fast as `log1p` here: the
+/// rounding of `1 + x` is corrected by the factor `x / (u − 1)` (Goldberg, "What every computer scientist should
+/// know about floating-point arithmetic", theorem 4), so the result stays within a few units in the last place.
+@inline(__always)
+func fastLog1p(_ x: Double) -> Double {
+  let u = 1 + x
+  return u == 1 ? x : log(u) * (x / (u - 1))
+}
+
 extension FeatureState {
   /// `log1p` of a count (a whole number ≥ 0), looked up below 4096: the same value, without the call.
   @inline(__always)
@@ -46,7 +55,7 @@ extension FeatureState {
       let n = Int(x)
       if Double(n) == x { return log1pOfCounts[n] }
     }
-    return log1p(x)
+    return fastLog1p(x)
   }
 
   /// Adds a known label to day `day` of merchant slot `m` when that day is still in its window.
@@ -232,21 +241,21 @@ extension FeatureState {
     let weekday = (Int((t / 86_400).rounded(.down)) + 4) % 7  // 1970-01-01 was a Thursday (4)
     let ratio = runningMean > 0 ? min(tx.amount / runningMean, 100) : 0
     let z = sd > 0 ? max(-50, min(50, (tx.amount - runningMean) / sd)) : 0
-    f[FraudFeature.logAmount.rawValue] = log1p(max(tx.amount, 0))
+    f[FraudFeature.logAmount.rawValue] = fastLog1p(max(tx.amount, 0))
     f[FraudFeature.cardCount1h.rawValue] = log1pCount(c1h)
     f[FraudFeature.cardCount1d.rawValue] = log1pCount(c1d)
     f[FraudFeature.cardCount7d.rawValue] = log1pCount(c7d)
     f[FraudFeature.cardCount30d.rawValue] = log1pCount(c30d)
-    f[FraudFeature.cardMean1d.rawValue] = c1d > 0 ? log1p(s1d / c1d) : 0
-    f[FraudFeature.cardMean7d.rawValue] = c7d > 0 ? log1p(s7d / c7d) : 0
-    f[FraudFeature.cardMean30d.rawValue] = c30d > 0 ? log1p(s30d / c30d) : 0
+    f[FraudFeature.cardMean1d.rawValue] = c1d > 0 ? fastLog1p(s1d / c1d) : 0
+    f[FraudFeature.cardMean7d.rawValue] = c7d > 0 ? fastLog1p(s7d / c7d) : 0
+    f[FraudFeature.cardMean30d.rawValue] = c30d > 0 ? fastLog1p(s30d / c30d) : 0
     f[FraudFeature.amountToCardMean.rawValue] = ratio
     f[FraudFeature.amountZScore.rawValue] = z
-    f[FraudFeature.logSecondsSincePrevious.rawValue] = log1p(dt)
+    f[FraudFeature.logSecondsSincePrevious.rawValue] = fastLog1p(dt)
     f[FraudFeature.firstUseOfMerchant.rawValue] = firstUse
     f[FraudFeature.newCard.rawValue] = history == 0 ? 1 : 0
-    f[FraudFeature.logDistanceKm.rawValue] = log1p(distance)
-    f[FraudFeature.logSpeedKmh.rawValue] = log1p(speed)
+    f[FraudFeature.logDistanceKm.rawValue] = fastLog1p(distance)
+    f[FraudFeature.logSpeedKmh.rawValue] = fastLog1p(speed)
     f[FraudFeature.merchantCount1d.rawValue] = log1pCount(m1)
     f[FraudFeature.merchantCount7d.rawValue] = log1pCount(m7)
     f[FraudFeature.merchantCount30d.rawValue] = log1pCount(m30)

@@ -23,6 +23,17 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
 }
 
 @Suite struct FeatureStateTests {
+  /// The features' `log(1 + x)` through `log` stays within a few units in the last place of `log1p`.
+  @Test func fastLog1pAgreesWithLog1p() {
+    var g = SeededGenerator(seed: 1)
+    var probes: [Double] = [0, 1e-300, 1e-17, 1e-16, 2.2e-16, 1e-12, 1e-6, 0.5, 1, 2, 1e3, 1e9, 1e300]
+    for _ in 0..<20_000 { probes.append(pow(10, g.nextDouble() * 24 - 12)) }
+    for x in probes {
+      let exact = log1p(x)
+      #expect(abs(fastLog1p(x) - exact) <= 4 * exact.ulp, "x = \(x)")
+    }
+  }
+
   @Test func windowsCountOnlyEarlierTransactions() {
     let s = FeatureState()
     let (first, r0) = observe(s, tx(1, t0 + 3600))
