@@ -91,23 +91,51 @@ public struct OutputTable: Equatable, Sendable {
     self.rows = rows
   }
 
+  /// The most characters a table cell shows.
+  public static let maximumCellWidth = 60
+
+  /// `text` as a table shows it: line breaks and tabs as spaces, and cut to `maximumCellWidth` characters with an
+  /// ellipsis when longer.
+  static func shortened(_ text: String) -> String {
+    func shown(_ c: Character) -> Character { c.isNewline || c == "\t" ? " " : c }
+    var out = ""
+    var index = text.startIndex
+    var count = 0
+    while index < text.endIndex {
+      let next = text.index(after: index)
+      if count == maximumCellWidth - 1 && next != text.endIndex { return out + "…" }
+      out.append(shown(text[index]))
+      count += 1
+      index = next
+    }
+    return out
+  }
+
   /// Renders the table; the text ends with a newline (an empty JSON array is `[]`).
   public func render(_ format: OutputFormat) -> String {
     switch format {
     case .table:
-      var widths = columns.map(\.count)
-      for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.plain.count) } }
+      // Overlong cells are shortened with an ellipsis (CSV and JSON keep them whole), and every step is linear in
+      // the cell's length: a 1 MB value prints as quickly as a short one.
+      let header = columns.map(OutputTable.shortened)
+      let body = rows.map { $0.map { OutputTable.shortened($0.plain) } }
+      var widths = header.map(\.count)
+      for row in body { for (i, text) in row.enumerated() { widths[i] = max(widths[i], text.count) } }
       let numericColumn = columns.indices.map { i in
         !rows.isEmpty && rows.allSatisfy { $0[i].isNumeric || $0[i] == .missing }
       }
       func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, text in
+        var out = ""
+        for (i, text) in cells.enumerated() {
+          if i > 0 { out += "  " }
           let pad = String(repeating: " ", count: widths[i] - text.count)
-          return numericColumn[i] ? pad + text : text + pad
-        }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+          out += numericColumn[i] ? pad + text : text + pad
+        }
+        while let last = out.unicodeScalars.last, last.properties.isWhitespace { out.unicodeScalars.removeLast() }
+        return out
       }
-      var out = line(columns) + "\n"
-      for row in rows { out += line(row.map(\.plain)) + "\n" }
+      var out = line(header) + "\n"
+      for row in body { out += line(row) + "\n" }
       return out
     case .csv:
       func field(_ s: String) -> String {

@@ -45,6 +45,32 @@ import Testing
   }
 }
 
+extension OutputTableTests {
+  /// A 1 MB cell: the table shows 59 characters and an ellipsis, CSV and JSON the whole value, and rendering stays
+  /// linear (it once trimmed each padded line with a regular expression, quadratic in the line's length).
+  @Test func overlongCellsAreShortenedInTablesOnly() throws {
+    let huge = String(repeating: "ab ", count: 350_000) + "end"
+    let t = OutputTable(columns: ["id", "value"], rows: [[.integer(1), .text(huge)], [.integer(2), .text("short")]])
+    let started = Date()
+    let text = t.render(.table)
+    #expect(Date().timeIntervalSince(started) < 5)
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == 4)
+    #expect(lines[1] == " 1  " + String(huge.prefix(59)) + "…")
+    #expect(lines[1].count == 4 + 60)
+    #expect(lines[2] == " 2  short")
+    #expect(t.render(.csv).contains(huge))
+    #expect(t.render(.json).contains(huge))
+    // Exactly the widest shown value is kept whole; line breaks and tabs show as spaces; trailing blanks go.
+    let sixty = String(repeating: "x", count: 60)
+    #expect(OutputTable.shortened(sixty) == sixty)
+    #expect(OutputTable.shortened(sixty + "y") == String(repeating: "x", count: 59) + "…")
+    #expect(OutputTable.shortened("a\nb\tc") == "a b c")
+    let blanks = OutputTable(columns: ["a", "b"], rows: [[.text("x"), .text("   ")]])
+    #expect(blanks.render(.table) == "a  b\nx\n")
+  }
+}
+
 @Suite struct StoreOptionsTests {
   @Test func precedenceFlagThenEnvironmentThenDefault() throws {
     let explicit = try StoreOptions.parse(["--store", "/tmp/a.sqlite"])
