@@ -25,6 +25,11 @@ public struct ChurnModel: Codable, Sendable {
   /// Cross-validation metrics (empty with `--cv 0`).
   public var metrics: [String: Double]
   public var trainingRows: Int
+  /// The additive model, when this is one (`coefficients` then holds its parametric part's intercept alone).
+  public var additive: AdditiveChurnModel? = nil
+
+  /// The terms beyond the input columns that reasons can name: the additive model's interactions.
+  public var interactionTerms: [SmoothTerm] { additive?.smooths.filter { $0.kind != .main } ?? [] }
 
   /// The decile of a probability: 1 for the highest-risk tenth of training customers, 10 for the lowest.
   public func decile(_ p: Double) -> Int {
@@ -95,6 +100,10 @@ public struct ChurnTrainingReport: Sendable, Codable {
   public var validation: ValidationReport?
   public var skippedRows: Int
   public var fingerprint: DataFingerprint
+  /// The family registered, the families compared (`--model auto`, with cross-validation) and why it was chosen.
+  public var family: ChurnFamily = .linear
+  public var comparison: [FamilyValidation] = []
+  public var choice: String? = nil
 }
 
 enum Evaluation {

@@ -7,9 +7,15 @@ import TabularIO
 enum ChurnEstimator {
   /// Logistic regression on standardized features: `b₀ + Σ slope_k (raw_k − mean_k)` with `slope = b_k / sd_k`.
   case linear(intercept: Double)
+  /// The additive model: its design row (parametric columns, then each smooth's basis) times its coefficients.
+  case additive(AdditiveChurnModel)
 
   init(_ model: ChurnModel) {
-    self = .linear(intercept: model.coefficients[0])
+    if let additive = model.additive {
+      self = .additive(additive)
+    } else {
+      self = .linear(intercept: model.coefficients[0])
+    }
   }
 }
 
@@ -52,6 +58,12 @@ final class ChurnRecordScorer {
   let featureMean: UnsafeMutablePointer<Double>
   /// Per input column: values never seen in training so far.
   var unseen: [Int]
+  /// The additive model's design row and coefficients, and where each smooth's columns start.
+  let design: UnsafeMutablePointer<Double>
+  let designCoefficients: [Double]
+  let smoothStart: [Int]
+  /// Reason slots: the input columns, then the additive model's interaction terms.
+  let reasonCount: Int
 
   /// The outcome of encoding a record.
   enum Encoded {
@@ -67,18 +79,35 @@ final class ChurnRecordScorer {
     featureCount = model.features.count
     columnCount = model.columns.count
     raw = .allocate(capacity: max(featureCount, 1))
-    perColumn = .allocate(capacity: max(columnCount, 1))
+    reasonCount = columnCount + model.interactionTerms.count
+    perColumn = .allocate(capacity: max(reasonCount, 1))
     featureColumn = .allocate(capacity: max(featureCount, 1))
     slope = .allocate(capacity: max(featureCount, 1))
     featureMean = .allocate(capacity: max(featureCount, 1))
     unseen = [Int](repeating: 0, count: columnCount)
+    for (k, feature) in model.features.enumerated() {
+      featureColumn[k] = feature.column
+      featureMean[k] = feature.mean
+      slope[k] = 0
+    }
     switch estimator {
     case .linear:
-      for (k, feature) in model.features.enumerated() {
-        featureColumn[k] = feature.column
-        slope[k] = model.coefficients[k + 1] / feature.sd
-        featureMean[k] = feature.mean
+      for (k, feature) in model.features.enumerated() { slope[k] = model.coefficients[k + 1] / feature.sd }
+      design = .allocate(capacity: 1)
+      designCoefficients = []
+      smoothStart = []
+    case .additive(let a):
+      // The parametric features' slopes per raw unit, as the linear model's.
+      for (j, k) in a.parametric.enumerated() { slope[k] = a.parametricCoefficients[j + 1] / model.features[k].sd }
+      design = .allocate(capacity: a.width)
+      designCoefficients = a.parametricCoefficients + a.smooths.flatMap(\.coefficients)
+      var start: [Int] = []
+      var offset = 1 + a.parametric.count
+      for term in a.smooths {
+        start.append(offset)
+        offset += term.width
       }
+      smoothStart = start
     }
   }
 
@@ -88,6 +117,7 @@ final class ChurnRecordScorer {
     featureColumn.deallocate()
     slope.deallocate()
     featureMean.deallocate()
+    design.deallocate()
   }
 
   /// Encodes a record whose model column `k` holds `field(k)` (nil or blank: missing), stopping at the first bad
@@ -112,24 +142,60 @@ final class ChurnRecordScorer {
       var eta = intercept
       for k in 0..<featureCount { eta += slope[k] * (raw[k] - featureMean[k]) }
       return eta
+    case .additive(let a):
+      a.designRow(raw: raw, features: model.features, into: design)
+      var eta = 0.0
+      for k in 0..<designCoefficients.count { eta += design[k] * designCoefficients[k] }
+      return eta
     }
   }
 
-  /// Fills `perColumn` with each input column's contribution to the encoded record's log-odds.
+  /// Fills `perColumn` with each reason slot's contribution to the encoded record's log-odds: each input column's
+  /// (its features' slopes times their distance from the training mean, plus its smooth's effect minus the smooth's
+  /// mean effect), then each interaction term's (its effect minus its mean effect). With `intercept`, they sum
+  /// to the log-odds.
   @inline(__always)
   func contributions() {
-    for k in 0..<columnCount { perColumn[k] = 0 }
-    switch estimator {
-    case .linear:
-      for k in 0..<featureCount { perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k]) }
+    for k in 0..<reasonCount { perColumn[k] = 0 }
+    for k in 0..<featureCount where slope[k] != 0 {
+      perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k])
+    }
+    if case .additive(let a) = estimator {
+      a.designRow(raw: raw, features: model.features, into: design)
+      var interaction = columnCount
+      for (t, term) in a.smooths.enumerated() {
+        var e = 0.0
+        for k in 0..<term.width { e += design[smoothStart[t] + k] * term.coefficients[k] }
+        if term.kind == .main {
+          perColumn[term.columns[0]] += e - term.meanEffect
+        } else {
+          perColumn[interaction] = e - term.meanEffect
+          interaction += 1
+        }
+      }
     }
   }
 
-  /// Calls `body` with the `limit` largest positive contributions (column, value), largest first.
+  /// The log-odds of the average customer, from which `contributions()` are measured: the log-odds minus the sum
+  /// of every contribution.
+  var baseline: Double {
+    switch estimator {
+    case .linear(let intercept): return intercept
+    case .additive(let a):
+      var b = a.parametricCoefficients[0]
+      for term in a.smooths { b += term.meanEffect }
+      for (j, k) in a.parametric.enumerated() {
+        b += a.parametricCoefficients[j + 1] * (featureMean[k] - model.features[k].mean) / model.features[k].sd
+      }
+      return b
+    }
+  }
+
+  /// Calls `body` with the `limit` largest positive contributions (reason slot, value), largest first.
   @inline(__always)
   func reasons(limit: Int, _ body: (Int, Double) throws -> Void) rethrows {
     contributions()
-    try LargestContributions.select(perColumn, count: columnCount, limit: limit, above: 0.005, body)
+    try LargestContributions.select(perColumn, count: reasonCount, limit: limit, above: 0.005, body)
   }
 }
 
@@ -158,9 +224,16 @@ extension ChurnModel {
     let p = LogisticRegression.sigmoid(scorer.logOdds())
     var found: [ChurnReason] = []
     if reasons > 0 {
+      let interactions = interactionTerms
       scorer.reasons(limit: reasons) { k, value in
-        let text = fields[columns[k].name]!.trimmingCharacters(in: .whitespaces)
-        found.append(ChurnReason(column: columns[k].name, value: text, contribution: value))
+        if k < columns.count {
+          let text = fields[columns[k].name]!.trimmingCharacters(in: .whitespaces)
+          found.append(ChurnReason(column: columns[k].name, value: text, contribution: value))
+        } else {
+          let term = interactions[k - columns.count]
+          let text = term.columns.map { fields[columns[$0].name]!.trimmingCharacters(in: .whitespaces) }
+          found.append(ChurnReason(column: term.name, value: text.joined(separator: "×"), contribution: value))
+        }
       }
     }
     return ChurnPrediction(

@@ -47,6 +47,9 @@ public enum ChurnScorer {
     var summary = ScoreSummary()
     let columnNames = model.columns.map { Array($0.name.utf8) }
     let missingText = Array("(missing)".utf8)
+    let interactions = model.interactionTerms
+    let interactionNames = interactions.map { Array($0.name.utf8) }
+    let times = Array("×".utf8)
     var text: [UInt8] = []
     text.reserveCapacity(256)
     if let writer, writeHeader {
@@ -106,11 +109,25 @@ public enum ChurnScorer {
             text.append(UInt8(ascii: " "))
           }
           shown += 1
-          text.append(contentsOf: columnNames[best])
-          text.append(UInt8(ascii: "="))
-          if let field = input.fieldBytes(positions[best]) {
-            let (lo, hi) = FieldParser.trimmed(field)
-            if lo < hi { text.append(contentsOf: field[lo..<hi]) } else { text.append(contentsOf: missingText) }
+          @inline(__always) func appendValue(_ column: Int) {
+            if let field = input.fieldBytes(positions[column]) {
+              let (lo, hi) = FieldParser.trimmed(field)
+              if lo < hi { text.append(contentsOf: field[lo..<hi]) } else { text.append(contentsOf: missingText) }
+            }
+          }
+          if best < columnNames.count {
+            text.append(contentsOf: columnNames[best])
+            text.append(UInt8(ascii: "="))
+            appendValue(best)
+          } else {
+            // An interaction term: its name, then its columns' values joined by ×.
+            let term = interactions[best - columnNames.count]
+            text.append(contentsOf: interactionNames[best - columnNames.count])
+            text.append(UInt8(ascii: "="))
+            for (j, column) in term.columns.enumerated() {
+              if j > 0 { text.append(contentsOf: times) }
+              appendValue(column)
+            }
           }
           appendContribution(value, to: &text)
         }

@@ -5,14 +5,18 @@ import TabularIO
 
 /// Registering and loading churn models in the model store.
 public enum ChurnStore {
-  /// The kind recorded for churn models.
+  /// The kind recorded for linear churn models (and every churn model stored before there were others).
   public static let kind = "churn.logistic-regression"
+  /// The kind of additive churn models.
+  public static let additiveKind = "churn.additive"
+  /// The kinds this version of churn can load.
+  public static let kinds: Set<String> = [kind, additiveKind]
 
   /// Registers `report.model` as a new, active version of `name`.
   public static func register(
     _ report: ChurnTrainingReport, options: ChurnTrainingOptions, in store: any ModelRegistry, name: String
   ) throws -> ModelVersion {
-    if let existing = try store.list(name: name).first, existing.kind != kind {
+    if let existing = try store.list(name: name).first, !kinds.contains(existing.kind) {
       throw CommerceError(
         .usage,
         "model '\(name)' holds \(existing.kind) versions; train the churn model under another \(.modelName) name",
@@ -24,11 +28,16 @@ public enum ChurnStore {
       "seed": "\(options.seed)", "features": "\(report.model.features.count)",
     ]
     if let costs = options.costs { parameters["costs"] = "fp \(costs.falsePositive), fn \(costs.falseNegative)" }
+    parameters["family"] = report.family.rawValue
+    if let a = report.model.additive {
+      parameters["interactions"] = a.smooths.filter { $0.kind != .main }.map(\.name).joined(separator: ",")
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return try store.register(
       NewModelVersion(
-        name: name, kind: kind, parameters: parameters, metrics: report.model.metrics,
+        name: name, kind: report.model.additive == nil ? kind : additiveKind, parameters: parameters,
+        metrics: report.model.metrics,
         dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
         parts: ["model": Array(try encoder.encode(report.model))]))
   }
@@ -44,7 +53,7 @@ public enum ChurnStore {
       throw CommerceError(
         .noModel, "no churn model '\(name)' in \(store.location); train first: \(.trainChurn)")
     }
-    guard v.kind == kind else {
+    guard kinds.contains(v.kind) else {
       throw CommerceError(
         .noModel, "model '\(name)' is a \(v.kind) model, not a churn model; choose another \(.modelName)",
         parameter: .modelName)

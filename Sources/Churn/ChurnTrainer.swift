@@ -35,9 +35,28 @@ public struct ChurnTrainingOptions: Sendable {
   /// Where to write the final design matrix (original units, after aliasing) with the 0/1 target, for
   /// checking the fit with other tools; `nil` for nowhere.
   public var designMatrixPath: String?
+  /// The family: linear, additive, or both compared by cross-validation.
+  public var family = ChurnFamily.linear
+  public var additive = AdditiveOptions()
 
   /// Options for predicting `target`.
   public init(target: String) { self.target = target }
+}
+
+/// The model families `churn train` fits.
+public enum ChurnFamily: String, Sendable, Codable, CaseIterable {
+  /// Fit both under the same cross-validation folds and keep the one of lower out-of-fold log loss.
+  case auto
+  /// Logistic regression, linear in each feature.
+  case linear
+  /// A penalized generalized additive logistic model with pairwise interactions (`AdditiveChurnModel`).
+  case additive
+}
+
+/// One family's cross-validated quality, for the side-by-side table of `--model auto`.
+public struct FamilyValidation: Sendable, Codable {
+  public var family: ChurnFamily
+  public var validation: ValidationReport
 }
 
 /// Trains churn models: schema inference, encoding, aliasing and separation checks, the fit, cross-validation.
@@ -49,26 +68,98 @@ public enum ChurnTrainer {
     let data = try encode(path: path, schema: schema, options: o)
     let (x, labels, features) = (data.x, data.labels, data.features)
     let n = x.rows
-
     let penalized = o.regression.l1 > 0 || o.regression.l2 > 0
-    let (fitted, warnings) = try fitWithDiagnostics(data, path: path, options: o)
-    let inSample = fitted.probabilities(x)
+    let additiveData =
+      o.family == .linear
+      ? nil
+      : AdditiveFit.Data(
+        x: x, labels: labels, features: features, columns: schema.specs)
 
-    // Cross-validation and the threshold.
+    // Out-of-fold scores of each family asked for, under the same folds.
+    var families: [ChurnFamily] = o.family == .auto ? [.linear, .additive] : [o.family]
+    var outOfFold: [ChurnFamily: [Double]] = [:]
+    if o.folds >= 2 {
+      for family in families {
+        outOfFold[family] = try CrossValidation.outOfFold(labels: labels, folds: o.folds, seed: o.seed) {
+          train, test in
+          switch family {
+          case .additive:
+            let d = additiveData!
+            let model = try AdditiveFit.train(d.subset(train), options: o.additive)
+            return AdditiveFit.probabilities(model, d.subset(test))
+          default:
+            // A rare indicator can be constant within a fold: fit each fold on its own non-aliased columns.
+            var foldX = x.subset(train)
+            let foldAliased = Set(LogisticRegression.aliasedColumns(foldX))
+            let keep = (0..<x.columns).filter { !foldAliased.contains($0) }
+            if !foldAliased.isEmpty { foldX = foldX.selectingColumns(keep) }
+            let foldFit = try LogisticRegression.fit(
+              foldX, labels: train.map { labels[$0] }, configuration: o.regression)
+            return foldFit.probabilities(x.subset(test).selectingColumns(keep))
+          }
+        }
+      }
+    }
+    var comparison: [FamilyValidation] = []
+    if o.family == .auto, o.folds >= 2 {
+      for family in families {
+        let oof = outOfFold[family]!
+        let t = Evaluation.chooseThreshold(labels: labels, probabilities: oof, costs: o.costs)
+        comparison.append(
+          FamilyValidation(
+            family: family,
+            validation: try Evaluation.report(labels: labels, probabilities: oof, threshold: t, folds: o.folds)))
+      }
+    }
+
+    // The final fit of each family still in the running.
+    var linearFit: (LogisticRegression.Fitted, [CommerceError.Message])? = nil
+    var additiveModel: AdditiveChurnModel? = nil
+    if families.contains(.linear) { linearFit = try fitWithDiagnostics(data, path: path, options: o) }
+    if families.contains(.additive) { additiveModel = try AdditiveFit.train(additiveData!, options: o.additive) }
+    var choice: String? = nil
+    var family = o.family
+    if o.family == .auto {
+      if comparison.count == 2 {
+        let (l, a) = (comparison[0].validation.logLoss, comparison[1].validation.logLoss)
+        family = a < l ? .additive : .linear
+        choice = String(
+          format: "registered the %@ model: its cross-validated log loss is lower (%.4f against %.4f)",
+          family.rawValue, min(a, l), max(a, l))
+      } else {
+        let linearAIC = 2 * Double(x.columns) - 2 * linearFit!.0.logLikelihood
+        let additiveAIC = additiveModel!.aic
+        family = additiveAIC < linearAIC ? .additive : .linear
+        choice = String(
+          format: "registered the %@ model: without cross-validation, by AIC (%.2f against %.2f)",
+          family.rawValue, min(linearAIC, additiveAIC), max(linearAIC, additiveAIC))
+      }
+      families = [family]
+    }
+
+    let inSample: [Double]
+    let summary: FitSummary
+    var warnings: [CommerceError.Message] = []
+    var coefficients: [Double]
+    switch family {
+    case .additive:
+      let model = additiveModel!
+      inSample = AdditiveFit.probabilities(model, additiveData!)
+      summary = try additiveSummary(model, features: features, observations: n)
+      coefficients = [model.parametricCoefficients[0]]
+    default:
+      let (fitted, w) = linearFit!
+      warnings = w
+      inSample = fitted.probabilities(x)
+      summary = try coefficientSummary(fitted, features: features, observations: n, penalized: penalized)
+      coefficients = fitted.coefficients
+    }
+
+    // Cross-validation of the chosen family and the threshold.
     var validation: ValidationReport? = nil
     var threshold: Double
     var rule = o.costs == nil ? "maximum F1" : "minimum expected cost"
-    if o.folds >= 2 {
-      let oof = try CrossValidation.outOfFold(labels: labels, folds: o.folds, seed: o.seed) { train, test in
-        // A rare indicator can be constant within a fold: fit each fold on its own non-aliased columns.
-        var foldX = x.subset(train)
-        let foldAliased = Set(LogisticRegression.aliasedColumns(foldX))
-        let keep = (0..<x.columns).filter { !foldAliased.contains($0) }
-        if !foldAliased.isEmpty { foldX = foldX.selectingColumns(keep) }
-        let foldFit = try LogisticRegression.fit(
-          foldX, labels: train.map { labels[$0] }, configuration: o.regression)
-        return foldFit.probabilities(x.subset(test).selectingColumns(keep))
-      }
+    if let oof = outOfFold[family] {
       threshold = Evaluation.chooseThreshold(labels: labels, probabilities: oof, costs: o.costs)
       rule += " on out-of-fold scores"
       validation = try Evaluation.report(labels: labels, probabilities: oof, threshold: threshold, folds: o.folds)
@@ -76,7 +167,6 @@ public enum ChurnTrainer {
       threshold = Evaluation.chooseThreshold(labels: labels, probabilities: inSample, costs: o.costs)
       rule += " on training scores"
     }
-    let summary = try coefficientSummary(fitted, features: features, observations: n, penalized: penalized)
 
     // Reference distributions of the training scores.
     let sorted = inSample.sorted()
@@ -92,17 +182,61 @@ public enum ChurnTrainer {
       ]
     }
     metrics["threshold"] = threshold
-    metrics["log_likelihood"] = fitted.logLikelihood
+    metrics["log_likelihood"] = summary.logLikelihood
     metrics["pseudo_r2"] = summary.pseudoR2
-    let model = ChurnModel(
+    var model = ChurnModel(
       target: o.target, positive: schema.positive, negative: schema.negative, idColumn: schema.idColumn,
       columns: schema.specs,
-      features: features, coefficients: fitted.coefficients, threshold: threshold, thresholdRule: rule,
+      features: features, coefficients: coefficients, threshold: threshold, thresholdRule: rule,
       scoreDeciles: scoreDeciles, scoreShares: shares.map { $0 / Double(n) }, metrics: metrics, trainingRows: n)
+    if family == .additive {
+      model.additive = additiveModel
+      if let a = additiveModel {
+        metrics["deviance_explained"] = a.devianceExplained
+        metrics["edf"] = a.totalEDF
+        model.metrics = metrics
+      }
+    }
     return ChurnTrainingReport(
       model: model, notes: schema.notes, aliased: data.aliasedNames, warnings: warnings, summary: summary,
       validation: validation,
-      skippedRows: schema.skip.count, fingerprint: schema.fingerprint)
+      skippedRows: schema.skip.count, fingerprint: schema.fingerprint, family: family, comparison: comparison,
+      choice: choice)
+  }
+
+  /// The parametric part of an additive model as the linear model's coefficient table (original and standardized
+  /// scales), with the fit's statistics (log-likelihood `−deviance/2`, AIC `deviance + 2·edf`).
+  static func additiveSummary(_ a: AdditiveChurnModel, features: [Feature], observations n: Int) throws -> FitSummary {
+    let q = a.parametricCoefficients.count
+    var transform = [Double](repeating: 0, count: q * q)
+    transform[0] = 1
+    for (j, k) in a.parametric.enumerated() {
+      transform[0 * q + j + 1] = -features[k].mean / features[k].sd
+      transform[(j + 1) * q + j + 1] = 1 / features[k].sd
+    }
+    let t = try Matrix<Double>(rows: q, columns: q, elements: transform)
+    let cov = try Matrix<Double>(rows: q, columns: q, elements: a.parametricCovariance)
+    let covOriginal = try Matrix.product(try Matrix.product(t, cov), t, transposeB: true)
+    let original = try t.multiplied(by: Vector(a.parametricCoefficients))
+    var rows: [CoefficientRow] = []
+    for j in 0..<q {
+      let est = original[j]
+      let se = covOriginal[j, j].squareRoot()
+      let z = est / se
+      rows.append(
+        CoefficientRow(
+          name: j == 0 ? "intercept" : features[a.parametric[j - 1]].name, estimate: est, standardError: se, z: z,
+          pValue: Distributions.twoSidedNormalPValue(z), lower: est - Distributions.z975 * se,
+          upper: est + Distributions.z975 * se, oddsRatio: exp(est), standardizedEstimate: a.parametricCoefficients[j],
+          standardizedError: a.parametricCovariance[j * q + j].squareRoot()))
+    }
+    let ll = -a.deviance / 2
+    let llNull = -a.nullDeviance / 2
+    return FitSummary(
+      observations: n, converged: true, iterations: 0, logLikelihood: ll, nullLogLikelihood: llNull,
+      pseudoR2: 1 - ll / llNull,
+      llrPValue: Distributions.chiSquaredSurvival(2 * (ll - llNull), degreesOfFreedom: max(a.totalEDF - 1, 1)),
+      aic: a.aic, penalized: true, coefficients: rows)
   }
 
   /// Fits the linear model, checking for separation first (unpenalized fits only) and warning of signs of it

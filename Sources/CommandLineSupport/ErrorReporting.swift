@@ -75,9 +75,27 @@ public struct CommandFailure: ReportableError {
 /// Usage errors are reported by ArgumentParser as usual (message and usage, exit 64). Runtime errors
 /// print one line, `tool: error: message`, on standard error and exit with the error's code.
 public enum CommandRunner {
+  /// When OpenBLAS fell back to generic kernels on a processor newer than it knows (`BLASCore`), runs this
+  /// program again — same arguments, same process id — with `OPENBLAS_CORETYPE` naming the kernels the processor
+  /// can run. Once at most: the second start finds the variable set.
+  static func restartWithBetterBLASKernels() {
+    guard
+      let core = BLASCore.betterCoreType(cpuFlags: {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return [] }
+        return Set(line.split(separator: " ").map(String.init))
+      })
+    else { return }
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // execv returned: it failed; go on with the generic kernels.
+  }
+
   /// Parses `arguments` (default: the process's), runs, and exits.
   public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
     let tool = Command.configuration.commandName ?? "\(Command.self)".lowercased()
+    restartWithBetterBLASKernels()
     // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
     OutputFiles.installCleanupHandlers()
     let given = arguments ?? Array(CommandLine.arguments.dropFirst())

@@ -167,3 +167,26 @@ public enum ThreadBudget {
     return threads.count
   }
 }
+
+/// The CPU kernels OpenBLAS chose.
+///
+/// OpenBLAS picks its kernels when it loads, from the processor's model; a model newer than the library (an
+/// Emerald Rapids Xeon for OpenBLAS 0.3.21) gets the generic `Prescott` kernels — SSE3, several times slower
+/// than the AVX2 or AVX-512 ones the processor runs. The environment variable `OPENBLAS_CORETYPE` overrides the
+/// choice, but only when set before the library loads: `CommandRunner` restarts the process once with it set.
+public enum BLASCore {
+  /// The kernels' name (`Haswell`, `SkylakeX`, `Prescott`, …).
+  public static var name: String { String(cString: openblas_get_corename()) }
+
+  /// The kernels to ask for when OpenBLAS fell back to generic ones on a processor with AVX2 or AVX-512
+  /// (`nil` when its choice stands or `OPENBLAS_CORETYPE` is already set).
+  public static func betterCoreType(cpuFlags: () -> Set<String>) -> String? {
+    guard getenv("OPENBLAS_CORETYPE") == nil else { return nil }
+    guard ["Prescott", "Core2", "Nehalem", "Penryn", "Dunnington", "Atom", "Katmai", "Coppermine"].contains(name)
+    else { return nil }
+    let flags = cpuFlags()
+    if flags.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"]) { return "SkylakeX" }
+    if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+    return nil
+  }
+}

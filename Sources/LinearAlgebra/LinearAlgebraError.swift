@@ -9,6 +9,8 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible, Senda
   case notPositiveDefinite(order: Int, minor: Int)
   /// LAPACK rejected an argument (a negative `info`): a bug in the caller, reported rather than trapped.
   case invalidArgument(routine: String, position: Int)
+  /// An iterative LAPACK routine (an eigen-decomposition) did not converge.
+  case notConverged(routine: String)
 
   public var description: String {
     switch self {
@@ -21,6 +23,8 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible, Senda
         "the \(order)×\(order) matrix is not positive definite (leading minor of order \(minor) is not positive)"
     case .invalidArgument(let routine, let position):
       return "\(routine): argument \(position) was rejected by LAPACK"
+    case .notConverged(let routine):
+      return "\(routine) did not converge"
     }
   }
 }

@@ -135,7 +135,7 @@ public enum LogisticRegression {
     return ll
   }
 
-  static func linearPredictor(_ x: DesignMatrix, _ beta: [Double]) -> [Double] {
+  public static func linearPredictor(_ x: DesignMatrix, _ beta: [Double]) -> [Double] {
     var eta = [Double](repeating: 0, count: x.rows)
     x.values.withUnsafeBufferPointer { xv in
       beta.withUnsafeBufferPointer { b in

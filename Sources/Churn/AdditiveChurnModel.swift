@@ -1,0 +1,509 @@
+import Foundation
+import LinearAlgebra
+import Modeling
+
+/// A penalized generalized additive logistic model of churn: parametric main effects for categorical and boolean
+/// columns (and numbers with few values), a penalized cubic regression spline (P-spline) for each number, and
+/// pairwise interactions found on the residuals — tensor products of two numbers, by-level smooths of a number for
+/// each level of a categorical or boolean column. Smoothing parameters are chosen by REML (`PenalizedLogisticRegression`).
+public struct AdditiveChurnModel: Codable, Sendable, Equatable {
+  /// Model features (indices into `ChurnModel.features`) entering as parametric columns, in design order after
+  /// the intercept; their coefficients are on the standardized scale, as the linear model's.
+  public var parametric: [Int]
+  /// Intercept, then one coefficient per parametric feature.
+  public var parametricCoefficients: [Double]
+  /// Their covariance (the parametric block of the Bayesian covariance).
+  public var parametricCovariance: [Double]
+  public var smooths: [SmoothTerm]
+  /// Numeric columns left out of the model because another one carries the same information, with it.
+  public var duplicates: [String: String]
+  public var deviance: Double
+  public var nullDeviance: Double
+  public var totalEDF: Double
+  /// The rows the fit saw (a subsample of a large file) and the file's rows.
+  public var fittedRows: Int
+  public var trainingRows: Int
+
+  public var devianceExplained: Double { nullDeviance > 0 ? 1 - deviance / nullDeviance : 0 }
+  /// `deviance + 2·edf`.
+  public var aic: Double { deviance + 2 * totalEDF }
+
+  /// The design width: intercept, parametric columns, every smooth's columns.
+  var width: Int { 1 + parametric.count + smooths.reduce(0) { $0 + $1.width } }
+
+  /// Writes the design row of a customer whose raw feature values (before standardization) are `raw` into
+  /// `out` (`width` values).
+  func designRow(
+    raw: UnsafePointer<Double>, features: [Feature], into out: UnsafeMutablePointer<Double>
+  ) {
+    out[0] = 1
+    for (k, f) in parametric.enumerated() { out[1 + k] = (raw[f] - features[f].mean) / features[f].sd }
+    var offset = 1 + parametric.count
+    for term in smooths {
+      term.basis(raw: raw, into: out + offset)
+      offset += term.width
+    }
+  }
+}
+
+/// One smooth term of the additive model.
+public struct SmoothTerm: Codable, Sendable, Equatable {
+  public enum Kind: String, Codable, Sendable {
+    /// `s(x)`: a smooth of one number.
+    case main
+    /// `ti(x,z)`: the interaction of two numbers beyond their main effects (tensor product of centered bases).
+    case tensor
+    /// `s(x):level`: the deviation of a number's smooth for the rows of one level (a categorical column's level
+    /// or a boolean column's true value), centered within that level.
+    case byLevel
+  }
+
+  public var kind: Kind
+  public var name: String
+  /// The input columns (indices into `ChurnModel.columns`): the number, then the second number or the factor.
+  public var columns: [Int]
+  /// The features giving the raw values: the number's value, then the second number's value or the level's
+  /// indicator.
+  public var features: [Int]
+  /// One basis (two for a tensor product).
+  public var bases: [PSpline]
+  public var coefficients: [Double] = []
+  public var covariance: [Double] = []
+  public var lambda = 0.0
+  public var edf = 0.0
+  public var referenceDF = 0.0
+  public var chiSquared = 0.0
+  public var pValue = 1.0
+  /// The term's mean over the training rows (reasons are measured from it).
+  public var meanEffect = 0.0
+
+  public var width: Int { kind == .tensor ? bases[0].width * bases[1].width : bases[0].width }
+
+  /// The penalty matrix on the term's columns and its rank.
+  var penalty: (matrix: [Double], rank: Int) {
+    switch kind {
+    case .main, .byLevel:
+      return (bases[0].penalty, bases[0].count - 2)
+    case .tensor:
+      let (a, b) = (bases[0].width, bases[1].width)
+      let sa = bases[0].penalty
+      let sb = bases[1].penalty
+      let m = a * b
+      var s = [Double](repeating: 0, count: m * m)
+      // S_a ⊗ I_b + I_a ⊗ S_b (columns ordered a-major).
+      for i in 0..<a {
+        for k in 0..<a where sa[i * a + k] != 0 {
+          for j in 0..<b { s[(i * b + j) * m + (k * b + j)] += sa[i * a + k] }
+        }
+      }
+      for i in 0..<a {
+        for j in 0..<b {
+          for l in 0..<b where sb[j * b + l] != 0 { s[(i * b + j) * m + (i * b + l)] += sb[j * b + l] }
+        }
+      }
+      return (s, m - 1)
+    }
+  }
+
+  /// The term's basis at a customer's raw feature values, `width` values into `out`.
+  @inline(__always)
+  func basis(raw: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+    basis(raw[features[0]], features.count > 1 ? raw[features[1]] : 0, into: out)
+  }
+
+  /// The term's basis at `x` and (tensor) `z` or (by-level) the level's 0/1 indicator.
+  @inline(__always)
+  func basis(_ x: Double, _ z: Double, into out: UnsafeMutablePointer<Double>) {
+    switch kind {
+    case .main:
+      bases[0].constrained(x, into: out)
+    case .byLevel:
+      bases[0].constrained(x, into: out)
+      if z == 0 { for k in 0..<width { out[k] = 0 } }
+    case .tensor:
+      let (a, b) = (bases[0].width, bases[1].width)
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: a + b) { buffer in
+        let bx = buffer.baseAddress!
+        let bz = bx + a
+        bases[0].constrained(x, into: bx)
+        bases[1].constrained(z, into: bz)
+        for i in 0..<a { for j in 0..<b { out[i * b + j] = bx[i] * bz[j] } }
+      }
+    }
+  }
+
+  /// The term's effect on the log-odds at `x` and `z`, and its standard error.
+  public func effect(_ x: Double, _ z: Double = 1) -> (value: Double, standardError: Double) {
+    let w = width
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: w) { buffer in
+      let b = buffer.baseAddress!
+      basis(x, z, into: b)
+      var value = 0.0
+      for k in 0..<w { value += b[k] * coefficients[k] }
+      var variance = 0.0
+      for i in 0..<w where b[i] != 0 {
+        for j in 0..<w where b[j] != 0 { variance += b[i] * covariance[i * w + j] * b[j] }
+      }
+      return (value, max(variance, 0).squareRoot())
+    }
+  }
+}
+
+/// Settings of the additive fit.
+public struct AdditiveOptions: Sendable {
+  /// Basis functions per smooth of one number (mgcv's default for `s()` is 10).
+  public var basisSize = 10
+  /// Basis functions per number in a tensor product or by-level smooth.
+  public var interactionBasisSize = 6
+  /// Most interaction pairs (each listed by `churn train`).
+  public var interactions = 10
+  /// A pair is kept only when its score statistic's standardized excess over its degrees of freedom is at least
+  /// this (noise pairs score about 0).
+  public var interactionThreshold = 3.0
+  /// Above this many rows the model is fitted on an evenly spread subsample of this size.
+  public var fitRows = 100_000
+  /// Numbers with fewer distinct values than this stay linear.
+  public var minimumDistinct = 5
+  /// Factors with more levels than this are not tried in interactions.
+  public var maximumInteractionLevels = 12
+
+  public init() {}
+}
+
+/// Fitting the additive model on an encoded training design.
+enum AdditiveFit {
+  /// The data the additive model is built from: the raw values of every feature (rows × features), labels.
+  struct Data {
+    var raw: [Double]
+    var rows: Int
+    var labels: [Bool]
+    var features: [Feature]
+    var columns: [ColumnSpec]
+
+    /// The raw values of the encoded (standardized) design `x` (intercept first).
+    init(x: DesignMatrix, labels: [Bool], features: [Feature], columns: [ColumnSpec]) {
+      rows = x.rows
+      let f = features.count
+      var raw = [Double](repeating: 0, count: rows * f)
+      for i in 0..<rows {
+        for k in 0..<f { raw[i * f + k] = x.values[i * x.columns + 1 + k] * features[k].sd + features[k].mean }
+      }
+      self.raw = raw
+      self.labels = labels
+      self.features = features
+      self.columns = columns
+    }
+
+    /// Only the rows in `indices`.
+    func subset(_ indices: [Int]) -> Data {
+      var d = self
+      let f = features.count
+      d.raw = [Double](repeating: 0, count: indices.count * f)
+      for (r, i) in indices.enumerated() { for k in 0..<f { d.raw[r * f + k] = raw[i * f + k] } }
+      d.labels = indices.map { labels[$0] }
+      d.rows = indices.count
+      return d
+    }
+
+    func values(_ feature: Int) -> [Double] {
+      let f = features.count
+      return (0..<rows).map { raw[$0 * f + feature] }
+    }
+  }
+
+  /// The main-effects structure: which numbers get a smooth, which are duplicates, the rest parametric.
+  static func mainTerms(_ d: Data, options o: AdditiveOptions) -> (
+    parametric: [Int], smooths: [SmoothTerm], duplicates: [String: String]
+  ) {
+    var parametric: [Int] = []
+    var smooths: [SmoothTerm] = []
+    var duplicates: [String: String] = [:]
+    var smoothed: [(feature: Int, values: [Double])] = []
+    for (k, feature) in d.features.enumerated() {
+      guard feature.role == .value, d.columns[feature.column].kind == .numeric else {
+        parametric.append(k)
+        continue
+      }
+      let values = d.values(k)
+      let distinct = Set(values).count
+      guard distinct >= o.minimumDistinct else {
+        parametric.append(k)
+        continue
+      }
+      if let twin = smoothed.first(where: { abs(correlation($0.values, values)) > 0.999 }) {
+        duplicates[d.columns[feature.column].name] = d.columns[d.features[twin.feature].column].name
+        continue
+      }
+      smoothed.append((k, values))
+      let basis = PSpline(values: values, count: min(o.basisSize, max(4, distinct)))
+      smooths.append(
+        SmoothTerm(
+          kind: .main, name: "s(\(d.columns[feature.column].name))", columns: [feature.column], features: [k],
+          bases: [basis]))
+    }
+    return (parametric, smooths, duplicates)
+  }
+
+  static func correlation(_ a: [Double], _ b: [Double]) -> Double {
+    let n = Double(a.count)
+    let ma = a.reduce(0, +) / n
+    let mb = b.reduce(0, +) / n
+    var sab = 0.0
+    var saa = 0.0
+    var sbb = 0.0
+    for i in a.indices {
+      sab += (a[i] - ma) * (b[i] - mb)
+      saa += (a[i] - ma) * (a[i] - ma)
+      sbb += (b[i] - mb) * (b[i] - mb)
+    }
+    return saa > 0 && sbb > 0 ? sab / (saa * sbb).squareRoot() : 0
+  }
+
+  /// The design matrix of `terms` on `d`.
+  static func design(_ d: Data, parametric: [Int], smooths: [SmoothTerm]) -> DesignMatrix {
+    let model = AdditiveChurnModel(
+      parametric: parametric, parametricCoefficients: [], parametricCovariance: [], smooths: smooths,
+      duplicates: [:], deviance: 0, nullDeviance: 0, totalEDF: 0, fittedRows: 0, trainingRows: 0)
+    let w = model.width
+    let f = d.features.count
+    var values = [Double](repeating: 0, count: d.rows * w)
+    values.withUnsafeMutableBufferPointer { v in
+      d.raw.withUnsafeBufferPointer { r in
+        for i in 0..<d.rows {
+          model.designRow(raw: r.baseAddress! + i * f, features: d.features, into: v.baseAddress! + i * w)
+        }
+      }
+    }
+    return DesignMatrix(rows: d.rows, columns: w, values: values)
+  }
+
+  /// Fits the terms and fills in their coefficients and inference.
+  static func fit(_ d: Data, parametric: [Int], smooths: [SmoothTerm], duplicates: [String: String], trainingRows: Int)
+    throws -> AdditiveChurnModel
+  {
+    let x = design(d, parametric: parametric, smooths: smooths)
+    var penalties: [PenalizedLogisticRegression.Penalty] = []
+    var offset = 1 + parametric.count
+    for term in smooths {
+      let (matrix, rank) = term.penalty
+      penalties.append(.init(columns: offset..<(offset + term.width), matrix: matrix, rank: rank))
+      offset += term.width
+    }
+    let fitted = try PenalizedLogisticRegression.fit(x, labels: d.labels, penalties: penalties)
+    let p = x.columns
+    var terms = smooths
+    offset = 1 + parametric.count
+    for (j, var term) in terms.enumerated() {
+      let w = term.width
+      term.coefficients = Array(fitted.coefficients[offset..<(offset + w)])
+      var block = [Double](repeating: 0, count: w * w)
+      for a in 0..<w { for b in 0..<w { block[a * w + b] = fitted.covariance[(offset + a) * p + offset + b] } }
+      term.covariance = block
+      term.lambda = fitted.lambdas[j] * fitted.scales[j]
+      term.edf = fitted.edf[j]
+      term.referenceDF = fitted.referenceDF[j]
+      (term.chiSquared, term.pValue) = smoothTest(term.coefficients, block, rank: term.referenceDF)
+      // The mean effect over the fitted rows.
+      var sum = 0.0
+      x.values.withUnsafeBufferPointer { v in
+        for i in 0..<x.rows {
+          var e = 0.0
+          for k in 0..<w { e += v[i * p + offset + k] * term.coefficients[k] }
+          sum += e
+        }
+      }
+      term.meanEffect = sum / Double(max(x.rows, 1))
+      terms[j] = term
+      offset += w
+    }
+    let q = 1 + parametric.count
+    var parametricCovariance = [Double](repeating: 0, count: q * q)
+    for a in 0..<q { for b in 0..<q { parametricCovariance[a * q + b] = fitted.covariance[a * p + b] } }
+    return AdditiveChurnModel(
+      parametric: parametric, parametricCoefficients: Array(fitted.coefficients[0..<q]),
+      parametricCovariance: parametricCovariance, smooths: terms, duplicates: duplicates, deviance: fitted.deviance,
+      nullDeviance: fitted.nullDeviance, totalEDF: fitted.totalEDF, fittedRows: d.rows, trainingRows: trainingRows)
+  }
+
+  /// Wood's (2013) test of a smooth term being zero: `T = βᵀ·V_r⁻·β` with the rank-`r` pseudo-inverse of its
+  /// covariance, `r` the reference degrees of freedom rounded (at least 1); p-value from χ² with `r` degrees of
+  /// freedom.
+  static func smoothTest(_ beta: [Double], _ v: [Double], rank: Double) -> (Double, Double) {
+    let w = beta.count
+    guard w > 0, let eigen = try? SymmetricEigen(Matrix(rows: w, columns: w, elements: v)) else { return (0, 1) }
+    let r = min(w, max(1, Int(rank.rounded())))
+    var t = 0.0
+    // The r largest eigenvalues (ascending order: the last r).
+    for k in (w - r)..<w where eigen.values[k] > 0 {
+      var u = 0.0
+      for i in 0..<w { u += eigen.vectors[i * w + k] * beta[i] }
+      t += u * u / eigen.values[k]
+    }
+    return (t, Distributions.chiSquaredSurvival(t, degreesOfFreedom: Double(r)))
+  }
+
+  /// Candidate interaction pairs ranked on the residuals of `main` (the idea of FAST, Lou et al. 2013): each
+  /// column cut into at most 8 bins (quantiles of a number, a factor's levels); per pair, the score statistic of
+  /// the cells of its two-way table beyond the two margins, `Σ_cells G²/(H+1) − Σ_rows − Σ_columns + total`,
+  /// with `G = Σ (y − p)` and `H = Σ p(1 − p)`, standardized against its degrees of freedom
+  /// (`(gain − df)/√(2·df)`). Pairs need a number; the best `limit` at or above `threshold` are returned.
+  static func rankPairs(
+    _ d: Data, main: AdditiveChurnModel, smoothed: [SmoothTerm], options o: AdditiveOptions
+  ) -> [(a: Int, b: Int, score: Double)] {
+    let f = d.features.count
+    // The residual gradient and curvature of the main-effects fit.
+    let x = design(d, parametric: main.parametric, smooths: main.smooths)
+    let beta = main.parametricCoefficients + main.smooths.flatMap(\.coefficients)
+    let eta = LogisticRegression.linearPredictor(x, beta)
+    var g = [Double](repeating: 0, count: d.rows)
+    var h = [Double](repeating: 0, count: d.rows)
+    for i in 0..<d.rows {
+      let p = LogisticRegression.sigmoid(eta[i])
+      g[i] = (d.labels[i] ? 1 : 0) - p
+      h[i] = p * (1 - p)
+    }
+    // Binned columns: numbers by quantiles of their smooth's feature; factors by level.
+    struct Binned {
+      var column: Int
+      var numeric: Bool
+      var bins: Int
+      var codes: [Int]
+    }
+    var binned: [Binned] = []
+    for term in smoothed where term.kind == .main {
+      let values = d.values(term.features[0])
+      let sorted = values.sorted()
+      var edges: [Double] = []
+      for q in 1..<8 {
+        let e = sorted[min(sorted.count - 1, q * sorted.count / 8)]
+        if edges.last.map({ e > $0 }) ?? true { edges.append(e) }
+      }
+      let codes = values.map { v in edges.firstIndex { v < $0 } ?? edges.count }
+      binned.append(Binned(column: term.columns[0], numeric: true, bins: edges.count + 1, codes: codes))
+    }
+    for (c, spec) in d.columns.enumerated() where spec.kind != .numeric {
+      let indicators = d.features.indices.filter {
+        d.features[$0].column == c && d.features[$0].role != .missing
+      }
+      guard !indicators.isEmpty, indicators.count + 1 <= o.maximumInteractionLevels else { continue }
+      var codes = [Int](repeating: 0, count: d.rows)
+      for i in 0..<d.rows {
+        for (l, k) in indicators.enumerated() where d.raw[i * f + k] != 0 { codes[i] = l + 1 }
+      }
+      binned.append(Binned(column: c, numeric: false, bins: indicators.count + 1, codes: codes))
+    }
+    var ranked: [(a: Int, b: Int, score: Double)] = []
+    for i in 0..<binned.count {
+      for j in (i + 1)..<binned.count {
+        let (a, b) = (binned[i], binned[j])
+        guard a.numeric || b.numeric else { continue }
+        var cellG = [Double](repeating: 0, count: a.bins * b.bins)
+        var cellH = [Double](repeating: 0, count: a.bins * b.bins)
+        for r in 0..<d.rows {
+          let c = a.codes[r] * b.bins + b.codes[r]
+          cellG[c] += g[r]
+          cellH[c] += h[r]
+        }
+        var gain = 0.0
+        var rowsG = [Double](repeating: 0, count: a.bins)
+        var rowsH = [Double](repeating: 0, count: a.bins)
+        var colsG = [Double](repeating: 0, count: b.bins)
+        var colsH = [Double](repeating: 0, count: b.bins)
+        var totalG = 0.0
+        var totalH = 0.0
+        for u in 0..<a.bins {
+          for v in 0..<b.bins {
+            let c = u * b.bins + v
+            gain += cellG[c] * cellG[c] / (cellH[c] + 1)
+            rowsG[u] += cellG[c]
+            rowsH[u] += cellH[c]
+            colsG[v] += cellG[c]
+            colsH[v] += cellH[c]
+            totalG += cellG[c]
+            totalH += cellH[c]
+          }
+        }
+        for u in 0..<a.bins { gain -= rowsG[u] * rowsG[u] / (rowsH[u] + 1) }
+        for v in 0..<b.bins { gain -= colsG[v] * colsG[v] / (colsH[v] + 1) }
+        gain += totalG * totalG / (totalH + 1)
+        let df = Double((a.bins - 1) * (b.bins - 1))
+        guard df > 0 else { continue }
+        let score = (gain - df) / (2 * df).squareRoot()
+        if score >= o.interactionThreshold {
+          ranked.append((a.numeric ? a.column : b.column, a.numeric ? b.column : a.column, score))
+        }
+      }
+    }
+    ranked.sort { $0.score != $1.score ? $0.score > $1.score : ($0.a, $0.b) < ($1.a, $1.b) }
+    return Array(ranked.prefix(o.interactions))
+  }
+
+  /// The interaction terms of a pair (number `a`, column `b`): a tensor product for two numbers, one by-level
+  /// smooth per level of a factor.
+  static func interactionTerms(_ d: Data, a: Int, b: Int, mainTerms: [SmoothTerm], options o: AdditiveOptions)
+    -> [SmoothTerm]
+  {
+    guard let ta = mainTerms.first(where: { $0.kind == .main && $0.columns[0] == a }) else { return [] }
+    let xa = d.values(ta.features[0])
+    let k = min(o.interactionBasisSize, ta.bases[0].count)
+    let nameA = d.columns[a].name
+    if let tb = mainTerms.first(where: { $0.kind == .main && $0.columns[0] == b }) {
+      let xb = d.values(tb.features[0])
+      let kb = min(o.interactionBasisSize, tb.bases[0].count)
+      return [
+        SmoothTerm(
+          kind: .tensor, name: "ti(\(nameA),\(d.columns[b].name))", columns: [a, b],
+          features: [ta.features[0], tb.features[0]],
+          bases: [
+            PSpline(lower: ta.bases[0].lower, upper: ta.bases[0].upper, count: k, centeredOn: xa),
+            PSpline(lower: tb.bases[0].lower, upper: tb.bases[0].upper, count: kb, centeredOn: xb),
+          ])
+      ]
+    }
+    // A factor: one smooth per indicator feature, centered on its level's rows.
+    let f = d.features.count
+    var terms: [SmoothTerm] = []
+    for (level, feature) in d.features.enumerated()
+    where feature.column == b && feature.role != .missing {
+      let rows = (0..<d.rows).filter { d.raw[$0 * f + level] != 0 }
+      guard rows.count >= 20 else { continue }
+      let levelName: String
+      switch feature.role {
+      case .isTrue: levelName = "\(d.columns[b].name)=\(d.columns[b].trueValue)"
+      default: levelName = feature.name
+      }
+      terms.append(
+        SmoothTerm(
+          kind: .byLevel, name: "s(\(nameA)):\(levelName)", columns: [a, b], features: [ta.features[0], level],
+          bases: [
+            PSpline(
+              lower: ta.bases[0].lower, upper: ta.bases[0].upper, count: k, centeredOn: rows.map { xa[$0] })
+          ]))
+    }
+    return terms
+  }
+
+  /// The model's probabilities on `d`.
+  static func probabilities(_ model: AdditiveChurnModel, _ d: Data) -> [Double] {
+    let x = design(d, parametric: model.parametric, smooths: model.smooths)
+    let beta = model.parametricCoefficients + model.smooths.flatMap(\.coefficients)
+    return LogisticRegression.linearPredictor(x, beta).map(LogisticRegression.sigmoid)
+  }
+
+  /// The whole additive fit: main effects, the interaction search on their residuals, the final fit.
+  static func train(_ all: Data, options o: AdditiveOptions) throws -> AdditiveChurnModel {
+    var d = all
+    if all.rows > o.fitRows {
+      let step = Double(all.rows) / Double(o.fitRows)
+      d = all.subset((0..<o.fitRows).map { Int(Double($0) * step) })
+    }
+    let (parametric, mains, duplicates) = mainTerms(d, options: o)
+    let main = try fit(d, parametric: parametric, smooths: mains, duplicates: duplicates, trainingRows: all.rows)
+    guard o.interactions > 0, !mains.isEmpty else { return main }
+    let pairs = rankPairs(d, main: main, smoothed: mains, options: o)
+    guard !pairs.isEmpty else { return main }
+    var terms = mains
+    for pair in pairs { terms += interactionTerms(d, a: pair.a, b: pair.b, mainTerms: mains, options: o) }
+    return try fit(d, parametric: parametric, smooths: terms, duplicates: duplicates, trainingRows: all.rows)
+  }
+}

@@ -1,0 +1,155 @@
+import Foundation
+
+/// A cubic B-spline basis on equally spaced knots over `[lower, upper]` (Eilers & Marx's P-splines), with a
+/// second-order difference penalty on its coefficients and a sum-to-zero constraint over the training values.
+///
+/// `count` basis functions cover `count − 3` equal intervals. A value outside the range is clamped to it (the
+/// curve is flat beyond the training data). The constraint makes a smooth term identifiable beside the
+/// intercept: its coefficients `β` (length `count`) are `Z·γ` for free `γ` (length `count − 1`), with `Z` the null
+/// space of `centerᵀ` built around the basis function of largest mean (`pivot`), so `Σ_i f(x_i) = 0` over the
+/// values the center was computed from.
+public struct PSpline: Codable, Sendable, Equatable {
+  public var lower: Double
+  public var upper: Double
+  public var count: Int
+  /// The mean of each basis function over the training values.
+  public var center: [Double]
+  public var pivot: Int
+
+  /// A basis of `count` functions over the range of `values`, centered on them.
+  /// - Precondition: `count ≥ 4` and `values` not empty.
+  public init(values: [Double], count: Int) {
+    precondition(count >= 4 && !values.isEmpty)
+    var lo = Double.infinity
+    var hi = -Double.infinity
+    for v in values where v.isFinite {
+      lo = Swift.min(lo, v)
+      hi = Swift.max(hi, v)
+    }
+    if !(hi > lo) {
+      lo = lo.isFinite ? lo - 0.5 : 0
+      hi = lo + 1
+    }
+    self.init(lower: lo, upper: hi, count: count, centeredOn: values)
+  }
+
+  /// A basis over `[lower, upper]`, centered on `values`.
+  public init(lower: Double, upper: Double, count: Int, centeredOn values: [Double]) {
+    self.lower = lower
+    self.upper = upper
+    self.count = count
+    center = [Double](repeating: 0, count: count)
+    pivot = 0
+    var b = [Double](repeating: 0, count: count)
+    for v in values {
+      let s = full(v, into: &b)
+      for j in s..<(s + 4) { center[j] += b[j] }
+      for j in s..<(s + 4) { b[j] = 0 }
+    }
+    let n = Double(Swift.max(values.count, 1))
+    center = center.map { $0 / n }
+    pivot = center.indices.max { center[$0] < center[$1] } ?? 0
+    if center[pivot] <= 0 {
+      // No values (a level without rows): center on the middle of the range.
+      center = [Double](repeating: 1 / Double(count), count: count)
+      pivot = count / 2
+    }
+  }
+
+  /// Columns of the constrained basis.
+  public var width: Int { count - 1 }
+
+  /// Writes the `count` basis values at `x` into `b` (which must be zero where it is not written: only the four
+  /// functions at and after the returned index are nonzero) and returns that first index.
+  @inline(__always)
+  func full(_ x: Double, into b: inout [Double]) -> Int {
+    let (s, v) = segment(x)
+    b[s] = v.0
+    b[s + 1] = v.1
+    b[s + 2] = v.2
+    b[s + 3] = v.3
+    return s
+  }
+
+  /// The first nonzero basis function at `x` and the four values from it.
+  @inline(__always)
+  public func segment(_ x: Double) -> (Int, (Double, Double, Double, Double)) {
+    let intervals = count - 3
+    let h = (upper - lower) / Double(intervals)
+    let clamped = x.isNaN ? lower : Swift.min(Swift.max(x, lower), upper)
+    let u = (clamped - lower) / h
+    let s = Swift.min(Swift.max(Int(u.rounded(.down)), 0), intervals - 1)
+    let t = u - Double(s)
+    let t2 = t * t
+    let t3 = t2 * t
+    let w = 1 - t
+    return (s, (w * w * w / 6, (3 * t3 - 6 * t2 + 4) / 6, (-3 * t3 + 3 * t2 + 3 * t + 1) / 6, t3 / 6))
+  }
+
+  /// The constrained basis at `x`: `width` values written to `out`.
+  @inline(__always)
+  public func constrained(_ x: Double, into out: UnsafeMutablePointer<Double>) {
+    let (s, v) = segment(x)
+    @inline(__always) func value(_ j: Int) -> Double {
+      switch j - s {
+      case 0: return v.0
+      case 1: return v.1
+      case 2: return v.2
+      case 3: return v.3
+      default: return 0
+      }
+    }
+    let ratio = value(pivot) / center[pivot]
+    var k = 0
+    for j in 0..<count where j != pivot {
+      out[k] = value(j) - ratio * center[j]
+      k += 1
+    }
+  }
+
+  /// The constraint matrix `Z` (`count × width`, row-major).
+  public var constraint: [Double] {
+    var z = [Double](repeating: 0, count: count * width)
+    var k = 0
+    for j in 0..<count where j != pivot {
+      z[j * width + k] = 1
+      z[pivot * width + k] = -center[j] / center[pivot]
+      k += 1
+    }
+    return z
+  }
+
+  /// The second-order difference penalty `DᵀD` on the unconstrained coefficients (`count × count`).
+  public static func differencePenalty(count k: Int) -> [Double] {
+    var s = [Double](repeating: 0, count: k * k)
+    for r in 0..<(k - 2) {
+      let d = [(r, 1.0), (r + 1, -2.0), (r + 2, 1.0)]
+      for (i, a) in d { for (j, b) in d { s[i * k + j] += a * b } }
+    }
+    return s
+  }
+
+  /// The penalty on the constrained coefficients, `Zᵀ·DᵀD·Z` (`width × width`); rank `count − 2`.
+  public var penalty: [Double] {
+    let s = PSpline.differencePenalty(count: count)
+    let z = constraint
+    let m = width
+    var sz = [Double](repeating: 0, count: count * m)
+    for i in 0..<count {
+      for j in 0..<m {
+        var a = 0.0
+        for l in 0..<count { a += s[i * count + l] * z[l * m + j] }
+        sz[i * m + j] = a
+      }
+    }
+    var out = [Double](repeating: 0, count: m * m)
+    for i in 0..<m {
+      for j in 0..<m {
+        var a = 0.0
+        for l in 0..<count { a += z[l * m + i] * sz[l * m + j] }
+        out[i * m + j] = a
+      }
+    }
+    return out
+  }
+}
