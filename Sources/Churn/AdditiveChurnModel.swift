@@ -15,6 +15,8 @@ public struct AdditiveChurnModel: Codable, Sendable, Equatable {
   /// Their covariance (the parametric block of the Bayesian covariance).
   public var parametricCovariance: [Double]
   public var smooths: [SmoothTerm]
+  /// Factors fitted as random effects (their indicators are parametric columns, ridge-penalized).
+  public var factors: [FactorTerm] = []
   /// Numeric columns left out of the model because another one carries the same information, with it.
   public var duplicates: [String: String]
   public var deviance: Double
@@ -44,6 +46,20 @@ public struct AdditiveChurnModel: Codable, Sendable, Equatable {
       offset += term.width
     }
   }
+}
+
+/// A factor fitted as a random effect: its indicators (a range of the parametric columns) under a ridge penalty
+/// whose λ REML chooses, reported like a smooth term.
+public struct FactorTerm: Codable, Sendable, Equatable {
+  public var name: String
+  public var column: Int
+  /// Its indicators among `AdditiveChurnModel.parametric`.
+  public var parametric: Range<Int>
+  public var lambda = 0.0
+  public var edf = 0.0
+  public var referenceDF = 0.0
+  public var chiSquared = 0.0
+  public var pValue = 1.0
 }
 
 /// One smooth term of the additive model.
@@ -151,15 +167,15 @@ public struct SmoothTerm: Codable, Sendable, Equatable {
 
 /// Settings of the additive fit.
 public struct AdditiveOptions: Sendable {
-  /// Basis functions per smooth of one number (mgcv's default for `s()` is 10).
-  public var basisSize = 10
+  /// Basis functions per smooth of one number (REML keeps only the wiggliness the data support).
+  public var basisSize = 20
   /// Basis functions per number in a tensor product or by-level smooth.
-  public var interactionBasisSize = 6
+  public var interactionBasisSize = 8
   /// Most interaction pairs (each listed by `churn train`).
   public var interactions = 10
   /// A pair is kept only when its score statistic's standardized excess over its degrees of freedom is at least
   /// this (noise pairs score about 0).
-  public var interactionThreshold = 3.0
+  public var interactionThreshold = 2.0
   /// Above this many rows the model is fitted on an evenly spread subsample of this size.
   public var fitRows = 100_000
   /// Numbers with fewer distinct values than this stay linear.
@@ -262,7 +278,7 @@ enum AdditiveFit {
   /// The design matrix of `terms` on `d`.
   static func design(_ d: Data, parametric: [Int], smooths: [SmoothTerm]) -> DesignMatrix {
     let model = AdditiveChurnModel(
-      parametric: parametric, parametricCoefficients: [], parametricCovariance: [], smooths: smooths,
+      parametric: parametric, parametricCoefficients: [], parametricCovariance: [], smooths: smooths, factors: [],
       duplicates: [:], deviance: 0, nullDeviance: 0, totalEDF: 0, fittedRows: 0, trainingRows: 0)
     let w = model.width
     let f = d.features.count
@@ -289,7 +305,30 @@ enum AdditiveFit {
       penalties.append(.init(columns: offset..<(offset + term.width), matrix: matrix, rank: rank))
       offset += term.width
     }
-    let fitted = try PenalizedLogisticRegression.fit(x, labels: d.labels, penalties: penalties)
+    // Factors of four or more levels as random effects: a ridge on their indicators, its λ chosen by REML with
+    // the smooths' (mgcv's `s(f, bs = "re")`). Many levels, each seen by few customers, no longer each get an
+    // unpenalized coefficient.
+    var factorPenalties: [PenalizedLogisticRegression.Penalty] = []
+    var factors: [FactorTerm] = []
+    var j = 0
+    while j < parametric.count {
+      let column = d.features[parametric[j]].column
+      var end = j
+      while end < parametric.count && d.features[parametric[end]].column == column
+        && d.features[parametric[end]].role != .missing
+      {
+        end += 1
+      }
+      let m = end - j
+      if d.columns[column].kind == .categorical && m >= 3 {
+        var eye = [Double](repeating: 0, count: m * m)
+        for a in 0..<m { eye[a * m + a] = 1 }
+        factorPenalties.append(.init(columns: (1 + j)..<(1 + end), matrix: eye, rank: m))
+        factors.append(FactorTerm(name: "re(\(d.columns[column].name))", column: column, parametric: j..<end))
+      }
+      j = max(end, j + 1)
+    }
+    let fitted = try PenalizedLogisticRegression.fit(x, labels: d.labels, penalties: penalties + factorPenalties)
     let p = x.columns
     var terms = smooths
     offset = 1 + parametric.count
@@ -319,10 +358,26 @@ enum AdditiveFit {
     let q = 1 + parametric.count
     var parametricCovariance = [Double](repeating: 0, count: q * q)
     for a in 0..<q { for b in 0..<q { parametricCovariance[a * q + b] = fitted.covariance[a * p + b] } }
+    for (k, var factor) in factors.enumerated() {
+      let penalty = smooths.count + k
+      let columns = (1 + factor.parametric.lowerBound)..<(1 + factor.parametric.upperBound)
+      let w = columns.count
+      var block = [Double](repeating: 0, count: w * w)
+      for a in 0..<w {
+        for b in 0..<w { block[a * w + b] = fitted.covariance[(columns.lowerBound + a) * p + columns.lowerBound + b] }
+      }
+      factor.lambda = fitted.lambdas[penalty] * fitted.scales[penalty]
+      factor.edf = fitted.edf[penalty]
+      factor.referenceDF = fitted.referenceDF[penalty]
+      (factor.chiSquared, factor.pValue) = smoothTest(
+        Array(fitted.coefficients[columns]), block, rank: factor.referenceDF)
+      factors[k] = factor
+    }
     return AdditiveChurnModel(
       parametric: parametric, parametricCoefficients: Array(fitted.coefficients[0..<q]),
-      parametricCovariance: parametricCovariance, smooths: terms, duplicates: duplicates, deviance: fitted.deviance,
-      nullDeviance: fitted.nullDeviance, totalEDF: fitted.totalEDF, fittedRows: d.rows, trainingRows: trainingRows)
+      parametricCovariance: parametricCovariance, smooths: terms, factors: factors, duplicates: duplicates,
+      deviance: fitted.deviance, nullDeviance: fitted.nullDeviance, totalEDF: fitted.totalEDF, fittedRows: d.rows,
+      trainingRows: trainingRows)
   }
 
   /// Wood's (2013) test of a smooth term being zero: `T = βᵀ·V_r⁻·β` with the rank-`r` pseudo-inverse of its
@@ -491,7 +546,8 @@ enum AdditiveFit {
   }
 
   /// The whole additive fit: main effects, the interaction search on their residuals, the final fit.
-  static func train(_ all: Data, options o: AdditiveOptions) throws -> AdditiveChurnModel {
+  static func train(_ all: Data, options given: AdditiveOptions) throws -> AdditiveChurnModel {
+    let o = given
     var d = all
     if all.rows > o.fitRows {
       let step = Double(all.rows) / Double(o.fitRows)

@@ -105,10 +105,21 @@ public enum PenalizedLogisticRegression {
       }
       var state = State(x: xs, y: ys, penalties: penalties, scales: scales)
       converged = false
+      var previous = beta
       for iteration in 1...o.maxOuterIterations {
         outer = iteration
-        try state.newton(&beta, lambdas: lambdas, maxIterations: o.maxInnerIterations)
-        let v = try state.inverseHessian(beta, lambdas: lambdas)
+        // One Newton step per update of λ (the "performance iteration"): the Hessian it factors also gives V.
+        let v = try state.newtonStep(&beta, lambdas: lambdas)
+        // Converged when the last update of λ moved no customer's log-odds by more than 1e-3: a λ still creeping
+        // toward a term's null space (or oscillating there) no longer changes the fit.
+        if iteration > 1 {
+          let delta = LogisticRegression.linearPredictor(xs, zip(beta, previous).map { $0 - $1 })
+          if delta.allSatisfy({ abs($0) < 1e-3 }) {
+            converged = true
+            break
+          }
+        }
+        previous = beta
         var change = 0.0
         for (j, pen) in penalties.enumerated() {
           let m = pen.columns.count
@@ -123,7 +134,9 @@ public enum PenalizedLogisticRegression {
           }
           let numerator = max(Double(pen.rank) - lambdas[j] * trace, 1e-10)
           let updated = min(max(numerator / max(quadratic, 1e-12), 1e-8), 1e8)
-          change = max(change, abs(log(updated / lambdas[j])))
+          // A λ past 1e5 before and after has flattened its term onto the penalty's null space (a straight line
+          // for a spline): more changes nothing, so it does not hold up convergence.
+          if !(updated > 1e5 && lambdas[j] > 1e5) { change = max(change, abs(log(updated / lambdas[j]))) }
           lambdas[j] = updated
         }
         if change < o.lambdaTolerance {
@@ -254,6 +267,47 @@ public enum PenalizedLogisticRegression {
         if improvement < 1e-8 * (abs(current) + 0.1) { return true }
       }
       return false
+    }
+
+    /// One Newton step on the penalized deviance from `beta` (halved until it does not raise it); returns
+    /// `V = (XᵀWX + Sλ)⁻¹` at the `beta` it started from.
+    func newtonStep(_ beta: inout [Double], lambdas: [Double]) throws -> [Double] {
+      let p = x.columns
+      let eta = LogisticRegression.linearPredictor(x, beta)
+      var w = [Double](repeating: 0, count: x.rows)
+      var r = [Double](repeating: 0, count: x.rows)
+      var deviance = 0.0
+      for i in 0..<x.rows {
+        let mu = LogisticRegression.sigmoid(eta[i])
+        w[i] = max(mu * (1 - mu), 1e-10)
+        r[i] = (y[i] ? 1 : 0) - mu
+        deviance -= 2 * (y[i] ? log(max(mu, 1e-300)) : log(max(1 - mu, 1e-300)))
+      }
+      var h = LogisticRegression.weightedGram(x, w)
+      addPenalty(&h, lambdas: lambdas)
+      for i in 0..<p { h[i * p + i] += 1e-9 }
+      var sh = [Double](repeating: 0, count: p * p)
+      addPenalty(&sh, lambdas: lambdas)
+      var g = LogisticRegression.transposeTimes(x, r)
+      for i in 0..<p {
+        var a = 0.0
+        for k in 0..<p where sh[i * p + k] != 0 { a += sh[i * p + k] * beta[k] }
+        g[i] -= a
+      }
+      let factor = try CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h))
+      let step = try factor.solve(Vector(g)).elements
+      let current = deviance + penaltyValue(beta, lambdas: lambdas)
+      var scale = 1.0
+      var next = beta
+      for _ in 0..<30 {
+        for i in 0..<p { next[i] = beta[i] + scale * step[i] }
+        if penalizedDeviance(next, lambdas: lambdas) <= current + 1e-12 * abs(current) {
+          beta = next
+          break
+        }
+        scale /= 2
+      }
+      return try factor.inverse().elements
     }
 
     /// `V = (XᵀWX + Sλ)⁻¹` at `beta`.

@@ -45,12 +45,13 @@ struct TrainCommand: ParsableCommand {
 
       --model linear: logistic regression by Newton–IRLS with a statsmodels-style summary. --model additive: a \
       penalized generalized additive logistic model — each number with at least 5 distinct values a cubic \
-      P-spline (10 basis functions on equal intervals over its training range, a second-order difference penalty, \
+      P-spline (20 basis functions on equal intervals over its training range, a second-order difference penalty, \
       flat beyond the range; a number nearly identical to an earlier one, correlation above 0.999, is left out), \
-      categorical and boolean columns as parametric main effects, and up to --interactions pairwise interactions \
-      found on the main model's residuals (pairs ranked by a score test on their two-way table beyond the margins, \
-      as InterpretML's FAST ranks them; kept when its standardized excess is at least 3): two numbers as a tensor \
-      product of centered 6-function bases, a number and a factor as a smooth of the number per level. Smoothing \
+      categorical and boolean columns as parametric main effects (a factor of four or more levels as a random \
+      effect: its indicators ridge-penalized), and up to --interactions pairwise interactions found on the main \
+      model's residuals (pairs ranked by a score test on their two-way table beyond the margins, as InterpretML's \
+      FAST ranks them; kept when its standardized excess is at least 2): two numbers as a tensor product of \
+      centered 8-function bases, a number and a factor as a smooth of the number per level. Smoothing \
       parameters are chosen by REML (Laplace approximation, generalized Fellner–Schall updates); the summary \
       gives the parametric coefficients and a smooth-terms table as mgcv's summary.gam (effective and reference \
       degrees of freedom, Wood's χ² test), deviance explained and AIC. Above 100,000 customers the additive model \
@@ -171,6 +172,11 @@ struct TrainCommand: ParsableCommand {
         print("\(column): left out, it carries the same information as \(twin) (correlation above 0.999)")
       }
       if !a.duplicates.isEmpty { print() }
+      if !a.factors.isEmpty {
+        print(
+          "Random effects (ridge-penalized indicators, in the smooth terms below): \(a.factors.map(\.name).joined(separator: ", "))\n"
+        )
+      }
       print("Parametric coefficients")
     } else {
       print(
@@ -201,6 +207,12 @@ struct TrainCommand: ParsableCommand {
         t.rows.append([
           .text(term.name), number(term.edf, 3), number(term.referenceDF, 3), number(term.chiSquared, 2),
           .text(pValueText(term.pValue)),
+        ])
+      }
+      for factor in a.factors {
+        t.rows.append([
+          .text(factor.name), number(factor.edf, 3), number(factor.referenceDF, 3), number(factor.chiSquared, 2),
+          .text(pValueText(factor.pValue)),
         ])
       }
       print(t.render(.table))
