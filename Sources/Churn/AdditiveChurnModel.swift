@@ -563,3 +563,55 @@ enum AdditiveFit {
     return try fit(d, parametric: parametric, smooths: terms, duplicates: duplicates, trainingRows: all.rows)
   }
 }
+
+/// One point of a term's shape: where (`x`, and `y` for a tensor product), the effect on the log-odds and its
+/// pointwise 95% interval.
+public struct ShapePoint: Sendable, Codable, Equatable {
+  public var term: String
+  public var x: Double
+  public var y: Double?
+  public var effect: Double
+  public var lower: Double
+  public var upper: Double
+}
+
+extension AdditiveChurnModel {
+  /// The shape of each smooth term (or of the one named `term`) on a grid over its training range: `points`
+  /// values of x (a tensor product: `tensorPoints` × `tensorPoints`), as the data a plot is drawn from.
+  /// - Throws: `CommerceError(.notFound)` for a name that is no term of the model.
+  public func shapes(term: String? = nil, points: Int = 50, tensorPoints: Int = 15) throws -> [ShapePoint] {
+    let chosen = term.map { name in smooths.filter { $0.name == name } } ?? smooths
+    if let term, chosen.isEmpty {
+      throw CommerceError(
+        .notFound,
+        "no term '\(term)' in the model; its terms are: \(smooths.map { "'\($0.name)'" }.joined(separator: ", "))")
+    }
+    var out: [ShapePoint] = []
+    func grid(_ b: PSpline, _ n: Int) -> [Double] {
+      (0..<n).map { b.lower + (b.upper - b.lower) * Double($0) / Double(max(n - 1, 1)) }
+    }
+    for t in chosen {
+      switch t.kind {
+      case .main, .byLevel:
+        for x in grid(t.bases[0], points) {
+          let (e, se) = t.effect(x, 1)
+          out.append(
+            ShapePoint(
+              term: t.name, x: x, y: nil, effect: e, lower: e - Distributions.z975 * se,
+              upper: e + Distributions.z975 * se))
+        }
+      case .tensor:
+        for x in grid(t.bases[0], tensorPoints) {
+          for y in grid(t.bases[1], tensorPoints) {
+            let (e, se) = t.effect(x, y)
+            out.append(
+              ShapePoint(
+                term: t.name, x: x, y: y, effect: e, lower: e - Distributions.z975 * se,
+                upper: e + Distributions.z975 * se))
+          }
+        }
+      }
+    }
+    return out
+  }
+}

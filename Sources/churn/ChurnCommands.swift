@@ -345,3 +345,40 @@ struct DriftCommand: ParsableCommand {
     print(t.render(format.format), terminator: "")
   }
 }
+
+struct ExplainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "explain",
+    abstract: "Each smooth term's shape in an additive model: effect on the log-odds with a pointwise 95% interval.",
+    discussion: """
+      A grid of 50 values of x over the term's training range (15 × 15 values of x and y for a tensor product of \
+      two numbers), the term's effect on the log-odds of churn there, and its 95% interval (±1.96 standard errors \
+      from the Bayesian covariance of the coefficients) — the data a plot of the term is drawn from. A by-level \
+      term (s(x):level) is the deviation of that level's curve from the main one.
+      """)
+
+  @Option(name: .long, help: "Only this term (as the smooth-terms table names it, e.g. 's(tenure)').") var term: String?
+  @OptionGroup var format: FormatOptions
+  @OptionGroup var name: ChurnModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let stored = try ChurnStore.load(from: store, name: name.model)
+    guard let additive = stored.model.additive else {
+      throw CommerceError(
+        .usage,
+        "\(stored.version.name) version \(stored.version.version) is a linear model: its terms are the coefficients churn train printed; explain shows an additive model's shapes (churn train --model additive)"
+      )
+    }
+    let points = try additive.shapes(term: term)
+    var t = OutputTable(columns: ["term", "x", "y", "effect", "lower_95", "upper_95"])
+    for p in points {
+      t.rows.append([
+        .text(p.term), number(p.x, 4), p.y.map { number($0, 4) } ?? .missing, number(p.effect), number(p.lower),
+        number(p.upper),
+      ])
+    }
+    print(t.render(format.format), terminator: "")
+  }
+}

@@ -10,11 +10,12 @@ struct ChurnTool: ParsableCommand, CommerceApp {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
       commandName: "churn",
-      abstract: "Customer churn models by logistic regression.",
+      abstract: "Customer churn models: logistic regression and penalized additive models.",
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
       subcommands: [
-        TrainCommand.self, ScoreCommand.self, EvaluateCommand.self, DriftCommand.self, ModelsCommand<ChurnTool>.self,
+        TrainCommand.self, ScoreCommand.self, EvaluateCommand.self, DriftCommand.self, ExplainCommand.self,
+        ModelsCommand<ChurnTool>.self,
       ])
   }
 
