@@ -5,8 +5,8 @@
   gen_churn.py kaggle OUT ROWS     the Kaggle Telco layout (customerID, Yes/No strings, blank TotalCharges
                                    as " "), for benchmarks
 
-Churn rises with month-to-month contracts, short tenure, high charges, support calls, electronic checks
-and fiber; a few total-charge cells are blank (new customers), a few payment methods missing.
+Churn rises with month-to-month contracts, short tenure (steeply over the first months), high charges on
+month-to-month contracts, more than three support calls, electronic checks and fiber; a few total-charge cells are blank (new customers), a few payment methods missing.
 """
 import math
 import random
@@ -41,8 +41,13 @@ def sample(out_dir):
                 paperless = rng.choice(["Yes", "No"])
                 region = rng.choice(["North", "South", "East", "West"])
                 senior = 1 if rng.random() < 0.16 else 0
-                x = (-1.2 + (1.1 if contract == "Month-to-month" else -0.4 if contract == "One year" else -1.3)
-                     - 0.035 * tenure + 0.012 * (monthly - 60) + 0.28 * calls
+                # Bent effects (risk falls steeply over the first months, then levels off; it jumps after the
+                # third support call) and an interaction (high charges drive churn on month-to-month contracts
+                # only): what an additive model shows and a linear one misses.
+                x = (-0.4 + (1.1 if contract == "Month-to-month" else -0.4 if contract == "One year" else -1.3)
+                     - 1.8 * (1 - math.exp(-tenure / 8))
+                     + (0.035 if contract == "Month-to-month" else 0.0) * (monthly - 60)
+                     + 0.1 * calls + 0.9 * max(0, calls - 3)
                      + (0.45 if pay == "Electronic check" else 0) + (0.35 if internet == "Fiber optic" else 0)
                      + 0.2 * (paperless == "Yes") + 0.25 * senior)
                 row = [f"C{100000 + i}", contract, str(tenure), f"{monthly:.2f}", total, str(calls), pay, paperless,

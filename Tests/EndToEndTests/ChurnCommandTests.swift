@@ -10,7 +10,15 @@ import Testing
       "churn", ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--store", store])
     #expect(trained.status == 0, "\(trained)")
     #expect(trained.stdout.contains("customer_id        id           unique per row; used as the id"))
-    #expect(trained.stdout.contains("Logistic regression: churned = Yes"))
+    // The default, --model auto: both families under the same folds; the sample data's bent effects and
+    // interaction make the additive model win.
+    #expect(trained.stdout.contains("Generalized additive model (logistic, REML smoothing): churned = Yes"))
+    #expect(trained.stdout.contains("Both families under the same 5 stratified folds (out-of-fold scores)"))
+    #expect(trained.stdout.contains("model     roc_auc  pr_auc  log_loss   brier\nlinear  "), "\(trained.stdout)")
+    #expect(trained.stdout.contains("registered the additive model: its cross-validated log loss is lower ("))
+    #expect(trained.stdout.contains("term                                    edf  ref_df  chi_sq  p_value\n"))
+    #expect(trained.stdout.contains("\ns(support_calls) "))
+    #expect(trained.stdout.contains("\ns(monthly_charges):contract="), "\(trained.stdout)")
     #expect(trained.stdout.contains("Cross-validation (5 folds, stratified, out-of-fold scores)"))
     #expect(trained.stdout.hasSuffix("registered churn version 1 (18 features, 3000 customers)\n"))
     let out = dir.appendingPathComponent("scores.csv").path
@@ -31,6 +39,40 @@ import Testing
       "churn", ["drift", "--data", sampleData("churn/customers_new.csv"), "--store", store, "--format", "csv"])
     #expect(drift.status == 0 && drift.stdout.hasPrefix("quantity,psi,shift\nchurn_probability,"))
     #expect(drift.stdout.contains("\ncontract,"))
+    // The additive model's shapes.
+    let shapes = try run("churn", ["explain", "--store", store, "--format", "csv"])
+    #expect(shapes.status == 0, "\(shapes)")
+    let shapeLines = shapes.stdout.split(separator: "\n")
+    #expect(shapeLines[0] == "term,x,y,effect,lower_95,upper_95")
+    #expect(shapeLines.filter { $0.hasPrefix("s(tenure_months),") }.count == 50)
+    let one = try run("churn", ["explain", "--term", "s(support_calls)", "--store", store, "--format", "json"])
+    let parsed = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as! [[String: Any]]
+    #expect(parsed.count == 50)
+    for point in parsed {
+      let (e, lo, hi) = (point["effect"] as! Double, point["lower_95"] as! Double, point["upper_95"] as! Double)
+      #expect(lo <= e && e <= hi)
+    }
+    // Risk jumps after the third support call: the curve rises more from 4 to 9 than from 0 to 3.
+    let effects = parsed.map { ($0["x"] as! Double, $0["effect"] as! Double) }
+    func at(_ x: Double) -> Double { effects.min { abs($0.0 - x) < abs($1.0 - x) }!.1 }
+    #expect(at(9) - at(4) > at(3) - at(0))
+    let unknown = try run("churn", ["explain", "--term", "s(nope)", "--store", store])
+    #expect(unknown.status != 0 && unknown.stderr.contains("no term 's(nope)' in the model"))
+    // A linear model has no shapes to explain.
+    let linear = dir.appendingPathComponent("linear.sqlite").path
+    let trainedLinear = try run(
+      "churn",
+      [
+        "train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--model", "linear", "--store",
+        linear,
+      ])
+    #expect(trainedLinear.stdout.contains("Logistic regression: churned = Yes"))
+    #expect(!trainedLinear.stdout.contains("Both families"))
+    let noShapes = try run("churn", ["explain", "--store", linear])
+    #expect(noShapes.status == 64 && noShapes.stderr.contains("is a linear model"), "\(noShapes)")
+    let tooMany = try run(
+      "churn", ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--interactions", "11"])
+    #expect(tooMany.status == 64 && tooMany.stderr.contains("--interactions must be 0 to 10"))
   }
 
   @Test func errors() throws {
