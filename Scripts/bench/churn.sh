@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Churn benchmark: CommerceML's `churn train --cv 0` and `churn score` against pandas + scikit-learn on the
+# Churn benchmark: CommerceML's `churn train --cv 0` (linear, and additive against our linear) and `churn score`
+# against pandas + scikit-learn on the
 # same 1,000,000-row Telco-like CSV (Kaggle layout: customerID, Yes/No strings, blank TotalCharges as " ";
 # from Scripts/gen_churn.py), in the same run. Prints wall seconds and peak memory of each and the ratios.
 # Every figure is the median of 3 runs.
@@ -23,7 +24,11 @@ rm -f "$STORE" "$STORE"-wal "$STORE"-shm
 measure() { /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>&1; cat "$WORK/time.txt"; }
 # The median (by seconds) of three runs: prints "seconds peak_kb".
 median3() { for _ in 1 2 3; do measure "$@"; done | sort -n | sed -n 2p; }
-read -r ours_train ours_train_kb < <(median3 "$BIN" train --data "$DATA" --target Churn --cv 0 --store "$STORE")
+read -r ours_train ours_train_kb < <(median3 "$BIN" train --data "$DATA" --target Churn --cv 0 --model linear --store "$STORE")
+ADDITIVE_STORE=$WORK/churn-bench-additive.sqlite
+rm -f "$ADDITIVE_STORE" "$ADDITIVE_STORE"-wal "$ADDITIVE_STORE"-shm
+read -r ours_additive ours_additive_kb < <(median3 "$BIN" train --data "$DATA" --target Churn --cv 0 --model additive --store "$ADDITIVE_STORE")
+read -r ours_additive_score _ < <(median3 "$BIN" score "$DATA" --output "$WORK/scores-additive.csv" --store "$ADDITIVE_STORE")
 read -r ours_score ours_score_kb < <(median3 "$BIN" score "$DATA" --output "$WORK/scores.csv" --store "$STORE")
 # Memory must not grow with the rows: score a tenth of the file too.
 head -n $((ROWS / 10 + 1)) "$DATA" >"$WORK/telco-tenth.csv"
@@ -36,5 +41,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 printf '%-44s %10s %10s %7s\n' "" "CommerceML" "peer" "ratio"
 printf '%-44s %10.2f %10.2f %7.2f\n' "train (seconds)" "$ours_train" "$peer_train" "$(echo "$ours_train / $peer_train" | bc -l)"
 printf '%-44s %10.2f %10.2f %7.2f\n' "score (seconds)" "$ours_score" "$peer_score" "$(echo "$ours_score / $peer_score" | bc -l)"
+printf '%-44s %10.2f %10.2f %7.2f\n' "additive train (s) against our linear" "$ours_additive" "$ours_train" "$(echo "$ours_additive / $ours_train" | bc -l)"
+printf '%-44s %10.2f %10.2f %7.2f\n' "additive score (s) against the peer" "$ours_additive_score" "$peer_score" "$(echo "$ours_additive_score / $peer_score" | bc -l)"
 printf '%-44s %10d %10d\n' "score peak memory (MiB), whole file" "$((ours_score_kb / 1024))" "$peer_score_mb"
 printf '%-44s %10d\n' "score peak memory (MiB), a tenth of the file" "$((ours_tenth_kb / 1024))"

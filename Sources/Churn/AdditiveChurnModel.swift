@@ -188,43 +188,50 @@ public struct AdditiveOptions: Sendable {
 
 /// Fitting the additive model on an encoded training design.
 enum AdditiveFit {
-  /// The data the additive model is built from: the raw values of every feature (rows × features), labels.
+  /// The data the additive model is built from: rows of the encoded (standardized, intercept first) design `x`,
+  /// read back in raw units on demand — the training file is not copied, and a subsample holds only its indices.
   struct Data {
-    var raw: [Double]
-    var rows: Int
+    let x: DesignMatrix
+    /// The rows of `x` this data set holds, and their labels.
+    var index: [Int]
     var labels: [Bool]
-    var features: [Feature]
-    var columns: [ColumnSpec]
+    let features: [Feature]
+    let columns: [ColumnSpec]
 
-    /// The raw values of the encoded (standardized) design `x` (intercept first).
     init(x: DesignMatrix, labels: [Bool], features: [Feature], columns: [ColumnSpec]) {
-      rows = x.rows
-      let f = features.count
-      var raw = [Double](repeating: 0, count: rows * f)
-      for i in 0..<rows {
-        for k in 0..<f { raw[i * f + k] = x.values[i * x.columns + 1 + k] * features[k].sd + features[k].mean }
-      }
-      self.raw = raw
+      self.x = x
+      index = Array(0..<x.rows)
       self.labels = labels
       self.features = features
       self.columns = columns
     }
 
-    /// Only the rows in `indices`.
+    var rows: Int { index.count }
+
+    /// Feature `k`'s raw value in row `i`.
+    @inline(__always)
+    func raw(_ i: Int, _ k: Int) -> Double {
+      x.values[index[i] * x.columns + 1 + k] * features[k].sd + features[k].mean
+    }
+
+    /// Every feature's raw value in row `i`, into `out`.
+    @inline(__always)
+    func raw(_ i: Int, into out: UnsafeMutablePointer<Double>) {
+      x.values.withUnsafeBufferPointer { v in
+        let row = v.baseAddress! + index[i] * x.columns + 1
+        for k in 0..<features.count { out[k] = row[k] * features[k].sd + features[k].mean }
+      }
+    }
+
+    /// Only the rows in `indices` (positions in this data set).
     func subset(_ indices: [Int]) -> Data {
       var d = self
-      let f = features.count
-      d.raw = [Double](repeating: 0, count: indices.count * f)
-      for (r, i) in indices.enumerated() { for k in 0..<f { d.raw[r * f + k] = raw[i * f + k] } }
+      d.index = indices.map { index[$0] }
       d.labels = indices.map { labels[$0] }
-      d.rows = indices.count
       return d
     }
 
-    func values(_ feature: Int) -> [Double] {
-      let f = features.count
-      return (0..<rows).map { raw[$0 * f + feature] }
-    }
+    func values(_ feature: Int) -> [Double] { (0..<rows).map { raw($0, feature) } }
   }
 
   /// The main-effects structure: which numbers get a smooth, which are duplicates, the rest parametric.
@@ -281,12 +288,12 @@ enum AdditiveFit {
       parametric: parametric, parametricCoefficients: [], parametricCovariance: [], smooths: smooths, factors: [],
       duplicates: [:], deviance: 0, nullDeviance: 0, totalEDF: 0, fittedRows: 0, trainingRows: 0)
     let w = model.width
-    let f = d.features.count
     var values = [Double](repeating: 0, count: d.rows * w)
     values.withUnsafeMutableBufferPointer { v in
-      d.raw.withUnsafeBufferPointer { r in
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: max(d.features.count, 1)) { raw in
         for i in 0..<d.rows {
-          model.designRow(raw: r.baseAddress! + i * f, features: d.features, into: v.baseAddress! + i * w)
+          d.raw(i, into: raw.baseAddress!)
+          model.designRow(raw: raw.baseAddress!, features: d.features, into: v.baseAddress! + i * w)
         }
       }
     }
@@ -405,7 +412,6 @@ enum AdditiveFit {
   static func rankPairs(
     _ d: Data, main: AdditiveChurnModel, smoothed: [SmoothTerm], options o: AdditiveOptions
   ) -> [(a: Int, b: Int, score: Double)] {
-    let f = d.features.count
     // The residual gradient and curvature of the main-effects fit.
     let x = design(d, parametric: main.parametric, smooths: main.smooths)
     let beta = main.parametricCoefficients + main.smooths.flatMap(\.coefficients)
@@ -443,7 +449,7 @@ enum AdditiveFit {
       guard !indicators.isEmpty, indicators.count + 1 <= o.maximumInteractionLevels else { continue }
       var codes = [Int](repeating: 0, count: d.rows)
       for i in 0..<d.rows {
-        for (l, k) in indicators.enumerated() where d.raw[i * f + k] != 0 { codes[i] = l + 1 }
+        for (l, k) in indicators.enumerated() where d.raw(i, k) != 0 { codes[i] = l + 1 }
       }
       binned.append(Binned(column: c, numeric: false, bins: indicators.count + 1, codes: codes))
     }
@@ -516,11 +522,10 @@ enum AdditiveFit {
       ]
     }
     // A factor: one smooth per indicator feature, centered on its level's rows.
-    let f = d.features.count
     var terms: [SmoothTerm] = []
     for (level, feature) in d.features.enumerated()
     where feature.column == b && feature.role != .missing {
-      let rows = (0..<d.rows).filter { d.raw[$0 * f + level] != 0 }
+      let rows = (0..<d.rows).filter { d.raw($0, level) != 0 }
       guard rows.count >= 20 else { continue }
       let levelName: String
       switch feature.role {
@@ -538,11 +543,23 @@ enum AdditiveFit {
     return terms
   }
 
-  /// The model's probabilities on `d`.
+  /// The model's probabilities on `d`, row by row (no design matrix of a large file is built).
   static func probabilities(_ model: AdditiveChurnModel, _ d: Data) -> [Double] {
-    let x = design(d, parametric: model.parametric, smooths: model.smooths)
     let beta = model.parametricCoefficients + model.smooths.flatMap(\.coefficients)
-    return LogisticRegression.linearPredictor(x, beta).map(LogisticRegression.sigmoid)
+    let w = model.width
+    var out = [Double](repeating: 0, count: d.rows)
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: max(d.features.count, 1) + w) { buffer in
+      let raw = buffer.baseAddress!
+      let row = raw + max(d.features.count, 1)
+      for i in 0..<d.rows {
+        d.raw(i, into: raw)
+        model.designRow(raw: raw, features: d.features, into: row)
+        var eta = 0.0
+        for k in 0..<w { eta += row[k] * beta[k] }
+        out[i] = LogisticRegression.sigmoid(eta)
+      }
+    }
+    return out
   }
 
   /// The whole additive fit: main effects, the interaction search on their residuals, the final fit.
