@@ -148,6 +148,41 @@ public struct SmoothTerm: Codable, Sendable, Equatable {
     }
   }
 
+  /// The coefficients on the unconstrained B-spline basis (`Z·γ`; for a tensor product `Z_x·Γ·Z_zᵀ`, row-major
+  /// `count_x × count_z`): with them a term's effect needs only the 4 (or 4 × 4) basis functions that are nonzero
+  /// at the value, which is how scoring evaluates it.
+  public var unconstrainedCoefficients: [Double] {
+    let zx = bases[0].constraint
+    let kx = bases[0].count
+    let wx = bases[0].width
+    switch kind {
+    case .main, .byLevel:
+      return (0..<kx).map { i in (0..<wx).reduce(0) { $0 + zx[i * wx + $1] * coefficients[$1] } }
+    case .tensor:
+      let zz = bases[1].constraint
+      let kz = bases[1].count
+      let wz = bases[1].width
+      // Γ·Z_zᵀ (wx × kz), then Z_x times it.
+      var right = [Double](repeating: 0, count: wx * kz)
+      for a in 0..<wx {
+        for j in 0..<kz {
+          var sum = 0.0
+          for b in 0..<wz { sum += coefficients[a * wz + b] * zz[j * wz + b] }
+          right[a * kz + j] = sum
+        }
+      }
+      var theta = [Double](repeating: 0, count: kx * kz)
+      for i in 0..<kx {
+        for j in 0..<kz {
+          var sum = 0.0
+          for a in 0..<wx { sum += zx[i * wx + a] * right[a * kz + j] }
+          theta[i * kz + j] = sum
+        }
+      }
+      return theta
+    }
+  }
+
   /// The term's effect on the log-odds at `x` and `z`, and its standard error.
   public func effect(_ x: Double, _ z: Double = 1) -> (value: Double, standardError: Double) {
     let w = width

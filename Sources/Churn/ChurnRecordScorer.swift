@@ -58,10 +58,11 @@ final class ChurnRecordScorer {
   let featureMean: UnsafeMutablePointer<Double>
   /// Per input column: values never seen in training so far.
   var unseen: [Int]
-  /// The additive model's design row and coefficients, and where each smooth's columns start.
-  let design: UnsafeMutablePointer<Double>
-  let designCoefficients: [Double]
-  let smoothStart: [Int]
+  /// The additive model's smooth terms with their coefficients on the unconstrained bases (`full`, from
+  /// `fullStart[t]`), and the features giving each term's values.
+  let terms: UnsafeMutablePointer<ScoringTerm>
+  let termCount: Int
+  let full: UnsafeMutablePointer<Double>
   /// Reason slots: the input columns, then the additive model's interaction terms.
   let reasonCount: Int
 
@@ -93,21 +94,22 @@ final class ChurnRecordScorer {
     switch estimator {
     case .linear:
       for (k, feature) in model.features.enumerated() { slope[k] = model.coefficients[k + 1] / feature.sd }
-      design = .allocate(capacity: 1)
-      designCoefficients = []
-      smoothStart = []
+      terms = .allocate(capacity: 1)
+      termCount = 0
+      full = .allocate(capacity: 1)
     case .additive(let a):
       // The parametric features' slopes per raw unit, as the linear model's.
       for (j, k) in a.parametric.enumerated() { slope[k] = a.parametricCoefficients[j + 1] / model.features[k].sd }
-      design = .allocate(capacity: a.width)
-      designCoefficients = a.parametricCoefficients + a.smooths.flatMap(\.coefficients)
-      var start: [Int] = []
-      var offset = 1 + a.parametric.count
-      for term in a.smooths {
-        start.append(offset)
-        offset += term.width
+      let coefficients = a.smooths.map(\.unconstrainedCoefficients)
+      full = .allocate(capacity: max(coefficients.reduce(0) { $0 + $1.count }, 1))
+      termCount = a.smooths.count
+      terms = .allocate(capacity: max(termCount, 1))
+      var offset = 0
+      for (t, term) in a.smooths.enumerated() {
+        (full + offset).initialize(from: coefficients[t], count: coefficients[t].count)
+        terms[t] = ScoringTerm(term, coefficients: offset)
+        offset += coefficients[t].count
       }
-      smoothStart = start
     }
   }
 
@@ -117,7 +119,8 @@ final class ChurnRecordScorer {
     featureColumn.deallocate()
     slope.deallocate()
     featureMean.deallocate()
-    design.deallocate()
+    full.deallocate()
+    terms.deallocate()
   }
 
   /// Encodes a record whose model column `k` holds `field(k)` (nil or blank: missing), stopping at the first bad
@@ -143,12 +146,16 @@ final class ChurnRecordScorer {
       for k in 0..<featureCount { eta += slope[k] * (raw[k] - featureMean[k]) }
       return eta
     case .additive(let a):
-      a.designRow(raw: raw, features: model.features, into: design)
-      var eta = 0.0
-      for k in 0..<designCoefficients.count { eta += design[k] * designCoefficients[k] }
+      var eta = a.parametricCoefficients[0]
+      for k in 0..<featureCount where slope[k] != 0 { eta += slope[k] * (raw[k] - featureMean[k]) }
+      for t in 0..<termCount { eta += termEffect(t) }
       return eta
     }
   }
+
+  /// Smooth term `t`'s effect for the encoded record.
+  @inline(__always)
+  func termEffect(_ t: Int) -> Double { terms[t].effect(raw, full) }
 
   /// Fills `perColumn` with each reason slot's contribution to the encoded record's log-odds: each input column's
   /// (its features' slopes times their distance from the training mean, plus its smooth's effect minus the smooth's
@@ -160,16 +167,15 @@ final class ChurnRecordScorer {
     for k in 0..<featureCount where slope[k] != 0 {
       perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k])
     }
-    if case .additive(let a) = estimator {
-      a.designRow(raw: raw, features: model.features, into: design)
+    if case .additive = estimator {
       var interaction = columnCount
-      for (t, term) in a.smooths.enumerated() {
-        var e = 0.0
-        for k in 0..<term.width { e += design[smoothStart[t] + k] * term.coefficients[k] }
-        if term.kind == .main {
-          perColumn[term.columns[0]] += e - term.meanEffect
+      for t in 0..<termCount {
+        let term = terms[t]
+        let e = term.effect(raw, full) - term.meanEffect
+        if term.kind == 0 {
+          perColumn[term.column] += e
         } else {
-          perColumn[interaction] = e - term.meanEffect
+          perColumn[interaction] = e
           interaction += 1
         }
       }
@@ -184,9 +190,6 @@ final class ChurnRecordScorer {
     case .additive(let a):
       var b = a.parametricCoefficients[0]
       for term in a.smooths { b += term.meanEffect }
-      for (j, k) in a.parametric.enumerated() {
-        b += a.parametricCoefficients[j + 1] * (featureMean[k] - model.features[k].mean) / model.features[k].sd
-      }
       return b
     }
   }
@@ -255,5 +258,56 @@ extension Array where Element == [UInt8] {
       buffers.append(UnsafeBufferPointer(start: p, count: bytes.count))
     }
     return try body(buffers)
+  }
+}
+
+/// A smooth term as scoring reads it: plain values only (no arrays, so no reference counting per record), its
+/// coefficients on the unconstrained bases from `coefficients` in the scorer's buffer.
+struct ScoringTerm {
+  /// 0 main, 1 by-level, 2 tensor product.
+  var kind: UInt8
+  /// The first input column (a main term's reasons go to it).
+  var column: Int
+  var feature0: Int
+  var feature1: Int
+  var lower0: Double
+  var upper0: Double
+  var count0: Int
+  var lower1: Double
+  var upper1: Double
+  var count1: Int
+  var coefficients: Int
+  var meanEffect: Double
+
+  init(_ t: SmoothTerm, coefficients: Int) {
+    kind = t.kind == .main ? 0 : t.kind == .byLevel ? 1 : 2
+    column = t.columns[0]
+    feature0 = t.features[0]
+    feature1 = t.features.count > 1 ? t.features[1] : t.features[0]
+    (lower0, upper0, count0) = (t.bases[0].lower, t.bases[0].upper, t.bases[0].count)
+    let second = t.bases.count > 1 ? t.bases[1] : t.bases[0]
+    (lower1, upper1, count1) = (second.lower, second.upper, second.count)
+    self.coefficients = coefficients
+    meanEffect = t.meanEffect
+  }
+
+  /// The term's effect for a record's raw feature values, with the scorer's unconstrained coefficients `full`.
+  @inline(__always)
+  func effect(_ raw: UnsafePointer<Double>, _ full: UnsafePointer<Double>) -> Double {
+    let c = full + coefficients
+    let (s, v) = PSpline.segment(raw[feature0], lower: lower0, upper: upper0, count: count0)
+    switch kind {
+    case 0:
+      return v.0 * c[s] + v.1 * c[s + 1] + v.2 * c[s + 2] + v.3 * c[s + 3]
+    case 1:
+      return raw[feature1] == 0 ? 0 : v.0 * c[s] + v.1 * c[s + 1] + v.2 * c[s + 2] + v.3 * c[s + 3]
+    default:
+      let (t, u) = PSpline.segment(raw[feature1], lower: lower1, upper: upper1, count: count1)
+      @inline(__always) func row(_ a: Int) -> Double {
+        let r = c + (s + a) * count1 + t
+        return u.0 * r[0] + u.1 * r[1] + u.2 * r[2] + u.3 * r[3]
+      }
+      return v.0 * row(0) + v.1 * row(1) + v.2 * row(2) + v.3 * row(3)
+    }
   }
 }

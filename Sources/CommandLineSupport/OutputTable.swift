@@ -92,7 +92,7 @@ public struct OutputTable: Equatable, Sendable {
   }
 
   /// The most characters a table cell shows.
-  public static let maximumCellWidth = 60
+  public static let maximumCellWidth = 96
 
   /// `text` as a table shows it: line breaks and tabs as spaces, and cut to `maximumCellWidth` characters with an
   /// ellipsis when longer.

@@ -74,6 +74,14 @@ public struct PSpline: Codable, Sendable, Equatable {
   /// The first nonzero basis function at `x` and the four values from it.
   @inline(__always)
   public func segment(_ x: Double) -> (Int, (Double, Double, Double, Double)) {
+    PSpline.segment(x, lower: lower, upper: upper, count: count)
+  }
+
+  /// `segment(_:)` of the basis of `count` functions over `[lower, upper]`, for callers that keep only those three.
+  @inline(__always)
+  public static func segment(_ x: Double, lower: Double, upper: Double, count: Int) -> (
+    Int, (Double, Double, Double, Double)
+  ) {
     let intervals = count - 3
     let h = (upper - lower) / Double(intervals)
     let clamped = x.isNaN ? lower : Swift.min(Swift.max(x, lower), upper)

@@ -117,6 +117,14 @@ import Testing
       }
       _ = again.encode { reader.fieldBytes(positions[$0]) }
       let eta = scorer.logOdds()
+      // Scoring's four-nonzero evaluation agrees with the fit's design row.
+      let a = try #require(model.additive)
+      var row = [Double](repeating: 0, count: a.width)
+      row.withUnsafeMutableBufferPointer {
+        a.designRow(raw: scorer.raw, features: model.features, into: $0.baseAddress!)
+      }
+      let beta = a.parametricCoefficients + a.smooths.flatMap(\.coefficients)
+      #expect(abs(zip(row, beta).map(*).reduce(0, +) - eta) < 1e-9)
       scorer.contributions()
       var total = scorer.baseline
       for k in 0..<scorer.reasonCount { total += scorer.perColumn[k] }

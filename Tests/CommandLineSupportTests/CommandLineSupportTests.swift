@@ -46,7 +46,7 @@ import Testing
 }
 
 extension OutputTableTests {
-  /// A 1 MB cell: the table shows 59 characters and an ellipsis, CSV and JSON the whole value, and rendering stays
+  /// A 1 MB cell: the table shows 95 characters and an ellipsis, CSV and JSON the whole value, and rendering stays
   /// linear (it once trimmed each padded line with a regular expression, quadratic in the line's length).
   @Test func overlongCellsAreShortenedInTablesOnly() throws {
     let huge = String(repeating: "ab ", count: 350_000) + "end"
@@ -56,15 +56,17 @@ extension OutputTableTests {
     #expect(Date().timeIntervalSince(started) < 5)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     #expect(lines.count == 4)
-    #expect(lines[1] == " 1  " + String(huge.prefix(59)) + "…")
-    #expect(lines[1].count == 4 + 60)
+    let w = OutputTable.maximumCellWidth
+    #expect(w == 96)
+    #expect(lines[1] == " 1  " + String(huge.prefix(w - 1)) + "…")
+    #expect(lines[1].count == 4 + w)
     #expect(lines[2] == " 2  short")
     #expect(t.render(.csv).contains(huge))
     #expect(t.render(.json).contains(huge))
     // Exactly the widest shown value is kept whole; line breaks and tabs show as spaces; trailing blanks go.
-    let sixty = String(repeating: "x", count: 60)
-    #expect(OutputTable.shortened(sixty) == sixty)
-    #expect(OutputTable.shortened(sixty + "y") == String(repeating: "x", count: 59) + "…")
+    let widest = String(repeating: "x", count: w)
+    #expect(OutputTable.shortened(widest) == widest)
+    #expect(OutputTable.shortened(widest + "y") == String(repeating: "x", count: w - 1) + "…")
     #expect(OutputTable.shortened("a\nb\tc") == "a b c")
     let blanks = OutputTable(columns: ["a", "b"], rows: [[.text("x"), .text("   ")]])
     #expect(blanks.render(.table) == "a  b\nx\n")
