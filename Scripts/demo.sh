@@ -37,6 +37,7 @@ step "$BIN/churn" score SampleData/churn/customers_new.csv --output "$DEMO/score
 step head -n 6 "$DEMO/scores.csv"
 step "$BIN/churn" evaluate --data SampleData/churn/customers.csv
 step "$BIN/churn" drift --data SampleData/churn/customers_new.csv
+step "$BIN/churn" explain --term "s(support_calls)"
 step "$BIN/churn" models list
 
 echo

@@ -375,7 +375,9 @@ struct ExplainCommand: ParsableCommand {
     var t = OutputTable(columns: ["term", "x", "y", "effect", "lower_95", "upper_95"])
     for p in points {
       t.rows.append([
-        .text(p.term), number(p.x, 4), p.y.map { number($0, 4) } ?? .missing, number(p.effect), number(p.lower),
+        // Values read back from the standardized design can be a rounding away from 0: show them as 0.
+        .text(p.term), number(abs(p.x) < 1e-9 ? 0 : p.x, 4), p.y.map { number(abs($0) < 1e-9 ? 0 : $0, 4) } ?? .missing,
+        number(p.effect), number(p.lower),
         number(p.upper),
       ])
     }
