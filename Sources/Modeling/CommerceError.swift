@@ -125,6 +125,12 @@ extension CommerceError.Reference {
   public static let l2 = Self(rawValue: "l2")
   /// The confidence scale of implicit feedback.
   public static let alpha = Self(rawValue: "alpha")
+  /// The recommender family.
+  public static let algorithm = Self(rawValue: "algorithm")
+  /// EASE's L2 weight.
+  public static let lambda = Self(rawValue: "lambda")
+  /// The largest catalogue EASE fits.
+  public static let maxItems = Self(rawValue: "max_items")
   /// The column of interaction values.
   public static let valueColumn = Self(rawValue: "value_column")
   /// The column map of a transaction file.

@@ -11,6 +11,8 @@ public enum RecommenderConfiguration: Sendable, Codable, Equatable {
   case implicitALS(ImplicitALS.Configuration)
   /// Explicit feedback: biased matrix factorization of ratings.
   case biasedMF(BiasedALS.Configuration)
+  /// Implicit feedback: EASE, a closed-form item-item model (Steck 2019).
+  case ease(EASE.Configuration)
 
   /// The defaults of the family for `feedback`.
   public static func defaults(for feedback: Feedback) -> RecommenderConfiguration {
@@ -23,7 +25,7 @@ public enum RecommenderConfiguration: Sendable, Codable, Equatable {
   /// The kind of data the family learns from.
   public var feedback: Feedback {
     switch self {
-    case .implicitALS: .implicit
+    case .implicitALS, .ease: .implicit
     case .biasedMF: .explicit
     }
   }
@@ -33,6 +35,7 @@ public enum RecommenderConfiguration: Sendable, Codable, Equatable {
     switch self {
     case .implicitALS: FactorRecommender.implicitKind
     case .biasedMF: FactorRecommender.explicitKind
+    case .ease: EASERecommender.kind
     }
   }
 
@@ -41,6 +44,7 @@ public enum RecommenderConfiguration: Sendable, Codable, Equatable {
     switch self {
     case .implicitALS(let c): c.threads
     case .biasedMF(let c): c.threads
+    case .ease(let c): c.threads
     }
   }
 
@@ -49,6 +53,7 @@ public enum RecommenderConfiguration: Sendable, Codable, Equatable {
     switch self {
     case .implicitALS(let c): FactorRecommender.parameters(c)
     case .biasedMF(let c): FactorRecommender.parameters(c)
+    case .ease(let c): EASERecommender.parameters(c)
     }
   }
 
@@ -57,6 +62,8 @@ public enum RecommenderConfiguration: Sendable, Codable, Equatable {
     switch self {
     case .implicitALS(let c): try FactorRecommender.fit(matrix, configuration: c, progress: progress)
     case .biasedMF(let c): try FactorRecommender.fit(matrix, configuration: c, progress: progress)
+    case .ease(let c):
+      EASERecommender(weights: try EASE.fit(matrix, configuration: c), history: matrix, lambda: c.lambda)
     }
   }
 }

@@ -47,6 +47,7 @@ enum RecommenderFamilies {
   static func serving(_ model: ServingModel) throws -> any RecommenderServing {
     switch model.version.kind {
     case FactorRecommender.implicitKind, FactorRecommender.explicitKind: try FactorServing(model)
+    case EASERecommender.kind: try EASEServing(model)
     default:
       throw CommerceError(
         .noModel,

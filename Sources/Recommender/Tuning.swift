@@ -33,9 +33,11 @@ public struct TuningOutcome: Sendable, Codable {
 ///
 /// The data is first split as `recommend evaluate` splits it (same fraction and seed), so the test part
 /// is never seen; the training part is split again, twice with different seeds, into fit and validation
-/// parts, and each trial's score is the mean over the two. Half the trials sample
-/// the space at random (factors, log-uniform regularization and alpha, iterations); the rest perturb the
-/// best so far. Deterministic for a seed.
+/// parts, and each trial's score is the mean over the two. The first trial of each family is its default
+/// settings (or the ones given); up to half the trials sample
+/// the space at random (factors, log-uniform regularization and alpha, iterations; for implicit feedback the
+/// families alternate, ALS and EASE with a log-uniform λ, when the catalogue fits EASE's limit); the rest perturb
+/// the best so far. Deterministic for a seed.
 public enum RecommenderTuning {
   /// Searches, reports the best settings on the held-out part, trains them on all of `data` and registers the
   /// model as a new version of `name` with its validation and holdout figures.
@@ -80,11 +82,25 @@ public enum RecommenderTuning {
     var g = SeededGenerator(seed: seed)
     var done: [TuningTrial] = []
     let rating = base.feedback == .explicit
+    // Implicit feedback searches the families too: ALS, and EASE when the catalogue fits its limit.
+    var families = [base]
+    if case .implicitALS(let a) = base {
+      var e = EASE.Configuration()
+      e.threads = a.threads
+      if data.itemIDs.count <= e.maxItems { families = [.implicitALS(a), .ease(e)] }
+    } else if case .ease(let e) = base, data.itemIDs.count <= e.maxItems {
+      var a = ImplicitALS.Configuration()
+      a.threads = e.threads
+      families = [.implicitALS(a), .ease(e)]
+    }
     func better(_ a: Double, _ b: Double) -> Bool { rating ? a < b : a > b }
     for number in 1...trials {
-      var c = base
+      var c = families.count > 1 ? families[(number - 1) % families.count] : base
       let best = done.min { better($0.score, $1.score) }
-      if number <= max(1, trials / 2) || best == nil {
+      if number <= families.count {
+        // Each family's first trial is its default settings (or those given): a known-good anchor that the
+        // random draws and the perturbations around the best can only improve on.
+      } else if number <= max(families.count, trials / 2) || best == nil {
         sample(&c, &g)
       } else {
         c = best!.configuration
@@ -138,6 +154,9 @@ public enum RecommenderTuning {
       b.regularization = logUniform(0.02, 0.5, u[2])
       b.biasRegularization = logUniform(0.001, 1, u[3])
       c = .biasedMF(b)
+    case .ease(var e):
+      e.lambda = logUniform(10, 5000, u[0])
+      c = .ease(e)
     }
   }
 
@@ -148,6 +167,7 @@ public enum RecommenderTuning {
     switch c {
     case .implicitALS(let a): factors = a.factors
     case .biasedMF(let b): factors = b.factors
+    case .ease: factors = factorChoices[0]
     }
     var newFactors = factors
     if let at = factorChoices.firstIndex(of: factors) {
@@ -169,6 +189,9 @@ public enum RecommenderTuning {
       b.biasRegularization *= scales[3]
       if let iterations { b.iterations = iterations }
       c = .biasedMF(b)
+    case .ease(var e):
+      e.lambda *= scales[0]
+      c = .ease(e)
     }
   }
 

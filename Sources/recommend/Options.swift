@@ -39,6 +39,12 @@ enum SolverChoice: String, ExpressibleByArgument, CaseIterable {
   case cholesky
 }
 
+/// The implicit-feedback families.
+enum AlgorithmChoice: String, ExpressibleByArgument, CaseIterable {
+  case als
+  case ease
+}
+
 /// Hyperparameters shared by train, evaluate and tune.
 struct HyperparameterOptions: ParsableArguments {
   @Option(name: .long, help: "implicit (counts, clicks, purchases) or explicit (ratings).")
@@ -77,7 +83,27 @@ struct HyperparameterOptions: ParsableArguments {
   @Option(name: .long, help: "Threads (default: every processor).")
   var threads = Parallel.processorCount
 
+  @Option(
+    name: .long,
+    help:
+      "Implicit feedback: als (matrix factorization) or ease (closed-form item-item weights, Steck 2019; items² memory)."
+  )
+  var algorithm: AlgorithmChoice = .als
+
+  @Option(name: .long, parsing: .unconditional, help: "EASE: the L2 weight λ of the item-item weights.")
+  var lambda: Float = 500
+
+  @Option(
+    name: .customLong("max-items"), parsing: .unconditional,
+    help: "EASE: refuse catalogues larger than this (about 20 bytes per item² while fitting; 20,000 items: 8 GB).")
+  var maxItems = 20_000
+
   func validate() throws {
+    guard algorithm == .als || feedback == .implicit else {
+      throw ValidationError("--algorithm ease learns from implicit feedback; explicit ratings use biased MF (als)")
+    }
+    guard lambda > 0, lambda.isFinite else { throw ValidationError("--lambda must be positive, got \(lambda)") }
+    guard maxItems >= 1 else { throw ValidationError("--max-items must be at least 1, got \(maxItems)") }
     guard factors >= 1, factors <= 1024 else { throw ValidationError("--factors must be 1 to 1024, got \(factors)") }
     guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
     if let regularization, !(regularization >= 0 && regularization.isFinite) {
@@ -90,6 +116,13 @@ struct HyperparameterOptions: ParsableArguments {
 
   /// The family `--feedback` selects, with these settings.
   var configuration: RecommenderConfiguration {
+    if feedback == .implicit && algorithm == .ease {
+      var e = EASE.Configuration()
+      e.lambda = lambda
+      e.maxItems = maxItems
+      e.threads = threads
+      return .ease(e)
+    }
     switch feedback {
     case .implicit:
       var c = ImplicitALS.Configuration()

@@ -26,6 +26,11 @@ struct TrainCommand: ParsableCommand {
     printError(
       "recommend: \(data.rowCount) rows, \(data.users.count) user-item pairs, \(data.userIDs.count) users, \(data.itemIDs.count) items"
     )
+    if case .ease = hyperparameters.configuration {
+      printError(
+        "recommend: EASE on \(data.itemIDs.count) items holds about \(EASE.formatBytes(EASE.memoryEstimate(items: data.itemIDs.count))) while fitting"
+      )
+    }
     let model = try TrainedRecommender.train(
       data, configuration: hyperparameters.configuration, catalog: catalog,
       progress: { printError("recommend: \(describe($0))") })

@@ -9,9 +9,12 @@ struct TuneCommand: ParsableCommand {
     abstract: "Search hyperparameters on a validation split of the training data, then register the best model.",
     discussion: """
       The data is split as 'recommend evaluate' splits it (--test-fraction, --seed); the test part is \
-      never used for the search. The training part is split again into fit and validation parts; each trial \
-      trains on the first and scores NDCG@k (implicit) or RMSE (explicit) on the second. The best settings are \
-      then trained on all the data and registered, and their holdout quality is reported.
+      never used for the search. The training part is split again, twice with different seeds, into fit and \
+      validation parts (a per-user random share, as the holdout); each trial trains on the fit parts and scores \
+      the mean NDCG@k (implicit) or RMSE (explicit) on the validation parts. With implicit feedback the trials \
+      alternate between the families: ALS (factors, iterations, regularization, alpha) and, when the catalogue \
+      fits --max-items, EASE (lambda). The first half samples at random, the second perturbs the best so far. The \
+      best settings are then trained on all the data and registered, and their holdout quality is reported.
       """)
 
   @OptionGroup var input: InteractionOptions
@@ -51,21 +54,27 @@ struct TuneCommand: ParsableCommand {
       })
     let result = outcome.search
     var t = OutputTable(columns: [
-      "trial", "factors", "iterations", "regularization", "alpha", "bias_regularization", result.metric,
+      "trial", "algorithm", "factors", "iterations", "regularization", "alpha", "bias_regularization", "lambda",
+      result.metric,
     ])
     for trial in result.trials {
       switch trial.configuration {
       case .implicitALS(let c):
         t.rows.append([
-          .integer(trial.number), .integer(c.factors), .integer(c.iterations),
-          .number(Double(c.regularization), decimals: 4), .number(Double(c.alpha), decimals: 4), .missing,
+          .integer(trial.number), .text("als"), .integer(c.factors), .integer(c.iterations),
+          .number(Double(c.regularization), decimals: 4), .number(Double(c.alpha), decimals: 4), .missing, .missing,
           .number(trial.score, decimals: 4),
         ])
       case .biasedMF(let c):
         t.rows.append([
-          .integer(trial.number), .integer(c.factors), .integer(c.iterations),
+          .integer(trial.number), .text("biased-mf"), .integer(c.factors), .integer(c.iterations),
           .number(Double(c.regularization), decimals: 4), .missing, .number(Double(c.biasRegularization), decimals: 4),
-          .number(trial.score, decimals: 4),
+          .missing, .number(trial.score, decimals: 4),
+        ])
+      case .ease(let c):
+        t.rows.append([
+          .integer(trial.number), .text("ease"), .missing, .missing, .missing, .missing, .missing,
+          .number(Double(c.lambda), decimals: 2), .number(trial.score, decimals: 4),
         ])
       }
     }
@@ -97,5 +106,7 @@ func describe(_ c: RecommenderConfiguration) -> String {
     String(
       format: "--feedback explicit --factors %d --iterations %d --regularization %.4g --bias-regularization %.4g",
       c.factors, c.iterations, c.regularization, c.biasRegularization)
+  case .ease(let c):
+    String(format: "--algorithm ease --lambda %.4g", c.lambda)
   }
 }

@@ -1,0 +1,173 @@
+import Foundation
+import LinearAlgebra
+import Modeling
+import Storage
+
+/// EASE (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019): a closed-form item-item model.
+/// With `X` the binarized user × item matrix, `P = (XᵀX + λI)⁻¹` and `B = I − P·diag(1/diag(P))` — the least-squares
+/// item-from-items weights with a zero diagonal. A user's scores are `x_u·B`, the sum of the rows of `B` of the items
+/// they have.
+public enum EASE {
+  public struct Configuration: Sendable, Codable, Equatable {
+    /// The L2 weight λ on `B`.
+    public var lambda: Float = 500
+    /// The largest catalogue fitted: the model needs about 20 bytes per item² while fitting.
+    public var maxItems = 20_000
+    public var threads = Parallel.processorCount
+
+    public init() {}
+  }
+
+  /// Bytes the fit holds at once for `items` items: the Gram matrix and its inverse in double precision, the
+  /// weights in single.
+  public static func memoryEstimate(items: Int) -> Int { items * items * (8 + 8 + 4) }
+
+  /// `B` (items × items, row-major, single precision) for `matrix` (users × items; any value above 0 counts as 1).
+  static func fit(_ matrix: SparseMatrix, configuration c: Configuration) throws -> [Float] {
+    let n = matrix.columnCount
+    guard n <= c.maxItems else {
+      throw CommerceError(
+        .usage,
+        "EASE holds items² weights: \(n) items need about \(formatBytes(memoryEstimate(items: n))) while fitting, above the \(c.maxItems)-item limit (\(.maxItems)); use the ALS family for a catalogue this large (\(.algorithm) als)",
+        parameter: .maxItems)
+    }
+    guard c.lambda > 0, c.lambda.isFinite else {
+      throw CommerceError(.usage, "\(.lambda) must be positive, got \(c.lambda)", parameter: .lambda)
+    }
+    // XᵀX over blocks of users made dense, by BLAS syrk.
+    var gram = [Double](repeating: 0, count: n * n)
+    let block = max(1, min(matrix.rowCount, (1 << 24) / max(n, 1)))
+    var dense = [Double](repeating: 0, count: block * n)
+    var start = 0
+    while start < matrix.rowCount {
+      let rows = min(block, matrix.rowCount - start)
+      for r in 0..<rows {
+        for (c, v) in zip(matrix.columns(ofRow: start + r), matrix.values(ofRow: start + r)) where v > 0 {
+          dense[r * n + Int(c)] = 1
+        }
+      }
+      try dense.withUnsafeBufferPointer { d in
+        try gram.withUnsafeMutableBufferPointer { g in
+          try RawBLAS.syrkUpperTransposed(
+            n: n, k: rows, alpha: 1, a: d.baseAddress!, lda: n, beta: 1, c: g.baseAddress!, ldc: n)
+        }
+      }
+      for r in 0..<rows { for c in matrix.columns(ofRow: start + r) { dense[r * n + Int(c)] = 0 } }
+      start += rows
+    }
+    for i in 0..<n {
+      for j in 0..<i { gram[i * n + j] = gram[j * n + i] }
+      gram[i * n + i] += Double(c.lambda)
+    }
+    let p = try CholeskyFactorization(try Matrix(rows: n, columns: n, elements: gram)).inverse().elements
+    gram = []
+    var b = [Float](repeating: 0, count: n * n)
+    for i in 0..<n {
+      for j in 0..<n where i != j { b[i * n + j] = Float(-p[i * n + j] / p[j * n + j]) }
+    }
+    return b
+  }
+
+  public static func formatBytes(_ bytes: Int) -> String {
+    bytes >= 1 << 30
+      ? String(format: "%.1f GiB", Double(bytes) / Double(1 << 30))
+      : String(format: "%.0f MiB", Double(bytes) / 1_048_576)
+  }
+}
+
+/// The EASE family in memory: its weights and, for ranking, the training histories.
+struct EASERecommender: RecommenderModel {
+  static let kind = "recommender.ease"
+
+  enum Part {
+    /// `B`, items × items, single precision, row-major: row `i` is what having item `i` adds to every item.
+    static let weights = "ease_weights"
+  }
+
+  struct Meta: Codable {
+    var lambda: Float
+  }
+
+  var weights: [Float]
+  var history: SparseMatrix
+  var lambda: Float
+
+  var kind: String { Self.kind }
+  var itemCount: Int { history.columnCount }
+  var trainingMeasure: TrainingProgress.Measure? { nil }
+  var metaFields: any Encodable { Meta(lambda: lambda) }
+
+  static func parameters(_ c: EASE.Configuration) -> [String: String] {
+    ["feedback": "implicit", "algorithm": "ease", "lambda": "\(c.lambda)"]
+  }
+
+  /// `X_users·B` by one BLAS product over the users' dense histories.
+  func rankingScores(users: ArraySlice<Int>, into scores: UnsafeMutableBufferPointer<Float>) throws {
+    let n = itemCount
+    var block = [Float](repeating: 0, count: users.count * n)
+    for (r, u) in users.enumerated() {
+      for (c, v) in zip(history.columns(ofRow: u), history.values(ofRow: u)) where v > 0 { block[r * n + Int(c)] = 1 }
+    }
+    try block.withUnsafeBufferPointer { x in
+      try weights.withUnsafeBufferPointer { b in
+        try RawBLAS.gemm(
+          transposeA: false, transposeB: false, m: users.count, n: n, k: n, alpha: 1, a: x.baseAddress!, lda: n,
+          b: b.baseAddress!, ldb: n, beta: 0, c: scores.baseAddress!, ldc: n)
+      }
+    }
+  }
+
+  func predict(user u: Int, item i: Int) -> Float? { nil }
+
+  func parts() throws -> [String: [UInt8]] { [Part.weights: ArtifactCoding.bytes(weights)] }
+}
+
+/// A stored EASE model, read on demand: a user's scores read only the rows of `B` of the items they have.
+struct EASEServing: RecommenderServing {
+  let model: ServingModel
+  let meta: EASERecommender.Meta
+
+  init(_ model: ServingModel) throws {
+    self.model = model
+    meta = try model.familyMeta(EASERecommender.Meta.self)
+    guard meta.lambda > 0, meta.lambda.isFinite,
+      try model.reader.size(EASERecommender.Part.weights) == model.meta.items * model.meta.items * 4
+    else { throw model.corrupt(EASERecommender.Part.weights) }
+  }
+
+  var items: Int { model.meta.items }
+  var historyNeedsValues: Bool { false }
+
+  func row(_ i: Int) throws -> [Float] {
+    try model.reader.readFloats(EASERecommender.Part.weights, offset: i * items, count: items)
+  }
+
+  func scores(user u: Int) throws -> [Float] { try scores(history: try model.seenItems(user: u), values: []) }
+
+  func scores(history rows: [Int], values: [Float]) throws -> [Float] {
+    var scores = [Float](repeating: 0, count: items)
+    for i in Set(rows) {
+      let r = try row(i)
+      for k in 0..<items { scores[k] += r[k] }
+    }
+    return scores
+  }
+
+  /// Item `i`'s weights toward every item: what having `i` adds to each one's score.
+  func similarities(to i: Int) throws -> [Float] { try row(i) }
+
+  func load() throws -> any RecommenderModel {
+    let weights = try model.reader.readAllFloats(EASERecommender.Part.weights)
+    guard weights.count == items * items else { throw model.corrupt(EASERecommender.Part.weights) }
+    let r = model.reader
+    guard let so = ArtifactCoding.integers(try r.readAll(RecommenderPart.seenOffsets), as: UInt64.self),
+      let si = ArtifactCoding.integers(try r.readAll(RecommenderPart.seenItems), as: UInt32.self),
+      so.count == model.meta.users + 1, si.allSatisfy({ Int($0) < items }),
+      zip(so, so.dropFirst()).allSatisfy({ $0 <= $1 }), so.last.map({ $0 <= UInt64(si.count) }) == true,
+      let history = try? SparseMatrix(
+        rowCount: model.meta.users, columnCount: items, rowStart: so.map { Int($0) },
+        columns: si.map { Int32(bitPattern: $0) }, values: [Float](repeating: 1, count: si.count))
+    else { throw model.corrupt(RecommenderPart.seenItems) }
+    return EASERecommender(weights: weights, history: history, lambda: meta.lambda)
+  }
+}
