@@ -133,6 +133,8 @@ extension CommerceError.Reference {
   public static let maxItems = Self(rawValue: "max_items")
   /// The column of interaction values.
   public static let valueColumn = Self(rawValue: "value_column")
+  /// The column of interaction times.
+  public static let timestampColumn = Self(rawValue: "timestamp_column")
   /// The column map of a transaction file.
   public static let columnMap = Self(rawValue: "map")
   /// Continuing a stream from its last checkpoint.

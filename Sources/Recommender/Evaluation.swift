@@ -63,6 +63,50 @@ public struct Holdout: Sendable {
   }
 }
 
+extension Holdout {
+  /// The temporal split: each user with at least `minimumPerUser` interactions gives the latest
+  /// `round(fraction · n)` of them (by `times`, one per matrix entry in its order; ties by item) to the test set —
+  /// the future is never trained on.
+  public init(matrix: SparseMatrix, times: [Double], fraction: Double, minimumPerUser: Int = 5) throws {
+    precondition(times.count == matrix.nonZeroCount)
+    var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
+    var trainRows: [Int32] = []
+    var trainColumns: [Int32] = []
+    var trainValues: [Float] = []
+    var held = 0
+    for u in 0..<matrix.rowCount {
+      let entries = Array(matrix.rowStart[u]..<matrix.rowStart[u + 1])
+      let n = entries.count
+      let count = n >= minimumPerUser ? Int((fraction * Double(n)).rounded()) : 0
+      let byTime = entries.sorted { (times[$0], matrix.columns[$0]) < (times[$1], matrix.columns[$1]) }
+      let testEntries = Set(byTime.suffix(count))
+      for k in entries {
+        if testEntries.contains(k) {
+          test[u].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
+          held += 1
+        } else {
+          trainRows.append(Int32(u))
+          trainColumns.append(matrix.columns[k])
+          trainValues.append(matrix.values[k])
+        }
+      }
+    }
+    train = try SparseMatrix(
+      rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: trainRows, columns: trainColumns,
+      values: trainValues)
+    self.test = test
+    testCount = held
+  }
+}
+
+/// How `evaluate` holds interactions out.
+public enum HoldoutSplit: String, Sendable, Codable, CaseIterable {
+  /// A random share of each user's interactions.
+  case random
+  /// Each user's latest interactions by timestamp.
+  case time
+}
+
 /// Offline evaluation: a holdout, the model's top-k quality beside a popularity baseline, and for explicit
 /// feedback the rating error beside a bias-only baseline.
 public enum RecommenderEvaluation {
@@ -104,13 +148,28 @@ public enum RecommenderEvaluation {
   /// Holds out `fraction` of each user's interactions (users with ≥ 5), trains on the rest, and reports.
   public static func evaluate(
     _ data: InteractionData, configuration: RecommenderConfiguration, testFraction: Double, seed: UInt64, k: Int,
-    progress: ((TrainingProgress) -> Void)? = nil
+    split: HoldoutSplit = .random, progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> EvaluationReport {
     guard k >= 1 else { throw CommerceError(.usage, "\(.cutoff) must be at least 1, got \(k)", parameter: .cutoff) }
     let matrix = try SparseMatrix(
       rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
       values: data.values)
-    let holdout = try Holdout(matrix: matrix, fraction: testFraction, seed: seed)
+    let holdout: Holdout
+    switch split {
+    case .random:
+      holdout = try Holdout(matrix: matrix, fraction: testFraction, seed: seed)
+    case .time:
+      guard let times = data.times else {
+        throw CommerceError(
+          .usage, "the temporal split needs each interaction's time: name its column (\(.timestampColumn))",
+          parameter: .timestampColumn)
+      }
+      // The combined pairs are sorted by user and item, as the matrix's entries are.
+      guard matrix.columns.count == data.items.count,
+        zip(matrix.columns, data.items).allSatisfy({ $0 == $1 })
+      else { throw CommerceError(.data, "the interactions could not be aligned with their times") }
+      holdout = try Holdout(matrix: matrix, times: times, fraction: testFraction)
+    }
     guard holdout.testCount > 0 else {
       throw CommerceError(.data, "no user has 5 or more interactions, so nothing can be held out for testing")
     }

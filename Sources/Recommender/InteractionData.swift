@@ -35,6 +35,8 @@ public struct InteractionData: Sendable {
   public var users: [Int32]
   public var items: [Int32]
   public var values: [Float]
+  /// With a timestamp column: each pair's latest time (seconds since the epoch), for the temporal split.
+  public var times: [Double]? = nil
   /// Rows read (before duplicates were combined).
   public var rowCount: Int
   /// Size and hash of the file.
@@ -59,6 +61,7 @@ public struct InteractionData: Sendable {
     var users: [Int32] = []
     var items: [Int32] = []
     var values: [Float] = []
+    var times: [Double] = []
     var rows = 0
     while try reader.next() {
       rows += 1
@@ -79,7 +82,8 @@ public struct InteractionData: Sendable {
         }
         value = Float(v)
       }
-      if let timeColumn { _ = try reader.timestamp(timeColumn) }
+      // A blank time is allowed (as before); the temporal split counts it as the earliest.
+      if let timeColumn { times.append(try reader.timestamp(timeColumn) ?? -Double.infinity) }
       let u: Int32
       if let known = userIndex[userID] {
         u = known
@@ -104,8 +108,8 @@ public struct InteractionData: Sendable {
       throw TabularError(.empty, file: path, line: 2, "the file has a header but no interactions")
     }
     var data = InteractionData(
-      userIDs: userIDs, itemIDs: itemIDs, users: users, items: items, values: values, rowCount: rows,
-      fingerprint: reader.fingerprint)
+      userIDs: userIDs, itemIDs: itemIDs, users: users, items: items, values: values,
+      times: timeColumn == nil ? nil : times, rowCount: rows, fingerprint: reader.fingerprint)
     data.combineDuplicates(averaging: feedback == .explicit)
     return data
   }
@@ -117,6 +121,7 @@ public struct InteractionData: Sendable {
     var u2: [Int32] = []
     var i2: [Int32] = []
     var v2: [Float] = []
+    var t2: [Double] = []
     u2.reserveCapacity(users.count)
     i2.reserveCapacity(users.count)
     v2.reserveCapacity(users.count)
@@ -126,18 +131,22 @@ public struct InteractionData: Sendable {
       let i = items[order[k]]
       var sum: Float = 0
       var n: Float = 0
+      var latest = -Double.infinity
       while k < order.count && users[order[k]] == u && items[order[k]] == i {
         sum += values[order[k]]
+        if let times { latest = max(latest, times[order[k]]) }
         n += 1
         k += 1
       }
       u2.append(u)
       i2.append(i)
       v2.append(averaging ? sum / n : sum)
+      if times != nil { t2.append(latest) }
     }
     users = u2
     items = i2
     values = v2
+    if times != nil { times = t2 }
   }
 }
 

@@ -3,12 +3,16 @@ import CommandLineSupport
 import Foundation
 import Recommender
 
+extension HoldoutSplit: ExpressibleByArgument {}
+
 struct EvaluateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "evaluate",
     abstract: "Hold out part of each user's interactions, train on the rest, and report top-k quality.",
     discussion: """
-      Each user with at least 5 interactions gives round(test-fraction × n) of them to the test set. \
+      Each user with at least 5 interactions gives round(test-fraction × n) of them to the test set: a random \
+      share (--split random), or their latest by --timestamp-column (--split time: the model never trains on \
+      the future, as a shop deploying it would see). \
       The model's precision@k, recall@k, NDCG@k, MAP@k and catalog coverage are shown beside a popularity \
       baseline on the same split; with --feedback explicit also RMSE and MAE beside a bias-only baseline.
       """)
@@ -19,6 +23,8 @@ struct EvaluateCommand: ParsableCommand {
   var testFraction = 0.2
   @Option(name: .short, parsing: .unconditional, help: "The cutoff k of the top-k metrics.")
   var k = 10
+  @Option(name: .long, help: "random (a random share of each user's interactions) or time (each user's latest).")
+  var split: HoldoutSplit = .random
   @OptionGroup var hyperparameters: HyperparameterOptions
   @OptionGroup var format: FormatOptions
 
@@ -34,7 +40,7 @@ struct EvaluateCommand: ParsableCommand {
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let report = try RecommenderEvaluation.evaluate(
       data, configuration: hyperparameters.configuration, testFraction: testFraction, seed: hyperparameters.seed, k: k,
-      progress: { printError("recommend: \(describe($0))") })
+      split: split, progress: { printError("recommend: \(describe($0))") })
     printError(
       "recommend: \(report.trainInteractions) training and \(report.testInteractions) held-out interactions, \(report.ranking[0].users) test users"
     )

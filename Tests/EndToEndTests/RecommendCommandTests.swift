@@ -57,6 +57,60 @@ func sampleData(_ path: String) -> String {
     #expect(models.stdout.contains("\nrecommender,1,*,recommender.als-implicit,"))
   }
 
+  /// Issue 13: the EASE family through the commands, and the temporal split.
+  @Test func easeServesLikeEveryFamilyAndTheTemporalSplit() throws {
+    let easeStore = dir.appendingPathComponent("ease.sqlite").path
+    let trained = try run(
+      "recommend",
+      [
+        "train", "--interactions", sampleData("ecommerce/interactions.csv"), "--items",
+        sampleData("ecommerce/items.csv"),
+        "--algorithm", "ease", "--lambda", "50", "--store", easeStore,
+      ])
+    #expect(trained.status == 0, "\(trained)")
+    #expect(trained.stdout.hasPrefix("registered recommender version 1 (recommender.ease, 800 users, 240 items)"))
+    #expect(
+      trained.stderr.contains("recommend: EASE on 240 items holds about 1 MiB while fitting"), "\(trained.stderr)")
+    let user = try run("recommend", ["U-0001", "-n", "3", "--store", easeStore, "--format", "csv"])
+    #expect(user.status == 0 && user.stdout.split(separator: "\n").count == 4)
+    #expect(user.stdout.hasPrefix("rank,item_id,title,category,price,score,source\n1,P-"))
+    let similar = try run("recommend", ["similar", "P-0001", "-n", "2", "--store", easeStore, "--format", "csv"])
+    #expect(similar.status == 0 && similar.stdout.hasPrefix("rank,item_id,title,category,price,similarity\n1,"))
+    let folded = try run(
+      "recommend", ["U-9999", "--history", "P-0001,P-0002", "-n", "2", "--store", easeStore, "--format", "csv"])
+    #expect(folded.status == 0 && folded.stdout.contains(",folded-in\n"), "\(folded)")
+    let out = dir.appendingPathComponent("ease-all.csv").path
+    let batch = try run("recommend", ["batch", "--all", "-n", "5", "--output", out, "--store", easeStore])
+    #expect(batch.status == 0)
+    #expect(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count == 1 + 800 * 5)
+    let evaluated = try run(
+      "recommend",
+      [
+        "evaluate", "--interactions", sampleData("ecommerce/interactions.csv"), "--algorithm", "ease",
+        "--timestamp-column", "timestamp", "--split", "time", "--format", "csv",
+      ])
+    #expect(evaluated.status == 0, "\(evaluated)")
+    #expect(evaluated.stdout.contains("\nrecommender.ease,"))
+    let untimed = try run(
+      "recommend", ["evaluate", "--interactions", sampleData("ecommerce/interactions.csv"), "--split", "time"])
+    #expect(untimed.status == 64 && untimed.stderr.contains("name its column (--timestamp-column)"), "\(untimed)")
+    let explicitEASE = try run(
+      "recommend",
+      [
+        "train", "--interactions", sampleData("ecommerce/interactions.csv"), "--feedback", "explicit", "--algorithm",
+        "ease",
+      ])
+    #expect(explicitEASE.status == 64 && explicitEASE.stderr.contains("--algorithm ease learns from implicit feedback"))
+    let tooMany = try run(
+      "recommend",
+      [
+        "train", "--interactions", sampleData("ecommerce/interactions.csv"), "--algorithm", "ease", "--max-items",
+        "100",
+        "--store", easeStore,
+      ])
+    #expect(tooMany.status == 64 && tooMany.stderr.contains("above the 100-item limit (--max-items)"), "\(tooMany)")
+  }
+
   @Test func errors() throws {
     let empty = dir.appendingPathComponent("empty.sqlite").path
     _ = try run("churn", ["models", "list", "--store", empty])
