@@ -7,6 +7,8 @@ import resource
 import sys
 import time
 
+PROCESS_START = time.perf_counter()
+
 path, factors, iterations, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 alpha = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
 reg = float(sys.argv[6]) if len(sys.argv) > 6 else 0.01
@@ -51,6 +53,9 @@ print("fit_seconds", f"{fit:.3f}")
 print("seconds_per_iteration", f"{fit / iterations:.3f}")
 if times:
     print("callback_seconds_per_iteration", f"{sum(times) / len(times):.3f}")
+print("process_seconds_to_fit", f"{time.perf_counter() - PROCESS_START:.3f}")
+if os.environ.get("FIT_ONLY"):
+    sys.exit(0)
 start = time.perf_counter()
 ids, scores = model.recommend(np.arange(matrix.shape[0]), matrix, N=10, filter_already_liked_items=True)
 print("batch_seconds", f"{time.perf_counter() - start:.3f}")

@@ -54,8 +54,8 @@ public struct InteractionData: Sendable {
     let itemColumn = try header.require(columns.item, role: "item", file: path)
     let valueColumn = try columns.value.map { try header.require($0, role: "value", file: path) }
     let timeColumn = try columns.timestamp.map { try header.require($0, role: "timestamp", file: path) }
-    var userIndex: [String: Int32] = [:]
-    var itemIndex: [String: Int32] = [:]
+    let userIndex = ByteInterner()
+    let itemIndex = ByteInterner()
     var userIDs: [String] = []
     var itemIDs: [String] = []
     var users: [Int32] = []
@@ -65,10 +65,10 @@ public struct InteractionData: Sendable {
     var rows = 0
     while try reader.next() {
       rows += 1
-      guard let userID = try reader.string(userColumn), !reader.isMissing(userColumn) else {
+      guard let userBytes = reader.fieldBytes(userColumn), !reader.isMissing(userColumn) else {
         throw reader.error(atField: userColumn, "the user id is blank; expected an id")
       }
-      guard let itemID = try reader.string(itemColumn), !reader.isMissing(itemColumn) else {
+      guard let itemBytes = reader.fieldBytes(itemColumn), !reader.isMissing(itemColumn) else {
         throw reader.error(atField: itemColumn, "the item id is blank; expected an id")
       }
       var value: Float = 1
@@ -84,21 +84,14 @@ public struct InteractionData: Sendable {
       }
       // A blank time is allowed (as before); the temporal split counts it as the earliest.
       if let timeColumn { times.append(try reader.timestamp(timeColumn) ?? -Double.infinity) }
-      let u: Int32
-      if let known = userIndex[userID] {
-        u = known
-      } else {
-        u = Int32(userIDs.count)
-        userIndex[userID] = u
-        userIDs.append(userID)
+      // Ids are interned by their bytes: a String is made only for an id seen for the first time.
+      let u = try userIndex.index(of: userBytes) { () throws(TabularError) in
+        guard let id = try reader.string(userColumn) else { throw reader.error(atField: userColumn, "no user id") }
+        userIDs.append(id)
       }
-      let i: Int32
-      if let known = itemIndex[itemID] {
-        i = known
-      } else {
-        i = Int32(itemIDs.count)
-        itemIndex[itemID] = i
-        itemIDs.append(itemID)
+      let i = try itemIndex.index(of: itemBytes) { () throws(TabularError) in
+        guard let id = try reader.string(itemColumn) else { throw reader.error(atField: itemColumn, "no item id") }
+        itemIDs.append(id)
       }
       users.append(u)
       items.append(i)
@@ -114,10 +107,41 @@ public struct InteractionData: Sendable {
     return data
   }
 
-  /// Merges repeated user–item pairs (sum, or mean when `averaging`).
+  /// The user × item matrix of the pairs. Loaded data holds each pair once, sorted by user then item: its rows are
+  /// then taken as they are (no sort); other data is sorted and summed by `SparseMatrix`.
+  public func matrix() throws -> SparseMatrix {
+    var sorted = true
+    for k in 1..<max(users.count, 1) where (users[k - 1], items[k - 1]) >= (users[k], items[k]) {
+      sorted = false
+      break
+    }
+    guard sorted, users.allSatisfy({ Int($0) < userIDs.count }) else {
+      return try SparseMatrix(
+        rowCount: userIDs.count, columnCount: itemIDs.count, rows: users, columns: items, values: values)
+    }
+    var start = [Int](repeating: 0, count: userIDs.count + 1)
+    for u in users { start[Int(u) + 1] += 1 }
+    for r in 0..<userIDs.count { start[r + 1] += start[r] }
+    return try SparseMatrix(
+      rowCount: userIDs.count, columnCount: itemIDs.count, rowStart: start, columns: items, values: values)
+  }
+
+  /// Merges repeated user–item pairs (sum, or mean when `averaging`), leaving the pairs sorted by user, then item.
   mutating func combineDuplicates(averaging: Bool) {
-    var order = Array(users.indices)
-    order.sort { (users[$0], items[$0]) < (users[$1], items[$1]) }
+    // Two stable counting sorts (by item, then by user): O(n), no comparisons.
+    func countingPass(_ keys: [Int32], _ keyCount: Int, _ input: [Int]) -> [Int] {
+      var counts = [Int](repeating: 0, count: keyCount + 1)
+      for k in keys { counts[Int(k) + 1] += 1 }
+      for i in 0..<keyCount { counts[i + 1] += counts[i] }
+      var out = [Int](repeating: 0, count: input.count)
+      for i in input {
+        let k = Int(keys[i])
+        out[counts[k]] = i
+        counts[k] += 1
+      }
+      return out
+    }
+    let order = countingPass(users, userIDs.count, countingPass(items, itemIDs.count, Array(users.indices)))
     var u2: [Int32] = []
     var i2: [Int32] = []
     var v2: [Float] = []
@@ -183,5 +207,66 @@ public struct ItemCatalog: Sendable, Equatable {
       catalog.rows[itemID] = values
     }
     return catalog
+  }
+}
+
+/// Dense indices for byte strings (ids), by open addressing on a 64-bit FNV-1a hash with the bytes kept in one arena:
+/// looking up an id already seen allocates nothing.
+final class ByteInterner {
+  private var slots = [Int32](repeating: -1, count: 1 << 10)
+  private var hashes: [UInt64] = []
+  private var starts: [Int] = [0]
+  private var arena: [UInt8] = []
+
+  var count: Int { hashes.count }
+
+  @inline(__always)
+  static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h ^ (h >> 29)
+  }
+
+  /// The index of `bytes`; a new one (the next index) when unseen, after calling `added` (which may throw, and
+  /// then nothing is added).
+  @inline(__always)
+  func index(of bytes: UnsafeBufferPointer<UInt8>, added: () throws(TabularError) -> Void) throws(TabularError)
+    -> Int32
+  {
+    let h = ByteInterner.hash(bytes)
+    let mask = slots.count - 1
+    var s = Int(truncatingIfNeeded: h) & mask
+    while true {
+      let k = slots[s]
+      if k < 0 { break }
+      if hashes[Int(k)] == h && equal(Int(k), bytes) { return k }
+      s = (s + 1) & mask
+    }
+    try added()
+    let k = Int32(hashes.count)
+    hashes.append(h)
+    arena.append(contentsOf: bytes)
+    starts.append(arena.count)
+    slots[s] = k
+    if hashes.count * 2 > slots.count { grow() }
+    return k
+  }
+
+  private func equal(_ k: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let lo = starts[k]
+    let n = starts[k + 1] - lo
+    guard n == bytes.count else { return false }
+    if n == 0 { return true }
+    return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + lo, bytes.baseAddress!, n) == 0 }
+  }
+
+  private func grow() {
+    slots = [Int32](repeating: -1, count: slots.count * 2)
+    let mask = slots.count - 1
+    for (k, h) in hashes.enumerated() {
+      var s = Int(truncatingIfNeeded: h) & mask
+      while slots[s] >= 0 { s = (s + 1) & mask }
+      slots[s] = Int32(k)
+    }
   }
 }

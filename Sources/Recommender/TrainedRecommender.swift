@@ -55,9 +55,7 @@ public struct TrainedRecommender: Sendable {
     _ data: InteractionData, configuration: RecommenderConfiguration, catalog: ItemCatalog? = nil,
     progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> TrainedRecommender {
-    let matrix = try SparseMatrix(
-      rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
-      values: data.values)
+    let matrix = try data.matrix()
     return try train(
       matrix: matrix, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration, catalog: catalog,
       progress: progress)

@@ -175,9 +175,15 @@ func sampleData(_ path: String) -> String {
     let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     #expect(
       lines[0].split(separator: " ", omittingEmptySubsequences: true)
-        == ["trial", "factors", "iterations", "regularization", "alpha", "bias_regularization", "ndcg@10"])
-    // One row per trial, then the best, its holdout quality and the registration.
+        == [
+          "trial", "algorithm", "factors", "iterations", "regularization", "alpha", "bias_regularization", "lambda",
+          "ndcg@10",
+        ])
+    // One row per trial, then the best, its holdout quality and the registration; the families alternate, each
+    // starting from its defaults.
     #expect(lines[1].hasPrefix("    1") && lines[3].hasPrefix("    3"))
+    #expect(lines[1].contains("  als  ") && lines[2].contains("  ease  "))
+    #expect(lines[2].contains("500.00"), "\(lines[2])")
     let best = try #require(lines.first { $0.hasPrefix("best: trial ") })
     let scores = lines[1...3].map { Double($0.split(separator: " ").last!)! }
     let bestTrial = Int(best.split(separator: " ")[2].dropLast())!
@@ -189,8 +195,8 @@ func sampleData(_ path: String) -> String {
     // The registered version holds the best trial's settings and its validation and holdout figures.
     let show = try run("recommend", ["models", "show", "--model", "tuned", "--format", "csv", "--store", path])
     let settings = lines[lines.firstIndex(of: best)! + 1].trimmingCharacters(in: .whitespaces)
-    let factors = settings.split(separator: " ")[1]
-    #expect(show.stdout.contains("param.factors,\(factors)\n"))
+    let value = settings.split(separator: " ")[1]
+    #expect(show.stdout.contains(settings.hasPrefix("--algorithm ease") ? "param.lambda," : "param.factors,\(value)\n"))
     #expect(show.stdout.contains("metric.validation_ndcg@10,"))
     #expect(show.stdout.contains("metric.holdout_ndcg_at_10,"))
     // The same seed gives the same search.
