@@ -49,6 +49,20 @@ for T in 1 2; do
   printf '  %-34s %10.3f %10.3f %8.2f\n' "batch top-10 for all users (s)" "$ours_batch" "$imp_batch" "$(echo "$ours_batch / $imp_batch" | bc -l)"
 done
 echo
+echo "whole train process, 5 iterations, one thread (read CSV, combine duplicates, index, fit, register; implicit:"
+echo "pandas read_csv, CSR build, fit), median of 3:"
+whole=$(for _ in 1 2 3; do
+  rm -f "$WORK/whole.sqlite" "$WORK/whole.sqlite-wal" "$WORK/whole.sqlite-shm"
+  s=$(date +%s.%N)
+  OPENBLAS_NUM_THREADS=1 taskset -c 0 "$BIN" train --interactions "$DATA" --value-column count --factors 64 --iterations 5 \
+    --regularization $REG --alpha $ALPHA --threads 1 --store "$WORK/whole.sqlite" >/dev/null 2>&1
+  echo "$(date +%s.%N) - $s" | bc
+done | sort -n | sed -n 2p)
+imp_whole=$(for _ in 1 2 3; do
+  FIT_ONLY=1 taskset -c 0 "$VENV/bin/python" Scripts/bench/implicit_peer.py "$DATA" 64 5 1 $ALPHA $REG | awk '/^process_seconds_to_fit/ {print $2}'
+done | sort -n | sed -n 2p)
+printf '  %-34s %10.3f %10.3f %8.2f\n' "whole process (s)" "$whole" "$imp_whole" "$(echo "$whole / $imp_whole" | bc -l)"
+echo
 echo "serving one user, whole process, against 'recommend --help' (hyperfine, 30 runs each):"
 USER_ID=$(sed -n 2p "$DATA" | cut -d, -f1)
 hyperfine -N -w 5 -r 30 --export-json "$WORK/serve.json" "$BIN --help" "$BIN $USER_ID --store $WORK/bench-2.sqlite" >/dev/null

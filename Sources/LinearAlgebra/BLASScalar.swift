@@ -24,6 +24,8 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
     _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ lda: Int32, _ b: UnsafeMutablePointer<Self>,
     _ ldb: Int32
   ) -> Int32
+  /// The inverse from a lower Cholesky factor, in place (lower triangle).
+  static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32) -> Int32
 }
 
 @inline(__always)
@@ -58,6 +60,9 @@ extension Float: BLASScalar {
   }
   public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
     LAPACKE_spotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+  }
+  public static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
+    LAPACKE_spotri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
   }
   public static func _potrsLower(
     _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafeMutablePointer<Float>,
@@ -98,6 +103,9 @@ extension Double: BLASScalar {
   }
   public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
     LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+  }
+  public static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
+    LAPACKE_dpotri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
   }
   public static func _potrsLower(
     _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ lda: Int32, _ b: UnsafeMutablePointer<Double>,

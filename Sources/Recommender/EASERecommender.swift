@@ -11,16 +11,16 @@ public enum EASE {
   public struct Configuration: Sendable, Codable, Equatable {
     /// The L2 weight λ on `B`.
     public var lambda: Float = 500
-    /// The largest catalogue fitted: the model needs about 20 bytes per item² while fitting.
+    /// The largest catalogue fitted: the model needs about 12 bytes per item² while fitting.
     public var maxItems = 20_000
     public var threads = Parallel.processorCount
 
     public init() {}
   }
 
-  /// Bytes the fit holds at once for `items` items: the Gram matrix and its inverse in double precision, the
-  /// weights in single.
-  public static func memoryEstimate(items: Int) -> Int { items * items * (8 + 8 + 4) }
+  /// Bytes the fit holds at once for `items` items: the Gram matrix, its factor and inverse, the weights (single
+  /// precision).
+  public static func memoryEstimate(items: Int) -> Int { items * items * (4 + 4 + 4) }
 
   /// `B` (items × items, row-major, single precision) for `matrix` (users × items; any value above 0 counts as 1).
   static func fit(_ matrix: SparseMatrix, configuration c: Configuration) throws -> [Float] {
@@ -34,10 +34,12 @@ public enum EASE {
     guard c.lambda > 0, c.lambda.isFinite else {
       throw CommerceError(.usage, "\(.lambda) must be positive, got \(c.lambda)", parameter: .lambda)
     }
-    // XᵀX over blocks of users made dense, by BLAS syrk.
-    var gram = [Double](repeating: 0, count: n * n)
+    // XᵀX over blocks of users made dense, by BLAS syrk, in single precision: the counts are whole numbers (exact
+    // below 2²⁴), and the factorization and inverse in single precision take half the time of double with EASE's
+    // weights agreeing to 1e-6 (measured against numpy in float64, EASETests).
+    var gram = [Float](repeating: 0, count: n * n)
     let block = max(1, min(matrix.rowCount, (1 << 24) / max(n, 1)))
-    var dense = [Double](repeating: 0, count: block * n)
+    var dense = [Float](repeating: 0, count: block * n)
     var start = 0
     while start < matrix.rowCount {
       let rows = min(block, matrix.rowCount - start)
@@ -57,13 +59,18 @@ public enum EASE {
     }
     for i in 0..<n {
       for j in 0..<i { gram[i * n + j] = gram[j * n + i] }
-      gram[i * n + i] += Double(c.lambda)
+      gram[i * n + i] += c.lambda
     }
-    let p = try CholeskyFactorization(try Matrix(rows: n, columns: n, elements: gram)).inverse().elements
+    var b = try CholeskyFactorization(try Matrix(rows: n, columns: n, elements: gram)).inverse().elements
     gram = []
-    var b = [Float](repeating: 0, count: n * n)
-    for i in 0..<n {
-      for j in 0..<n where i != j { b[i * n + j] = Float(-p[i * n + j] / p[j * n + j]) }
+    // B = I − P·diag(1/diag(P)), in place.
+    let diagonal = (0..<n).map { b[$0 * n + $0] }
+    b.withUnsafeMutableBufferPointer { p in
+      for i in 0..<n {
+        let row = p.baseAddress! + i * n
+        for j in 0..<n { row[j] = -row[j] / diagonal[j] }
+        row[i] = 0
+      }
     }
     return b
   }

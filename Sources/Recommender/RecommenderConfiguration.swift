@@ -60,10 +60,15 @@ public enum RecommenderConfiguration: Sendable, Codable, Equatable {
   /// Fits this family to `matrix` (users × items).
   func fit(_ matrix: SparseMatrix, progress: ((TrainingProgress) -> Void)?) throws -> any RecommenderModel {
     switch self {
-    case .implicitALS(let c): try FactorRecommender.fit(matrix, configuration: c, progress: progress)
-    case .biasedMF(let c): try FactorRecommender.fit(matrix, configuration: c, progress: progress)
+    case .implicitALS(let c): return try FactorRecommender.fit(matrix, configuration: c, progress: progress)
+    case .biasedMF(let c): return try FactorRecommender.fit(matrix, configuration: c, progress: progress)
     case .ease(let c):
-      EASERecommender(weights: try EASE.fit(matrix, configuration: c), history: matrix, lambda: c.lambda)
+      // One closed-form step, reported as one iteration.
+      let started = Date()
+      let weights = try EASE.fit(matrix, configuration: c)
+      progress?(
+        TrainingProgress(iteration: 1, iterations: 1, measure: nil, seconds: Date().timeIntervalSince(started)))
+      return EASERecommender(weights: weights, history: matrix, lambda: c.lambda)
     }
   }
 }

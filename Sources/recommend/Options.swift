@@ -95,7 +95,7 @@ struct HyperparameterOptions: ParsableArguments {
 
   @Option(
     name: .customLong("max-items"), parsing: .unconditional,
-    help: "EASE: refuse catalogues larger than this (about 20 bytes per item² while fitting; 20,000 items: 8 GB).")
+    help: "EASE: refuse catalogues larger than this (about 12 bytes per item² while fitting; 20,000 items: 4.5 GiB).")
   var maxItems = 20_000
 
   func validate() throws {
