@@ -152,34 +152,14 @@ public struct SmoothTerm: Codable, Sendable, Equatable {
   /// `count_x × count_z`): with them a term's effect needs only the 4 (or 4 × 4) basis functions that are nonzero
   /// at the value, which is how scoring evaluates it.
   public var unconstrainedCoefficients: [Double] {
-    let zx = bases[0].constraint
-    let kx = bases[0].count
-    let wx = bases[0].width
+    let zx = try! Matrix(rows: bases[0].count, columns: bases[0].width, elements: bases[0].constraint)
     switch kind {
     case .main, .byLevel:
-      return (0..<kx).map { i in (0..<wx).reduce(0) { $0 + zx[i * wx + $1] * coefficients[$1] } }
+      return try! zx.multiplied(by: Vector(coefficients)).elements
     case .tensor:
-      let zz = bases[1].constraint
-      let kz = bases[1].count
-      let wz = bases[1].width
-      // Γ·Z_zᵀ (wx × kz), then Z_x times it.
-      var right = [Double](repeating: 0, count: wx * kz)
-      for a in 0..<wx {
-        for j in 0..<kz {
-          var sum = 0.0
-          for b in 0..<wz { sum += coefficients[a * wz + b] * zz[j * wz + b] }
-          right[a * kz + j] = sum
-        }
-      }
-      var theta = [Double](repeating: 0, count: kx * kz)
-      for i in 0..<kx {
-        for j in 0..<kz {
-          var sum = 0.0
-          for a in 0..<wx { sum += zx[i * wx + a] * right[a * kz + j] }
-          theta[i * kz + j] = sum
-        }
-      }
-      return theta
+      let zz = try! Matrix(rows: bases[1].count, columns: bases[1].width, elements: bases[1].constraint)
+      let gamma = try! Matrix(rows: bases[0].width, columns: bases[1].width, elements: coefficients)
+      return try! Matrix.product(try! Matrix.product(zx, gamma), zz, transposeB: true).elements
     }
   }
 

@@ -207,29 +207,8 @@ public enum ChurnTrainer {
   /// The parametric part of an additive model as the linear model's coefficient table (original and standardized
   /// scales), with the fit's statistics (log-likelihood `−deviance/2`, AIC `deviance + 2·edf`).
   static func additiveSummary(_ a: AdditiveChurnModel, features: [Feature], observations n: Int) throws -> FitSummary {
-    let q = a.parametricCoefficients.count
-    var transform = [Double](repeating: 0, count: q * q)
-    transform[0] = 1
-    for (j, k) in a.parametric.enumerated() {
-      transform[0 * q + j + 1] = -features[k].mean / features[k].sd
-      transform[(j + 1) * q + j + 1] = 1 / features[k].sd
-    }
-    let t = try Matrix<Double>(rows: q, columns: q, elements: transform)
-    let cov = try Matrix<Double>(rows: q, columns: q, elements: a.parametricCovariance)
-    let covOriginal = try Matrix.product(try Matrix.product(t, cov), t, transposeB: true)
-    let original = try t.multiplied(by: Vector(a.parametricCoefficients))
-    var rows: [CoefficientRow] = []
-    for j in 0..<q {
-      let est = original[j]
-      let se = covOriginal[j, j].squareRoot()
-      let z = est / se
-      rows.append(
-        CoefficientRow(
-          name: j == 0 ? "intercept" : features[a.parametric[j - 1]].name, estimate: est, standardError: se, z: z,
-          pValue: Distributions.twoSidedNormalPValue(z), lower: est - Distributions.z975 * se,
-          upper: est + Distributions.z975 * se, oddsRatio: exp(est), standardizedEstimate: a.parametricCoefficients[j],
-          standardizedError: a.parametricCovariance[j * q + j].squareRoot()))
-    }
+    let rows = try coefficientRows(
+      a.parametricCoefficients, covariance: a.parametricCovariance, features: a.parametric.map { features[$0] })
     let ll = -a.deviance / 2
     let llNull = -a.nullDeviance / 2
     return FitSummary(
@@ -287,6 +266,23 @@ public enum ChurnTrainer {
     _ fitted: LogisticRegression.Fitted, features: [Feature], observations n: Int, penalized: Bool
   ) throws -> FitSummary {
     let p = fitted.coefficients.count
+    let rows = try coefficientRows(fitted.coefficients, covariance: fitted.covariance, features: features)
+    let llr = 2 * (fitted.logLikelihood - fitted.nullLogLikelihood)
+    return FitSummary(
+      observations: n, converged: fitted.converged, iterations: fitted.iterations,
+      logLikelihood: fitted.logLikelihood, nullLogLikelihood: fitted.nullLogLikelihood,
+      pseudoR2: 1 - fitted.logLikelihood / fitted.nullLogLikelihood,
+      llrPValue: Distributions.chiSquaredSurvival(llr, degreesOfFreedom: Double(p - 1)),
+      aic: 2 * Double(p) - 2 * fitted.logLikelihood, penalized: penalized, coefficients: rows)
+  }
+
+  /// The coefficient table: `coefficients` (intercept, then one per feature of `features`, on the standardized
+  /// scale) and their `covariance`, back on the original units (estimate, standard error, z, p-value, 95% interval,
+  /// odds ratio) and as fitted.
+  static func coefficientRows(_ coefficients: [Double], covariance: [Double], features: [Feature]) throws
+    -> [CoefficientRow]
+  {
+    let p = coefficients.count
     var transform = [Double](repeating: 0, count: p * p)
     transform[0] = 1
     for j in 1..<p {
@@ -294,9 +290,9 @@ public enum ChurnTrainer {
       transform[j * p + j] = 1 / features[j - 1].sd
     }
     let t = try Matrix<Double>(rows: p, columns: p, elements: transform)
-    let cov = try Matrix<Double>(rows: p, columns: p, elements: fitted.covariance)
+    let cov = try Matrix<Double>(rows: p, columns: p, elements: covariance)
     let covOriginal = try Matrix.product(try Matrix.product(t, cov), t, transposeB: true)
-    let original = try t.multiplied(by: Vector(fitted.coefficients))
+    let original = try t.multiplied(by: Vector(coefficients))
     var rows: [CoefficientRow] = []
     for j in 0..<p {
       let est = original[j]
@@ -306,16 +302,10 @@ public enum ChurnTrainer {
         CoefficientRow(
           name: j == 0 ? "intercept" : features[j - 1].name, estimate: est, standardError: se, z: z,
           pValue: Distributions.twoSidedNormalPValue(z), lower: est - Distributions.z975 * se,
-          upper: est + Distributions.z975 * se, oddsRatio: exp(est), standardizedEstimate: fitted.coefficients[j],
-          standardizedError: fitted.standardErrors[j]))
+          upper: est + Distributions.z975 * se, oddsRatio: exp(est), standardizedEstimate: coefficients[j],
+          standardizedError: covariance[j * p + j].squareRoot()))
     }
-    let llr = 2 * (fitted.logLikelihood - fitted.nullLogLikelihood)
-    return FitSummary(
-      observations: n, converged: fitted.converged, iterations: fitted.iterations,
-      logLikelihood: fitted.logLikelihood, nullLogLikelihood: fitted.nullLogLikelihood,
-      pseudoR2: 1 - fitted.logLikelihood / fitted.nullLogLikelihood,
-      llrPValue: Distributions.chiSquaredSurvival(llr, degreesOfFreedom: Double(p - 1)),
-      aic: 2 * Double(p) - 2 * fitted.logLikelihood, penalized: penalized, coefficients: rows)
+    return rows
   }
 
   enum Separation {

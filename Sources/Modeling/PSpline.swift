@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// A cubic B-spline basis on equally spaced knots over `[lower, upper]` (Eilers & Marx's P-splines), with a
 /// second-order difference penalty on its coefficients and a sum-to-zero constraint over the training values.
@@ -139,25 +140,8 @@ public struct PSpline: Codable, Sendable, Equatable {
 
   /// The penalty on the constrained coefficients, `Zᵀ·DᵀD·Z` (`width × width`); rank `count − 2`.
   public var penalty: [Double] {
-    let s = PSpline.differencePenalty(count: count)
-    let z = constraint
-    let m = width
-    var sz = [Double](repeating: 0, count: count * m)
-    for i in 0..<count {
-      for j in 0..<m {
-        var a = 0.0
-        for l in 0..<count { a += s[i * count + l] * z[l * m + j] }
-        sz[i * m + j] = a
-      }
-    }
-    var out = [Double](repeating: 0, count: m * m)
-    for i in 0..<m {
-      for j in 0..<m {
-        var a = 0.0
-        for l in 0..<count { a += z[l * m + i] * sz[l * m + j] }
-        out[i * m + j] = a
-      }
-    }
-    return out
+    let s = try! Matrix(rows: count, columns: count, elements: PSpline.differencePenalty(count: count))
+    let z = try! Matrix(rows: count, columns: width, elements: constraint)
+    return try! Matrix.product(try! Matrix.product(z, s, transposeA: true), z).elements
   }
 }
