@@ -129,11 +129,11 @@ capture() {
   run c-evaluate "$C" evaluate --data $S/customers.csv
   run c-drift "$C" drift --data $S/customers_new.csv
   run c-drift-json "$C" drift --data $S/customers_new.csv --format json
-  run c-train-l2 "$C" train --data $S/customers.csv --target churned --l2 1 --cv 3 --model churn-l2 \
+  run c-train-l2 "$C" train --data $S/customers.csv --target churned --l2 1 --cv 3 --name churn-l2 \
     --design-matrix "$work/design.csv"
   keep c-design "$work/design.csv"
   run c-train-cost "$C" train --data $S/customers.csv --target churned --cost-fp 1 --cost-fn 5 --cv 2 \
-    --model churn-cost
+    --name churn-cost
   run c-bad-target "$C" train --data $S/customers.csv --target nope
   run c-missing-file "$C" score /nonexistent.csv
   head -c 2000 $S/customers_new.csv >"$work/cut.csv"
