@@ -95,4 +95,17 @@ import Testing
     let one = try r.recommend(user: "B-2", count: 3)
     #expect(lines[4].hasPrefix("B-2,1,\(one.items[0].itemID),"))
   }
+
+  /// A truncated weights part is damage, named, not a trap.
+  @Test func truncatedWeightsAreDamage() throws {
+    let path = temporaryFile(tasteCSV())
+    let data = try InteractionData.load(path: path, columns: InteractionColumns(), feedback: .implicit)
+    let trained = try TrainedRecommender.train(data, configuration: .ease(EASE.Configuration()))
+    let store = try ModelStore(path: (path as NSString).deletingLastPathComponent + "/ease.sqlite", create: true)
+    _ = try trained.register(in: store, name: "recommender", fingerprint: data.fingerprint)
+    try damage(store, part: "ease_weights") { [UInt8](repeating: 0, count: $0 / 2) }
+    #expect {
+      _ = try StoredRecommender(store: store, name: "recommender").recommend(user: "A-1", count: 3)
+    } throws: { ($0 as? CommerceError)?.kind == .damaged && "\($0)".contains("'ease_weights'") }
+  }
 }
