@@ -5,10 +5,9 @@ import Modeling
 ///
 /// Each labeled transaction updates the weights of the bins it fell in, once its label is known — a transaction
 /// row's label after the label delay, a feedback row's at once — never before. The update is a Newton step on
-/// the logistic loss per bin, shared among the features: `w += (y − p) / (F · (H + 1))`, where `p` is the
-/// current model's probability for the transaction, `F` the number of features and `H` the bin's evidence — the
-/// curvature `Σ p(1 − p)` of the training history falling in that bin over the last `memory` (per day, as the
-/// model stored it), plus the stream's own, fading with time constant `memory`. A bin the history saw often
+/// the logistic loss, spread over the transaction's bins by their evidence `H` — the curvature `Σ p(1 − p)` of the
+/// training history falling in that bin over the last `memory` (per day, as the model stored it), plus the
+/// stream's own, all of it fading with time constant `memory`. A bin the history saw often
 /// moves little; a bin it rarely saw (where a new pattern shows first) moves fast; and as evidence fades, the
 /// model keeps following a pattern that changes.
 ///
@@ -21,11 +20,13 @@ public final class OnlineLearning {
   /// The evidence's time constant (seconds).
   public let memory: Double
   let features: Int
-  /// Per bin (all features' bins in a row, as the scoring table lays them out): weight, evidence, and when the
-  /// evidence was last brought up to date.
+  /// Per bin (all features' bins in a row, as the scoring table lays them out): weight, and evidence on a scale
+  /// that grows with time — bin `c`'s evidence at time `t` is `evidence[c]·exp(−(t − reference)/memory)`, so all
+  /// of it fades at once with one `exp` per label (`reference` is the first label's time, moved forward when the
+  /// scale grows large).
   var weights: [Double]
   var evidence: [Double]
-  var updated: [Double]
+  var reference = -Double.infinity
   /// Transaction rows whose label is not known yet: release time, label, bins (`features` bytes each).
   var waitingRelease: [Double] = []
   var waitingLabel: [UInt8] = []
@@ -54,7 +55,6 @@ public final class OnlineLearning {
     features = estimator.edges.count
     weights = estimator.weights.flatMap { $0 }
     evidence = curvature.flatMap { $0.map { $0 * memory / 86_400 } }
-    updated = [Double](repeating: -.infinity, count: weights.count)
     ringKeys = [UInt64](repeating: 0, count: OnlineLearning.remembered)
     ringBins = [UInt8](repeating: 0, count: OnlineLearning.remembered * features)
   }
@@ -69,8 +69,7 @@ public final class OnlineLearning {
       e.weights[j] = Array(weights[offset..<(offset + n)])
       curvature.append(
         (offset..<(offset + n)).map { c in
-          let fade = updated[c] == -.infinity ? 1 : exp(-max(0, time - updated[c]) / memory)
-          return evidence[c] * fade * 86_400 / memory
+          evidence(c, at: time) * 86_400 / memory
         })
       offset += n
     }
@@ -134,26 +133,41 @@ public final class OnlineLearning {
   /// `g · Σ 1/H` with `g = (y − p) / (1 + p(1 − p) Σ 1/H)`, each bin by its share `g / H`, and adds `p(1 − p)` to
   /// each bin's evidence.
   func update(bins: UnsafePointer<UInt8>, label: Bool, at time: Double) {
+    let growth = scale(at: time)
     var eta = table.intercept
     var spread = 0.0
     for k in 0..<features {
       let c = table.weightStart[k] + Int(bins[k])
       eta += weights[c]
-      let fade = updated[c] == -.infinity ? 1 : exp(-max(0, time - updated[c]) / memory)
-      evidence[c] *= fade
-      updated[c] = time
-      spread += 1 / (evidence[c] + OnlineLearning.prior)
+      spread += 1 / (evidence[c] / growth + OnlineLearning.prior)
     }
     let p = 1 / (1 + exp(-eta))
     let curvature = p * (1 - p)
     let g = ((label ? 1 : 0) - p) / (1 + curvature * spread)
     for k in 0..<features {
       let c = table.weightStart[k] + Int(bins[k])
-      weights[c] += g / (evidence[c] + OnlineLearning.prior)
-      evidence[c] += curvature
+      weights[c] += g / (evidence[c] / growth + OnlineLearning.prior)
+      evidence[c] += curvature * growth
       table.weights[c] = weights[c]
     }
     learned += 1
+  }
+
+  /// The evidence scale at `time`, `exp((time − reference)/memory)`; the first call sets the reference, and when
+  /// the scale passes 1e100 the evidence is brought to `time` and the reference moves there.
+  @inline(__always)
+  func scale(at time: Double) -> Double {
+    if reference == -.infinity { reference = time }
+    let growth = exp(max(0, time - reference) / memory)
+    guard growth > 1e100 else { return growth }
+    for c in evidence.indices { evidence[c] /= growth }
+    reference = time
+    return 1
+  }
+
+  /// Bin `c`'s evidence at `time`.
+  func evidence(_ c: Int, at time: Double) -> Double {
+    reference == -.infinity ? evidence[c] : evidence[c] * exp(-max(0, time - reference) / memory)
   }
 
   /// The least precision of a bin's weight (the fit's penalty keeps a bin of no evidence from moving further).
@@ -177,7 +191,7 @@ extension OnlineLearning {
     w.write(UInt64(features))
     w.write(array: weights)
     w.write(array: evidence)
-    w.write(array: updated)
+    w.write(reference)
     w.write(array: Array(waitingRelease[waitingHead...]))
     w.write(array: Array(waitingLabel[waitingHead...]))
     w.write(array: Array(waitingBins[(waitingHead * features)...]))
@@ -195,7 +209,7 @@ extension OnlineLearning {
     let features = Int(try r.read(UInt64.self))
     let weights = try r.readArray(Double.self)
     let evidence = try r.readArray(Double.self)
-    let updated = try r.readArray(Double.self)
+    let reference = try r.read(Double.self)
     let release = try r.readArray(Double.self)
     let label = try r.readArray(UInt8.self)
     let bins = try r.readArray(UInt8.self)
@@ -203,13 +217,13 @@ extension OnlineLearning {
     let keys = try r.readArray(UInt64.self)
     let ring = try r.readArray(UInt8.self)
     guard memory > 0, memory.isFinite, features > 0, learned >= 0, evidence.count == weights.count,
-      updated.count == weights.count, label.count == release.count, bins.count == release.count * features,
+      !reference.isNaN, reference < .infinity, label.count == release.count, bins.count == release.count * features,
       keys.count == remembered, ring.count == remembered * features, next >= 0, next < remembered,
       weights.allSatisfy(\.isFinite), evidence.allSatisfy({ $0 >= 0 && $0.isFinite })
     else { throw BinaryReader.Damaged() }
     return Decoded(
       baseVersion: base, learned: learned, memory: memory, features: features, weights: weights, evidence: evidence,
-      updated: updated, release: release, label: label, bins: bins, ringNext: next, ringKeys: keys, ringBins: ring)
+      reference: reference, release: release, label: label, bins: bins, ringNext: next, ringKeys: keys, ringBins: ring)
   }
 
   /// A decoded learning state, not yet tied to a scoring table.
@@ -220,7 +234,7 @@ extension OnlineLearning {
     var features: Int
     var weights: [Double]
     var evidence: [Double]
-    var updated: [Double]
+    var reference: Double
     var release: [Double]
     var label: [UInt8]
     var bins: [UInt8]
@@ -246,7 +260,7 @@ extension OnlineLearning {
     learned = saved.learned
     weights = saved.weights
     evidence = saved.evidence
-    updated = saved.updated
+    reference = saved.reference
     waitingRelease = saved.release
     waitingLabel = saved.label
     waitingBins = saved.bins
