@@ -428,13 +428,11 @@ enum AdditiveFit {
     _ d: Data, main: AdditiveChurnModel, smoothed: [SmoothTerm], options o: AdditiveOptions
   ) -> [(a: Int, b: Int, score: Double)] {
     // The residual gradient and curvature of the main-effects fit.
-    let x = design(d, parametric: main.parametric, smooths: main.smooths)
-    let beta = main.parametricCoefficients + main.smooths.flatMap(\.coefficients)
-    let eta = LogisticRegression.linearPredictor(x, beta)
+    let probabilities = probabilities(main, d)
     var g = [Double](repeating: 0, count: d.rows)
     var h = [Double](repeating: 0, count: d.rows)
     for i in 0..<d.rows {
-      let p = LogisticRegression.sigmoid(eta[i])
+      let p = probabilities[i]
       g[i] = (d.labels[i] ? 1 : 0) - p
       h[i] = p * (1 - p)
     }

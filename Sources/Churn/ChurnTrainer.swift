@@ -184,19 +184,17 @@ public enum ChurnTrainer {
     metrics["threshold"] = threshold
     metrics["log_likelihood"] = summary.logLikelihood
     metrics["pseudo_r2"] = summary.pseudoR2
+    let additive = family == .additive ? additiveModel : nil
+    if let additive {
+      metrics["deviance_explained"] = additive.devianceExplained
+      metrics["edf"] = additive.totalEDF
+    }
     var model = ChurnModel(
       target: o.target, positive: schema.positive, negative: schema.negative, idColumn: schema.idColumn,
       columns: schema.specs,
       features: features, coefficients: coefficients, threshold: threshold, thresholdRule: rule,
       scoreDeciles: scoreDeciles, scoreShares: shares.map { $0 / Double(n) }, metrics: metrics, trainingRows: n)
-    if family == .additive {
-      model.additive = additiveModel
-      if let a = additiveModel {
-        metrics["deviance_explained"] = a.devianceExplained
-        metrics["edf"] = a.totalEDF
-        model.metrics = metrics
-      }
-    }
+    model.additive = additive
     return ChurnTrainingReport(
       model: model, notes: schema.notes, aliased: data.aliasedNames, warnings: warnings, summary: summary,
       validation: validation,

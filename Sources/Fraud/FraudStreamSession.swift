@@ -84,9 +84,11 @@ extension FraudStream {
       if continued { opening.labelsLearnedBefore = saved?.learned }
       if !continued, let saved { opening.learningSetAside = saved.version }
       if options.registerEvery != nil {
-        stream.onRegister = { learned, state in
+        // Unowned: the stream holds this closure. Each version records the one it learned from (the last one
+        // registered, after the first).
+        stream.onRegister = { [unowned stream] learned, state in
           try FraudStore.registerLearned(
-            learned, state: state, in: store, name: name, from: opening.version?.version ?? 0,
+            learned, state: state, in: store, name: name, from: stream.learning?.baseVersion ?? 0,
             labels: stream.learning?.learned ?? 0
           ).version
         }

@@ -192,7 +192,7 @@ public enum PenalizedLogisticRegression {
     let penalties: [Penalty]
     let scales: [Double]
 
-    /// `Σ λ_j·scale_j·S_j` added into the `p × p` matrix `h`, and `Sλ·β` into `g` (subtracted) when given.
+    /// `Σ λ_j·scale_j·S_j` added into the `p × p` matrix `h`.
     func addPenalty(_ h: inout [Double], lambdas: [Double]) {
       let p = x.columns
       for (j, pen) in penalties.enumerated() {
@@ -200,6 +200,19 @@ public enum PenalizedLogisticRegression {
         let c = lambdas[j] * scales[j]
         for (a, i) in pen.columns.enumerated() {
           for (b, k) in pen.columns.enumerated() { h[i * p + k] += c * pen.matrix[a * m + b] }
+        }
+      }
+    }
+
+    /// `Sλ·β` subtracted from `g` (the penalty's gradient), block by block.
+    func subtractPenaltyGradient(_ g: inout [Double], _ beta: [Double], lambdas: [Double]) {
+      for (j, pen) in penalties.enumerated() {
+        let m = pen.columns.count
+        let c = lambdas[j] * scales[j]
+        for (a, i) in pen.columns.enumerated() {
+          var sum = 0.0
+          for (b, k) in pen.columns.enumerated() { sum += pen.matrix[a * m + b] * beta[k] }
+          g[i] -= c * sum
         }
       }
     }
@@ -222,97 +235,59 @@ public enum PenalizedLogisticRegression {
       return -2 * LogisticRegression.logLikelihood(eta, y) + penaltyValue(beta, lambdas: lambdas)
     }
 
-    /// Newton steps on the penalized deviance from `beta`, halving a step that does not lower it. Returns whether
-    /// it converged.
+    /// One Newton step on the penalized deviance from `beta`, whose penalized deviance is `current`, halved until
+    /// it does not raise it (`beta` is left as it is when no halving does). Returns the Cholesky factor of the
+    /// penalized Hessian at the starting `beta` and the penalized deviance after the step.
+    func step(_ beta: inout [Double], lambdas: [Double], current: Double) throws -> (
+      factor: CholeskyFactorization<Double>, value: Double
+    ) {
+      let p = x.columns
+      let eta = LogisticRegression.linearPredictor(x, beta)
+      var w = [Double](repeating: 0, count: x.rows)
+      var r = [Double](repeating: 0, count: x.rows)
+      for i in 0..<x.rows {
+        let mu = LogisticRegression.sigmoid(eta[i])
+        w[i] = max(mu * (1 - mu), 1e-10)
+        r[i] = (y[i] ? 1 : 0) - mu
+      }
+      var h = LogisticRegression.weightedGram(x, w)
+      addPenalty(&h, lambdas: lambdas)
+      for i in 0..<p { h[i * p + i] += 1e-9 }
+      var g = LogisticRegression.transposeTimes(x, r)
+      subtractPenaltyGradient(&g, beta, lambdas: lambdas)
+      let factor = try CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h))
+      let direction = try factor.solve(Vector(g)).elements
+      var scale = 1.0
+      var next = beta
+      for _ in 0..<30 {
+        for i in 0..<p { next[i] = beta[i] + scale * direction[i] }
+        let value = penalizedDeviance(next, lambdas: lambdas)
+        if value <= current + 1e-12 * abs(current) {
+          beta = next
+          return (factor, value)
+        }
+        scale /= 2
+      }
+      return (factor, current)
+    }
+
+    /// Newton steps from `beta` until the penalized deviance stops falling. Returns whether it converged.
     @discardableResult
     func newton(_ beta: inout [Double], lambdas: [Double], maxIterations: Int) throws -> Bool {
-      let p = x.columns
       var current = penalizedDeviance(beta, lambdas: lambdas)
       for _ in 0..<maxIterations {
-        let eta = LogisticRegression.linearPredictor(x, beta)
-        var w = [Double](repeating: 0, count: x.rows)
-        var r = [Double](repeating: 0, count: x.rows)
-        for i in 0..<x.rows {
-          let mu = LogisticRegression.sigmoid(eta[i])
-          w[i] = max(mu * (1 - mu), 1e-10)
-          r[i] = (y[i] ? 1 : 0) - mu
-        }
-        var h = LogisticRegression.weightedGram(x, w)
-        addPenalty(&h, lambdas: lambdas)
-        for i in 0..<p { h[i * p + i] += 1e-9 }
-        var g = LogisticRegression.transposeTimes(x, r)
-        // Minus the penalty's gradient: Sλ·β.
-        var sb = [Double](repeating: 0, count: p)
-        var sh = [Double](repeating: 0, count: p * p)
-        addPenalty(&sh, lambdas: lambdas)
-        for i in 0..<p {
-          var a = 0.0
-          for k in 0..<p where sh[i * p + k] != 0 { a += sh[i * p + k] * beta[k] }
-          sb[i] = a
-        }
-        for i in 0..<p { g[i] -= sb[i] }
-        let step = try CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h)).solve(Vector(g)).elements
-        var scale = 1.0
-        var next = beta
-        var value = current
-        for _ in 0..<30 {
-          for i in 0..<p { next[i] = beta[i] + scale * step[i] }
-          value = penalizedDeviance(next, lambdas: lambdas)
-          if value <= current + 1e-12 * abs(current) { break }
-          scale /= 2
-        }
+        let value = try step(&beta, lambdas: lambdas, current: current).value
         let improvement = current - value
-        if value <= current + 1e-12 * abs(current) { beta = next } else { return true }
         current = value
         if improvement < 1e-8 * (abs(current) + 0.1) { return true }
       }
       return false
     }
 
-    /// One Newton step on the penalized deviance from `beta` (halved until it does not raise it); returns
+    /// One Newton step from `beta` (the "performance iteration" of smoothing selection); returns
     /// `V = (XᵀWX + Sλ)⁻¹` at the `beta` it started from.
     func newtonStep(_ beta: inout [Double], lambdas: [Double]) throws -> [Double] {
-      let p = x.columns
-      let eta = LogisticRegression.linearPredictor(x, beta)
-      var w = [Double](repeating: 0, count: x.rows)
-      var r = [Double](repeating: 0, count: x.rows)
-      var deviance = 0.0
-      for i in 0..<x.rows {
-        let mu = LogisticRegression.sigmoid(eta[i])
-        w[i] = max(mu * (1 - mu), 1e-10)
-        r[i] = (y[i] ? 1 : 0) - mu
-        deviance -= 2 * (y[i] ? log(max(mu, 1e-300)) : log(max(1 - mu, 1e-300)))
-      }
-      var h = LogisticRegression.weightedGram(x, w)
-      addPenalty(&h, lambdas: lambdas)
-      for i in 0..<p { h[i * p + i] += 1e-9 }
-      var sh = [Double](repeating: 0, count: p * p)
-      addPenalty(&sh, lambdas: lambdas)
-      var g = LogisticRegression.transposeTimes(x, r)
-      for i in 0..<p {
-        var a = 0.0
-        for k in 0..<p where sh[i * p + k] != 0 { a += sh[i * p + k] * beta[k] }
-        g[i] -= a
-      }
-      let factor = try CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h))
-      let step = try factor.solve(Vector(g)).elements
-      let current = deviance + penaltyValue(beta, lambdas: lambdas)
-      var scale = 1.0
-      var next = beta
-      for _ in 0..<30 {
-        for i in 0..<p { next[i] = beta[i] + scale * step[i] }
-        if penalizedDeviance(next, lambdas: lambdas) <= current + 1e-12 * abs(current) {
-          beta = next
-          break
-        }
-        scale /= 2
-      }
-      return try factor.inverse().elements
-    }
-
-    /// `V = (XᵀWX + Sλ)⁻¹` at `beta`.
-    func inverseHessian(_ beta: [Double], lambdas: [Double]) throws -> [Double] {
-      try inverseHessianAndGram(beta, lambdas: lambdas).0
+      try step(&beta, lambdas: lambdas, current: penalizedDeviance(beta, lambdas: lambdas)).factor.inverse().elements
     }
 
     /// `V = (XᵀWX + Sλ)⁻¹` and `XᵀWX` at `beta`.

@@ -153,7 +153,8 @@ struct EASEServing: RecommenderServing {
 
   func scores(history rows: [Int], values: [Float]) throws -> [Float] {
     var scores = [Float](repeating: 0, count: items)
-    for i in Set(rows) {
+    // Each item once, in a fixed order: the same history sums to the same scores in every process.
+    for i in Set(rows).sorted() {
       let r = try row(i)
       for k in 0..<items { scores[k] += r[k] }
     }

@@ -151,9 +151,7 @@ public enum RecommenderEvaluation {
     split: HoldoutSplit = .random, progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> EvaluationReport {
     guard k >= 1 else { throw CommerceError(.usage, "\(.cutoff) must be at least 1, got \(k)", parameter: .cutoff) }
-    let matrix = try SparseMatrix(
-      rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
-      values: data.values)
+    let matrix = try data.matrix()
     let holdout: Holdout
     switch split {
     case .random:

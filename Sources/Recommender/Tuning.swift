@@ -68,9 +68,7 @@ public enum RecommenderTuning {
     guard trials >= 1 else {
       throw CommerceError(.usage, "\(.trials) must be at least 1, got \(trials)", parameter: .trials)
     }
-    let matrix = try SparseMatrix(
-      rowCount: data.userIDs.count, columnCount: data.itemIDs.count, rows: data.users, columns: data.items,
-      values: data.values)
+    let matrix = try data.matrix()
     let outer = try Holdout(matrix: matrix, fraction: testFraction, seed: splitSeed)
     // Two validation splits of the training part, averaged: a steadier choice than one.
     let inners = try [1, 2].map {

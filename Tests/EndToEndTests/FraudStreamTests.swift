@@ -166,6 +166,9 @@ final class LiveProcess {
     #expect(list.stdout.contains("fraud.additive"), "\(list)")
     let shown = try run("fraud", ["models", "show", "--format", "json", "--store", registering])
     #expect(shown.stdout.contains("learned_online_from_version"), "\(shown)")
+    // Each learned version names the one it learned from: the active (4) learned from 3.
+    let shownCSV = try run("fraud", ["models", "show", "--format", "csv", "--store", registering])
+    #expect(shownCSV.stdout.contains("param.learned_online_from_version,3\n"), "\(shownCSV)")
     // A stream on the newest learned version scores with its weights; rolled back, with the one before.
     let rollback = try run("fraud", ["models", "rollback", "--store", registering])
     #expect(rollback.status == 0, "\(rollback)")
