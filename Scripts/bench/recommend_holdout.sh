@@ -14,13 +14,16 @@ bin=.build/release/recommend
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 1; }
 work=Benchmarks/.work/rec-holdout; rm -rf "$work"; mkdir -p "$work"
 "$venv/bin/python" Scripts/bench/recommend_holdout.py split "$data" "$work"
+# the file's own user and item column names (MovieLens 100K: user_id,item_id; ml-latest-small: userId,movieId)
+IFS=, read -r ucol icol _ <"$work/train.csv"
+cols=(--user-column "$ucol" --item-column "$icol")
 for fam in als ease; do
-  "$bin" train --interactions "$work/train.csv" --algorithm "$fam" --store "$work/$fam.sqlite" >/dev/null 2>&1
+  "$bin" train --interactions "$work/train.csv" "${cols[@]}" --algorithm "$fam" --store "$work/$fam.sqlite" >/dev/null 2>&1
   "$bin" batch --all -n 10 --output "$work/$fam.csv" --store "$work/$fam.sqlite" 2>/dev/null
   echo "defaults, --algorithm $fam: $("$venv/bin/python" Scripts/bench/recommend_holdout.py ndcg "$work/test.csv" "$work/$fam.csv")"
 done
 for seed in $seeds; do
-  "$bin" tune --interactions "$work/train.csv" --trials "$trials" --seed "$seed" --store "$work/tune-$seed.sqlite" >"$work/tune-$seed.txt" 2>/dev/null
+  "$bin" tune --interactions "$work/train.csv" "${cols[@]}" --trials "$trials" --seed "$seed" --store "$work/tune-$seed.sqlite" >"$work/tune-$seed.txt" 2>/dev/null
   "$bin" batch --all -n 10 --output "$work/tune-$seed.csv" --store "$work/tune-$seed.sqlite" 2>/dev/null
-  echo "tune --seed $seed ($(grep -A1 '^best:' "$work/tune-$seed.txt" | tail -1 | sed 's/^ *//')): $("$venv/bin/python" Scripts/bench/recommend_holdout.py ndcg "$work/test.csv" "$work/tune-$seed.csv")"
+  echo "tune --seed $seed ($(grep -A1 '^chosen:' "$work/tune-$seed.txt" | tail -1 | sed 's/^ *//')): $("$venv/bin/python" Scripts/bench/recommend_holdout.py ndcg "$work/test.csv" "$work/tune-$seed.csv")"
 done

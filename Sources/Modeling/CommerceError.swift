@@ -103,6 +103,8 @@ extension CommerceError.Reference {
   public static let modelName = Self(rawValue: "model")
   /// The number of search trials.
   public static let trials = Self(rawValue: "trials")
+  /// The number of cross-validation folds.
+  public static let folds = Self(rawValue: "folds")
   /// Whether to keep items a user already has.
   public static let includeSeen = Self(rawValue: "include_seen")
   /// A new user's interaction history.

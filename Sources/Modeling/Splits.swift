@@ -66,4 +66,35 @@ public enum Splits {
     for i in users.indices { if isTest[i] { test.append(i) } else { train.append(i) } }
     return (train, test)
   }
+
+  /// Per-user k-fold: the test indices of each of `folds` folds. Each user with at least `minimumPerUser`
+  /// interactions has them shuffled and dealt to the folds in turn, the deal continuing from user to user (so fold
+  /// sizes differ by at most one and a user's share in each fold by at most one); users with fewer interactions are
+  /// in no fold (they always train). Every qualifying interaction is in exactly one fold. Indices within a fold are
+  /// sorted.
+  /// - Throws: `.invalidArgument` when `folds < 2` or `minimumPerUser < folds` (a user would miss a fold).
+  public static func perUserKFold(
+    users: [Int], folds: Int, minimumPerUser: Int, seed: UInt64
+  ) throws(ModelingError) -> [[Int]] {
+    guard folds >= 2 else { throw .invalidArgument("cross-validation needs at least 2 folds, got \(folds)") }
+    guard minimumPerUser >= folds else {
+      throw .invalidArgument(
+        "\(folds) folds need users with at least \(folds) interactions; the minimum given is \(minimumPerUser)")
+    }
+    var byUser: [Int: [Int]] = [:]
+    for (i, u) in users.enumerated() { byUser[u, default: []].append(i) }
+    var g = SeededGenerator(seed: seed)
+    var result = [[Int]](repeating: [], count: folds)
+    var next = 0
+    for user in byUser.keys.sorted() {
+      var interactions = byUser[user]!
+      guard interactions.count >= minimumPerUser else { continue }
+      g.shuffle(&interactions)
+      for i in interactions {
+        result[next].append(i)
+        next = (next + 1) % folds
+      }
+    }
+    return result.map { $0.sorted() }
+  }
 }

@@ -15,11 +15,35 @@ public struct RankingReport: Sendable, Codable, Equatable {
   public var users: Int
 }
 
+extension RankingReport {
+  /// The mean of each figure over `reports` (folds of one model), named as the first; `users` is the most of any.
+  static func mean(_ reports: [RankingReport]) -> RankingReport {
+    let n = Double(max(reports.count, 1))
+    func average(_ figure: KeyPath<RankingReport, Double>) -> Double {
+      reports.map { $0[keyPath: figure] }.reduce(0, +) / n
+    }
+    return RankingReport(
+      name: reports.first?.name ?? "", precision: average(\.precision), recall: average(\.recall),
+      ndcg: average(\.ndcg), map: average(\.map), coverage: average(\.coverage),
+      users: reports.map(\.users).max() ?? 0)
+  }
+}
+
 /// Rating-prediction error on a holdout (explicit feedback).
 public struct RatingReport: Sendable, Codable, Equatable {
   public var name: String
   public var rmse: Double
   public var mae: Double
+}
+
+extension RatingReport {
+  /// The mean RMSE and MAE over `reports` (folds of one model), named as the first.
+  static func mean(_ reports: [RatingReport]) -> RatingReport {
+    let n = Double(max(reports.count, 1))
+    return RatingReport(
+      name: reports.first?.name ?? "", rmse: reports.map(\.rmse).reduce(0, +) / n,
+      mae: reports.map(\.mae).reduce(0, +) / n)
+  }
 }
 
 /// The outcome of `recommend evaluate`.
@@ -47,19 +71,47 @@ public struct Holdout: Sendable {
   /// Splits `matrix` (users × items): each user with at least `minimumPerUser` interactions gives
   /// `round(fraction · n)` of them to the test set.
   public init(matrix: SparseMatrix, fraction: Double, minimumPerUser: Int = 5, seed: UInt64) throws {
+    let split = try Splits.perUserHoldout(
+      users: Holdout.entryUsers(matrix), fraction: fraction, minimumPerUser: minimumPerUser, seed: seed)
+    try self.init(matrix: matrix, testEntries: split.test)
+  }
+
+  /// Holds out the matrix entries `testEntries` (indices into its entries, ascending); the others train.
+  public init(matrix: SparseMatrix, testEntries: [Int]) throws {
+    let users = Holdout.entryUsers(matrix)
+    var isTest = [Bool](repeating: false, count: matrix.nonZeroCount)
+    for k in testEntries { isTest[k] = true }
+    var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
+    var rows: [Int32] = []
+    var columns: [Int32] = []
+    var values: [Float] = []
+    let trainCount = matrix.nonZeroCount - testEntries.count
+    rows.reserveCapacity(trainCount)
+    columns.reserveCapacity(trainCount)
+    values.reserveCapacity(trainCount)
+    for k in 0..<matrix.nonZeroCount {
+      if isTest[k] {
+        test[users[k]].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
+      } else {
+        rows.append(Int32(users[k]))
+        columns.append(matrix.columns[k])
+        values.append(matrix.values[k])
+      }
+    }
+    train = try SparseMatrix(
+      rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: rows, columns: columns, values: values)
+    self.test = test
+    testCount = testEntries.count
+  }
+
+  /// The row of each of the matrix's entries, in entry order.
+  static func entryUsers(_ matrix: SparseMatrix) -> [Int] {
     var users: [Int] = []
     users.reserveCapacity(matrix.nonZeroCount)
     for u in 0..<matrix.rowCount {
       for _ in matrix.rowStart[u]..<matrix.rowStart[u + 1] { users.append(u) }
     }
-    let split = try Splits.perUserHoldout(users: users, fraction: fraction, minimumPerUser: minimumPerUser, seed: seed)
-    var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
-    for k in split.test { test[users[k]].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k])) }
-    train = try SparseMatrix(
-      rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: split.train.map { Int32(users[$0]) },
-      columns: split.train.map { matrix.columns[$0] }, values: split.train.map { matrix.values[$0] })
-    self.test = test
-    testCount = split.test.count
+    return users
   }
 }
 
@@ -110,33 +162,37 @@ public enum HoldoutSplit: String, Sendable, Codable, CaseIterable {
 /// Offline evaluation: a holdout, the model's top-k quality beside a popularity baseline, and for explicit
 /// feedback the rating error beside a bias-only baseline.
 public enum RecommenderEvaluation {
-  /// Precision, recall, NDCG, MAP at `k` and coverage of `recommended` against the holdout.
+  /// Precision, recall, NDCG, MAP at `k` and coverage of `recommended` against the holdout, and each user's NDCG.
   static func ranking(
     name: String, recommended: [[Int]], users: [Int], holdout: Holdout, k: Int, itemCount: Int
-  ) throws -> RankingReport {
+  ) throws -> (report: RankingReport, ndcgByUser: [Double]) {
     var p = 0.0
     var r = 0.0
     var n = 0.0
     var m = 0.0
     var covered = Set<Int>()
+    var byUser: [Double] = []
+    byUser.reserveCapacity(users.count)
     for (idx, u) in users.enumerated() {
       let relevant = Set(holdout.test[u].map { Int($0.item) })
       p += try RankingMetrics.precision(at: k, recommended: recommended[idx], relevant: relevant)
       r += try RankingMetrics.recall(at: k, recommended: recommended[idx], relevant: relevant)
-      n += try RankingMetrics.ndcg(at: k, recommended: recommended[idx], relevant: relevant)
+      byUser.append(try RankingMetrics.ndcg(at: k, recommended: recommended[idx], relevant: relevant))
+      n += byUser[idx]
       m += try RankingMetrics.averagePrecision(at: k, recommended: recommended[idx], relevant: relevant)
       covered.formUnion(recommended[idx])
     }
     let count = Double(max(users.count, 1))
-    return RankingReport(
+    let report = RankingReport(
       name: name, precision: p / count, recall: r / count, ndcg: n / count, map: m / count,
       coverage: Double(covered.count) / Double(max(itemCount, 1)), users: users.count)
+    return (report, byUser)
   }
 
-  /// The ranking quality of a trained model on `holdout` (no baselines).
+  /// The ranking quality of a trained model on `holdout` (no baselines), and each test user's NDCG in user order.
   public static func rankingQuality(
     _ model: TrainedRecommender, holdout: Holdout, k: Int, threads: Int
-  ) throws -> RankingReport {
+  ) throws -> (report: RankingReport, ndcgByUser: [Double]) {
     let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
     let recommended = try RankedScoring.top(model.model, users: users, seen: holdout.train, k: k, threads: threads)
       .map { $0.map(\.index) }
@@ -174,36 +230,65 @@ public enum RecommenderEvaluation {
     let model = try TrainedRecommender.train(
       matrix: holdout.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration,
       progress: progress)
-    var reports = [try rankingQuality(model, holdout: holdout, k: k, threads: configuration.threads)]
-    // Popularity baseline: most users first, without the user's training items.
+    let quality = try quality(model, holdout: holdout, k: k, threads: configuration.threads)
+    let baselines = try baselines(holdout, k: k, ratings: quality.rating != nil)
+    return EvaluationReport(
+      k: k, trainInteractions: holdout.train.nonZeroCount, testInteractions: holdout.testCount,
+      ranking: [quality.ranking, baselines.ranking], rating: [quality.rating, baselines.rating].compactMap { $0 })
+  }
+
+  /// A trained model's top-k quality on `holdout` and, for a family that predicts values, its rating error; with
+  /// the per-unit losses a paired comparison of two models needs: each test user's NDCG (in user order) or, for
+  /// ratings, each held-out value's squared error.
+  static func quality(
+    _ model: TrainedRecommender, holdout: Holdout, k: Int, threads: Int
+  ) throws -> (ranking: RankingReport, rating: RatingReport?, ndcgByUser: [Double], squaredErrors: [Double]) {
+    let (ranking, ndcgByUser) = try rankingQuality(model, holdout: holdout, k: k, threads: threads)
     let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
-    var popularity = [Float](repeating: 0, count: matrix.columnCount)
+    guard let predictions = model.predictions(holdout, users: users) else { return (ranking, nil, ndcgByUser, []) }
+    let actual = predictions.map(\.actual)
+    let predicted = predictions.map(\.predicted)
+    return (
+      ranking,
+      RatingReport(
+        name: model.kind, rmse: try RegressionMetrics.rmse(actual: actual, predicted: predicted),
+        mae: try RegressionMetrics.mae(actual: actual, predicted: predicted)),
+      ndcgByUser, zip(actual, predicted).map { ($0 - $1) * ($0 - $1) }
+    )
+  }
+
+  /// The baselines on `holdout`: popularity's top-k quality (most users first, without the user's training
+  /// items) and, when `ratings`, the bias-only baseline's error on every held-out value.
+  static func baselines(
+    _ holdout: Holdout, k: Int, ratings: Bool
+  ) throws -> (ranking: RankingReport, rating: RatingReport?) {
+    let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
+    var popularity = [Float](repeating: 0, count: holdout.train.columnCount)
     for c in holdout.train.columns { popularity[Int(c)] += 1 }
     let popular = users.map { u -> [Int] in
       let seen = Set(holdout.train.columns(ofRow: u).map { Int($0) })
       return TopK.select(popularity, k: k, excluded: { seen.contains($0) }).map(\.index)
     }
-    reports.append(
-      try ranking(
-        name: "popularity", recommended: popular, users: users, holdout: holdout, k: k, itemCount: matrix.columnCount))
-    var rating: [RatingReport] = []
-    if let predictions = model.predictions(holdout, users: users) {
-      let actual = predictions.map(\.actual)
-      let predicted = predictions.map(\.predicted)
-      let biases = BaselineBiases(holdout.train)
-      let baseline = predictions.map { biases.predict(user: $0.user, item: $0.item) }
-      rating.append(
-        RatingReport(
-          name: model.kind, rmse: try RegressionMetrics.rmse(actual: actual, predicted: predicted),
-          mae: try RegressionMetrics.mae(actual: actual, predicted: predicted)))
-      rating.append(
-        RatingReport(
-          name: "bias-only baseline", rmse: try RegressionMetrics.rmse(actual: actual, predicted: baseline),
-          mae: try RegressionMetrics.mae(actual: actual, predicted: baseline)))
+    let ranking = try ranking(
+      name: "popularity", recommended: popular, users: users, holdout: holdout, k: k,
+      itemCount: holdout.train.columnCount
+    ).report
+    guard ratings else { return (ranking, nil) }
+    let biases = BaselineBiases(holdout.train)
+    var actual: [Double] = []
+    var baseline: [Double] = []
+    for u in users {
+      for held in holdout.test[u] {
+        actual.append(Double(held.value))
+        baseline.append(biases.predict(user: u, item: Int(held.item)))
+      }
     }
-    return EvaluationReport(
-      k: k, trainInteractions: holdout.train.nonZeroCount, testInteractions: holdout.testCount, ranking: reports,
-      rating: rating)
+    return (
+      ranking,
+      RatingReport(
+        name: "bias-only baseline", rmse: try RegressionMetrics.rmse(actual: actual, predicted: baseline),
+        mae: try RegressionMetrics.mae(actual: actual, predicted: baseline))
+    )
   }
 }
 

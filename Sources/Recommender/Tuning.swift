@@ -6,80 +6,147 @@ import Storage
 public struct TuningTrial: Sendable, Codable {
   public var number: Int
   public var configuration: RecommenderConfiguration
-  /// NDCG@k on the validation split (implicit), or validation RMSE (explicit).
+  /// Mean NDCG@k over the validation folds (implicit), or mean validation RMSE (explicit).
   public var score: Double
+  /// The mean top-k quality over the folds.
+  public var ranking: RankingReport
+  /// The mean rating error over the folds (explicit feedback).
+  public var rating: RatingReport?
   public var seconds: Double
 }
 
 /// The outcome of a search.
 public struct TuningResult: Sendable, Codable {
   public var trials: [TuningTrial]
+  /// The trial whose settings are registered: the better-scoring of the families' choices.
   public var best: TuningTrial
+  /// Each family's choice and why.
+  public var families: [FamilyChoice]
   /// What the metric is: `ndcg@10` (higher is better) or `rmse` (lower is better).
   public var metric: String
+  public var folds: Int
+  /// The best trial's cross-validated figures beside the baselines' on the same folds (popularity; for explicit
+  /// feedback also the bias-only rating baseline). Interactions are per fold, on average.
+  public var validation: EvaluationReport
 }
 
-/// The outcome of `recommend tune`: the search, the best settings' quality on the held-out part, and the version
-/// registered with them trained on all the data.
+/// The trial that stands for one family in the final choice.
+public struct FamilyChoice: Sendable, Codable {
+  /// The family's kind (`recommender.als-implicit`, `recommender.ease`, …).
+  public var kind: String
+  public var trial: TuningTrial
+  /// How it was chosen.
+  public var note: String
+
+  /// The family as the tune table names it: `als`, `biased-mf` or `ease`.
+  public var family: String {
+    switch trial.configuration {
+    case .implicitALS: "als"
+    case .biasedMF: "biased-mf"
+    case .ease: "ease"
+    }
+  }
+}
+
+/// How far one trial is ahead of another on the same validation units (users in folds, or held-out ratings): the
+/// mean per-unit loss difference and its standard error. The edge is clear when the mean exceeds twice the standard
+/// error: a search of many trials finds smaller edges by chance, and they do not carry over to new data.
+public struct PairedEdge: Sendable, Codable, Equatable {
+  /// Mean of (loss of the reference − loss of the challenger) per unit: positive when the challenger is ahead.
+  public var mean: Double
+  public var standardError: Double
+  public var units: Int
+
+  public var isClear: Bool { mean > 2 * standardError }
+
+  /// The edge of the trial with losses `challenger` over the one with `reference` (same units, same order).
+  public init(_ reference: [Double], _ challenger: [Double]) {
+    precondition(reference.count == challenger.count)
+    let n = reference.count
+    units = n
+    guard n > 1 else {
+      mean = 0
+      standardError = 0
+      return
+    }
+    var sum = 0.0
+    for i in 0..<n { sum += reference[i] - challenger[i] }
+    mean = sum / Double(n)
+    var squares = 0.0
+    for i in 0..<n {
+      let d = reference[i] - challenger[i] - mean
+      squares += d * d
+    }
+    standardError = (squares / Double(n - 1) / Double(n)).squareRoot()
+  }
+}
+
+/// The outcome of `recommend tune`: the search, and the version registered with the best settings trained on all
+/// the data.
 public struct TuningOutcome: Sendable, Codable {
   public var search: TuningResult
-  public var holdout: EvaluationReport
   public var registered: ModelVersion
   /// Interactions the registered model was trained on.
   public var interactions: Int
 }
 
-/// Hyperparameter search on a validation split carved out of the training data only.
+/// Hyperparameter search by per-user k-fold cross-validation of the data given.
 ///
-/// The data is first split as `recommend evaluate` splits it (same fraction and seed), so the test part
-/// is never seen; the training part is split again, twice with different seeds, into fit and validation
-/// parts, and each trial's score is the mean over the two. The first trial of each family is its default
-/// settings (or the ones given); up to half the trials sample
-/// the space at random (factors, log-uniform regularization and alpha, iterations; for implicit feedback the
-/// families alternate, ALS and EASE with a log-uniform λ, when the catalogue fits EASE's limit); the rest perturb
-/// the best so far. Deterministic for a seed.
+/// Each user's interactions (users with at least 5) are dealt at random to `folds` folds; a trial trains on all
+/// folds but one, scores NDCG@k (implicit) or RMSE (explicit) on the one left out, for each fold in turn, and its
+/// score is the mean. Every interaction is validated once, so the choice rests on all the data, not on one random
+/// share. The first trial of each family is its default settings (or the ones given). For implicit feedback the
+/// trials alternate between the families, ALS and — when the catalogue fits its limit — EASE. EASE's single λ is
+/// searched deterministically on log λ (`nextLambda`), so that it does not depend on the seed; ALS samples its space
+/// at random in the first half of the run (factors, log-uniform regularization and alpha, iterations) and perturbs
+/// its best so far in the second. Each family then puts forward one trial — ALS its best only when its edge over its
+/// defaults is clear (`PairedEdge`), else its defaults; EASE the trial nearest the smoothed peak of its λ curve — and
+/// the better-scoring of them is registered. Deterministic for a seed.
 public enum RecommenderTuning {
-  /// Searches, reports the best settings on the held-out part, trains them on all of `data` and registers the
-  /// model as a new version of `name` with its validation and holdout figures.
+  public static let defaultFolds = 5
+
+  /// Searches, trains the best settings on all of `data` and registers the model as a new version of `name` with
+  /// its cross-validated figures.
   public static func tune(
-    _ data: InteractionData, base: RecommenderConfiguration, trials: Int, testFraction: Double, seed: UInt64, k: Int,
-    catalog: ItemCatalog? = nil, store: any ModelRegistry, name: String,
+    _ data: InteractionData, base: RecommenderConfiguration, trials: Int, folds: Int = defaultFolds, seed: UInt64,
+    k: Int, catalog: ItemCatalog? = nil, store: any ModelRegistry, name: String,
     log: ((TuningTrial) -> Void)? = nil
   ) throws -> TuningOutcome {
-    let search = try search(
-      data, base: base, trials: trials, testFraction: testFraction, splitSeed: seed, seed: seed, k: k, log: log)
-    let best = search.best.configuration
-    let holdout = try RecommenderEvaluation.evaluate(
-      data, configuration: best, testFraction: testFraction, seed: seed, k: k)
-    let model = try TrainedRecommender.train(data, configuration: best, catalog: catalog)
+    let search = try search(data, base: base, trials: trials, folds: folds, seed: seed, k: k, log: log)
+    let model = try TrainedRecommender.train(data, configuration: search.best.configuration, catalog: catalog)
     var metrics = [
-      "validation_\(search.metric)": search.best.score, "holdout_ndcg_at_\(k)": holdout.ranking[0].ndcg,
+      "validation_\(search.metric)": search.best.score, "validation_ndcg_at_\(k)": search.best.ranking.ndcg,
+      "validation_folds": Double(folds),
     ]
-    if let rating = holdout.rating.first { metrics["holdout_rmse"] = rating.rmse }
+    if let rating = search.best.rating { metrics["validation_rmse"] = rating.rmse }
     let version = try model.register(in: store, name: name, fingerprint: data.fingerprint, metrics: metrics)
-    return TuningOutcome(search: search, holdout: holdout, registered: version, interactions: data.users.count)
+    return TuningOutcome(search: search, registered: version, interactions: data.users.count)
   }
 
   /// Runs `trials` trials; `log` receives each trial.
   public static func search(
-    _ data: InteractionData, base: RecommenderConfiguration, trials: Int, testFraction: Double, splitSeed: UInt64,
-    seed: UInt64, k: Int, log: ((TuningTrial) -> Void)? = nil
+    _ data: InteractionData, base: RecommenderConfiguration, trials: Int, folds: Int = defaultFolds, seed: UInt64,
+    k: Int, log: ((TuningTrial) -> Void)? = nil
   ) throws -> TuningResult {
     guard trials >= 1 else {
       throw CommerceError(.usage, "\(.trials) must be at least 1, got \(trials)", parameter: .trials)
     }
+    guard (2...20).contains(folds) else {
+      throw CommerceError(.usage, "\(.folds) must be between 2 and 20, got \(folds)", parameter: .folds)
+    }
+    guard k >= 1 else { throw CommerceError(.usage, "\(.cutoff) must be at least 1, got \(k)", parameter: .cutoff) }
     let matrix = try data.matrix()
-    let outer = try Holdout(matrix: matrix, fraction: testFraction, seed: splitSeed)
-    // Two validation splits of the training part, averaged: a steadier choice than one.
-    let inners = try [1, 2].map {
-      try Holdout(matrix: outer.train, fraction: testFraction, seed: splitSeed &+ UInt64($0))
+    let parts = try Splits.perUserKFold(
+      users: Holdout.entryUsers(matrix), folds: folds, minimumPerUser: max(5, folds), seed: seed)
+    guard parts.allSatisfy({ !$0.isEmpty }) else {
+      throw CommerceError(
+        .data, "too few interactions to cross-validate: \(folds) folds need users with at least \(max(5, folds)) each")
     }
-    guard inners.allSatisfy({ $0.testCount > 0 }) else {
-      throw CommerceError(.data, "too few interactions per user to carve out a validation split")
-    }
+    let holdouts = try parts.map { try Holdout(matrix: matrix, testEntries: $0) }
+    let rating = base.feedback == .explicit
+    let baselines = try holdouts.map { try RecommenderEvaluation.baselines($0, k: k, ratings: rating) }
     var g = SeededGenerator(seed: seed)
     var done: [TuningTrial] = []
-    let rating = base.feedback == .explicit
     // Implicit feedback searches the families too: ALS, and EASE when the catalogue fits its limit.
     var families = [base]
     if case .implicitALS(let a) = base {
@@ -92,38 +159,214 @@ public enum RecommenderTuning {
       families = [.implicitALS(a), .ease(e)]
     }
     func better(_ a: Double, _ b: Double) -> Bool { rating ? a < b : a > b }
+    var active = Array(families.indices)
+    var turn = 0
+    // Each trial's loss per validation unit (minus a user's NDCG in a fold, or a held-out rating's squared error),
+    // in the same order for every trial: the folds are shared, so two trials compare pair by pair.
+    var unitLosses: [[Double]] = []
     for number in 1...trials {
-      var c = families.count > 1 ? families[(number - 1) % families.count] : base
-      let best = done.min { better($0.score, $1.score) }
-      if number <= families.count {
-        // Each family's first trial is its default settings (or those given): a known-good anchor that the
-        // random draws and the perturbations around the best can only improve on.
-      } else if number <= max(families.count, trials / 2) || best == nil {
-        sample(&c, &g)
-      } else {
-        c = best!.configuration
-        perturb(&c, &g)
-      }
-      let started = Date()
-      var score = 0.0
-      for inner in inners {
-        let model = try TrainedRecommender.train(
-          matrix: inner.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: c)
-        if rating {
-          score += try validationRMSE(model, inner) / Double(inners.count)
-        } else {
-          score +=
-            try RecommenderEvaluation.rankingQuality(model, holdout: inner, k: k, threads: c.threads).ndcg
-            / Double(inners.count)
+      var chosen: RecommenderConfiguration?
+      while chosen == nil, !active.isEmpty {
+        let family = active[turn % active.count]
+        var c = families[family]
+        let own = done.filter { $0.configuration.kind == c.kind }
+        if case .ease(var e) = c {
+          let tried = own.compactMap { t -> (lambda: Float, score: Double)? in
+            if case .ease(let x) = t.configuration { (x.lambda, t.score) } else { nil }
+          }
+          guard let lambda = nextLambda(after: tried, start: e.lambda, better: better) else {
+            // Converged: the other families take the remaining trials.
+            active.removeAll { $0 == family }
+            continue
+          }
+          e.lambda = lambda
+          c = .ease(e)
+        } else if let best = own.min(by: { better($0.score, $1.score) }) {
+          // A family's first trial is its default settings (or those given): a known-good anchor that the random
+          // draws and the perturbations around the best can only improve on.
+          if number <= trials / 2 {
+            sample(&c, &g)
+          } else {
+            c = best.configuration
+            perturb(&c, &g)
+          }
         }
+        chosen = c
+        turn += 1
+      }
+      guard let c = chosen else { break }
+      let started = Date()
+      var rankings: [RankingReport] = []
+      var ratings: [RatingReport] = []
+      var losses: [Double] = []
+      for holdout in holdouts {
+        let model = try TrainedRecommender.train(
+          matrix: holdout.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: c)
+        let quality = try RecommenderEvaluation.quality(model, holdout: holdout, k: k, threads: c.threads)
+        rankings.append(quality.ranking)
+        if let r = quality.rating { ratings.append(r) }
+        losses += rating ? quality.squaredErrors : quality.ndcgByUser.map { -$0 }
+      }
+      unitLosses.append(losses)
+      let ranking = RankingReport.mean(rankings)
+      let ratingMean = ratings.isEmpty ? nil : RatingReport.mean(ratings)
+      if rating && ratingMean == nil {
+        throw CommerceError(.usage, "a \(ranking.name) model does not predict ratings")
       }
       let trial = TuningTrial(
-        number: number, configuration: c, score: score, seconds: Date().timeIntervalSince(started))
+        number: number, configuration: c, score: ratingMean?.rmse ?? ranking.ndcg, ranking: ranking,
+        rating: ratingMean, seconds: Date().timeIntervalSince(started))
       done.append(trial)
       log?(trial)
     }
-    let best = done.min { better($0.score, $1.score) }!
-    return TuningResult(trials: done, best: best, metric: rating ? "rmse" : "ndcg@\(k)")
+    // Each family's choice. ALS (or biased MF): its best trial when its edge over the family's first (its defaults)
+    // is clear, else the defaults — the best of many random draws is ahead partly by chance. EASE: the trial
+    // nearest the smoothed peak of its λ curve. The chosen: the better-scoring choice.
+    // (A family without a trial — `--trials 1` — has no choice.)
+    let choices = families.compactMap { family -> (index: Int, choice: FamilyChoice)? in
+      let own = done.indices.filter { done[$0].configuration.kind == family.kind }
+      guard let first = own.first else { return nil }
+      let top = own.min { better(done[$0].score, done[$1].score) }!
+      func figure(_ x: Double) -> String { String(format: "%.4f", x) }
+      if case .ease = family {
+        let tried = own.map { i -> (lambda: Float, score: Double) in
+          if case .ease(let e) = done[i].configuration { (e.lambda, done[i].score) } else { (0, 0) }
+        }
+        let pick = easeChoice(tried, better: better).map { own[$0] } ?? top
+        let note =
+          pick == top
+          ? "its best-scoring λ"
+          : "the λ nearest the peak of the quadratic fitted to validation score against log λ, steadier than its best-scoring point (trial \(done[top].number), \(figure(done[top].score)))"
+        return (pick, FamilyChoice(kind: family.kind, trial: done[pick], note: note))
+      }
+      if top == first {
+        return (first, FamilyChoice(kind: family.kind, trial: done[first], note: "its defaults score best"))
+      }
+      let edge = PairedEdge(unitLosses[first], unitLosses[top])
+      let gap = figure(abs(done[top].score - done[first].score))
+      let se = figure(edge.standardError)
+      if edge.isClear {
+        return (
+          top,
+          FamilyChoice(
+            kind: family.kind, trial: done[top],
+            note:
+              "\(gap) ahead of its defaults (trial \(done[first].number)), more than twice the standard error of the paired difference (\(se))"
+          )
+        )
+      }
+      return (
+        first,
+        FamilyChoice(
+          kind: family.kind, trial: done[first],
+          note:
+            "its defaults: its best (trial \(done[top].number), \(figure(done[top].score))) is \(gap) ahead, within twice the standard error of the paired difference (\(se)) — chance"
+        )
+      )
+    }
+    let best = done[choices.map(\.index).min { better(done[$0].score, done[$1].score) }!]
+    let validation = EvaluationReport(
+      k: k, trainInteractions: holdouts.map(\.train.nonZeroCount).reduce(0, +) / folds,
+      testInteractions: holdouts.map(\.testCount).reduce(0, +) / folds,
+      ranking: [best.ranking, RankingReport.mean(baselines.map(\.ranking))],
+      rating: [best.rating, rating ? RatingReport.mean(baselines.compactMap(\.rating)) : nil].compactMap { $0 })
+    return TuningResult(
+      trials: done, best: best, families: choices.map(\.choice),
+      metric: rating ? "rmse" : "ndcg@\(k)", folds: folds, validation: validation)
+  }
+
+  /// EASE's next λ, searched on log₁₀ λ independently of the seed: the first is `start` (the default, or the one
+  /// given); while the best so far is the smallest (largest) λ tried, the next is half a decade below (above) it,
+  /// within [1, 10⁵]. Once the best is bracketed, the next is the peak of the quadratic fitted to the trials near the
+  /// best (`smoothedPeak`: a validation curve is noisy, its fitted shape much less so), or, when there is none
+  /// between the best's neighbours, the midpoint of the wider gap beside the best (toward the better neighbour when
+  /// the gaps are equal). `nil` once converged: the peak within 0.02 decade of a λ tried, or the gap below that.
+  static func nextLambda(
+    after tried: [(lambda: Float, score: Double)], start: Float, better: (Double, Double) -> Bool
+  ) -> Float? {
+    guard !tried.isEmpty else { return start }
+    let points = logPoints(tried, better: better)
+    let b = points.indices.max { points[$0].score < points[$1].score }!
+    let (lo, hi) = (0.0, 5.0)
+    if b == 0, points[0].x > lo + 1e-6 {
+      return Float(pow(10, max(points[0].x - 0.5, lo)))
+    }
+    if b == points.count - 1, points[b].x < hi - 1e-6 {
+      return Float(pow(10, min(points[b].x + 0.5, hi)))
+    }
+    let tolerance = 0.02
+    if b > 0, b < points.count - 1, let peak = smoothedPeak(points),
+      peak > points[b - 1].x, peak < points[b + 1].x
+    {
+      if points.contains(where: { abs($0.x - peak) < tolerance }) { return nil }
+      return Float(pow(10, peak))
+    }
+    let left = b > 0 ? points[b].x - points[b - 1].x : 0
+    let right = b < points.count - 1 ? points[b + 1].x - points[b].x : 0
+    let goRight: Bool
+    if abs(left - right) < 1e-4, b > 0, b < points.count - 1 {
+      goRight = points[b + 1].score > points[b - 1].score
+    } else {
+      goRight = right > left
+    }
+    let gap = goRight ? right : left
+    guard gap >= tolerance else { return nil }
+    return Float(pow(10, goRight ? points[b].x + gap / 2 : points[b].x - gap / 2))
+  }
+
+  /// The EASE trial to stand for the family: the one nearest the smoothed peak when there is one, else the best.
+  static func easeChoice(_ tried: [(lambda: Float, score: Double)], better: (Double, Double) -> Bool) -> Int? {
+    guard !tried.isEmpty else { return nil }
+    let points = logPoints(tried, better: better)
+    let x = tried.map { log10(Double($0.lambda)) }
+    guard let peak = smoothedPeak(points), peak > points.first!.x, peak < points.last!.x else {
+      return tried.indices.min { better(tried[$0].score, tried[$1].score) }
+    }
+    return x.indices.min { abs(x[$0] - peak) < abs(x[$1] - peak) }
+  }
+
+  /// Trials as (log₁₀ λ, score made higher-is-better), ascending in λ; the first of equal scores counts as best.
+  static func logPoints(
+    _ tried: [(lambda: Float, score: Double)], better: (Double, Double) -> Bool
+  ) -> [(x: Double, score: Double)] {
+    let sign = better(1, 0) ? 1.0 : -1.0
+    return tried.map { (x: log10(Double($0.lambda)), score: sign * $0.score) }.sorted { $0.x < $1.x }
+  }
+
+  /// The peak of the quadratic fitted by least squares to the points within half a decade of the best (at least
+  /// three), or `nil` when that quadratic has no maximum.
+  static func smoothedPeak(_ points: [(x: Double, score: Double)]) -> Double? {
+    guard let best = points.max(by: { $0.score < $1.score }) else { return nil }
+    let near = points.filter { abs($0.x - best.x) <= 0.5 + 1e-4 }
+    guard near.count >= 3 else { return nil }
+    // Centered at the best for conditioning: score ≈ c0 + c1·t + c2·t², t = x − best.x.
+    var m = [[Double]](repeating: [Double](repeating: 0, count: 3), count: 3)
+    var r = [Double](repeating: 0, count: 3)
+    for p in near {
+      let t = p.x - best.x
+      let basis = [1, t, t * t]
+      for i in 0..<3 {
+        r[i] += basis[i] * p.score
+        for j in 0..<3 { m[i][j] += basis[i] * basis[j] }
+      }
+    }
+    guard let c = solve3(m, r), c[2] < 0 else { return nil }
+    return best.x - c[1] / (2 * c[2])
+  }
+
+  /// Solves the 3×3 system by Cramer's rule; `nil` when it is singular.
+  static func solve3(_ m: [[Double]], _ r: [Double]) -> [Double]? {
+    func det(_ a: [[Double]]) -> Double {
+      a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+        + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+    }
+    let d = det(m)
+    guard abs(d) > 1e-12 * max(1, m[0][0] * m[1][1] * m[2][2]) else { return nil }
+    return (0..<3).map { column in
+      var a = m
+      for i in 0..<3 { a[i][column] = r[i] }
+      return det(a) / d
+    }
   }
 
   static let factorChoices = [32, 48, 64, 96, 128]
@@ -191,13 +434,5 @@ public enum RecommenderTuning {
       e.lambda *= scales[0]
       c = .ease(e)
     }
-  }
-
-  static func validationRMSE(_ model: TrainedRecommender, _ holdout: Holdout) throws -> Double {
-    guard let predictions = model.predictions(holdout, users: Array(holdout.test.indices)) else {
-      throw CommerceError(.usage, "a \(model.kind) model does not predict ratings")
-    }
-    return try RegressionMetrics.rmse(
-      actual: predictions.map(\.actual), predicted: predictions.map(\.predicted))
   }
 }

@@ -226,31 +226,46 @@ func sampleData(_ path: String) -> String {
           "trial", "algorithm", "factors", "iterations", "regularization", "alpha", "bias_regularization", "lambda",
           "ndcg@10",
         ])
-    // One row per trial, then the best, its holdout quality and the registration; the families alternate, each
-    // starting from its defaults.
+    // One row per trial, then each family's choice and why, the chosen (the better-scoring choice), its
+    // cross-validated quality and the registration; the families alternate, each starting from its defaults.
     #expect(lines[1].hasPrefix("    1") && lines[3].hasPrefix("    3"))
     #expect(lines[1].contains("  als  ") && lines[2].contains("  ease  "))
     #expect(lines[2].contains("500.00"), "\(lines[2])")
-    let best = try #require(lines.first { $0.hasPrefix("best: trial ") })
+    #expect(lines[3].contains("  als  "))
     let scores = lines[1...3].map { Double($0.split(separator: " ").last!)! }
-    let bestTrial = Int(best.split(separator: " ")[2].dropLast())!
-    #expect(scores[bestTrial - 1] == scores.max())
-    #expect(best.hasSuffix(String(format: "validation ndcg@10 %.4f", scores.max()!)))
-    #expect(lines.contains { $0.hasPrefix("holdout with these settings: ndcg@10 0.") })
+    let als = try #require(lines.first { $0.hasPrefix("als: trial ") })
+    let ease = try #require(lines.first { $0.hasPrefix("ease: trial ") })
+    // EASE tried once: that trial, its best. ALS: trial 3 only when it is clearly ahead of its defaults (trial 1).
+    #expect(ease.hasPrefix(String(format: "ease: trial 2, validation ndcg@10 %.4f — its best-scoring λ", scores[1])))
+    if scores[2] <= scores[0] {
+      #expect(als == String(format: "als: trial 1, validation ndcg@10 %.4f — its defaults score best", scores[0]))
+    } else {
+      #expect(
+        als.hasPrefix("als: trial 3,") && als.contains("more than twice the standard error")
+          || als.hasPrefix("als: trial 1,") && als.hasSuffix("— chance"), "\(als)")
+    }
+    let alsTrial = Int(als.split(separator: " ")[2].dropLast())!
+    let chosen = try #require(lines.first { $0.hasPrefix("chosen: trial ") })
+    let chosenTrial = Int(chosen.split(separator: " ")[2].dropLast())!
+    #expect(chosenTrial == (scores[1] > scores[alsTrial - 1] ? 2 : alsTrial), "\(result)")
+    #expect(chosen.hasSuffix(String(format: "validation ndcg@10 %.4f", scores[chosenTrial - 1])))
+    #expect(lines.contains { $0.hasPrefix("cross-validated (5 folds): ndcg@10 0.") })
     #expect(lines.contains("registered tuned version 1 trained on all 19493 interactions"))
     #expect(result.stderr.split(separator: "\n").filter { $0.hasPrefix("recommend: trial ") }.count == 3)
-    // The registered version holds the best trial's settings and its validation and holdout figures.
+    // The registered version holds the chosen trial's settings and its cross-validated figures.
     let show = try run("recommend", ["models", "show", "--model", "tuned", "--format", "csv", "--store", path])
-    let settings = lines[lines.firstIndex(of: best)! + 1].trimmingCharacters(in: .whitespaces)
+    let settings = lines[lines.firstIndex(of: chosen)! + 1].trimmingCharacters(in: .whitespaces)
     let value = settings.split(separator: " ")[1]
     #expect(show.stdout.contains(settings.hasPrefix("--algorithm ease") ? "param.lambda," : "param.factors,\(value)\n"))
     #expect(show.stdout.contains("metric.validation_ndcg@10,"))
-    #expect(show.stdout.contains("metric.holdout_ndcg_at_10,"))
+    #expect(show.stdout.contains("metric.validation_folds,5"))
     // The same seed gives the same search.
     let again = try run("recommend", arguments.dropLast(2) + ["--store", dir.appendingPathComponent("t2.sqlite").path])
     #expect(again.stdout == result.stdout)
     let noTrials = try run("recommend", ["tune", "--interactions", "x.csv", "--trials", "0"])
     #expect(noTrials.status == 64 && noTrials.stderr.contains("--trials must be at least 1, got 0"))
+    let oneFold = try run("recommend", ["tune", "--interactions", "x.csv", "--folds", "1"])
+    #expect(oneFold.status == 64 && oneFold.stderr.contains("--folds must be between 2 and 20, got 1"), "\(oneFold)")
     // With --items, the tuned model shows the items' columns beside its recommendations.
     let withItems = dir.appendingPathComponent("tune-items.sqlite").path
     let tunedWithItems = try run(

@@ -87,4 +87,29 @@ import Testing
       _ = try Splits.perUserHoldout(users: users, fraction: 1.5, minimumPerUser: 5, seed: 42)
     }
   }
+
+  @Test func perUserKFold() throws {
+    // User 1: 10 interactions, user 2: 5, user 3: 4 (below the minimum: in no fold), user 4: 7; users interleaved.
+    let users = [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 1, 4, 1, 4, 1, 4, 1, 1]
+    let folds = try Splits.perUserKFold(users: users, folds: 3, minimumPerUser: 5, seed: 42)
+    #expect(folds.count == 3)
+    // Every interaction of users 1, 2 and 4 in exactly one fold, user 3's in none; each fold sorted.
+    let all = folds.flatMap { $0 }
+    #expect(all.sorted() == users.indices.filter { users[$0] != 3 })
+    #expect(folds.allSatisfy { $0 == $0.sorted() })
+    // The deal continues from user to user: fold sizes 22/3 → 8, 7, 7; each user's share per fold differs by ≤ 1.
+    #expect(folds.map(\.count).sorted() == [7, 7, 8])
+    for user in [1, 2, 4] {
+      let shares = folds.map { $0.filter { users[$0] == user }.count }
+      #expect(shares.max()! - shares.min()! <= 1, "user \(user): \(shares)")
+    }
+    #expect(try Splits.perUserKFold(users: users, folds: 3, minimumPerUser: 5, seed: 42) == folds)
+    #expect(try Splits.perUserKFold(users: users, folds: 3, minimumPerUser: 5, seed: 43) != folds)
+    #expect(throws: ModelingError.self) {
+      _ = try Splits.perUserKFold(users: users, folds: 1, minimumPerUser: 5, seed: 0)
+    }
+    #expect(throws: ModelingError.self) {
+      _ = try Splits.perUserKFold(users: users, folds: 6, minimumPerUser: 5, seed: 0)
+    }
+  }
 }
