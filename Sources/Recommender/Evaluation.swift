@@ -162,37 +162,33 @@ public enum HoldoutSplit: String, Sendable, Codable, CaseIterable {
 /// Offline evaluation: a holdout, the model's top-k quality beside a popularity baseline, and for explicit
 /// feedback the rating error beside a bias-only baseline.
 public enum RecommenderEvaluation {
-  /// Precision, recall, NDCG, MAP at `k` and coverage of `recommended` against the holdout, and each user's NDCG.
+  /// Precision, recall, NDCG, MAP at `k` and coverage of `recommended` against the holdout.
   static func ranking(
     name: String, recommended: [[Int]], users: [Int], holdout: Holdout, k: Int, itemCount: Int
-  ) throws -> (report: RankingReport, ndcgByUser: [Double]) {
+  ) throws -> RankingReport {
     var p = 0.0
     var r = 0.0
     var n = 0.0
     var m = 0.0
     var covered = Set<Int>()
-    var byUser: [Double] = []
-    byUser.reserveCapacity(users.count)
     for (idx, u) in users.enumerated() {
       let relevant = Set(holdout.test[u].map { Int($0.item) })
       p += try RankingMetrics.precision(at: k, recommended: recommended[idx], relevant: relevant)
       r += try RankingMetrics.recall(at: k, recommended: recommended[idx], relevant: relevant)
-      byUser.append(try RankingMetrics.ndcg(at: k, recommended: recommended[idx], relevant: relevant))
-      n += byUser[idx]
+      n += try RankingMetrics.ndcg(at: k, recommended: recommended[idx], relevant: relevant)
       m += try RankingMetrics.averagePrecision(at: k, recommended: recommended[idx], relevant: relevant)
       covered.formUnion(recommended[idx])
     }
     let count = Double(max(users.count, 1))
-    let report = RankingReport(
+    return RankingReport(
       name: name, precision: p / count, recall: r / count, ndcg: n / count, map: m / count,
       coverage: Double(covered.count) / Double(max(itemCount, 1)), users: users.count)
-    return (report, byUser)
   }
 
-  /// The ranking quality of a trained model on `holdout` (no baselines), and each test user's NDCG in user order.
+  /// The ranking quality of a trained model on `holdout` (no baselines).
   public static func rankingQuality(
     _ model: TrainedRecommender, holdout: Holdout, k: Int, threads: Int
-  ) throws -> (report: RankingReport, ndcgByUser: [Double]) {
+  ) throws -> RankingReport {
     let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
     let recommended = try RankedScoring.top(model.model, users: users, seen: holdout.train, k: k, threads: threads)
       .map { $0.map(\.index) }
@@ -237,23 +233,20 @@ public enum RecommenderEvaluation {
       ranking: [quality.ranking, baselines.ranking], rating: [quality.rating, baselines.rating].compactMap { $0 })
   }
 
-  /// A trained model's top-k quality on `holdout` and, for a family that predicts values, its rating error; with
-  /// the per-unit losses a paired comparison of two models needs: each test user's NDCG (in user order) or, for
-  /// ratings, each held-out value's squared error.
+  /// A trained model's top-k quality on `holdout` and, for a family that predicts values, its rating error.
   static func quality(
     _ model: TrainedRecommender, holdout: Holdout, k: Int, threads: Int
-  ) throws -> (ranking: RankingReport, rating: RatingReport?, ndcgByUser: [Double], squaredErrors: [Double]) {
-    let (ranking, ndcgByUser) = try rankingQuality(model, holdout: holdout, k: k, threads: threads)
+  ) throws -> (ranking: RankingReport, rating: RatingReport?) {
+    let ranking = try rankingQuality(model, holdout: holdout, k: k, threads: threads)
     let users = holdout.test.indices.filter { !holdout.test[$0].isEmpty }
-    guard let predictions = model.predictions(holdout, users: users) else { return (ranking, nil, ndcgByUser, []) }
+    guard let predictions = model.predictions(holdout, users: users) else { return (ranking, nil) }
     let actual = predictions.map(\.actual)
     let predicted = predictions.map(\.predicted)
     return (
       ranking,
       RatingReport(
         name: model.kind, rmse: try RegressionMetrics.rmse(actual: actual, predicted: predicted),
-        mae: try RegressionMetrics.mae(actual: actual, predicted: predicted)),
-      ndcgByUser, zip(actual, predicted).map { ($0 - $1) * ($0 - $1) }
+        mae: try RegressionMetrics.mae(actual: actual, predicted: predicted))
     )
   }
 
@@ -271,8 +264,7 @@ public enum RecommenderEvaluation {
     }
     let ranking = try ranking(
       name: "popularity", recommended: popular, users: users, holdout: holdout, k: k,
-      itemCount: holdout.train.columnCount
-    ).report
+      itemCount: holdout.train.columnCount)
     guard ratings else { return (ranking, nil) }
     let biases = BaselineBiases(holdout.train)
     var actual: [Double] = []

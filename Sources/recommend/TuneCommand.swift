@@ -13,13 +13,13 @@ struct TuneCommand: ParsableCommand {
       the trial trains on all folds but one and scores NDCG@k (implicit) or RMSE (explicit) on the one left out, \
       each fold in turn; its score is the mean. With implicit feedback the trials alternate between the families: \
       ALS (factors, iterations, regularization, alpha: random draws in the first half, then steps around its best) \
-      and, when the catalogue fits --max-items, EASE (lambda: a deterministic search on log lambda, from the \
-      default by half-decade steps, then halving the interval beside the best; once it converges the other \
-      family takes the remaining trials). Each family starts from its defaults (or the settings given). The \
-      best-scoring trial is chosen when it beats the best family default by more than twice the standard error of \
-      their paired difference (per user and fold, or per held-out rating), else that default: smaller edges are \
-      chance more often than not. The chosen settings are trained on all the data and registered with their \
-      cross-validated figures.
+      and, when the catalogue fits --max-items, EASE (lambda: a deterministic search on log lambda from the \
+      default, by half-decade steps, then the peak of a quadratic fitted to the scores; once it converges the \
+      other family takes the remaining trials). Each family starts from its defaults (or the settings given). \
+      Each family then puts forward one trial: ALS its best only when it beats its defaults clearly (by at least \
+      2%, and beyond the 95% Student-t bound of the per-fold differences: the best of many random draws is ahead \
+      partly by chance, and the folds fit on less data than the final model), else its defaults; EASE the trial nearest the fitted peak. The better-scoring of the two is \
+      trained on all the data and registered with its cross-validated figures.
 
       """)
 

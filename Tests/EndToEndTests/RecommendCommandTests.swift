@@ -241,8 +241,8 @@ func sampleData(_ path: String) -> String {
       #expect(als == String(format: "als: trial 1, validation ndcg@10 %.4f — its defaults score best", scores[0]))
     } else {
       #expect(
-        als.hasPrefix("als: trial 3,") && als.contains("more than twice the standard error")
-          || als.hasPrefix("als: trial 1,") && als.hasSuffix("— chance"), "\(als)")
+        als.hasPrefix("als: trial 3,") && als.contains("clearly: at least 2% and beyond the 95% bound")
+          || als.hasPrefix("als: trial 1,") && als.hasSuffix("not a clear gain"), "\(als)")
     }
     let alsTrial = Int(als.split(separator: " ")[2].dropLast())!
     let chosen = try #require(lines.first { $0.hasPrefix("chosen: trial ") })
