@@ -6,7 +6,7 @@ import Recommender
 struct TuneCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tune",
-    abstract: "Search hyperparameters on a validation split of the training data, then register the best model.",
+    abstract: "Search hyperparameters by cross-validation of the data given, then register the best model.",
     discussion: """
       Each trial is scored by per-user k-fold cross-validation of the data given (--folds, default 5; --seed \
       deals the folds): every user's interactions (users with at least 5) are dealt at random to the folds, and \
