@@ -266,6 +266,15 @@ func sampleData(_ path: String) -> String {
     #expect(noTrials.status == 64 && noTrials.stderr.contains("--trials must be at least 1, got 0"))
     let oneFold = try run("recommend", ["tune", "--interactions", "x.csv", "--folds", "1"])
     #expect(oneFold.status == 64 && oneFold.stderr.contains("--folds must be between 2 and 20, got 1"), "\(oneFold)")
+    // Users with fewer than 5 interactions are never validated: a file of such users cannot be cross-validated.
+    let sparse = dir.appendingPathComponent("tune-sparse.csv").path
+    try "user_id,item_id\nu1,a\nu1,b\nu2,a\nu2,c\nu3,b\n".write(toFile: sparse, atomically: true, encoding: .utf8)
+    let tooFew = try run(
+      "recommend", ["tune", "--interactions", sparse, "--store", dir.appendingPathComponent("sparse.sqlite").path])
+    #expect(
+      tooFew.status == 65
+        && tooFew.stderr.contains("too few interactions to cross-validate: 5 folds need users with at least 5 each"),
+      "\(tooFew)")
     // With --items, the tuned model shows the items' columns beside its recommendations.
     let withItems = dir.appendingPathComponent("tune-items.sqlite").path
     let tunedWithItems = try run(
