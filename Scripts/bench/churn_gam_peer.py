@@ -94,7 +94,8 @@ def score(target, out):
         aucs.append(roc_auc_score(y, p))
         pooled_y += list(y)
         pooled_p += list(p)
-    print(f"auc_mean {np.mean(aucs):.4f}"); print(f"auc_mean_6 {np.mean(aucs):.6f} folds " + " ".join(f"{a:.4f}" for a in aucs))
+    print(f"auc_mean {np.mean(aucs):.4f}")
+    print(f"auc_mean_6 {np.mean(aucs):.6f} folds " + " ".join(f"{a:.4f}" for a in aucs))
     print(f"auc_pooled {roc_auc_score(pooled_y, pooled_p):.4f}")
 
 

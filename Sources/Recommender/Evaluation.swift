@@ -78,7 +78,6 @@ public struct Holdout: Sendable {
 
   /// Holds out the matrix entries `testEntries` (indices into its entries, ascending); the others train.
   public init(matrix: SparseMatrix, testEntries: [Int]) throws {
-    let users = Holdout.entryUsers(matrix)
     var isTest = [Bool](repeating: false, count: matrix.nonZeroCount)
     for k in testEntries { isTest[k] = true }
     var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
@@ -89,13 +88,15 @@ public struct Holdout: Sendable {
     rows.reserveCapacity(trainCount)
     columns.reserveCapacity(trainCount)
     values.reserveCapacity(trainCount)
-    for k in 0..<matrix.nonZeroCount {
-      if isTest[k] {
-        test[users[k]].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
-      } else {
-        rows.append(Int32(users[k]))
-        columns.append(matrix.columns[k])
-        values.append(matrix.values[k])
+    for u in 0..<matrix.rowCount {
+      for k in matrix.rowStart[u]..<matrix.rowStart[u + 1] {
+        if isTest[k] {
+          test[u].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
+        } else {
+          rows.append(Int32(u))
+          columns.append(matrix.columns[k])
+          values.append(matrix.values[k])
+        }
       }
     }
     train = try SparseMatrix(

@@ -67,9 +67,11 @@ public struct PairedEdge: Sendable, Codable, Equatable {
   /// The smallest edge that counts, as a share of the reference's loss.
   public static let minimumShare = 0.02
 
+  /// Whether the edge is at least `minimumShare` of the reference's loss.
+  public var isLargeEnough: Bool { mean >= PairedEdge.minimumShare * abs(reference) }
+
   public var isClear: Bool {
-    folds > 1 && mean >= PairedEdge.minimumShare * abs(reference)
-      && mean > PairedEdge.studentT975(degreesOfFreedom: folds - 1) * standardError
+    folds > 1 && isLargeEnough && mean > PairedEdge.studentT975(degreesOfFreedom: folds - 1) * standardError
   }
 
   /// The edge of the trial with per-fold losses `challenger` over the one with `reference` (same folds, same order).
@@ -195,10 +197,7 @@ public enum RecommenderTuning {
         var c = families[family]
         let own = done.filter { $0.configuration.kind == c.kind }
         if case .ease(var e) = c {
-          let tried = own.compactMap { t -> (lambda: Float, score: Double)? in
-            if case .ease(let x) = t.configuration { (x.lambda, t.score) } else { nil }
-          }
-          guard let lambda = nextLambda(after: tried, start: e.lambda, better: better) else {
+          guard let lambda = nextLambda(after: lambdaPoints(own), start: e.lambda, better: better) else {
             // Converged: the other families take the remaining trials.
             active.removeAll { $0 == family }
             continue
@@ -253,10 +252,8 @@ public enum RecommenderTuning {
       let top = own.min { better(done[$0].score, done[$1].score) }!
       func figure(_ x: Double) -> String { String(format: "%.4f", x) }
       if case .ease = family {
-        let tried = own.map { i -> (lambda: Float, score: Double) in
-          if case .ease(let e) = done[i].configuration { (e.lambda, done[i].score) } else { (0, 0) }
-        }
-        let pick = easeChoice(tried, better: better).map { own[$0] } ?? top
+        // Every trial of `own` is an EASE trial: its points are in `own`'s order.
+        let pick = easeChoice(lambdaPoints(own.map { done[$0] }), better: better).map { own[$0] } ?? top
         let note =
           pick == top
           ? "its best-scoring λ"
@@ -284,7 +281,7 @@ public enum RecommenderTuning {
         FamilyChoice(
           kind: family.kind, trial: done[first],
           note:
-            "its defaults: its best (trial \(done[top].number), \(figure(done[top].score))) is \(gap) ahead, \(edge.mean < PairedEdge.minimumShare * abs(edge.reference) ? "less than 2%" : "within the 95% bound of the fold-by-fold difference (standard error \(se))"): not a clear gain"
+            "its defaults: its best (trial \(done[top].number), \(figure(done[top].score))) is \(gap) ahead, \(!edge.isLargeEnough ? "less than 2%" : "within the 95% bound of the fold-by-fold difference (standard error \(se))"): not a clear gain"
         )
       )
     }
@@ -336,6 +333,13 @@ public enum RecommenderTuning {
     let gap = goRight ? right : left
     guard gap >= tolerance else { return nil }
     return Float(pow(10, goRight ? points[b].x + gap / 2 : points[b].x - gap / 2))
+  }
+
+  /// The (λ, score) of each EASE trial among `trials`, in their order.
+  static func lambdaPoints(_ trials: [TuningTrial]) -> [(lambda: Float, score: Double)] {
+    trials.compactMap { t in
+      if case .ease(let e) = t.configuration { (e.lambda, t.score) } else { nil }
+    }
   }
 
   /// The EASE trial to stand for the family: the one nearest the smoothed peak when there is one, else the best.
