@@ -216,8 +216,10 @@ struct Scorer {
     var decision = Decision.approve
     if learned {
       var eta = intercept
-      if table != nil {
-        for k in 0..<FraudFeature.count { eta += additiveTerm(k, f[k]) }
+      if let table {
+        eta += withUnsafeTemporaryAllocation(of: Int.self, capacity: FraudFeature.count) { scratch in
+          table.sum(f, scratch: scratch.baseAddress!)
+        }
       } else {
         for k in 0..<FraudFeature.count { eta += slope[k] * f[k] }
       }
@@ -253,16 +255,26 @@ struct Scorer {
 }
 
 /// The additive family flattened for scoring, in memory that is read without bounds checks or reference counting:
-/// per feature, a uniform grid of cells over its edges' span giving, for each cell, the bins of its two ends; then
-/// the edges and the weights.
+/// per feature, a uniform grid of cells over its edges' span, each holding the first bin a value in it can have;
+/// then the edges (each feature's followed by spare infinite ones) and the weights.
+///
+/// A value's bin is its cell's first bin plus the count of the next edges at or below it. The grid is fine enough
+/// that a cell holds at most three edges for most features; for a feature with more in some cell, a few halving
+/// steps (as many as its fullest cell needs, the same for every value) narrow the count to three. Every lookup of a
+/// feature takes the same path: no branch depends on the value.
 final class AdditiveTable: @unchecked Sendable {
   // Immutable after init; shared read-only between copies of the scorer.
   let features: Int
   let cells: Int
-  let low: UnsafeMutablePointer<Double>
+  /// Per feature: the first edge and the cells per unit of value. A value's cell is
+  /// `(value − first) × scale + 1`, clamped to `0..<cells`: cell 0 holds exactly the values below the first edge
+  /// (bin 0; the sign of `value − first` is exact), the top cell those a cell or more above the last.
+  let first: UnsafeMutablePointer<Double>
   let scale: UnsafeMutablePointer<Double>
-  /// Bins are at most 256 (`UInt8` codes in training), so a cell's bin fits a byte: the grid stays small in cache.
+  /// Per feature and cell: the bin of the cell's lowest value.
   let grid: UnsafeMutablePointer<UInt8>
+  /// Per feature: the counting window, a power of two above the most edges in any of its cells (at least 4).
+  let window: UnsafeMutablePointer<Int>
   let edgeStart: UnsafeMutablePointer<Int>
   let edges: UnsafeMutablePointer<Double>
   let weightStart: UnsafeMutablePointer<Int>
@@ -271,54 +283,67 @@ final class AdditiveTable: @unchecked Sendable {
   let intercept: Double
 
   init(_ a: AdditiveFraudEstimator, cells: Int) {
+    precondition(cells >= 4)
     features = a.edges.count
     intercept = a.intercept
     self.cells = cells
-    low = .allocate(capacity: features)
+    first = .allocate(capacity: features)
     scale = .allocate(capacity: features)
-    grid = .allocate(capacity: features * (cells + 1))
+    grid = .allocate(capacity: features * cells)
+    window = .allocate(capacity: features)
     edgeStart = .allocate(capacity: features + 1)
     weightStart = .allocate(capacity: features)
-    let edgeTotal = a.edges.reduce(0) { $0 + $1.count }
-    // Three spare slots at the end: the branchless lookup may read (and ignore) up to three edges past a feature's.
-    edges = .allocate(capacity: edgeTotal + 3)
-    (edges + edgeTotal).initialize(repeating: .infinity, count: 3)
     weights = .allocate(capacity: a.weights.reduce(0) { $0 + $1.count })
-    var e = 0
+    var flat: [Double] = []
     var w = 0
     for j in 0..<features {
       let edgesJ = a.edges[j]
-      // The grid starts one cell below the first edge, so that every value below it — clamped into cell 0 —
-      // finds bin 0 by the same comparisons as any other (no branch on which side of the first edge it is).
-      let first = edgesJ.first ?? 0
-      let last = edgesJ.last ?? 0
-      let span = last > first ? last - first : 1
-      let width = span / Double(cells - 1)
-      low[j] = first - width
+      let lo = edgesJ.first ?? 0
+      let hi = edgesJ.last ?? 0
+      // Cells 1 ..< cells − 1 span [first, first + (cells − 2) × width), the last edge inside the next-to-last.
+      let width = (hi > lo ? hi - lo : 1) / Double(cells - 3)
+      first[j] = lo
       scale[j] = 1 / width
+      // A cell's bins are those of its bounds widened by a millionth of a cell (far more than the rounding of the
+      // cell computation), so that a value computed into it is counted right whatever the rounding.
+      let slack = width * 1e-6
+      func bin(_ x: Double) -> Int { edgesJ.isEmpty ? 0 : AdditiveFraudEstimator.bin(x, edgesJ) }
+      var most = 0
       for cell in 0..<cells {
-        let at = low[j] + width * Double(cell)
-        grid[j * (cells + 1) + cell] = UInt8(edgesJ.isEmpty ? 0 : AdditiveFraudEstimator.bin(at, edgesJ))
+        let (below, above): (Int, Int)
+        if cell == 0 {
+          (below, above) = (0, 0)
+        } else if cell == cells - 1 {
+          (below, above) = (bin(lo + width * Double(cell - 1) - slack), edgesJ.count)
+        } else {
+          (below, above) = (bin(lo + width * Double(cell - 1) - slack), bin(lo + width * Double(cell) + slack))
+        }
+        grid[j * cells + cell] = UInt8(below)
+        most = max(most, above - below)
       }
-      grid[j * (cells + 1) + cells] = UInt8(edgesJ.count)
-      edgeStart[j] = e
-      for v in edgesJ {
-        edges[e] = v
-        e += 1
-      }
+      var span = 4
+      while span <= most { span *= 2 }
+      window[j] = span
+      edgeStart[j] = flat.count
+      flat.append(contentsOf: edgesJ)
+      // Edges past a feature's own compare above any value: the count may read up to a window past its first.
+      flat.append(contentsOf: repeatElement(.infinity, count: span))
       weightStart[j] = w
       for v in a.weights[j] {
         weights[w] = v
         w += 1
       }
     }
-    edgeStart[features] = e
+    edgeStart[features] = flat.count
+    edges = .allocate(capacity: flat.count)
+    edges.initialize(from: flat, count: flat.count)
   }
 
   deinit {
-    low.deallocate()
+    first.deallocate()
     scale.deallocate()
     grid.deallocate()
+    window.deallocate()
     edgeStart.deallocate()
     edges.deallocate()
     weightStart.deallocate()
@@ -329,32 +354,56 @@ final class AdditiveTable: @unchecked Sendable {
   @inline(__always)
   func term(_ k: Int, _ value: Double) -> Double { weights[weightStart[k] + bin(k, value)] }
 
-  /// Feature `k`'s bin at `value`: below the first edge (or not a number) the first bin; else a binary search
-  /// between the bins of the value's grid cell's two ends (usually over one or two edges).
+  /// The first bin of `value`'s grid cell for feature `k`; not-a-number, which no feature should be, reads as
+  /// cell 0.
   @inline(__always)
-  func bin(_ k: Int, _ value: Double) -> Int {
-    // Clamped into the grid without branches (min and max of doubles); not-a-number, which no feature should
-    // be, reads as the first cell.
-    let position = (value - low[k]) * scale[k]
+  func cellBin(_ k: Int, _ value: Double) -> Int {
+    // Clamped into the grid without branches (min and max of doubles).
+    let position = (value - first[k]) * scale[k] + 1
     let cell = position.isNaN ? 0 : Int(Swift.min(Swift.max(position, 0), Double(cells - 1)))
-    let g = grid + k * (cells + 1) + cell
-    var lo = Int(g[0])
-    var hi = Int(g[1])
+    return Int(grid[k &* cells &+ cell])
+  }
+
+  /// Feature `k`'s bin at `value`, from the first bin of its cell: the count of the edges from there at or below
+  /// `value`, by halving the feature's window down to four, then three comparisons.
+  @inline(__always)
+  func bin(_ k: Int, _ value: Double, from lo: Int) -> Int {
+    // Infinity would count the spare infinite edges: the largest finite value has the same bin.
+    let value = Swift.min(value, .greatestFiniteMagnitude)
     let e = edges + edgeStart[k]
-    if hi - lo <= 3 {
-      // Count the cell's (at most three) edges at or below the value without branches: data-dependent branches
-      // here would be mispredicted for every feature of every transaction.
-      let n = hi - lo
-      let base = lo
-      lo += (0 < n ? 1 : 0) & (value >= e[base] ? 1 : 0)
-      lo += (1 < n ? 1 : 0) & (value >= e[base + 1] ? 1 : 0)
-      lo += (2 < n ? 1 : 0) & (value >= e[base + 2] ? 1 : 0)
-      return lo
+    var at = lo
+    var w = window[k]
+    while w > 4 {
+      w >>= 1
+      at &+= value >= e[at &+ w &- 1] ? w : 0
     }
-    while lo < hi {
-      let mid = (lo + hi) >> 1
-      if value >= e[mid] { lo = mid + 1 } else { hi = mid }
+    at &+= value >= e[at] ? 1 : 0
+    at &+= value >= e[at] ? 1 : 0
+    at &+= value >= e[at] ? 1 : 0
+    return at
+  }
+
+  /// Feature `k`'s bin at `value` (`AdditiveFraudEstimator.bin` among its edges).
+  @inline(__always)
+  func bin(_ k: Int, _ value: Double) -> Int { bin(k, value, from: cellBin(k, value)) }
+
+  /// The sum of every feature's weight at `f` (`features` values), with `scratch` room for `features` integers:
+  /// the same bins as `bin(_:_:)`, found in passes over the features — every grid cell, then every count, then
+  /// every weight — so that the loads of a pass do not wait on each other (the table is larger than the
+  /// first-level cache).
+  @inline(__always)
+  func sum(_ f: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Int>) -> Double {
+    for k in 0..<features { scratch[k] = cellBin(k, f[k]) }
+    for k in 0..<features { scratch[k] = weightStart[k] &+ bin(k, f[k], from: scratch[k]) }
+    var a = 0.0
+    var b = 0.0
+    var k = 0
+    while k + 1 < features {
+      a += weights[scratch[k]]
+      b += weights[scratch[k + 1]]
+      k += 2
     }
-    return lo
+    if k < features { a += weights[scratch[k]] }
+    return a + b
   }
 }
