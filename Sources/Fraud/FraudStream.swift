@@ -125,8 +125,6 @@ public final class FraudStream {
   let states: (any CheckpointStore)?
   let checkpointName: String
   let options: StreamOptions
-  /// The last checkpoint's bytes: their memory is reused by the next one.
-  var snapshot: [UInt8] = []
   /// How the stream was opened, for one opened from a store (`open(store:name:resume:rules:options:)`).
   public internal(set) var opening: StreamOpening?
   /// Receives each monitoring period when `options.statsEvery` is set (the last, partial one at the end).
@@ -184,11 +182,14 @@ public final class FraudStream {
     return m
   }
 
-  /// Saves the state now.
+  /// Saves the state now (after any checkpoint still being written).
   public func checkpoint() throws {
-    guard let states else { return }
-    state.encode(into: &snapshot)
-    try states.save(checkpointName, sequence: state.processed, state: snapshot)
+    try checkpoints?.save(sequence: state.processed, encode: { self.state.encode(into: &$0) }, wait: true)
+  }
+
+  /// Writes the checkpoints, in the background during a run; nil without a checkpoint store.
+  private lazy var checkpoints: BackgroundCheckpoint? = states.map {
+    BackgroundCheckpoint(store: $0, name: checkpointName)
   }
 
   /// Reads every record of `reader`, writing `transaction_id,score,decision,reasons` per transaction to `output`.
@@ -203,6 +204,9 @@ public final class FraudStream {
   ) throws -> StreamStatistics {
     let started = monotonicNanoseconds()
     let r = StreamRun(labelDelay: options.labelDelay ?? model.labelDelay)
+    // Lines after a checkpoint reach the output only once it is committed: a restart never skips a line.
+    output.beforeWrite = checkpoints.map { c in { c.waitQuietly() } }
+    defer { output.beforeWrite = nil }
     output.writeRow(["transaction_id", "score", "decision", "reasons"])
     if let deadLetter {
       // The bytes of a line too long to hold go straight to the dead-letter file as the reader skips them.
@@ -429,11 +433,69 @@ public final class FraudStream {
     if options.measureLatency { r.histogram.add(nanoseconds: monotonicNanoseconds() &- r.heldStarted) }
     r.sinceCheckpoint += 1
     if r.sinceCheckpoint >= options.checkpointEvery {
-      // The output covering the checkpoint goes out first: a restart never repeats or skips a line.
+      // The output covering the checkpoint goes out first (a restart never repeats a line); the snapshot is then
+      // committed while the stream goes on, the lines after it held until it is.
       try output.flush()
-      try checkpoint()
+      try checkpoints?.save(sequence: state.processed, encode: { self.state.encode(into: &$0) }, wait: false)
       r.sinceCheckpoint = 0
       state.expire(before: state.watermark)
+    }
+  }
+}
+
+/// Checkpoints of a stream, each written on a thread of its own while the stream goes on (or waited for): one at
+/// a time, its snapshot encoded by the stream before it starts (into memory reused from one to the next), a
+/// failure thrown by the next `save` or `wait`.
+final class BackgroundCheckpoint: @unchecked Sendable {
+  private let store: any CheckpointStore
+  private let name: String
+  private let queue = DispatchQueue(label: "fraud.checkpoint")
+  /// 1 while no write is in flight. The fields below belong to the writer while one is.
+  private let idle = DispatchSemaphore(value: 1)
+  private var snapshot: [UInt8] = []
+  private var sequence = 0
+  private var failure: (any Error)? = nil
+
+  init(store: any CheckpointStore, name: String) {
+    self.store = store
+    self.name = name
+  }
+
+  /// Waits for the write in flight, if any; throws its failure.
+  func wait() throws {
+    idle.wait()
+    defer { idle.signal() }
+    if let failure {
+      self.failure = nil
+      throw failure
+    }
+  }
+
+  /// Waits for the write in flight, if any, keeping its failure for the next `wait` or `save`.
+  func waitQuietly() {
+    idle.wait()
+    idle.signal()
+  }
+
+  /// Waits for the write in flight, then fills the snapshot with `encode` and writes it at `sequence`: in the
+  /// background, or, with `wait`, before returning.
+  func save(sequence: Int, encode: (inout [UInt8]) -> Void, wait: Bool) throws {
+    try self.wait()
+    if wait {
+      encode(&snapshot)
+      try store.save(name, sequence: sequence, state: snapshot)
+      return
+    }
+    idle.wait()
+    encode(&snapshot)
+    self.sequence = sequence
+    queue.async { [self] in
+      do {
+        try store.save(name, sequence: self.sequence, state: snapshot)
+      } catch {
+        failure = error
+      }
+      idle.signal()
     }
   }
 }

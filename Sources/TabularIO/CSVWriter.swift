@@ -32,6 +32,9 @@ public final class CSVWriter {
   private var failure: TabularError?
   /// The temporary file's token in the signal-cleanup registry.
   private var temporaryToken: Int32 = -1
+  /// Called before buffered bytes are written out: a writer whose lines must not reach the output before some
+  /// other write is durable (a stream's checkpoint) waits for it here.
+  public var beforeWrite: (() -> Void)? = nil
 
   /// Writes `path`: a regular file through a temporary file beside it, renamed over it by `finish()` (keeping an
   /// existing file's permissions); anything else (a FIFO, a device) directly.
@@ -282,6 +285,7 @@ public final class CSVWriter {
       count = 0
       throw failure
     }
+    if count > 0, let beforeWrite { beforeWrite() }
     var offset = 0
     while offset < count {
       let n = write(fd, buffer + offset, count - offset)

@@ -271,7 +271,7 @@ struct StreamCommand: ParsableCommand {
     }
     let result = try stream.run(
       format: format == "csv" ? .csv : .jsonl, fileDescriptor: 0, mapping: mapping,
-      output: CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16), deadLetter: deadLetter,
+      output: CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 22), deadLetter: deadLetter,
       stopRequested: { Interruption.requested }, report: { printError("fraud: \($0)") })
     if result.malformed > 0 {
       let ahead = result.aheadOfClock > 0 ? " (\(result.aheadOfClock) dated too far ahead of the stream)" : ""
