@@ -130,9 +130,9 @@ public final class FeatureState {
   /// Transactions processed.
   @exclusivity(unchecked) public internal(set) var processed = 0
   /// The online learning a stream checkpoints with the state (nil when the stream does not learn).
-  public internal(set) var learning: OnlineLearning? = nil
+  @exclusivity(unchecked) public internal(set) var learning: OnlineLearning? = nil
   /// A learning state read from a checkpoint, until a learning stream takes it up.
-  public internal(set) var savedLearning: OnlineLearning.Decoded? = nil
+  @exclusivity(unchecked) public internal(set) var savedLearning: OnlineLearning.Decoded? = nil
 
   /// `log1p(n)` for n = 0..<4096 (computed once per process).
   nonisolated(unsafe) static let log1pTable: UnsafeMutablePointer<Double> = {

@@ -1,3 +1,4 @@
+import CPlatform
 import Foundation
 import Modeling
 
@@ -216,9 +217,10 @@ struct Scorer {
     var decision = Decision.approve
     if learned {
       var eta = intercept
-      if let table {
+      if table != nil {
+        // (Unwrapped without binding: a binding would retain the table for every transaction.)
         eta += withUnsafeTemporaryAllocation(of: Int.self, capacity: FraudFeature.count) { scratch in
-          table.sum(f, scratch: scratch.baseAddress!)
+          table.unsafelyUnwrapped.sum(f, scratch: scratch.baseAddress!)
         }
       } else {
         for k in 0..<FraudFeature.count { eta += slope[k] * f[k] }
@@ -358,9 +360,7 @@ final class AdditiveTable: @unchecked Sendable {
   /// cell 0.
   @inline(__always)
   func cellBin(_ k: Int, _ value: Double) -> Int {
-    // Clamped into the grid without branches (min and max of doubles).
-    let position = (value - first[k]) * scale[k] + 1
-    let cell = position.isNaN ? 0 : Int(Swift.min(Swift.max(position, 0), Double(cells - 1)))
+    let cell = cml_grid_cell((value - first[k]) * scale[k] + 1, cells - 1)
     return Int(grid[k &* cells &+ cell])
   }
 

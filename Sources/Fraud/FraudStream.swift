@@ -126,13 +126,13 @@ public final class FraudStream {
   let checkpointName: String
   let options: StreamOptions
   /// How the stream was opened, for one opened from a store (`open(store:name:resume:rules:options:)`).
-  public internal(set) var opening: StreamOpening?
+  @exclusivity(unchecked) public internal(set) var opening: StreamOpening?
   /// Receives each monitoring period when `options.statsEvery` is set (the last, partial one at the end).
-  public var onPeriod: ((StreamPeriod) -> Void)? = nil
+  @exclusivity(unchecked) public var onPeriod: ((StreamPeriod) -> Void)? = nil
   /// Online learning, once `startLearning(baseVersion:)` has started it.
-  public private(set) var learning: OnlineLearning? = nil
+  @exclusivity(unchecked) public private(set) var learning: OnlineLearning? = nil
   /// Registers a learned model with the state at that point (`options.registerEvery`), returning its version.
-  public var onRegister: ((FraudModel, FeatureState) throws -> Int)? = nil
+  @exclusivity(unchecked) public var onRegister: ((FraudModel, FeatureState) throws -> Int)? = nil
 
   /// A stream over `model` continuing from `state`, checkpointing to `states` under `checkpointName`.
   public init(
@@ -338,6 +338,7 @@ public final class FraudStream {
     try output.flush()
     try deadLetter?.flush()
     try checkpoint()
+    r.stats.decisions = [r.decisions[0], r.decisions[1], r.decisions[2]]
     r.stats.seconds = Double(monotonicNanoseconds() - started) / 1e9
     if options.measureLatency {
       r.stats.latency = LatencyPercentiles(
@@ -416,7 +417,8 @@ public final class FraudStream {
       r.stats.learned += learning.learned - before
       if let every = options.registerEvery { try registerIfDue(r, time: tx.time, every: every) }
     }
-    r.reasons.removeAll(keepingCapacity: true)
+    // (The reasons of most transactions are empty: clearing, writing and counting avoid the array's calls then.)
+    if !r.reasons.isEmpty { r.reasons.removeAll(keepingCapacity: true) }
     let (p, decision) = scorer.score(r.features, r.inputs, reasons: &r.reasons)
     learning?.record(r.features, idHash: tx.idHash, label: tx.label, release: tx.time + r.labelDelay)
     output.writeField(bytes: UnsafeBufferPointer(start: r.heldId, count: r.heldIdCount))
@@ -425,10 +427,14 @@ public final class FraudStream {
     output.writeField(p, decimals: p < 0.999 ? 6 : min(15, max(6, Int((-log10(max(1 - p, 1e-15))).rounded(.down)) + 3)))
     let name = decision.staticName
     output.writeField(bytes: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-    r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
+    if r.reasons.isEmpty {
+      output.writeField(bytes: UnsafeBufferPointer(start: nil, count: 0))
+    } else {
+      r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
+    }
     output.endRow()
     r.stats.transactions += 1
-    r.stats.decisions[decision.rawValue] += 1
+    r.decisions[decision.rawValue] += 1
     if let every = options.statsEvery { monitor(r, time: tx.time, score: p, alert: decision != .approve, every: every) }
     if options.measureLatency { r.histogram.add(nanoseconds: monotonicNanoseconds() &- r.heldStarted) }
     r.sinceCheckpoint += 1
@@ -530,6 +536,8 @@ private final class StreamRun {
   let features = UnsafeMutablePointer<Double>.allocate(capacity: FraudFeature.count)
   @exclusivity(unchecked) var inputs = RuleInputs()
   @exclusivity(unchecked) var reasons: [UInt8] = []
+  /// Transactions per decision (copied to `stats` at the end).
+  let decisions = UnsafeMutablePointer<Int>.allocate(capacity: 3)
   @exclusivity(unchecked) var held: Transaction? = nil
   @exclusivity(unchecked) var heldStarted: UInt64 = 0
   /// The held transaction's id bytes (copied: the reader's buffer moves on).
@@ -543,10 +551,12 @@ private final class StreamRun {
   init(labelDelay: Double) {
     self.labelDelay = labelDelay
     reasons.reserveCapacity(128)
+    decisions.initialize(repeating: 0, count: 3)
   }
 
   deinit {
     features.deallocate()
+    decisions.deallocate()
     heldId.deallocate()
   }
 

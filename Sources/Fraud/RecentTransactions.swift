@@ -14,11 +14,11 @@ struct RecentEntry: Equatable {
 /// `generation` transactions are always remembered (at most twice as many), with no per-id removal.
 final class RecentTransactions {
   let generation: Int
-  private var newer: UnsafeMutablePointer<RecentEntry>
-  private var older: UnsafeMutablePointer<RecentEntry>
+  @exclusivity(unchecked) private var newer: UnsafeMutablePointer<RecentEntry>
+  @exclusivity(unchecked) private var older: UnsafeMutablePointer<RecentEntry>
   private let mask: Int
-  private(set) var newerCount = 0
-  private(set) var olderCount = 0
+  @exclusivity(unchecked) private(set) var newerCount = 0
+  @exclusivity(unchecked) private(set) var olderCount = 0
 
   init(generation: Int) {
     precondition(generation >= 1)

@@ -6,21 +6,22 @@ import CPlatform
 /// `storeBytes` at fixed offsets, so one record is a few neighbouring cache lines. The index is an
 /// open-addressing table of 8-byte entries (a 32-bit fingerprint of the key and the 32-bit slot) with linear
 /// probing and tombstones; a fingerprint match is confirmed against the key in the record.
+/// Used from one thread at a time: its properties skip the runtime's exclusivity checks on the hot path.
 final class RecordTable {
   /// Bytes per record (a multiple of 8).
   let stride: Int
-  private(set) var base: UnsafeMutableRawPointer
+  @exclusivity(unchecked) private(set) var base: UnsafeMutableRawPointer
   /// Slots allocated, live or free.
-  private(set) var slots = 0
-  private var capacity: Int
+  @exclusivity(unchecked) private(set) var slots = 0
+  @exclusivity(unchecked) private var capacity: Int
   /// Slots of removed records, reused last-in first-out.
-  var free: [Int32] = []
-  private var index: UnsafeMutablePointer<UInt64>
-  private(set) var indexCapacity: Int
-  private var mask: Int
+  @exclusivity(unchecked) var free: [Int32] = []
+  @exclusivity(unchecked) private var index: UnsafeMutablePointer<UInt64>
+  @exclusivity(unchecked) private(set) var indexCapacity: Int
+  @exclusivity(unchecked) private var mask: Int
   /// Live records.
-  private(set) var count = 0
-  private var used = 0  // live entries and tombstones
+  @exclusivity(unchecked) private(set) var count = 0
+  @exclusivity(unchecked) private var used = 0  // live entries and tombstones
 
   static let empty: UInt64 = 0
   static let tombstone: UInt64 = .max

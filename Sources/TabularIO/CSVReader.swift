@@ -326,7 +326,7 @@ public final class CSVReader: RecordReader {
     var p = from
     if p == end { return eof ? .endOfInput : .needMore }
     fieldCount = 0
-    innerNewlines.removeAll(keepingCapacity: true)
+    if !innerNewlines.isEmpty { innerNewlines.removeAll(keepingCapacity: true) }
     recordHasEscapes = false
     let multiline = options.multilineFields
     var lines = 1

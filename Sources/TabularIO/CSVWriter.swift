@@ -213,6 +213,8 @@ public final class CSVWriter {
     }
   }
 
+  static let powersOfTen: [Double] = (0...12).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
+
   /// Writes a number with exactly `decimals` digits after the point (0 to 12), rounded half away from zero.
   /// Non-finite values are written as `nan`, `inf` or `-inf`.
   public func writeField(_ value: Double, decimals: Int) {
@@ -223,18 +225,18 @@ public final class CSVWriter {
       return
     }
     let decimals = min(max(decimals, 0), 12)
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+    let scaled = (abs(value) * CSVWriter.powersOfTen[decimals]).rounded(.toNearestOrAwayFromZero)
     guard scaled < 9.0e18 else {
       appendText("\(value)")
       return
     }
     let units = UInt64(scaled)
-    var p: UInt64 = 1
-    for _ in 0..<decimals { p *= 10 }
-    let whole = units / p
-    var frac = units % p
+    // Six decimals, the common case, divide by a constant (a multiplication) rather than by a variable.
+    let (whole, fraction) =
+      decimals == 6
+      ? units.quotientAndRemainder(dividingBy: 1_000_000)
+      : units.quotientAndRemainder(dividingBy: UInt64(CSVWriter.powersOfTen[decimals]))
+    var frac = fraction
     if value < 0 && units != 0 {
       ensure(1)
       buffer[count] = UInt8(ascii: "-")

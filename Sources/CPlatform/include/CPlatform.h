@@ -1,4 +1,5 @@
-// Small C helpers the Swift standard library lacks: cache prefetch and sincos for the fraud stream's hot path,
+// Small C helpers the Swift standard library lacks: cache prefetch, sincos and an unchecked grid cell for the
+// fraud stream's hot path,
 // and the registry of temporary files removed when a signal stops the process.
 #ifndef COMMERCEML_CPLATFORM_H
 #define COMMERCEML_CPLATFORM_H
@@ -22,6 +23,15 @@ static inline void cml_sincos(double x, double *s, double *c) {
   *s = sin(x);
   *c = cos(x);
 #endif
+}
+
+/// The grid cell of `position`: its whole part, clamped to `0...last` (not-a-number gives 0), without branches
+/// or the range checks of Swift's conversion (the clamp keeps it in range).
+static inline long cml_grid_cell(double position, long last) {
+  double x = position > 0 ? position : 0;
+  double top = (double)last;
+  x = x < top ? x : top;
+  return (long)x;
 }
 
 /// Remembers `path` as a temporary file to remove if the process is stopped by SIGINT, SIGTERM or SIGHUP before
