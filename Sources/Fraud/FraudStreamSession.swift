@@ -133,6 +133,7 @@ extension FraudStream {
     case .csv:
       var readerOptions = CSVReader.Options()
       readerOptions.stopRequested = stopRequested
+      readerOptions.fingerprint = false
       readerOptions.skipBlankLines = false
       readerOptions.multilineFields = options.multilineFields
       readerOptions.maximumRecordBytes = options.maximumLineBytes

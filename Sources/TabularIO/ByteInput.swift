@@ -24,6 +24,8 @@ final class ByteInput {
   private(set) var atEOF = false
   let maximumRecordBytes: Int
   private(set) var hasher = XXHash64()
+  /// Whether the bytes read are hashed into `hasher` (off for a reader whose fingerprint nobody asks for).
+  var fingerprinting = true
   /// Bytes dropped from the front of the window so far: `dropped + i` is the file offset of `buffer[i]`.
   private(set) var dropped = 0
   private let memory: [UInt8]?
@@ -152,7 +154,7 @@ final class ByteInput {
         atEOF = true
         return shift
       }
-      hasher.update(UnsafeRawBufferPointer(start: buffer + end, count: got))
+      if fingerprinting { hasher.update(UnsafeRawBufferPointer(start: buffer + end, count: got)) }
       end += got
       return shift
     }

@@ -32,6 +32,9 @@ public final class CSVReader: RecordReader {
     /// already buffered and then reports the end of input (a stream stopping on a signal; the process
     /// layer owns the signal and passes its flag here).
     public var stopRequested: (@Sendable () -> Bool)? = nil
+    /// Whether the bytes read are hashed for `fingerprint`; a reader whose fingerprint is never asked for (a
+    /// stream) can skip the work.
+    public var fingerprint = true
 
     /// The default options.
     public init() {}
@@ -115,6 +118,7 @@ public final class CSVReader: RecordReader {
 
   private init(input: ByteInput, options: Options, header given: Header? = nil) throws(TabularError) {
     self.input = input
+    input.fingerprinting = options.fingerprint
     input.stopRequested = options.stopRequested
     self.options = options
     self.fileName = input.name
@@ -150,7 +154,10 @@ public final class CSVReader: RecordReader {
     flags.deallocate()
   }
 
-  public var fingerprint: DataFingerprint { input.fingerprint }
+  public var fingerprint: DataFingerprint {
+    precondition(options.fingerprint, "the fingerprint of a reader opened without fingerprinting")
+    return input.fingerprint
+  }
 
   /// Lines consumed so far (header and blank lines included).
   public var linesRead: Int { nextLine - 1 }

@@ -80,6 +80,7 @@ public enum FieldParser {
   /// others go to the C library's `strtod`. `nan`, `inf` and numbers that overflow are invalid: every
   /// reader wants finite values.
   public static func parseDouble(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedField<Double> {
+    if let v = parsePlainDecimal(bytes) { return .value(v) }
     let (lo, hi) = trimmed(bytes)
     if lo == hi { return .missing }
     var i = lo
@@ -148,6 +149,49 @@ public enum FieldParser {
     }
     return slowParseDouble(UnsafeBufferPointer(rebasing: bytes[lo..<hi]))
   }
+
+  /// The most common shape first, in one pass without checks for the rest: `[-]digits[.digits]`, at most 17
+  /// bytes and 15 digits (so the digits fit a double exactly, and one correctly rounded division by a power of
+  /// ten gives the same value as the general path). Anything else (blanks, a sign `+`, an exponent, more digits)
+  /// is `nil`, for the general path.
+  @inline(__always)
+  static func parsePlainDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    let n = bytes.count
+    guard n > 0, n <= 17, let p = bytes.baseAddress else { return nil }
+    let negative = p[0] == UInt8(ascii: "-")
+    var i = negative ? 1 : 0
+    var mantissa: UInt64 = 0
+    var digits = 0
+    var point = -1
+    while i < n {
+      let c = p[i]
+      let d = c &- 48
+      if d <= 9 {
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        digits += 1
+      } else if c == UInt8(ascii: ".") && point < 0 {
+        point = i
+      } else {
+        return nil
+      }
+      i += 1
+    }
+    guard digits > 0, digits <= 15 else { return nil }
+    let decimals = point < 0 ? 0 : n - 1 - point
+    let v = Double(mantissa) / plainPowersOfTen[decimals]
+    return negative ? -v : v
+  }
+
+  /// 10⁰ … 10¹⁶, exact in a double, for `parsePlainDecimal` (at most 16 decimals).
+  nonisolated(unsafe) static let plainPowersOfTen: UnsafeMutablePointer<Double> = {
+    let p = UnsafeMutablePointer<Double>.allocate(capacity: 17)
+    var v = 1.0
+    for k in 0..<17 {
+      p[k] = v
+      v *= 10
+    }
+    return p
+  }()
 
   static func slowParseDouble(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedField<Double> {
     guard bytes.count < 4096 else { return .invalid(expected: "a number of at most 4096 characters") }

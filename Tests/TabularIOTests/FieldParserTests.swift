@@ -22,11 +22,32 @@ private func timestampValue(_ text: String) -> Double? {
     "0", "-0", "1", "12.5", "-3.25e2", ".5", "5.", "+7", "1e-3", "0.1", "0.2", "0.3", "123456789012345678",
     "1234567890123456789012345", "9007199254740993", "2.2250738585072014e-308", "1.7976931348623157e308",
     "4.9e-324", "0.000000000000000000000000001", "3.141592653589793238462643383279", "1E10", "29.85",
-    "1889.5", "  42.25  ",
+    "1889.5", "  42.25  ", "-0.0", "007.50", "123456789012345", "1234567890123456", "0.1234567890123456",
+    "99999999999999.9", "-.5", "1.", "0.000001",
   ])
   func doublesAreCorrectlyRounded(text: String) {
     let expected = Double(text.trimmingCharacters(in: .whitespaces))!
     #expect(doubleValue(text) == expected, "\(text)")
+  }
+
+  /// Plain decimals of every length the short path takes and just beyond it (16 to 18 bytes, 15 to 17 digits),
+  /// leading zeros, a point first or last, a sign: the same value as Swift's own correctly rounded parse.
+  @Test func plainDecimalsAgreeWithTheStandardLibrary() {
+    var g = SystemRandomNumberGenerator()
+    for _ in 0..<20_000 {
+      let whole = Int.random(in: 0...12, using: &g)
+      let fraction = Int.random(in: 0...9, using: &g)
+      var text = Bool.random(using: &g) ? "-" : ""
+      text += String((0..<whole).map { _ in Character(String(Int.random(in: 0...9, using: &g))) })
+      if fraction > 0 || Bool.random(using: &g) {
+        text += "." + String((0..<fraction).map { _ in Character(String(Int.random(in: 0...9, using: &g))) })
+      }
+      guard let expected = Double(text) else {
+        #expect(doubleValue(text) == nil, "\(text)")
+        continue
+      }
+      #expect(doubleValue(text)?.bitPattern == expected.bitPattern, "\(text)")
+    }
   }
 
   @Test(arguments: ["abc", "1.2.3", "1e", "e5", "-", ".", "1,5", "12abc", "nan", "inf", "-infinity", "1e400", "0x10"])
