@@ -32,6 +32,38 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
     #expect(crlf == [["1", "2"], ["3", "4"]])
   }
 
+  /// Random records of every shape the word-at-a-time path takes or hands back (quotes, a lone carriage return,
+  /// CR LF across a word boundary, empty fields, many fields) read as a simple reference splits them.
+  @Test(arguments: chunks) func randomRecordsReadAsTheyWereWritten(chunk: Int) throws {
+    var g = SystemRandomNumberGenerator()
+    let alphabet = Array("abcdefghij0123456789 .-")
+    var text = "h\n"
+    var expected: [[String]] = []
+    for _ in 0..<400 {
+      var fields: [String] = []
+      var written: [String] = []
+      for _ in 0..<Int.random(in: 1...14, using: &g) {
+        let value = String((0..<Int.random(in: 0...19, using: &g)).map { _ in alphabet.randomElement(using: &g)! })
+        switch Int.random(in: 0..<12, using: &g) {
+        case 0:
+          fields.append(value + ",\"q\"")
+          written.append("\"" + value + ",\"\"q\"\"\"")
+        default:
+          fields.append(value)
+          written.append(value)
+        }
+      }
+      text += written.joined(separator: ",") + (Bool.random(using: &g) ? "\n" : "\r\n")
+      expected.append(fields)
+    }
+    var o = CSVReader.Options()
+    o.requireHeaderFieldCount = false
+    o.skipBlankLines = false
+    let (_, rows, lines) = try readAll(text, chunk: chunk, options: o)
+    #expect(rows == expected)
+    #expect(lines == Array(2..<(2 + expected.count)))
+  }
+
   /// Unquoted fields are scanned eight bytes at a time: every field length from 0 to 20 and every end
   /// (delimiter, LF, CR LF, CR, end of input) at every position of a word.
   @Test(arguments: chunks) func longUnquotedFieldsEndWhereTheyShould(chunk: Int) throws {
