@@ -267,13 +267,19 @@ struct Scorer {
 final class AdditiveTable: @unchecked Sendable {
   // Immutable after init; shared read-only between copies of the scorer.
   let features: Int
+  /// The most cells a feature's grid has.
   let cells: Int
+  /// Per feature: its grid's cells (the fewest, by powers of two from 16 up to `cells`, that leave at most three
+  /// edges in any cell: a feature of few values gets a grid of a cache line or two, which stays in cache) and
+  /// where its grid starts.
+  let cellCount: UnsafeMutablePointer<Int>
+  let gridStart: UnsafeMutablePointer<Int>
   /// Per feature: the first edge and the cells per unit of value. A value's cell is
   /// `(value − first) × scale + 1`, clamped to `0..<cells`: cell 0 holds exactly the values below the first edge
   /// (bin 0; the sign of `value − first` is exact), the top cell those a cell or more above the last.
   let first: UnsafeMutablePointer<Double>
   let scale: UnsafeMutablePointer<Double>
-  /// Per feature and cell: the bin of the cell's lowest value.
+  /// Per feature and cell (from `gridStart`): the bin of the cell's lowest value.
   let grid: UnsafeMutablePointer<UInt8>
   /// Per feature: the counting window, a power of two above the most edges in any of its cells (at least 4).
   let window: UnsafeMutablePointer<Int>
@@ -291,7 +297,9 @@ final class AdditiveTable: @unchecked Sendable {
     self.cells = cells
     first = .allocate(capacity: features)
     scale = .allocate(capacity: features)
-    grid = .allocate(capacity: features * cells)
+    cellCount = .allocate(capacity: features)
+    gridStart = .allocate(capacity: features)
+    var gridBytes: [UInt8] = []
     window = .allocate(capacity: features)
     edgeStart = .allocate(capacity: features + 1)
     weightStart = .allocate(capacity: features)
@@ -302,27 +310,35 @@ final class AdditiveTable: @unchecked Sendable {
       let edgesJ = a.edges[j]
       let lo = edgesJ.first ?? 0
       let hi = edgesJ.last ?? 0
-      // Cells 1 ..< cells − 1 span [first, first + (cells − 2) × width), the last edge inside the next-to-last.
-      let width = (hi > lo ? hi - lo : 1) / Double(cells - 3)
+      func bin(_ x: Double) -> Int { edgesJ.isEmpty ? 0 : AdditiveFraudEstimator.bin(x, edgesJ) }
+      // Cells 1 ..< n − 1 span [first, first + (n − 2) × width), the last edge inside the next-to-last. A cell's
+      // bins are those of its bounds widened by a millionth of a cell (far more than the rounding of the cell
+      // computation), so that a value computed into it is counted right whatever the rounding.
+      func layout(_ n: Int) -> (width: Double, below: [UInt8], most: Int) {
+        let width = (hi > lo ? hi - lo : 1) / Double(n - 3)
+        let slack = width * 1e-6
+        var below = [UInt8](repeating: 0, count: n)
+        var most = 0
+        for cell in 1..<n {
+          let b = bin(lo + width * Double(cell - 1) - slack)
+          let a = cell == n - 1 ? edgesJ.count : bin(lo + width * Double(cell) + slack)
+          below[cell] = UInt8(b)
+          most = max(most, a - b)
+        }
+        return (width, below, most)
+      }
+      var n = min(16, cells)
+      var grid = layout(n)
+      while grid.most > 3 && n < cells {
+        n = min(n * 2, cells)
+        grid = layout(n)
+      }
+      let (width, below, most) = grid
       first[j] = lo
       scale[j] = 1 / width
-      // A cell's bins are those of its bounds widened by a millionth of a cell (far more than the rounding of the
-      // cell computation), so that a value computed into it is counted right whatever the rounding.
-      let slack = width * 1e-6
-      func bin(_ x: Double) -> Int { edgesJ.isEmpty ? 0 : AdditiveFraudEstimator.bin(x, edgesJ) }
-      var most = 0
-      for cell in 0..<cells {
-        let (below, above): (Int, Int)
-        if cell == 0 {
-          (below, above) = (0, 0)
-        } else if cell == cells - 1 {
-          (below, above) = (bin(lo + width * Double(cell - 1) - slack), edgesJ.count)
-        } else {
-          (below, above) = (bin(lo + width * Double(cell - 1) - slack), bin(lo + width * Double(cell) + slack))
-        }
-        grid[j * cells + cell] = UInt8(below)
-        most = max(most, above - below)
-      }
+      cellCount[j] = n
+      gridStart[j] = gridBytes.count
+      gridBytes.append(contentsOf: below)
       var span = 4
       while span <= most { span *= 2 }
       window[j] = span
@@ -339,11 +355,15 @@ final class AdditiveTable: @unchecked Sendable {
     edgeStart[features] = flat.count
     edges = .allocate(capacity: flat.count)
     edges.initialize(from: flat, count: flat.count)
+    self.grid = .allocate(capacity: gridBytes.count)
+    self.grid.initialize(from: gridBytes, count: gridBytes.count)
   }
 
   deinit {
     first.deallocate()
     scale.deallocate()
+    cellCount.deallocate()
+    gridStart.deallocate()
     grid.deallocate()
     window.deallocate()
     edgeStart.deallocate()
@@ -360,8 +380,8 @@ final class AdditiveTable: @unchecked Sendable {
   /// cell 0.
   @inline(__always)
   func cellBin(_ k: Int, _ value: Double) -> Int {
-    let cell = cml_grid_cell((value - first[k]) * scale[k] + 1, cells - 1)
-    return Int(grid[k &* cells &+ cell])
+    let cell = cml_grid_cell((value - first[k]) * scale[k] + 1, cellCount[k] &- 1)
+    return Int(grid[gridStart[k] &+ cell])
   }
 
   /// Feature `k`'s bin at `value`, from the first bin of its cell: the count of the edges from there at or below
