@@ -74,6 +74,16 @@ extension FeatureState {
   @inline(__always)
   func releaseLabels(until t: Double) {
     while let (m, day, fraud) = pending.pop(until: t) { addLabel(merchant: m, day: day, fraud: fraud) }
+    // Labels are released about one per transaction: start loading the lines the one two places on will update
+    // (its merchant's newest day, that day's buckets and the totals), which are seldom in cache.
+    if let (m, day) = pending.upcoming(2), m >= 0, Int(m) < merchantTable.slots {
+      let r = merchantTable.record(Int(m))
+      let b = MerchantLayout.bucket(day)
+      cml_prefetch_write(r + MerchantLayout.head)
+      cml_prefetch_write(r + MerchantLayout.known + 4 * b)
+      cml_prefetch_write(r + MerchantLayout.frauds + 4 * b)
+      cml_prefetch_write(r + MerchantLayout.totals)
+    }
   }
 
   /// A label for an earlier transaction (a feedback row): known from now on to the merchant features.

@@ -307,6 +307,12 @@ struct PendingLabels {
     return (labels[head].merchant, labels[head].day, labels[head].fraud)
   }
 
+  /// The merchant slot and day of the label `k` places behind the next one to be released, if there is one.
+  @inline(__always)
+  func upcoming(_ k: Int) -> (merchant: Int32, day: Int32)? {
+    head + k < labels.count ? (labels[head + k].merchant, labels[head + k].day) : nil
+  }
+
   /// The waiting labels, oldest first (for checkpoints).
   var waiting: ArraySlice<Label> { labels[head...] }
 }
