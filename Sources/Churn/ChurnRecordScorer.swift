@@ -107,7 +107,7 @@ final class ChurnRecordScorer {
       var offset = 0
       for (t, term) in a.smooths.enumerated() {
         (full + offset).initialize(from: coefficients[t], count: coefficients[t].count)
-        terms[t] = ScoringTerm(term, coefficients: offset)
+        (terms + t).initialize(to: ScoringTerm(term, coefficients: offset))
         offset += coefficients[t].count
       }
     }
@@ -120,6 +120,7 @@ final class ChurnRecordScorer {
     slope.deallocate()
     featureMean.deallocate()
     full.deallocate()
+    terms.deinitialize(count: termCount)
     terms.deallocate()
   }
 
@@ -278,6 +279,9 @@ struct ScoringTerm {
   var count1: Int
   var coefficients: Int
   var meanEffect: Double
+  /// Each basis's quantiles when its knots are on the quantile scale (`PSpline.warp`).
+  var warp0: [Double]?
+  var warp1: [Double]?
 
   init(_ t: SmoothTerm, coefficients: Int) {
     kind = t.kind == .main ? 0 : t.kind == .byLevel ? 1 : 2
@@ -287,6 +291,7 @@ struct ScoringTerm {
     (lower0, upper0, count0) = (t.bases[0].lower, t.bases[0].upper, t.bases[0].count)
     let second = t.bases.count > 1 ? t.bases[1] : t.bases[0]
     (lower1, upper1, count1) = (second.lower, second.upper, second.count)
+    (warp0, warp1) = (t.bases[0].warp, second.warp)
     self.coefficients = coefficients
     meanEffect = t.meanEffect
   }
@@ -295,14 +300,18 @@ struct ScoringTerm {
   @inline(__always)
   func effect(_ raw: UnsafePointer<Double>, _ full: UnsafePointer<Double>) -> Double {
     let c = full + coefficients
-    let (s, v) = PSpline.segment(raw[feature0], lower: lower0, upper: upper0, count: count0)
+    var x = raw[feature0]
+    if let warp0 { x = PSpline.warped(x, points: warp0, lower: lower0, upper: upper0) }
+    let (s, v) = PSpline.segment(x, lower: lower0, upper: upper0, count: count0)
     switch kind {
     case 0:
       return v.0 * c[s] + v.1 * c[s + 1] + v.2 * c[s + 2] + v.3 * c[s + 3]
     case 1:
       return raw[feature1] == 0 ? 0 : v.0 * c[s] + v.1 * c[s + 1] + v.2 * c[s + 2] + v.3 * c[s + 3]
     default:
-      let (t, u) = PSpline.segment(raw[feature1], lower: lower1, upper: upper1, count: count1)
+      var z = raw[feature1]
+      if let warp1 { z = PSpline.warped(z, points: warp1, lower: lower1, upper: upper1) }
+      let (t, u) = PSpline.segment(z, lower: lower1, upper: upper1, count: count1)
       @inline(__always) func row(_ a: Int) -> Double {
         let r = c + (s + a) * count1 + t
         return u.0 * r[0] + u.1 * r[1] + u.2 * r[2] + u.3 * r[3]

@@ -9,6 +9,11 @@ import LinearAlgebra
 /// intercept: its coefficients `β` (length `count`) are `Z·γ` for free `γ` (length `count − 1`), with `Z` the null
 /// space of `centerᵀ` built around the basis function of largest mean (`pivot`), so `Σ_i f(x_i) = 0` over the
 /// values the center was computed from.
+///
+/// With a `warp`, the knots are equally spaced on the values' quantile scale instead: a value is first mapped to
+/// `lower + (upper − lower)·F(x)`, with `F` the training values' empirical distribution (linear between stored
+/// quantiles, a run of tied values at the middle of its share), so that where the values are dense the curve
+/// can bend more finely.
 public struct PSpline: Codable, Sendable, Equatable {
   public var lower: Double
   public var upper: Double
@@ -16,10 +21,63 @@ public struct PSpline: Codable, Sendable, Equatable {
   /// The mean of each basis function over the training values.
   public var center: [Double]
   public var pivot: Int
+  /// The quantiles of the training values at 0, 1/m, …, 1 (nondecreasing) for a basis on the quantile scale;
+  /// `nil` for equally spaced knots on the values.
+  public var warp: [Double]? = nil
 
-  /// A basis of `count` functions over the range of `values`, centered on them.
+  /// The quantiles a warped basis stores (`m + 1` of them, at 0, 1/m, …, 1).
+  public static let warpQuantiles = 200
+
+  /// The quantiles of `values` at 0, 1/m, …, 1 (`m = warpQuantiles`), for a warped basis.
+  public static func quantiles(_ values: [Double]) -> [Double] {
+    let sorted = values.filter(\.isFinite).sorted()
+    guard let first = sorted.first else { return [0, 1] }
+    let m = warpQuantiles
+    return (0...m).map { k in
+      let position = Double(k) / Double(m) * Double(sorted.count - 1)
+      let i = Int(position.rounded(.down))
+      let t = position - Double(i)
+      return i + 1 < sorted.count ? sorted[i] + (sorted[i + 1] - sorted[i]) * t : sorted.last ?? first
+    }
+  }
+
+  /// `x` on the quantile scale of `points` (the stored quantiles), stretched over `[lower, upper]`.
+  @inline(__always)
+  public static func warped(_ x: Double, points q: [Double], lower: Double, upper: Double) -> Double {
+    let m = q.count - 1
+    guard m > 0, !x.isNaN else { return x }
+    if x < q[0] { return lower }
+    if x > q[m] { return upper }
+    // The first quantile above x (m + 1 when none is), and the first at or above it.
+    var lo = 0
+    var hi = m + 1
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if q[mid] > x { hi = mid } else { lo = mid + 1 }
+    }
+    let above = lo
+    var a = 0
+    var b = above
+    while a < b {
+      let mid = (a + b) / 2
+      if q[mid] >= x { b = mid } else { a = mid + 1 }
+    }
+    let atOrAbove = a
+    let f: Double
+    if q[atOrAbove] == x {
+      // Tied quantiles: the middle of their share.
+      f = (Double(atOrAbove) + Double(above - 1)) / 2 / Double(m)
+    } else {
+      let k = above - 1
+      f = (Double(k) + (x - q[k]) / (q[above] - q[k])) / Double(m)
+    }
+    return lower + (upper - lower) * f
+  }
+
+  /// A basis of `count` functions over the range of `values`, centered on them; with `warped`, its knots equally
+  /// spaced on their quantile scale.
   /// - Precondition: `count ≥ 4` and `values` not empty.
-  public init(values: [Double], count: Int) {
+  public init(values: [Double], count: Int, warped: Bool = false) {
     precondition(count >= 4 && !values.isEmpty)
     var lo = Double.infinity
     var hi = -Double.infinity
@@ -31,14 +89,16 @@ public struct PSpline: Codable, Sendable, Equatable {
       lo = lo.isFinite ? lo - 0.5 : 0
       hi = lo + 1
     }
-    self.init(lower: lo, upper: hi, count: count, centeredOn: values)
+    self.init(
+      lower: lo, upper: hi, count: count, centeredOn: values, warp: warped ? PSpline.quantiles(values) : nil)
   }
 
-  /// A basis over `[lower, upper]`, centered on `values`.
-  public init(lower: Double, upper: Double, count: Int, centeredOn values: [Double]) {
+  /// A basis over `[lower, upper]` (on the quantile scale `warp` when given), centered on `values`.
+  public init(lower: Double, upper: Double, count: Int, centeredOn values: [Double], warp: [Double]? = nil) {
     self.lower = lower
     self.upper = upper
     self.count = count
+    self.warp = warp
     center = [Double](repeating: 0, count: count)
     pivot = 0
     var b = [Double](repeating: 0, count: count)
@@ -75,7 +135,11 @@ public struct PSpline: Codable, Sendable, Equatable {
   /// The first nonzero basis function at `x` and the four values from it.
   @inline(__always)
   public func segment(_ x: Double) -> (Int, (Double, Double, Double, Double)) {
-    PSpline.segment(x, lower: lower, upper: upper, count: count)
+    if let warp {
+      return PSpline.segment(
+        PSpline.warped(x, points: warp, lower: lower, upper: upper), lower: lower, upper: upper, count: count)
+    }
+    return PSpline.segment(x, lower: lower, upper: upper, count: count)
   }
 
   /// `segment(_:)` of the basis of `count` functions over `[lower, upper]`, for callers that keep only those three.

@@ -45,8 +45,10 @@ struct TrainCommand: ParsableCommand {
 
       --model linear: logistic regression by Newton–IRLS with a statsmodels-style summary. --model additive: a \
       penalized generalized additive logistic model — each number with at least 5 distinct values a cubic \
-      P-spline (20 basis functions on equal intervals over its training range, a second-order difference penalty, \
-      flat beyond the range; a number nearly identical to an earlier one, correlation above 0.999, is left out), \
+      P-spline (20 basis functions on equal intervals over its training range — of its values, or of their \
+      quantile scale when an 8-function regression spline of the number alone fits the target better so — a \
+      second-order difference penalty, flat beyond the range; a number nearly identical to an earlier one, \
+      correlation above 0.999, is left out), \
       categorical and boolean columns as parametric main effects (a factor of four or more levels as a random \
       effect: its indicators ridge-penalized), and up to --interactions pairwise interactions found on the main \
       model's residuals (pairs ranked by a score test on their two-way table beyond the margins, as InterpretML's \
@@ -216,6 +218,11 @@ struct TrainCommand: ParsableCommand {
         ])
       }
       print(t.render(.table))
+      let quantileKnots = a.smooths.filter { $0.kind == .main && $0.bases[0].warp != nil }.map(\.name)
+      if !quantileKnots.isEmpty {
+        print(
+          "Knots on the quantile scale (the number alone fits better so): \(quantileKnots.joined(separator: ", "))")
+      }
       let pairs = a.smooths.filter { $0.kind != .main }
       if pairs.isEmpty {
         print("Interactions: none found above the search's threshold\n")

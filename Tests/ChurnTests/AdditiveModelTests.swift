@@ -43,6 +43,89 @@ import Testing
     #expect(beyond == row)
   }
 
+  /// The quantile scale: the ends of the training range map to the ends, a value to its share of the values
+  /// below it (linear between stored quantiles), a run of ties to the middle of its share; monotone; stored and
+  /// read back; a model stored before warps decodes without one.
+  @Test func theQuantileScaleMapsValuesToTheirShare() throws {
+    // Half the values 0, the rest 1…100.
+    let values = [Double](repeating: 0, count: 100) + (1...100).map(Double.init)
+    let b = PSpline(values: values, count: 10, warped: true)
+    let q = try #require(b.warp)
+    #expect(q.count == PSpline.warpQuantiles + 1 && q.first == 0 && q.last == 100)
+    func w(_ x: Double) -> Double { PSpline.warped(x, points: q, lower: b.lower, upper: b.upper) }
+    #expect(w(-5) == 0 && w(100) == 100 && w(500) == 100)
+    // The tied zeros hold the lower half: the middle of it, a quarter of the range.
+    #expect(abs(w(0) - 25) < 0.5)
+    // 50 is about three quarters of the way up the values.
+    #expect(abs(w(50) - 75) < 1)
+    var last = -1.0
+    for x in stride(from: -1.0, through: 101, by: 0.25) {
+      #expect(w(x) >= last)
+      last = w(x)
+    }
+    #expect(w(.nan).isNaN)
+    let back = try JSONDecoder().decode(PSpline.self, from: try JSONEncoder().encode(b))
+    #expect(back == b)
+    let plain = PSpline(values: values, count: 10)
+    let stored = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
+    #expect(!stored.contains("warp"))
+    #expect(try JSONDecoder().decode(PSpline.self, from: Data(stored.utf8)) == plain)
+  }
+
+  /// A file whose churn log-odds step where a skewed number's values are dense (its median) and rise in the
+  /// sparse upper tail of an evenly spread one.
+  func scalesFile(rows: Int = 4000, seed: UInt64 = 5) throws -> String {
+    var g = SeededGenerator(seed: seed)
+    var csv = "id,skewed,even,churned\n"
+    for i in 0..<rows {
+      let skewed = exp(2 * (g.nextDouble() + g.nextDouble() + g.nextDouble() - 1.5))
+      let even = g.nextDouble()
+      let eta = -1 + (skewed > 1 ? 1.2 : -0.6) + (even > 0.9 ? 2.5 * (even - 0.9) / 0.1 : 0)
+      let y = g.nextDouble() < 1 / (1 + exp(-eta))
+      csv += "C\(i),\(skewed),\(even),\(y ? "Yes" : "No")\n"
+    }
+    let path = dir.appendingPathComponent("scales-\(seed).csv").path
+    try csv.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  /// Each number's knots go where its own fit is better: the skewed number's on its quantile scale, the even
+  /// one's on its values; the scorer agrees with the fit's design on the warped term.
+  @Test func knotsGoOnTheScaleWhereTheNumberFitsBetter() throws {
+    var o = ChurnTrainingOptions(target: "churned")
+    o.folds = 0
+    o.family = .additive
+    let path = try scalesFile()
+    let report = try ChurnTrainer.train(path: path, options: o)
+    let model = report.model
+    let a = try #require(model.additive)
+    let skewed = try #require(a.smooths.first { $0.name == "s(skewed)" })
+    let even = try #require(a.smooths.first { $0.name == "s(even)" })
+    #expect(skewed.bases[0].warp != nil)
+    #expect(even.bases[0].warp == nil)
+    #expect(skewed.effect(2).value - skewed.effect(0.5).value > 1.2)
+    let scorer = ChurnRecordScorer(model: model)
+    let reader = try CSVReader(path: path)
+    let positions = model.columns.map { reader.header.index(of: $0.name)! }
+    var checked = 0
+    while try reader.next(), checked < 200 {
+      guard case .ok = scorer.encode({ reader.fieldBytes(positions[$0]) }) else { continue }
+      var row = [Double](repeating: 0, count: a.width)
+      row.withUnsafeMutableBufferPointer {
+        a.designRow(raw: scorer.raw, features: model.features, into: $0.baseAddress!)
+      }
+      let beta = a.parametricCoefficients + a.smooths.flatMap(\.coefficients)
+      #expect(abs(zip(row, beta).map(*).reduce(0, +) - scorer.logOdds()) < 1e-9)
+      checked += 1
+    }
+    #expect(checked == 200)
+    // Without the choice, both stay on their values.
+    var fixed = o
+    fixed.additive.chooseKnotScale = false
+    let plain = try #require(try ChurnTrainer.train(path: path, options: fixed).model.additive)
+    #expect(plain.smooths.allSatisfy { $0.bases[0].warp == nil })
+  }
+
   /// A file whose churn log-odds are a step in `step`, a U in `u`, a product of `a` and `b`, nothing in
   /// `noise`, and a shift for one plan.
   func shapesFile(rows: Int = 6000, seed: UInt64 = 11) throws -> String {
