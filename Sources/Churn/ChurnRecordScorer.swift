@@ -107,7 +107,7 @@ final class ChurnRecordScorer {
       var offset = 0
       for (t, term) in a.smooths.enumerated() {
         (full + offset).initialize(from: coefficients[t], count: coefficients[t].count)
-        (terms + t).initialize(to: ScoringTerm(term, coefficients: offset))
+        terms[t] = ScoringTerm(term, coefficients: offset)
         offset += coefficients[t].count
       }
     }
@@ -120,7 +120,7 @@ final class ChurnRecordScorer {
     slope.deallocate()
     featureMean.deallocate()
     full.deallocate()
-    terms.deinitialize(count: termCount)
+    for t in 0..<termCount { terms[t].release() }
     terms.deallocate()
   }
 
@@ -279,9 +279,12 @@ struct ScoringTerm {
   var count1: Int
   var coefficients: Int
   var meanEffect: Double
-  /// Each basis's quantiles when its knots are on the quantile scale (`PSpline.warp`).
-  var warp0: [Double]?
-  var warp1: [Double]?
+  /// Each basis's quantiles when its knots are on the quantile scale (`PSpline.warp`), in memory of its own (a
+  /// copy of the term is then a plain copy, without reference counting), freed by `release()`.
+  var warp0: UnsafeMutablePointer<Double>?
+  var warp0Count = 0
+  var warp1: UnsafeMutablePointer<Double>?
+  var warp1Count = 0
 
   init(_ t: SmoothTerm, coefficients: Int) {
     kind = t.kind == .main ? 0 : t.kind == .byLevel ? 1 : 2
@@ -291,9 +294,22 @@ struct ScoringTerm {
     (lower0, upper0, count0) = (t.bases[0].lower, t.bases[0].upper, t.bases[0].count)
     let second = t.bases.count > 1 ? t.bases[1] : t.bases[0]
     (lower1, upper1, count1) = (second.lower, second.upper, second.count)
-    (warp0, warp1) = (t.bases[0].warp, second.warp)
+    func copy(_ q: [Double]?) -> (UnsafeMutablePointer<Double>?, Int) {
+      guard let q, !q.isEmpty else { return (nil, 0) }
+      let p = UnsafeMutablePointer<Double>.allocate(capacity: q.count)
+      p.initialize(from: q, count: q.count)
+      return (p, q.count)
+    }
+    (warp0, warp0Count) = copy(t.bases[0].warp)
+    (warp1, warp1Count) = t.bases.count > 1 ? copy(second.warp) : (nil, 0)
     self.coefficients = coefficients
     meanEffect = t.meanEffect
+  }
+
+  /// Frees the quantiles' memory.
+  func release() {
+    warp0?.deallocate()
+    warp1?.deallocate()
   }
 
   /// The term's effect for a record's raw feature values, with the scorer's unconstrained coefficients `full`.
@@ -301,7 +317,7 @@ struct ScoringTerm {
   func effect(_ raw: UnsafePointer<Double>, _ full: UnsafePointer<Double>) -> Double {
     let c = full + coefficients
     var x = raw[feature0]
-    if let warp0 { x = PSpline.warped(x, points: warp0, lower: lower0, upper: upper0) }
+    if let warp0 { x = PSpline.warped(x, points: warp0, count: warp0Count, lower: lower0, upper: upper0) }
     let (s, v) = PSpline.segment(x, lower: lower0, upper: upper0, count: count0)
     switch kind {
     case 0:
@@ -310,7 +326,7 @@ struct ScoringTerm {
       return raw[feature1] == 0 ? 0 : v.0 * c[s] + v.1 * c[s + 1] + v.2 * c[s + 2] + v.3 * c[s + 3]
     default:
       var z = raw[feature1]
-      if let warp1 { z = PSpline.warped(z, points: warp1, lower: lower1, upper: upper1) }
+      if let warp1 { z = PSpline.warped(z, points: warp1, count: warp1Count, lower: lower1, upper: upper1) }
       let (t, u) = PSpline.segment(z, lower: lower1, upper: upper1, count: count1)
       @inline(__always) func row(_ a: Int) -> Double {
         let r = c + (s + a) * count1 + t

@@ -43,12 +43,23 @@ public struct PSpline: Codable, Sendable, Equatable {
 
   /// `x` on the quantile scale of `points` (the stored quantiles), stretched over `[lower, upper]`.
   @inline(__always)
-  public static func warped(_ x: Double, points q: [Double], lower: Double, upper: Double) -> Double {
-    let m = q.count - 1
+  public static func warped(_ x: Double, points: [Double], lower: Double, upper: Double) -> Double {
+    guard points.count > 1 else { return x }
+    return points.withUnsafeBufferPointer {
+      warped(x, points: $0.baseAddress!, count: $0.count, lower: lower, upper: upper)
+    }
+  }
+
+  /// `warped(_:points:lower:upper:)` with the quantiles in memory (`count` of them).
+  @inlinable @inline(__always)
+  public static func warped(
+    _ x: Double, points q: UnsafePointer<Double>, count: Int, lower: Double, upper: Double
+  ) -> Double {
+    let m = count - 1
     guard m > 0, !x.isNaN else { return x }
     if x < q[0] { return lower }
     if x > q[m] { return upper }
-    // The first quantile above x (m + 1 when none is), and the first at or above it.
+    // The first quantile above x (m + 1 when none is).
     var lo = 0
     var hi = m + 1
     while lo < hi {
@@ -56,17 +67,16 @@ public struct PSpline: Codable, Sendable, Equatable {
       if q[mid] > x { hi = mid } else { lo = mid + 1 }
     }
     let above = lo
-    var a = 0
-    var b = above
-    while a < b {
-      let mid = (a + b) / 2
-      if q[mid] >= x { b = mid } else { a = mid + 1 }
-    }
-    let atOrAbove = a
     let f: Double
-    if q[atOrAbove] == x {
-      // Tied quantiles: the middle of their share.
-      f = (Double(atOrAbove) + Double(above - 1)) / 2 / Double(m)
+    if above > 0 && q[above - 1] == x {
+      // x is a stored quantile, or a run of them (a value many rows share): the middle of their share.
+      var a = 0
+      var b = above - 1
+      while a < b {
+        let mid = (a + b) / 2
+        if q[mid] >= x { b = mid } else { a = mid + 1 }
+      }
+      f = (Double(a) + Double(above - 1)) / 2 / Double(m)
     } else {
       let k = above - 1
       f = (Double(k) + (x - q[k]) / (q[above] - q[k])) / Double(m)
