@@ -62,6 +62,10 @@ final class ChurnRecordScorer {
   /// `fullStart[t]`), and the features giving each term's values.
   let terms: UnsafeMutablePointer<ScoringTerm>
   let termCount: Int
+  /// Each term's effect for the encoded record, once `logOdds()` has computed them (`effectsKnown`), so that
+  /// `contributions()` does not evaluate the terms again.
+  let effects: UnsafeMutablePointer<Double>
+  var effectsKnown = false
   let full: UnsafeMutablePointer<Double>
   /// Reason slots: the input columns, then the additive model's interaction terms.
   let reasonCount: Int
@@ -95,6 +99,7 @@ final class ChurnRecordScorer {
     case .linear:
       for (k, feature) in model.features.enumerated() { slope[k] = model.coefficients[k + 1] / feature.sd }
       terms = .allocate(capacity: 1)
+      effects = .allocate(capacity: 1)
       termCount = 0
       full = .allocate(capacity: 1)
     case .additive(let a):
@@ -104,6 +109,7 @@ final class ChurnRecordScorer {
       full = .allocate(capacity: max(coefficients.reduce(0) { $0 + $1.count }, 1))
       termCount = a.smooths.count
       terms = .allocate(capacity: max(termCount, 1))
+      effects = .allocate(capacity: max(termCount, 1))
       var offset = 0
       for (t, term) in a.smooths.enumerated() {
         (full + offset).initialize(from: coefficients[t], count: coefficients[t].count)
@@ -122,12 +128,14 @@ final class ChurnRecordScorer {
     full.deallocate()
     for t in 0..<termCount { terms[t].release() }
     terms.deallocate()
+    effects.deallocate()
   }
 
   /// Encodes a record whose model column `k` holds `field(k)` (nil or blank: missing), stopping at the first bad
   /// value.
   @inline(__always)
   func encode(_ field: (Int) -> UnsafeBufferPointer<UInt8>?) -> Encoded {
+    effectsKnown = false
     for k in 0..<columnCount {
       switch encoder.encode(column: k, field: field(k), into: raw) {
       case .ok: continue
@@ -149,7 +157,11 @@ final class ChurnRecordScorer {
     case .additive(let a):
       var eta = a.parametricCoefficients[0]
       for k in 0..<featureCount where slope[k] != 0 { eta += slope[k] * (raw[k] - featureMean[k]) }
-      for t in 0..<termCount { eta += termEffect(t) }
+      for t in 0..<termCount {
+        effects[t] = termEffect(t)
+        eta += effects[t]
+      }
+      effectsKnown = true
       return eta
     }
   }
@@ -172,7 +184,7 @@ final class ChurnRecordScorer {
       var interaction = columnCount
       for t in 0..<termCount {
         let term = terms[t]
-        let e = term.effect(raw, full) - term.meanEffect
+        let e = (effectsKnown ? effects[t] : term.effect(raw, full)) - term.meanEffect
         if term.kind == 0 {
           perColumn[term.column] += e
         } else {
