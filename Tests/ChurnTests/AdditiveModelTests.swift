@@ -43,6 +43,21 @@ import Testing
     #expect(beyond == row)
   }
 
+  /// Writes `csv` to a file of the suite's directory; returns its path.
+  func write(_ csv: String, name: String) throws -> String {
+    let path = dir.appendingPathComponent(name).path
+    try csv.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  /// Options for an additive fit of `churned` without cross-validation.
+  func additiveOptions() -> ChurnTrainingOptions {
+    var o = ChurnTrainingOptions(target: "churned")
+    o.folds = 0
+    o.family = .additive
+    return o
+  }
+
   /// The quantile scale: the ends of the training range map to the ends, a value to its share of the values
   /// below it (linear between stored quantiles), a run of ties to the middle of its share; monotone; stored and
   /// read back; a model stored before warps decodes without one.
@@ -84,17 +99,13 @@ import Testing
       let y = g.nextDouble() < 1 / (1 + exp(-eta))
       csv += "C\(i),\(skewed),\(even),\(y ? "Yes" : "No")\n"
     }
-    let path = dir.appendingPathComponent("scales-\(seed).csv").path
-    try csv.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
+    return try write(csv, name: "scales-\(seed).csv")
   }
 
   /// Each number's knots go where its own fit is better: the skewed number's on its quantile scale, the even
   /// one's on its values; the scorer agrees with the fit's design on the warped term.
   @Test func knotsGoOnTheScaleWhereTheNumberFitsBetter() throws {
-    var o = ChurnTrainingOptions(target: "churned")
-    o.folds = 0
-    o.family = .additive
+    let o = additiveOptions()
     let path = try scalesFile()
     let report = try ChurnTrainer.train(path: path, options: o)
     let model = report.model
@@ -140,17 +151,13 @@ import Testing
       let y = g.nextDouble() < 1 / (1 + exp(-eta))
       csv += "C\(i),\(step),\(u),\(a),\(b),\(noise),\(plan),\(y ? "Yes" : "No")\n"
     }
-    let path = dir.appendingPathComponent("shapes-\(seed).csv").path
-    try csv.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
+    return try write(csv, name: "shapes-\(seed).csv")
   }
 
   /// Smoothing recovers a step and a U-shape, leaves a noise column flat, and the interaction search finds the
   /// product term first.
   @Test func smoothingAndInteractionSearchRecoverKnownShapes() throws {
-    var o = ChurnTrainingOptions(target: "churned")
-    o.folds = 0
-    o.family = .additive
+    let o = additiveOptions()
     let report = try ChurnTrainer.train(path: try shapesFile(), options: o)
     let a = try #require(report.model.additive)
     func term(_ name: String) throws -> SmoothTerm { try #require(a.smooths.first { $0.name == name }) }
@@ -179,9 +186,7 @@ import Testing
   /// The reasons' contributions (every input column's and interaction's) sum with the baseline to the log-odds,
   /// for every customer; the stored model round-trips and scores the same.
   @Test func contributionsSumToTheLogOddsAndTheModelRoundTrips() throws {
-    var o = ChurnTrainingOptions(target: "churned")
-    o.folds = 0
-    o.family = .additive
+    let o = additiveOptions()
     let path = try shapesFile(rows: 3000, seed: 12)
     let report = try ChurnTrainer.train(path: path, options: o)
     let model = report.model
