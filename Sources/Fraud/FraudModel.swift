@@ -267,9 +267,7 @@ struct Scorer {
 final class AdditiveTable: @unchecked Sendable {
   // Immutable after init; shared read-only between copies of the scorer.
   let features: Int
-  /// The most cells a feature's grid has.
-  let cells: Int
-  /// Per feature: its grid's cells (the fewest, by powers of two from 16 up to `cells`, that leave at most three
+  /// Per feature: its grid's cells (the fewest, by powers of two from 16 up to `init`'s `cells`, that leave at most three
   /// edges in any cell: a feature of few values gets a grid of a cache line or two, which stays in cache) and
   /// where its grid starts.
   let cellCount: UnsafeMutablePointer<Int>
@@ -294,14 +292,13 @@ final class AdditiveTable: @unchecked Sendable {
     precondition(cells >= 4)
     features = a.edges.count
     intercept = a.intercept
-    self.cells = cells
     first = .allocate(capacity: features)
     scale = .allocate(capacity: features)
     cellCount = .allocate(capacity: features)
     gridStart = .allocate(capacity: features)
     var gridBytes: [UInt8] = []
     window = .allocate(capacity: features)
-    edgeStart = .allocate(capacity: features + 1)
+    edgeStart = .allocate(capacity: features)
     weightStart = .allocate(capacity: features)
     weights = .allocate(capacity: a.weights.reduce(0) { $0 + $1.count })
     var flat: [Double] = []
@@ -352,7 +349,6 @@ final class AdditiveTable: @unchecked Sendable {
         w += 1
       }
     }
-    edgeStart[features] = flat.count
     edges = .allocate(capacity: flat.count)
     edges.initialize(from: flat, count: flat.count)
     self.grid = .allocate(capacity: gridBytes.count)

@@ -459,7 +459,6 @@ final class BackgroundCheckpoint: @unchecked Sendable {
   /// 1 while no write is in flight. The fields below belong to the writer while one is.
   private let idle = DispatchSemaphore(value: 1)
   private var snapshot: [UInt8] = []
-  private var sequence = 0
   private var failure: (any Error)? = nil
 
   init(store: any CheckpointStore, name: String) {
@@ -494,10 +493,9 @@ final class BackgroundCheckpoint: @unchecked Sendable {
     }
     idle.wait()
     encode(&snapshot)
-    self.sequence = sequence
     queue.async { [self] in
       do {
-        try store.save(name, sequence: self.sequence, state: snapshot)
+        try store.save(name, sequence: sequence, state: snapshot)
       } catch {
         failure = error
       }

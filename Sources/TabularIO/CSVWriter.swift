@@ -213,8 +213,6 @@ public final class CSVWriter {
     }
   }
 
-  static let powersOfTen: [Double] = (0...12).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
-
   /// Writes a number with exactly `decimals` digits after the point (0 to 12), rounded half away from zero.
   /// Non-finite values are written as `nan`, `inf` or `-inf`.
   public func writeField(_ value: Double, decimals: Int) {
@@ -225,7 +223,7 @@ public final class CSVWriter {
       return
     }
     let decimals = min(max(decimals, 0), 12)
-    let scaled = (abs(value) * CSVWriter.powersOfTen[decimals]).rounded(.toNearestOrAwayFromZero)
+    let scaled = (abs(value) * FieldParser.powersOfTen[decimals]).rounded(.toNearestOrAwayFromZero)
     guard scaled < 9.0e18 else {
       appendText("\(value)")
       return
@@ -235,7 +233,7 @@ public final class CSVWriter {
     let (whole, fraction) =
       decimals == 6
       ? units.quotientAndRemainder(dividingBy: 1_000_000)
-      : units.quotientAndRemainder(dividingBy: UInt64(CSVWriter.powersOfTen[decimals]))
+      : units.quotientAndRemainder(dividingBy: UInt64(FieldParser.powersOfTen[decimals]))
     var frac = fraction
     if value < 0 && units != 0 {
       ensure(1)

@@ -178,20 +178,9 @@ public enum FieldParser {
     }
     guard digits > 0, digits <= 15 else { return nil }
     let decimals = point < 0 ? 0 : n - 1 - point
-    let v = Double(mantissa) / plainPowersOfTen[decimals]
+    let v = Double(mantissa) / powersOfTen[decimals]
     return negative ? -v : v
   }
-
-  /// 10⁰ … 10¹⁶, exact in a double, for `parsePlainDecimal` (at most 16 decimals).
-  nonisolated(unsafe) static let plainPowersOfTen: UnsafeMutablePointer<Double> = {
-    let p = UnsafeMutablePointer<Double>.allocate(capacity: 17)
-    var v = 1.0
-    for k in 0..<17 {
-      p[k] = v
-      v *= 10
-    }
-    return p
-  }()
 
   static func slowParseDouble(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedField<Double> {
     guard bytes.count < 4096 else { return .invalid(expected: "a number of at most 4096 characters") }
