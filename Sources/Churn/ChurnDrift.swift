@@ -27,7 +27,7 @@ public enum ChurnDrift {
 
   /// Reads `path` once and compares its distributions with the model's training distributions.
   public static func run(model: ChurnModel, path: String, skipBadRows: Bool) throws -> [DriftRow] {
-    let reader = try CSVReader(path: path)
+    let reader = try CSVReader(path: path, options: .unhashed)
     var positions: [Int?] = model.columns.map { reader.header.index(of: $0.name) }
     var counts = model.columns.map { [Double](repeating: 0, count: $0.driftShares.count) }
     var scoreCounts = [Double](repeating: 0, count: 10)
@@ -56,7 +56,8 @@ public enum ChurnDrift {
       }
     }
     _ = try ChurnScorer.score(
-      model: model, input: try CSVReader(path: path), writer: nil, reasons: 0, skipBadRows: skipBadRows
+      model: model, input: try CSVReader(path: path, options: .unhashed), writer: nil, reasons: 0,
+      skipBadRows: skipBadRows
     ) {
       p, _ in scoreCounts[min(9, Int(p * 10))] += 1
     }

@@ -19,7 +19,7 @@ public struct ChurnEvaluation: Sendable, Codable {
 
   /// Scores a labeled file with `model` and measures it.
   public static func run(model: ChurnModel, path: String, skipBadRows: Bool) throws -> ChurnEvaluation {
-    let reader = try CSVReader(path: path)
+    let reader = try CSVReader(path: path, options: .unhashed)
     guard reader.header.index(of: model.target) != nil else {
       throw TabularError(
         .schema, file: path, line: 1,

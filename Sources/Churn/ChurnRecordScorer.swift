@@ -57,7 +57,17 @@ final class ChurnRecordScorer {
   let slope: UnsafeMutablePointer<Double>
   let featureMean: UnsafeMutablePointer<Double>
   /// Per input column: values never seen in training so far.
-  var unseen: [Int]
+  @exclusivity(unchecked) var unseen: [Int]
+  /// Whether the model is additive, and its intercept (on standardized features for the linear model), held
+  /// apart from `estimator` so that scoring a record copies no array out of it.
+  let isAdditive: Bool
+  let intercept: Double
+  /// The model's nine score-decile edges.
+  let decileEdges: UnsafeMutablePointer<Double>
+  let decileEdgeCount: Int
+  /// The reasons `chooseReasons(limit:)` picked: their slots and contributions, largest first.
+  let chosenSlot: UnsafeMutablePointer<Int>
+  let chosenValue: UnsafeMutablePointer<Double>
   /// The additive model's smooth terms with their coefficients on the unconstrained bases (`full`, from
   /// `fullStart[t]`), and the features giving each term's values.
   let terms: UnsafeMutablePointer<ScoringTerm>
@@ -65,7 +75,7 @@ final class ChurnRecordScorer {
   /// Each term's effect for the encoded record, once `logOdds()` has computed them (`effectsKnown`), so that
   /// `contributions()` does not evaluate the terms again.
   let effects: UnsafeMutablePointer<Double>
-  var effectsKnown = false
+  @exclusivity(unchecked) var effectsKnown = false
   let full: UnsafeMutablePointer<Double>
   /// Reason slots: the input columns, then the additive model's interaction terms.
   let reasonCount: Int
@@ -86,6 +96,13 @@ final class ChurnRecordScorer {
     raw = .allocate(capacity: max(featureCount, 1))
     reasonCount = columnCount + model.interactionTerms.count
     perColumn = .allocate(capacity: max(reasonCount, 1))
+    chosenSlot = .allocate(capacity: max(reasonCount, 1))
+    chosenValue = .allocate(capacity: max(reasonCount, 1))
+    decileEdgeCount = model.scoreDeciles.count
+    decileEdges = .allocate(capacity: max(decileEdgeCount, 1))
+    decileEdges.initialize(from: model.scoreDeciles, count: decileEdgeCount)
+    isAdditive = model.additive != nil
+    intercept = model.additive?.parametricCoefficients[0] ?? model.coefficients[0]
     featureColumn = .allocate(capacity: max(featureCount, 1))
     slope = .allocate(capacity: max(featureCount, 1))
     featureMean = .allocate(capacity: max(featureCount, 1))
@@ -122,6 +139,9 @@ final class ChurnRecordScorer {
   deinit {
     raw.deallocate()
     perColumn.deallocate()
+    chosenSlot.deallocate()
+    chosenValue.deallocate()
+    decileEdges.deallocate()
     featureColumn.deallocate()
     slope.deallocate()
     featureMean.deallocate()
@@ -149,21 +169,26 @@ final class ChurnRecordScorer {
   /// The encoded record's log-odds of churn.
   @inline(__always)
   func logOdds() -> Double {
-    switch estimator {
-    case .linear(let intercept):
-      var eta = intercept
+    var eta = intercept
+    if !isAdditive {
       for k in 0..<featureCount { eta += slope[k] * (raw[k] - featureMean[k]) }
       return eta
-    case .additive(let a):
-      var eta = a.parametricCoefficients[0]
-      for k in 0..<featureCount where slope[k] != 0 { eta += slope[k] * (raw[k] - featureMean[k]) }
-      for t in 0..<termCount {
-        effects[t] = termEffect(t)
-        eta += effects[t]
-      }
-      effectsKnown = true
-      return eta
     }
+    for k in 0..<featureCount where slope[k] != 0 { eta += slope[k] * (raw[k] - featureMean[k]) }
+    for t in 0..<termCount {
+      effects[t] = termEffect(t)
+      eta += effects[t]
+    }
+    effectsKnown = true
+    return eta
+  }
+
+  /// The decile of probability `p` among the training customers' scores (1 highest risk), as `ChurnModel.decile`.
+  @inline(__always)
+  func decile(_ p: Double) -> Int {
+    var above = 0
+    for k in 0..<decileEdgeCount where p > decileEdges[k] { above += 1 }
+    return 10 - above
   }
 
   /// Smooth term `t`'s effect for the encoded record.
@@ -180,7 +205,7 @@ final class ChurnRecordScorer {
     for k in 0..<featureCount where slope[k] != 0 {
       perColumn[featureColumn[k]] += slope[k] * (raw[k] - featureMean[k])
     }
-    if case .additive = estimator {
+    if isAdditive {
       var interaction = columnCount
       for t in 0..<termCount {
         let term = terms[t]
@@ -208,10 +233,24 @@ final class ChurnRecordScorer {
   }
 
   /// Calls `body` with the `limit` largest positive contributions (reason slot, value), largest first.
-  @inline(__always)
   func reasons(limit: Int, _ body: (Int, Double) throws -> Void) rethrows {
+    for k in 0..<chooseReasons(limit: limit) { try body(chosenSlot[k], chosenValue[k]) }
+  }
+
+  /// Puts the `limit` largest positive contributions in `chosenSlot` and `chosenValue`, largest first, and returns
+  /// how many there are.
+  @inline(__always)
+  func chooseReasons(limit: Int) -> Int {
     contributions()
-    try LargestContributions.select(perColumn, count: reasonCount, limit: limit, above: 0.005, body)
+    var chosen = 0
+    let slots = chosenSlot
+    let values = chosenValue
+    LargestContributions.select(perColumn, count: reasonCount, limit: limit, above: 0.005) { slot, value in
+      slots[chosen] = slot
+      values[chosen] = value
+      chosen += 1
+    }
+    return chosen
   }
 }
 

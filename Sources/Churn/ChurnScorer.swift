@@ -45,13 +45,7 @@ public enum ChurnScorer {
     let scorer = ChurnRecordScorer(model: model)
     let cut = threshold ?? model.threshold
     var summary = ScoreSummary()
-    let columnNames = model.columns.map { Array($0.name.utf8) }
-    let missingText = Array("(missing)".utf8)
-    let interactions = model.interactionTerms
-    let interactionNames = interactions.map { Array($0.name.utf8) }
-    let times = Array("×".utf8)
-    var text: [UInt8] = []
-    text.reserveCapacity(256)
+    let reasonText = ReasonText(model: model, positions: positions)
     if let writer, writeHeader {
       writer.writeRow([model.idColumn ?? "row", "churn_probability", "churn", "decile", "reasons"])
     }
@@ -98,40 +92,12 @@ public enum ChurnScorer {
       }
       writer.writeField(p, decimals: 6)
       writer.writeField(churn ? 1 : 0)
-      writer.writeField(model.decile(p))
+      writer.writeField(scorer.decile(p))
       if reasons > 0 {
-        text.removeAll(keepingCapacity: true)
         // The `reasons` largest positive contributions (no sort, no allocation).
-        var shown = 0
-        scorer.reasons(limit: reasons) { best, value in
-          if shown > 0 {
-            text.append(UInt8(ascii: ";"))
-            text.append(UInt8(ascii: " "))
-          }
-          shown += 1
-          @inline(__always) func appendValue(_ column: Int) {
-            if let field = input.fieldBytes(positions[column]) {
-              let (lo, hi) = FieldParser.trimmed(field)
-              if lo < hi { text.append(contentsOf: field[lo..<hi]) } else { text.append(contentsOf: missingText) }
-            }
-          }
-          if best < columnNames.count {
-            text.append(contentsOf: columnNames[best])
-            text.append(UInt8(ascii: "="))
-            appendValue(best)
-          } else {
-            // An interaction term: its name, then its columns' values joined by ×.
-            let term = interactions[best - columnNames.count]
-            text.append(contentsOf: interactionNames[best - columnNames.count])
-            text.append(UInt8(ascii: "="))
-            for (j, column) in term.columns.enumerated() {
-              if j > 0 { text.append(contentsOf: times) }
-              appendValue(column)
-            }
-          }
-          appendContribution(value, to: &text)
-        }
-        text.withUnsafeBufferPointer { writer.writeField(bytes: $0) }
+        reasonText.write(
+          slots: scorer.chosenSlot, values: scorer.chosenValue, count: scorer.chooseReasons(limit: reasons),
+          of: input, to: writer)
       } else {
         writer.writeEmptyField()
       }
@@ -156,7 +122,7 @@ extension ChurnScorer {
     threads: Int
   ) throws -> ScoreSummary {
     if let output { try OutputFiles.refuseOverwriting(output, inputs: [path]) }
-    let first = try CSVReader(path: path)
+    let first = try CSVReader(path: path, options: .unhashed)
     // Rows are numbered when there is no id column; the halves could not number theirs, so no split then.
     if let id = model.idColumn, first.header.index(of: id) != nil,
       let ranges = ParallelRanges(path: path, reader: first, threads: threads),
@@ -243,20 +209,159 @@ extension ChurnScorer {
   }
 }
 
-/// Appends ` +0.54` (two decimals, the sign always shown) to `text`.
-func appendContribution(_ value: Double, to text: inout [UInt8]) {
-  text.append(UInt8(ascii: " "))
-  text.append(value < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-  let hundredths = Int((abs(value) * 100).rounded())
-  let whole = hundredths / 100
-  if whole == 0 {
-    text.append(UInt8(ascii: "0"))
-  } else {
-    text.append(contentsOf: String(whole).utf8)
+/// Writes a record's reasons field — `name=value +0.54; …`, with `name=value×value` for an interaction term —
+/// from flat memory of its own (no array is copied or grown per record, so threads scoring at once share no
+/// reference count).
+final class ReasonText {
+  /// Per reason slot: its name's bytes, `names[nameStart[s]..<nameStart[s + 1]]`, and the record fields of its
+  /// values, `fields[fieldStart[s]..<fieldStart[s + 1]]`.
+  private let names: UnsafeMutablePointer<UInt8>
+  private let nameStart: UnsafeMutablePointer<Int>
+  private let fields: UnsafeMutablePointer<Int>
+  private let fieldStart: UnsafeMutablePointer<Int>
+  /// The field being built.
+  @exclusivity(unchecked) private var text: UnsafeMutablePointer<UInt8>
+  @exclusivity(unchecked) private var count = 0
+  @exclusivity(unchecked) private var capacity = 256
+
+  /// - Parameter positions: the record field of each model column.
+  convenience init(model: ChurnModel, positions: [Int]) {
+    self.init(
+      slots: model.columns.indices.map { (model.columns[$0].name, [positions[$0]]) }
+        + model.interactionTerms.map { ($0.name, $0.columns.map { positions[$0] }) })
   }
-  text.append(UInt8(ascii: "."))
-  text.append(UInt8(48 + (hundredths / 10) % 10))
-  text.append(UInt8(48 + hundredths % 10))
+
+  /// - Parameter slots: each reason slot's name and the record fields of its values.
+  init(slots: [(name: String, fields: [Int])]) {
+    var nameBytes: [UInt8] = []
+    var nameStarts: [Int] = []
+    var fieldList: [Int] = []
+    var fieldStarts: [Int] = []
+    for (name, columns) in slots {
+      nameStarts.append(nameBytes.count)
+      nameBytes.append(contentsOf: name.utf8)
+      fieldStarts.append(fieldList.count)
+      fieldList.append(contentsOf: columns)
+    }
+    nameStarts.append(nameBytes.count)
+    fieldStarts.append(fieldList.count)
+    func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+      let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+      p.initialize(from: values, count: values.count)
+      return p
+    }
+    names = copy(nameBytes)
+    nameStart = copy(nameStarts)
+    fields = copy(fieldList)
+    fieldStart = copy(fieldStarts)
+    text = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    names.deallocate()
+    nameStart.deallocate()
+    fields.deallocate()
+    fieldStart.deallocate()
+    text.deallocate()
+  }
+
+  /// Writes the field of `count` reasons — slots `slot[k]` with contributions `value[k]`, as
+  /// `ChurnRecordScorer.chooseReasons` leaves them — for `input`'s record.
+  @inline(__always)
+  func write(
+    slots slot: UnsafePointer<Int>, values value: UnsafePointer<Double>, count reasons: Int, of input: CSVReader,
+    to writer: CSVWriter
+  ) {
+    count = 0
+    for k in 0..<reasons {
+      if k > 0 {
+        append(UInt8(ascii: ";"))
+        append(UInt8(ascii: " "))
+      }
+      appendSlot(slot[k], of: input)
+      appendContribution(value[k])
+    }
+    writer.writeField(bytes: UnsafeBufferPointer(start: text, count: count))
+  }
+
+  /// The field built so far (for tests).
+  var bytes: [UInt8] { Array(UnsafeBufferPointer(start: text, count: count)) }
+
+  @inline(__always)
+  private func reserve(_ n: Int) {
+    guard count + n > capacity else { return }
+    capacity = max(2 * capacity, count + n)
+    let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    grown.initialize(from: text, count: count)
+    text.deallocate()
+    text = grown
+  }
+
+  @inline(__always)
+  private func append(_ byte: UInt8) {
+    reserve(1)
+    text[count] = byte
+    count += 1
+  }
+
+  @inline(__always)
+  private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    reserve(bytes.count)
+    (text + count).initialize(from: base, count: bytes.count)
+    count += bytes.count
+  }
+
+  /// Appends slot `s`'s `name=value` (values joined by `×`, a blank one as `(missing)`) for `input`'s record.
+  @inline(__always)
+  private func appendSlot(_ s: Int, of input: CSVReader) {
+    append(UnsafeBufferPointer(start: names + nameStart[s], count: nameStart[s + 1] - nameStart[s]))
+    append(UInt8(ascii: "="))
+    for k in fieldStart[s]..<fieldStart[s + 1] {
+      if k > fieldStart[s] {
+        // U+00D7 MULTIPLICATION SIGN in UTF-8.
+        append(0xC3)
+        append(0x97)
+      }
+      guard let field = input.fieldBytes(fields[k]) else { continue }
+      let (lo, hi) = FieldParser.trimmed(field)
+      if lo < hi {
+        append(UnsafeBufferPointer(rebasing: field[lo..<hi]))
+      } else {
+        let missing: StaticString = "(missing)"
+        append(UnsafeBufferPointer(start: missing.utf8Start, count: missing.utf8CodeUnitCount))
+      }
+    }
+  }
+
+  /// Appends ` +0.54` (two decimals, the sign always shown).
+  @inline(__always)
+  func appendContribution(_ value: Double) {
+    // Room for the sign, 13 whole digits and the decimals at once.
+    reserve(20)
+    text[count] = UInt8(ascii: " ")
+    text[count + 1] = value < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+    count += 2
+    guard abs(value) < 1e15 else {
+      // Too large for hundredths in an Int (or not a number): the shortest text that reads back as the value.
+      var text = "\(abs(value))"
+      text.withUTF8 { append($0) }
+      return
+    }
+    let hundredths = Int((abs(value) * 100).rounded())
+    let whole = hundredths / 100
+    var power = 1
+    while power * 10 <= whole { power *= 10 }
+    while power > 0 {
+      text[count] = UInt8(48 + whole / power % 10)
+      count += 1
+      power /= 10
+    }
+    text[count] = UInt8(ascii: ".")
+    text[count + 1] = UInt8(48 + (hundredths / 10) % 10)
+    text[count + 2] = UInt8(48 + hundredths % 10)
+    count += 3
+  }
 }
 
 /// A row's true outcome, read from the target column.

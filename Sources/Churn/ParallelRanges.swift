@@ -36,8 +36,8 @@ struct ParallelRanges {
 
   /// Runs `body` on both halves at once; the flag tells `body` which half it has.
   func run<T>(_ body: @escaping (CSVReader, Bool) throws -> T) throws -> (T, T)? {
-    let firstReader = try CSVReader(path: path, range: first, header: header)
-    let secondReader = try CSVReader(path: path, range: second, header: header)
+    let firstReader = try CSVReader(path: path, range: first, header: header, options: .unhashed)
+    let secondReader = try CSVReader(path: path, range: second, header: header, options: .unhashed)
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     box.work = { [secondReader] in try body(secondReader, true) }

@@ -27,7 +27,7 @@ struct InferredSchema {
 extension ChurnTrainer {
   /// Pass 1: statistics of every column, then each column's kind, imputation, levels and drift references.
   static func inferSchema(path: String, options o: ChurnTrainingOptions) throws -> InferredSchema {
-    let reader = try CSVReader(path: path)
+    let reader = try CSVReader(path: path, options: .unhashed)
     try reader.header.requireUniqueNames(file: path)
     let names = reader.header.names
     let targetIndex = try reader.header.require(o.target, role: "target", file: path)

@@ -70,7 +70,8 @@ extension ChurnTrainer {
         {
           return
         }
-        _ = try job.encode(try CSVReader(path: path), firstSource: 0, firstOut: 0, into: target.value)
+        _ = try job.encode(
+          try CSVReader(path: path, options: .unhashed), firstSource: 0, firstOut: 0, into: target.value)
       }
     }
 

@@ -38,9 +38,18 @@ public final class CSVReader: RecordReader {
 
     /// The default options.
     public init() {}
+
+    /// The default options without hashing (`fingerprint` false), for a reader whose fingerprint is never asked.
+    public static var unhashed: Options {
+      var options = Options()
+      options.fingerprint = false
+      return options
+    }
   }
 
   public private(set) var header: Header
+  /// The header's field count, read per record without touching the header's array.
+  @exclusivity(unchecked) private var headerFieldCount = 0
   public let fileName: String
   private let input: ByteInput
   private let options: Options
@@ -129,6 +138,7 @@ public final class CSVReader: RecordReader {
     header = Header([])
     if let given {
       header = given
+      headerFieldCount = given.names.count
       return
     }
     // Skip a UTF-8 byte-order mark.
@@ -146,6 +156,7 @@ public final class CSVReader: RecordReader {
       names.append(name)
     }
     header = Header(names)
+    headerFieldCount = names.count
   }
 
   deinit {
@@ -173,7 +184,7 @@ public final class CSVReader: RecordReader {
 
   public func next() throws(TabularError) -> Bool {
     try readRecord(
-      requireCount: options.requireHeaderFieldCount ? header.names.count : nil, skipBlank: options.skipBlankLines)
+      requireCount: options.requireHeaderFieldCount ? headerFieldCount : nil, skipBlank: options.skipBlankLines)
   }
 
   public func withRawRecord<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {

@@ -186,3 +186,39 @@ import Testing
     }
   }
 }
+
+@Suite struct CSVWriterQuotingTests {
+  /// Fields of 0–40 bytes with one special byte (the delimiter, a quote, a line feed, a carriage return) at every
+  /// position are quoted, and the same fields without it are not: the eight-bytes-at-a-time check agrees with
+  /// the rule byte by byte, for a comma and for a semicolon delimiter.
+  @Test(arguments: [UInt8(ascii: ","), UInt8(ascii: ";")])
+  func everyPositionOfASpecialByteIsQuoted(delimiter: UInt8) throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("q-\(UUID()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let w = try CSVWriter(path: path, delimiter: delimiter)
+    var expected: [UInt8] = []
+    for length in 0...40 {
+      let plain = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+      plain.withUnsafeBufferPointer { w.writeField(bytes: $0) }
+      w.endRow()
+      expected += plain + [0x0A]
+      for position in 0..<length {
+        for special in [delimiter, 0x22, 0x0A, 0x0D] {
+          var field = plain
+          field[position] = special
+          field.withUnsafeBufferPointer { w.writeField(bytes: $0) }
+          w.endRow()
+          expected += [0x22] + field.flatMap { $0 == 0x22 ? [0x22, 0x22] : [$0] } + [0x22, 0x0A]
+        }
+        // The other delimiter is an ordinary byte.
+        var field = plain
+        field[position] = delimiter == UInt8(ascii: ",") ? UInt8(ascii: ";") : UInt8(ascii: ",")
+        field.withUnsafeBufferPointer { w.writeField(bytes: $0) }
+        w.endRow()
+        expected += field + [0x0A]
+      }
+    }
+    try w.finish()
+    #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == expected)
+  }
+}
