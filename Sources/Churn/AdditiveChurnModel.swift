@@ -486,7 +486,7 @@ enum AdditiveFit {
     var binned: [Binned] = []
     for term in smoothed where term.kind == .main {
       let values = d.values(term.features[0])
-      let sorted = values.sorted()
+      let sorted = RadixSort.sorted(values)
       var edges: [Double] = []
       for q in 1..<8 {
         let e = sorted[min(sorted.count - 1, q * sorted.count / 8)]

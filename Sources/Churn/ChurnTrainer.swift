@@ -169,7 +169,7 @@ public enum ChurnTrainer {
     }
 
     // Reference distributions of the training scores.
-    let sorted = inSample.sorted()
+    let sorted = RadixSort.sorted(inSample)
     let scoreDeciles = (1..<10).map { sorted[min(sorted.count - 1, $0 * sorted.count / 10)] }
     var shares = [Double](repeating: 0, count: 10)
     for s in inSample { shares[min(9, Int(s * 10))] += 1 }
@@ -376,7 +376,7 @@ extension ColumnSpec {
   /// then missing) for drift.
   mutating func setNumeric(values: [Double], missing: Int, rows: Int) {
     kind = .numeric
-    let v = values.sorted()
+    let v = RadixSort.sorted(values)
     median = v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
     driftEdges = (1..<10).map { v[min(v.count - 1, $0 * v.count / 10)] }
     var shares = [Double](repeating: 0, count: 11)

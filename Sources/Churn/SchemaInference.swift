@@ -120,8 +120,7 @@ extension ChurnTrainer {
       let unique: Bool = {
         if s.nonNumeric == 0 {
           guard looksLikeID, s.numericValues.count == row else { return false }
-          var v = s.numericValues
-          v.sort()
+          let v = RadixSort.sorted(s.numericValues)
           for k in 1..<max(v.count, 1) where v[k] == v[k - 1] { return false }
           return true
         }

@@ -16,11 +16,9 @@ public enum ClassificationMetrics {
 
   /// Indices ordered by score, highest first (ties in index order, so results are deterministic).
   ///
-  /// Sorts (−score, index) pairs: no closure call per comparison, which matters for millions of scores.
+  /// A radix sort (`RadixSort`): linear time, which matters for millions of scores.
   public static func descendingOrder(_ scores: [Double]) -> [Int] {
-    var pairs = scores.enumerated().map { (-$0.element, $0.offset) }
-    pairs.sort { $0 < $1 }
-    return pairs.map(\.1)
+    RadixSort.order(scores, descending: true)
   }
 
   /// The area under the ROC curve: the probability that a random positive outscores a random negative,
@@ -33,7 +31,7 @@ public enum ClassificationMetrics {
   /// - Complexity: O(n log n).
   public static func rocAUC(labels: [Bool], scores: [Double]) throws(ModelingError) -> Double {
     try check(labels, scores, "ROC AUC")
-    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    let order = RadixSort.order(scores, descending: false)
     var rankSum = 0.0
     var positives = 0
     var i = 0

@@ -30,7 +30,7 @@ public struct PSpline: Codable, Sendable, Equatable {
 
   /// The quantiles of `values` at 0, 1/m, …, 1 (`m = warpQuantiles`), for a warped basis.
   public static func quantiles(_ values: [Double]) -> [Double] {
-    let sorted = values.filter(\.isFinite).sorted()
+    let sorted = RadixSort.sorted(values.filter(\.isFinite))
     guard let first = sorted.first else { return [0, 1] }
     let m = warpQuantiles
     return (0...m).map { k in
