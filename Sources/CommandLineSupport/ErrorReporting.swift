@@ -93,12 +93,17 @@ public enum CommandRunner {
   }
 
   /// Parses `arguments` (default: the process's), runs, and exits.
-  public static func main<Command: ParsableCommand>(_ command: Command.Type, arguments: [String]? = nil) -> Never {
+  ///
+  /// - Parameter usesBLAS: whether a command line may call BLAS; one that does not (a stream) starts without the
+  ///   restart for better BLAS kernels, which would only cost it a second process start.
+  public static func main<Command: ParsableCommand>(
+    _ command: Command.Type, arguments: [String]? = nil, usesBLAS: ([String]) -> Bool = { _ in true }
+  ) -> Never {
     let tool = Command.configuration.commandName ?? "\(Command.self)".lowercased()
-    restartWithBetterBLASKernels()
+    let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+    if usesBLAS(given) { restartWithBetterBLASKernels() }
     // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
     OutputFiles.installCleanupHandlers()
-    let given = arguments ?? Array(CommandLine.arguments.dropFirst())
     if let message = nearSubcommand(Command.configuration, tool: tool, arguments: given) {
       printError(message)
       exit(64)

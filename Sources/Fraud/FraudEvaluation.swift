@@ -71,8 +71,9 @@ public enum FraudEvaluation {
     var warmLabels: [Bool] = []
     var evalAmounts: [Double] = []
     let start = from ?? -Double.infinity
+    var dates = FieldParser.TimestampCache()
     while try reader.next() {
-      switch try source.record(reader) {
+      switch try source.record(reader, dates: &dates) {
       case .label(let id, let fraud):
         state.applyLabel(transaction: id, fraud: fraud)
       case .transaction(let tx, _):

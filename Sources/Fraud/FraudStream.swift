@@ -269,6 +269,7 @@ public final class FraudStream {
     // One transaction is held back while the next line is read, when that read will not wait: the memory the
     // held one needs is requested while the next is parsed, and the next one's while the held one is scored,
     // which hides most cache misses. Output order and every decision stay those of one-by-one processing.
+    var dates = FieldParser.TimestampCache()
     while true {
       if r.held != nil && !reader.hasBufferedLine { try release(r, output: output) }
       if r.held == nil && wouldBlock() {
@@ -292,7 +293,7 @@ public final class FraudStream {
       }
       let record: InputRecord
       do {
-        record = try source.record(reader)
+        record = try source.record(reader, dates: &dates)
       } catch {
         reject("\(error)")
         continue

@@ -99,8 +99,9 @@ public enum FraudTrainer {
         "\(path):\(p.line): dated more than the allowed clock skew (\(Int(maxClockSkew)) s) ahead of the history before it, and the next transaction does not confirm it; left out as a likely typo"
       )
     }
+    var dates = FieldParser.TimestampCache()
     while try reader.next() {
-      switch try source.record(reader) {
+      switch try source.record(reader, dates: &dates) {
       case .label(let id, let fraud):
         state.applyLabel(transaction: id, fraud: fraud)
       case .transaction(let tx, _):

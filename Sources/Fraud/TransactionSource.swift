@@ -100,6 +100,15 @@ public struct TransactionSource {
   /// The current record of `reader` as a transaction or a label.
   /// - Throws: `TabularError` with the line and column of a missing id, card, bad time, amount or label.
   public func record(_ reader: some RecordReader) throws(TabularError) -> InputRecord {
+    var dates = FieldParser.TimestampCache()
+    return try record(reader, dates: &dates)
+  }
+
+  /// `record(_:)`, reading timestamps through `dates` (the date of the previous record's timestamp).
+  @inline(__always)
+  public func record(_ reader: some RecordReader, dates: inout FieldParser.TimestampCache) throws(TabularError)
+    -> InputRecord
+  {
     guard let idBytes = reader.fieldBytes(id), let idHash = TransactionSource.hash(idBytes) else {
       throw reader.error(atField: id, "the transaction id is blank; expected an id")
     }
@@ -113,7 +122,7 @@ public struct TransactionSource {
       }
       return .label(transaction: idHash, fraud: value)
     }
-    guard let when = try reader.timestamp(time) else {
+    guard let when = try reader.timestamp(time, cache: &dates) else {
       throw reader.error(atField: time, "the timestamp is blank; expected a time")
     }
     guard when >= TransactionSource.earliest, when < TransactionSource.latest else {

@@ -221,6 +221,50 @@ public enum FieldParser {
     }
   }
 
+  /// The date of the last `YYYY-MM-DD hh:mm:ss` timestamp `parseTimestamp(_:cache:)` read: a stream's timestamps
+  /// share their date for hours at a time, so the date is parsed once per day of data.
+  public struct TimestampCache: Sendable {
+    /// The date's ten bytes (the first eight as a word, then two), and its first second since 1970.
+    var date: UInt64 = 0
+    var dateTail: UInt16 = 0
+    var dayStart = 0
+    var known = false
+
+    public init() {}
+
+    init(date: UInt64, dateTail: UInt16, dayStart: Int) {
+      (self.date, self.dateTail, self.dayStart, known) = (date, dateTail, dayStart, true)
+    }
+  }
+
+  /// `parseTimestamp(_:)`, the same value for the same bytes, with the date of a `YYYY-MM-DD hh:mm:ss` (or
+  /// `…Thh:mm:ss`) timestamp read from `cache` when it is the date read last.
+  @inline(__always)
+  public static func parseTimestamp(_ bytes: UnsafeBufferPointer<UInt8>, cache: inout TimestampCache)
+    -> ParsedField<Double>
+  {
+    if bytes.count == 19, let base = bytes.baseAddress {
+      let separator = base[10]
+      if separator == UInt8(ascii: " ") || separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t"),
+        base[4] == UInt8(ascii: "-"), base[13] == UInt8(ascii: ":"), base[16] == UInt8(ascii: ":"),
+        let hour = digits(bytes, 11, 2), let minute = digits(bytes, 14, 2), let second = digits(bytes, 17, 2),
+        hour <= 23, minute <= 59, second <= 60
+      {
+        let raw = UnsafeRawPointer(base)
+        let date = raw.loadUnaligned(as: UInt64.self)
+        let dateTail = raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        if !cache.known || cache.date != date || cache.dateTail != dateTail {
+          // A bad date: the full parse says why.
+          guard let start = parseISO8601(bytes, 0, 10) else { return parseTimestamp(bytes) }
+          cache = TimestampCache(date: date, dateTail: dateTail, dayStart: Int(start))
+        }
+        // Whole seconds below 2^53: the same double as the full parse's sum of the day's and the time's seconds.
+        return .value(Double(cache.dayStart + hour * 3600 + minute * 60 + second))
+      }
+    }
+    return parseTimestamp(bytes)
+  }
+
   @inline(__always)
   static func digits(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ count: Int) -> Int? {
     var v = 0

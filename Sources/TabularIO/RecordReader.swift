@@ -105,6 +105,17 @@ extension RecordReader {
     }
   }
 
+  /// `timestamp(_:)` through a cache of the last date read (`FieldParser.parseTimestamp(_:cache:)`).
+  @inline(__always)
+  public func timestamp(_ index: Int, cache: inout FieldParser.TimestampCache) throws(TabularError) -> Double? {
+    guard let bytes = fieldBytes(index) else { return nil }
+    switch FieldParser.parseTimestamp(bytes, cache: &cache) {
+    case .value(let v): return v
+    case .missing: return nil
+    case .invalid(let expected): throw badValue(index, bytes, expected)
+    }
+  }
+
   func badValue(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ expected: String) -> TabularError {
     error(atField: index, "expected \(expected), found \(quotedForMessage(bytes))")
   }

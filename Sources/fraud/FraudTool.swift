@@ -19,5 +19,6 @@ struct FraudTool: ParsableCommand, CommerceApp {
       ])
   }
 
-  static func main() { CommandRunner.main(FraudTool.self) }
+  // `fraud stream` never calls BLAS (its model is a table of weights).
+  static func main() { CommandRunner.main(FraudTool.self, usesBLAS: { $0.first != "stream" }) }
 }

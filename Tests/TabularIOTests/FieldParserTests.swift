@@ -112,6 +112,49 @@ private func timestampValue(_ text: String) -> Double? {
   }
 }
 
+/// Timestamps read through the date cache are exactly those of the full parse: the same value (bit for bit), the
+/// same missing and the same message, for runs of records sharing a date, changing dates, and every shape the cache
+/// must leave to the full parse.
+@Suite struct TimestampCacheTests {
+  private static func outcome(_ p: ParsedField<Double>) -> String {
+    switch p {
+    case .value(let v): return "value \(v.bitPattern)"
+    case .missing: return "missing"
+    case .invalid(let expected): return "invalid \(expected)"
+    }
+  }
+
+  @Test func cachedDatesGiveTheFullParse() {
+    var g = SystemRandomNumberGenerator()
+    var texts: [String] = []
+    // Runs of one date, then another (and back), with each separator.
+    for date in ["2026-01-31", "2026-02-01", "2026-01-31", "1969-12-31", "0001-01-01", "9999-12-31", "2024-02-29"] {
+      for _ in 0..<50 {
+        let separator = ["T", " ", "t"].randomElement(using: &g)!
+        let time = String(
+          format: "%02d:%02d:%02d", Int.random(in: 0...23, using: &g), Int.random(in: 0...59, using: &g),
+          Int.random(in: 0...60, using: &g))
+        texts.append(date + separator + time)
+      }
+    }
+    // Shapes the cache passes on, and bad values in its own shape (after a good date is cached).
+    texts += [
+      "2026-01-31 24:00:00", "2026-01-31 23:60:00", "2026-01-31 23:59:61", "2026-01-31 2x:00:00",
+      "2026-01-31 23-59-59", "2026-01-31_23:59:59", "2026-02-30 10:00:00", "2023-02-29 10:00:00",
+      "2026-13-01 10:00:00", "2026/01/31 10:00:00", "20260131 10:00:00Z", " 2026-01-31 10:00:00",
+      "2026-01-31 10:00:00 ", "2026-01-31 10:00:00Z", "2026-01-31T10:00:00.5", "2026-01-31T10:00:00+01:00",
+      "2026-01-31", "2026-01-31 10:00", "1767225600", "1767225600.25", "", "   ", "abc", "2026-01-31 10:00:00",
+      "2026-01-31x10:00:00", "2026-01-3a 10:00:00", "2026-01-31 10:00:00",
+    ]
+    var cache = FieldParser.TimestampCache()
+    for text in texts {
+      let cached = Array(text.utf8).withUnsafeBufferPointer { FieldParser.parseTimestamp($0, cache: &cache) }
+      let full = Array(text.utf8).withUnsafeBufferPointer { FieldParser.parseTimestamp($0) }
+      #expect(Self.outcome(cached) == Self.outcome(full), "\(text)")
+    }
+  }
+}
+
 @Suite struct XXHash64Tests {
   // Digests from Python's xxhash package: Scripts/reference/xxhash_reference.py.
   @Test func knownDigests() {
