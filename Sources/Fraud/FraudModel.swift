@@ -393,10 +393,12 @@ final class AdditiveTable: @unchecked Sendable {
       w >>= 1
       at &+= value >= e[at &+ w &- 1] ? w : 0
     }
-    at &+= value >= e[at] ? 1 : 0
-    at &+= value >= e[at] ? 1 : 0
-    at &+= value >= e[at] ? 1 : 0
-    return at
+    // The edges are sorted, so the three comparisons are independent: the count of them that hold is the count of
+    // edges from `at` at or below the value (and their loads need not wait on each other).
+    let c0 = value >= e[at] ? 1 : 0
+    let c1 = value >= e[at &+ 1] ? 1 : 0
+    let c2 = value >= e[at &+ 2] ? 1 : 0
+    return at &+ c0 &+ c1 &+ c2
   }
 
   /// Feature `k`'s bin at `value` (`AdditiveFraudEstimator.bin` among its edges).

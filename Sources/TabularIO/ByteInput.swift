@@ -10,11 +10,11 @@
 /// Memory is bounded by the longest record (`maximumRecordBytes`), not the file: consumed bytes are
 /// dropped by moving the unconsumed tail to the front before each read. Every byte read is hashed
 /// (XXH64) for the data fingerprint.
-final class ByteInput {
+@usableFromInline final class ByteInput {
   let name: String
   private let fd: Int32
   private let ownsDescriptor: Bool
-  @exclusivity(unchecked) private(set) var buffer: UnsafeMutablePointer<UInt8>
+  @usableFromInline @exclusivity(unchecked) private(set) var buffer: UnsafeMutablePointer<UInt8>
   private(set) var capacity: Int
   /// First byte not yet consumed.
   @exclusivity(unchecked) var start = 0

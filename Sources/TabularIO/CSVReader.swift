@@ -51,12 +51,12 @@ public final class CSVReader: RecordReader {
   /// The header's field count, read per record without touching the header's array.
   @exclusivity(unchecked) private var headerFieldCount = 0
   public let fileName: String
-  private let input: ByteInput
+  @usableFromInline let input: ByteInput
   private let options: Options
 
   // Hot state: exclusivity is checked by construction (one reader, no overlapping access).
-  @exclusivity(unchecked) private var starts: UnsafeMutablePointer<Int>
-  @exclusivity(unchecked) private var ends: UnsafeMutablePointer<Int>
+  @usableFromInline @exclusivity(unchecked) private(set) var starts: UnsafeMutablePointer<Int>
+  @usableFromInline @exclusivity(unchecked) private(set) var ends: UnsafeMutablePointer<Int>
   @exclusivity(unchecked) private var flags: UnsafeMutablePointer<UInt8>
   @exclusivity(unchecked) private var fieldCapacity: Int
   @exclusivity(unchecked) public private(set) var fieldCount = 0
@@ -193,6 +193,7 @@ public final class CSVReader: RecordReader {
     return try body(UnsafeBufferPointer(start: input.buffer + recordStart, count: recordEnd - recordStart))
   }
 
+  @inlinable
   public func fieldBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
     guard index >= 0, index < fieldCount else { return nil }
     return UnsafeBufferPointer(start: input.buffer + starts[index], count: ends[index] - starts[index])

@@ -86,6 +86,7 @@ extension RecordReader {
 
   /// Field `index` as a finite number, or `nil` when missing.
   /// - Throws: `.badValue` naming the column, the value found and what was expected.
+  @inlinable
   public func double(_ index: Int) throws(TabularError) -> Double? {
     guard let bytes = fieldBytes(index) else { return nil }
     switch FieldParser.parseDouble(bytes) {
@@ -106,7 +107,7 @@ extension RecordReader {
   }
 
   /// `timestamp(_:)` through a cache of the last date read (`FieldParser.parseTimestamp(_:cache:)`).
-  @inline(__always)
+  @inlinable
   public func timestamp(_ index: Int, cache: inout FieldParser.TimestampCache) throws(TabularError) -> Double? {
     guard let bytes = fieldBytes(index) else { return nil }
     switch FieldParser.parseTimestamp(bytes, cache: &cache) {
@@ -116,6 +117,7 @@ extension RecordReader {
     }
   }
 
+  @usableFromInline
   func badValue(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ expected: String) -> TabularError {
     error(atField: index, "expected \(expected), found \(quotedForMessage(bytes))")
   }
