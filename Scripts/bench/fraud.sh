@@ -2,14 +2,15 @@
 # Fraud benchmark: `fraud stream` against River 0.26 on the same simulated stream, in the same run.
 # River's pipeline (Scripts/bench/river_peer.py): per-card TimeRolling mean and sum of the amount over 1, 7 and
 # 30 days, StandardScaler, LogisticRegression, predict then learn per transaction (its CSV parsed before the
-# timer), the median of three runs. Ours: `fraud stream < file > /dev/null` with all features, rules, reasons, delayed labels and
+# timer). Ours: `fraud stream < file > /dev/null` with all features, rules, reasons, delayed labels and
 # checkpoints, the whole process timed, pinned to one core. River runs on the first RIVER_ROWS transactions.
-# Each of three rounds runs ours then River; the ratio printed is the median of the rounds' ratios.
-# Usage: Scripts/bench/fraud.sh [CARDS] [RIVER_ROWS]
+# Each of ROUNDS rounds (default 5) runs ours then River; the ratio printed is the median of the rounds' ratios.
+# Usage: [ROUNDS=5] Scripts/bench/fraud.sh [CARDS] [RIVER_ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CARDS=${1:-25000}
 RIVER_ROWS=${2:-100000}
+ROUNDS=${ROUNDS:-5}
 WORK=Benchmarks/.work
 mkdir -p "$WORK"
 bash Scripts/bootstrap.sh
@@ -30,12 +31,12 @@ STORE=$WORK/fraud-bench.sqlite
 rm -f "$STORE" "$STORE"-wal "$STORE"-shm
 "$BIN" train --data "$HISTORY" --store "$STORE" >/dev/null
 ROWS=$(($(wc -l <"$STREAM") - 1))
-# Ours and River alternate, three times each, and the ratio is the median of the three pairs' ratios: this
-# machine's speed drifts by a factor of two over minutes, which moves both alike within a pair.
+# Ours and River alternate, ROUNDS times each, and the ratio is the median of the pairs' ratios: this machine's
+# speed drifts by a factor of two over minutes, which moves both alike within a pair.
 times=()
 rivers=()
 ratios=()
-for _ in 1 2 3; do
+for _ in $(seq "$ROUNDS"); do
   cp "$STORE" "$WORK/fraud-run.sqlite"
   rm -f "$WORK/fraud-run.sqlite-wal" "$WORK/fraud-run.sqlite-shm"
   start=$(date +%s.%N)
@@ -46,10 +47,11 @@ for _ in 1 2 3; do
   rivers+=("$r")
   ratios+=("$(echo "$ROWS / $t / $r" | bc -l)")
 done
-best=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+middle=$(((ROUNDS + 1) / 2))
+best=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "${middle}p")
 ours=$(echo "$ROWS / $best" | bc -l)
-river=$(printf '%s\n' "${rivers[@]}" | sort -n | sed -n 2p)
-ratio=$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)
+river=$(printf '%s\n' "${rivers[@]}" | sort -n | sed -n "${middle}p")
+ratio=$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n "${middle}p")
 cp "$STORE" "$WORK/fraud-run.sqlite"
 rm -f "$WORK/fraud-run.sqlite-wal" "$WORK/fraud-run.sqlite-shm"
 taskset -c 0 "$BIN" stream --stats --store "$WORK/fraud-run.sqlite" <"$STREAM" 2>"$WORK/fraud-stats.txt" >/dev/null
