@@ -245,15 +245,10 @@ final class ReasonText {
     }
     nameStarts.append(nameBytes.count)
     fieldStarts.append(fieldList.count)
-    func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-      let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
-      p.initialize(from: values, count: values.count)
-      return p
-    }
-    names = copy(nameBytes)
-    nameStart = copy(nameStarts)
-    fields = copy(fieldList)
-    fieldStart = copy(fieldStarts)
+    names = flatCopy(nameBytes)
+    nameStart = flatCopy(nameStarts)
+    fields = flatCopy(fieldList)
+    fieldStart = flatCopy(fieldStarts)
     text = .allocate(capacity: capacity)
   }
 

@@ -35,7 +35,6 @@ public struct Feature: Codable, Sendable, Equatable {
 final class FeatureEncoder: @unchecked Sendable {
   let columns: [ColumnSpec]
   let features: [Feature]
-  private let columnCount: Int
   /// Per column: its kind (0 number, 1 boolean, 2 category), median, mode, the feature index of its value / true
   /// indicator, of its missing indicator and of its `other` indicator (-1 when none).
   private let kind: UnsafeMutablePointer<UInt8>
@@ -66,7 +65,6 @@ final class FeatureEncoder: @unchecked Sendable {
     self.columns = columns
     self.features = features
     let n = columns.count
-    columnCount = n
     var value = [Int](repeating: -1, count: n)
     var missing = [Int](repeating: -1, count: n)
     var other = [Int](repeating: -1, count: n)
@@ -102,22 +100,17 @@ final class FeatureEncoder: @unchecked Sendable {
     }
     starts.append(spellings.count)
     clearStarts.append(clears.count)
-    func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-      let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
-      p.initialize(from: values, count: values.count)
-      return p
-    }
-    kind = copy(columns.map { $0.kind == .numeric ? 0 : $0.kind == .boolean ? 1 : 2 })
-    median = copy(columns.map(\.median))
-    modeIsTrue = copy(columns.map(\.modeIsTrue))
-    valueFeature = copy(value)
-    missingFeature = copy(missing)
-    otherFeature = copy(other)
-    spellingStart = copy(starts)
-    length = copy(spellings.map(\.text.count))
-    prefix = copy(
+    kind = flatCopy(columns.map { $0.kind == .numeric ? 0 : $0.kind == .boolean ? 1 : 2 })
+    median = flatCopy(columns.map(\.median))
+    modeIsTrue = flatCopy(columns.map(\.modeIsTrue))
+    valueFeature = flatCopy(value)
+    missingFeature = flatCopy(missing)
+    otherFeature = flatCopy(other)
+    spellingStart = flatCopy(starts)
+    length = flatCopy(spellings.map(\.text.count))
+    prefix = flatCopy(
       spellings.map { s in s.text.withUnsafeBufferPointer { FeatureEncoder.prefix(of: $0) } })
-    secondPrefix = copy(
+    secondPrefix = flatCopy(
       spellings.map { s in
         s.text.withUnsafeBufferPointer {
           $0.count > 8 ? FeatureEncoder.prefix(of: UnsafeBufferPointer(rebasing: $0[8...])) : 0
@@ -129,11 +122,11 @@ final class FeatureEncoder: @unchecked Sendable {
       offsets.append(all.count)
       all.append(contentsOf: s.text)
     }
-    offset = copy(offsets)
-    target = copy(spellings.map(\.target))
-    bytes = copy(all)
-    clearStart = copy(clearStarts)
-    clearFeature = copy(clears)
+    offset = flatCopy(offsets)
+    target = flatCopy(spellings.map(\.target))
+    bytes = flatCopy(all)
+    clearStart = flatCopy(clearStarts)
+    clearFeature = flatCopy(clears)
   }
 
   deinit {
@@ -240,4 +233,12 @@ final class FeatureEncoder: @unchecked Sendable {
       return .ok
     }
   }
+}
+
+/// `values` in memory of their own (at least one element's room), for tables read without reference counting;
+/// the owner deallocates it.
+func flatCopy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+  let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+  p.initialize(from: values, count: values.count)
+  return p
 }

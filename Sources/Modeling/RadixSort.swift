@@ -94,23 +94,21 @@ public enum RadixSort {
         offset += c
       }
       let shift = UInt64(p * bits)
+      /// Moves every key to its place for this digit; `carry(i, at)` moves what goes with key `i`.
+      @inline(__always) func scatter(_ carry: (_ from: Int, _ to: Int) -> Void) {
+        for i in 0..<count {
+          let k = from.0[i]
+          let d = Int((k >> shift) & mask)
+          let at = histogram[d]
+          histogram[d] = at + 1
+          to.0[at] = k
+          carry(i, at)
+        }
+      }
       if let source = from.1, let target = to.1 {
-        for i in 0..<count {
-          let k = from.0[i]
-          let d = Int((k >> shift) & mask)
-          let at = histogram[d]
-          histogram[d] = at + 1
-          to.0[at] = k
-          target[at] = source[i]
-        }
+        scatter { target[$1] = source[$0] }
       } else {
-        for i in 0..<count {
-          let k = from.0[i]
-          let d = Int((k >> shift) & mask)
-          let at = histogram[d]
-          histogram[d] = at + 1
-          to.0[at] = k
-        }
+        scatter { _, _ in }
       }
       swap(&from, &to)
     }
