@@ -3,7 +3,7 @@ import Modeling
 import TabularIO
 
 /// How a model turns a customer's encoded features into log-odds and per-column contributions: one case per
-/// model family, switched on here and nowhere else in scoring.
+/// model family, switched on once, when a scorer lays out its tables, and nowhere else in scoring.
 enum ChurnEstimator {
   /// Logistic regression on standardized features: `b₀ + Σ slope_k (raw_k − mean_k)` with `slope = b_k / sd_k`.
   case linear(intercept: Double)
@@ -45,7 +45,6 @@ public struct ChurnReason: Sendable, Codable, Equatable {
 final class ChurnRecordScorer {
   let model: ChurnModel
   let encoder: FeatureEncoder
-  let estimator: ChurnEstimator
   let featureCount: Int
   let columnCount: Int
   /// The record's raw feature values (before standardization).
@@ -58,8 +57,8 @@ final class ChurnRecordScorer {
   let featureMean: UnsafeMutablePointer<Double>
   /// Per input column: values never seen in training so far.
   @exclusivity(unchecked) var unseen: [Int]
-  /// Whether the model is additive, and its intercept (on standardized features for the linear model), held
-  /// apart from `estimator` so that scoring a record copies no array out of it.
+  /// Whether the model is additive (its `ChurnEstimator` case), and its intercept (on standardized features for the
+  /// linear model): plain values, so that scoring a record copies no array out of the model.
   let isAdditive: Bool
   let intercept: Double
   /// The model's nine score-decile edges.
@@ -90,7 +89,6 @@ final class ChurnRecordScorer {
   init(model: ChurnModel) {
     self.model = model
     encoder = FeatureEncoder(columns: model.columns, features: model.features)
-    estimator = ChurnEstimator(model)
     featureCount = model.features.count
     columnCount = model.columns.count
     raw = .allocate(capacity: max(featureCount, 1))
@@ -101,8 +99,6 @@ final class ChurnRecordScorer {
     decileEdgeCount = model.scoreDeciles.count
     decileEdges = .allocate(capacity: max(decileEdgeCount, 1))
     decileEdges.initialize(from: model.scoreDeciles, count: decileEdgeCount)
-    isAdditive = model.additive != nil
-    intercept = model.additive?.parametricCoefficients[0] ?? model.coefficients[0]
     featureColumn = .allocate(capacity: max(featureCount, 1))
     slope = .allocate(capacity: max(featureCount, 1))
     featureMean = .allocate(capacity: max(featureCount, 1))
@@ -112,14 +108,18 @@ final class ChurnRecordScorer {
       featureMean[k] = feature.mean
       slope[k] = 0
     }
-    switch estimator {
-    case .linear:
+    switch ChurnEstimator(model) {
+    case .linear(let b0):
+      isAdditive = false
+      intercept = b0
       for (k, feature) in model.features.enumerated() { slope[k] = model.coefficients[k + 1] / feature.sd }
       terms = .allocate(capacity: 1)
       effects = .allocate(capacity: 1)
       termCount = 0
       full = .allocate(capacity: 1)
     case .additive(let a):
+      isAdditive = true
+      intercept = a.parametricCoefficients[0]
       // The parametric features' slopes per raw unit, as the linear model's.
       for (j, k) in a.parametric.enumerated() { slope[k] = a.parametricCoefficients[j + 1] / model.features[k].sd }
       let coefficients = a.smooths.map(\.unconstrainedCoefficients)
@@ -223,13 +223,9 @@ final class ChurnRecordScorer {
   /// The log-odds of the average customer, from which `contributions()` are measured: the log-odds minus the sum
   /// of every contribution.
   var baseline: Double {
-    switch estimator {
-    case .linear(let intercept): return intercept
-    case .additive(let a):
-      var b = a.parametricCoefficients[0]
-      for term in a.smooths { b += term.meanEffect }
-      return b
-    }
+    var b = intercept
+    for t in 0..<termCount { b += terms[t].meanEffect }
+    return b
   }
 
   /// Calls `body` with the `limit` largest positive contributions (reason slot, value), largest first.

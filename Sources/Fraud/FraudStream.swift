@@ -429,7 +429,7 @@ public final class FraudStream {
     let name = decision.staticName
     output.writeField(bytes: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     if r.reasons.isEmpty {
-      output.writeField(bytes: UnsafeBufferPointer(start: nil, count: 0))
+      output.writeEmptyField()
     } else {
       r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
     }

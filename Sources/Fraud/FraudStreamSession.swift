@@ -131,9 +131,8 @@ extension FraudStream {
     let dead = deadLetter.map { CSVWriter(fileDescriptor: deadFD, name: $0) }
     switch format {
     case .csv:
-      var readerOptions = CSVReader.Options()
+      var readerOptions = CSVReader.Options.unhashed
       readerOptions.stopRequested = stopRequested
-      readerOptions.fingerprint = false
       readerOptions.skipBlankLines = false
       readerOptions.multilineFields = options.multilineFields
       readerOptions.maximumRecordBytes = options.maximumLineBytes

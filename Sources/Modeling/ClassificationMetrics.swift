@@ -28,7 +28,7 @@ public enum ClassificationMetrics {
   /// AUC = (Σ ranks of positives − P(P+1)/2) / (P·N)      with average ranks for ties
   /// ```
   /// - Throws: `.singleClass` when the labels hold one class only.
-  /// - Complexity: O(n log n).
+  /// - Complexity: O(n) (a radix sort of the scores).
   public static func rocAUC(labels: [Bool], scores: [Double]) throws(ModelingError) -> Double {
     try check(labels, scores, "ROC AUC")
     let order = RadixSort.order(scores, descending: false)
