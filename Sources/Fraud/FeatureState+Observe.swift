@@ -28,14 +28,22 @@ public struct Transaction: Sendable {
   }
 }
 
-/// Great-circle distance in kilometres.
+/// Great-circle distance in kilometres (`table` is `FastMath.sinCosTable`).
 @inline(__always)
-func haversineKm(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double) -> Double {
+func haversineKm(
+  _ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double, table: UnsafePointer<Double>
+) -> Double {
   let r = Double.pi / 180
   let dlat = (lat2 - lat1) * r
   let dlon = (lon2 - lon1) * r
-  let a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * r) * cos(lat2 * r) * sin(dlon / 2) * sin(dlon / 2)
-  return 6371 * 2 * atan2(a.squareRoot(), (1 - a).squareRoot())
+  let sinHalfLat = FastMath.sinCos(dlat / 2, table: table).sin
+  let sinHalfLon = FastMath.sinCos(dlon / 2, table: table).sin
+  let a =
+    sinHalfLat * sinHalfLat + FastMath.sinCos(lat1 * r, table: table).cos * FastMath.sinCos(lat2 * r, table: table).cos
+    * sinHalfLon * sinHalfLon
+  // The central angle is 2 asin(√a): by its series up to about 1,270 km, else as atan2.
+  let s = a.squareRoot()
+  return 6371 * 2 * (s < 0.1 ? FastMath.asinSmall(s) : atan2(s, (1 - a).squareRoot()))
 }
 
 /// `log(1 + x)` for `x ≥ 0` (and any `x > −1`) through `log`, which is about twice as fast as `log1p` here: the
@@ -125,7 +133,8 @@ extension FeatureState {
     if t > watermark { watermark = t }
     releaseLabels(until: watermark)
     let c = cards.record(cardSlot(tx.card))
-    let epochs = (Int32((t / 600).rounded(.down)), Int32((t / 3600).rounded(.down)), Int32((t / 86_400).rounded(.down)))
+    let dayNumber = FastMath.floor(t / 86_400)
+    let epochs = (Int32(FastMath.floor(t / 600)), Int32(FastMath.floor(t / 3600)), Int32(dayNumber))
     advanceCard(c, ring: 0, to: epochs.0)
     advanceCard(c, ring: 1, to: epochs.1)
     advanceCard(c, ring: 2, to: epochs.2)
@@ -181,7 +190,7 @@ extension FeatureState {
     var distance = 0.0
     var speed = 0.0
     if !tx.lat.isNaN, !tx.lon.isNaN, !previousLat.isNaN, previous.isFinite {
-      distance = haversineKm(Double(previousLat), Double(previousLon), tx.lat, tx.lon)
+      distance = haversineKm(Double(previousLat), Double(previousLon), tx.lat, tx.lon, table: sinCosTable)
       speed = distance / max(dt / 3600, 1.0 / 60)
     }
     let merchantTag = UInt32(truncatingIfNeeded: tx.merchant | 1)
@@ -246,9 +255,9 @@ extension FeatureState {
       rate7 = k7 > 0 ? Double(f7) / Double(k7) : 0
       rate30 = k30 > 0 ? Double(f30) / Double(k30) : 0
     }
-    let secondsOfDay = t - (t / 86_400).rounded(.down) * 86_400
+    let secondsOfDay = t - Double(dayNumber) * 86_400
     let hour = secondsOfDay / 3600
-    let weekday = (Int((t / 86_400).rounded(.down)) + 4) % 7  // 1970-01-01 was a Thursday (4)
+    let weekday = (dayNumber + 4) % 7  // 1970-01-01 was a Thursday (4)
     let ratio = runningMean > 0 ? min(tx.amount / runningMean, 100) : 0
     let z = sd > 0 ? max(-50, min(50, (tx.amount - runningMean) / sd)) : 0
     f[FraudFeature.logAmount.rawValue] = fastLog1p(max(tx.amount, 0))
@@ -272,9 +281,7 @@ extension FeatureState {
     f[FraudFeature.merchantFraudRate1d.rawValue] = rate1
     f[FraudFeature.merchantFraudRate7d.rawValue] = rate7
     f[FraudFeature.merchantFraudRate30d.rawValue] = rate30
-    var hourSin = 0.0
-    var hourCos = 0.0
-    cml_sincos(2 * Double.pi * hour / 24, &hourSin, &hourCos)
+    let (hourSin, hourCos) = FastMath.sinCos(2 * Double.pi * hour / 24, table: sinCosTable)
     f[FraudFeature.hourSin.rawValue] = hourSin
     f[FraudFeature.hourCos.rawValue] = hourCos
     f[FraudFeature.night.rawValue] = hour < 6 ? 1 : 0

@@ -141,6 +141,7 @@ public final class FeatureState {
     return p
   }()
   let log1pOfCounts = FeatureState.log1pTable
+  let sinCosTable = FastMath.sinCosTable
 
   /// Empty state.
   public convenience init() {
