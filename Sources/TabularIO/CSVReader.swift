@@ -1,3 +1,5 @@
+import CPlatform
+
 /// A streaming RFC 4180 CSV reader that parses bytes in place.
 ///
 /// Handles quoted fields with commas, doubled quotes and newlines, CRLF and LF (and lone CR) line ends,
@@ -58,6 +60,9 @@ public final class CSVReader: RecordReader {
   @usableFromInline @exclusivity(unchecked) private(set) var starts: UnsafeMutablePointer<Int>
   @usableFromInline @exclusivity(unchecked) private(set) var ends: UnsafeMutablePointer<Int>
   @exclusivity(unchecked) private var flags: UnsafeMutablePointer<UInt8>
+  /// Whether the delimiter differs from the bytes that end an unquoted field's line or open a quoted field (so the
+  /// sixteen-byte scan applies).
+  private let plainDelimiter: Bool
   @exclusivity(unchecked) private var fieldCapacity: Int
   @exclusivity(unchecked) public private(set) var fieldCount = 0
   @exclusivity(unchecked) public private(set) var line = 0
@@ -131,6 +136,7 @@ public final class CSVReader: RecordReader {
     input.stopRequested = options.stopRequested
     self.options = options
     self.fileName = input.name
+    plainDelimiter = ![0x0A, 0x0D, 0x22].contains(options.delimiter)
     fieldCapacity = 64
     starts = .allocate(capacity: fieldCapacity)
     ends = .allocate(capacity: fieldCapacity)
@@ -347,6 +353,10 @@ public final class CSVReader: RecordReader {
     fieldCount = 0
     if !innerNewlines.isEmpty { innerNewlines.removeAll(keepingCapacity: true) }
     recordHasEscapes = false
+    // Most records are one line of unquoted fields: found sixteen bytes at a time; anything else (a quote, a line
+    // end too near the buffer's end, more fields than there is room for) is scanned again below, byte by byte.
+    if plainDelimiter, let plain = scanPlainLine(from) { return plain }
+    fieldCount = 0
     let multiline = options.multilineFields
     var lines = 1
     while true {
@@ -450,6 +460,59 @@ public final class CSVReader: RecordReader {
       }
       return .record(end: p + 1, lines: lines)
     }
+  }
+
+  /// The record starting at `from` when it is one line of unquoted fields ending (in LF, CRLF or a lone CR) at
+  /// least sixteen bytes before the buffered input's end and there is room for its fields; else nil, with
+  /// `fieldCount` undefined. The fields are those `scan` finds.
+  @inline(__always)
+  private func scanPlainLine(_ from: Int) -> Scan? {
+    let buf = input.buffer
+    let end = input.end
+    let delimiter = options.delimiter
+    let capacity = fieldCapacity
+    let (starts, ends, flags) = (self.starts, self.ends, self.flags)
+    var p = from
+    var fieldStart = from
+    var count = 0
+    while p &+ 16 <= end {
+      let masks = cml_csv_masks16(buf + p, delimiter)
+      var delimiters = masks & 0xFFFF
+      let stops = masks >> 16
+      if stops != 0 {
+        // Only the delimiters before the first line end or quote belong to this record's unquoted fields.
+        delimiters &= (1 << UInt32(stops.trailingZeroBitCount)) &- 1
+      }
+      while delimiters != 0 {
+        guard count < capacity else { return nil }
+        let at = p &+ delimiters.trailingZeroBitCount
+        starts[count] = fieldStart
+        ends[count] = at
+        flags[count] = 0
+        count &+= 1
+        fieldStart = at &+ 1
+        delimiters &= delimiters &- 1
+      }
+      if stops != 0 {
+        let at = p &+ stops.trailingZeroBitCount
+        let recordEnd: Int
+        switch buf[at] {
+        case 0x0A: recordEnd = at &+ 1
+        case 0x0D:
+          guard at &+ 1 < end else { return nil }
+          recordEnd = buf[at &+ 1] == 0x0A ? at &+ 2 : at &+ 1
+        default: return nil  // a quote
+        }
+        guard count < capacity else { return nil }
+        starts[count] = fieldStart
+        ends[count] = at
+        flags[count] = 0
+        fieldCount = count &+ 1
+        return .record(end: recordEnd, lines: 1)
+      }
+      p &+= 16
+    }
+    return nil
   }
 
   /// The high bit of each byte of `x` below its first zero byte is clear, and that byte's high bit is set

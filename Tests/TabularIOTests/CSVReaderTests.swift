@@ -32,36 +32,51 @@ func readAll(_ text: String, chunk: Int = 1 << 20, options: CSVReader.Options = 
     #expect(crlf == [["1", "2"], ["3", "4"]])
   }
 
-  /// Random records of every shape the word-at-a-time path takes or hands back (quotes, a lone carriage return,
-  /// CR LF across a word boundary, empty fields, many fields) read as a simple reference splits them.
+  /// Random records of every shape the sixteen-byte and word-at-a-time paths take or hand back (quotes, a quote
+  /// inside an unquoted field, lone carriage returns, CR LF across a block boundary, empty fields, more fields than
+  /// the reader first has room for, three delimiters) read as a simple reference splits them.
   @Test(arguments: chunks) func randomRecordsReadAsTheyWereWritten(chunk: Int) throws {
     var g = SystemRandomNumberGenerator()
-    let alphabet = Array("abcdefghij0123456789 .-")
-    var text = "h\n"
-    var expected: [[String]] = []
-    for _ in 0..<400 {
-      var fields: [String] = []
-      var written: [String] = []
-      for _ in 0..<Int.random(in: 1...14, using: &g) {
-        let value = String((0..<Int.random(in: 0...19, using: &g)).map { _ in alphabet.randomElement(using: &g)! })
-        switch Int.random(in: 0..<12, using: &g) {
-        case 0:
-          fields.append(value + ",\"q\"")
-          written.append("\"" + value + ",\"\"q\"\"\"")
-        default:
-          fields.append(value)
-          written.append(value)
+    for delimiter in [",", ";", "\t"] {
+      let alphabet = Array("abcdefghij0123456789 .-,;")
+      var text = "h\n"
+      var expected: [[String]] = []
+      for _ in 0..<400 {
+        var fields: [String] = []
+        var written: [String] = []
+        let many = Int.random(in: 0..<20, using: &g) == 0
+        for _ in 0..<Int.random(in: 1...(many ? 150 : 14), using: &g) {
+          var value = String(
+            (0..<Int.random(in: 0...19, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
+          ).replacingOccurrences(of: delimiter, with: "_")
+          if value.hasPrefix(" ") { value = "x" + value }
+          switch Int.random(in: 0..<12, using: &g) {
+          case 0:
+            fields.append(value + delimiter + "\"q\"")
+            written.append("\"" + value + delimiter + "\"\"q\"\"\"")
+          case 1:
+            // A quote after a field's first byte is an ordinary byte.
+            fields.append("x\"" + value)
+            written.append("x\"" + value)
+          default:
+            fields.append(value)
+            written.append(value)
+          }
         }
+        // (A record of one empty field ends in CR LF: after a lone CR, a bare LF would join it.)
+        let endings = ["\n", "\r\n", "\r"]
+        let ending = fields == [""] ? "\r\n" : endings.randomElement(using: &g)!
+        text += written.joined(separator: delimiter) + ending
+        expected.append(fields)
       }
-      text += written.joined(separator: ",") + (Bool.random(using: &g) ? "\n" : "\r\n")
-      expected.append(fields)
+      var o = CSVReader.Options()
+      o.requireHeaderFieldCount = false
+      o.skipBlankLines = false
+      o.delimiter = UInt8(ascii: delimiter.unicodeScalars.first!)
+      let (_, rows, lines) = try readAll(text, chunk: chunk, options: o)
+      #expect(rows == expected, "delimiter \(delimiter.debugDescription)")
+      #expect(lines == Array(2..<(2 + expected.count)))
     }
-    var o = CSVReader.Options()
-    o.requireHeaderFieldCount = false
-    o.skipBlankLines = false
-    let (_, rows, lines) = try readAll(text, chunk: chunk, options: o)
-    #expect(rows == expected)
-    #expect(lines == Array(2..<(2 + expected.count)))
   }
 
   /// Unquoted fields are scanned eight bytes at a time: every field length from 0 to 20 and every end
