@@ -159,10 +159,9 @@ extension FeatureState {
         "the saved stream state is damaged or was written by another version of fraud (this one reads state format \(FeatureState.formatVersion)); train the model again, or stream without \(.resume)"
       )
     }
-    self.init(cards: d.cards, merchants: d.merchants, recent: d.recent)
+    self.init(cards: d.cards, merchants: d.merchants, recent: d.recent, pending: d.pending)
     watermark = d.watermark
     processed = d.processed
-    pending = d.pending
     savedLearning = d.learning
   }
 }

@@ -52,7 +52,10 @@ func haversineKm(
 @inline(__always)
 func fastLog1p(_ x: Double) -> Double {
   let u = 1 + x
-  return u == 1 ? x : log(u) * (x / (u - 1))
+  if u == 1 { return x }
+  // `1 + x` is exact for most features (whole seconds, amounts of a unit or more): no correction, no division.
+  let rounded = u - 1
+  return rounded == x ? log(u) : log(u) * (x / rounded)
 }
 
 extension FeatureState {
@@ -233,18 +236,23 @@ extension FeatureState {
       // The fraud rates look at the newest days whose labels can be known: the day (and the week) ending
       // `labelDelay` before today, as a bank sees its terminals' risk — not the last days, whose labels have not
       // arrived, nor only the whole month, which keeps a terminal "risky" for weeks after its frauds ended.
-      let delayDays = min(22, max(0, Int(((labelDelay ?? 0) / 86_400).rounded(.down))))
-      @inline(__always) func knownDays(_ column: Int, _ count: Int) -> Int {
-        var sum = 0
-        for back in delayDays..<(delayDays + count) {
-          sum += Int(m.load(fromByteOffset: column + 4 * ringBucket(b - back, 30), as: UInt32.self))
-        }
-        return sum
+      let delayInDays = (labelDelay ?? 0) / 86_400
+      let delayDays = delayInDays >= 22 ? 22 : delayInDays > 0 ? Int(delayInDays) : 0
+      // Those days' buckets: `delayDays` (at most 22) before the newest, then back one at a time, wrapping.
+      var known = b - delayDays
+      if known < 0 { known += 30 }
+      @inline(__always) func at(_ column: Int, _ bucket: Int) -> Int {
+        Int(m.load(fromByteOffset: column + 4 * bucket, as: UInt32.self))
       }
-      let k1 = knownDays(MerchantLayout.known, 1)
-      let f1 = knownDays(MerchantLayout.frauds, 1)
-      let k7 = knownDays(MerchantLayout.known, 7)
-      let f7 = knownDays(MerchantLayout.frauds, 7)
+      let k1 = at(MerchantLayout.known, known)
+      let f1 = at(MerchantLayout.frauds, known)
+      var k7 = k1
+      var f7 = f1
+      for _ in 1..<7 {
+        known = known == 0 ? 29 : known - 1
+        k7 += at(MerchantLayout.known, known)
+        f7 += at(MerchantLayout.frauds, known)
+      }
       let n30 = Int(MerchantLayout.total(m, MerchantLayout.count))
       let k30 = Int(MerchantLayout.total(m, MerchantLayout.known))
       let f30 = Int(MerchantLayout.total(m, MerchantLayout.frauds))

@@ -48,7 +48,10 @@ public struct RuleInputs: Sendable {
 
 /// The bucket of epoch `e` in a ring of `n` buckets (`e` mod `n`, also for epochs before 1970).
 @inline(__always)
-func ringBucket(_ e: Int, _ n: Int) -> Int { ((e % n) + n) % n }
+func ringBucket(_ e: Int, _ n: Int) -> Int {
+  let r = e % n
+  return r < 0 ? r + n : r
+}
 
 /// Where each field of a card's record lives (byte offsets; the record is `stride` bytes).
 ///
@@ -121,7 +124,7 @@ public final class FeatureState {
   let merchantTable: RecordTable
 
   /// Labels waiting for their release time: (release time, merchant slot, day of the transaction, fraud).
-  @exclusivity(unchecked) var pending = PendingLabels()
+  let pending: PendingLabels
   /// At least the last 262,144 transactions by id hash: merchant slot and day, for late labels and for
   /// skipping replays.
   let recent: RecentTransactions
@@ -150,10 +153,13 @@ public final class FeatureState {
       recent: RecentTransactions(generation: 1 << 18))
   }
 
-  init(cards: RecordTable, merchants: RecordTable, recent: RecentTransactions) {
+  init(
+    cards: RecordTable, merchants: RecordTable, recent: RecentTransactions, pending: PendingLabels = PendingLabels()
+  ) {
     self.cards = cards
     self.merchantTable = merchants
     self.recent = recent
+    self.pending = pending
   }
 
   /// Cards currently held.
@@ -269,11 +275,11 @@ public final class FeatureState {
   }
 }
 
-/// Labels waiting to become known, in arrival order (a queue whose released part is dropped in blocks).
+/// Labels waiting to become known, in arrival order (a ring that doubles when full).
 ///
 /// Release times grow with transaction times, so arrival order is release order up to the allowed
 /// lateness; a label behind a later one waits for it, which can only delay it, never reveal it early.
-struct PendingLabels {
+final class PendingLabels {
   struct Label {
     var release: Double
     var merchant: Int32
@@ -281,39 +287,71 @@ struct PendingLabels {
     var fraud: Bool
   }
 
-  private(set) var labels: [Label] = []
-  private var head = 0
+  /// A ring of `mask + 1` labels (a power of two), the oldest at `head`: pushing and popping touch no array
+  /// machinery (uniqueness checks, capacity calls) on the stream's path.
+  @exclusivity(unchecked) private var ring: UnsafeMutablePointer<Label>
+  @exclusivity(unchecked) private var mask: Int
+  @exclusivity(unchecked) private var head = 0
+  @exclusivity(unchecked) private(set) var count = 0
 
-  init() {}
+  init() {
+    mask = 1023
+    ring = .allocate(capacity: mask + 1)
+  }
 
   /// Labels in release order (from a checkpoint).
-  init(_ labels: [Label]) { self.labels = labels }
+  init(_ labels: [Label]) {
+    mask = 1023
+    while mask < labels.count { mask = 2 * mask + 1 }
+    ring = .allocate(capacity: mask + 1)
+    labels.withUnsafeBufferPointer { if let base = $0.baseAddress { ring.initialize(from: base, count: $0.count) } }
+    count = labels.count
+  }
 
-  var count: Int { labels.count - head }
+  deinit { ring.deallocate() }
 
   @inline(__always)
-  mutating func push(_ t: Double, _ m: Int32, _ d: Int32, _ f: Bool) {
-    if head > 4096 && head * 2 > labels.count {
-      labels.removeFirst(head)
-      head = 0
-    }
-    labels.append(Label(release: t, merchant: m, day: d, fraud: f))
+  func push(_ t: Double, _ m: Int32, _ d: Int32, _ f: Bool) {
+    if count > mask { grow() }
+    (ring + ((head &+ count) & mask)).initialize(to: Label(release: t, merchant: m, day: d, fraud: f))
+    count &+= 1
+  }
+
+  /// Doubles the ring, its labels moved to the start of the new one in order.
+  private func grow() {
+    let bigger = UnsafeMutablePointer<Label>.allocate(capacity: 2 * (mask + 1))
+    let first = min(count, mask + 1 - head)
+    bigger.moveInitialize(from: ring + head, count: first)
+    (bigger + first).moveInitialize(from: ring, count: count - first)
+    ring.deallocate()
+    ring = bigger
+    mask = 2 * (mask + 1) - 1
+    head = 0
   }
 
   /// Removes and returns the oldest label if it is released at or before `t`.
   @inline(__always)
-  mutating func pop(until t: Double) -> (Int32, Int32, Bool)? {
-    guard head < labels.count, labels[head].release <= t else { return nil }
-    defer { head += 1 }
-    return (labels[head].merchant, labels[head].day, labels[head].fraud)
+  func pop(until t: Double) -> (Int32, Int32, Bool)? {
+    guard count > 0 else { return nil }
+    let l = ring[head]
+    guard l.release <= t else { return nil }
+    head = (head &+ 1) & mask
+    count &-= 1
+    return (l.merchant, l.day, l.fraud)
   }
 
   /// The merchant slot and day of the label `k` places behind the next one to be released, if there is one.
   @inline(__always)
   func upcoming(_ k: Int) -> (merchant: Int32, day: Int32)? {
-    head + k < labels.count ? (labels[head + k].merchant, labels[head + k].day) : nil
+    guard k < count else { return nil }
+    let l = ring[(head &+ k) & mask]
+    return (l.merchant, l.day)
   }
 
   /// The waiting labels, oldest first (for checkpoints).
-  var waiting: ArraySlice<Label> { labels[head...] }
+  var waiting: [Label] {
+    let first = min(count, mask + 1 - head)
+    return Array(UnsafeBufferPointer(start: ring + head, count: first))
+      + Array(UnsafeBufferPointer(start: ring, count: count - first))
+  }
 }

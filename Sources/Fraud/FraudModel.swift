@@ -121,7 +121,6 @@ public enum FraudEstimator: Sendable, Equatable {
 /// Scores one transaction's features: probability, decision, reasons.
 struct Scorer {
   let model: FraudModel
-  let rules: RuleSet.Compiled
   /// The linear predictor on raw features (empty for rules only) and the means reasons are measured from.
   let slope: [Double]
   let intercept: Double
@@ -133,37 +132,11 @@ struct Scorer {
   let learned: Bool
   static let gridCells = 4096
   let names: [[UInt8]]
-  let ruleCodes: [[UInt8]]
-  // Rules flattened: conditions of rule r are conditionStart[r]..<conditionStart[r + 1].
-  let ruleCount: Int
-  let conditionStart: [Int]
-  let conditionValue: [Int]
-  let conditionOp: [UInt8]
-  let conditionThan: [Double]
-  let ruleDecisions: [Decision]
-
-  @inline(__always)
-  func ruleMatches(_ r: Int, _ inputs: RuleInputs) -> Bool {
-    for c in conditionStart[r]..<conditionStart[r + 1] {
-      let v = RuleSet.value(inputs, conditionValue[c])
-      let than = conditionThan[c]
-      let ok: Bool
-      switch conditionOp[c] {
-      case 0: ok = v > than
-      case 1: ok = v >= than
-      case 2: ok = v < than
-      case 3: ok = v <= than
-      case 4: ok = v == than
-      default: ok = v != than
-      }
-      if !ok { return false }
-    }
-    return true
-  }
+  /// The rules, flattened.
+  let ruleTable: RuleTable
 
   init(model: FraudModel) {
     self.model = model
-    rules = model.rules.compiled()
     learned = model.hasModel
     switch model.estimator {
     case .rulesOnly:
@@ -183,25 +156,7 @@ struct Scorer {
       return nil
     }()
     names = FraudFeature.allCases.map { Array($0.name.utf8) }
-    ruleCodes = rules.codes.map { Array($0.utf8) }
-    ruleCount = rules.conditions.count
-    var start = [0]
-    var value: [Int] = []
-    var op: [UInt8] = []
-    var than: [Double] = []
-    for conditions in rules.conditions {
-      for (v, o, t) in conditions {
-        value.append(v)
-        op.append(o)
-        than.append(t)
-      }
-      start.append(value.count)
-    }
-    conditionStart = start
-    conditionValue = value
-    conditionOp = op
-    conditionThan = than
-    ruleDecisions = rules.decisions
+    ruleTable = RuleTable(model.rules.compiled())
   }
 
   /// Feature `k`'s term of the additive model at `value`.
@@ -247,10 +202,13 @@ struct Scorer {
         }
       }
     }
-    for r in 0..<ruleCount where ruleMatches(r, inputs) {
-      if ruleDecisions[r] > decision { decision = ruleDecisions[r] }
-      if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
-      reasons.append(contentsOf: ruleCodes[r])
+    withUnsafeBytes(of: inputs) { raw in
+      let rules = ruleTable
+      for r in 0..<rules.count where rules.matches(r, raw.baseAddress!) {
+        if rules.decisions[r] > decision { decision = rules.decisions[r] }
+        if !reasons.isEmpty { reasons.append(UInt8(ascii: ";")) }
+        reasons.append(contentsOf: rules.codes[r])
+      }
     }
     return (p, decision)
   }
@@ -267,23 +225,27 @@ struct Scorer {
 final class AdditiveTable: @unchecked Sendable {
   // Immutable after init; shared read-only between copies of the scorer.
   let features: Int
-  /// Per feature: its grid's cells (the fewest, by powers of two from 16 up to `init`'s `cells`, that leave at most three
-  /// edges in any cell: a feature of few values gets a grid of a cache line or two, which stays in cache) and
-  /// where its grid starts.
-  let cellCount: UnsafeMutablePointer<Int>
-  let gridStart: UnsafeMutablePointer<Int>
-  /// Per feature: the first edge and the cells per unit of value. A value's cell is
-  /// `(value − first) × scale + 1`, clamped to `0..<cells`: cell 0 holds exactly the values below the first edge
-  /// (bin 0; the sign of `value − first` is exact), the top cell those a cell or more above the last.
-  let first: UnsafeMutablePointer<Double>
-  let scale: UnsafeMutablePointer<Double>
+  /// What a lookup of one feature reads, side by side.
+  struct Feature {
+    /// The first edge and the cells per unit of value: a value's cell is `(value − first) × scale + 1`, clamped
+    /// to `0...lastCell`: cell 0 holds exactly the values below the first edge (bin 0; the sign of
+    /// `value − first` is exact), the top cell those a cell or more above the last.
+    var first: Double
+    var scale: Double
+    var lastCell: Double
+    /// Where its grid, its edges and its weights start.
+    var gridStart: Int
+    var edgeStart: Int
+    var weightStart: Int
+    /// The counting window, a power of two above the most edges in any of its cells (at least 4).
+    var window: Int
+  }
+  /// Per feature (its grid: the fewest cells, by powers of two from 16 up to `init`'s `cells`, that leave at most
+  /// three edges in any cell; a feature of few values gets a grid of a cache line or two, which stays in cache).
+  let feature: UnsafeMutablePointer<Feature>
   /// Per feature and cell (from `gridStart`): the bin of the cell's lowest value.
   let grid: UnsafeMutablePointer<UInt8>
-  /// Per feature: the counting window, a power of two above the most edges in any of its cells (at least 4).
-  let window: UnsafeMutablePointer<Int>
-  let edgeStart: UnsafeMutablePointer<Int>
   let edges: UnsafeMutablePointer<Double>
-  let weightStart: UnsafeMutablePointer<Int>
   /// Mutable: online learning updates them in place.
   let weights: UnsafeMutablePointer<Double>
   let intercept: Double
@@ -292,14 +254,8 @@ final class AdditiveTable: @unchecked Sendable {
     precondition(cells >= 4)
     features = a.edges.count
     intercept = a.intercept
-    first = .allocate(capacity: features)
-    scale = .allocate(capacity: features)
-    cellCount = .allocate(capacity: features)
-    gridStart = .allocate(capacity: features)
+    feature = .allocate(capacity: max(features, 1))
     var gridBytes: [UInt8] = []
-    window = .allocate(capacity: features)
-    edgeStart = .allocate(capacity: features)
-    weightStart = .allocate(capacity: features)
     weights = .allocate(capacity: a.weights.reduce(0) { $0 + $1.count })
     var flat: [Double] = []
     var w = 0
@@ -331,19 +287,16 @@ final class AdditiveTable: @unchecked Sendable {
         grid = layout(n)
       }
       let (width, below, most) = grid
-      first[j] = lo
-      scale[j] = 1 / width
-      cellCount[j] = n
-      gridStart[j] = gridBytes.count
-      gridBytes.append(contentsOf: below)
       var span = 4
       while span <= most { span *= 2 }
-      window[j] = span
-      edgeStart[j] = flat.count
+      (feature + j).initialize(
+        to: Feature(
+          first: lo, scale: 1 / width, lastCell: Double(n - 1), gridStart: gridBytes.count, edgeStart: flat.count,
+          weightStart: w, window: span))
+      gridBytes.append(contentsOf: below)
       flat.append(contentsOf: edgesJ)
       // Edges past a feature's own compare above any value: the count may read up to a window past its first.
       flat.append(contentsOf: repeatElement(.infinity, count: span))
-      weightStart[j] = w
       for v in a.weights[j] {
         weights[w] = v
         w += 1
@@ -356,28 +309,27 @@ final class AdditiveTable: @unchecked Sendable {
   }
 
   deinit {
-    first.deallocate()
-    scale.deallocate()
-    cellCount.deallocate()
-    gridStart.deallocate()
+    feature.deallocate()
     grid.deallocate()
-    window.deallocate()
-    edgeStart.deallocate()
     edges.deallocate()
-    weightStart.deallocate()
     weights.deallocate()
   }
 
+  /// Where feature `k`'s weights start in `weights`.
+  @inline(__always)
+  func weightStart(_ k: Int) -> Int { feature[k].weightStart }
+
   /// Feature `k`'s weight at `value`.
   @inline(__always)
-  func term(_ k: Int, _ value: Double) -> Double { weights[weightStart[k] + bin(k, value)] }
+  func term(_ k: Int, _ value: Double) -> Double { weights[feature[k].weightStart + bin(k, value)] }
 
   /// The first bin of `value`'s grid cell for feature `k`; not-a-number, which no feature should be, reads as
   /// cell 0.
   @inline(__always)
   func cellBin(_ k: Int, _ value: Double) -> Int {
-    let cell = cml_grid_cell((value - first[k]) * scale[k] + 1, cellCount[k] &- 1)
-    return Int(grid[gridStart[k] &+ cell])
+    let p = feature + k
+    let cell = cml_grid_cell((value - p.pointee.first) * p.pointee.scale + 1, p.pointee.lastCell)
+    return Int(grid[p.pointee.gridStart &+ cell])
   }
 
   /// Feature `k`'s bin at `value`, from the first bin of its cell: the count of the edges from there at or below
@@ -386,9 +338,10 @@ final class AdditiveTable: @unchecked Sendable {
   func bin(_ k: Int, _ value: Double, from lo: Int) -> Int {
     // Infinity would count the spare infinite edges: the largest finite value has the same bin.
     let value = Swift.min(value, .greatestFiniteMagnitude)
-    let e = edges + edgeStart[k]
+    let p = feature + k
+    let e = edges + p.pointee.edgeStart
     var at = lo
-    var w = window[k]
+    var w = p.pointee.window
     while w > 4 {
       w >>= 1
       at &+= value >= e[at &+ w &- 1] ? w : 0
@@ -412,14 +365,14 @@ final class AdditiveTable: @unchecked Sendable {
   @inline(__always)
   func sum(_ f: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Int>) -> Double {
     for k in 0..<features { scratch[k] = cellBin(k, f[k]) }
-    for k in 0..<features { scratch[k] = weightStart[k] &+ bin(k, f[k], from: scratch[k]) }
+    for k in 0..<features { scratch[k] = feature[k].weightStart &+ bin(k, f[k], from: scratch[k]) }
     var a = 0.0
     var b = 0.0
     var k = 0
-    while k + 1 < features {
+    while k &+ 1 < features {
       a += weights[scratch[k]]
-      b += weights[scratch[k + 1]]
-      k += 2
+      b += weights[scratch[k &+ 1]]
+      k &+= 2
     }
     if k < features { a += weights[scratch[k]] }
     return a + b

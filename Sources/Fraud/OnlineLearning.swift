@@ -137,7 +137,7 @@ public final class OnlineLearning {
     var eta = table.intercept
     var spread = 0.0
     for k in 0..<features {
-      let c = table.weightStart[k] + Int(bins[k])
+      let c = table.weightStart(k) + Int(bins[k])
       eta += weights[c]
       spread += 1 / (evidence[c] / growth + OnlineLearning.prior)
     }
@@ -145,7 +145,7 @@ public final class OnlineLearning {
     let curvature = p * (1 - p)
     let g = ((label ? 1 : 0) - p) / (1 + curvature * spread)
     for k in 0..<features {
-      let c = table.weightStart[k] + Int(bins[k])
+      let c = table.weightStart(k) + Int(bins[k])
       weights[c] += g / (evidence[c] / growth + OnlineLearning.prior)
       evidence[c] += curvature * growth
       table.weights[c] = weights[c]

@@ -102,25 +102,23 @@ public struct RuleSet: Codable, Sendable, Equatable {
     }
   }
 
+  /// The byte offset in `RuleInputs` of each rule variable, in the order of `RuleInputs.names`.
+  static let inputOffsets: [Int] = {
+    let paths: [KeyPath<RuleInputs, Double>] = [
+      \.amount, \.cardCount1h, \.cardCount1d, \.cardCount30d, \.cardMean30d, \.amountToCardMean,
+      \.secondsSincePrevious, \.distanceKm, \.speedKmh, \.smallCount1d, \.merchantFraudRate7d,
+      \.firstUseOfMerchant, \.hour,
+    ]
+    precondition(paths.count == RuleInputs.names.count)
+    return paths.map { MemoryLayout<RuleInputs>.offset(of: $0)! }
+  }()
+
+  /// Rule variable `index` (of `RuleInputs.names`) of `inputs`.
   static func value(_ inputs: RuleInputs, _ index: Int) -> Double {
-    switch index {
-    case 0: return inputs.amount
-    case 1: return inputs.cardCount1h
-    case 2: return inputs.cardCount1d
-    case 3: return inputs.cardCount30d
-    case 4: return inputs.cardMean30d
-    case 5: return inputs.amountToCardMean
-    case 6: return inputs.secondsSincePrevious
-    case 7: return inputs.distanceKm
-    case 8: return inputs.speedKmh
-    case 9: return inputs.smallCount1d
-    case 10: return inputs.merchantFraudRate7d
-    case 11: return inputs.firstUseOfMerchant
-    default: return inputs.hour
-    }
+    withUnsafeBytes(of: inputs) { $0.load(fromByteOffset: inputOffsets[index], as: Double.self) }
   }
 
-  /// Rules compiled to indices.
+  /// Rules compiled to indices (of `RuleInputs.names` and `operators`).
   struct Compiled {
     var conditions: [[(Int, UInt8, Double)]]
     var decisions: [Decision]
@@ -136,5 +134,71 @@ public struct RuleSet: Codable, Sendable, Equatable {
       },
       decisions: rules.map { Decision(rawValue: ["approve", "review", "decline"].firstIndex(of: $0.decision)!)! },
       codes: rules.map(\.code))
+  }
+}
+
+/// Compiled rules flattened for the stream, in memory read without bounds checks or reference counting: the
+/// conditions of rule r are `start[r] ..< start[r + 1]`, each the byte offset of its variable in `RuleInputs`, its
+/// operator (of `RuleSet.operators`) and its threshold.
+final class RuleTable: @unchecked Sendable {
+  // Immutable after init; shared read-only between copies of the scorer.
+  let count: Int
+  let start: UnsafeMutablePointer<Int>
+  let offset: UnsafeMutablePointer<Int>
+  let op: UnsafeMutablePointer<UInt8>
+  let than: UnsafeMutablePointer<Double>
+  let decisions: UnsafeMutablePointer<Decision>
+  /// Each rule's code, as bytes.
+  let codes: [[UInt8]]
+
+  init(_ rules: RuleSet.Compiled) {
+    count = rules.conditions.count
+    let total = rules.conditions.reduce(0) { $0 + $1.count }
+    start = .allocate(capacity: count + 1)
+    offset = .allocate(capacity: max(total, 1))
+    op = .allocate(capacity: max(total, 1))
+    than = .allocate(capacity: max(total, 1))
+    decisions = .allocate(capacity: max(count, 1))
+    var c = 0
+    for (r, conditions) in rules.conditions.enumerated() {
+      start[r] = c
+      decisions[r] = rules.decisions[r]
+      for (value, o, t) in conditions {
+        offset[c] = RuleSet.inputOffsets[value]
+        op[c] = o
+        than[c] = t
+        c += 1
+      }
+    }
+    start[count] = c
+    codes = rules.codes.map { Array($0.utf8) }
+  }
+
+  deinit {
+    start.deallocate()
+    offset.deallocate()
+    op.deallocate()
+    than.deallocate()
+    decisions.deallocate()
+  }
+
+  /// Whether every condition of rule `r` holds for the inputs at `inputs`.
+  @inline(__always)
+  func matches(_ r: Int, _ inputs: UnsafeRawPointer) -> Bool {
+    for c in start[r]..<start[r &+ 1] {
+      let v = inputs.load(fromByteOffset: offset[c], as: Double.self)
+      let t = than[c]
+      let ok: Bool
+      switch op[c] {
+      case 0: ok = v > t
+      case 1: ok = v >= t
+      case 2: ok = v < t
+      case 3: ok = v <= t
+      case 4: ok = v == t
+      default: ok = v != t
+      }
+      if !ok { return false }
+    }
+    return true
   }
 }

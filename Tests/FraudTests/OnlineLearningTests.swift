@@ -84,7 +84,7 @@ import Testing
     for c in learning.weights.indices where learning.weights[c] != weightsBefore[c] { changed += 1 }
     #expect(changed == FraudFeature.count)
     for k in 0..<FraudFeature.count {
-      let c = table.weightStart[k] + table.bin(k, x[k])
+      let c = table.weightStart(k) + table.bin(k, x[k])
       spread += 1 / (learning.evidence[c] - p * (1 - p) + OnlineLearning.prior)
     }
     let g = (1 - p) / (1 + p * (1 - p) * spread)
