@@ -38,7 +38,7 @@ public struct RuleInputs: Sendable {
   public var firstUseOfMerchant = 0.0
   public var hour = 0.0
 
-  /// The rule variables, in the order `RuleSet.value(_:_:)` indexes them.
+  /// The rule variables, in the order rules index them (`RuleSet.inputOffsets`).
   public static let names = [
     "amount", "card_count_1h", "card_count_1d", "card_count_30d", "card_mean_30d", "amount_to_card_mean",
     "seconds_since_previous", "distance_km", "speed_kmh", "small_count_1d", "merchant_fraud_rate_7d",

@@ -113,11 +113,6 @@ public struct RuleSet: Codable, Sendable, Equatable {
     return paths.map { MemoryLayout<RuleInputs>.offset(of: $0)! }
   }()
 
-  /// Rule variable `index` (of `RuleInputs.names`) of `inputs`.
-  static func value(_ inputs: RuleInputs, _ index: Int) -> Double {
-    withUnsafeBytes(of: inputs) { $0.load(fromByteOffset: inputOffsets[index], as: Double.self) }
-  }
-
   /// Rules compiled to indices (of `RuleInputs.names` and `operators`).
   struct Compiled {
     var conditions: [[(Int, UInt8, Double)]]

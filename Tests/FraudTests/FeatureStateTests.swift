@@ -315,6 +315,59 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
         == "F: rule X: unknown operator '~'; use > >= < <= == !=")
     #expect(load("not json").hasPrefix("F: not a rules file"))
   }
+
+  /// Each rule variable is read from its own field, and each operator compares as its name says, at, below and
+  /// above its threshold; a rule holds only when all its conditions do, and the decisions and codes follow the rules.
+  @Test func compiledRulesReadTheirVariablesAndOperators() {
+    var inputs = RuleInputs()
+    // Field i holds i + 1, set through its property.
+    inputs.amount = 1
+    inputs.cardCount1h = 2
+    inputs.cardCount1d = 3
+    inputs.cardCount30d = 4
+    inputs.cardMean30d = 5
+    inputs.amountToCardMean = 6
+    inputs.secondsSincePrevious = 7
+    inputs.distanceKm = 8
+    inputs.speedKmh = 9
+    inputs.smallCount1d = 10
+    inputs.merchantFraudRate7d = 11
+    inputs.firstUseOfMerchant = 12
+    inputs.hour = 13
+    func holds(_ when: [Rule.Condition]) -> Bool {
+      let table = RuleTable(RuleSet(rules: [Rule(code: "R", decision: "review", when: when)]).compiled())
+      return withUnsafeBytes(of: inputs) { table.matches(0, $0.baseAddress!) }
+    }
+    for (i, name) in RuleInputs.names.enumerated() {
+      let v = Double(i + 1)
+      #expect(holds([.init(value: name, op: "==", than: v)]), "\(name)")
+      #expect(!holds([.init(value: name, op: "!=", than: v)]), "\(name)")
+    }
+    let expected: [String: (below: Bool, at: Bool, above: Bool)] = [
+      ">": (true, false, false), ">=": (true, true, false), "<": (false, false, true), "<=": (false, true, true),
+      "==": (false, true, false), "!=": (true, false, true),
+    ]
+    for (op, e) in expected {
+      // amount is 1: thresholds below, at and above it.
+      #expect(holds([.init(value: "amount", op: op, than: 0.5)]) == e.below, "\(op)")
+      #expect(holds([.init(value: "amount", op: op, than: 1)]) == e.at, "\(op)")
+      #expect(holds([.init(value: "amount", op: op, than: 1.5)]) == e.above, "\(op)")
+    }
+    #expect(holds([.init(value: "hour", op: ">", than: 12), .init(value: "speed_kmh", op: "<", than: 10)]))
+    #expect(!holds([.init(value: "hour", op: ">", than: 12), .init(value: "speed_kmh", op: "<", than: 9)]))
+    let two = RuleTable(
+      RuleSet(rules: [
+        Rule(code: "A", decision: "decline", when: [.init(value: "amount", op: ">", than: 0)]),
+        Rule(code: "BB", decision: "review", when: [.init(value: "hour", op: "<", than: 0)]),
+      ]).compiled())
+    #expect(two.count == 2)
+    #expect(two.decisions[0] == .decline && two.decisions[1] == .review)
+    #expect(two.codes == [Array("A".utf8), Array("BB".utf8)])
+    withUnsafeBytes(of: inputs) { raw in
+      #expect(two.matches(0, raw.baseAddress!))
+      #expect(!two.matches(1, raw.baseAddress!))
+    }
+  }
 }
 
 @Suite struct FraudStoreTests {
@@ -364,5 +417,49 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     try register(pieces)
     let loaded = try #require(try FraudStore.load(from: store, name: "fraud"))
     #expect(loaded.state.encoded() == busy.encoded())
+  }
+}
+
+@Suite struct PendingLabelsTests {
+  /// The ring gives labels back in arrival order across wrap-arounds and growth (from 1,024 slots), only once their
+  /// release time has come; `upcoming` looks ahead, `waiting` lists what is left in order, and a ring built from that
+  /// list goes on the same way.
+  @Test func labelsComeBackInOrderAcrossWrapsAndGrowth() {
+    let q = PendingLabels()
+    var next = 0
+    var popped = 0
+    var peak = 0
+    var g = SeededGenerator(seed: 11)
+    // Push more than pop for a while (the ring grows twice while its head is mid-ring), then drain.
+    for step in 0..<6_000 {
+      let pushes = step < 4_000 ? Int(g.nextDouble() * 3) : 0
+      for _ in 0..<pushes {
+        q.push(Double(next), Int32(next), Int32(next % 30), next % 3 == 0)
+        next += 1
+      }
+      #expect(q.count == next - popped)
+      if q.count > 2 {
+        let ahead = q.upcoming(2)
+        #expect(ahead?.merchant == Int32(popped + 2) && ahead?.day == Int32((popped + 2) % 30))
+      }
+      #expect(q.upcoming(q.count) == nil)
+      // Not yet released: nothing comes back.
+      #expect(q.pop(until: Double(popped) - 0.5) == nil)
+      peak = max(peak, q.count)
+      if step % 2 == 0 || step >= 4_000, let (m, d, f) = q.pop(until: Double(popped)) {
+        #expect(m == Int32(popped) && d == Int32(popped % 30) && f == (popped % 3 == 0))
+        popped += 1
+      }
+      if step == 3_000 {
+        let copy = PendingLabels(q.waiting)
+        #expect(copy.waiting.map(\.merchant) == q.waiting.map(\.merchant))
+        #expect(copy.waiting.map(\.merchant) == (popped..<next).map { Int32($0) })
+        #expect(copy.pop(until: .infinity)?.0 == Int32(popped))
+      }
+    }
+    #expect(next > 3_000 && peak > 1_500)
+    while q.pop(until: .infinity) != nil { popped += 1 }
+    #expect(popped == next && q.count == 0 && q.waiting.isEmpty)
+    #expect(PendingLabels([]).pop(until: .infinity) == nil)
   }
 }
