@@ -19,6 +19,25 @@ struct BinaryWriter {
     write(UInt64(array.count))
     array.withUnsafeBytes { bytes.append(contentsOf: $0) }
   }
+
+  /// A count of elements, then their bytes, as `fill` writes them into room for up to `capacity` and returns how
+  /// many it wrote (the same bytes as `write(array:)` of those elements, without building the array).
+  mutating func write<T: BitwiseCopyable>(
+    _: T.Type, capacity: Int, _ fill: (UnsafeMutablePointer<T>) -> Int
+  ) {
+    let countAt = bytes.count
+    write(UInt64(0))
+    let start = bytes.count
+    let room = capacity * MemoryLayout<T>.stride
+    bytes.append(contentsOf: repeatElement(0, count: room))
+    let n = bytes.withUnsafeMutableBytes { raw in
+      let n = fill((raw.baseAddress! + start).bindMemory(to: T.self, capacity: capacity))
+      precondition(n >= 0 && n <= capacity)
+      raw.storeBytes(of: UInt64(n), toByteOffset: countAt, as: UInt64.self)
+      return n
+    }
+    bytes.removeLast(room - n * MemoryLayout<T>.stride)
+  }
 }
 
 /// Reads what `BinaryWriter` wrote; every read is checked against the remaining bytes.
@@ -79,7 +98,6 @@ extension FeatureState {
     bytes.removeAll(keepingCapacity: true)
     var w = BinaryWriter(bytes: bytes)
     bytes = []
-    let recentEntries = recent.entries
     w.bytes.reserveCapacity(
       cards.bytes.count + merchantTable.bytes.count + (cards.free.count + merchantTable.free.count) * 4
         + pending.count * 17 + recent.count * MemoryLayout<RecentEntry>.stride + 4096)
@@ -92,14 +110,15 @@ extension FeatureState {
     w.write(UInt64(MerchantLayout.stride))
     w.write(block: merchantTable.bytes)
     w.write(array: merchantTable.free)
-    let waiting = pending.waiting
-    w.write(array: waiting.map(\.release))
-    w.write(array: waiting.map(\.merchant))
-    w.write(array: waiting.map(\.day))
-    w.write(array: waiting.map { UInt8($0.fraud ? 1 : 0) })
+    // The waiting labels field by field, and the live entries of each generation, straight from their tables.
+    let waiting = pending.count
+    w.write(Double.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.release } }
+    w.write(Int32.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.merchant } }
+    w.write(Int32.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.day } }
+    w.write(UInt8.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.fraud ? 1 : 0 } }
     w.write(UInt64(recent.generation))
-    w.write(array: recentEntries.newer)
-    w.write(array: recentEntries.older)
+    w.write(RecentEntry.self, capacity: recent.newerCount) { recent.copyLive(newer: true, into: $0) }
+    w.write(RecentEntry.self, capacity: recent.olderCount) { recent.copyLive(newer: false, into: $0) }
     if includeLearning, let learning {
       w.write(FeatureState.learningTag)
       learning.encode(into: &w)

@@ -348,10 +348,17 @@ final class PendingLabels {
     return (l.merchant, l.day)
   }
 
-  /// The waiting labels, oldest first (for checkpoints).
+  /// Calls `body` with each waiting label and its place, oldest (0) first.
+  @inline(__always)
+  func copy(_ body: (Int, Label) -> Void) -> Int {
+    for k in 0..<count { body(k, ring[(head &+ k) & mask]) }
+    return count
+  }
+
+  /// The waiting labels, oldest first.
   var waiting: [Label] {
-    let first = min(count, mask + 1 - head)
-    return Array(UnsafeBufferPointer(start: ring + head, count: first))
-      + Array(UnsafeBufferPointer(start: ring, count: count - first))
+    [Label](unsafeUninitializedCapacity: count) { buffer, initialized in
+      initialized = copy { k, l in (buffer.baseAddress! + k).initialize(to: l) }
+    }
   }
 }

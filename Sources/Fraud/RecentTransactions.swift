@@ -99,10 +99,26 @@ final class RecentTransactions {
 
   /// The entries of each generation (for snapshots), in table order.
   var entries: (newer: [RecentEntry], older: [RecentEntry]) {
-    func live(_ t: UnsafeMutablePointer<RecentEntry>) -> [RecentEntry] {
-      UnsafeBufferPointer(start: t, count: mask + 1).filter { $0.key != 0 }
+    func live(_ newer: Bool, _ count: Int) -> [RecentEntry] {
+      [RecentEntry](unsafeUninitializedCapacity: count) { buffer, initialized in
+        initialized = copyLive(newer: newer, into: buffer.baseAddress!)
+      }
     }
-    return (live(newer), live(older))
+    return (live(true, newerCount), live(false, olderCount))
+  }
+
+  /// Copies the entries of the newer (or older) generation, in table order, to `destination` (room for
+  /// `newerCount` or `olderCount` of them); returns how many.
+  func copyLive(newer isNewer: Bool, into destination: UnsafeMutablePointer<RecentEntry>) -> Int {
+    let table = isNewer ? newer : older
+    let room = isNewer ? newerCount : olderCount
+    var n = 0
+    for i in 0...mask where table[i].key != 0 {
+      precondition(n < room, "a generation holds more entries than its count")
+      (destination + n).initialize(to: table[i])
+      n += 1
+    }
+    return n
   }
 
   /// A table holding these generations; nil when they do not fit `generation`.

@@ -99,6 +99,9 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     }
     let b = try FeatureState(decoding: a.encoded())
     #expect(b.cardCount == a.cardCount && b.processed == a.processed && b.watermark == a.watermark)
+    // The waiting labels and remembered transactions come back as they were: encoded again, the same bytes.
+    #expect(b.pending.count == 500 && b.recent.count == 500)
+    #expect(b.encoded() == a.encoded())
     for k in 500..<700 {
       let next = tx(
         UInt64(k + 1), t0 + Double(k) * 300, card: UInt64(k % 40 + 1), merchant: UInt64(k % 9 + 1), amount: 12)
