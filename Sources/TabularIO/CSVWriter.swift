@@ -138,22 +138,25 @@ public final class CSVWriter {
     text.withUTF8 { append($0) }
   }
 
+  /// Whether one of the eight bytes of `w` is the delimiter, a quote, a line feed or a carriage return.
+  @inline(__always)
+  private func hasSpecial(_ w: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let high: UInt64 = 0x8080_8080_8080_8080
+    // A zero byte in `v` (exactly: the expression is nonzero if and only if some byte of `v` is zero).
+    @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & high != 0 }
+    return hasZero(w ^ (UInt64(delimiter) &* ones)) || hasZero(w ^ (0x22 &* ones)) || hasZero(w ^ (0x0A &* ones))
+      || hasZero(w ^ (0x0D &* ones))
+  }
+
   /// Whether `bytes` hold the delimiter, a quote, a line feed or a carriage return: eight bytes at a time.
   @inline(__always)
   private func containsSpecial(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let base = bytes.baseAddress else { return false }
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let high: UInt64 = 0x8080_8080_8080_8080
-    let patterns = (UInt64(delimiter) &* ones, 0x22 &* ones, 0x0A &* ones, 0x0D &* ones)
-    // A zero byte in `v` (exactly: the expression is nonzero if and only if some byte of `v` is zero).
-    @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & high != 0 }
     var i = 0
     let n = bytes.count
     while i + 8 <= n {
-      let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-      if hasZero(w ^ patterns.0) || hasZero(w ^ patterns.1) || hasZero(w ^ patterns.2) || hasZero(w ^ patterns.3) {
-        return true
-      }
+      if hasSpecial(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { return true }
       i += 8
     }
     while i < n {
@@ -167,6 +170,34 @@ public final class CSVWriter {
   /// Writes one field from its bytes, quoting when needed.
   public func writeField(bytes: UnsafeBufferPointer<UInt8>) {
     separate()
+    let n = bytes.count
+    if n >= 4 && n <= 16 && capacity - count >= 16, let base = bytes.baseAddress,
+      base[0] != 0x20 && base[n - 1] != 0x20
+    {
+      // A short field (an id, a code, a decision) in two words, which overlap when it is shorter than both:
+      // checked for the bytes that need quoting and copied without a call.
+      let raw = UnsafeRawPointer(base)
+      let out = UnsafeMutableRawPointer(buffer + count)
+      if n >= 8 {
+        let head = raw.loadUnaligned(as: UInt64.self)
+        let tail = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        if !hasSpecial(head) && !hasSpecial(tail) {
+          out.storeBytes(of: head, as: UInt64.self)
+          out.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+          count += n
+          return
+        }
+      } else {
+        let head = raw.loadUnaligned(as: UInt32.self)
+        let tail = raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        if !hasSpecial(UInt64(head) | UInt64(tail) << 32) {
+          out.storeBytes(of: head, as: UInt32.self)
+          out.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+          count += n
+          return
+        }
+      }
+    }
     var needsQuotes = false
     if let first = bytes.first, let last = bytes.last, first == 0x20 || last == 0x20 { needsQuotes = true }
     if !needsQuotes { needsQuotes = containsSpecial(bytes) }

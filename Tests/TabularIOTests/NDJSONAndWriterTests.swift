@@ -189,8 +189,8 @@ import Testing
 
 @Suite struct CSVWriterQuotingTests {
   /// Fields of 0–40 bytes with one special byte (the delimiter, a quote, a line feed, a carriage return) at every
-  /// position are quoted, and the same fields without it are not: the eight-bytes-at-a-time check agrees with
-  /// the rule byte by byte, for a comma and for a semicolon delimiter.
+  /// position are quoted, and the same fields without it are not: the word-at-a-time checks and copies agree with
+  /// the rule byte by byte, for a comma and for a semicolon delimiter; a space is quoted only at either end.
   @Test(arguments: [UInt8(ascii: ","), UInt8(ascii: ";")])
   func everyPositionOfASpecialByteIsQuoted(delimiter: UInt8) throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("q-\(UUID()).csv").path
@@ -216,6 +216,14 @@ import Testing
         field.withUnsafeBufferPointer { w.writeField(bytes: $0) }
         w.endRow()
         expected += field + [0x0A]
+        // A space is quoted at either end only; beside another field, after the delimiter.
+        var spaced = plain
+        spaced[position] = 0x20
+        let edge = position == 0 || position == length - 1
+        plain.withUnsafeBufferPointer { w.writeField(bytes: $0) }
+        spaced.withUnsafeBufferPointer { w.writeField(bytes: $0) }
+        w.endRow()
+        expected += plain + [delimiter] + (edge ? [0x22] + spaced + [0x22] : spaced) + [0x0A]
       }
     }
     try w.finish()
