@@ -59,29 +59,44 @@ public struct TransactionSource {
   /// A fast 64-bit hash of a short id without its surrounding blanks (8 bytes at a time, multiply-xorshift
   /// mixing, a final avalanche); nil when the id is blank.
   @inline(__always)
-  static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+  static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? { hashAndASCII(bytes)?.hash }
+
+  /// `hash(_:)`, and whether the bytes are all ASCII (blanks are), from the same loads.
+  @inline(__always)
+  static func hashAndASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> (hash: UInt64, ascii: Bool)? {
     let (lo, hi) = FieldParser.trimmed(bytes)
     if lo == hi { return nil }
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(hi - lo)
     var i = lo
     let raw = UnsafeRawPointer(bytes.baseAddress!)
+    var seen: UInt64 = 0
     while i + 8 <= hi {
-      h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+      let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      seen |= w
+      h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
       h ^= h >> 31
       i += 8
     }
+    // The last 0–7 bytes as a little-endian number, in at most three loads.
     var tail: UInt64 = 0
     var shift: UInt64 = 0
-    while i < hi {
-      tail |= UInt64(bytes[i]) << shift
-      shift += 8
-      i += 1
+    if hi - i >= 4 {
+      tail = UInt64(raw.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+      shift = 32
+      i += 4
     }
+    if hi - i >= 2 {
+      tail |= UInt64(raw.loadUnaligned(fromByteOffset: i, as: UInt16.self)) << shift
+      shift += 16
+      i += 2
+    }
+    if hi > i { tail |= UInt64(bytes[i]) << shift }
+    seen |= tail
     h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
     h ^= h >> 29
     h = h &* 0xBF58_476D_1CE4_E5B9
     h ^= h >> 32
-    return h
+    return (h, seen & 0x8080_8080_8080_8080 == 0)
   }
 
   static func labelValue(_ reader: some RecordReader, _ index: Int) throws(TabularError) -> Bool? {
@@ -109,10 +124,10 @@ public struct TransactionSource {
   public func record(_ reader: some RecordReader, dates: inout FieldParser.TimestampCache) throws(TabularError)
     -> InputRecord
   {
-    guard let idBytes = reader.fieldBytes(id), let idHash = TransactionSource.hash(idBytes) else {
+    guard let idBytes = reader.fieldBytes(id), let (idHash, idASCII) = TransactionSource.hashAndASCII(idBytes) else {
       throw reader.error(atField: id, "the transaction id is blank; expected an id")
     }
-    guard FieldParser.isASCII(idBytes) || String(validating: idBytes, as: UTF8.self) != nil else {
+    guard idASCII || String(validating: idBytes, as: UTF8.self) != nil else {
       throw reader.error(
         atField: id, "invalid UTF-8 bytes in the transaction id, expected UTF-8 text", kind: .malformedRecord)
     }
@@ -128,10 +143,11 @@ public struct TransactionSource {
     guard when >= TransactionSource.earliest, when < TransactionSource.latest else {
       throw reader.error(atField: time, "expected a time in the years 1 to 9999, found \(when) s since 1970")
     }
-    guard let cardBytes = reader.fieldBytes(card), let cardHash = TransactionSource.hash(cardBytes) else {
+    guard let cardBytes = reader.fieldBytes(card), let (cardHash, cardASCII) = TransactionSource.hashAndASCII(cardBytes)
+    else {
       throw reader.error(atField: card, "the card is blank; expected a card id")
     }
-    guard FieldParser.isASCII(cardBytes) || String(validating: cardBytes, as: UTF8.self) != nil else {
+    guard cardASCII || String(validating: cardBytes, as: UTF8.self) != nil else {
       throw reader.error(
         atField: card, "invalid UTF-8 bytes in the card id, expected UTF-8 text", kind: .malformedRecord)
     }

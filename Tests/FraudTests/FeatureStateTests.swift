@@ -466,3 +466,63 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
     #expect(PendingLabels([]).pop(until: .infinity) == nil)
   }
 }
+
+@Suite struct IdHashTests {
+  /// The hash of ids as the stream reads them — word loads and a tail in 4-, 2- and 1-byte loads — equals the
+  /// byte-by-byte definition (so the hashes kept in saved states stay valid), for every length from 1 to 40 with
+  /// blanks around; the ASCII flag says whether a byte is 0x80 or above; blank ids have no hash.
+  @Test func hashMatchesItsByteByByteDefinition() {
+    func reference(_ bytes: [UInt8]) -> UInt64? {
+      var lo = 0
+      var hi = bytes.count
+      while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
+      while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
+      if lo == hi { return nil }
+      var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(hi - lo)
+      var i = lo
+      while i + 8 <= hi {
+        var w: UInt64 = 0
+        for k in 0..<8 { w |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+        h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        i += 8
+      }
+      var tail: UInt64 = 0
+      var shift: UInt64 = 0
+      while i < hi {
+        tail |= UInt64(bytes[i]) << shift
+        shift += 8
+        i += 1
+      }
+      h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+      h ^= h >> 29
+      h = h &* 0xBF58_476D_1CE4_E5B9
+      h ^= h >> 32
+      return h
+    }
+    var g = SeededGenerator(seed: 12)
+    for length in 1...40 {
+      for trial in 0..<20 {
+        var id = (0..<length).map { _ in UInt8(33 + Int(g.nextDouble() * 90)) }
+        let wide = trial % 5 == 0
+        if wide { id[Int(g.nextDouble() * Double(length))] = 0xC3 }
+        let padded = [0x20] + id + (trial % 2 == 0 ? [0x09, 0x20] : [])
+        padded.withUnsafeBufferPointer { b in
+          let got = TransactionSource.hashAndASCII(b)
+          #expect(got?.hash == reference(padded), "length \(length)")
+          #expect(got?.ascii == !wide, "length \(length)")
+          #expect(TransactionSource.hash(b) == reference(padded))
+        }
+      }
+    }
+    [UInt8]([0x20, 0x09, 0x20]).withUnsafeBufferPointer { #expect(TransactionSource.hashAndASCII($0) == nil) }
+    // Fixed values (computed by the definition in Python), so that a change of the definition itself is noticed too.
+    let fixed: [(String, UInt64)] = [
+      ("T1174932", 0x6720_d9da_4bfb_dfe2), ("C18959", 0xdcc2_c09d_9b78_55ca), (" M346\t", 0xad7c_86a7_7844_5125),
+      ("customer-000123456", 0x29b3_e6a7_348e_83da),
+    ]
+    for (id, value) in fixed {
+      Array(id.utf8).withUnsafeBufferPointer { #expect(TransactionSource.hash($0) == value, "\(id)") }
+    }
+  }
+}
