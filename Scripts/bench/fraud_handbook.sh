@@ -9,12 +9,14 @@
 #                        second week)
 #   --change-day N     simulate with `--change-day N` (scenario 3's frauds become small purchases)
 #   --learn            stream with --learn as well, and assess both outputs
+#   --peer             also fit the handbook's baseline features with scikit-learn (logistic regression, random
+#                      forest, gradient boosting; Scripts/bench/fraud_handbook_peer.py) and assess them alike
 #   --extra "ARGS"     more `fraud simulate` options (e.g. "--amount-threshold 300")
 # Prints the handbook metrics (ROC AUC, average precision, card precision@100) of each stream output.
 # Needs a release build (swift build -c release) and Python with pandas and scikit-learn (a venv made here).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seed=42 customers=5000 terminals=10000 days=183 train=120 stream=14 first="" last="" change="" learn=0 extra=""
+seed=42 customers=5000 terminals=10000 days=183 train=120 stream=14 first="" last="" change="" learn=0 peer=0 extra=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) seed=$2; shift 2 ;;
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --assess) first=$2; last=$3; shift 3 ;;
     --change-day) change=$2; shift 2 ;;
     --learn) learn=1; shift ;;
+    --peer) peer=1; shift ;;
     --extra) extra=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
   esac
@@ -59,4 +62,11 @@ if [ "$learn" = 1 ]; then
   "$bin" stream --map "$map" --store "$store" --learn < "$work/stream.csv" > "$work/scores-learn.csv"
   echo "with --learn (days $first-$last):"
   "$venv/bin/python" Scripts/reference/handbook_metrics.py "$data" "$work/scores-learn.csv" "$first" "$last"
+fi
+if [ "$peer" = 1 ]; then
+  "$venv/bin/python" Scripts/bench/fraud_handbook_peer.py "$data" "$train" "$work"
+  for model in logistic forest boosting; do
+    echo "peer $model (days $first-$last):"
+    "$venv/bin/python" Scripts/reference/handbook_metrics.py "$data" "$work/peer-$model.csv" "$first" "$last"
+  done
 fi
