@@ -25,8 +25,8 @@ let package = Package(
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
     .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
-    // Cache prefetch and sincos for the fraud stream's hot path (static inline C), and the registry of temporary
-    // files removed when a signal stops the process (TabularIO's atomic outputs).
+    // Cache prefetch for the fraud stream's hot path and the CSV reader's sixteen-byte scan (static inline C), and
+    // the registry of temporary files removed when a signal stops the process (TabularIO's atomic outputs).
     .target(name: "CPlatform", linkerSettings: [.linkedLibrary("m")]),
     .target(name: "TabularIO", dependencies: ["CPlatform"]),
     .target(name: "Modeling", dependencies: ["LinearAlgebra"]),

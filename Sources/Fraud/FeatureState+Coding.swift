@@ -112,10 +112,10 @@ extension FeatureState {
     w.write(array: merchantTable.free)
     // The waiting labels field by field, and the live entries of each generation, straight from their tables.
     let waiting = pending.count
-    w.write(Double.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.release } }
-    w.write(Int32.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.merchant } }
-    w.write(Int32.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.day } }
-    w.write(UInt8.self, capacity: waiting) { p in pending.copy { k, l in p[k] = l.fraud ? 1 : 0 } }
+    w.write(Double.self, capacity: waiting) { p in pending.forEachWaiting { k, l in p[k] = l.release } }
+    w.write(Int32.self, capacity: waiting) { p in pending.forEachWaiting { k, l in p[k] = l.merchant } }
+    w.write(Int32.self, capacity: waiting) { p in pending.forEachWaiting { k, l in p[k] = l.day } }
+    w.write(UInt8.self, capacity: waiting) { p in pending.forEachWaiting { k, l in p[k] = l.fraud ? 1 : 0 } }
     w.write(UInt64(recent.generation))
     w.write(RecentEntry.self, capacity: recent.newerCount) { recent.copyLive(newer: true, into: $0) }
     w.write(RecentEntry.self, capacity: recent.olderCount) { recent.copyLive(newer: false, into: $0) }

@@ -348,9 +348,9 @@ final class PendingLabels {
     return (l.merchant, l.day)
   }
 
-  /// Calls `body` with each waiting label and its place, oldest (0) first.
+  /// Calls `body` with each waiting label and its place, oldest (0) first; returns how many there are.
   @inline(__always)
-  func copy(_ body: (Int, Label) -> Void) -> Int {
+  func forEachWaiting(_ body: (Int, Label) -> Void) -> Int {
     for k in 0..<count { body(k, ring[(head &+ k) & mask]) }
     return count
   }
@@ -358,7 +358,7 @@ final class PendingLabels {
   /// The waiting labels, oldest first.
   var waiting: [Label] {
     [Label](unsafeUninitializedCapacity: count) { buffer, initialized in
-      initialized = copy { k, l in (buffer.baseAddress! + k).initialize(to: l) }
+      initialized = forEachWaiting { k, l in (buffer.baseAddress! + k).initialize(to: l) }
     }
   }
 }

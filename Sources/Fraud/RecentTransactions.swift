@@ -100,7 +100,8 @@ final class RecentTransactions {
   /// The entries of each generation (for snapshots), in table order.
   var entries: (newer: [RecentEntry], older: [RecentEntry]) {
     func live(_ newer: Bool, _ count: Int) -> [RecentEntry] {
-      [RecentEntry](unsafeUninitializedCapacity: count) { buffer, initialized in
+      guard count > 0 else { return [] }
+      return [RecentEntry](unsafeUninitializedCapacity: count) { buffer, initialized in
         initialized = copyLive(newer: newer, into: buffer.baseAddress!)
       }
     }

@@ -272,6 +272,8 @@ func tx(_ id: UInt64, _ t: Double, card: UInt64 = 10, merchant: UInt64 = 21, amo
   }
 
   @Test func restoreKeepsMembershipAndRefusesBadInput() throws {
+    let empty = RecentTransactions(generation: 8).entries
+    #expect(empty.newer.isEmpty && empty.older.isEmpty)
     let r = RecentTransactions(generation: 8)
     for k in 1...13 { r.insert(UInt64(k) * 977, merchant: 1, day: 2) }
     let (newer, older) = r.entries

@@ -19,8 +19,8 @@ static inline void cml_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 /// Asks the CPU to start loading the cache line at `p` for writing; never faults.
 static inline void cml_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
 
-/// The grid cell of `position`: its whole part, clamped to `0...last` (a whole number; not-a-number gives 0), without branches
-/// or the range checks of Swift's conversion (the clamp keeps it in range).
+/// The grid cell of `position`: its whole part, clamped to `0...last` (a whole number; not-a-number gives 0),
+/// without branches or the range checks of Swift's conversion (the clamp keeps it in range).
 static inline long cml_grid_cell(double position, double last) {
   double x = position > 0 ? position : 0;
   x = x < last ? x : last;
