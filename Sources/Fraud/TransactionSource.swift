@@ -112,14 +112,9 @@ public struct TransactionSource {
     throw reader.error(atField: index, "expected a label 1/0, fraud/genuine or true/false, found \"\(text)\"")
   }
 
-  /// The current record of `reader` as a transaction or a label.
+  /// The current record of `reader` as a transaction or a label, its timestamp read through `dates` (the date of
+  /// the previous record's timestamp; one cache per reader).
   /// - Throws: `TabularError` with the line and column of a missing id, card, bad time, amount or label.
-  public func record(_ reader: some RecordReader) throws(TabularError) -> InputRecord {
-    var dates = FieldParser.TimestampCache()
-    return try record(reader, dates: &dates)
-  }
-
-  /// `record(_:)`, reading timestamps through `dates` (the date of the previous record's timestamp).
   @inline(__always)
   public func record(_ reader: some RecordReader, dates: inout FieldParser.TimestampCache) throws(TabularError)
     -> InputRecord

@@ -356,7 +356,6 @@ public final class CSVReader: RecordReader {
     // Most records are one line of unquoted fields: found sixteen bytes at a time; anything else (a quote, a line
     // end too near the buffer's end, more fields than there is room for) is scanned again below, byte by byte.
     if plainDelimiter, let plain = scanPlainLine(from) { return plain }
-    fieldCount = 0
     let multiline = options.multilineFields
     var lines = 1
     while true {
@@ -464,7 +463,7 @@ public final class CSVReader: RecordReader {
 
   /// The record starting at `from` when it is one line of unquoted fields ending (in LF, CRLF or a lone CR) at
   /// least sixteen bytes before the buffered input's end and there is room for its fields; else nil, with
-  /// `fieldCount` undefined. The fields are those `scan` finds.
+  /// `fieldCount` untouched. The fields are those `scan` finds.
   @inline(__always)
   private func scanPlainLine(_ from: Int) -> Scan? {
     let buf = input.buffer
