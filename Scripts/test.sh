@@ -16,6 +16,16 @@ if [ "$status" -ne 0 ] || [ -z "$passed" ]; then
   echo "tests: the test run failed (exit $status)" >&2
   exit 1
 fi
+echo "== the store under limits (read-only, full disk, unwritable directories)"
+LIMITS=$(mktemp)
+trap 'rm -f "$LOG" "$LIMITS"' EXIT
+bash Scripts/store-limits-test.sh "$(swift build --show-bin-path)" 2>&1 | tee "$LIMITS"
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+  echo "tests: the store-limits checks failed" >&2
+  exit 1
+fi
+limits=$(grep -oE 'store-limits: [0-9]+ passed' "$LIMITS" | grep -oE '[0-9]+' || echo 0)
+passed=$((passed + limits))
 echo "== format"
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Sources
 echo "== all checks passed"

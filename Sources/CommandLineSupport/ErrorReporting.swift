@@ -43,6 +43,7 @@ extension StoreError: ReportableError {
   public var exitCode: Int32 {
     switch self {
     case .notAStore, .newerSchema, .database: return 69
+    case .cannotWrite, .unreadable: return 66
     case .invalidArgument: return 64
     default: return 1
     }
@@ -114,8 +115,10 @@ public enum CommandRunner {
     } catch {
       // With a default subcommand, ArgumentParser reports an unknown option as the default command's missing
       // argument ("Missing expected argument '<user-id>'"): name the option instead.
+      let subcommands = Command.configuration.subcommands.compactMap { $0.configuration.commandName }
       if let defaultCommand = Command.configuration.defaultSubcommand,
-        Command.message(for: error).hasPrefix("Missing expected argument")
+        Command.message(for: error).hasPrefix("Missing expected argument '<"),
+        !(given.first.map(subcommands.contains) ?? false)
       {
         let help = defaultCommand.helpMessage() + Command.helpMessage()
         if let unknown = given.first(where: { argument in

@@ -130,8 +130,13 @@ struct ModelsPromote<App: CommerceApp>: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     let name = selection.model ?? App.defaultModelName
+    let before = try? store.active(name)
     let v = try store.promote(name, version: version)
-    print("\(v.name): version \(v.version) is now active")
+    if before?.version == v.version {
+      print("\(v.name): version \(v.version) is already active; nothing changed")
+    } else {
+      print("\(v.name): version \(v.version) is now active")
+    }
   }
 }
 

@@ -108,6 +108,12 @@ public final class ModelStore: ModelRegistry {
     try wrap {
       try pool.write { db in
         try Self.requireVersion(db, name, version)
+        // Promoting the active version changes nothing: no second activation row, which a rollback would
+        // otherwise "undo" from the version to itself.
+        let active = try Int.fetchOne(
+          db, sql: "SELECT version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 1",
+          arguments: [name])
+        if active == version { return }
         try db.execute(
           sql: "INSERT INTO model_activation (name, version, activated_at, reason) VALUES (?, ?, ?, 'promote')",
           arguments: [name, version, Date().timeIntervalSince1970])
@@ -124,18 +130,23 @@ public final class ModelStore: ModelRegistry {
     let (from, to): (Int, Int) = try wrap {
       try pool.write { db in
         let rows = try Row.fetchAll(
-          db,
-          sql: "SELECT id, version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 2",
+          db, sql: "SELECT id, version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC",
           arguments: [name])
         guard let current = rows.first else {
           if try Self.hasModel(db, name) { throw StoreError.noActiveVersion(name: name) }
           throw StoreError.noModel(name: name)
         }
         let currentVersion: Int = current["version"]
-        guard rows.count == 2 else { throw StoreError.nothingToRollBack(name: name, version: currentVersion) }
-        let currentID: Int64 = current["id"]
-        try db.execute(sql: "UPDATE model_activation SET rolled_back = 1 WHERE id = ?", arguments: [currentID])
-        return (currentVersion, rows[1]["version"])
+        // The activations on top that name the current version (a store written before promote was idempotent
+        // may hold several in a row) are undone together: a rollback always changes the active version.
+        guard let earlier = rows.firstIndex(where: { ($0["version"] as Int) != currentVersion }) else {
+          throw StoreError.nothingToRollBack(name: name, version: currentVersion)
+        }
+        for row in rows[..<earlier] {
+          let id: Int64 = row["id"]
+          try db.execute(sql: "UPDATE model_activation SET rolled_back = 1 WHERE id = ?", arguments: [id])
+        }
+        return (currentVersion, rows[earlier]["version"])
       }
     }
     return Rollback(from: try version(name, from), to: try version(name, to))

@@ -69,18 +69,26 @@ enum StoreDatabase {
   /// Opening is serialized between processes by an exclusive `flock` on the store's directory for the time it
   /// takes to create the file, set its page size and WAL mode and run its migrations: two trainings started
   /// together on a store that does not exist yet both succeed, one creating it and the other waiting for it.
-  /// - Parameter create: create the file when missing (training); otherwise a missing file is `.storeNotFound`
-  ///   and an empty (0-byte) file `.notAStore`, never silently made a store.
+  ///
+  /// A command that only reads can read any store it can read: one it may not write (a read-only file, a
+  /// directory it cannot write, a read-only mount) or one on a full disk — where SQLite cannot create the shared
+  /// memory file it reads a WAL database through — is opened read-only as *immutable* when no write-ahead log
+  /// is pending (nothing of another writer is waiting to be merged into the file).
+  /// - Parameter create: create the file when missing (training); otherwise a missing file is `.storeNotFound`.
+  ///   An existing file that is not a SQLite database (empty, one byte, text) is `.notAStore` either way, never
+  ///   made a store.
   static func open(path: String, create: Bool) throws(StoreError) -> DatabasePool {
     var isDirectory: ObjCBool = false
-    let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     if isDirectory.boolValue { throw .notAStore(path: path, reason: "it is a directory") }
-    if !exists && !create { throw .storeNotFound(path: path) }
+    if !existed && !create { throw .storeNotFound(path: path) }
+    let directory = (path as NSString).deletingLastPathComponent
+    let lockDirectory = directory.isEmpty ? "." : directory
+    if !existed { try checkCreatable(path: path, directory: lockDirectory) }
     // Serialize opening with other processes (and threads) by an exclusive flock on the store's directory. Not
     // on the store file itself: closing any descriptor of that file would drop the POSIX locks SQLite holds on
     // it in this process.
-    let directory = (path as NSString).deletingLastPathComponent
-    let lockFD = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    let lockFD = Glibc.open(lockDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if lockFD >= 0 {
       while flock(lockFD, LOCK_EX) != 0 && errno == EINTR {}
     }
@@ -90,39 +98,149 @@ enum StoreDatabase {
         close(lockFD)
       }
     }
-    if exists && !create {
-      var st = stat()
-      if stat(path, &st) == 0 && st.st_size == 0 { throw .notAStore(path: path, reason: "the file is empty") }
+    // Another process may have created the file while this one waited for the lock: look again.
+    if FileManager.default.fileExists(atPath: path) { try checkHeader(path: path) }
+    if !create && !canWrite(path: path, directory: lockDirectory) && !hasPendingLog(path) {
+      return try openImmutable(path: path)
     }
+    let shmPath = path + "-shm"
+    let walPath = path + "-wal"
+    let shmExisted = FileManager.default.fileExists(atPath: shmPath)
+    let walExisted = FileManager.default.fileExists(atPath: walPath)
+    do {
+      return try openPool(path: path, create: create)
+    } catch {
+      // A failed open may leave a shared-memory file of a few bytes and an empty log (a full disk): remove those
+      // this process created, which no other process can be using (a working shared-memory file is at least
+      // 32 KiB).
+      if !shmExisted, let size = fileSize(shmPath), size < 32768 {
+        unlink(shmPath)
+        if !walExisted && fileSize(walPath) == 0 { unlink(walPath) }
+      }
+      if !create && isWriteFailure(error) && !hasPendingLog(path) {
+        if let pool = try? openImmutable(path: path) { return pool }
+      }
+      throw error
+    }
+  }
+
+  /// Opens the pool in the usual way: read-write (creating the file when asked), or read-only for a reading
+  /// command that may not write the file.
+  private static func openPool(path: String, create: Bool) throws(StoreError) -> DatabasePool {
     var config = Configuration()
     config.busyMode = .timeout(30)
     config.foreignKeysEnabled = true
-    // 64 KiB pages for a new store (a no-op for an existing one): model artifacts and stream checkpoints are
-    // blobs of megabytes, which SQLite reads and writes page by page.
-    // A command that only reads opens a store it may not write read-only: serving needs no write access.
     let readOnly = !create && access(path, W_OK) != 0
     config.readonly = readOnly
+    // 64 KiB pages for a new store (a no-op for an existing one): model artifacts and stream checkpoints are
+    // blobs of megabytes, which SQLite reads and writes page by page.
     if !readOnly { config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536") } }
     let migrator = migrator()
     return try wrap(path) {
       let pool = try DatabasePool(path: path, configuration: config)
-      let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
-      if superseded { throw StoreError.newerSchema(path: path) }
-      let current = try pool.read { db in try migrator.hasCompletedMigrations(db) }
-      if !current {
-        let foreign = try pool.read { db -> Bool in
-          let tables = try String.fetchAll(
-            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-          return !tables.isEmpty && !tables.contains("grdb_migrations")
-        }
-        if foreign { throw StoreError.notAStore(path: path, reason: "it holds other tables") }
-        if readOnly {
-          throw StoreError.database(
-            path: path, message: "the store needs upgrading to this version's schema, and this user cannot write it")
-        }
-        try migrator.migrate(pool)
-      }
+      try checkSchema(pool, path: path, migrator: migrator, canMigrate: !readOnly)
       return pool
+    }
+  }
+
+  /// Opens the file read-only as immutable (SQLite's `immutable=1`): no lock, no shared memory, no write-ahead
+  /// log, nothing written next to it. Only for a store with no pending log, by a command that only reads.
+  private static func openImmutable(path: String) throws(StoreError) -> DatabasePool {
+    var config = Configuration()
+    config.readonly = true
+    config.foreignKeysEnabled = true
+    let migrator = migrator()
+    var allowed = CharacterSet.urlPathAllowed
+    allowed.remove(charactersIn: "?#%")
+    let escaped = path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+    return try wrap(path) {
+      let pool = try DatabasePool(path: "file:\(escaped)?immutable=1", configuration: config)
+      try checkSchema(pool, path: path, migrator: migrator, canMigrate: false)
+      return pool
+    }
+  }
+
+  /// Refuses a store written by a newer schema or holding other tables; migrates an older one when it can.
+  private static func checkSchema(
+    _ pool: DatabasePool, path: String, migrator: DatabaseMigrator, canMigrate: Bool
+  ) throws {
+    let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+    if superseded { throw StoreError.newerSchema(path: path) }
+    let current = try pool.read { db in try migrator.hasCompletedMigrations(db) }
+    if current { return }
+    let foreign = try pool.read { db -> Bool in
+      let tables = try String.fetchAll(
+        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      return !tables.isEmpty && !tables.contains("grdb_migrations")
+    }
+    if foreign { throw StoreError.notAStore(path: path, reason: "it holds other tables") }
+    if !canMigrate {
+      throw StoreError.cannotWrite(
+        path: path, reason: "the store needs upgrading to this version's schema, and this user cannot write it")
+    }
+    try migrator.migrate(pool)
+  }
+
+  /// Refuses an existing file that is not a SQLite database before SQLite sees it: SQLite takes a file shorter
+  /// than its 100-byte header for an empty database and would make it a store.
+  private static func checkHeader(path: String) throws(StoreError) {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return }
+    if (st.st_mode & S_IFMT) != S_IFREG { throw .notAStore(path: path, reason: "it is not a regular file") }
+    if st.st_size == 0 { throw .notAStore(path: path, reason: "the file is empty") }
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      let reason = String(cString: strerror(errno))
+      throw .unreadable(path: path, reason: reason.lowercased())
+    }
+    defer { close(fd) }
+    var header = [UInt8](repeating: 0, count: 16)
+    let got = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
+    if got != 16 || header != Array("SQLite format 3\0".utf8) {
+      throw .notAStore(path: path, reason: "the file is not a SQLite database")
+    }
+    if st.st_size < 100 {
+      throw .notAStore(path: path, reason: "a file of \(st.st_size) bytes, too short for a database")
+    }
+  }
+
+  /// Refuses to create a store where none can be created, saying why (the directory is missing, not a
+  /// directory, or not writable).
+  private static func checkCreatable(path: String, directory: String) throws(StoreError) {
+    var isDirectory: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+      throw .cannotWrite(path: path, reason: "cannot create the store: no such directory \(directory)")
+    }
+    if !isDirectory.boolValue {
+      throw .cannotWrite(path: path, reason: "cannot create the store: \(directory) is not a directory")
+    }
+    if access(directory, W_OK | X_OK) != 0 {
+      let reason = errno == EROFS ? "read-only file system" : "permission denied"
+      throw .cannotWrite(path: path, reason: "cannot create the store in \(directory): \(reason)")
+    }
+  }
+
+  /// Whether this process may write the store file and create its companions beside it.
+  private static func canWrite(path: String, directory: String) -> Bool {
+    access(path, W_OK) == 0 && access(directory, W_OK | X_OK) == 0
+  }
+
+  /// Whether a write-ahead log with content sits beside the store (another writer's work not yet merged into
+  /// the file: reading without it would miss it).
+  private static func hasPendingLog(_ path: String) -> Bool { (fileSize(path + "-wal") ?? 0) > 0 }
+
+  private static func fileSize(_ path: String) -> Int? {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int(st.st_size) : nil
+  }
+
+  /// Whether `error` is a failure to write (read-only, no space, an I/O error on the shared-memory file), after
+  /// which a reading command may still read the file as immutable.
+  private static func isWriteFailure(_ error: StoreError) -> Bool {
+    switch error {
+    case .cannotWrite: return true
+    case .database(_, let message): return message.contains("I/O error") || message.contains("cannot open")
+    default: return false
     }
   }
 
@@ -136,14 +254,47 @@ enum StoreDatabase {
       switch error.resultCode {
       case .SQLITE_NOTADB: throw .notAStore(path: path, reason: "the file is not a SQLite database")
       case .SQLITE_CORRUPT: throw .notAStore(path: path, reason: "the database is corrupt")
-      case .SQLITE_READONLY: throw .database(path: path, message: "the store is read-only")
+      case .SQLITE_READONLY: throw .cannotWrite(path: path, reason: readOnlyReason(path))
+      case .SQLITE_CANTOPEN where isReadOnlyHere(path): throw .cannotWrite(path: path, reason: readOnlyReason(path))
       case .SQLITE_CANTOPEN: throw .database(path: path, message: "cannot open the store file")
       case .SQLITE_BUSY: throw .database(path: path, message: "the store is busy (locked by another process)")
-      case .SQLITE_FULL: throw .database(path: path, message: "the disk is full")
+      case .SQLITE_FULL: throw .cannotWrite(path: path, reason: "no space left on device")
+      case .SQLITE_IOERR where noSpaceLeft(path):
+        throw .cannotWrite(path: path, reason: "no space left on device")
       default: throw .database(path: path, message: error.message ?? "\(error)")
       }
     } catch {
       throw .database(path: path, message: "\(error)")
     }
+  }
+
+  /// Whether the store (or the directory that holds its companions) cannot be written by this process.
+  static func isReadOnlyHere(_ path: String) -> Bool {
+    let directory = (path as NSString).deletingLastPathComponent
+    return access(directory.isEmpty ? "." : directory, W_OK) != 0
+      || (FileManager.default.fileExists(atPath: path) && access(path, W_OK) != 0)
+  }
+
+  /// Why a write to the store was refused as read-only: the mount, the file's or the directory's permissions.
+  static func readOnlyReason(_ path: String) -> String {
+    let directory = (path as NSString).deletingLastPathComponent
+    var fs = statvfs()
+    if statvfs(path, &fs) == 0 && (fs.f_flag & UInt(ST_RDONLY)) != 0 {
+      return "the store is on a read-only file system"
+    }
+    if access(path, W_OK) != 0 { return "the store is read-only (this user may not write the file)" }
+    if access(directory.isEmpty ? "." : directory, W_OK) != 0 {
+      return "the store is read-only (this user may not write its directory)"
+    }
+    return "the store is read-only"
+  }
+
+  /// Whether the file system holding the store has no space left (SQLite reports some writes that fail for
+  /// want of space as plain I/O errors).
+  static func noSpaceLeft(_ path: String) -> Bool {
+    let directory = (path as NSString).deletingLastPathComponent
+    var fs = statvfs()
+    guard statvfs(directory.isEmpty ? "." : directory, &fs) == 0 else { return false }
+    return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20
   }
 }

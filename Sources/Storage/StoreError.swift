@@ -20,6 +20,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
   case rangeOutOfBounds(part: String, offset: Int, length: Int, size: Int)
   /// An argument that cannot be stored (an empty model name, a non-finite metric).
   case invalidArgument(String)
+  /// The store cannot be written (or created) here: a read-only file, directory or mount, no space left, a
+  /// missing directory. The reason says which; nothing is wrong with the store itself.
+  case cannotWrite(path: String, reason: String)
+  /// The store file exists but this user cannot read it.
+  case unreadable(path: String, reason: String)
   /// SQLite failed; the message is SQLite's, with the path.
   case database(path: String, message: String)
 
@@ -40,6 +45,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case .rangeOutOfBounds(let part, let offset, let length, let size):
       return "artifact part '\(part)': bytes \(offset)..<\(offset + length) are outside its \(size) bytes"
     case .invalidArgument(let text): return text
+    case .cannotWrite(let path, let reason): return "\(path): \(reason)"
+    case .unreadable(let path, let reason): return "\(path): cannot read the store: \(reason)"
     case .database(let path, let message): return "\(path): \(message)"
     }
   }

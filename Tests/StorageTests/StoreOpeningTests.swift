@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+@testable import Storage
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Opening a store: files that are not stores (whatever their size, for reading and for training alike), where a
+/// store cannot be created and why, and activations that change nothing.
+@Suite struct StoreOpeningTests {
+  /// Short files of every size below SQLite's header, and a longer text, are refused by training and reading,
+  /// and left exactly as they were.
+  @Test(arguments: [1, 2, 15, 16, 99, 100, 4096])
+  func shortAndTextFilesAreNotStores(size: Int) throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let content = Array(String(repeating: "x", count: size).utf8)
+    FileManager.default.createFile(atPath: path, contents: Data(content))
+    for create in [true, false] {
+      #expect {
+        _ = try ModelStore(path: path, create: create)
+      } throws: { error in
+        guard case .notAStore(let p, let reason) = error as? StoreError else { return false }
+        return p == path && reason == "the file is not a SQLite database"
+      }
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(content))
+    #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+  }
+
+  /// A real store's first bytes followed by nothing else is not taken for an empty store either.
+  @Test func aTruncatedHeaderIsNotAStore() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    FileManager.default.createFile(atPath: path, contents: Data("SQLite format 3\0\0\0".utf8))
+    #expect(throws: StoreError.notAStore(path: path, reason: "a file of 18 bytes, too short for a database")) {
+      _ = try ModelStore(path: path, create: true)
+    }
+  }
+
+  @Test func anEmptyFileIsRefusedByTrainingToo() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    FileManager.default.createFile(atPath: path, contents: Data())
+    #expect(throws: StoreError.notAStore(path: path, reason: "the file is empty")) {
+      _ = try ModelStore(path: path, create: true)
+    }
+  }
+
+  @Test func aDeviceOrFIFOIsNotAStore() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    #expect(mkfifo(path, 0o600) == 0)
+    #expect(throws: StoreError.notAStore(path: path, reason: "it is not a regular file")) {
+      _ = try ModelStore(path: path, create: true)
+    }
+    #expect(throws: StoreError.notAStore(path: "/dev/null", reason: "it is not a regular file")) {
+      _ = try ModelStore(path: "/dev/null", create: false)
+    }
+  }
+
+  @Test func aStoreInAMissingDirectorySaysSo() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let dir = (path as NSString).deletingLastPathComponent
+    let inside = dir + "/no/such/place/store.sqlite"
+    #expect(
+      throws: StoreError.cannotWrite(
+        path: inside, reason: "cannot create the store: no such directory \(dir)/no/such/place")
+    ) { _ = try ModelStore(path: inside, create: true) }
+    FileManager.default.createFile(atPath: dir + "/plain", contents: Data("x".utf8))
+    #expect(
+      throws: StoreError.cannotWrite(
+        path: dir + "/plain/store.sqlite", reason: "cannot create the store: \(dir)/plain is not a directory")
+    ) { _ = try ModelStore(path: dir + "/plain/store.sqlite", create: true) }
+  }
+
+  @Test(arguments: Backend.allCases)
+  func promotingTheActiveVersionChangesNothing(backend: Backend) throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try backend.open(path, create: true)
+    for _ in 0..<3 { _ = try store.register(sample()) }
+    try store.promote("churn", version: 3)
+    try store.promote("churn", version: 3)
+    let back = try store.rollback("churn")
+    #expect(back.from.version == 3 && back.to.version == 2)
+    try store.promote("churn", version: 1)
+    try store.promote("churn", version: 1)
+    #expect(try store.rollback("churn").to.version == 2)
+    #expect(try store.rollback("churn").to.version == 1)
+    #expect(throws: StoreError.nothingToRollBack(name: "churn", version: 1)) { try store.rollback("churn") }
+  }
+
+  /// A store written before promote was idempotent may hold the same version activated twice in a row: a
+  /// rollback steps over both to the version before.
+  @Test func rollbackStepsOverRepeatedActivations() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try ModelStore(path: path, create: true)
+    for _ in 0..<2 { _ = try store.register(sample()) }
+    try store.pool.write { db in
+      try db.execute(
+        sql: "INSERT INTO model_activation (name, version, activated_at, reason) VALUES ('churn', 2, 0, 'promote')")
+    }
+    let back = try store.rollback("churn")
+    #expect(back.from.version == 2 && back.to.version == 1)
+    #expect(try store.active("churn").version == 1)
+  }
+}
