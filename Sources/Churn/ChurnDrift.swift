@@ -6,7 +6,10 @@ import TabularIO
 public struct DriftRow: Sendable, Codable {
   public var name: String
   public var psi: Double
-  /// `stable` below 0.1, `moderate` below 0.25, `major` from 0.25.
+  /// How many values the shares were computed from.
+  public var count: Int
+  /// `stable` below 0.1, `moderate` below 0.25, `major` from 0.25; `too few` below
+  /// `PopulationStability.minimumSample` values, whatever the PSI.
   public var flag: String
 }
 
@@ -14,16 +17,13 @@ public struct DriftRow: Sendable, Codable {
 public enum ChurnDrift {
   /// `Σ (a − e)·ln(a / e)` over bins, shares floored at 1e-4.
   public static func psi(expected: [Double], actual: [Double]) -> Double {
-    var total = 0.0
-    for (e, a) in zip(expected, actual) {
-      let ee = max(e, 1e-4)
-      let aa = max(a, 1e-4)
-      total += (aa - ee) * log(aa / ee)
-    }
-    return total
+    PopulationStability.index(expected: expected, actual: actual)
   }
 
-  static func flag(_ psi: Double) -> String { psi >= 0.25 ? "major" : (psi >= 0.1 ? "moderate" : "stable") }
+  static func flag(_ psi: Double, count: Int) -> String {
+    let verdict = PopulationStability.verdict(psi, sample: count)
+    return verdict == .tooFew ? "too few (\(count) < \(PopulationStability.minimumSample))" : verdict.rawValue
+  }
 
   /// Reads `path` once and compares its distributions with the model's training distributions.
   public static func run(model: ChurnModel, path: String, skipBadRows: Bool) throws -> [DriftRow] {
@@ -67,10 +67,12 @@ public enum ChurnDrift {
     let scored = scoreCounts.reduce(0, +)
     var result = [DriftRow]()
     let scorePSI = psi(expected: model.scoreShares, actual: scoreCounts.map { $0 / max(scored, 1) })
-    result.append(DriftRow(name: "churn_probability", psi: scorePSI, flag: flag(scorePSI)))
+    result.append(
+      DriftRow(
+        name: "churn_probability", psi: scorePSI, count: Int(scored), flag: flag(scorePSI, count: Int(scored))))
     for (k, spec) in model.columns.enumerated() where positions[k] != nil {
       let value = psi(expected: spec.driftShares, actual: counts[k].map { $0 / max(rows, 1) })
-      result.append(DriftRow(name: spec.name, psi: value, flag: flag(value)))
+      result.append(DriftRow(name: spec.name, psi: value, count: Int(rows), flag: flag(value, count: Int(rows))))
     }
     positions.removeAll()
     return result

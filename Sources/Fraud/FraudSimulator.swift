@@ -214,6 +214,8 @@ public enum FraudSimulator {
 
   /// `YYYY-MM-DD HH:MM:SS` (UTC) for epoch seconds.
   public static func isoTimestamp(_ t: Double) -> String {
+    // Beyond the years 0000–9999 (or not a number) there is no date to print; never a trapping conversion.
+    guard t.isFinite, t >= -62_167_219_200, t < 253_402_300_800 else { return "(no date: \(t))" }
     let seconds = Int(t.rounded(.down))
     let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
     let rest = seconds - days * 86_400

@@ -70,8 +70,11 @@ public struct StreamPeriod: Sendable, Codable, Equatable {
   /// without a reference; above 0.25 the distribution has moved.
   public var scorePSI: Double?
 
-  /// Whether the score distribution has moved enough to look at (PSI above 0.25).
-  public var drifted: Bool { (scorePSI ?? 0) > 0.25 }
+  /// Whether the score distribution has moved enough to look at (PSI above 0.25, on at least
+  /// `PopulationStability.minimumSample` transactions).
+  public var drifted: Bool { scorePSI.map { PopulationStability.verdict($0, sample: transactions) == .major } ?? false }
+  /// Whether the period holds too few transactions to judge a shift.
+  public var tooFewToJudge: Bool { transactions < PopulationStability.minimumSample }
 }
 
 /// Per-transaction latency percentiles in microseconds.
@@ -202,6 +205,12 @@ public final class FraudStream {
     _ reader: some RecordReader, source: TransactionSource, output: CSVWriter, deadLetter: CSVWriter?,
     wouldBlock: () -> Bool, report: (String) -> Void
   ) throws -> StreamStatistics {
+    for (value, name) in [(options.statsEvery, "stats_every"), (options.registerEvery, "register_every")] {
+      if let value, !(value > 0 && value.isFinite) {
+        throw CommerceError(
+          .usage, "\(CommerceError.Reference(rawValue: name)) must be a positive duration, got \(value) s")
+      }
+    }
     let started = monotonicNanoseconds()
     let r = StreamRun(labelDelay: options.labelDelay ?? model.labelDelay)
     // Lines after a checkpoint reach the output only once it is committed: a restart never skips a line.
@@ -382,13 +391,9 @@ public final class FraudStream {
     guard r.periodCount > 0 else { return }
     var psi: Double? = nil
     if model.scoreDeciles.count == 9 {
-      var total = 0.0
-      for b in 0..<10 {
-        let actual = max(Double(r.periodBins[b]) / Double(r.periodCount), 1e-4)
-        let expected = 0.1
-        total += (actual - expected) * log(actual / expected)
-      }
-      psi = total
+      psi = PopulationStability.index(
+        expected: [Double](repeating: 0.1, count: 10),
+        actual: r.periodBins.map { Double($0) / Double(r.periodCount) })
     }
     onPeriod?(
       StreamPeriod(

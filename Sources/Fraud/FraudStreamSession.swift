@@ -13,6 +13,8 @@ public struct StreamOpening: Sendable, Codable, Equatable {
   public var modelName: String
   /// The store the model and the checkpoints are in.
   public var storeLocation: String
+  /// The files the store lives in (no output may be written onto one of them).
+  public var storeFiles: [String] = []
   /// The version scoring the stream, or `nil` when the store has no fraud model of that name and rules alone
   /// decide.
   public var version: ModelVersion?
@@ -53,6 +55,7 @@ extension FraudStream {
   ) throws -> FraudStream {
     let checkpoints = store.checkpoints()
     var opening = StreamOpening(modelName: name, storeLocation: "\(store.location)")
+    opening.storeFiles = store.files
     var model: FraudModel
     var state: FeatureState
     if let stored = try FraudStore.load(from: store, name: name) {
@@ -112,7 +115,7 @@ extension FraudStream {
   ) throws -> StreamStatistics {
     if let deadLetter {
       try OutputFiles.refuseOverwriting(
-        deadLetter, inputs: opening.map { [$0.storeLocation] } ?? [], descriptors: [fileDescriptor])
+        deadLetter, inputs: opening.map(\.storeFiles) ?? [], descriptors: [fileDescriptor])
     }
     // The dead-letter file is appended to (a file of earlier runs keeps its lines); a new or empty one starts
     // with the input's header line, so that it can be fixed and replayed as it is.

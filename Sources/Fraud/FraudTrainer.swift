@@ -1,3 +1,4 @@
+import Foundation
 import Modeling
 import TabularIO
 
@@ -129,6 +130,14 @@ public enum FraudTrainer {
     leaveOutPending()
     let n = labels.count
     let frauds = labels.lazy.filter { $0 }.count
+    // A clock-skew limit that leaves out a large part of the history trains on what remains as if it were all:
+    // refuse, naming the option, rather than register a model of a sliver of the data.
+    if outliers.count > 10 && outliers.count * 20 > n + outliers.count {
+      throw CommerceError(
+        .usage,
+        "\(path): \(outliers.count) of \(n + outliers.count) transactions (\(percent(outliers.count, n + outliers.count))) were dated more than \(.maxClockSkew) (\(Int(maxClockSkew)) s) ahead of the one before and left out; training on the rest would ignore most of the history. Raise \(.maxClockSkew) (the default is 1d) or fix the timestamps",
+        parameter: .maxClockSkew)
+    }
     guard n > 0 else { throw CommerceError(.data, "\(path): no transactions") }
     guard frauds > 0, frauds < n else {
       throw CommerceError(
@@ -185,6 +194,17 @@ public enum FraudTrainer {
       reviewThreshold: review, declineThreshold: decline, rules: rules, labelDelay: labelDelay, thresholdRule: rule)
     model.scoreDeciles = deciles
     let alerts = scores.lazy.filter { $0 >= review }.count
+    // A model whose scores hardly differ cannot rank: its thresholds alert on far more (or fewer) transactions
+    // than asked. Refuse it rather than register a model that reviews everything.
+    if case .alertRate(let rate) = target {
+      let obtained = Double(alerts) / Double(n)
+      if sorted.first == sorted.last || obtained > max(3 * rate, rate + 0.05) {
+        throw CommerceError(
+          .data,
+          "\(path): the fitted model's scores \(sorted.first == sorted.last ? "are all equal" : "barely vary") (from \(sorted.last ?? 0) to \(sorted.first ?? 0)): the alert rate asked for is \(rate), its thresholds would alert on \(percent(alerts, n)) of the history. The penalty is too strong or the features carry nothing; lower \(.l2) (now \(l2))",
+          parameter: .l2)
+      }
+    }
     let recent = times.indices.filter { times[$0] >= (times.last ?? 0) - 14 * 86_400 }
     let recentAlerts = recent.filter { scores[$0] >= review }
     var report = FraudTrainingReport(
@@ -225,4 +245,9 @@ public enum FraudTrainer {
       .logistic(LogisticFraudEstimator(coefficients: fit.coefficients, means: means, sds: sds)), fit.probabilities(x)
     )
   }
+}
+
+/// `part` of `whole` as a percentage with one decimal (`12.5%`).
+func percent(_ part: Int, _ whole: Int) -> String {
+  String(format: "%.1f%%", 100 * Double(part) / Double(max(whole, 1)))
 }

@@ -139,6 +139,8 @@ extension CommerceError.Reference {
   public static let timestampColumn = Self(rawValue: "timestamp_column")
   /// The column map of a transaction file.
   public static let columnMap = Self(rawValue: "map")
+  /// The largest jump ahead in time a transaction may make before it is taken for a mistyped date.
+  public static let maxClockSkew = Self(rawValue: "max_clock_skew")
   /// Continuing a stream from its last checkpoint.
   public static let resume = Self(rawValue: "resume")
   /// The command (or request) that trains a recommender.

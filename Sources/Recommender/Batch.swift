@@ -61,7 +61,7 @@ extension StoredRecommender {
     users requested: [String]?, count n: Int, output: String, threads: Int, progress: ((Int, Int) -> Void)? = nil
   ) throws -> BatchSummary {
     guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
-    try OutputFiles.refuseOverwriting(output, inputs: [store.location])
+    try OutputFiles.refuseOverwriting(output, inputs: store.files)
     let loaded = try withModel { model in try BatchModel(model) }
     let writer = try CSVWriter(path: output, bufferBytes: 1 << 20)
     writer.writeRow(["user_id", "rank", "item_id", "score", "source"])

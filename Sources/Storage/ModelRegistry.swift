@@ -8,6 +8,10 @@ public protocol ModelRegistry: AnyObject, Sendable {
   /// Where the registry is, for messages (a file path; never a password).
   var location: String { get }
 
+  /// The files the registry lives in (for SQLite the store file and its `-wal`, `-shm` and `-journal`
+  /// companions, whether they exist now or not): no command may write an output onto one of them.
+  var files: [String] { get }
+
   /// Registers a new version of `model.name` in one transaction and, when `activate`, makes it active.
   /// `beforeCommit` runs inside the transaction just before the commit (crash tests stop there).
   func register(

@@ -13,6 +13,14 @@ public final class ModelStore: ModelRegistry {
   public let path: String
   /// The store file's path.
   public var location: String { path }
+  /// The store file and the companions SQLite keeps beside it.
+  public var files: [String] { Self.files(at: path) }
+
+  /// The store file at `path` and the companions SQLite keeps beside it (write-ahead log, shared memory,
+  /// rollback journal).
+  public static func files(at path: String) -> [String] {
+    [path, path + "-wal", path + "-shm", path + "-journal"]
+  }
   let pool: DatabasePool
   /// The largest piece of an artifact part kept in one row (SQLite holds at most 1 GB in one value); a larger
   /// part is written as several rows and read back as one.

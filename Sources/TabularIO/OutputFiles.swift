@@ -65,6 +65,13 @@ public enum OutputFiles {
     _ output: String, inputs: [String] = [], descriptors: [Int32] = []
   ) throws(TabularError) {
     guard !output.isEmpty else { throw TabularError(.usage, file: "<output>", "the output path is empty") }
+    // By name first: an input that does not exist yet (a store's write-ahead log between two runs) must not be
+    // created as an output either.
+    if let name = resolvedName(output) {
+      for input in inputs where resolvedName(input) == name {
+        throw TabularError(.usage, file: output, "is also the input '\(input)'; write the output to another file")
+      }
+    }
     var out = stat()
     guard stat(output, &out) == 0, out.st_mode & S_IFMT == S_IFREG else { return }
     for input in inputs {
@@ -82,6 +89,20 @@ public enum OutputFiles {
           "is also the file read on \(fd == 0 ? "standard input" : "descriptor \(fd)"); write it to another file")
       }
     }
+  }
+
+  /// `path` with its directory resolved (symbolic links, `.`, `..`) and its last component kept, following a
+  /// symbolic link at the end; `nil` when the directory does not exist.
+  static func resolvedName(_ path: String) -> String? {
+    var target = path
+    if let linked = try? destination(of: path), case .regularFile(let resolved) = linked { target = resolved }
+    let slash = target.lastIndex(of: "/")
+    let directory = slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? "."
+    let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+    guard let real = realpath(directory, nil) else { return nil }
+    defer { free(real) }
+    let base = String(cString: real)
+    return (base.hasSuffix("/") ? base : base + "/") + name
   }
 
   /// Remembers `path` as a temporary file to remove if SIGINT, SIGTERM or SIGHUP stops the process (once

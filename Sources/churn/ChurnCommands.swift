@@ -140,7 +140,7 @@ struct TrainCommand: ParsableCommand {
       throw CommerceError(
         .usage, "model '\(modelName)' holds \(existing.kind) versions; train the churn model under another --name")
     }
-    if let designMatrix { try OutputFiles.refuseOverwriting(designMatrix, inputs: ["\(store.location)"]) }
+    if let designMatrix { try OutputFiles.refuseOverwriting(designMatrix, inputs: [data] + store.files) }
     let report = try ChurnTrainer.train(path: data, options: options)
     var schema = OutputTable(columns: ["column", "kind", "note"])
     for note in report.notes {
@@ -283,7 +283,7 @@ struct ScoreCommand: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
-    if let output { try OutputFiles.refuseOverwriting(output, inputs: ["\(store.location)"]) }
+    if let output { try OutputFiles.refuseOverwriting(output, inputs: [file] + store.files) }
     let model = try ChurnStore.load(from: store, name: name.model).model
     let summary = try ChurnScorer.scoreFile(
       model: model, path: file, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,

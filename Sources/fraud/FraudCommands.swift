@@ -20,18 +20,21 @@ struct FraudModelName: ParsableArguments {
   @Option(name: .long, help: "The model's name in the store.") var model = FraudModelName.defaultName
 }
 
-/// `7d`, `12h`, `30m`, `45s` → seconds.
-func parseDuration(_ text: String, option: String) throws -> Double {
-  guard let unit = text.last, let value = Double(text.dropLast()), value >= 0, value.isFinite else {
-    throw ValidationError("\(option) must be a number and a unit s, m, h or d (e.g. 7d), got '\(text)'")
-  }
-  switch unit {
-  case "s": return value
-  case "m": return value * 60
-  case "h": return value * 3600
-  case "d": return value * 86_400
-  default: throw ValidationError("\(option) must end with s, m, h or d (e.g. 7d), got '\(text)'")
-  }
+/// The fraud commands' duration options, each with its range (`DurationOption` parses them all).
+enum Durations {
+  static let labelsDelay = DurationOption(
+    "--labels-delay", minimum: 0, why: "a label cannot be known before its transaction")
+  static let maxClockSkew = DurationOption(
+    "--max-clock-skew", minimum: 3600,
+    why: "a smaller skew takes the ordinary gaps between transactions for mistyped dates and leaves most of them out")
+  static let allowedLateness = DurationOption(
+    "--allowed-lateness", minimum: 0, why: "0s takes every transaction older than the newest seen as late")
+  static let statsEvery = DurationOption(
+    "--stats-every", minimum: 60, why: "a shorter period holds too few transactions for its statistics")
+  static let learnMemory = DurationOption(
+    "--learn-memory", minimum: 3600, why: "evidence that fades within the hour leaves nothing to learn against")
+  static let registerEvery = DurationOption(
+    "--register-every", minimum: 3600, why: "each registration stores a whole model version with the stream's state")
 }
 
 struct MapOption: ParsableArguments {
@@ -84,11 +87,11 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
-    _ = try parseDuration(labelsDelay, option: "--labels-delay")
+    _ = try Durations.labelsDelay.parse(labelsDelay)
     guard alertRate == nil || minPrecision == nil else {
       throw ValidationError("give --alert-rate or --min-precision, not both")
     }
-    _ = try parseDuration(maxClockSkew, option: "--max-clock-skew")
+    _ = try Durations.maxClockSkew.parse(maxClockSkew)
     guard l2 >= 0, l2.isFinite else { throw ValidationError("--l2 must be a finite number ≥ 0, got \(l2)") }
     if let alertRate, !(alertRate > 0 && alertRate < 1) {
       throw ValidationError("--alert-rate must be between 0 and 1")
@@ -104,8 +107,8 @@ struct TrainCommand: ParsableCommand {
     // The store is opened (and created) before the work, so that a bad location fails at once.
     let store = try storeOptions.openModels(create: true)
     let report = try FraudTrainer.train(
-      path: data, mapping: try map.mapping(), labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"),
-      rules: ruleSet, target: target, maxClockSkew: try parseDuration(maxClockSkew, option: "--max-clock-skew"),
+      path: data, mapping: try map.mapping(), labelDelay: try Durations.labelsDelay.parse(labelsDelay),
+      rules: ruleSet, target: target, maxClockSkew: try Durations.maxClockSkew.parse(maxClockSkew),
       l2: l2, family: family)
     for outlier in report.outliers.prefix(10) { printError("fraud: \(outlier)") }
     if report.outliers.count > 10 { printError("fraud: … and \(report.outliers.count - 10) more such lines") }
@@ -204,21 +207,15 @@ struct StreamCommand: ParsableCommand {
 
   func validate() throws {
     guard learn || registerEvery == nil else { throw ValidationError("--register-every needs --learn") }
-    guard try parseDuration(learnMemory, option: "--learn-memory") > 0 else {
-      throw ValidationError("--learn-memory must be positive")
-    }
-    if let registerEvery {
-      guard try parseDuration(registerEvery, option: "--register-every") > 0 else {
-        throw ValidationError("--register-every must be positive")
-      }
-    }
+    _ = try Durations.learnMemory.parse(learnMemory)
+    if let registerEvery { _ = try Durations.registerEvery.parse(registerEvery) }
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
     guard ["csv", "jsonl"].contains(format) else { throw ValidationError("--format must be csv or jsonl") }
-    _ = try parseDuration(allowedLateness, option: "--allowed-lateness")
-    _ = try parseDuration(maxClockSkew, option: "--max-clock-skew")
-    if let statsEvery { _ = try parseDuration(statsEvery, option: "--stats-every") }
+    _ = try Durations.allowedLateness.parse(allowedLateness)
+    _ = try Durations.maxClockSkew.parse(maxClockSkew)
+    if let statsEvery { _ = try Durations.statsEvery.parse(statsEvery) }
     guard maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
-    if let labelsDelay { _ = try parseDuration(labelsDelay, option: "--labels-delay") }
+    if let labelsDelay { _ = try Durations.labelsDelay.parse(labelsDelay) }
   }
 
   func run() throws {
@@ -229,16 +226,16 @@ struct StreamCommand: ParsableCommand {
     let store = try storeOptions.openModels(create: true)
     var options = StreamOptions()
     options.checkpointEvery = checkpointEvery
-    options.allowedLateness = try parseDuration(allowedLateness, option: "--allowed-lateness")
-    options.maxClockSkew = try parseDuration(maxClockSkew, option: "--max-clock-skew")
+    options.allowedLateness = try Durations.allowedLateness.parse(allowedLateness)
+    options.maxClockSkew = try Durations.maxClockSkew.parse(maxClockSkew)
     options.multilineFields = multilineFields
     options.maximumLineBytes = maxLineBytes
-    options.statsEvery = try statsEvery.map { try parseDuration($0, option: "--stats-every") }
-    options.labelDelay = try labelsDelay.map { try parseDuration($0, option: "--labels-delay") }
+    options.statsEvery = try statsEvery.map { try Durations.statsEvery.parse($0) }
+    options.labelDelay = try labelsDelay.map { try Durations.labelsDelay.parse($0) }
     options.measureLatency = stats
     options.learn = learn
-    options.learningMemory = try parseDuration(learnMemory, option: "--learn-memory")
-    options.registerEvery = try registerEvery.map { try parseDuration($0, option: "--register-every") }
+    options.learningMemory = try Durations.learnMemory.parse(learnMemory)
+    options.registerEvery = try registerEvery.map { try Durations.registerEvery.parse($0) }
     let stream = try FraudStream.open(
       store: store, name: name.model, resume: resume, rules: try rules.map { try RuleSet.load(path: $0) },
       rulesWithoutModel: name.model == FraudModelName.defaultName, options: options)
@@ -267,7 +264,11 @@ struct StreamCommand: ParsableCommand {
         String(
           format: "fraud: period %@: %d transactions, alert rate %.4f, mean score %.5f, score PSI %@%@",
           FraudSimulator.isoTimestamp(period.start), period.transactions, period.alertRate, period.meanScore, psi,
-          period.drifted ? "  DRIFT (PSI above 0.25)" : ""))
+          period.drifted
+            ? "  DRIFT (PSI above 0.25)"
+            : period.tooFewToJudge && period.scorePSI != nil
+              ? "  (too few transactions to judge a shift: \(period.transactions) < \(PopulationStability.minimumSample))"
+              : ""))
     }
     let result = try stream.run(
       format: format == "csv" ? .csv : .jsonl, fileDescriptor: 0, mapping: mapping,
@@ -276,6 +277,12 @@ struct StreamCommand: ParsableCommand {
     if result.malformed > 0 {
       let ahead = result.aheadOfClock > 0 ? " (\(result.aheadOfClock) dated too far ahead of the stream)" : ""
       printError("fraud: \(result.malformed) malformed lines skipped\(ahead)")
+    }
+    let seen = result.transactions + result.aheadOfClock
+    if result.aheadOfClock > 10 && result.aheadOfClock * 20 > seen {
+      printError(
+        "fraud: WARNING: \(result.aheadOfClock) of \(seen) transactions (\(String(format: "%.1f%%", 100 * Double(result.aheadOfClock) / Double(seen)))) were skipped as dated more than --max-clock-skew ahead of the stream; if the stream's clock is right, raise --max-clock-skew (the default is 1d)"
+      )
     }
     if result.late > 0 { printError("fraud: \(result.late) late transactions skipped") }
     if learn {
@@ -338,7 +345,7 @@ struct EvaluateCommand: ParsableCommand {
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
-    _ = try parseDuration(labelsDelay, option: "--labels-delay")
+    _ = try Durations.labelsDelay.parse(labelsDelay)
     if let from, case .value = Array(from.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) {
     } else if from != nil {
       throw ValidationError("--from must be a date like 2026-03-01")
@@ -357,7 +364,7 @@ struct EvaluateCommand: ParsableCommand {
     }
     let report = try FraudEvaluation.run(
       path: data, mapping: try map.mapping(), model: stored.model,
-      labelDelay: try parseDuration(labelsDelay, option: "--labels-delay"), from: start,
+      labelDelay: try Durations.labelsDelay.parse(labelsDelay), from: start,
       until: days.flatMap { d in start.map { $0 + Double(d) * 86_400 } },
       removeDetectedCards: `protocol` == .handbook)
     if format.format == .table {

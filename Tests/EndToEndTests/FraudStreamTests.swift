@@ -180,7 +180,7 @@ final class LiveProcess {
     let noLearn = try run("fraud", ["stream", "--register-every", "1d", "--store", registering], stdin: Data())
     #expect(noLearn.status == 64 && noLearn.stderr.contains("--register-every needs --learn"), "\(noLearn)")
     let badMemory = try run("fraud", ["stream", "--learn", "--learn-memory", "0d", "--store", registering])
-    #expect(badMemory.status == 64 && badMemory.stderr.contains("--learn-memory must be positive"), "\(badMemory)")
+    #expect(badMemory.status == 64 && badMemory.stderr.contains("--learn-memory must be at least 1h"), "\(badMemory)")
     let logistic = dir.appendingPathComponent("l.sqlite").path
     #expect(try run("fraud", ["train", "--data", history, "--family", "logistic", "--store", logistic]).status == 0)
     let refused = try run("fraud", ["stream", "--learn", "--store", logistic], stdin: Data(input.utf8))

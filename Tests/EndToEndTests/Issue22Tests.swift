@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+
+/// Issue 22 (reliability, round three), end to end through the executables.
+@Suite(.serialized) struct Issue22Tests {
+  let dir = temporaryDirectory()
+  func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+  /// A fraud store trained on the sample history (copied per test from one training).
+  func fraudStore(_ name: String = "f.sqlite") throws -> String {
+    let store = path(name)
+    let r = try run("fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store])
+    #expect(r.status == 0, "\(r)")
+    return store
+  }
+
+  var streamHead: Data {
+    let lines = try! String(contentsOfFile: sampleData("fraud/stream.csv"), encoding: .utf8).split(separator: "\n")
+    return Data((lines.prefix(300).joined(separator: "\n") + "\n").utf8)
+  }
+
+  /// 11. Every duration option of every fraud command goes through one parser with a range: zero and tiny
+  /// periods, skews that would drop the data, malformed and huge values are usage errors (64) naming the
+  /// option — never a trap, a registration per transaction or a silent filter.
+  @Test func durationsOutOfRangeAreUsageErrors() throws {
+    let store = try fraudStore()
+    let streamCases: [([String], String)] = [
+      (["--stats-every", "0s"], "--stats-every must be at least 1m"),
+      (["--stats-every", "59s"], "--stats-every must be at least 1m"),
+      (["--stats-every", "0d"], "--stats-every must be at least 1m"),
+      (["--learn", "--register-every", "0.000001s"], "--register-every must be at least 1h"),
+      (["--learn", "--register-every", "59m"], "--register-every must be at least 1h"),
+      (["--max-clock-skew", "0s"], "--max-clock-skew must be at least 1h"),
+      (["--max-clock-skew", "1s"], "--max-clock-skew must be at least 1h"),
+      (["--learn", "--learn-memory", "0s"], "--learn-memory must be at least 1h"),
+      (["--learn-memory", "1e300d"], "--learn-memory must be a number and a unit"),
+      (["--allowed-lateness", "99999d"], "--allowed-lateness must be at most 3650d"),
+      (["--labels-delay", "5x"], "--labels-delay must be a number and a unit"),
+      (["--labels-delay=-1d"], "--labels-delay must be a number and a unit"),
+    ]
+    for (arguments, message) in streamCases {
+      let r = try run("fraud", ["stream", "--store", store] + arguments, stdin: streamHead)
+      #expect(r.status == 64, "\(arguments): \(r)")
+      #expect(r.stderr.contains(message), "\(arguments): \(r)")
+    }
+    let trainCases: [([String], String)] = [
+      (["--max-clock-skew", "1s"], "--max-clock-skew must be at least 1h"),
+      (["--labels-delay", "0.5"], "--labels-delay must be a number and a unit"),
+    ]
+    for (arguments, message) in trainCases {
+      let r = try run(
+        "fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store] + arguments)
+      #expect(r.status == 64 && r.stderr.contains(message), "\(arguments): \(r)")
+      let e = try run(
+        "fraud", ["evaluate", "--data", sampleData("fraud/history.csv"), "--store", store] + arguments)
+      #expect(e.status == 64, "evaluate \(arguments): \(e)")
+    }
+    // The smallest periods accepted run and print their periods without a trap.
+    let ok = try run("fraud", ["stream", "--stats-every", "1m", "--store", store], stdin: streamHead)
+    #expect(ok.status == 0, "\(ok)")
+    #expect(ok.stderr.contains("fraud: period 2026-"))
+    #expect(
+      try run("fraud", ["models", "list", "--store", store, "--format", "csv"]).stdout.split(separator: "\n").count == 2
+    )
+  }
+
+  /// 11. A clock-skew limit that leaves out most of the history is refused (exit 64, the option and the counts
+  /// named), not trained on the remaining sliver; the same history trains with the default limit.
+  @Test func trainingRefusesToDropMostOfTheHistory() throws {
+    var lines = ["transaction_id,timestamp,card,merchant,merchant_category,country,amount,lat,lon,label"]
+    let start = 1_767_225_600.0  // 2026-01-01
+    for i in 0..<400 {
+      let t = start + Double(i) * 7200
+      let date = Date(timeIntervalSince1970: t)
+      let f = ISO8601DateFormatter()
+      f.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
+      let fraud = i % 10 == 3
+      lines.append(
+        "T\(i),\(f.string(from: date)),C\(i % 37),M\(i % 11),online,FR,\(fraud ? 900 + i : 10 + i % 50).5,48.85,2.35,\(fraud ? 1 : 0)"
+      )
+    }
+    let history = path("gaps.csv")
+    try (lines.joined(separator: "\n") + "\n").write(toFile: history, atomically: true, encoding: .utf8)
+    let store = path("gaps.sqlite")
+    let refused = try run("fraud", ["train", "--data", history, "--max-clock-skew", "1h", "--store", store])
+    #expect(refused.status == 64, "\(refused)")
+    #expect(refused.stderr.contains("were dated more than --max-clock-skew (3600 s) ahead"), "\(refused)")
+    #expect(refused.stderr.contains("of 400 transactions"), "\(refused)")
+    let listed = try run("fraud", ["models", "list", "--store", store, "--format", "csv"])
+    #expect(!listed.stdout.contains("fraud,"), "\(listed)")
+    let trained = try run("fraud", ["train", "--data", history, "--max-clock-skew", "3h", "--store", store])
+    #expect(trained.status == 0, "\(trained)")
+    #expect(trained.stdout.contains("replayed 400 transactions"), "\(trained)")
+  }
+
+  /// 15. A fraud model whose scores all tie (a penalty of 1e300) would alert on every transaction: refused with
+  /// the alert rate it would give, nothing registered.
+  @Test func aModelWhoseScoresTieIsRefused() throws {
+    let store = path("tie.sqlite")
+    for family in ["logistic", "additive"] {
+      let r = try run(
+        "fraud",
+        ["train", "--data", sampleData("fraud/history.csv"), "--family", family, "--l2", "1e300", "--store", store])
+      #expect(r.status == 65, "\(family): \(r)")
+      #expect(r.stderr.contains("the alert rate asked for is 0.01"), "\(family): \(r)")
+      #expect(r.stderr.contains("lower --l2"), "\(family): \(r)")
+    }
+    let listed = try run("fraud", ["models", "list", "--store", store, "--format", "csv"])
+    #expect(!listed.stdout.contains("fraud,"), "\(listed)")
+  }
+
+  /// 23. PSI on a handful of rows is noise: `churn drift` on one customer and a stream period of a few
+  /// transactions say so with the count, and flag no shift.
+  @Test func driftNeedsAMinimumSample() throws {
+    let store = path("c.sqlite")
+    let trained = try run(
+      "churn",
+      ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store])
+    #expect(trained.status == 0, "\(trained)")
+    let all = try String(contentsOfFile: sampleData("churn/customers_new.csv"), encoding: .utf8).split(separator: "\n")
+    for count in [1, 5, 99] {
+      let file = path("few-\(count).csv")
+      try (all.prefix(count + 1).joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+      let r = try run("churn", ["drift", "--data", file, "--store", store, "--format", "csv"])
+      #expect(r.status == 0, "\(r)")
+      #expect(!r.stdout.contains("major") && !r.stdout.contains("moderate"), "\(count): \(r)")
+      #expect(r.stdout.contains("too few (\(count) < 100)"), "\(count): \(r)")
+    }
+    let enough = try run("churn", ["drift", "--data", sampleData("churn/customers_new.csv"), "--store", store])
+    #expect(enough.status == 0 && !enough.stdout.contains("too few"), "\(enough)")
+    let fraud = try fraudStore()
+    let stream = try run("fraud", ["stream", "--stats-every", "1h", "--store", fraud], stdin: streamHead)
+    #expect(stream.status == 0, "\(stream)")
+    #expect(!stream.stderr.contains("DRIFT"), "\(stream)")
+    #expect(stream.stderr.contains("too few transactions to judge a shift"), "\(stream)")
+  }
+}
+
+/// 5. An output onto the store's own files — the store, its write-ahead log, shared memory or journal, whether
+/// they exist now or not, by any spelling of the path — is refused before any work, in every command that
+/// writes one; the store still serves afterwards.
+@Suite(.serialized) struct OutputsOntoTheStoreTests {
+  let dir = temporaryDirectory()
+
+  @Test func everyOutputRefusesTheStoresCompanions() throws {
+    let store = dir.appendingPathComponent("s.sqlite").path
+    #expect(
+      try run("recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--store", store])
+        .status == 0)
+    #expect(
+      try run(
+        "churn",
+        ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store]
+      ).status == 0)
+    #expect(try run("fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store]).status == 0)
+    let listing = ["models", "list", "--all", "--format", "csv", "--store", store]
+    let before = try run("recommend", listing)
+    let spellings = [
+      store, store + "-wal", store + "-shm", store + "-journal",
+      dir.appendingPathComponent("./s.sqlite-wal").path,
+      dir.appendingPathComponent("sub/../s.sqlite-shm").path,
+    ]
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
+    let link = dir.appendingPathComponent("link-to-journal").path
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store + "-journal")
+    for output in spellings + [link] {
+      let commands: [(String, [String], Data?)] = [
+        ("churn", ["score", sampleData("churn/customers_new.csv"), "--output", output], nil),
+        ("recommend", ["batch", "--all", "--output", output], nil),
+        (
+          "churn",
+          ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--design-matrix", output],
+          nil
+        ),
+        ("fraud", ["stream", "--dead-letter", output], Data("transaction_id,timestamp\nbad\n".utf8)),
+      ]
+      for (tool, arguments, stdin) in commands {
+        let r = try run(tool, arguments + ["--store", store], stdin: stdin)
+        #expect(r.status == 64, "\(tool) \(arguments): \(r)")
+        #expect(r.stderr.contains("is also the input"), "\(tool) \(arguments): \(r)")
+        #expect(!r.stderr.contains("scored") && !r.stderr.contains("wrote"), "worked first: \(r)")
+      }
+    }
+    // Nothing of the store was touched, and it serves.
+    #expect(try run("recommend", listing) == before)
+    #expect(!FileManager.default.fileExists(atPath: store + "-journal"))
+    let served = try run("recommend", ["U-0001", "-n", "2", "--store", store])
+    #expect(served.status == 0, "\(served)")
+    // Outputs elsewhere in the same directory are fine.
+    let fine = try run(
+      "churn",
+      [
+        "score", sampleData("churn/customers_new.csv"), "--output", dir.appendingPathComponent("s.sqlite.csv").path,
+        "--store", store,
+      ])
+    #expect(fine.status == 0, "\(fine)")
+  }
+}
