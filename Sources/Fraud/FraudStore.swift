@@ -45,9 +45,14 @@ public enum FraudStore {
   }
 
   /// Registers a model learned online by a stream (from version `base`, `labels` labels) with the stream's state
-  /// at that point as a new active version of `name`.
+  /// at that point as a new version of `name`, active unless `activate` is false.
+  ///
+  /// The version records the stream (its checkpoint name), the version it learned from and the registration
+  /// period it closes: a stream restarted from an earlier checkpoint recognizes the versions it registered after
+  /// that checkpoint (`registered(in:name:stream:from:period:)`) instead of registering the same period twice.
   public static func registerLearned(
-    _ model: FraudModel, state: FeatureState, in store: any ModelRegistry, name: String, from base: Int, labels: Int
+    _ model: FraudModel, state: FeatureState, in store: any ModelRegistry, name: String, from base: Int, labels: Int,
+    stream: String, period: Double, activate: Bool = true
   ) throws -> ModelVersion {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
@@ -59,13 +64,57 @@ public enum FraudStore {
         parameters: [
           "label_delay_seconds": "\(model.labelDelay)", "threshold_rule": model.thresholdRule,
           "rules": model.rules.rules.map(\.code).joined(separator: ","), "features": "\(FraudFeature.count)",
-          "learned_online_from_version": "\(base)",
+          "learned_online_from_version": "\(base)", "learned_by_stream": stream,
+          "registration_period_end": "\(period)",
         ],
         metrics: [
           "review_threshold": model.reviewThreshold, "decline_threshold": model.declineThreshold,
           "labels_learned_online": Double(labels), "transactions": Double(state.processed),
         ], dataBytes: 0, dataHash: "",
-        parts: ["model": Array(try encoder.encode(model)), "state": stateBytes]))
+        parts: ["model": Array(try encoder.encode(model)), "state": stateBytes]),
+      activate: activate, beforeCommit: nil)
+  }
+
+  /// The version `stream` registered for the registration period ending at `period` after learning from
+  /// `base`, if it did.
+  public static func registered(
+    in store: any ModelRegistry, name: String, stream: String, from base: Int, period: Double
+  ) throws -> ModelVersion? {
+    try store.list(name: name).first { v in
+      v.parameters["learned_by_stream"] == stream && v.parameters["learned_online_from_version"] == "\(base)"
+        && v.parameters["registration_period_end"].flatMap(Double.init) == period
+    }
+  }
+
+  /// The chain of versions `stream` registered from `base` up to `version` (oldest first), or `nil` when
+  /// `version` is not one of them: after a restart, the versions a stream registered after its last checkpoint
+  /// are its own, not an operator's activation.
+  public static func lineage(
+    of version: ModelVersion, from base: Int, stream: String, in store: any ModelRegistry, name: String
+  ) throws -> [Int]? {
+    var chain: [Int] = []
+    var current = version
+    for _ in 0..<10_000 {
+      if current.version == base { return chain.reversed() }
+      guard current.parameters["learned_by_stream"] == stream,
+        let from = current.parameters["learned_online_from_version"].flatMap(Int.init), from < current.version
+      else { return nil }
+      chain.append(current.version)
+      guard let earlier = try? store.version(name, from) else { return from == base ? chain.reversed() : nil }
+      current = earlier
+    }
+    return nil
+  }
+
+  /// Whether version `version` of `name` bins each feature as `model` does (a version's waiting labels are kept
+  /// as bins, which another binning cannot read).
+  public static func sameBins(as model: FraudModel, version: Int, in store: any ModelRegistry, name: String) -> Bool {
+    guard case .additive(let a) = model.estimator,
+      let bytes = try? store.loadPart(name, version: version, part: "model"),
+      let other = try? JSONDecoder().decode(FraudModel.self, from: Data(bytes)),
+      case .additive(let b) = other.estimator
+    else { return false }
+    return a.edges == b.edges && a.weights.map(\.count) == b.weights.map(\.count)
   }
 
   /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.

@@ -58,6 +58,23 @@ public struct StreamStatistics: Sendable, Codable, Equatable {
   public var latency: LatencyPercentiles?
 }
 
+/// How online learning started: continuing a checkpoint's weights, or from the version's with the checkpoint's
+/// waiting labels taken over or dropped (with their counts).
+public struct LearningStart: Sendable, Equatable {
+  /// Whether the checkpoint's learned weights are continued.
+  public var continued = false
+  /// Waiting labels and remembered transactions of the checkpoint learned on under the new version.
+  public var takenOver: (labels: Int, remembered: Int)? = nil
+  /// Waiting labels and remembered transactions of the checkpoint that the new version cannot use.
+  public var dropped: (labels: Int, remembered: Int)? = nil
+
+  public static func == (a: LearningStart, b: LearningStart) -> Bool {
+    a.continued == b.continued && a.takenOver?.labels == b.takenOver?.labels
+      && a.takenOver?.remembered == b.takenOver?.remembered && a.dropped?.labels == b.dropped?.labels
+      && a.dropped?.remembered == b.dropped?.remembered
+  }
+}
+
 /// One monitoring period of a stream (event time).
 public struct StreamPeriod: Sendable, Codable, Equatable {
   /// The period's start (seconds since the epoch).
@@ -134,8 +151,14 @@ public final class FraudStream {
   @exclusivity(unchecked) public var onPeriod: ((StreamPeriod) -> Void)? = nil
   /// Online learning, once `startLearning(baseVersion:)` has started it.
   @exclusivity(unchecked) public private(set) var learning: OnlineLearning? = nil
-  /// Registers a learned model with the state at that point (`options.registerEvery`), returning its version.
-  @exclusivity(unchecked) public var onRegister: ((FraudModel, FeatureState) throws -> Int)? = nil
+  /// Registers a learned model with the state at that point (`options.registerEvery`) for the registration
+  /// period ending at the given event time, returning its version.
+  @exclusivity(unchecked) public var onRegister: ((FraudModel, FeatureState, Double) throws -> Int)? = nil
+  /// Whether `run` writes a checkpoint before its first transaction (set for a stream that registers versions
+  /// and does not resume from a checkpoint).
+  @exclusivity(unchecked) public var checkpointAtStart = false
+  /// Receives what the stream noticed while it ran (another process activating a version).
+  @exclusivity(unchecked) public var onNotice: ((StreamNotice) -> Void)? = nil
 
   /// A stream over `model` continuing from `state`, checkpointing to `states` under `checkpointName`.
   public init(
@@ -154,8 +177,15 @@ public final class FraudStream {
   /// (the version scoring now), else from the model's. Returns whether the checkpoint's learning continues.
   /// - Throws: `CommerceError(.usage)` for a model of another family than the additive one, or trained before
   ///   online learning.
+  /// - Parameters:
+  ///   - continuing: continue the checkpoint's learned weights even though they came from another version (the
+  ///     stream's own lineage: versions it registered after that checkpoint).
+  ///   - takeOverWaiting: when the checkpoint's weights are not continued, keep its waiting labels and
+  ///     remembered transactions (the new version's bins are the checkpoint's).
   @discardableResult
-  public func startLearning(baseVersion: Int) throws -> Bool {
+  public func startLearning(baseVersion: Int, continuing: Bool = false, takeOverWaiting: Bool = false) throws
+    -> LearningStart
+  {
     guard case .additive(let a) = model.estimator, let table = scorer.table else {
       throw CommerceError(
         .usage,
@@ -164,17 +194,24 @@ public final class FraudStream {
     }
     let saved = state.savedLearning
     state.savedLearning = nil
-    let continued: Bool
-    if let saved, saved.baseVersion == baseVersion {
+    var start = LearningStart()
+    if let saved, saved.baseVersion == baseVersion || continuing {
       learning = try OnlineLearning(resuming: saved, estimator: a, table: table, memory: options.learningMemory)
-      continued = true
+      start.continued = true
     } else {
-      learning = try OnlineLearning(
+      let fresh = try OnlineLearning(
         estimator: a, table: table, memory: options.learningMemory, baseVersion: baseVersion)
-      continued = false
+      if let saved {
+        if takeOverWaiting {
+          start.takenOver = fresh.takeOverWaiting(from: saved)
+        } else {
+          start.dropped = (saved.waiting, saved.remembered)
+        }
+      }
+      learning = fresh
     }
     state.learning = learning
-    return continued
+    return start
   }
 
   /// The model with the weights learned so far (the model itself when not learning).
@@ -210,6 +247,13 @@ public final class FraudStream {
         throw CommerceError(
           .usage, "\(CommerceError.Reference(rawValue: name)) must be a positive duration, got \(value) s")
       }
+    }
+    // A stream that registers versions starts with a checkpoint of where it starts from (unless it resumes from
+    // one): a kill between its first registration and its first checkpoint then resumes from here, recognizing
+    // the version it registered, instead of from that version's snapshot without the labels still waiting.
+    if checkpointAtStart {
+      checkpointAtStart = false
+      try checkpoint()
     }
     let started = monotonicNanoseconds()
     let r = StreamRun(labelDelay: options.labelDelay ?? model.labelDelay)
@@ -360,12 +404,17 @@ public final class FraudStream {
   /// Registers the learned model when `time` has reached the next registration (every `every` seconds of event
   /// time from the first transaction's period).
   private func registerIfDue(_ r: StreamRun, time: Double, every: Double) throws {
-    if r.nextRegistration.isNaN { r.nextRegistration = ((time / every).rounded(.down) + 1) * every }
-    guard time >= r.nextRegistration, let onRegister, let learning else { return }
-    while r.nextRegistration <= time { r.nextRegistration += every }
-    let version = try onRegister(learnedModel(), state)
+    guard let onRegister, let learning else { return }
+    if learning.nextRegistration.isNaN { learning.nextRegistration = ((time / every).rounded(.down) + 1) * every }
+    guard time >= learning.nextRegistration else { return }
+    let period = learning.nextRegistration
+    while learning.nextRegistration <= time { learning.nextRegistration += every }
+    let version = try onRegister(learnedModel(), state, period)
     learning.baseVersion = version
     r.stats.registered.append(version)
+    // A checkpoint right after the transaction (its line written): the stream's state and the versions it
+    // registered agree again at once.
+    r.checkpointDue = true
   }
 
   /// Adds a scored transaction to the current monitoring period, first closing the periods it has left behind.
@@ -444,7 +493,8 @@ public final class FraudStream {
     if let every = options.statsEvery { monitor(r, time: tx.time, score: p, alert: decision != .approve, every: every) }
     if options.measureLatency { r.histogram.add(nanoseconds: monotonicNanoseconds() &- r.heldStarted) }
     r.sinceCheckpoint += 1
-    if r.sinceCheckpoint >= options.checkpointEvery {
+    if r.sinceCheckpoint >= options.checkpointEvery || r.checkpointDue {
+      r.checkpointDue = false
       // The output covering the checkpoint goes out first (a restart never repeats a line); the snapshot is then
       // committed while the stream goes on, the lines after it held until it is.
       try output.flush()
@@ -531,7 +581,8 @@ private final class StreamRun {
   @exclusivity(unchecked) var periodScoreSum = 0.0
   @exclusivity(unchecked) var periodBins = [Int](repeating: 0, count: 10)
   /// When the learned model is next registered (event time).
-  @exclusivity(unchecked) var nextRegistration = Double.nan
+  /// A registration asks for a checkpoint after its transaction.
+  @exclusivity(unchecked) var checkpointDue = false
   /// Whether the last error was a line too long to hold (its bytes already went to the dead-letter file), and
   /// whether those bytes ended with a line feed.
   @exclusivity(unchecked) var skippedBytes = false

@@ -29,6 +29,22 @@ public struct StreamOpening: Sendable, Codable, Equatable {
   /// The version the checkpoint's learned weights came from when they are not used: another version scores now,
   /// or the stream does not learn.
   public var learningSetAside: Int?
+  /// The versions this stream registered after its checkpoint (before it stopped), which it recognizes as its own
+  /// and meets again as it replays: their periods are not registered twice.
+  public var ownVersionsAfterCheckpoint: [Int] = []
+  /// When the scoring version changed since the checkpoint: its waiting labels and remembered transactions
+  /// learned on under the new version (same bins), or dropped (another binning), with their counts.
+  public var waitingTakenOver: Int?
+  public var rememberedTakenOver: Int?
+  public var waitingDropped: Int?
+  public var rememberedDropped: Int?
+  /// A checkpoint that `fresh` left in place (to be replaced at the stream's first checkpoint).
+  public var checkpointReplaced: Int?
+}
+
+/// Something a learning stream noticed while it ran (an activation it did not make).
+public struct StreamNotice: Sendable, Equatable, CustomStringConvertible {
+  public var description: String
 }
 
 /// The input formats of a transaction stream.
@@ -45,13 +61,26 @@ extension FraudStream {
 
   /// Opens a stream over the active version of `name` in `store` (rules alone when there is none), from the
   /// training snapshot or, with `resume`, from the stream's last checkpoint.
+  ///
+  /// A store holding a checkpoint of this stream is never started afresh silently: without `resume` the call
+  /// throws, unless `fresh` says to start from the training snapshot (the checkpoint is then replaced at the
+  /// stream's first checkpoint).
+  ///
+  /// While learning with `options.registerEvery`, the stream registers its learned model once per period, and
+  /// - after a restart from a checkpoint older than its last registrations, it recognizes the versions it
+  ///   registered itself (their periods are not registered again, and the checkpoint's learning continues);
+  /// - when the active version changed for another reason (a training, a promotion, a rollback), it learns on
+  ///   from the active version, keeping the checkpoint's waiting labels when the bins agree;
+  /// - when someone else activates a version while it runs, it says so (`onNotice`) and registers its later
+  ///   versions inactive, never undoing the activation.
   /// - Parameters:
+  ///   - fresh: start from the training snapshot even though a checkpoint exists.
   ///   - rules: rules replacing the model's.
   ///   - rulesWithoutModel: decide by rules alone when the store has no model `name` (for the default name);
   ///     otherwise a missing model is an error.
   public static func open(
-    store: any ModelRegistry, name: String, resume: Bool, rules: RuleSet? = nil, rulesWithoutModel: Bool = true,
-    options: StreamOptions
+    store: any ModelRegistry, name: String, resume: Bool, fresh: Bool = false, rules: RuleSet? = nil,
+    rulesWithoutModel: Bool = true, options: StreamOptions
   ) throws -> FraudStream {
     let checkpoints = store.checkpoints()
     var opening = StreamOpening(modelName: name, storeLocation: "\(store.location)")
@@ -73,27 +102,71 @@ extension FraudStream {
     }
     if let rules { model.rules = rules }
     let checkpointName = checkpointName(model: name)
-    if resume, let saved = try checkpoints.load(checkpointName) {
-      state = try FeatureState(decoding: saved.state)
-      opening.resumedAfter = saved.sequence
-      opening.checkpointDate = saved.createdAt
+    if let saved = try checkpoints.load(checkpointName) {
+      if resume {
+        state = try FeatureState(decoding: saved.state)
+        opening.resumedAfter = saved.sequence
+        opening.checkpointDate = saved.createdAt
+      } else if fresh {
+        opening.checkpointReplaced = saved.sequence
+      } else {
+        throw CommerceError(
+          .usage,
+          "the store holds a checkpoint of this stream (\(saved.sequence) transactions, written \(ISO8601DateFormatter().string(from: saved.createdAt))): continue from it with \(.resume), or start afresh from the training snapshot with \(.fresh) (the checkpoint's card and merchant state is then replaced at the first checkpoint)",
+          parameter: .resume)
+      }
     }
     let stream = FraudStream(
       model: model, state: state, states: checkpoints, checkpointName: checkpointName, options: options)
     let saved = state.savedLearning
     if options.learn {
-      let continued = try stream.startLearning(baseVersion: opening.version?.version ?? 0)
-      opening.learningContinued = continued
-      if continued { opening.labelsLearnedBefore = saved?.learned }
-      if !continued, let saved { opening.learningSetAside = saved.version }
+      let active = opening.version?.version ?? 0
+      var own: [Int]? = nil
+      var takeOver = false
+      if let saved, saved.baseVersion != active, let current = opening.version {
+        own = try FraudStore.lineage(
+          of: current, from: saved.baseVersion, stream: checkpointName, in: store, name: name)
+        if own == nil { takeOver = FraudStore.sameBins(as: model, version: saved.baseVersion, in: store, name: name) }
+      }
+      let start = try stream.startLearning(baseVersion: active, continuing: own != nil, takeOverWaiting: takeOver)
+      opening.learningContinued = start.continued
+      if start.continued { opening.labelsLearnedBefore = saved?.learned }
+      opening.ownVersionsAfterCheckpoint = own ?? []
+      if !start.continued, let saved { opening.learningSetAside = saved.version }
+      opening.waitingTakenOver = start.takenOver?.labels
+      opening.rememberedTakenOver = start.takenOver?.remembered
+      opening.waitingDropped = start.dropped?.labels
+      opening.rememberedDropped = start.dropped?.remembered
       if options.registerEvery != nil {
-        // Unowned: the stream holds this closure. Each version records the one it learned from (the last one
-        // registered, after the first).
-        stream.onRegister = { [unowned stream] learned, state in
-          try FraudStore.registerLearned(
-            learned, state: state, in: store, name: name, from: stream.learning?.baseVersion ?? 0,
-            labels: stream.learning?.learned ?? 0
+        stream.checkpointAtStart = opening.resumedAfter == nil
+        // The version this stream expects to be active: the one it started from, then each it registers. Another
+        // one active at a registration was activated by someone else, whom the stream never overrides.
+        var expected = active
+        var displaced = false
+        // Unowned: the stream holds this closure. Each version records the one it learned from.
+        stream.onRegister = { [unowned stream] learned, state, period in
+          let base = stream.learning?.baseVersion ?? 0
+          if let mine = try FraudStore.registered(
+            in: store, name: name, stream: checkpointName, from: base, period: period)
+          {
+            // Registered before a restart from an earlier checkpoint: the same period, the same version.
+            return mine.version
+          }
+          let now = try? store.active(name).version
+          if !displaced && now != expected {
+            displaced = true
+            stream.onNotice?(
+              StreamNotice(
+                description:
+                  "version \(now.map(String.init) ?? "none") of '\(name)' was made active by someone else while this stream learned (it expected version \(expected)); the stream's versions are registered inactive from now on (promote one with: models promote VERSION), and it goes on scoring with its own learned weights until restarted, when it learns on from the active version"
+              ))
+          }
+          let version = try FraudStore.registerLearned(
+            learned, state: state, in: store, name: name, from: base, labels: stream.learning?.learned ?? 0,
+            stream: checkpointName, period: period, activate: !displaced
           ).version
+          if !displaced { expected = version }
+          return version
         }
       }
     } else if let saved {

@@ -17,6 +17,9 @@ public final class OnlineLearning {
   public internal(set) var baseVersion: Int
   /// The number of labels learned from.
   public internal(set) var learned = 0
+  /// The event time of the stream's next registration (`StreamOptions.registerEvery`), not a number until the
+  /// first transaction sets it; checkpointed, so that a resumed stream registers at the same times.
+  var nextRegistration = Double.nan
   /// The evidence's time constant (seconds).
   public let memory: Double
   let features: Int
@@ -180,7 +183,8 @@ public final class OnlineLearning {
 }
 
 extension OnlineLearning {
-  static let formatVersion: UInt32 = 1
+  /// 2 adds the next registration time after the remembered transactions; 1 is still read.
+  static let formatVersion: UInt32 = 2
 
   /// Appends the learning state to `w`.
   func encode(into w: inout BinaryWriter) {
@@ -198,11 +202,13 @@ extension OnlineLearning {
     w.write(UInt64(ringNext))
     w.write(array: ringKeys)
     w.write(array: ringBins)
+    w.write(nextRegistration)
   }
 
   /// The learning state `encode(into:)` wrote.
   static func decode(_ r: inout BinaryReader) throws -> Decoded {
-    guard try r.read(UInt32.self) == formatVersion else { throw BinaryReader.Damaged() }
+    let format = try r.read(UInt32.self)
+    guard format == 1 || format == formatVersion else { throw BinaryReader.Damaged() }
     let base = Int(try r.read(Int64.self))
     let learned = Int(try r.read(Int64.self))
     let memory = try r.read(Double.self)
@@ -216,14 +222,17 @@ extension OnlineLearning {
     let next = Int(try r.read(UInt64.self))
     let keys = try r.readArray(UInt64.self)
     let ring = try r.readArray(UInt8.self)
+    let nextRegistration = format >= 2 ? try r.read(Double.self) : .nan
     guard memory > 0, memory.isFinite, features > 0, learned >= 0, evidence.count == weights.count,
       !reference.isNaN, reference < .infinity, label.count == release.count, bins.count == release.count * features,
       keys.count == remembered, ring.count == remembered * features, next >= 0, next < remembered,
-      weights.allSatisfy(\.isFinite), evidence.allSatisfy({ $0 >= 0 && $0.isFinite })
+      weights.allSatisfy(\.isFinite), evidence.allSatisfy({ $0 >= 0 && $0.isFinite }),
+      nextRegistration.isNaN || nextRegistration.isFinite
     else { throw BinaryReader.Damaged() }
     return Decoded(
       baseVersion: base, learned: learned, memory: memory, features: features, weights: weights, evidence: evidence,
-      reference: reference, release: release, label: label, bins: bins, ringNext: next, ringKeys: keys, ringBins: ring)
+      reference: reference, release: release, label: label, bins: bins, ringNext: next, ringKeys: keys, ringBins: ring,
+      nextRegistration: nextRegistration)
   }
 
   /// A decoded learning state, not yet tied to a scoring table.
@@ -241,6 +250,7 @@ extension OnlineLearning {
     var ringNext: Int
     var ringKeys: [UInt64]
     var ringBins: [UInt8]
+    var nextRegistration: Double
 
     /// The version the weights were learned from.
     public var version: Int { baseVersion }
@@ -267,8 +277,38 @@ extension OnlineLearning {
     ringNext = saved.ringNext
     ringKeys = saved.ringKeys
     ringBins = saved.ringBins
+    nextRegistration = saved.nextRegistration
     slots = [:]
     for (slot, key) in ringKeys.enumerated() where key != 0 { slots[key] = slot }
     install()
   }
+}
+
+extension OnlineLearning {
+  /// Takes over `saved`'s labels still waiting for their delay and its remembered transactions (for feedback
+  /// rows), learned from here on under this learning's weights — for a stream whose scoring version changed (a
+  /// rollback, a promotion) to one with the same bins. The caller checks that the bins agree.
+  /// - Returns: the number of waiting labels and of remembered transactions taken over.
+  func takeOverWaiting(from saved: Decoded) -> (labels: Int, remembered: Int) {
+    guard saved.features == features else { return (0, 0) }
+    waitingRelease = saved.release
+    waitingLabel = saved.label
+    waitingBins = saved.bins
+    waitingHead = 0
+    ringNext = saved.ringNext
+    ringKeys = saved.ringKeys
+    ringBins = saved.ringBins
+    slots = [:]
+    for (slot, key) in ringKeys.enumerated() where key != 0 { slots[key] = slot }
+    return (waitingRelease.count, slots.count)
+  }
+}
+
+extension OnlineLearning.Decoded {
+  /// Labels waiting for their delay in this saved state.
+  public var waiting: Int { release.count }
+  /// Transactions remembered for feedback rows.
+  public var remembered: Int { ringKeys.lazy.filter { $0 != 0 }.count }
+  /// Labels learned from so far.
+  public var labelsLearned: Int { learned }
 }

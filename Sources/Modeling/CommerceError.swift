@@ -143,6 +143,8 @@ extension CommerceError.Reference {
   public static let maxClockSkew = Self(rawValue: "max_clock_skew")
   /// Continuing a stream from its last checkpoint.
   public static let resume = Self(rawValue: "resume")
+  /// Start a stream afresh from the training snapshot though a checkpoint exists.
+  public static let fresh = Self(rawValue: "fresh")
   /// The command (or request) that trains a recommender.
   public static let trainRecommender = Self(rawValue: "train_recommender")
   /// The command (or request) that trains a churn model.

@@ -149,6 +149,12 @@ struct StreamCommand: ParsableCommand {
       """)
 
   @Flag(name: .long, help: "Continue from the last checkpoint (else from the training snapshot).") var resume = false
+  @Flag(
+    name: .long,
+    help:
+      "Start from the training snapshot though the store holds a checkpoint of this stream (replaced at the first checkpoint); without it, such a store needs --resume."
+  )
+  var fresh = false
   @Option(
     name: .customLong("checkpoint-every"), help: "Checkpoint every N transactions (a full snapshot of the state).")
   var checkpointEvery = 1_000_000
@@ -207,6 +213,7 @@ struct StreamCommand: ParsableCommand {
 
   func validate() throws {
     guard learn || registerEvery == nil else { throw ValidationError("--register-every needs --learn") }
+    guard !(resume && fresh) else { throw ValidationError("give --resume or --fresh, not both") }
     _ = try Durations.learnMemory.parse(learnMemory)
     if let registerEvery { _ = try Durations.registerEvery.parse(registerEvery) }
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
@@ -237,7 +244,7 @@ struct StreamCommand: ParsableCommand {
     options.learningMemory = try Durations.learnMemory.parse(learnMemory)
     options.registerEvery = try registerEvery.map { try Durations.registerEvery.parse($0) }
     let stream = try FraudStream.open(
-      store: store, name: name.model, resume: resume, rules: try rules.map { try RuleSet.load(path: $0) },
+      store: store, name: name.model, resume: resume, fresh: fresh, rules: try rules.map { try RuleSet.load(path: $0) },
       rulesWithoutModel: name.model == FraudModelName.defaultName, options: options)
     if let opening = stream.opening {
       if opening.version == nil {
@@ -246,11 +253,32 @@ struct StreamCommand: ParsableCommand {
       if let after = opening.resumedAfter, let date = opening.checkpointDate {
         printError("fraud: resuming after \(after) transactions (checkpoint of \(date))")
       }
+      if let replaced = opening.checkpointReplaced {
+        printError(
+          "fraud: --fresh: starting from the training snapshot; the checkpoint of \(replaced) transactions is replaced at this stream's first checkpoint"
+        )
+      }
       if let other = opening.learningSetAside {
+        let active = opening.version.map { "version \($0.version)" } ?? "the active version"
         printError(
           learn
-            ? "fraud: the checkpoint's learned weights came from version \(other), not the active one; learning starts again from the active version's"
+            ? "fraud: the checkpoint's learned weights came from version \(other), and \(active) is active now (trained, promoted or rolled back since); learning starts again from \(active)'s weights"
             : "fraud: the checkpoint holds weights learned online (from version \(other)); without --learn they are not used, and the next checkpoint drops them"
+        )
+      }
+      if let labels = opening.waitingTakenOver {
+        printError(
+          "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback are learned from under the new version (its bins are the same)"
+        )
+      }
+      if let labels = opening.waitingDropped, labels + (opening.rememberedDropped ?? 0) > 0 {
+        printError(
+          "fraud: WARNING: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedDropped ?? 0) transactions remembered for feedback were recorded in version \(opening.learningSetAside ?? 0)'s bins, which the active version does not share: they are not learned from (the transactions' card and merchant state is kept)"
+        )
+      }
+      if !opening.ownVersionsAfterCheckpoint.isEmpty {
+        printError(
+          "fraud: versions \(opening.ownVersionsAfterCheckpoint.map(String.init).joined(separator: ", ")) were registered by this stream after its checkpoint; it continues from the checkpoint and meets them again (their periods are not registered twice)"
         )
       }
       if opening.learningContinued == true {
@@ -258,6 +286,7 @@ struct StreamCommand: ParsableCommand {
           "fraud: learning continues from the checkpoint (\(opening.labelsLearnedBefore ?? 0) labels learned so far)")
       }
     }
+    stream.onNotice = { notice in printError("fraud: WARNING: \(notice)") }
     stream.onPeriod = { period in
       let psi = period.scorePSI.map { String(format: "%.3f", $0) } ?? "-"
       printError(

@@ -18,7 +18,7 @@ final class LiveProcess {
     try process.run()
   }
 
-  func write(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+  func write(_ text: String) { try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8)) }
 
   /// Reads until `count` output lines have arrived (they are flushed when the stream waits for input).
   func readLines(_ count: Int) -> [String] {
@@ -211,7 +211,7 @@ final class LiveProcess {
     #expect(atOnce.stderr.contains("fraud: 1 late transactions skipped"))
     #expect(!atOnce.stderr.contains("malformed"))
     #expect(atOnce.stdout.split(separator: "\n").count == 1 + 60)
-    let live = try LiveProcess(["stream", "--store", store])
+    let live = try LiveProcess(["stream", "--fresh", "--store", store])
     for line in [header + ",type"] + lines {
       live.write(line + "\n")
       usleep(5_000)
@@ -259,7 +259,7 @@ final class LiveProcess {
     expected.append(contentsOf: Array("T-bad-7,99999999999999999,C1,M1,grocery,US,12.00,40.7,-74.0,0\n".utf8))
     #expect(deadBytes == expected)
     // Replaying it appends, without a second header.
-    let again = try run("fraud", ["stream", "--store", store, "--dead-letter", dead], stdin: deadBytes)
+    let again = try run("fraud", ["stream", "--fresh", "--store", store, "--dead-letter", dead], stdin: deadBytes)
     #expect(again.status == 0)
     #expect(try Data(contentsOf: URL(fileURLWithPath: dead)) == expected + expected.dropFirst(header.utf8.count + 1))
   }
@@ -336,7 +336,7 @@ final class LiveProcess {
         return f.joined(separator: ",")
       }
     let drifted = try run(
-      "fraud", ["stream", "--stats-every", "1d", "--max-clock-skew", "30d", "--store", store],
+      "fraud", ["stream", "--fresh", "--stats-every", "1d", "--max-clock-skew", "30d", "--store", store],
       stdin: Data((shifted.joined(separator: "\n") + "\n").utf8))
     #expect(drifted.stderr.contains("DRIFT (PSI above 0.25)"), "\(drifted.stderr.prefix(800))")
   }

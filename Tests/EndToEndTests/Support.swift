@@ -47,8 +47,11 @@ func run(
   process.standardError = try FileHandle(forWritingTo: errFile)
   let input = Pipe()
   process.standardInput = input
+  // A command that refuses its options exits before reading its input: writing the rest must not end the test
+  // process with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN)
   try process.run()
-  if let stdin { input.fileHandleForWriting.write(stdin) }
+  if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
   try input.fileHandleForWriting.close()
   process.waitUntilExit()
   return RunResult(
