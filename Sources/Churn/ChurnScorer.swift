@@ -9,6 +9,8 @@ public struct ScoreSummary: Sendable, Codable {
   public var skippedRows = 0
   /// Column → count of values never seen in training (scored as the reference level).
   public var unseenLevels: [String: Int] = [:]
+  /// The model's id column when the file lacks it: the output numbers the rows in a `row` column instead.
+  public var missingIDColumn: String? = nil
 }
 
 /// Streams a customer CSV through a model in constant memory: one record in, one line out.
@@ -47,8 +49,11 @@ public enum ChurnScorer {
     var summary = ScoreSummary()
     let reasonText = ReasonText(model: model, positions: positions)
     if let writer, writeHeader {
-      writer.writeRow([model.idColumn ?? "row", "churn_probability", "churn", "decile", "reasons"])
+      // Without the model's id column the rows are numbered, under a name that says so (never the id's name,
+      // which a join would take for customer ids).
+      writer.writeRow([idIndex != nil ? model.idColumn! : "row", "churn_probability", "churn", "decile", "reasons"])
     }
+    if idIndex == nil, let id = model.idColumn { summary.missingIDColumn = id }
     var rowNumber = 0
     while true {
       var more = false

@@ -33,6 +33,20 @@ extension ChurnTrainer {
     let targetIndex = try reader.header.require(o.target, role: "target", file: path)
     for name in o.exclude { _ = try reader.header.require(name, role: "excluded", file: path) }
     let givenID = try o.idColumn.map { try reader.header.require($0, role: "id", file: path) }
+    // One role per column: the target cannot also be left out, or be the id.
+    if o.exclude.contains(o.target) {
+      throw CommerceError(
+        .usage, "'\(o.target)' is the \(.target) and cannot be excluded too (\(.exclude))", parameter: .exclude)
+    }
+    if o.idColumn == o.target {
+      throw CommerceError(
+        .usage, "'\(o.target)' is the \(.target) and cannot be the \(.idColumn) too", parameter: .idColumn)
+    }
+    if let id = o.idColumn, o.exclude.contains(id) {
+      throw CommerceError(
+        .usage, "'\(id)' is the \(.idColumn) and is never a feature; do not \(.exclude) it as well",
+        parameter: .exclude)
+    }
     let ranges = ParallelRanges(path: path, reader: reader, threads: o.threads)
     var collected: Collected
     if let ranges, var both = try ranges.run({ r in try collect(r, names: names, targetIndex: targetIndex) }) {
@@ -103,6 +117,14 @@ extension ChurnTrainer {
     for (c, s) in stats.enumerated() {
       if c == targetIndex { continue }
       if c == givenID {
+        // An id names one customer: a column that repeats values would join scores to the wrong ones.
+        if !isUnique(s, rows: row) {
+          let distinct = s.nonNumeric == 0 ? Set(s.numericValues).count : (s.overflow ? nil : s.levels.count)
+          throw CommerceError(
+            .usage,
+            "\(path): column '\(s.name)' given as \(.idColumn) repeats values\(distinct.map { " (\($0) distinct in \(row) rows)" } ?? ""); an id must be unique per row",
+            parameter: .idColumn)
+        }
         notes.append(InferenceNote(column: s.name, decision: "id", detail: "\(.idColumn)"))
         continue
       }
@@ -117,16 +139,7 @@ extension ChurnTrainer {
       }
       let looksLikeID = s.name.lowercased().hasSuffix("id") || s.name.lowercased().hasSuffix("_id")
       // Unique per row: an id when it is text, or a number in a column named like an id.
-      let unique: Bool = {
-        if s.nonNumeric == 0 {
-          guard looksLikeID, s.numericValues.count == row else { return false }
-          let v = RadixSort.sorted(s.numericValues)
-          for k in 1..<max(v.count, 1) where v[k] == v[k - 1] { return false }
-          return true
-        }
-        // Beyond the levels kept, uniqueness is decided by the hashes of every value (exactly: never a repeat).
-        return s.overflow ? present == row && !s.repeated : s.levels.count == row
-      }()
+      let unique = (s.nonNumeric > 0 || looksLikeID) && isUnique(s, rows: row)
       if unique && (s.nonNumeric > 0 || looksLikeID) && row > 1 {
         if idColumn == nil { idColumn = s.name }
         notes.append(
@@ -259,5 +272,18 @@ extension ChurnTrainer {
       row += 1
     }
     return Collected(stats: stats, targetMissingRows: targetMissingRows, rows: row, lines: reader.linesRead)
+  }
+
+  /// Whether the column of `s` holds a different value in each of the `rows` rows (numbers compared as numbers;
+  /// beyond the levels kept, texts by the hashes of every value — exactly: never a repeat).
+  static func isUnique(_ s: ColumnStats, rows: Int) -> Bool {
+    let present = rows - s.missing
+    if s.nonNumeric == 0 {
+      guard s.numericValues.count == rows else { return false }
+      let v = RadixSort.sorted(s.numericValues)
+      for k in 1..<max(v.count, 1) where v[k] == v[k - 1] { return false }
+      return true
+    }
+    return s.overflow ? present == rows && !s.repeated : s.levels.count == rows
   }
 }

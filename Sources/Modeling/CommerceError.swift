@@ -1,3 +1,5 @@
+import Foundation
+
 /// A problem a domain library (recommend, churn, fraud) reports to whoever called it: bad parameters,
 /// unusable data, something asked for that does not exist, or no usable model.
 ///
@@ -92,6 +94,16 @@ public struct CommerceError: Error, CustomStringConvertible, Equatable, Sendable
 
   /// The message with references by their domain names (front ends render their own).
   public var description: String { message.rendered(naming: \.rawValue) }
+
+  /// The same error with `old` replaced by `new` in its text (a temporary copy's path by the input's own).
+  public func replacingText(_ old: String, with new: String) -> CommerceError {
+    var renamed = message
+    renamed.segments = message.segments.map { segment in
+      if case .text(let text) = segment { return .text(text.replacingOccurrences(of: old, with: new)) }
+      return segment
+    }
+    return CommerceError(kind, renamed, parameter: parameter)
+  }
 }
 
 extension CommerceError.Reference {
@@ -99,6 +111,8 @@ extension CommerceError.Reference {
   public static let count = Self(rawValue: "count")
   /// The cutoff of top-k metrics (`-k`).
   public static let cutoff = Self(rawValue: "cutoff")
+  /// The share of each user's interactions held out for testing.
+  public static let testFraction = Self(rawValue: "test_fraction")
   /// The model's name in the store.
   public static let modelName = Self(rawValue: "model")
   /// The number of search trials.

@@ -198,6 +198,16 @@ public enum RecommenderEvaluation {
       itemCount: model.itemIDs.count)
   }
 
+  /// The smallest round number (two significant digits) that holds out one interaction of a user with `most`:
+  /// above one half over `most` (a half rounds to even, so to none).
+  static func leastFraction(most: Int) -> Double {
+    let f = 0.5 / Double(max(most, 1))
+    let step = pow(10, (log10(f)).rounded(.down) - 1)
+    var up = (f / step).rounded(.up) * step
+    if up * Double(most) <= 0.5 { up += step }
+    return up
+  }
+
   /// Holds out `fraction` of each user's interactions (users with ≥ 5), trains on the rest, and reports.
   public static func evaluate(
     _ data: InteractionData, configuration: RecommenderConfiguration, testFraction: Double, seed: UInt64, k: Int,
@@ -222,7 +232,23 @@ public enum RecommenderEvaluation {
       holdout = try Holdout(matrix: matrix, times: times, fraction: testFraction)
     }
     guard holdout.testCount > 0 else {
-      throw CommerceError(.data, "no user has 5 or more interactions, so nothing can be held out for testing")
+      // Say which it is: no user with enough interactions, or a fraction that rounds to none for every user.
+      var eligible = 0
+      var most = 0
+      for u in 0..<matrix.rowCount {
+        let n = matrix.rowStart[u + 1] - matrix.rowStart[u]
+        if n >= 5 { eligible += 1 }
+        most = max(most, n)
+      }
+      if eligible > 0 {
+        throw CommerceError(
+          .usage,
+          "\(.testFraction) \(testFraction) holds out round(\(testFraction) × n) of each user's n interactions, which is none for every user (\(eligible) users have 5 or more, the most active \(most)); use a fraction of at least \(String(format: "%g", Self.leastFraction(most: most))) (e.g. 0.2)",
+          parameter: .testFraction)
+      }
+      throw CommerceError(
+        .data,
+        "no user has 5 or more interactions (the most active has \(most)), so nothing can be held out for testing")
     }
     let model = try TrainedRecommender.train(
       matrix: holdout.train, userIDs: data.userIDs, itemIDs: data.itemIDs, configuration: configuration,

@@ -71,9 +71,10 @@ struct FactorRecommender: RecommenderModel {
   ) throws -> FactorRecommender {
     let largest = Double(matrix.values.max() ?? 0)
     guard Double(c.alpha) * largest <= largestValue else {
+      // Values beyond what the model can fit: bad input data for these settings (exit 65, as for ratings).
       throw CommerceError(
-        .usage,
-        "the largest confidence 1 + alpha·value would be \(Double(c.alpha) * largest) (alpha \(c.alpha), value \(largest)), beyond the 1e7 single-precision factors fit; rescale the \(.valueColumn) values (e.g. by log1p) or lower \(.alpha)",
+        .data,
+        "the largest confidence 1 + alpha·value would be \(String(format: "%g", Double(c.alpha) * largest)) (alpha \(c.alpha), value \(largest)), beyond the 1e7 single-precision factors fit; rescale the \(.valueColumn) values (e.g. by log1p) or lower \(.alpha)",
         parameter: .alpha)
     }
     var last: TrainingProgress.Measure? = nil

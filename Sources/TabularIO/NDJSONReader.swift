@@ -3,8 +3,9 @@
 /// Each line's values are laid out as fields in the order of `header` (the columns asked for, or the
 /// keys of the first object), so the same typed access works as for CSV. A key that is missing or
 /// `null` is an absent field; keys not in the header are ignored. Strings are unescaped (including
-/// `\uXXXX` and surrogate pairs); numbers, `true` and `false` are kept as their text; a nested object or
-/// array is kept as its raw JSON text. Blank lines are skipped.
+/// `\uXXXX` and surrogate pairs); numbers, `true` and `false` are kept as their text. A nested object or array
+/// as the value of a key that is read, or a key given twice, makes the line malformed (a key that is not read may
+/// hold anything). Blank lines are skipped.
 public final class NDJSONReader: RecordReader {
   public private(set) var header: Header
   public let fileName: String
@@ -191,6 +192,8 @@ public final class NDJSONReader: RecordReader {
       starts[i] = -1
       ends[i] = -1
     }
+    // The fields given on this line (a `null` included): a key read twice is ambiguous, never last-one-wins.
+    var given = [Bool](repeating: false, count: starts.count)
     let b = lineBytes
     var p = 0
     let n = b.count
@@ -221,6 +224,13 @@ public final class NDJSONReader: RecordReader {
           header = Header(header.names + [key])
           starts.append(-1)
           ends.append(-1)
+          given.append(false)
+        }
+        if let slot {
+          if given[slot] {
+            throw fail(p, "the key \"\(key)\" appears twice in the object; expected each key once")
+          }
+          given[slot] = true
         }
         let valueStart = scratch.count
         let c = b[p]
@@ -228,9 +238,15 @@ public final class NDJSONReader: RecordReader {
         if c == 0x22 {
           p = try parseString(b, p)
         } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-          let s = p
+          // One flat object per line: a field read must hold a string, number, boolean or null. (A key that is
+          // not read may hold anything; it is skipped.)
+          if slot != nil {
+            throw fail(
+              p,
+              "the key \"\(key)\" holds a nested JSON \(c == UInt8(ascii: "{") ? "object" : "array"); expected a string, number, true, false or null (one flat object per line)"
+            )
+          }
           p = try skipNested(b, p)
-          scratch.append(contentsOf: b[s..<p])
         } else {
           let s = p
           while p < n, b[p] != UInt8(ascii: ","), b[p] != UInt8(ascii: "}"), b[p] != 0x20, b[p] != 0x09 { p += 1 }

@@ -141,7 +141,14 @@ struct TrainCommand: ParsableCommand {
         .usage, "model '\(modelName)' holds \(existing.kind) versions; train the churn model under another --name")
     }
     if let designMatrix { try OutputFiles.refuseOverwriting(designMatrix, inputs: [data] + store.files) }
-    let report = try ChurnTrainer.train(path: data, options: options)
+    // Training reads the file more than once: a pipe is read once into a temporary copy.
+    let report = try SpooledInput.withRegularFile(data) { path in
+      do {
+        return try ChurnTrainer.train(path: path, options: options)
+      } catch let error as CommerceError {
+        throw error.replacingText(path, with: data)
+      }
+    }
     var schema = OutputTable(columns: ["column", "kind", "note"])
     for note in report.notes {
       schema.rows.append([
@@ -293,6 +300,11 @@ struct ScoreCommand: ParsableCommand {
         "churn: \(count) rows have a '\(column)' value not seen in training (scored as '\(model.columns.first { $0.name == column }!.reference)')"
       )
     }
+    if let id = summary.missingIDColumn {
+      printError(
+        "churn: \(file) has no '\(id)' column (the model's id): the output numbers the rows (1, 2, …) in a column named 'row', not '\(id)'"
+      )
+    }
     if summary.skippedRows > 0 { printError("churn: skipped \(summary.skippedRows) bad rows") }
     printError("churn: scored \(summary.rows) customers, \(summary.predictedChurners) predicted to churn")
   }
@@ -346,7 +358,14 @@ struct DriftCommand: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     let model = try ChurnStore.load(from: store, name: name.model).model
-    let rows = try ChurnDrift.run(model: model, path: data, skipBadRows: skipBadRows)
+    // Drift reads the file twice (columns, then scores): a pipe is read once into a temporary copy.
+    let rows = try SpooledInput.withRegularFile(data) { path in
+      do {
+        return try ChurnDrift.run(model: model, path: path, skipBadRows: skipBadRows)
+      } catch let error as CommerceError {
+        throw error.replacingText(path, with: data)
+      }
+    }
     var t = OutputTable(columns: ["quantity", "psi", "shift"])
     for r in rows { t.rows.append([.text(r.name), number(r.psi), .text(r.flag)]) }
     print(t.render(format.format), terminator: "")

@@ -83,17 +83,33 @@ struct SimulateCommand: ParsableCommand {
     guard compromisedTerminals >= 0, compromisedCustomers >= 0, terminalDays >= 0, customerDays >= 0 else {
       throw ValidationError("the handbook's scenario counts and spans must be ≥ 0")
     }
-    guard amountFactor > 0, amountFactor.isFinite, amountThreshold.isFinite else {
-      throw ValidationError("--amount-factor must be positive and --amount-threshold finite")
+    // Every file the simulator writes is one fraud train reads: amounts within the 1e9 a transaction may have
+    // (the handbook's are at most a few hundred before --amount-factor), dates within 0000–9999.
+    guard amountFactor > 0, amountFactor <= 1000 else {
+      throw ValidationError("--amount-factor must be above 0 and at most 1000, got \(amountFactor)")
     }
+    guard amountThreshold >= 0, amountThreshold <= 1e6 else {
+      throw ValidationError("--amount-threshold must be 0 to 1,000,000, got \(amountThreshold)")
+    }
+    let totalDays = days ?? (profile == .handbook ? HandbookConfiguration().days : SimulationConfiguration().days)
     if let changeDay {
       guard profile == .handbook else { throw ValidationError("--change-day is an option of --profile handbook") }
-      guard changeDay >= 0 else { throw ValidationError("--change-day must be ≥ 0") }
-      guard changedThreshold.isFinite else { throw ValidationError("--changed-threshold must be finite") }
+      guard changeDay >= 0, changeDay < totalDays else {
+        throw ValidationError(
+          "--change-day must be a day of the simulation, 0 to \(totalDays - 1) (--days is \(totalDays)), got \(changeDay)")
+      }
+      guard changedThreshold >= 0, changedThreshold <= 1e6 else {
+        throw ValidationError("--changed-threshold must be 0 to 1,000,000, got \(changedThreshold)")
+      }
     }
     if let start {
-      guard case .value = Array(start.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) else {
+      guard case .value(let t) = Array(start.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) else {
         throw ValidationError("--start must be a date like 2026-01-01, got '\(start)'")
+      }
+      // The last day must end by 9999-12-31 (the year 10000 cannot be written, nor read back).
+      guard t + Double(totalDays) * 86_400 <= 253_402_300_800 else {
+        throw ValidationError(
+          "--start \(start) with \(totalDays) days runs past 9999-12-31; start earlier or simulate fewer --days")
       }
     }
   }

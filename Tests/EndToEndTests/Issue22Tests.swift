@@ -196,3 +196,180 @@ import Testing
     #expect(fine.status == 0, "\(fine)")
   }
 }
+
+/// Issue 22, classes 17, 18, 21 and 23: invented ids, contradictory column roles, simulator values that training
+/// rejects, pipes read twice, and the smaller messages.
+@Suite(.serialized) struct Issue22InputTests {
+  let dir = temporaryDirectory()
+  func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+  func churnStore() throws -> String {
+    let store = path("c.sqlite")
+    if FileManager.default.fileExists(atPath: store) { return store }
+    let r = try run(
+      "churn",
+      ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store])
+    #expect(r.status == 0, "\(r)")
+    return store
+  }
+
+  /// 17. A file without the model's id column is scored with its rows numbered under `row`, never under the id's
+  /// name, and the command says so; with the id column the ids are written as before.
+  @Test func rowNumbersAreNeverPassedOffAsIds() throws {
+    let store = try churnStore()
+    let lines = try String(contentsOfFile: sampleData("churn/customers_new.csv"), encoding: .utf8)
+      .split(separator: "\n").prefix(4)
+    let noID = lines.map { $0.split(separator: ",", maxSplits: 1)[1] }.joined(separator: "\n") + "\n"
+    let file = path("noid.csv")
+    try noID.write(toFile: file, atomically: true, encoding: .utf8)
+    for output in [nil, path("scores.csv")] {
+      let r = try run("churn", ["score", file, "--store", store] + (output.map { ["--output", $0] } ?? []))
+      #expect(r.status == 0, "\(r)")
+      let text = try output.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? r.stdout
+      let rows = text.split(separator: "\n")
+      #expect(rows.first?.hasPrefix("row,churn_probability,") == true, "\(text)")
+      #expect(rows.dropFirst().map { $0.split(separator: ",")[0] } == ["1", "2", "3"])
+      #expect(r.stderr.contains("has no 'customer_id' column (the model's id): the output numbers the rows"), "\(r)")
+    }
+    let withID = try run("churn", ["score", sampleData("churn/customers_new.csv"), "--store", store])
+    #expect(withID.stdout.hasPrefix("customer_id,churn_probability,"))
+    #expect(!withID.stderr.contains("numbers the rows"))
+  }
+
+  /// 18. One role per column: the target excluded or named the id, the id excluded, a repeating id column — each a
+  /// usage error before any fit, nothing registered.
+  @Test func contradictoryColumnRolesAreRefused() throws {
+    let store = path("roles.sqlite")
+    let cases: [([String], String)] = [
+      (["--exclude", "churned"], "'churned' is the --target and cannot be excluded too"),
+      (["--exclude", "region,churned"], "'churned' is the --target and cannot be excluded too"),
+      (["--id-column", "churned"], "'churned' is the --target and cannot be the --id-column too"),
+      (["--id-column", "customer_id", "--exclude", "customer_id"], "'customer_id' is the --id-column"),
+      (["--id-column", "contract"], "column 'contract' given as --id-column repeats values (3 distinct in 3000 rows)"),
+      (["--id-column", "tenure_months"], "column 'tenure_months' given as --id-column repeats values"),
+    ]
+    for (extra, message) in cases {
+      let r = try run(
+        "churn",
+        ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store]
+          + extra)
+      #expect(r.status == 64, "\(extra): \(r)")
+      #expect(r.stderr.contains(message), "\(extra): \(r)")
+      #expect(r.stdout.isEmpty, "\(extra): \(r)")
+    }
+    #expect(
+      try run("churn", ["models", "list", "--store", store, "--format", "csv"]).stdout.split(separator: "\n").count <= 1
+    )
+    // A unique id column given explicitly still works.
+    let ok = try run(
+      "churn",
+      [
+        "train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--id-column",
+        "customer_id", "--store", store,
+      ])
+    #expect(ok.status == 0, "\(ok)")
+  }
+
+  /// 21. The simulator writes only what training reads: amounts and dates in range, a change day inside the
+  /// simulation, thresholds not negative.
+  @Test func simulatorValuesStayReadable() throws {
+    let cases: [([String], String)] = [
+      (["--profile", "handbook", "--amount-factor", "1e300"], "--amount-factor must be above 0 and at most 1000"),
+      (["--profile", "handbook", "--amount-factor", "0"], "--amount-factor must be above 0"),
+      (["--start", "9999-12-30"], "runs past 9999-12-31"),
+      (["--profile", "handbook", "--start", "9999-09-01"], "runs past 9999-12-31"),
+      (
+        ["--profile", "handbook", "--days", "30", "--change-day", "30"],
+        "--change-day must be a day of the simulation, 0 to 29"
+      ),
+      (["--profile", "handbook", "--change-day", "200"], "0 to 182 (--days is 183)"),
+      (["--profile", "handbook", "--amount-threshold", "-5"], "--amount-threshold must be 0 to 1,000,000"),
+      (["--profile", "handbook", "--change-day", "3", "--changed-threshold", "-1"], "--changed-threshold must be 0"),
+    ]
+    for (arguments, message) in cases {
+      let r = try run("fraud", ["simulate"] + arguments)
+      #expect(r.status == 64, "\(arguments): \(r)")
+      #expect(r.stderr.contains(message), "\(arguments): \(r)")
+      #expect(r.stdout.isEmpty)
+    }
+    // The edges that are accepted give files that train reads.
+    let file = path("edge.csv")
+    let edge = try run(
+      "fraud",
+      [
+        "simulate", "--profile", "handbook", "--days", "20", "--cards", "300", "--terminals", "400", "--amount-factor",
+        "1000", "--start", "9999-12-01", "--change-day", "19", "--output", file,
+      ])
+    #expect(edge.status == 0, "\(edge)")
+    let trained = try run(
+      "fraud",
+      [
+        "train", "--data", file, "--map",
+        "transaction_id=TRANSACTION_ID,timestamp=TX_DATETIME,card=CUSTOMER_ID,merchant=TERMINAL_ID,amount=TX_AMOUNT,label=TX_FRAUD",
+        "--store", path("edge.sqlite"),
+      ])
+    #expect(trained.status == 0, "\(trained)")
+  }
+
+  /// 23. Pipes are read once: `churn train --data /dev/stdin` and `churn drift --data` of a FIFO work as on a file,
+  /// and a bad row in a pipe is placed at the name the user gave.
+  @Test func pipesAreReadOnce() throws {
+    let customers = try Data(contentsOf: URL(fileURLWithPath: sampleData("churn/customers.csv")))
+    let store = path("pipe.sqlite")
+    let piped = try run(
+      "churn", ["train", "--data", "/dev/stdin", "--target", "churned", "--cv", "0", "--store", store], stdin: customers
+    )
+    #expect(piped.status == 0, "\(piped)")
+    let fromFile = try run(
+      "churn",
+      ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store])
+    #expect(piped.stdout == fromFile.stdout.replacingOccurrences(of: "version 2", with: "version 1"))
+    let drift = try run(
+      "churn", ["drift", "--data", "/dev/stdin", "--store", store],
+      stdin: try Data(contentsOf: URL(fileURLWithPath: sampleData("churn/customers_new.csv"))))
+    #expect(drift.status == 0 && drift.stdout.contains("churn_probability"), "\(drift)")
+    var bad = String(decoding: customers, as: UTF8.self)
+    bad += "C999999,Month-to-month,abc,20.5,100.0,1,Mailed check,No,None,South,0,No\n"
+    let refused = try run(
+      "churn", ["train", "--data", "/dev/stdin", "--target", "churned", "--cv", "0", "--store", store],
+      stdin: Data(bad.utf8))
+    #expect(refused.status == 65, "\(refused)")
+    #expect(refused.stderr.contains("/dev/stdin:3002:"), "\(refused)")
+    #expect(!refused.stderr.contains("commerceml-input"), "\(refused)")
+  }
+
+  /// 23. A test fraction too small for any user is blamed on the fraction, with the least that works; values
+  /// beyond what ALS fits are bad data (65) as the README says; promoting the active version changes nothing
+  /// and says so, and a rollback never goes from a version to itself.
+  @Test func smallerMessagesSayWhatIsWrong() throws {
+    let tiny = try run(
+      "recommend", ["evaluate", "--interactions", sampleData("ecommerce/interactions.csv"), "--test-fraction", "0.01"])
+    #expect(tiny.status == 64, "\(tiny)")
+    #expect(tiny.stderr.contains("--test-fraction 0.01 holds out round(0.01 × n)"), "\(tiny)")
+    #expect(tiny.stderr.contains("use a fraction of at least 0.013"), "\(tiny)")
+    #expect(!tiny.stderr.contains("no user has 5"))
+    let least = try run(
+      "recommend", ["evaluate", "--interactions", sampleData("ecommerce/interactions.csv"), "--test-fraction", "0.013"])
+    #expect(least.status == 0, "\(least)")
+    let store = path("r.sqlite")
+    let alpha = try run(
+      "recommend",
+      [
+        "train", "--interactions", sampleData("ecommerce/interactions.csv"), "--value-column", "quantity", "--alpha",
+        "1e20", "--store", store,
+      ])
+    #expect(alpha.status == 65 && alpha.stderr.contains("beyond the 1e7 single-precision factors fit"), "\(alpha)")
+    for _ in 0..<2 {
+      #expect(
+        try run("recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--store", store])
+          .status == 0)
+    }
+    let again = try run("recommend", ["models", "promote", "2", "--store", store])
+    #expect(
+      again.status == 0 && again.stdout == "recommender: version 2 is already active; nothing changed\n", "\(again)")
+    let back = try run("recommend", ["models", "rollback", "--store", store])
+    #expect(back.stdout == "recommender: rolled back from version 2 to version 1\n", "\(back)")
+    let none = try run("recommend", ["models", "rollback", "--store", store])
+    #expect(none.status == 1 && none.stderr.contains("no earlier active version"), "\(none)")
+  }
+}

@@ -59,6 +59,41 @@ import Testing
       ])
   }
 
+  /// One flat object per line: a read key holding an object or array, or a key given twice (even as `null`),
+  /// makes that line malformed with the key named; the next line reads normally. Keys not read may hold anything.
+  @Test func nestedValuesAndRepeatedKeysAreMalformed() throws {
+    let text = """
+      {"a":1,"b":"x"}
+      {"a":{"v":2},"b":"y"}
+      {"a":[2],"b":"y"}
+      {"a":12.5,"a":999999}
+      {"a":null,"b":"z","a":3}
+      {"b":"w","b":"v","a":4}
+      {"a":5,"other":{"deep":[1,{"x":2}]},"other":1}
+      {"a":6,"b":"u"}
+      """
+    let r = try NDJSONReader(bytes: Array(text.utf8), name: "n.jsonl", columns: ["a", "b"])
+    var errors: [String] = []
+    var values: [Int] = []
+    while true {
+      do {
+        guard try r.next() else { break }
+        values.append(try r.int(0) ?? -1)
+      } catch {
+        errors.append(error.description)
+      }
+    }
+    #expect(values == [1, 5, 6])
+    #expect(
+      errors == [
+        "n.jsonl:2:6: the key \"a\" holds a nested JSON object; expected a string, number, true, false or null (one flat object per line)",
+        "n.jsonl:3:6: the key \"a\" holds a nested JSON array; expected a string, number, true, false or null (one flat object per line)",
+        "n.jsonl:4:15: the key \"a\" appears twice in the object; expected each key once",
+        "n.jsonl:5:23: the key \"a\" appears twice in the object; expected each key once",
+        "n.jsonl:6:14: the key \"b\" appears twice in the object; expected each key once",
+      ])
+  }
+
   @Test func emptyInput() {
     #expect(throws: TabularError.self) { _ = try NDJSONReader(bytes: [], name: "e.jsonl") }
   }
