@@ -33,6 +33,7 @@ let package = Package(
     .target(
       name: "Storage",
       dependencies: [
+        "TabularIO",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]

@@ -42,7 +42,7 @@ extension StoreError: ReportableError {
 
   public var exitCode: Int32 {
     switch self {
-    case .notAStore, .newerSchema, .database: return 69
+    case .notAStore, .newerSchema, .database, .damagedPart: return 69
     case .cannotWrite, .unreadable: return 66
     case .invalidArgument: return 64
     default: return 1

@@ -122,9 +122,12 @@ struct BatchModel {
   var family: any RecommenderModel
   var seen: SparseMatrix
   var popularity: [Float]
+  /// `model 'NAME' version N`, for messages.
+  var label: String
 
   init(_ model: ServingModel) throws {
     let r = model.reader
+    label = "model '\(model.version.name)' version \(model.version.version)"
     guard let uo = ArtifactCoding.integers(try r.readAll(RecommenderPart.userIDOffsets), as: UInt64.self),
       let users = ArtifactCoding.unpackStrings(bytes: try r.readAll(RecommenderPart.userIDs), offsets: uo),
       let io = ArtifactCoding.integers(try r.readAll(RecommenderPart.itemIDOffsets), as: UInt64.self),
@@ -151,6 +154,10 @@ struct BatchModel {
 
   /// The top `n` unseen items of each user row.
   func top(users: [Int], n: Int, threads: Int) throws -> [[(index: Int, score: Float)]] {
-    try RankedScoring.top(family, users: users, seen: seen, k: n, threads: threads)
+    do {
+      return try RankedScoring.top(family, users: users, seen: seen, k: n, threads: threads)
+    } catch let error as CommerceError where error.kind == .damaged {
+      throw CommerceError(.damaged, "\(label): \(error.description)")
+    }
   }
 }

@@ -72,6 +72,13 @@ enum RankedScoring {
         var scores = [Float](repeating: 0, count: range.count * itemCount)
         try scores.withUnsafeMutableBufferPointer { s in
           try model.rankingScores(users: users[range], into: s)
+          // A score that is not a finite number comes from a damaged weight: the whole batch fails, naming it.
+          if let bad = s.firstIndex(where: { !$0.isFinite }) {
+            throw CommerceError(
+              .damaged,
+              "the \(model.kind) model is damaged: the score of user row \(users[range.lowerBound + bad / itemCount]) for item \(bad % itemCount) is \(s[bad]) (its stored weights are not finite numbers)"
+            )
+          }
           for (r, idx) in range.enumerated() {
             let row = s.baseAddress! + r * itemCount
             for c in seen.columns(ofRow: users[idx]) { row[Int(c)] = -.infinity }

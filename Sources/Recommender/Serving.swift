@@ -144,7 +144,9 @@ struct ServingModel {
   }
 
   private static func unreadableDescription(_ version: ModelVersion) -> CommerceError {
-    CommerceError(.noModel, "model '\(version.name)' version \(version.version) has an unreadable description")
+    CommerceError(
+      .damaged,
+      "model '\(version.name)' version \(version.version): the 'meta' part is damaged (an unreadable description)")
   }
 
   /// The family's fields of the `meta` part.
@@ -277,6 +279,13 @@ struct ServingModel {
 
   /// The top `n` of `scores`, without `excluding`, with ids and metadata.
   func list(_ scores: [Float], n: Int, excluding: Set<Int>, source: RecommendationSource) throws -> RecommendationList {
+    // A score that is not a finite number comes from a damaged weight: never ranked around, never dropped.
+    if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+      throw CommerceError(
+        .damaged,
+        "model '\(version.name)' version \(version.version) is damaged: item \(bad)'s score is \(scores[bad]) (its stored weights are not finite numbers)"
+      )
+    }
     let top = TopK.select(scores, k: n, excluded: { excluding.contains($0) })
     var items: [Recommendation] = []
     let hasMetadata = !meta.metadataColumns.isEmpty

@@ -96,6 +96,9 @@ public final class ModelStore: ModelRegistry {
             start = end
             k += 1
           } while start < bytes.count
+          try db.execute(
+            sql: "INSERT INTO model_part_checksum (model_id, part, block_bytes, hashes) VALUES (?, ?, ?, ?)",
+            arguments: [id, part, PartChecksums.blockBytes, Data(PartChecksums.hashes(of: bytes))])
         }
         if activate {
           try db.execute(
@@ -267,7 +270,7 @@ public final class ModelStore: ModelRegistry {
           let id = try Int64.fetchOne(
             db, sql: "SELECT id FROM model_version WHERE name = ? AND version = ?", arguments: [name, version])
         else { throw StoreError.noSuchVersion(name: name, version: version) }
-        let reader = SQLitePartReader(db: db, modelID: id, name: name, version: version, path: path)
+        let reader = try SQLitePartReader(db: db, modelID: id, name: name, version: version, path: path)
         defer { reader.close() }
         do {
           return try body(reader)

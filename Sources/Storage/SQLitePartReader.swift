@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -12,13 +13,19 @@ final class SQLitePartReader: ArtifactReader {
   /// Each part opened so far: its rows' blob handles and sizes, in order (one row unless the part was larger
   /// than the store's chunk size).
   private var blobs: [String: [(handle: OpaquePointer, size: Int)]] = [:]
+  /// Whether the store records part checksums (a store written before them has none to check).
+  private let hasChecksums: Bool
+  /// Each part's recorded block checksums (`nil`: none recorded for it), and the blocks checked so far.
+  private var checksums: [String: (blockBytes: Int, hashes: [UInt8])?] = [:]
+  private var verified: [String: Set<Int>] = [:]
 
-  init(db: Database, modelID: Int64, name: String, version: Int, path: String) {
+  init(db: Database, modelID: Int64, name: String, version: Int, path: String) throws {
     self.db = db
     self.modelID = modelID
     self.name = name
     self.version = version
     self.path = path
+    hasChecksums = try StoreDatabase.wrap(path) { try db.tableExists("model_part_checksum") }
   }
 
   func close() {
@@ -63,8 +70,62 @@ final class SQLitePartReader: ArtifactReader {
   /// The size of `part` in bytes.
   public func size(_ part: String) throws -> Int { try chunks(part).reduce(0) { $0 + $1.size } }
 
-  /// Copies `length` bytes of `part` from `offset` to `destination`, across its rows.
+  /// The checksums recorded for `part`, if any.
+  private func recordedChecksums(_ part: String) throws -> (blockBytes: Int, hashes: [UInt8])? {
+    if let known = checksums[part] { return known }
+    var found: (blockBytes: Int, hashes: [UInt8])? = nil
+    if hasChecksums {
+      let row = try StoreDatabase.wrap(path) {
+        try Row.fetchOne(
+          db, sql: "SELECT block_bytes, hashes FROM model_part_checksum WHERE model_id = ? AND part = ?",
+          arguments: [modelID, part])
+      }
+      if let row {
+        let blockBytes: Int = row["block_bytes"]
+        let hashes: Data = row["hashes"]
+        found = (blockBytes, Array(hashes))
+      }
+    }
+    checksums[part] = found
+    return found
+  }
+
+  /// Copies `length` bytes of `part` from `offset` to `destination` and checks every block of the part they touch
+  /// against the checksums recorded at registration (each block once per reader).
+  /// - Throws: `StoreError.damagedPart` for a block whose bytes changed (or checksums that do not fit the part).
   private func copy(_ part: String, offset: Int, length: Int, to destination: UnsafeMutableRawPointer) throws {
+    try copyBytes(part, offset: offset, length: length, to: destination)
+    guard length > 0, let sums = try recordedChecksums(part) else { return }
+    let size = try self.size(part)
+    let bb = sums.blockBytes
+    guard bb > 0, sums.hashes.count == (size + bb - 1) / bb * 8 else {
+      throw StoreError.damagedPart(name: name, version: version, part: part, offset: 0, length: size)
+    }
+    var done = verified[part] ?? []
+    var scratch: [UInt8] = []
+    for block in (offset / bb)...((offset + length - 1) / bb) where !done.contains(block) {
+      let start = block * bb
+      let count = min(bb, size - start)
+      let h: UInt64
+      if start >= offset && start + count <= offset + length {
+        h = PartChecksums.hash(UnsafeRawBufferPointer(start: destination + (start - offset), count: count))
+      } else {
+        if scratch.count < count { scratch = [UInt8](repeating: 0, count: bb) }
+        try scratch.withUnsafeMutableBytes { try copyBytes(part, offset: start, length: count, to: $0.baseAddress!) }
+        h = scratch.withUnsafeBytes { PartChecksums.hash(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+      }
+      var recorded: UInt64 = 0
+      for k in 0..<8 { recorded |= UInt64(sums.hashes[block * 8 + k]) << (8 * UInt64(k)) }
+      guard h == recorded else {
+        throw StoreError.damagedPart(name: name, version: version, part: part, offset: start, length: count)
+      }
+      done.insert(block)
+    }
+    verified[part] = done
+  }
+
+  /// Copies `length` bytes of `part` from `offset` to `destination`, across its rows.
+  private func copyBytes(_ part: String, offset: Int, length: Int, to destination: UnsafeMutableRawPointer) throws {
     let chunks = try chunks(part)
     let size = chunks.reduce(0) { $0 + $1.size }
     guard offset >= 0, length >= 0, offset <= size, length <= size - offset else {

@@ -61,6 +61,19 @@ enum StoreDatabase {
           );
           """)
     }
+    migrator.registerMigration("v3: part checksums") { db in
+      // XXH64 of each block of a part's bytes, computed at registration and checked as the part is read.
+      try db.execute(
+        sql: """
+          CREATE TABLE model_part_checksum (
+            model_id INTEGER NOT NULL REFERENCES model_version(id) ON DELETE CASCADE,
+            part TEXT NOT NULL,
+            block_bytes INTEGER NOT NULL,
+            hashes BLOB NOT NULL,
+            UNIQUE (model_id, part)
+          );
+          """)
+    }
     return migrator
   }
 
@@ -174,6 +187,11 @@ enum StoreDatabase {
       return !tables.isEmpty && !tables.contains("grdb_migrations")
     }
     if foreign { throw StoreError.notAStore(path: path, reason: "it holds other tables") }
+    // A store a reader cannot write may still be read when all it lacks is the part checksums (v3): its parts are
+    // then read unchecked, as they were written.
+    let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+    let readable: Set<String> = ["v1: models, artifacts, activations, checkpoints", "v2: checkpoint chunks"]
+    if !canMigrate && readable.isSubset(of: applied) { return }
     if !canMigrate {
       throw StoreError.cannotWrite(
         path: path, reason: "the store needs upgrading to this version's schema, and this user cannot write it")

@@ -18,6 +18,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
   case noSuchPart(name: String, version: Int, part: String)
   /// A byte range outside an artifact part.
   case rangeOutOfBounds(part: String, offset: Int, length: Int, size: Int)
+  /// A part's bytes do not match the checksums recorded when the version was registered.
+  case damagedPart(name: String, version: Int, part: String, offset: Int, length: Int)
   /// An argument that cannot be stored (an empty model name, a non-finite metric).
   case invalidArgument(String)
   /// The store cannot be written (or created) here: a read-only file, directory or mount, no space left, a
@@ -44,6 +46,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
       return "model '\(name)' version \(version) has no artifact part '\(part)'"
     case .rangeOutOfBounds(let part, let offset, let length, let size):
       return "artifact part '\(part)': bytes \(offset)..<\(offset + length) are outside its \(size) bytes"
+    case .damagedPart(let name, let version, let part, let offset, let length):
+      return
+        "model '\(name)' version \(version): the '\(part)' part is damaged (bytes \(offset)..<\(offset + length) do not match the checksum recorded at registration)"
     case .invalidArgument(let text): return text
     case .cannotWrite(let path, let reason): return "\(path): \(reason)"
     case .unreadable(let path, let reason): return "\(path): cannot read the store: \(reason)"

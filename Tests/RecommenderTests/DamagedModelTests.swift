@@ -6,12 +6,19 @@ import Testing
 @testable import Recommender
 @testable import Storage
 
-/// Overwrites artifact `part` of every version of `store` with `bytes`.
-func damage(_ store: ModelStore, part: String, with bytes: (Int) -> [UInt8]) throws {
+/// Overwrites artifact `part` of every version of `store` with `bytes`; with `rechecksum` (the default) its
+/// checksums are recorded anew, as a writer with a bug would, so that the structural checks behind the checksums
+/// are what must find the damage.
+func damage(_ store: ModelStore, part: String, rechecksum: Bool = true, with bytes: (Int) -> [UInt8]) throws {
   try store.pool.write { db in
     let size = try Int.fetchOne(db, sql: "SELECT length(data) FROM model_artifact WHERE part = ?", arguments: [part])!
-    try db.execute(
-      sql: "UPDATE model_artifact SET data = ? WHERE part = ?", arguments: [Data(bytes(size)), part])
+    let damaged = bytes(size)
+    try db.execute(sql: "UPDATE model_artifact SET data = ? WHERE part = ?", arguments: [Data(damaged), part])
+    if rechecksum {
+      try db.execute(
+        sql: "UPDATE model_part_checksum SET hashes = ? WHERE part = ?",
+        arguments: [Data(PartChecksums.hashes(of: damaged)), part])
+    }
   }
 }
 
