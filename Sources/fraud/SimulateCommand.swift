@@ -96,7 +96,8 @@ struct SimulateCommand: ParsableCommand {
       guard profile == .handbook else { throw ValidationError("--change-day is an option of --profile handbook") }
       guard changeDay >= 0, changeDay < totalDays else {
         throw ValidationError(
-          "--change-day must be a day of the simulation, 0 to \(totalDays - 1) (--days is \(totalDays)), got \(changeDay)")
+          "--change-day must be a day of the simulation, 0 to \(totalDays - 1) (--days is \(totalDays)), got \(changeDay)"
+        )
       }
       guard changedThreshold >= 0, changedThreshold <= 1e6 else {
         throw ValidationError("--changed-threshold must be 0 to 1,000,000, got \(changedThreshold)")
