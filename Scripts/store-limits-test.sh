@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The store under limits a unit test cannot set up: a store an unprivileged user may read but not write (a
-# read-only file in a read-only directory), a read-only mount, a full disk, an unwritable or missing working
-# directory. Runs the built executables (debug by default, or BIN=...) as a user would and checks exit codes,
+# The store and the process under limits a unit test cannot set up: a store an unprivileged user may read but not
+# write (a read-only file in a read-only directory), a read-only mount, a full disk, an unwritable or missing
+# working directory, an address-space limit (ulimit -v). Runs the built executables (debug by default, or BIN=...) as a user would and checks exit codes,
 # messages and the files left beside the store. Needs root (mount, setpriv); prints "N passed, N failed".
 # Usage: Scripts/store-limits-test.sh [BIN]
 set -uo pipefail
@@ -151,6 +151,32 @@ chmod 600 "$WORK/secret/store.sqlite"
 chmod 755 "$WORK/secret"
 check "unreadable store" 66 "cannot read the store: permission denied" -- nobody "$BIN/recommend" models list \
   --store "$WORK/secret/store.sqlite"
+
+# 7. An address-space limit (ulimit -v): too tight for OpenBLAS's work buffer, every training says so at once
+# (exit 71, the limit that works named) instead of waiting forever; EASE's memory is checked against it before the
+# fit (exit 64, with the remedy); with room enough, training works. Never a hang (timeout) or a crash.
+limited() { # LIMIT_KB EXPECTED_CODE MESSAGE NAME -- command...
+  local limit=$1 code=$2 want=$3 name=$4
+  shift 5
+  local rc
+  (ulimit -v "$limit" && exec timeout 120 "$@") >/dev/null 2>"$WORK/err"
+  rc=$?
+  if [ "$rc" -ne "$code" ]; then bad "ulimit -v $limit: $name: exit $rc, expected $code: $(cat "$WORK/err")"; return; fi
+  if [ -n "$want" ] && ! grep -q -- "$want" "$WORK/err"; then bad "ulimit -v $limit: $name: no '$want': $(cat "$WORK/err")"; return; fi
+  ok
+}
+for tool in "recommend train --interactions $SAMPLE/ecommerce/interactions.csv" \
+  "churn train --data $SAMPLE/churn/customers.csv --target churned --cv 0" \
+  "fraud train --data $SAMPLE/fraud/history.csv"; do
+  # shellcheck disable=SC2086
+  limited 300000 71 "OpenBLAS reserves a 128 MiB work buffer" "${tool%% *}" -- $BIN/$tool --store "$WORK/ulimit.sqlite"
+  # shellcheck disable=SC2086
+  limited 2000000 0 "" "${tool%% *}" -- $BIN/$tool --store "$WORK/ulimit.sqlite"
+done
+awk 'BEGIN { srand(3); print "user_id,item_id"; for (u = 0; u < 12000; u++) for (k = 0; k < 12; k++) printf "U%d,I%d\n", u, int(rand() * 6000) }' \
+  >"$WORK/wide.csv"
+limited 700000 64 "EASE on 6000 items needs about" "recommend train --algorithm ease" -- "$BIN/recommend" train \
+  --interactions "$WORK/wide.csv" --algorithm ease --store "$WORK/ulimit.sqlite"
 
 echo "store-limits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

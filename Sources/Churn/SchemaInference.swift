@@ -223,6 +223,9 @@ extension ChurnTrainer {
       fingerprint: fingerprint, ranges: ranges, firstRangeRows: collected.firstRangeRows)
   }
 
+  /// The largest magnitude of a number a model fits (its square and sums of squares stay finite).
+  static let largestValue = 1e100
+
   /// Column statistics of the records of one reader (a whole file, or one byte range of it).
   static func collect(_ reader: CSVReader, names: [String], targetIndex: Int) throws -> Collected {
     var stats = names.map { ColumnStats(name: $0) }
@@ -243,6 +246,14 @@ extension ChurnTrainer {
         if c != targetIndex && !categorical[c] {
           switch FieldParser.parseDouble(t) {
           case .value(let v):
+            // Sums of squares (variances, the fit's normal equations) overflow past about 1e154: a value this
+            // large cannot be fitted and is placed, not turned into a column silently dropped as aliased.
+            guard abs(v) <= ChurnTrainer.largestValue else {
+              throw reader.error(
+                atField: c,
+                "\(quotedForMessage(t)) is beyond what the model can fit; expected a number of magnitude at most 1e100 (rescale the column)"
+              )
+            }
             stats[c].numericCount += 1
             stats[c].numericValues.append(v)
             numeric = true

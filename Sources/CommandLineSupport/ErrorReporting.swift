@@ -102,7 +102,20 @@ public enum CommandRunner {
   ) -> Never {
     let tool = Command.configuration.commandName ?? "\(Command.self)".lowercased()
     let given = arguments ?? Array(CommandLine.arguments.dropFirst())
-    if usesBLAS(given) { restartWithBetterBLASKernels() }
+    if usesBLAS(given) {
+      // Under an address-space limit too tight for OpenBLAS's work buffer, OpenBLAS would wait forever for it:
+      // refuse at once, with the limit that works (exit 71, the system refused a resource).
+      if let refusal = ResourceLimits.blasRefusal(tool: tool) {
+        printError(refusal)
+        exit(71)
+      }
+      // Under a limit, one BLAS thread (one work buffer), and the buffer taken now while there is room.
+      if ResourceLimits.addressSpaceHeadroom() != nil {
+        BLASThreads.limit(to: 1)
+        BLASThreads.warmUp()
+      }
+      restartWithBetterBLASKernels()
+    }
     // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
     OutputFiles.installCleanupHandlers()
     if let message = nearSubcommand(Command.configuration, tool: tool, arguments: given) {

@@ -26,6 +26,9 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
   ) -> Int32
   /// The inverse from a lower Cholesky factor, in place (lower triangle).
   static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32) -> Int32
+  /// `potrf` then `potri` of a symmetric buffer in place, column-major upper (no transposed copy); 0, or LAPACK's
+  /// info of the step that failed.
+  static func _invertColumnUpper(_ n: Int32, _ a: UnsafeMutablePointer<Self>) -> Int32
 }
 
 @inline(__always)
@@ -60,6 +63,11 @@ extension Float: BLASScalar {
   }
   public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
     LAPACKE_spotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+  }
+  public static func _invertColumnUpper(_ n: Int32, _ a: UnsafeMutablePointer<Float>) -> Int32 {
+    let info = LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
+    if info != 0 { return info }
+    return LAPACKE_spotri(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
   }
   public static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
     LAPACKE_spotri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
@@ -104,6 +112,11 @@ extension Double: BLASScalar {
   public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
     LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
   }
+  public static func _invertColumnUpper(_ n: Int32, _ a: UnsafeMutablePointer<Double>) -> Int32 {
+    let info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
+    if info != 0 { return info }
+    return LAPACKE_dpotri(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
+  }
   public static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
     LAPACKE_dpotri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
   }
@@ -123,7 +136,29 @@ public enum BLASThreads {
   /// Sets the number of threads OpenBLAS uses: at least 1, and no more than `ThreadBudget.usable` allows (OpenBLAS
   /// spins forever when it cannot start the threads it was told to use).
   public static func set(_ count: Int) {
-    openblas_set_num_threads(Int32(clamping: ThreadBudget.usable(count)))
+    openblas_set_num_threads(Int32(clamping: ThreadBudget.usable(min(count, ceiling.withLock { $0 }))))
+  }
+
+  private static let ceiling = Mutex<Int>(Int.max)
+
+  /// Caps every later `set` at `count` threads (each OpenBLAS thread that works maps a work buffer of its own).
+  public static func limit(to count: Int) {
+    ceiling.withLock { $0 = max(1, count) }
+    set(count)
+  }
+
+  /// Makes OpenBLAS map its work buffer now, by one product of a size that needs it: under an address-space limit
+  /// the buffer is then taken while there is room, instead of at a later call where OpenBLAS would wait for it
+  /// forever.
+  public static func warmUp() {
+    let n: Int32 = 256
+    let a = [Double](repeating: 0, count: Int(n * n))
+    var c = [Double](repeating: 0, count: Int(n * n))
+    a.withUnsafeBufferPointer { pa in
+      c.withUnsafeMutableBufferPointer { pc in
+        Double._gemm(false, false, n, n, n, 1, pa.baseAddress!, n, pa.baseAddress!, n, 0, pc.baseAddress!, n)
+      }
+    }
   }
 
   /// The number of threads OpenBLAS uses now.

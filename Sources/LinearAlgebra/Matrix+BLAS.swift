@@ -175,3 +175,22 @@ extension RawBLAS {
       try blasInt(n, "n"), try blasInt(k, "k"), alpha, a, try blasInt(lda, "lda"), beta, c, try blasInt(ldc, "ldc"))
   }
 }
+
+extension RawBLAS {
+  /// Replaces the symmetric positive-definite row-major `n × n` buffer `a` by its inverse, in place: LAPACK
+  /// `potrf` and `potri` on the buffer as it is (a symmetric matrix is its own transpose, so no row-major copy is
+  /// made), then the other triangle mirrored. The only memory used is `a`'s.
+  /// - Throws: `.notPositiveDefinite` when a leading minor is not positive; `.lapack` for another failure.
+  public static func invertSymmetricPositiveDefinite<Scalar: BLASScalar>(
+    n: Int, _ a: UnsafeMutablePointer<Scalar>
+  ) throws(LinearAlgebraError) {
+    if n == 0 { return }
+    let info = Scalar._invertColumnUpper(try blasInt(n, "n"), a)
+    if info > 0 { throw .notPositiveDefinite(order: n, minor: Int(info)) }
+    if info < 0 { throw .invalidArgument(routine: "potrf/potri", position: Int(-info)) }
+    // Column-major upper is row-major lower: copy each row's lower part to the upper triangle.
+    for i in 0..<n {
+      for j in 0..<i { a[j * n + i] = a[i * n + j] }
+    }
+  }
+}

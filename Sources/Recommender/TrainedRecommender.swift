@@ -107,16 +107,36 @@ public struct TrainedRecommender: Sendable {
 
   /// Registers this model as a new version of `name` in `store` and activates it.
   /// - Throws: `CommerceError` when `name` already holds models of another kind.
+  /// Refuses, before any work, to train `configuration` under `name` when the name holds versions that are not
+  /// recommenders, or recommenders of the other feedback (ratings and implicit signals are served differently).
+  /// One name may hold versions of several families of the same feedback — ALS and EASE — since serving reads
+  /// each version's kind: a rollback from an EASE version to an ALS one serves ALS again.
+  public static func checkName(
+    _ name: String, in store: any ModelRegistry, for configuration: RecommenderConfiguration
+  ) throws {
+    let feedbackOf: [String: Feedback] = [
+      FactorRecommender.implicitKind: .implicit, EASERecommender.kind: .implicit,
+      FactorRecommender.explicitKind: .explicit,
+    ]
+    guard let existing = try store.list(name: name).first else { return }
+    guard let feedback = feedbackOf[existing.kind] else {
+      throw CommerceError(
+        .usage,
+        "model '\(name)' holds \(existing.kind) versions, not a recommender's; train the recommender under another \(.modelName) name",
+        parameter: .modelName)
+    }
+    if feedback != configuration.feedback {
+      throw CommerceError(
+        .usage,
+        "model '\(name)' holds \(existing.kind) versions, learned from \(feedback.rawValue) feedback; this is a \(configuration.kind) model of \(configuration.feedback.rawValue) feedback. Train it under another \(.modelName) name, or with \(.feedback) \(feedback.rawValue)",
+        parameter: .modelName)
+    }
+  }
+
   public func register(
     in store: any ModelRegistry, name: String, fingerprint: DataFingerprint, metrics: [String: Double] = [:]
   ) throws -> ModelVersion {
-    if let existing = try store.list(name: name).first, existing.kind != kind {
-      throw CommerceError(
-        .usage,
-        "model '\(name)' holds \(existing.kind) versions; this is a \(kind) model. Train it under another \(.modelName) name, or with the same \(.feedback)",
-        parameter: .modelName
-      )
-    }
+    try Self.checkName(name, in: store, for: configuration)
     var allMetrics = metrics
     allMetrics["users"] = Double(userIDs.count)
     allMetrics["items"] = Double(itemIDs.count)

@@ -134,11 +134,13 @@ public enum RecommenderTuning {
   /// Searches, trains the best settings on all of `data` and registers the model as a new version of `name` with
   /// its cross-validated figures.
   public static func tune(
-    _ data: InteractionData, base: RecommenderConfiguration, trials: Int, folds: Int = defaultFolds, seed: UInt64,
+    _ data: InteractionData, base: RecommenderConfiguration, alternative: RecommenderConfiguration? = nil,
+    trials: Int, folds: Int = defaultFolds, seed: UInt64,
     k: Int, catalog: ItemCatalog? = nil, store: any ModelRegistry, name: String,
     log: ((TuningTrial) -> Void)? = nil
   ) throws -> TuningOutcome {
-    let search = try search(data, base: base, trials: trials, folds: folds, seed: seed, k: k, log: log)
+    let search = try search(
+      data, base: base, alternative: alternative, trials: trials, folds: folds, seed: seed, k: k, log: log)
     let model = try TrainedRecommender.train(data, configuration: search.best.configuration, catalog: catalog)
     var metrics = [
       "validation_\(search.metric)": search.best.score, "validation_ndcg_at_\(k)": search.best.ranking.ndcg,
@@ -151,8 +153,8 @@ public enum RecommenderTuning {
 
   /// Runs `trials` trials; `log` receives each trial.
   public static func search(
-    _ data: InteractionData, base: RecommenderConfiguration, trials: Int, folds: Int = defaultFolds, seed: UInt64,
-    k: Int, log: ((TuningTrial) -> Void)? = nil
+    _ data: InteractionData, base: RecommenderConfiguration, alternative: RecommenderConfiguration? = nil,
+    trials: Int, folds: Int = defaultFolds, seed: UInt64, k: Int, log: ((TuningTrial) -> Void)? = nil
   ) throws -> TuningResult {
     guard trials >= 1 else {
       throw CommerceError(.usage, "\(.trials) must be at least 1, got \(trials)", parameter: .trials)
@@ -174,14 +176,20 @@ public enum RecommenderTuning {
     var g = SeededGenerator(seed: seed)
     var done: [TuningTrial] = []
     // Implicit feedback searches the families too: ALS, and EASE when the catalogue fits its limit.
+    // The other family comes with the same options as the base (every option train takes reaches every family
+    // tune tries: EASE's --lambda and --max-items, ALS's factors, alpha, …); without one given, its defaults.
     var families = [base]
     if case .implicitALS(let a) = base {
       var e = EASE.Configuration()
       e.threads = a.threads
-      if data.itemIDs.count <= e.maxItems { families = [.implicitALS(a), .ease(e)] }
+      if case .ease(let given)? = alternative { e = given }
+      if data.itemIDs.count <= e.maxItems && e.fits(items: data.itemIDs.count) {
+        families = [.implicitALS(a), .ease(e)]
+      }
     } else if case .ease(let e) = base, data.itemIDs.count <= e.maxItems {
       var a = ImplicitALS.Configuration()
       a.threads = e.threads
+      if case .implicitALS(let given)? = alternative { a = given }
       families = [.implicitALS(a), .ease(e)]
     }
     func better(_ a: Double, _ b: Double) -> Bool { rating ? a < b : a > b }

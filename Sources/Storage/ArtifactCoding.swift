@@ -2,14 +2,31 @@
 public enum ArtifactCoding {
   /// The bytes of `values` (native little-endian layout on every supported platform).
   public static func bytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
-    values.map { $0.littleEndian }.withUnsafeBytes { Array($0) }
+    #if _endian(little)
+      // One copy, no intermediate arrays: a part of hundreds of megabytes costs its own size once more.
+      return values.withUnsafeBytes { Array($0) }
+    #else
+      return values.map { $0.littleEndian }.withUnsafeBytes { Array($0) }
+    #endif
   }
 
   /// The bytes of `values`.
-  public static func bytes(_ values: [Float]) -> [UInt8] { bytes(values.map(\.bitPattern)) }
+  public static func bytes(_ values: [Float]) -> [UInt8] {
+    #if _endian(little)
+      return values.withUnsafeBytes { Array($0) }
+    #else
+      return bytes(values.map(\.bitPattern))
+    #endif
+  }
 
   /// The bytes of `values`.
-  public static func bytes(_ values: [Double]) -> [UInt8] { bytes(values.map(\.bitPattern)) }
+  public static func bytes(_ values: [Double]) -> [UInt8] {
+    #if _endian(little)
+      return values.withUnsafeBytes { Array($0) }
+    #else
+      return bytes(values.map(\.bitPattern))
+    #endif
+  }
 
   /// Integers from bytes; `nil` when the byte count is not a multiple of the element size.
   public static func integers<T: FixedWidthInteger>(_ bytes: [UInt8], as: T.Type = T.self) -> [T]? {

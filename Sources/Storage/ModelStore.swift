@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The SQLite backend of the model registry (`ModelRegistry`): every trained model of every app, in one file.
 ///
@@ -88,11 +89,9 @@ public final class ModelStore: ModelRegistry {
           var k = 0
           repeat {
             let end = min(bytes.count, start + chunkBytes)
-            try db.execute(
-              sql: "INSERT INTO model_artifact (model_id, part, data) VALUES (?, ?, ?)",
-              arguments: [
-                id, k == 0 ? part : part + Self.chunkSeparator + String(k), Data(bytes[start..<end]),
-              ])
+            try Self.insertPiece(
+              db, modelID: id, row: k == 0 ? part : part + Self.chunkSeparator + String(k), bytes: bytes,
+              range: start..<end)
             start = end
             k += 1
           } while start < bytes.count
@@ -110,6 +109,36 @@ public final class ModelStore: ModelRegistry {
       }
     }
     return try self.version(model.name, version)
+  }
+
+  /// Inserts `bytes[range]` as artifact row `row` of `modelID`, bound without a copy (SQLITE_STATIC: SQLite reads
+  /// the caller's bytes during the step), so that registering a part of hundreds of megabytes holds no second
+  /// and third copy of it.
+  private static func insertPiece(
+    _ db: Database, modelID: Int64, row: String, bytes: [UInt8], range: Range<Int>
+  ) throws {
+    let connection = db.sqliteConnection
+    func check(_ rc: Int32, _ expected: Int32 = SQLITE_OK) throws {
+      guard rc == expected else {
+        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)))
+      }
+    }
+    var statement: OpaquePointer? = nil
+    try check(
+      sqlite3_prepare_v2(
+        connection, "INSERT INTO model_artifact (model_id, part, data) VALUES (?1, ?2, ?3)", -1, &statement, nil))
+    defer { sqlite3_finalize(statement) }
+    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    try check(sqlite3_bind_int64(statement, 1, modelID))
+    try check(sqlite3_bind_text(statement, 2, row, -1, transient))
+    try bytes.withUnsafeBytes { all in
+      if let base = all.baseAddress, !range.isEmpty {
+        try check(sqlite3_bind_blob64(statement, 3, base + range.lowerBound, sqlite3_uint64(range.count), nil))
+      } else {
+        try check(sqlite3_bind_zeroblob(statement, 3, 0))
+      }
+      try check(sqlite3_step(statement), SQLITE_DONE)
+    }
   }
 
   /// Makes `version` the active version of `name`.

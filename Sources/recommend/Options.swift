@@ -95,7 +95,8 @@ struct HyperparameterOptions: ParsableArguments {
 
   @Option(
     name: .customLong("max-items"), parsing: .unconditional,
-    help: "EASE: refuse catalogues larger than this (about 12 bytes per item² while fitting; 20,000 items: 4.5 GiB).")
+    help:
+      "EASE: refuse catalogues larger than this (about 12 bytes per item² to fit and register; 20,000 items: 4.5 GiB).")
   var maxItems = 20_000
 
   func validate() throws {
@@ -116,34 +117,49 @@ struct HyperparameterOptions: ParsableArguments {
 
   /// The family `--feedback` selects, with these settings.
   var configuration: RecommenderConfiguration {
-    if feedback == .implicit && algorithm == .ease {
-      var e = EASE.Configuration()
-      e.lambda = lambda
-      e.maxItems = maxItems
-      e.threads = threads
-      return .ease(e)
-    }
-    switch feedback {
-    case .implicit:
-      var c = ImplicitALS.Configuration()
-      c.factors = factors
-      c.iterations = iterations
-      c.regularization = regularization ?? 20
-      c.alpha = alpha
-      c.solver = solver == .cg ? .conjugateGradient(steps: cgSteps) : .cholesky
-      c.seed = seed
-      c.threads = threads
-      return .implicitALS(c)
-    case .explicit:
-      var c = BiasedALS.Configuration()
-      c.factors = factors
-      c.iterations = iterations
-      c.regularization = regularization ?? 0.1
-      c.biasRegularization = biasRegularization
-      c.seed = seed
-      c.threads = threads
-      return .biasedMF(c)
-    }
+    if feedback == .implicit && algorithm == .ease { return .ease(easeConfiguration) }
+    return feedback == .implicit ? .implicitALS(alsConfiguration) : explicitConfiguration
+  }
+
+  /// The implicit family `--algorithm` does not choose, with these same settings (tune tries both).
+  var otherImplicitFamily: RecommenderConfiguration? {
+    guard feedback == .implicit else { return nil }
+    return algorithm == .ease ? .implicitALS(alsConfiguration) : .ease(easeConfiguration)
+  }
+
+  /// EASE with `--lambda`, `--max-items`, `--threads`, and the memory this process may still take.
+  var easeConfiguration: EASE.Configuration {
+    var e = EASE.Configuration()
+    e.lambda = lambda
+    e.maxItems = maxItems
+    e.threads = threads
+    e.memoryLimit = ResourceLimits.usableBytes()
+    return e
+  }
+
+  /// Implicit ALS with these settings.
+  var alsConfiguration: ImplicitALS.Configuration {
+    var c = ImplicitALS.Configuration()
+    c.factors = factors
+    c.iterations = iterations
+    c.regularization = regularization ?? 20
+    c.alpha = alpha
+    c.solver = solver == .cg ? .conjugateGradient(steps: cgSteps) : .cholesky
+    c.seed = seed
+    c.threads = threads
+    return c
+  }
+
+  /// Biased MF with these settings.
+  var explicitConfiguration: RecommenderConfiguration {
+    var c = BiasedALS.Configuration()
+    c.factors = factors
+    c.iterations = iterations
+    c.regularization = regularization ?? 0.1
+    c.biasRegularization = biasRegularization
+    c.seed = seed
+    c.threads = threads
+    return .biasedMF(c)
   }
 }
 

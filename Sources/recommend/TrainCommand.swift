@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
     let started = Date()
     // The store is opened (and created) before the work, so that a bad location fails at once.
     let store = try storeOptions.openModels(create: true)
+    // Whether the name can take this family is decided before the work, not after the fit.
+    try TrainedRecommender.checkName(name.model, in: store, for: hyperparameters.configuration)
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let catalog = try items.map { try ItemCatalog.load(path: $0) }
@@ -28,7 +30,7 @@ struct TrainCommand: ParsableCommand {
     )
     if case .ease = hyperparameters.configuration {
       printError(
-        "recommend: EASE on \(data.itemIDs.count) items holds about \(EASE.formatBytes(EASE.memoryEstimate(items: data.itemIDs.count))) while fitting"
+        "recommend: EASE on \(data.itemIDs.count) items holds about \(EASE.formatBytes(EASE.memoryEstimate(items: data.itemIDs.count))) to fit and register"
       )
     }
     let model = try TrainedRecommender.train(

@@ -44,10 +44,13 @@ struct TuneCommand: ParsableCommand {
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let store = try storeOptions.openModels(create: true)
+    // Whether the name can take the families tried is decided before the search, not after it.
+    try TrainedRecommender.checkName(name.model, in: store, for: hyperparameters.configuration)
     // The items file is read before the search, so that a bad one fails at once.
     let catalog = try items.map { try ItemCatalog.load(path: $0) }
     let outcome = try RecommenderTuning.tune(
-      data, base: hyperparameters.configuration, trials: trials, folds: folds,
+      data, base: hyperparameters.configuration, alternative: hyperparameters.otherImplicitFamily, trials: trials,
+      folds: folds,
       seed: hyperparameters.seed, k: k, catalog: catalog, store: store, name: name.model,
       log: { trial in
         printError(

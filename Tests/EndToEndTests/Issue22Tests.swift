@@ -373,3 +373,104 @@ import Testing
     #expect(none.status == 1 && none.stderr.contains("no earlier active version"), "\(none)")
   }
 }
+
+/// Issue 22, classes 7, 13 and 15: recommender families under one name, decided before the work; every option
+/// reaching every family tune tries; degenerate models refused; overflowing values placed.
+@Suite(.serialized) struct Issue22ModelTests {
+  let dir = temporaryDirectory()
+  func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+  /// 7. ALS and EASE versions live under one name (serving and rollback follow each version's kind); a family of
+  /// the other feedback is refused before the data is read.
+  @Test func familiesShareANameAndRefusalsComeFirst() throws {
+    let store = path("mix.sqlite")
+    let interactions = sampleData("ecommerce/interactions.csv")
+    let als = try run("recommend", ["train", "--interactions", interactions, "--store", store])
+    #expect(als.status == 0, "\(als)")
+    let ease = try run("recommend", ["train", "--interactions", interactions, "--algorithm", "ease", "--store", store])
+    #expect(ease.status == 0 && ease.stdout.contains("version 2 (recommender.ease"), "\(ease)")
+    let served = try run("recommend", ["U-0001", "-n", "3", "--store", store, "--format", "csv"])
+    #expect(served.status == 0, "\(served)")
+    #expect(try run("recommend", ["models", "rollback", "--store", store]).status == 0)
+    let back = try run("recommend", ["U-0001", "-n", "3", "--store", store, "--format", "csv"])
+    #expect(back.status == 0 && back.stdout != served.stdout, "\(back)")
+    let explicit = try run(
+      "recommend",
+      [
+        "train", "--interactions", interactions, "--value-column", "quantity", "--feedback", "explicit", "--store",
+        store,
+      ])
+    #expect(explicit.status == 64, "\(explicit)")
+    #expect(explicit.stderr.contains("learned from implicit feedback"), "\(explicit)")
+    #expect(!explicit.stderr.contains("rows,"), "read the data first: \(explicit)")
+    let tune = try run(
+      "recommend",
+      [
+        "tune", "--interactions", interactions, "--value-column", "quantity", "--feedback", "explicit", "--trials", "1",
+        "--store", store,
+      ])
+    #expect(tune.status == 64 && !tune.stderr.contains("trial 1"), "searched first: \(tune)")
+    // Another app's model name is refused as well, before the work.
+    #expect(
+      try run(
+        "churn",
+        [
+          "train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0",
+          "--name", "shop", "--store", store,
+        ]
+      ).status == 0)
+    let onChurn = try run("recommend", ["train", "--interactions", interactions, "--model", "shop", "--store", store])
+    #expect(onChurn.status == 64 && onChurn.stderr.contains("not a recommender's"), "\(onChurn)")
+  }
+
+  /// 13. The options train takes reach every family tune tries: EASE's --lambda shows in its trial.
+  @Test func tunePassesEveryOptionToEveryFamily() throws {
+    let r = try run(
+      "recommend",
+      [
+        "tune", "--interactions", sampleData("ecommerce/interactions.csv"), "--trials", "2", "--lambda", "123",
+        "--factors", "16", "--store", path("tune.sqlite"),
+      ])
+    #expect(r.status == 0, "\(r)")
+    #expect(r.stderr.contains("--algorithm ease --lambda 123"), "\(r.stderr)")
+    #expect(r.stderr.contains("--factors 16"), "\(r.stderr)")
+    let tiny = try run(
+      "recommend",
+      [
+        "tune", "--interactions", sampleData("ecommerce/interactions.csv"), "--trials", "2", "--max-items", "10",
+        "--store", path("tune2.sqlite"),
+      ])
+    #expect(tiny.status == 0 && !tiny.stderr.contains("--algorithm ease"), "EASE tried above --max-items: \(tiny)")
+  }
+
+  /// 15. Degenerate models are refused: EASE weights that vanish under a huge --lambda; churn's overflowing values
+  /// are placed at their file:line:column.
+  @Test func degenerateModelsAreRefused() throws {
+    let store = path("deg.sqlite")
+    for lambda in ["1e30", "1e20"] {
+      let r = try run(
+        "recommend",
+        [
+          "train", "--interactions", sampleData("ecommerce/interactions.csv"), "--algorithm", "ease", "--lambda",
+          lambda,
+          "--store", store,
+        ])
+      #expect(r.status == 64 && r.stderr.contains("the EASE weights vanish"), "\(lambda): \(r)")
+    }
+    var lines = try String(contentsOfFile: sampleData("churn/customers.csv"), encoding: .utf8).split(separator: "\n")
+      .map(String.init)
+    var fields = lines[40].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    fields[3] = "1e308"
+    lines[40] = fields.joined(separator: ",")
+    let file = path("huge.csv")
+    try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+    let column = fields[0..<3].map(\.count).reduce(0, +) + 3 + 1
+    let churn = try run("churn", ["train", "--data", file, "--target", "churned", "--cv", "0", "--store", store])
+    #expect(churn.status == 65, "\(churn)")
+    #expect(
+      churn.stderr.contains(
+        "huge.csv:41:\(column): column 'monthly_charges': \"1e308\" is beyond what the model can fit"), "\(churn)")
+    #expect(
+      try run("recommend", ["models", "list", "--all", "--store", store]).stdout.split(separator: "\n").count <= 1)
+  }
+}

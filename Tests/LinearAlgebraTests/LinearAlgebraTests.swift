@@ -134,6 +134,23 @@ private func close<T: BinaryFloatingPoint>(_ a: [T], _ b: [T], tolerance: T = 1e
     #expect(close(i.elements, Matrix<Double>.identity(3).elements, tolerance: 1e-9))
   }
 
+  /// The in-place inverse (EASE's: no factor or inverse beside the matrix) agrees with the factorization's, in
+  /// both precisions, on a matrix whose triangles would differ if the layout were mixed up.
+  @Test func inPlaceInverseMatchesTheFactorizations() throws {
+    var a = spd.elements
+    try a.withUnsafeMutableBufferPointer { try RawBLAS.invertSymmetricPositiveDefinite(n: 3, $0.baseAddress!) }
+    let expected = try CholeskyFactorization(spd).inverse().elements
+    #expect(close(a, expected, tolerance: 1e-12))
+    #expect(a[1] == a[3] && a[2] == a[6] && a[5] == a[7])
+    var f = spd.elements.map { Float($0) }
+    try f.withUnsafeMutableBufferPointer { try RawBLAS.invertSymmetricPositiveDefinite(n: 3, $0.baseAddress!) }
+    #expect(close(f.map { Double($0) }, expected, tolerance: 1e-5))
+    var bad: [Double] = [1, 2, 2, 1]
+    #expect(throws: LinearAlgebraError.notPositiveDefinite(order: 2, minor: 2)) {
+      try bad.withUnsafeMutableBufferPointer { try RawBLAS.invertSymmetricPositiveDefinite(n: 2, $0.baseAddress!) }
+    }
+  }
+
   @Test func floatSolve() throws {
     let a = try Matrix<Float>([[4, 1], [1, 3]])
     let x = try solveSymmetricPositiveDefinite(a, [1, 2])
