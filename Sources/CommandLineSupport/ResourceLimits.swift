@@ -39,12 +39,22 @@ public enum ResourceLimits {
   /// The refusal for a command that calls BLAS when the address-space limit leaves less than OpenBLAS's buffer
   /// and some room to work, or `nil` when there is room.
   static func blasRefusal(tool: String) -> String? {
-    guard let headroom = addressSpaceHeadroom(), headroom < blasReserve + (16 << 20) else { return nil }
+    guard let headroom = addressSpaceHeadroom() else { return nil }
+    // Asked of the kernel, not only computed: map (without touching) the buffer and some room, then give it back.
+    if canMap(blasReserve + (64 << 20)) { return nil }
     var limit = rlimit()
     getrlimit(Int32(RLIMIT_AS.rawValue), &limit)
     let needed = (Int(clamping: limit.rlim_cur) - headroom + blasReserve + (64 << 20)) / 1024
     return
       "\(tool): error: the address-space limit (ulimit -v \(Int(clamping: limit.rlim_cur) / 1024)) leaves this process \(headroom >> 20) MiB; OpenBLAS reserves a \(blasReserve >> 20) MiB work buffer at its first call and cannot work in less: raise the limit to at least ulimit -v \(needed), or lift it"
+  }
+
+  /// Whether `bytes` of address space can be mapped now (nothing is touched, and it is unmapped at once).
+  static func canMap(_ bytes: Int) -> Bool {
+    guard let p = mmap(nil, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), p != MAP_FAILED
+    else { return false }
+    munmap(p, bytes)
+    return true
   }
 
   private static func statusKilobytes(_ key: String, file: String) -> Int? {
