@@ -78,30 +78,44 @@ public enum ChurnTrainer {
     // Out-of-fold scores of each family asked for, under the same folds.
     var families: [ChurnFamily] = o.family == .auto ? [.linear, .additive] : [o.family]
     var outOfFold: [ChurnFamily: [Double]] = [:]
+    // With the family chosen automatically, one that cannot be fitted on this data (a design too small or too
+    // collinear for the additive model's unpenalized part, say) drops out with its reason, and the other is
+    // registered; asked for by name, its failure is the error.
+    var dropped: [(ChurnFamily, String)] = []
+    func dropOut(_ family: ChurnFamily, _ error: Error) throws {
+      guard o.family == .auto, families.count == 2 else { throw error }
+      families.removeAll { $0 == family }
+      outOfFold[family] = nil
+      dropped.append((family, "\(error)"))
+    }
     if o.folds >= 2 {
       for family in families {
-        outOfFold[family] = try CrossValidation.outOfFold(labels: labels, folds: o.folds, seed: o.seed) {
-          train, test in
-          switch family {
-          case .additive:
-            let d = additiveData!
-            let model = try AdditiveFit.train(d.subset(train), options: o.additive)
-            return AdditiveFit.probabilities(model, d.subset(test))
-          default:
-            // A rare indicator can be constant within a fold: fit each fold on its own non-aliased columns.
-            var foldX = x.subset(train)
-            let foldAliased = Set(LogisticRegression.aliasedColumns(foldX))
-            let keep = (0..<x.columns).filter { !foldAliased.contains($0) }
-            if !foldAliased.isEmpty { foldX = foldX.selectingColumns(keep) }
-            let foldFit = try LogisticRegression.fit(
-              foldX, labels: train.map { labels[$0] }, configuration: o.regression)
-            return foldFit.probabilities(x.subset(test).selectingColumns(keep))
+        do {
+          outOfFold[family] = try CrossValidation.outOfFold(labels: labels, folds: o.folds, seed: o.seed) {
+            train, test in
+            switch family {
+            case .additive:
+              let d = additiveData!
+              let model = try AdditiveFit.train(d.subset(train), options: o.additive)
+              return AdditiveFit.probabilities(model, d.subset(test))
+            default:
+              // A rare indicator can be constant within a fold: fit each fold on its own non-aliased columns.
+              var foldX = x.subset(train)
+              let foldAliased = Set(LogisticRegression.aliasedColumns(foldX))
+              let keep = (0..<x.columns).filter { !foldAliased.contains($0) }
+              if !foldAliased.isEmpty { foldX = foldX.selectingColumns(keep) }
+              let foldFit = try LogisticRegression.fit(
+                foldX, labels: train.map { labels[$0] }, configuration: o.regression)
+              return foldFit.probabilities(x.subset(test).selectingColumns(keep))
+            }
           }
+        } catch {
+          try dropOut(family, error)
         }
       }
     }
     var comparison: [FamilyValidation] = []
-    if o.family == .auto, o.folds >= 2 {
+    if o.family == .auto, o.folds >= 2, families.count == 2 {
       for family in families {
         let oof = outOfFold[family]!
         let t = Evaluation.chooseThreshold(labels: labels, probabilities: oof, costs: o.costs)
@@ -115,12 +129,25 @@ public enum ChurnTrainer {
     // The final fit of each family still in the running.
     var linearFit: (LogisticRegression.Fitted, [CommerceError.Message])? = nil
     var additiveModel: AdditiveChurnModel? = nil
-    if families.contains(.linear) { linearFit = try fitWithDiagnostics(data, path: path, options: o) }
-    if families.contains(.additive) { additiveModel = try AdditiveFit.train(additiveData!, options: o.additive) }
+    if families.contains(.linear) {
+      do { linearFit = try fitWithDiagnostics(data, path: path, options: o) } catch { try dropOut(.linear, error) }
+    }
+    if families.contains(.additive) {
+      do {
+        additiveModel = try AdditiveFit.train(additiveData!, options: o.additive)
+      } catch {
+        try dropOut(.additive, error)
+      }
+    }
     var choice: String? = nil
     var family = o.family
     if o.family == .auto {
-      if comparison.count == 2 {
+      if let (gone, reason) = dropped.first, let kept = families.first {
+        family = kept
+        comparison = []
+        choice =
+          "registered the \(kept.rawValue) model: the \(gone.rawValue) model could not be fitted on this data (\(reason))"
+      } else if comparison.count == 2 {
         let (l, a) = (comparison[0].validation.logLoss, comparison[1].validation.logLoss)
         family = a < l ? .additive : .linear
         choice = String(

@@ -35,6 +35,12 @@ public struct FraudEvaluationReport: Sendable, Codable {
   public var brier: Double? = nil
   /// The model's mean score beside the observed fraud rate.
   public var meanScore: Double? = nil
+  /// Where the amount-only baseline was fitted: on the transactions before the window (prequential), or — when
+  /// those hold no frauds and genuine ones — on the evaluated transactions themselves (in-sample: flattering).
+  public var baselineInSample = false
+  /// The evaluated transactions that fall inside the model's own training history (seen while training: not an
+  /// out-of-sample evaluation), when the caller gave where that history ends.
+  public var insideTrainingHistory = 0
 }
 
 /// Prequential evaluation: every transaction is scored before its label is known; labels become known
@@ -46,8 +52,12 @@ public enum FraudEvaluation {
   ///     100 is left out of the following days (it would be blocked).
   public static func run(
     path: String, mapping: ColumnMapping, model: FraudModel, labelDelay: Double, from: Double?, until: Double? = nil,
-    removeDetectedCards: Bool = false
+    removeDetectedCards: Bool = false, trainingEnd: Double? = nil
   ) throws -> FraudEvaluationReport {
+    if let from, let until, until <= from {
+      throw CommerceError(
+        .usage, "the evaluation window is empty: it ends (\(FraudSimulator.isoTimestamp(until))) where it starts")
+    }
     let reader = try CSVReader(path: path)
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
     guard source.hasLabels else { throw CommerceError(.data, "\(path): no label column; evaluation needs labels") }
@@ -72,11 +82,16 @@ public enum FraudEvaluation {
     var evalAmounts: [Double] = []
     let start = from ?? -Double.infinity
     var dates = FieldParser.TimestampCache()
+    var first = Double.infinity
+    var last = -Double.infinity
+    var inside = 0
     while try reader.next() {
       switch try source.record(reader, dates: &dates) {
       case .label(let id, let fraud):
         state.applyLabel(transaction: id, fraud: fraud)
       case .transaction(let tx, _):
+        first = min(first, tx.time)
+        last = max(last, tx.time)
         state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
         guard let label = tx.label else { continue }
         if let until, tx.time >= until { continue }
@@ -93,6 +108,7 @@ public enum FraudEvaluation {
         scores.append(model.hasModel ? p : Double(decision.rawValue) + tx.amount * 1e-9)
         ruleScores.append(Double(ruleDecision.rawValue) + tx.amount * 1e-9)
         labels.append(label)
+        if let trainingEnd, tx.time <= trainingEnd { inside += 1 }
         days.append(Int32((tx.time / 86_400).rounded(.down)))
         cards.append(tx.card)
         evalAmounts.append(log1p(tx.amount))
@@ -103,16 +119,33 @@ public enum FraudEvaluation {
     }
     let n = labels.count
     let frauds = labels.lazy.filter { $0 }.count
-    guard n > 0, frauds > 0, frauds < n else {
-      throw CommerceError(.data, "\(path): the evaluated transactions need both frauds and genuine ones")
+    if n == 0 {
+      // A window the file does not reach is a choice of dates, not bad data.
+      let span =
+        first <= last
+        ? "the file's transactions run from \(FraudSimulator.isoTimestamp(first)) to \(FraudSimulator.isoTimestamp(last))"
+        : "the file holds no labeled transactions"
+      let window =
+        "from \(from.map(FraudSimulator.isoTimestamp) ?? "the start") to \(until.map(FraudSimulator.isoTimestamp) ?? "the end")"
+      throw CommerceError(
+        .usage,
+        "\(path): no transaction falls in the evaluated window (\(window)); \(span). Choose \(.from) (and \(.days)) within them",
+        parameter: .from)
+    }
+    guard frauds > 0, frauds < n else {
+      throw CommerceError(
+        .data,
+        "\(path): the \(n) evaluated transactions are all \(frauds == 0 ? "genuine" : "frauds"); the evaluation needs frauds and genuine ones (widen the window with \(.from) and \(.days))"
+      )
     }
     var rows = [
       try row("model", scores, labels, days, cards, Double(alerts) / Double(n), removeDetectedCards),
       try row("rules only", ruleScores, labels, days, cards, Double(ruleAlerts) / Double(n), removeDetectedCards),
     ]
     // The amount-only logistic regression (on the warm-up part, else on the evaluated part itself).
-    let fitAmounts = warmLabels.contains(true) && warmLabels.contains(false) ? warmAmounts : evalAmounts
-    let fitLabels = warmLabels.contains(true) && warmLabels.contains(false) ? warmLabels : labels
+    let warmFits = warmLabels.contains(true) && warmLabels.contains(false)
+    let fitAmounts = warmFits ? warmAmounts : evalAmounts
+    let fitLabels = warmFits ? warmLabels : labels
     let positives = Double(fitLabels.lazy.filter { $0 }.count)
     let total = Double(fitLabels.count)
     let design = DesignMatrix(rows: fitAmounts.count, columns: 2, values: fitAmounts.flatMap { [1, $0] })
@@ -123,10 +156,12 @@ public enum FraudEvaluation {
     // Alert the same share as the model does, for a like-for-like alert rate.
     rows.append(
       try row(
-        "amount-only logistic regression", amountScores, labels, days, cards, Double(alerts) / Double(n),
-        removeDetectedCards))
+        warmFits ? "amount-only logistic regression" : "amount-only logistic regression (in-sample)", amountScores,
+        labels, days, cards, Double(alerts) / Double(n), removeDetectedCards))
     var report = FraudEvaluationReport(
       transactions: n, frauds: frauds, days: Set(days).count, rows: rows, decisions: decisions)
+    report.baselineInSample = !warmFits
+    report.insideTrainingHistory = inside
     if model.hasModel {
       report.reliability = reliability(scores, labels)
       report.brier = try ClassificationMetrics.brierScore(labels: labels, probabilities: scores)

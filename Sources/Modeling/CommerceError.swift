@@ -111,6 +111,10 @@ extension CommerceError.Reference {
   public static let count = Self(rawValue: "count")
   /// The cutoff of top-k metrics (`-k`).
   public static let cutoff = Self(rawValue: "cutoff")
+  /// The first evaluated date.
+  public static let from = Self(rawValue: "from")
+  /// How many days are evaluated.
+  public static let days = Self(rawValue: "days")
   /// The share of each user's interactions held out for testing.
   public static let testFraction = Self(rawValue: "test_fraction")
   /// The model's name in the store.

@@ -53,6 +53,9 @@ public struct EvaluationReport: Sendable, Codable {
   public var testInteractions: Int
   public var ranking: [RankingReport]
   public var rating: [RatingReport]
+  /// What the split could not decide from the data, said to the user (ties at a cut, blank times, test users
+  /// without training interactions).
+  public var splitNotes: [String] = []
 }
 
 /// One held-out interaction: the item's column and the value.
@@ -67,6 +70,13 @@ public struct Holdout: Sendable {
   /// The held-out interactions of each user.
   public var test: [[HeldOutInteraction]]
   public var testCount: Int
+  /// Temporal splits: interactions without a time (kept in training), users whose cut fell between interactions
+  /// of the same time (decided by item order), the cut-off time of the global split and the test users it left
+  /// without training interactions (left out of the test).
+  public var blankTimes = 0
+  public var tiedCuts = 0
+  public var cutoff: Double? = nil
+  public var coldUsers = 0
 
   /// Splits `matrix` (users × items): each user with at least `minimumPerUser` interactions gives
   /// `round(fraction · n)` of them to the test set.
@@ -132,6 +142,7 @@ extension Holdout {
       let n = entries.count
       let count = n >= minimumPerUser ? Int((fraction * Double(n)).rounded()) : 0
       let byTime = entries.sorted { (times[$0], matrix.columns[$0]) < (times[$1], matrix.columns[$1]) }
+      if count > 0 && count < n && times[byTime[n - count - 1]] == times[byTime[n - count]] { tiedCuts += 1 }
       let testEntries = Set(byTime.suffix(count))
       for k in entries {
         if testEntries.contains(k) {
@@ -149,6 +160,55 @@ extension Holdout {
       values: trainValues)
     self.test = test
     testCount = held
+    blankTimes = times.lazy.filter { !$0.isFinite }.count
+  }
+
+  /// The global temporal split: one cut-off time for everyone — the interactions after it (the latest
+  /// `round(fraction · N)` of all N, moved to the first time after a tie) are the test set, those up to it train,
+  /// so that no training interaction is later than any held-out one. Test users without a training interaction
+  /// are left out of the test (nothing to recommend from) and counted; interactions without a time train.
+  public init(matrix: SparseMatrix, times: [Double], globalFraction fraction: Double) throws {
+    precondition(times.count == matrix.nonZeroCount)
+    let timed = times.filter(\.isFinite).sorted()
+    var cut = Double.infinity
+    let count = Int((fraction * Double(timed.count)).rounded())
+    var tied = false
+    if count > 0 && count < timed.count {
+      cut = timed[timed.count - count - 1]
+      tied = timed[timed.count - count] == cut
+    }
+    var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
+    var trainRows: [Int32] = []
+    var trainColumns: [Int32] = []
+    var trainValues: [Float] = []
+    var held = 0
+    var cold = 0
+    for u in 0..<matrix.rowCount {
+      let entries = matrix.rowStart[u]..<matrix.rowStart[u + 1]
+      let trains = entries.contains { !(times[$0] > cut) }
+      for k in entries {
+        if times[k] > cut && times[k].isFinite {
+          if trains {
+            test[u].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
+            held += 1
+          }
+        } else {
+          trainRows.append(Int32(u))
+          trainColumns.append(matrix.columns[k])
+          trainValues.append(matrix.values[k])
+        }
+      }
+      if !trains && !entries.isEmpty { cold += 1 }
+    }
+    train = try SparseMatrix(
+      rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: trainRows, columns: trainColumns,
+      values: trainValues)
+    self.test = test
+    testCount = held
+    blankTimes = times.count - timed.count
+    tiedCuts = tied ? 1 : 0
+    cutoff = cut.isFinite ? cut : nil
+    coldUsers = cold
   }
 }
 
@@ -156,8 +216,10 @@ extension Holdout {
 public enum HoldoutSplit: String, Sendable, Codable, CaseIterable {
   /// A random share of each user's interactions.
   case random
-  /// Each user's latest interactions by timestamp.
+  /// Each user's latest interactions by timestamp (other users' later interactions may still train).
   case time
+  /// One cut-off time for everyone: the latest interactions of all are held out, and nothing later trains.
+  case globalTime = "global-time"
 }
 
 /// Offline evaluation: a holdout, the model's top-k quality beside a popularity baseline, and for explicit
@@ -198,6 +260,15 @@ public enum RecommenderEvaluation {
       itemCount: model.itemIDs.count)
   }
 
+  /// `t` (seconds since the epoch) as `YYYY-MM-DD HH:MM:SS` UTC.
+  static func isoTime(_ t: Double) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return f.string(from: Date(timeIntervalSince1970: t))
+  }
+
   /// The smallest round number (two significant digits) that holds out one interaction of a user with `most`:
   /// above one half over `most` (a half rounds to even, so to none).
   static func leastFraction(most: Int) -> Double {
@@ -219,7 +290,7 @@ public enum RecommenderEvaluation {
     switch split {
     case .random:
       holdout = try Holdout(matrix: matrix, fraction: testFraction, seed: seed)
-    case .time:
+    case .time, .globalTime:
       guard let times = data.times else {
         throw CommerceError(
           .usage, "the temporal split needs each interaction's time: name its column (\(.timestampColumn))",
@@ -229,7 +300,39 @@ public enum RecommenderEvaluation {
       guard matrix.columns.count == data.items.count,
         zip(matrix.columns, data.items).allSatisfy({ $0 == $1 })
       else { throw CommerceError(.data, "the interactions could not be aligned with their times") }
-      holdout = try Holdout(matrix: matrix, times: times, fraction: testFraction)
+      if split == .globalTime {
+        holdout = try Holdout(matrix: matrix, times: times, globalFraction: testFraction)
+      } else {
+        holdout = try Holdout(matrix: matrix, times: times, fraction: testFraction)
+      }
+      if times.allSatisfy({ $0 == times.first }) {
+        throw CommerceError(
+          .data,
+          "every interaction has the same time (\(times.first.map { $0.isFinite ? "\($0)" : "blank" } ?? "none")): a temporal split cannot tell earlier from later; use --split random"
+        )
+      }
+    }
+    var notes: [String] = []
+    if holdout.blankTimes > 0 {
+      notes.append(
+        "\(holdout.blankTimes) interactions have no time: the temporal split cannot place them, and they train")
+    }
+    if split == .time && holdout.tiedCuts > 0 {
+      notes.append(
+        "for \(holdout.tiedCuts) users the cut between training and test falls between interactions of the same time: which of them is held out is decided by item order"
+      )
+    }
+    if split == .globalTime {
+      if let cutoff = holdout.cutoff {
+        notes.append(
+          "one cut-off for everyone: interactions after \(Self.isoTime(cutoff)) are held out\(holdout.tiedCuts > 0 ? " (the cut falls on a time shared by several interactions; all of them train)" : "")"
+        )
+      }
+      if holdout.coldUsers > 0 {
+        notes.append(
+          "\(holdout.coldUsers) users have interactions only after the cut-off: with nothing to train on they are left out of the test"
+        )
+      }
     }
     guard holdout.testCount > 0 else {
       // Say which it is: no user with enough interactions, or a fraction that rounds to none for every user.
@@ -255,9 +358,11 @@ public enum RecommenderEvaluation {
       progress: progress)
     let quality = try quality(model, holdout: holdout, k: k, threads: configuration.threads)
     let baselines = try baselines(holdout, k: k, ratings: quality.rating != nil)
-    return EvaluationReport(
+    var report = EvaluationReport(
       k: k, trainInteractions: holdout.train.nonZeroCount, testInteractions: holdout.testCount,
       ranking: [quality.ranking, baselines.ranking], rating: [quality.rating, baselines.rating].compactMap { $0 })
+    report.splitNotes = notes
+    return report
   }
 
   /// A trained model's top-k quality on `holdout` and, for a family that predicts values, its rating error.

@@ -375,6 +375,8 @@ struct EvaluateCommand: ParsableCommand {
 
   func validate() throws {
     _ = try Durations.labelsDelay.parse(labelsDelay)
+    if let days, days < 1 { throw ValidationError("--days must be at least 1, got \(days)") }
+    if days != nil && from == nil { throw ValidationError("--days counts from --from; give --from too") }
     if let from, case .value = Array(from.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) {
     } else if from != nil {
       throw ValidationError("--from must be a date like 2026-03-01")
@@ -395,7 +397,18 @@ struct EvaluateCommand: ParsableCommand {
       path: data, mapping: try map.mapping(), model: stored.model,
       labelDelay: try Durations.labelsDelay.parse(labelsDelay), from: start,
       until: days.flatMap { d in start.map { $0 + Double(d) * 86_400 } },
-      removeDetectedCards: `protocol` == .handbook)
+      removeDetectedCards: `protocol` == .handbook,
+      trainingEnd: stored.state.watermark.isFinite ? stored.state.watermark : nil)
+    if report.insideTrainingHistory > 0 {
+      printError(
+        "fraud: WARNING: \(report.insideTrainingHistory) of the \(report.transactions) evaluated transactions are dated within \(stored.version.name) version \(stored.version.version)'s training history (it ends \(FraudSimulator.isoTimestamp(stored.state.watermark))): the model learned from them, so this is not a prequential (out-of-sample) evaluation; evaluate from a later --from"
+      )
+    }
+    if report.baselineInSample {
+      printError(
+        "fraud: the transactions before the window hold no frauds and genuine ones to fit the amount-only baseline on; it is fitted on the evaluated transactions themselves (in-sample, flattering it)"
+      )
+    }
     if format.format == .table {
       print(
         "\(stored.version.name) version \(stored.version.version) on \(report.transactions) transactions (\(report.frauds) frauds) over \(report.days) days"

@@ -11,8 +11,11 @@ struct EvaluateCommand: ParsableCommand {
     abstract: "Hold out part of each user's interactions, train on the rest, and report top-k quality.",
     discussion: """
       Each user with at least 5 interactions gives round(test-fraction × n) of them to the test set: a random \
-      share (--split random), or their latest by --timestamp-column (--split time: the model never trains on \
-      the future, as a shop deploying it would see). \
+      share (--split random), or their latest by --timestamp-column (--split time; other users' later \
+      interactions may still train). --split global-time holds out the latest interactions of all with one \
+      cut-off time, so that nothing later than a held-out interaction trains, as a shop deploying the model would \
+      see; users with nothing before the cut-off are left out of the test. Ties at a cut and interactions without a \
+      time are reported. \
       The model's precision@k, recall@k, NDCG@k, MAP@k and catalog coverage are shown beside a popularity \
       baseline on the same split; with --feedback explicit also RMSE and MAE beside a bias-only baseline.
       """)
@@ -23,7 +26,11 @@ struct EvaluateCommand: ParsableCommand {
   var testFraction = 0.2
   @Option(name: .short, parsing: .unconditional, help: "The cutoff k of the top-k metrics.")
   var k = 10
-  @Option(name: .long, help: "random (a random share of each user's interactions) or time (each user's latest).")
+  @Option(
+    name: .long,
+    help:
+      "random (a random share of each user's interactions), time (each user's latest) or global-time (the latest of all, one cut-off time)."
+  )
   var split: HoldoutSplit = .random
   @OptionGroup var hyperparameters: HyperparameterOptions
   @OptionGroup var format: FormatOptions
@@ -41,6 +48,7 @@ struct EvaluateCommand: ParsableCommand {
     let report = try RecommenderEvaluation.evaluate(
       data, configuration: hyperparameters.configuration, testFraction: testFraction, seed: hyperparameters.seed, k: k,
       split: split, progress: { printError("recommend: \(describe($0))") })
+    for note in report.splitNotes { printError("recommend: \(note)") }
     printError(
       "recommend: \(report.trainInteractions) training and \(report.testInteractions) held-out interactions, \(report.ranking[0].users) test users"
     )

@@ -474,3 +474,97 @@ import Testing
       try run("recommend", ["models", "list", "--all", "--store", store]).stdout.split(separator: "\n").count <= 1)
   }
 }
+
+/// Issue 22, classes 16, 19 and 20: the automatic family falls back to the one that fits; temporal splits say
+/// what the data leaves undecided and offer one cut-off for everyone; evaluation windows are checked.
+@Suite(.serialized) struct Issue22EvaluationTests {
+  let dir = temporaryDirectory()
+  func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+  /// 16. On 30 customers (and on repeated customers with a random postcode) the additive fit fails where the
+  /// linear one fits: the default (auto) registers the linear model and says why.
+  @Test func autoFallsBackToTheFamilyThatFits() throws {
+    let lines = try String(contentsOfFile: sampleData("churn/customers.csv"), encoding: .utf8).split(separator: "\n")
+    let small = path("c30.csv")
+    try (lines.prefix(31).joined(separator: "\n") + "\n").write(toFile: small, atomically: true, encoding: .utf8)
+    let store = path("auto.sqlite")
+    let r = try run("churn", ["train", "--data", small, "--target", "churned", "--store", store])
+    #expect(r.status == 0, "\(r)")
+    #expect(
+      r.stdout.contains("registered the linear model: the additive model could not be fitted on this data"), "\(r)")
+    let additive = try run(
+      "churn", ["train", "--data", small, "--target", "churned", "--model", "additive", "--store", store])
+    #expect(additive.status == 65, "asked for by name, its failure is the error: \(additive)")
+    let listed = try run("churn", ["models", "list", "--store", store, "--format", "csv"])
+    #expect(listed.stdout.contains("churn.logistic-regression") || listed.stdout.contains("logistic"), "\(listed)")
+  }
+
+  /// 19. Temporal splits: all times equal is refused; blank times and ties at a user's cut are reported; the
+  /// global split holds out everything after one cut-off, so no training interaction is later than a test one.
+  @Test func temporalSplitsSayWhatTheyCannotDecide() throws {
+    let interactions = try String(contentsOfFile: sampleData("ecommerce/interactions.csv"), encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    let same = path("same.csv")
+    try
+      ([interactions[0]]
+      + interactions.dropFirst().map { line in
+        var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        f[3] = "2026-01-01T00:00:00Z"
+        return f.joined(separator: ",")
+      }).joined(separator: "\n").appending("\n").write(toFile: same, atomically: true, encoding: .utf8)
+    for split in ["time", "global-time"] {
+      let r = try run(
+        "recommend", ["evaluate", "--interactions", same, "--timestamp-column", "timestamp", "--split", split])
+      #expect(r.status == 65 && r.stderr.contains("every interaction has the same time"), "\(split): \(r)")
+    }
+    let blanks = path("blanks.csv")
+    try
+      ([interactions[0]]
+      + interactions.dropFirst().enumerated().map { i, line in
+        guard i % 3 == 0 else { return line }
+        var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        f[3] = ""
+        return f.joined(separator: ",")
+      }).joined(separator: "\n").appending("\n").write(toFile: blanks, atomically: true, encoding: .utf8)
+    let blank = try run(
+      "recommend", ["evaluate", "--interactions", blanks, "--timestamp-column", "timestamp", "--split", "time"])
+    #expect(blank.status == 0, "\(blank)")
+    #expect(blank.stderr.contains("interactions have no time: the temporal split cannot place them"), "\(blank)")
+    let global = try run(
+      "recommend",
+      [
+        "evaluate", "--interactions", sampleData("ecommerce/interactions.csv"), "--timestamp-column", "timestamp",
+        "--split", "global-time",
+      ])
+    #expect(global.status == 0, "\(global)")
+    #expect(global.stderr.contains("one cut-off for everyone: interactions after 2"), "\(global)")
+  }
+
+  /// 20. Evaluation windows: one the file does not reach, empty, or --days 0 are usage errors saying where the
+  /// data is; a window inside the model's training history is flagged; an in-sample baseline is named so.
+  @Test func evaluationWindowsAreChecked() throws {
+    let store = path("fe.sqlite")
+    let history = sampleData("fraud/history.csv")
+    let all = try String(contentsOfFile: history, encoding: .utf8).split(separator: "\n")
+    let early = path("early.csv")
+    try (all.prefix(all.count * 2 / 3).joined(separator: "\n") + "\n").write(
+      toFile: early, atomically: true, encoding: .utf8)
+    #expect(try run("fraud", ["train", "--data", early, "--store", store]).status == 0)
+    for (window, code, message) in [
+      (["--from", "2025-01-01", "--days", "5"], 64, "no transaction falls in the evaluated window"),
+      (["--from", "2030-01-01"], 64, "the file's transactions run from 2026-01-01"),
+      (["--from", "2026-01-10", "--days", "0"], 64, "--days must be at least 1"),
+      (["--days", "3"], 64, "--days counts from --from"),
+    ] {
+      let r = try run("fraud", ["evaluate", "--data", history, "--store", store] + window)
+      #expect(r.status == Int32(code) && r.stderr.contains(message), "\(window): \(r)")
+    }
+    let inside = try run("fraud", ["evaluate", "--data", history, "--from", "2026-01-05", "--store", store])
+    #expect(inside.status == 0, "\(inside)")
+    #expect(inside.stderr.contains("within fraud version 1's training history"), "\(inside)")
+    let later = try run("fraud", ["evaluate", "--data", history, "--from", "2026-01-24", "--store", store])
+    #expect(later.status == 0 && !later.stderr.contains("training history"), "\(later)")
+    let fromStart = try run("fraud", ["evaluate", "--data", history, "--store", store])
+    #expect(fromStart.stdout.contains("amount-only logistic regression (in-sample)"), "\(fromStart)")
+  }
+}
