@@ -86,15 +86,18 @@ public struct Holdout: Sendable {
     try self.init(matrix: matrix, testEntries: split.test)
   }
 
-  /// Holds out the matrix entries `testEntries` (indices into its entries, ascending); the others train.
-  public init(matrix: SparseMatrix, testEntries: [Int]) throws {
+  /// Holds out the matrix entries `testEntries` (indices into its entries, ascending); those in `dropped` neither
+  /// train nor test; the others train.
+  public init(matrix: SparseMatrix, testEntries: [Int], dropped: [Int] = []) throws {
     var isTest = [Bool](repeating: false, count: matrix.nonZeroCount)
     for k in testEntries { isTest[k] = true }
+    var isDropped = [Bool](repeating: false, count: dropped.isEmpty ? 0 : matrix.nonZeroCount)
+    for k in dropped { isDropped[k] = true }
     var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
     var rows: [Int32] = []
     var columns: [Int32] = []
     var values: [Float] = []
-    let trainCount = matrix.nonZeroCount - testEntries.count
+    let trainCount = matrix.nonZeroCount - testEntries.count - dropped.count
     rows.reserveCapacity(trainCount)
     columns.reserveCapacity(trainCount)
     values.reserveCapacity(trainCount)
@@ -102,6 +105,8 @@ public struct Holdout: Sendable {
       for k in matrix.rowStart[u]..<matrix.rowStart[u + 1] {
         if isTest[k] {
           test[u].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
+        } else if !isDropped.isEmpty && isDropped[k] {
+          continue
         } else {
           rows.append(Int32(u))
           columns.append(matrix.columns[k])
@@ -132,34 +137,18 @@ extension Holdout {
   /// the future is never trained on.
   public init(matrix: SparseMatrix, times: [Double], fraction: Double, minimumPerUser: Int = 5) throws {
     precondition(times.count == matrix.nonZeroCount)
-    var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
-    var trainRows: [Int32] = []
-    var trainColumns: [Int32] = []
-    var trainValues: [Float] = []
-    var held = 0
+    var testEntries: [Int] = []
+    var tied = 0
     for u in 0..<matrix.rowCount {
       let entries = Array(matrix.rowStart[u]..<matrix.rowStart[u + 1])
       let n = entries.count
       let count = n >= minimumPerUser ? Int((fraction * Double(n)).rounded()) : 0
       let byTime = entries.sorted { (times[$0], matrix.columns[$0]) < (times[$1], matrix.columns[$1]) }
-      if count > 0 && count < n && times[byTime[n - count - 1]] == times[byTime[n - count]] { tiedCuts += 1 }
-      let testEntries = Set(byTime.suffix(count))
-      for k in entries {
-        if testEntries.contains(k) {
-          test[u].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
-          held += 1
-        } else {
-          trainRows.append(Int32(u))
-          trainColumns.append(matrix.columns[k])
-          trainValues.append(matrix.values[k])
-        }
-      }
+      if count > 0 && count < n && times[byTime[n - count - 1]] == times[byTime[n - count]] { tied += 1 }
+      testEntries += byTime.suffix(count)
     }
-    train = try SparseMatrix(
-      rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: trainRows, columns: trainColumns,
-      values: trainValues)
-    self.test = test
-    testCount = held
+    try self.init(matrix: matrix, testEntries: testEntries.sorted())
+    tiedCuts = tied
     blankTimes = times.lazy.filter { !$0.isFinite }.count
   }
 
@@ -177,34 +166,21 @@ extension Holdout {
       cut = timed[timed.count - count - 1]
       tied = timed[timed.count - count] == cut
     }
-    var test = [[HeldOutInteraction]](repeating: [], count: matrix.rowCount)
-    var trainRows: [Int32] = []
-    var trainColumns: [Int32] = []
-    var trainValues: [Float] = []
-    var held = 0
+    var testEntries: [Int] = []
+    var dropped: [Int] = []
     var cold = 0
     for u in 0..<matrix.rowCount {
       let entries = matrix.rowStart[u]..<matrix.rowStart[u + 1]
-      let trains = entries.contains { !(times[$0] > cut) }
-      for k in entries {
-        if times[k] > cut && times[k].isFinite {
-          if trains {
-            test[u].append(HeldOutInteraction(item: matrix.columns[k], value: matrix.values[k]))
-            held += 1
-          }
-        } else {
-          trainRows.append(Int32(u))
-          trainColumns.append(matrix.columns[k])
-          trainValues.append(matrix.values[k])
-        }
+      let after = entries.filter { times[$0] > cut && times[$0].isFinite }
+      // A user with nothing up to the cut-off has no history to recommend from: out of the test, not trained.
+      if after.count == entries.count && !entries.isEmpty {
+        cold += 1
+        dropped += after
+      } else {
+        testEntries += after
       }
-      if !trains && !entries.isEmpty { cold += 1 }
     }
-    train = try SparseMatrix(
-      rowCount: matrix.rowCount, columnCount: matrix.columnCount, rows: trainRows, columns: trainColumns,
-      values: trainValues)
-    self.test = test
-    testCount = held
+    try self.init(matrix: matrix, testEntries: testEntries, dropped: dropped)
     blankTimes = times.count - timed.count
     tiedCuts = tied ? 1 : 0
     cutoff = cut.isFinite ? cut : nil

@@ -11,20 +11,17 @@ public enum ArtifactCoding {
   }
 
   /// The bytes of `values`.
-  public static func bytes(_ values: [Float]) -> [UInt8] {
-    #if _endian(little)
-      return values.withUnsafeBytes { Array($0) }
-    #else
-      return bytes(values.map(\.bitPattern))
-    #endif
-  }
+  public static func bytes(_ values: [Float]) -> [UInt8] { floatBytes(values, \.bitPattern) }
 
   /// The bytes of `values`.
-  public static func bytes(_ values: [Double]) -> [UInt8] {
+  public static func bytes(_ values: [Double]) -> [UInt8] { floatBytes(values, \.bitPattern) }
+
+  /// The little-endian bytes of floating-point `values`: one copy where the machine is little-endian.
+  private static func floatBytes<F, Bits: FixedWidthInteger>(_ values: [F], _ bits: (F) -> Bits) -> [UInt8] {
     #if _endian(little)
       return values.withUnsafeBytes { Array($0) }
     #else
-      return bytes(values.map(\.bitPattern))
+      return bytes(values.map(bits))
     #endif
   }
 

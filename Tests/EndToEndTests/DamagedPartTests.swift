@@ -49,15 +49,7 @@ import Testing
 
   @Test func aChangedByteInAnyPartIsDamage() throws {
     let store = dir.appendingPathComponent("s.sqlite").path
-    #expect(
-      try run("recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--store", store])
-        .status == 0)
-    #expect(
-      try run(
-        "churn",
-        ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store]
-      ).status == 0)
-    #expect(try run("fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store]).status == 0)
+    try trainEveryApp(into: store)
     let users = dir.appendingPathComponent("users.csv").path
     try "user_id\nU-0001\nU-0002\n".write(toFile: users, atomically: true, encoding: .utf8)
     let readers: [String: [[String]]] = [

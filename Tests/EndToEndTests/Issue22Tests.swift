@@ -144,15 +144,7 @@ import Testing
 
   @Test func everyOutputRefusesTheStoresCompanions() throws {
     let store = dir.appendingPathComponent("s.sqlite").path
-    #expect(
-      try run("recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--store", store])
-        .status == 0)
-    #expect(
-      try run(
-        "churn",
-        ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store]
-      ).status == 0)
-    #expect(try run("fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store]).status == 0)
+    try trainEveryApp(into: store)
     let listing = ["models", "list", "--all", "--format", "csv", "--store", store]
     let before = try run("recommend", listing)
     let spellings = [

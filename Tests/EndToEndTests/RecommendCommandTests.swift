@@ -70,7 +70,8 @@ func sampleData(_ path: String) -> String {
     #expect(trained.status == 0, "\(trained)")
     #expect(trained.stdout.hasPrefix("registered recommender version 1 (recommender.ease, 800 users, 240 items)"))
     #expect(
-      trained.stderr.contains("recommend: EASE on 240 items holds about 5 MiB to fit and register"), "\(trained.stderr)")
+      trained.stderr.contains("recommend: EASE on 240 items holds about 5 MiB to fit and register"), "\(trained.stderr)"
+    )
     let user = try run("recommend", ["U-0001", "-n", "3", "--store", easeStore, "--format", "csv"])
     #expect(user.status == 0 && user.stdout.split(separator: "\n").count == 4)
     #expect(user.stdout.hasPrefix("rank,item_id,title,category,price,score,source\n1,P-"))

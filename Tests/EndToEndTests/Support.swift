@@ -66,3 +66,15 @@ func temporaryDirectory() -> URL {
   try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   return dir
 }
+
+/// Trains one model of each app on SampleData into `store` (for tests that need a store holding all three).
+func trainEveryApp(into store: String) throws {
+  let trained = [
+    try run("recommend", ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--store", store]),
+    try run(
+      "churn",
+      ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--cv", "0", "--store", store]),
+    try run("fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store]),
+  ]
+  for r in trained { #expect(r.status == 0, "\(r)") }
+}

@@ -3,6 +3,21 @@ import Testing
 
 @testable import TabularIO
 
+/// Every line's first field as an integer (-1 when missing), and the messages of the lines that failed.
+func readFirstColumn(_ r: NDJSONReader) -> (values: [Int], errors: [String]) {
+  var errors: [String] = []
+  var values: [Int] = []
+  while true {
+    do {
+      guard try r.next() else { break }
+      values.append(try r.int(0) ?? -1)
+    } catch {
+      errors.append(error.description)
+    }
+  }
+  return (values, errors)
+}
+
 @Suite struct NDJSONReaderTests {
   @Test func keysOfFirstObjectBecomeTheHeader() throws {
     let text = """
@@ -39,16 +54,7 @@ import Testing
     let text = "{\"a\":1}\nnot json\n{\"a\":}\n{\"a\":\"open}\n{\"a\":2} x\n{\"a\":3}\n"
     let r = try NDJSONReader(bytes: Array(text.utf8), name: "s.jsonl", columns: ["a"])
     #expect(try r.next())
-    var errors: [String] = []
-    var values: [Int] = []
-    while true {
-      do {
-        guard try r.next() else { break }
-        values.append(try r.int(0) ?? -1)
-      } catch {
-        errors.append(error.description)
-      }
-    }
+    let (values, errors) = readFirstColumn(r)
     #expect(values == [3])
     #expect(
       errors == [
@@ -73,16 +79,7 @@ import Testing
       {"a":6,"b":"u"}
       """
     let r = try NDJSONReader(bytes: Array(text.utf8), name: "n.jsonl", columns: ["a", "b"])
-    var errors: [String] = []
-    var values: [Int] = []
-    while true {
-      do {
-        guard try r.next() else { break }
-        values.append(try r.int(0) ?? -1)
-      } catch {
-        errors.append(error.description)
-      }
-    }
+    let (values, errors) = readFirstColumn(r)
     #expect(values == [1, 5, 6])
     #expect(
       errors == [
