@@ -113,6 +113,7 @@ public enum CommandRunner {
       if ResourceLimits.addressSpaceHeadroom() != nil {
         BLASThreads.limit(to: 1)
         BLASThreads.warmUp()
+        ResourceLimits.blasBufferTaken.withLock { $0 = true }
       }
       restartWithBetterBLASKernels()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -10,6 +11,10 @@ import Foundation
 public enum ResourceLimits {
   /// The work buffer OpenBLAS reserves for its first call (and waits for forever when it cannot map it).
   public static let blasReserve = 128 << 20
+
+  /// Whether OpenBLAS's buffer is mapped already (taken at start under a limit): it is then part of what the
+  /// process has mapped, not still to come.
+  static let blasBufferTaken = Mutex<Bool>(false)
 
   /// Bytes the address-space limit leaves to this process, or `nil` when there is no limit.
   public static func addressSpaceHeadroom() -> Int? {
@@ -27,7 +32,8 @@ public enum ResourceLimits {
   /// The most a command may still allocate: the smaller of the address-space headroom (less OpenBLAS's buffer)
   /// and the available memory; `nil` when neither is known.
   public static func usableBytes() -> Int? {
-    let headroom = addressSpaceHeadroom().map { max(0, $0 - blasReserve) }
+    let reserve = blasBufferTaken.withLock { $0 } ? 0 : blasReserve
+    let headroom = addressSpaceHeadroom().map { max(0, $0 - reserve) }
     switch (headroom, memoryAvailable()) {
     case (let h?, let a?): return min(h, a)
     case (let h?, nil): return h

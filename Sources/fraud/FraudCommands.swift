@@ -106,6 +106,15 @@ struct TrainCommand: ParsableCommand {
     let target: ThresholdTarget = minPrecision.map { .minimumPrecision($0) } ?? .alertRate(alertRate ?? 0.01)
     // The store is opened (and created) before the work, so that a bad location fails at once.
     let store = try storeOptions.openModels(create: true)
+    // Memory known in advance (from the file's size) is checked before the replay: a refused allocation would end
+    // the process in the middle of it.
+    if let needed = FraudTrainer.memoryEstimate(path: data), let usable = ResourceLimits.usableBytes(),
+      needed > usable
+    {
+      throw CommandFailure(
+        "training on \(data) needs about \(needed >> 20) MiB (from its size), and this process can take about \(usable >> 20) MiB (its address-space limit, ulimit -v, or the memory available): give it more memory, or train on a shorter history",
+        exitCode: 71)
+    }
     let report = try FraudTrainer.train(
       path: data, mapping: try map.mapping(), labelDelay: try Durations.labelsDelay.parse(labelsDelay),
       rules: ruleSet, target: target, maxClockSkew: try Durations.maxClockSkew.parse(maxClockSkew),
