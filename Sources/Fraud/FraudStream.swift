@@ -67,9 +67,11 @@ public struct LearningStart: Sendable, Equatable {
   public var takenOver: (labels: Int, remembered: Int)? = nil
   /// Waiting labels and remembered transactions of the checkpoint that the new version cannot use.
   public var dropped: (labels: Int, remembered: Int)? = nil
+  /// Whether those taken over were re-binned from another binning (each old bin at its middle).
+  public var rebinned = false
 
   public static func == (a: LearningStart, b: LearningStart) -> Bool {
-    a.continued == b.continued && a.takenOver?.labels == b.takenOver?.labels
+    a.continued == b.continued && a.rebinned == b.rebinned && a.takenOver?.labels == b.takenOver?.labels
       && a.takenOver?.remembered == b.takenOver?.remembered && a.dropped?.labels == b.dropped?.labels
       && a.dropped?.remembered == b.dropped?.remembered
   }
@@ -182,10 +184,13 @@ public final class FraudStream {
   ///     stream's own lineage: versions it registered after that checkpoint).
   ///   - takeOverWaiting: when the checkpoint's weights are not continued, keep its waiting labels and
   ///     remembered transactions (the new version's bins are the checkpoint's).
+  ///   - rebinFrom: when the checkpoint's weights are not continued and the bins differ, the edges of the
+  ///     checkpoint's version (per feature): its waiting labels are then learned under the new bins, each old bin
+  ///     taken at its middle (an approximation: the transaction's own value is not kept).
   @discardableResult
-  public func startLearning(baseVersion: Int, continuing: Bool = false, takeOverWaiting: Bool = false) throws
-    -> LearningStart
-  {
+  public func startLearning(
+    baseVersion: Int, continuing: Bool = false, takeOverWaiting: Bool = false, rebinFrom: [[Double]]? = nil
+  ) throws -> LearningStart {
     guard case .additive(let a) = model.estimator, let table = scorer.table else {
       throw CommerceError(
         .usage,
@@ -204,6 +209,14 @@ public final class FraudStream {
       if let saved {
         if takeOverWaiting {
           start.takenOver = fresh.takeOverWaiting(from: saved)
+        } else if let old = rebinFrom, old.count == a.edges.count {
+          let remap = old.enumerated().map { k, edges in
+            (0...edges.count).map { b in
+              UInt8(clamping: AdditiveFraudEstimator.bin(Self.middle(of: b, edges), a.edges[k]))
+            }
+          }
+          start.takenOver = fresh.takeOverWaiting(from: saved, remap: remap)
+          start.rebinned = true
         } else {
           start.dropped = (saved.waiting, saved.remembered)
         }
@@ -212,6 +225,16 @@ public final class FraudStream {
     }
     state.learning = learning
     return start
+  }
+
+  /// A value inside bin `b` of `edges` (bin b is `[edges[b-1], edges[b])`): its middle, or beside the outer edge by
+  /// half the neighbouring bin's width for the two open-ended bins.
+  static func middle(of b: Int, _ edges: [Double]) -> Double {
+    guard !edges.isEmpty else { return 0 }
+    let n = edges.count
+    if b <= 0 { return edges[0] - (n > 1 ? (edges[1] - edges[0]) / 2 : 0.5) }
+    if b >= n { return edges[n - 1] + (n > 1 ? (edges[n - 1] - edges[n - 2]) / 2 : 0.5) }
+    return (edges[b - 1] + edges[b]) / 2
   }
 
   /// The model with the weights learned so far (the model itself when not learning).

@@ -37,6 +37,8 @@ public struct StreamOpening: Sendable, Codable, Equatable {
   public var waitingTakenOver: Int?
   public var rememberedTakenOver: Int?
   public var waitingDropped: Int?
+  /// Whether the labels taken over were re-binned from the checkpoint version's bins (each at its middle).
+  public var waitingRebinned = false
   public var rememberedDropped: Int?
   /// A checkpoint that `fresh` left in place (to be replaced at the stream's first checkpoint).
   public var checkpointReplaced: Int?
@@ -123,12 +125,16 @@ extension FraudStream {
       let active = opening.version?.version ?? 0
       var own: [Int]? = nil
       var takeOver = false
+      var rebin: [[Double]]? = nil
       if let saved, saved.baseVersion != active, let current = opening.version {
         own = try FraudStore.lineage(
           of: current, from: saved.baseVersion, stream: checkpointName, in: store, name: name)
         if own == nil { takeOver = FraudStore.sameBins(as: model, version: saved.baseVersion, in: store, name: name) }
+        if own == nil && !takeOver { rebin = FraudStore.binEdges(version: saved.baseVersion, in: store, name: name) }
       }
-      let start = try stream.startLearning(baseVersion: active, continuing: own != nil, takeOverWaiting: takeOver)
+      let start = try stream.startLearning(
+        baseVersion: active, continuing: own != nil, takeOverWaiting: takeOver, rebinFrom: rebin)
+      opening.waitingRebinned = start.rebinned
       opening.learningContinued = start.continued
       if start.continued { opening.labelsLearnedBefore = saved?.learned }
       opening.ownVersionsAfterCheckpoint = own ?? []

@@ -289,15 +289,26 @@ extension OnlineLearning {
   /// rows), learned from here on under this learning's weights — for a stream whose scoring version changed (a
   /// rollback, a promotion) to one with the same bins. The caller checks that the bins agree.
   /// - Returns: the number of waiting labels and of remembered transactions taken over.
-  func takeOverWaiting(from saved: Decoded) -> (labels: Int, remembered: Int) {
-    guard saved.features == features else { return (0, 0) }
+  /// - Parameter remap: per feature, the bin of this learning's table for each bin of `saved`'s (when the
+  ///   binning differs); `nil` when the bins are the same.
+  func takeOverWaiting(from saved: Decoded, remap: [[UInt8]]? = nil) -> (labels: Int, remembered: Int) {
+    guard saved.features == features, remap.map({ $0.count == features }) ?? true else { return (0, 0) }
+    func mapped(_ bins: [UInt8]) -> [UInt8] {
+      guard let remap else { return bins }
+      var out = bins
+      for i in out.indices {
+        let row = remap[i % features]
+        out[i] = Int(out[i]) < row.count ? row[Int(out[i])] : row.last ?? 0
+      }
+      return out
+    }
     waitingRelease = saved.release
     waitingLabel = saved.label
-    waitingBins = saved.bins
+    waitingBins = mapped(saved.bins)
     waitingHead = 0
     ringNext = saved.ringNext
     ringKeys = saved.ringKeys
-    ringBins = saved.ringBins
+    ringBins = mapped(saved.ringBins)
     slots = [:]
     for (slot, key) in ringKeys.enumerated() where key != 0 { slots[key] = slot }
     return (waitingRelease.count, slots.count)

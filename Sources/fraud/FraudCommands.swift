@@ -277,7 +277,9 @@ struct StreamCommand: ParsableCommand {
       }
       if let labels = opening.waitingTakenOver {
         printError(
-          "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback are learned from under the new version (its bins are the same)"
+          opening.waitingRebinned
+            ? "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback were recorded in version \(opening.learningSetAside ?? 0)'s bins, which the active version does not share: they are learned from under the new version's bins, each old bin taken at its middle (an approximation; the transactions' own values are not kept)"
+            : "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback are learned from under the new version (its bins are the same)"
         )
       }
       if let labels = opening.waitingDropped, labels + (opening.rememberedDropped ?? 0) > 0 {
