@@ -83,7 +83,9 @@ public enum ChurnTrainer {
     // registered; asked for by name, its failure is the error.
     var dropped: [(ChurnFamily, String)] = []
     func dropOut(_ family: ChurnFamily, _ error: Error) throws {
-      guard o.family == .auto, families.count == 2 else { throw error }
+      // Only a fit the data leaves without a solution falls back; a usage error is the user's to see.
+      let numeric = error is LinearAlgebraError || (error as? CommerceError)?.kind == .data
+      guard o.family == .auto, families.count == 2, numeric else { throw error }
       families.removeAll { $0 == family }
       outOfFold[family] = nil
       dropped.append((family, "\(error)"))

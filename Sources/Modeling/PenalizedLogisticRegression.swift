@@ -255,7 +255,7 @@ public enum PenalizedLogisticRegression {
       for i in 0..<p { h[i * p + i] += 1e-9 }
       var g = LogisticRegression.transposeTimes(x, r)
       subtractPenaltyGradient(&g, beta, lambdas: lambdas)
-      let factor = try CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h))
+      let factor = try Self.factorize(h, order: p)
       let direction = try factor.solve(Vector(g)).elements
       var scale = 1.0
       var next = beta
@@ -302,8 +302,27 @@ public enum PenalizedLogisticRegression {
       var h = gram
       addPenalty(&h, lambdas: lambdas)
       for i in 0..<p { h[i * p + i] += 1e-9 }
-      let v = try CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h)).inverse().elements
+      let v = try Self.factorize(h, order: p).inverse().elements
       return (v, gram)
+    }
+
+    /// The Cholesky factor of the penalized Hessian `h`. A design with fewer rows than unpenalized directions (a
+    /// few dozen customers, a factor with many levels) leaves `h` singular where the plain logistic regression
+    /// drops its aliased columns: then a ridge of 1e-8, 1e-6, then 1e-4 times the largest diagonal is added to all
+    /// of it, damping the step (the step halving keeps each one a descent) instead of failing the fit. A Hessian
+    /// that factors as it is is used as it is.
+    static func factorize(_ h: [Double], order p: Int) throws -> CholeskyFactorization<Double> {
+      let matrix = try Matrix(rows: p, columns: p, elements: h)
+      if let factor = try? CholeskyFactorization(matrix) { return factor }
+      let largest = max((0..<p).map { abs(h[$0 * p + $0]) }.max() ?? 1, 1e-12)
+      for scale in [1e-8, 1e-6, 1e-4] {
+        var damped = h
+        for i in 0..<p { damped[i * p + i] += scale * largest }
+        if let factor = try? CholeskyFactorization(try Matrix(rows: p, columns: p, elements: damped)) {
+          return factor
+        }
+      }
+      return try CholeskyFactorization(matrix)
     }
   }
 }
