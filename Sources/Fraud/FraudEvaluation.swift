@@ -56,7 +56,7 @@ public enum FraudEvaluation {
   ) throws -> FraudEvaluationReport {
     if let from, let until, until <= from {
       throw CommerceError(
-        .usage, "the evaluation window is empty: it ends (\(FraudSimulator.isoTimestamp(until))) where it starts")
+        .usage, "the evaluation window is empty: it ends (\(FieldParser.formatTimestamp(until))) where it starts")
     }
     let reader = try CSVReader(path: path)
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
@@ -123,10 +123,10 @@ public enum FraudEvaluation {
       // A window the file does not reach is a choice of dates, not bad data.
       let span =
         first <= last
-        ? "the file's transactions run from \(FraudSimulator.isoTimestamp(first)) to \(FraudSimulator.isoTimestamp(last))"
+        ? "the file's transactions run from \(FieldParser.formatTimestamp(first)) to \(FieldParser.formatTimestamp(last))"
         : "the file holds no labeled transactions"
       let window =
-        "from \(from.map(FraudSimulator.isoTimestamp) ?? "the start") to \(until.map(FraudSimulator.isoTimestamp) ?? "the end")"
+        "from \(from.map(FieldParser.formatTimestamp) ?? "the start") to \(until.map(FieldParser.formatTimestamp) ?? "the end")"
       throw CommerceError(
         .usage,
         "\(path): no transaction falls in the evaluated window (\(window)); \(span). Choose \(.from) (and \(.days)) within them",

@@ -106,24 +106,14 @@ public enum FraudStore {
     return nil
   }
 
-  /// The bin edges of version `version`'s additive model, if it has one and it can be read.
+  /// The bin edges of version `version`'s additive model, if it has one and it can be read (a version's waiting
+  /// labels are kept as bins: another version reads them only through its own edges).
   public static func binEdges(version: Int, in store: any ModelRegistry, name: String) -> [[Double]]? {
     guard let bytes = try? store.loadPart(name, version: version, part: "model"),
       let other = try? JSONDecoder().decode(FraudModel.self, from: Data(bytes)),
       case .additive(let b) = other.estimator
     else { return nil }
     return b.edges
-  }
-
-  /// Whether version `version` of `name` bins each feature as `model` does (a version's waiting labels are kept
-  /// as bins, which another binning cannot read).
-  public static func sameBins(as model: FraudModel, version: Int, in store: any ModelRegistry, name: String) -> Bool {
-    guard case .additive(let a) = model.estimator,
-      let bytes = try? store.loadPart(name, version: version, part: "model"),
-      let other = try? JSONDecoder().decode(FraudModel.self, from: Data(bytes)),
-      case .additive(let b) = other.estimator
-    else { return false }
-    return a.edges == b.edges && a.weights.map(\.count) == b.weights.map(\.count)
   }
 
   /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.

@@ -61,20 +61,20 @@ public struct StreamStatistics: Sendable, Codable, Equatable {
 /// How online learning started: continuing a checkpoint's weights, or from the version's with the checkpoint's
 /// waiting labels taken over or dropped (with their counts).
 public struct LearningStart: Sendable, Equatable {
+  /// A checkpoint's labels waiting for their delay and transactions remembered for feedback rows.
+  public struct Waiting: Sendable, Equatable {
+    public var labels: Int
+    public var remembered: Int
+  }
+
   /// Whether the checkpoint's learned weights are continued.
   public var continued = false
   /// Waiting labels and remembered transactions of the checkpoint learned on under the new version.
-  public var takenOver: (labels: Int, remembered: Int)? = nil
+  public var takenOver: Waiting? = nil
   /// Waiting labels and remembered transactions of the checkpoint that the new version cannot use.
-  public var dropped: (labels: Int, remembered: Int)? = nil
+  public var dropped: Waiting? = nil
   /// Whether those taken over were re-binned from another binning (each old bin at its middle).
   public var rebinned = false
-
-  public static func == (a: LearningStart, b: LearningStart) -> Bool {
-    a.continued == b.continued && a.rebinned == b.rebinned && a.takenOver?.labels == b.takenOver?.labels
-      && a.takenOver?.remembered == b.takenOver?.remembered && a.dropped?.labels == b.dropped?.labels
-      && a.dropped?.remembered == b.dropped?.remembered
-  }
 }
 
 /// One monitoring period of a stream (event time).
@@ -218,7 +218,7 @@ public final class FraudStream {
           start.takenOver = fresh.takeOverWaiting(from: saved, remap: remap)
           start.rebinned = true
         } else {
-          start.dropped = (saved.waiting, saved.remembered)
+          start.dropped = LearningStart.Waiting(labels: saved.waiting, remembered: saved.remembered)
         }
       }
       learning = fresh

@@ -129,8 +129,9 @@ extension FraudStream {
       if let saved, saved.baseVersion != active, let current = opening.version {
         own = try FraudStore.lineage(
           of: current, from: saved.baseVersion, stream: checkpointName, in: store, name: name)
-        if own == nil { takeOver = FraudStore.sameBins(as: model, version: saved.baseVersion, in: store, name: name) }
-        if own == nil && !takeOver { rebin = FraudStore.binEdges(version: saved.baseVersion, in: store, name: name) }
+        if own == nil, let edges = FraudStore.binEdges(version: saved.baseVersion, in: store, name: name) {
+          if case .additive(let a) = model.estimator, a.edges == edges { takeOver = true } else { rebin = edges }
+        }
       }
       let start = try stream.startLearning(
         baseVersion: active, continuing: own != nil, takeOverWaiting: takeOver, rebinFrom: rebin)

@@ -159,7 +159,7 @@ public enum HandbookSimulator {
     var frauds = 0
     for (i, r) in rows.enumerated() {
       writer.writeField(i)
-      writer.writeField(FraudSimulator.isoTimestamp(c.start + Double(r.seconds)))
+      writer.writeField(FieldParser.formatTimestamp(c.start + Double(r.seconds)))
       writer.writeField(Int(r.customer))
       writer.writeField(Int(r.terminal))
       writer.writeField(r.amount, decimals: 2)

@@ -291,8 +291,10 @@ extension OnlineLearning {
   /// - Returns: the number of waiting labels and of remembered transactions taken over.
   /// - Parameter remap: per feature, the bin of this learning's table for each bin of `saved`'s (when the
   ///   binning differs); `nil` when the bins are the same.
-  func takeOverWaiting(from saved: Decoded, remap: [[UInt8]]? = nil) -> (labels: Int, remembered: Int) {
-    guard saved.features == features, remap.map({ $0.count == features }) ?? true else { return (0, 0) }
+  func takeOverWaiting(from saved: Decoded, remap: [[UInt8]]? = nil) -> LearningStart.Waiting {
+    guard saved.features == features, remap.map({ $0.count == features }) ?? true else {
+      return LearningStart.Waiting(labels: 0, remembered: 0)
+    }
     func mapped(_ bins: [UInt8]) -> [UInt8] {
       guard let remap else { return bins }
       var out = bins
@@ -311,7 +313,7 @@ extension OnlineLearning {
     ringBins = mapped(saved.ringBins)
     slots = [:]
     for (slot, key) in ringKeys.enumerated() where key != 0 { slots[key] = slot }
-    return (waitingRelease.count, slots.count)
+    return LearningStart.Waiting(labels: waitingRelease.count, remembered: slots.count)
   }
 }
 

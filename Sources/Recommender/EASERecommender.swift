@@ -26,8 +26,8 @@ public enum EASE {
 
   /// Bytes a fit of `items` items holds at its peak, registration included — measured at 12.4 bytes per item²
   /// beside the process's own (3,000 items: 107 MB; 6,000: 426 MB): the weights (4 bytes per item²; the fit
-  /// computes them in the Gram matrix's memory), their stored bytes (4) and the checksummed copy SQLite writes
-  /// from (4), and a block of users made dense (4 MiB).
+  /// computes them in the Gram matrix's memory), their stored bytes (4) and the record SQLite assembles from
+  /// those bytes to write the row (4), and a block of users made dense (4 MiB).
   public static func memoryEstimate(items: Int) -> Int { items * items * (4 + 4 + 4) + items * items / 2 + (4 << 20) }
 
   /// `B` (items × items, row-major, single precision) for `matrix` (users × items; any value above 0 counts as 1).

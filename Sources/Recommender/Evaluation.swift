@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import Modeling
+import TabularIO
 
 /// Top-k ranking quality of one recommender (or baseline) on a holdout.
 public struct RankingReport: Sendable, Codable, Equatable {
@@ -236,15 +237,6 @@ public enum RecommenderEvaluation {
       itemCount: model.itemIDs.count)
   }
 
-  /// `t` (seconds since the epoch) as `YYYY-MM-DD HH:MM:SS` UTC.
-  static func isoTime(_ t: Double) -> String {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    return f.string(from: Date(timeIntervalSince1970: t))
-  }
-
   /// The smallest round number (two significant digits) that holds out one interaction of a user with `most`:
   /// above one half over `most` (a half rounds to even, so to none).
   static func leastFraction(most: Int) -> Double {
@@ -301,7 +293,7 @@ public enum RecommenderEvaluation {
     if split == .globalTime {
       if let cutoff = holdout.cutoff {
         notes.append(
-          "one cut-off for everyone: interactions after \(Self.isoTime(cutoff)) are held out\(holdout.tiedCuts > 0 ? " (the cut falls on a time shared by several interactions; all of them train)" : "")"
+          "one cut-off for everyone: interactions after \(FieldParser.formatTimestamp(cutoff)) are held out\(holdout.tiedCuts > 0 ? " (the cut falls on a time shared by several interactions; all of them train)" : "")"
         )
       }
       if holdout.coldUsers > 0 {

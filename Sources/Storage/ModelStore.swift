@@ -117,27 +117,13 @@ public final class ModelStore: ModelRegistry {
   private static func insertPiece(
     _ db: Database, modelID: Int64, row: String, bytes: [UInt8], range: Range<Int>
   ) throws {
-    let connection = db.sqliteConnection
-    func check(_ rc: Int32, _ expected: Int32 = SQLITE_OK) throws {
-      guard rc == expected else {
-        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)))
-      }
-    }
-    var statement: OpaquePointer? = nil
-    try check(
-      sqlite3_prepare_v2(
-        connection, "INSERT INTO model_artifact (model_id, part, data) VALUES (?1, ?2, ?3)", -1, &statement, nil))
-    defer { sqlite3_finalize(statement) }
-    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-    try check(sqlite3_bind_int64(statement, 1, modelID))
-    try check(sqlite3_bind_text(statement, 2, row, -1, transient))
+    let raw = RawStatement(db: db)
     try bytes.withUnsafeBytes { all in
-      if let base = all.baseAddress, !range.isEmpty {
-        try check(sqlite3_bind_blob64(statement, 3, base + range.lowerBound, sqlite3_uint64(range.count), nil))
-      } else {
-        try check(sqlite3_bind_zeroblob(statement, 3, 0))
+      try raw.run("INSERT INTO model_artifact (model_id, part, data) VALUES (?1, ?2, ?3)") { statement in
+        try raw.check(sqlite3_bind_int64(statement, 1, modelID))
+        try raw.bindText(statement, 2, row)
+        try raw.bindBlob(statement, 3, all, range)
       }
-      try check(sqlite3_step(statement), SQLITE_DONE)
     }
   }
 

@@ -46,54 +46,33 @@ public final class StateStore: CheckpointStore {
   ) throws(StoreError) {
     try StoreDatabase.wrap(path) {
       try pool.write { db in
-        let connection = db.sqliteConnection
-        func check(_ rc: Int32, _ expected: Int32 = SQLITE_OK) throws {
-          guard rc == expected else {
-            throw DatabaseError(
-              resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)))
-          }
-        }
-        /// Runs `sql` once with `bind` binding its parameters.
-        func run(_ sql: String, _ bind: (OpaquePointer?) throws -> Void) throws {
-          var statement: OpaquePointer? = nil
-          try check(sqlite3_prepare_v2(connection, sql, -1, &statement, nil))
-          defer { sqlite3_finalize(statement) }
-          try bind(statement)
-          try check(sqlite3_step(statement), SQLITE_DONE)
-        }
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let raw = RawStatement(db: db)
         try state.withUnsafeBytes { bytes in
-          /// Binds piece `k` of the state; SQLITE_STATIC (no destructor): SQLite reads the caller's bytes
-          /// during the step, without a copy.
+          /// Piece `k` of the state, bound without a copy.
           func bindPiece(_ statement: OpaquePointer?, _ index: Int32, _ k: Int) throws {
             let start = k * chunkBytes
-            let count = min(chunkBytes, bytes.count - start)
-            if let base = bytes.baseAddress, count > 0 {
-              try check(sqlite3_bind_blob64(statement, index, base + start, sqlite3_uint64(count), nil))
-            } else {
-              try check(sqlite3_bind_zeroblob(statement, index, 0))
-            }
+            try raw.bindBlob(statement, index, bytes, start..<min(bytes.count, start + chunkBytes))
           }
-          try run(
+          try raw.run(
             """
             INSERT INTO checkpoint (name, sequence, created_at, state) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT (name) DO UPDATE SET sequence = excluded.sequence, created_at = excluded.created_at,
               state = excluded.state
             """
           ) { statement in
-            try check(sqlite3_bind_text(statement, 1, name, -1, transient))
-            try check(sqlite3_bind_int64(statement, 2, Int64(sequence)))
-            try check(sqlite3_bind_double(statement, 3, Date().timeIntervalSince1970))
+            try raw.bindText(statement, 1, name)
+            try raw.check(sqlite3_bind_int64(statement, 2, Int64(sequence)))
+            try raw.check(sqlite3_bind_double(statement, 3, Date().timeIntervalSince1970))
             try bindPiece(statement, 4, 0)
           }
-          try run("DELETE FROM checkpoint_chunk WHERE name = ?1") { statement in
-            try check(sqlite3_bind_text(statement, 1, name, -1, transient))
+          try raw.run("DELETE FROM checkpoint_chunk WHERE name = ?1") { statement in
+            try raw.bindText(statement, 1, name)
           }
           var k = 1
           while k * chunkBytes < bytes.count {
-            try run("INSERT INTO checkpoint_chunk (name, chunk, data) VALUES (?1, ?2, ?3)") { statement in
-              try check(sqlite3_bind_text(statement, 1, name, -1, transient))
-              try check(sqlite3_bind_int64(statement, 2, Int64(k)))
+            try raw.run("INSERT INTO checkpoint_chunk (name, chunk, data) VALUES (?1, ?2, ?3)") { statement in
+              try raw.bindText(statement, 1, name)
+              try raw.check(sqlite3_bind_int64(statement, 2, Int64(k)))
               try bindPiece(statement, 3, k)
             }
             k += 1

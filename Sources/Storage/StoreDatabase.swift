@@ -95,8 +95,7 @@ enum StoreDatabase {
     let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     if isDirectory.boolValue { throw .notAStore(path: path, reason: "it is a directory") }
     if !existed && !create { throw .storeNotFound(path: path) }
-    let directory = (path as NSString).deletingLastPathComponent
-    let lockDirectory = directory.isEmpty ? "." : directory
+    let lockDirectory = directory(of: path)
     if !existed { try checkCreatable(path: path, directory: lockDirectory) }
     // Serialize opening with other processes (and threads) by an exclusive flock on the store's directory. Not
     // on the store file itself: closing any descriptor of that file would drop the POSIX locks SQLite holds on
@@ -113,7 +112,7 @@ enum StoreDatabase {
     }
     // Another process may have created the file while this one waited for the lock: look again.
     if FileManager.default.fileExists(atPath: path) { try checkHeader(path: path) }
-    if !create && !canWrite(path: path, directory: lockDirectory) && !hasPendingLog(path) {
+    if !create && !canWrite(path) && !hasPendingLog(path) {
       return try openImmutable(path: path)
     }
     let shmPath = path + "-shm"
@@ -238,9 +237,15 @@ enum StoreDatabase {
     }
   }
 
-  /// Whether this process may write the store file and create its companions beside it.
-  private static func canWrite(path: String, directory: String) -> Bool {
-    access(path, W_OK) == 0 && access(directory, W_OK | X_OK) == 0
+  /// The directory holding `path` (`.` for a bare file name): where the store's companions and lock live.
+  static func directory(of path: String) -> String {
+    let directory = (path as NSString).deletingLastPathComponent
+    return directory.isEmpty ? "." : directory
+  }
+
+  /// Whether this process may write the store file (when it exists) and create its companions beside it.
+  static func canWrite(_ path: String) -> Bool {
+    (access(path, F_OK) != 0 || access(path, W_OK) == 0) && access(directory(of: path), W_OK | X_OK) == 0
   }
 
   /// Whether a write-ahead log with content sits beside the store (another writer's work not yet merged into
@@ -273,7 +278,7 @@ enum StoreDatabase {
       case .SQLITE_NOTADB: throw .notAStore(path: path, reason: "the file is not a SQLite database")
       case .SQLITE_CORRUPT: throw .notAStore(path: path, reason: "the database is corrupt")
       case .SQLITE_READONLY: throw .cannotWrite(path: path, reason: readOnlyReason(path))
-      case .SQLITE_CANTOPEN where isReadOnlyHere(path): throw .cannotWrite(path: path, reason: readOnlyReason(path))
+      case .SQLITE_CANTOPEN where !canWrite(path): throw .cannotWrite(path: path, reason: readOnlyReason(path))
       case .SQLITE_CANTOPEN: throw .database(path: path, message: "cannot open the store file")
       case .SQLITE_BUSY: throw .database(path: path, message: "the store is busy (locked by another process)")
       case .SQLITE_FULL: throw .cannotWrite(path: path, reason: "no space left on device")
@@ -286,22 +291,16 @@ enum StoreDatabase {
     }
   }
 
-  /// Whether the store (or the directory that holds its companions) cannot be written by this process.
-  static func isReadOnlyHere(_ path: String) -> Bool {
-    let directory = (path as NSString).deletingLastPathComponent
-    return access(directory.isEmpty ? "." : directory, W_OK) != 0
-      || (FileManager.default.fileExists(atPath: path) && access(path, W_OK) != 0)
-  }
-
   /// Why a write to the store was refused as read-only: the mount, the file's or the directory's permissions.
   static func readOnlyReason(_ path: String) -> String {
-    let directory = (path as NSString).deletingLastPathComponent
     var fs = statvfs()
-    if statvfs(path, &fs) == 0 && (fs.f_flag & UInt(ST_RDONLY)) != 0 {
+    if statvfs(directory(of: path), &fs) == 0 && (fs.f_flag & UInt(ST_RDONLY)) != 0 {
       return "the store is on a read-only file system"
     }
-    if access(path, W_OK) != 0 { return "the store is read-only (this user may not write the file)" }
-    if access(directory.isEmpty ? "." : directory, W_OK) != 0 {
+    if access(path, F_OK) == 0 && access(path, W_OK) != 0 {
+      return "the store is read-only (this user may not write the file)"
+    }
+    if access(directory(of: path), W_OK) != 0 {
       return "the store is read-only (this user may not write its directory)"
     }
     return "the store is read-only"
@@ -310,9 +309,8 @@ enum StoreDatabase {
   /// Whether the file system holding the store has no space left (SQLite reports some writes that fail for
   /// want of space as plain I/O errors).
   static func noSpaceLeft(_ path: String) -> Bool {
-    let directory = (path as NSString).deletingLastPathComponent
     var fs = statvfs()
-    guard statvfs(directory.isEmpty ? "." : directory, &fs) == 0 else { return false }
+    guard statvfs(directory(of: path), &fs) == 0 else { return false }
     return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20
   }
 }

@@ -14,6 +14,9 @@ public final class NDJSONReader: RecordReader {
   /// Per field: start and end in `scratch`, or -1 for absent.
   private var starts: [Int]
   private var ends: [Int]
+  /// The fields given on the current line (a `null` included): a key read twice is ambiguous, never
+  /// last-one-wins. Reset per line, kept between lines (no allocation per line).
+  private var given: [Bool]
   private var keyColumns: [Int]
   private var scratch: [UInt8] = []
   public private(set) var line = 0
@@ -62,6 +65,7 @@ public final class NDJSONReader: RecordReader {
     for (i, name) in (columns ?? []).enumerated() where positions[name] == nil { positions[name] = i }
     starts = Array(repeating: -1, count: columns?.count ?? 0)
     ends = starts
+    given = Array(repeating: false, count: starts.count)
     keyColumns = []
     firstObjectPending = columns == nil
     if columns == nil {
@@ -191,9 +195,8 @@ public final class NDJSONReader: RecordReader {
     for i in starts.indices {
       starts[i] = -1
       ends[i] = -1
+      given[i] = false
     }
-    // The fields given on this line (a `null` included): a key read twice is ambiguous, never last-one-wins.
-    var given = [Bool](repeating: false, count: starts.count)
     let b = lineBytes
     var p = 0
     let n = b.count

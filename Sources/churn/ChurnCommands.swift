@@ -142,13 +142,7 @@ struct TrainCommand: ParsableCommand {
     }
     if let designMatrix { try OutputFiles.refuseOverwriting(designMatrix, inputs: [data] + store.files) }
     // Training reads the file more than once: a pipe is read once into a temporary copy.
-    let report = try SpooledInput.withRegularFile(data) { path in
-      do {
-        return try ChurnTrainer.train(path: path, options: options)
-      } catch let error as CommerceError {
-        throw error.replacingText(path, with: data)
-      }
-    }
+    let report = try SpooledInput.withInput(data) { path in try ChurnTrainer.train(path: path, options: options) }
     var schema = OutputTable(columns: ["column", "kind", "note"])
     for note in report.notes {
       schema.rows.append([
@@ -359,12 +353,8 @@ struct DriftCommand: ParsableCommand {
     let store = try storeOptions.openModels(create: false)
     let model = try ChurnStore.load(from: store, name: name.model).model
     // Drift reads the file twice (columns, then scores): a pipe is read once into a temporary copy.
-    let rows = try SpooledInput.withRegularFile(data) { path in
-      do {
-        return try ChurnDrift.run(model: model, path: path, skipBadRows: skipBadRows)
-      } catch let error as CommerceError {
-        throw error.replacingText(path, with: data)
-      }
+    let rows = try SpooledInput.withInput(data) { path in
+      try ChurnDrift.run(model: model, path: path, skipBadRows: skipBadRows)
     }
     var t = OutputTable(columns: ["quantity", "psi", "shift"])
     for r in rows { t.rows.append([.text(r.name), number(r.psi), .text(r.flag)]) }

@@ -303,7 +303,7 @@ struct StreamCommand: ParsableCommand {
       printError(
         String(
           format: "fraud: period %@: %d transactions, alert rate %.4f, mean score %.5f, score PSI %@%@",
-          FraudSimulator.isoTimestamp(period.start), period.transactions, period.alertRate, period.meanScore, psi,
+          FieldParser.formatTimestamp(period.start), period.transactions, period.alertRate, period.meanScore, psi,
           period.drifted
             ? "  DRIFT (PSI above 0.25)"
             : period.tooFewToJudge && period.scorePSI != nil
@@ -412,7 +412,7 @@ struct EvaluateCommand: ParsableCommand {
       trainingEnd: stored.state.watermark.isFinite ? stored.state.watermark : nil)
     if report.insideTrainingHistory > 0 {
       printError(
-        "fraud: WARNING: \(report.insideTrainingHistory) of the \(report.transactions) evaluated transactions are dated within \(stored.version.name) version \(stored.version.version)'s training history (it ends \(FraudSimulator.isoTimestamp(stored.state.watermark))): the model learned from them, so this is not a prequential (out-of-sample) evaluation; evaluate from a later --from"
+        "fraud: WARNING: \(report.insideTrainingHistory) of the \(report.transactions) evaluated transactions are dated within \(stored.version.name) version \(stored.version.version)'s training history (it ends \(FieldParser.formatTimestamp(stored.state.watermark))): the model learned from them, so this is not a prequential (out-of-sample) evaluation; evaluate from a later --from"
       )
     }
     if report.baselineInSample {

@@ -48,9 +48,9 @@ func simulate(_ c: SimulationConfiguration) throws -> (String, SimulationSummary
   }
 
   @Test func timestampsAreISO() {
-    #expect(FraudSimulator.isoTimestamp(1_522_540_850) == "2018-04-01 00:00:50")
-    #expect(FraudSimulator.isoTimestamp(0) == "1970-01-01 00:00:00")
-    #expect(FraudSimulator.isoTimestamp(951_825_600) == "2000-02-29 12:00:00")
+    #expect(FieldParser.formatTimestamp(1_522_540_850) == "2018-04-01 00:00:50")
+    #expect(FieldParser.formatTimestamp(0) == "1970-01-01 00:00:00")
+    #expect(FieldParser.formatTimestamp(951_825_600) == "2000-02-29 12:00:00")
   }
 
   @Test func badSettings() throws {
