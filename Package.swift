@@ -22,7 +22,7 @@ let package = Package(
     .systemLibrary(
       name: "COpenBLAS",
       pkgConfig: "openblas",
-      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+      providers: [.apt(["libopenblas-dev"])]
     ),
     .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
     // Cache prefetch for the fraud stream's hot path and the CSV reader's sixteen-byte scan (static inline C), and
@@ -88,7 +88,7 @@ let package = Package(
     .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(
       name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"], exclude: ["Fixtures"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage", "CommandLineSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system packages CommerceML builds against (OpenBLAS, LAPACKE, SQLite headers) when they
+# Installs the system packages CommerceML builds against (OpenBLAS with its LAPACK, SQLite headers) when they
 # are missing. Idempotent: does nothing when everything is there. Needs root (or sudo) for apt-get.
 set -euo pipefail
-needed=(libopenblas-dev liblapacke-dev libsqlite3-dev pkg-config)
+needed=(libopenblas-dev libsqlite3-dev pkg-config)
 missing=()
 for p in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,8 +3,12 @@
 # synthetic data in the same run: 200,000 users × 30,000 items × 5,000,000 interactions (Scripts/bench/
 # gen_interactions.py), factors 64, the same iterations, regularization and alpha, 1 and 2 threads, each
 # pinned to that many CPUs with taskset.
-# Prints training seconds per iteration and peak memory of both, the serving latency of one user against
-# `recommend --help`, and batch recommendation for all users against implicit's batched recommend.
+# Prints training seconds per iteration and peak memory of both, the whole training process of both, the
+# serving latency of one user against `recommend --help`, batch recommendation for all users against implicit's
+# batched recommend, and the whole nightly job: `recommend batch --all -n 10 --threads 1` (one process: read the
+# model from the store, recommend with seen items filtered, write the CSV) against the same job with implicit in
+# a process of its own (load the saved factors, user × item matrix and ids, recommend with seen items filtered,
+# write the same CSV layout with pandas).
 # Usage: Scripts/bench/recommend.sh [ITERATIONS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +38,7 @@ for T in 1 2; do
     --threads "$T" --store "$STORE" 2>"$WORK/ours-$T.log" >/dev/null
   ours_iter=$(grep -oE '[0-9.]+s$' "$WORK/ours-$T.log" | tr -d s | awk '{s+=$1; n++} END {printf "%.3f", s/n}')
   ours_peak=$(awk '{printf "%.0f", $2/1024}' "$WORK/ours-$T.time")
-  taskset -c "$CPUS" "$VENV/bin/python" Scripts/bench/implicit_peer.py "$DATA" 64 "$ITER" "$T" $ALPHA $REG >"$WORK/implicit-$T.out"
+  NIGHTLY_DIR=$WORK/nightly taskset -c "$CPUS" "$VENV/bin/python" Scripts/bench/implicit_peer.py "$DATA" 64 "$ITER" "$T" $ALPHA $REG >"$WORK/implicit-$T.out"
   imp_iter=$(awk '/^seconds_per_iteration/ {print $2}' "$WORK/implicit-$T.out")
   imp_peak=$(awk '/^peak_rss_mb/ {print $2}' "$WORK/implicit-$T.out")
   imp_batch=$(awk '/^batch_seconds/ {print $2}' "$WORK/implicit-$T.out")
@@ -62,6 +66,16 @@ imp_whole=$(for _ in 1 2 3; do
   FIT_ONLY=1 taskset -c 0 "$VENV/bin/python" Scripts/bench/implicit_peer.py "$DATA" 64 5 1 $ALPHA $REG | awk '/^process_seconds_to_fit/ {print $2}'
 done | sort -n | sed -n 2p)
 printf '  %-34s %10.3f %10.3f %8.2f\n' "whole process (s)" "$whole" "$imp_whole" "$(echo "$whole / $imp_whole" | bc -l)"
+echo
+echo "nightly job, one thread, whole process each (top 10 for all $(($(cut -d, -f1 "$DATA" | sort -u | wc -l) - 1)) users, seen items filtered, CSV written):"
+start=$(date +%s.%N)
+OPENBLAS_NUM_THREADS=1 taskset -c 0 "$BIN" batch --all -n 10 --threads 1 --output "$WORK/nightly-ours.csv" --store "$WORK/bench-1.sqlite" 2>/dev/null
+ours_nightly=$(echo "$(date +%s.%N) - $start" | bc)
+start=$(date +%s.%N)
+taskset -c 0 "$VENV/bin/python" Scripts/bench/implicit_peer.py --nightly "$WORK/nightly" 10 1 >/dev/null
+imp_nightly=$(echo "$(date +%s.%N) - $start" | bc)
+printf '  %-34s %10.3f %10.3f %8.2f
+' "nightly batch job (s)" "$ours_nightly" "$imp_nightly" "$(echo "$ours_nightly / $imp_nightly" | bc -l)"
 echo
 echo "serving one user, whole process, against 'recommend --help' (hyperfine, 30 runs each):"
 USER_ID=$(sed -n 2p "$DATA" | cut -d, -f1)

@@ -71,6 +71,27 @@ public struct CommandFailure: ReportableError {
   }
 }
 
+/// Which command lines restart once for better BLAS kernels (see `CommandRunner.restartWithBetterBLASKernels`).
+///
+/// The restart costs a second process start — about 15 ms on the project's AMD EPYC machine (`recommend --help`
+/// takes 18 ms whole; `Scripts/bench/restart_cost.sh`) — and pays only where BLAS does the bulk of the work:
+/// fitting and batch scoring, where the generic kernels are several times slower for seconds or minutes. A command
+/// serving one user (one small product), scoring a file (no BLAS), listing models or streaming starts once.
+public enum KernelRestart {
+  /// The subcommands that restart, by tool.
+  public static let commands: [String: Set<String>] = [
+    "recommend": ["train", "tune", "evaluate", "batch"],
+    "churn": ["train", "evaluate"],
+    "fraud": ["train", "evaluate"],
+  ]
+
+  /// Whether `arguments` (without the program name) of `tool` run a command that restarts.
+  public static func pays(tool: String, arguments: [String]) -> Bool {
+    guard let first = arguments.first else { return false }
+    return commands[tool]?.contains(first) ?? false
+  }
+}
+
 /// Runs a command-line tool: parses the arguments, runs the command, and reports any error.
 ///
 /// Usage errors are reported by ArgumentParser as usual (message and usage, exit 64). Runtime errors
@@ -95,8 +116,9 @@ public enum CommandRunner {
 
   /// Parses `arguments` (default: the process's), runs, and exits.
   ///
-  /// - Parameter usesBLAS: whether a command line may call BLAS; one that does not (a stream) starts without the
-  ///   restart for better BLAS kernels, which would only cost it a second process start.
+  /// - Parameter usesBLAS: whether a command line may call BLAS at all: one that may is refused at once under an
+  ///   address-space limit too tight for OpenBLAS's work buffer. Which of them restart for better BLAS kernels is
+  ///   `KernelRestart.pays`.
   public static func main<Command: ParsableCommand>(
     _ command: Command.Type, arguments: [String]? = nil, usesBLAS: ([String]) -> Bool = { _ in true }
   ) -> Never {
@@ -115,7 +137,7 @@ public enum CommandRunner {
         BLASThreads.warmUp()
         ResourceLimits.blasBufferTaken.withLock { $0 = true }
       }
-      restartWithBetterBLASKernels()
+      if KernelRestart.pays(tool: tool, arguments: given) { restartWithBetterBLASKernels() }
     }
     // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
     OutputFiles.installCleanupHandlers()

@@ -31,6 +31,24 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
   static func _invertColumnUpper(_ n: Int32, _ a: UnsafeMutablePointer<Self>) -> Int32
 }
 
+/// Calls a LAPACK routine of the form `xpotrf(uplo, n, a, lda, info)` with `uplo = "U"` (column-major upper, which
+/// is row-major lower), by its Fortran entry point in libopenblas; returns `info`.
+@inline(__always)
+private func lapackTriangular<Scalar>(
+  _ routine: (
+    UnsafePointer<CChar>?, UnsafePointer<blasint>?, UnsafeMutablePointer<Scalar>?, UnsafePointer<blasint>?,
+    UnsafeMutablePointer<blasint>?, Int
+  ) -> Void,
+  _ n: Int32, _ a: UnsafeMutablePointer<Scalar>, _ lda: Int32
+) -> Int32 {
+  var uplo = CChar(UInt8(ascii: "U"))
+  var order = n
+  var leading = lda
+  var info: blasint = 0
+  routine(&uplo, &order, a, &leading, &info, 1)
+  return info
+}
+
 @inline(__always)
 private func cblasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
@@ -62,21 +80,25 @@ extension Float: BLASScalar {
     cblas_saxpy(n, alpha, x, 1, y, 1)
   }
   public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
-    LAPACKE_spotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+    // Row-major lower is column-major upper: the factor U = Lᵀ of A = UᵀU, in place.
+    lapackTriangular(spotrf_, n, a, lda)
   }
   public static func _invertColumnUpper(_ n: Int32, _ a: UnsafeMutablePointer<Float>) -> Int32 {
-    let info = LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
+    let info = lapackTriangular(spotrf_, n, a, n)
     if info != 0 { return info }
-    return LAPACKE_spotri(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
+    return lapackTriangular(spotri_, n, a, n)
   }
   public static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
-    LAPACKE_spotri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+    lapackTriangular(spotri_, n, a, lda)
   }
   public static func _potrsLower(
     _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafeMutablePointer<Float>,
     _ ldb: Int32
   ) -> Int32 {
-    LAPACKE_spotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, nrhs, a, lda, b, ldb)
+    // potrs is two triangular solves: L·Y = B, then Lᵀ·X = Y (row-major, so no transposed copy of B).
+    cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, nrhs, 1, a, lda, b, ldb)
+    cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, n, nrhs, 1, a, lda, b, ldb)
+    return 0
   }
 }
 
@@ -110,21 +132,25 @@ extension Double: BLASScalar {
     cblas_daxpy(n, alpha, x, 1, y, 1)
   }
   public static func _potrfLower(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
-    LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+    // Row-major lower is column-major upper: the factor U = Lᵀ of A = UᵀU, in place.
+    lapackTriangular(dpotrf_, n, a, lda)
   }
   public static func _invertColumnUpper(_ n: Int32, _ a: UnsafeMutablePointer<Double>) -> Int32 {
-    let info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
+    let info = lapackTriangular(dpotrf_, n, a, n)
     if info != 0 { return info }
-    return LAPACKE_dpotri(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), n, a, n)
+    return lapackTriangular(dpotri_, n, a, n)
   }
   public static func _potriLower(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
-    LAPACKE_dpotri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+    lapackTriangular(dpotri_, n, a, lda)
   }
   public static func _potrsLower(
     _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ lda: Int32, _ b: UnsafeMutablePointer<Double>,
     _ ldb: Int32
   ) -> Int32 {
-    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, nrhs, a, lda, b, ldb)
+    // potrs is two triangular solves: L·Y = B, then Lᵀ·X = Y (row-major, so no transposed copy of B).
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, nrhs, 1, a, lda, b, ldb)
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, n, nrhs, 1, a, lda, b, ldb)
+    return 0
   }
 }
 

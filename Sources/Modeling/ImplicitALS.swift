@@ -85,8 +85,7 @@ public enum ImplicitALS {
     for k in users.elements.indices { users.elements[k] = Float(g.nextDouble()) * 0.01 }
     for k in items.elements.indices { items.elements[k] = Float(g.nextDouble()) * 0.01 }
     // Relabel users and items by descending activity: the rows gathered most often sit together in memory.
-    let (byUser, userOrder, itemOrder) = relabeledByActivity(interactions, alpha: configuration.alpha)
-    let byItem = byUser.transposed()
+    let (byUser, byItem, userOrder, itemOrder) = relabeledByActivity(interactions, alpha: configuration.alpha)
     let cells = Double(interactions.rowCount) * Double(interactions.columnCount)
     for iteration in 1...configuration.iterations {
       let started = Date()
@@ -102,9 +101,11 @@ public enum ImplicitALS {
     return FactorModel(userFactors: unpermute(users, userOrder), itemFactors: unpermute(items, itemOrder))
   }
 
-  /// The matrix with rows and columns renumbered by descending count, values scaled by `alpha`,
+  /// The matrix with rows and columns renumbered by descending count, values scaled by `alpha`, its transpose,
   /// and the old index of each new row and column.
-  static func relabeledByActivity(_ m: SparseMatrix, alpha: Float) -> (SparseMatrix, [Int], [Int]) {
+  static func relabeledByActivity(_ m: SparseMatrix, alpha: Float) -> (
+    byRow: SparseMatrix, byColumn: SparseMatrix, rowOrder: [Int], columnOrder: [Int]
+  ) {
     var columnCounts = [Int](repeating: 0, count: m.columnCount)
     for c in m.columns { columnCounts[Int(c)] += 1 }
     let rowOrder = (0..<m.rowCount).sorted {
@@ -117,22 +118,24 @@ public enum ImplicitALS {
     }
     var newColumn = [Int32](repeating: 0, count: m.columnCount)
     for (new, old) in columnOrder.enumerated() { newColumn[old] = Int32(new) }
-    var rows: [Int32] = []
-    var columns: [Int32] = []
-    var values: [Float] = []
-    rows.reserveCapacity(m.nonZeroCount)
-    columns.reserveCapacity(m.nonZeroCount)
-    values.reserveCapacity(m.nonZeroCount)
+    // Rows gathered in the new order with their columns renamed (not yet ascending within a row); two transposes
+    // then order every row's columns, each a counting scatter. No entry repeats, so nothing is summed.
+    var rowStart = [Int](repeating: 0, count: m.rowCount + 1)
+    var columns = [Int32](repeating: 0, count: m.nonZeroCount)
+    var values = [Float](repeating: 0, count: m.nonZeroCount)
+    var write = 0
     for (new, old) in rowOrder.enumerated() {
       for k in m.rowStart[old]..<m.rowStart[old + 1] {
-        rows.append(Int32(new))
-        columns.append(newColumn[Int(m.columns[k])])
-        values.append(m.values[k] * alpha)
+        columns[write] = newColumn[Int(m.columns[k])]
+        values[write] = m.values[k] * alpha
+        write += 1
       }
+      rowStart[new + 1] = write
     }
-    let relabeled = try! SparseMatrix(
-      rowCount: m.rowCount, columnCount: m.columnCount, rows: rows, columns: columns, values: values)
-    return (relabeled, rowOrder, columnOrder)
+    let gathered = try! SparseMatrix(
+      rowCount: m.rowCount, columnCount: m.columnCount, rowStart: rowStart, columns: columns, values: values)
+    let byColumn = gathered.transposed()
+    return (byColumn.transposed(), byColumn, rowOrder, columnOrder)
   }
 
   /// Factors back in the original order: row `order[k]` of the result is row `k` of `m`.

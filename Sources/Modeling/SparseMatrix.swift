@@ -100,20 +100,41 @@ public struct SparseMatrix: Sendable, Equatable {
     return order
   }
 
-  /// The transpose (item × user from user × item), columns ascending in every row.
+  /// The transpose (item × user from user × item), columns ascending in every row (whatever their order here): one
+  /// counting scatter.
   public func transposed() -> SparseMatrix {
     var counts = [Int](repeating: 0, count: columnCount + 1)
-    for c in columns { counts[Int(c) + 1] += 1 }
-    for i in 0..<columnCount { counts[i + 1] += counts[i] }
-    var next = counts
     var tColumns = [Int32](repeating: 0, count: columns.count)
     var tValues = [Float](repeating: 0, count: columns.count)
-    for r in 0..<rowCount {
-      for k in rowStart[r]..<rowStart[r + 1] {
-        let c = Int(columns[k])
-        tColumns[next[c]] = Int32(r)
-        tValues[next[c]] = values[k]
-        next[c] += 1
+    counts.withUnsafeMutableBufferPointer { counts in
+      columns.withUnsafeBufferPointer { columns in
+        values.withUnsafeBufferPointer { values in
+          rowStart.withUnsafeBufferPointer { rowStart in
+            tColumns.withUnsafeMutableBufferPointer { tColumns in
+              tValues.withUnsafeMutableBufferPointer { tValues in
+                for c in columns { counts[Int(c) + 1] += 1 }
+                for i in 0..<columnCount { counts[i + 1] += counts[i] }
+                // counts[c] is column c's next free slot while scattering; afterwards it is column c + 1's start,
+                // so shifting back by one restores the starts.
+                for r in 0..<rowCount {
+                  for k in rowStart[r]..<rowStart[r + 1] {
+                    let c = Int(columns[k])
+                    let w = counts[c]
+                    tColumns[w] = Int32(truncatingIfNeeded: r)
+                    tValues[w] = values[k]
+                    counts[c] = w + 1
+                  }
+                }
+                var i = columnCount
+                while i > 0 {
+                  counts[i] = counts[i - 1]
+                  i -= 1
+                }
+                counts[0] = 0
+              }
+            }
+          }
+        }
       }
     }
     return try! SparseMatrix(

@@ -48,7 +48,11 @@ public struct InteractionData: Sendable {
   /// - Throws: `TabularError` placing any bad row (missing column, blank id, bad, negative or
   ///   non-finite value, bad timestamp); `CommerceError` for a file with no interactions.
   public static func load(path: String, columns: InteractionColumns, feedback: Feedback) throws -> InteractionData {
-    let reader = try CSVReader(path: path)
+    // Reads of 128 KiB, not 1 MiB: each read streams through the cache, and a smaller one leaves the id tables
+    // there (the item table is probed at random on every row).
+    var options = CSVReader.Options()
+    options.chunkBytes = 128 << 10
+    let reader = try CSVReader(path: path, options: options)
     let header = reader.header
     let userColumn = try header.require(columns.user, role: "user", file: path)
     let itemColumn = try header.require(columns.item, role: "item", file: path)
@@ -127,50 +131,131 @@ public struct InteractionData: Sendable {
   }
 
   /// Merges repeated user–item pairs (sum, or mean when `averaging`), leaving the pairs sorted by user, then item.
+  ///
+  /// One stable counting scatter by user (file order kept within a user), then each user's entries ordered by
+  /// packed `(item, position)` keys — an item's repeats are summed in file order — and merged in place: O(n) plus a
+  /// sort of each user's row, with no per-row allocation.
   mutating func combineDuplicates(averaging: Bool) {
-    // Two stable counting sorts (by item, then by user): O(n), no comparisons.
-    func countingPass(_ keys: [Int32], _ keyCount: Int, _ input: [Int]) -> [Int] {
-      var counts = [Int](repeating: 0, count: keyCount + 1)
-      for k in keys { counts[Int(k) + 1] += 1 }
-      for i in 0..<keyCount { counts[i + 1] += counts[i] }
-      var out = [Int](repeating: 0, count: input.count)
-      for i in input {
-        let k = Int(keys[i])
-        out[counts[k]] = i
-        counts[k] += 1
+    let n = users.count
+    let userCount = userIDs.count
+    var rowStart = [Int](repeating: 0, count: userCount + 1)
+    for u in users { rowStart[Int(u) + 1] += 1 }
+    for r in 0..<userCount { rowStart[r + 1] += rowStart[r] }
+    var byUserItems = [Int32](repeating: 0, count: n)
+    var byUserValues = [Float](repeating: 0, count: n)
+    var byUserTimes = [Double](repeating: 0, count: times == nil ? 0 : n)
+    let hasTimes = times != nil
+    var longest = 0
+    users.withUnsafeBufferPointer { users in
+      items.withUnsafeBufferPointer { items in
+        values.withUnsafeBufferPointer { values in
+          byUserItems.withUnsafeMutableBufferPointer { outItems in
+            byUserValues.withUnsafeMutableBufferPointer { outValues in
+              rowStart.withUnsafeBufferPointer { start in
+                var next = [Int](start.dropLast())
+                next.withUnsafeMutableBufferPointer { next in
+                  for k in 0..<n {
+                    let u = Int(users[k])
+                    let w = next[u]
+                    outItems[w] = items[k]
+                    outValues[w] = values[k]
+                    next[u] = w + 1
+                  }
+                }
+                for r in 0..<userCount { longest = max(longest, start[r + 1] - start[r]) }
+              }
+            }
+          }
+        }
       }
-      return out
     }
-    let order = countingPass(users, userIDs.count, countingPass(items, itemIDs.count, Array(users.indices)))
-    var u2: [Int32] = []
-    var i2: [Int32] = []
-    var v2: [Float] = []
-    var t2: [Double] = []
-    u2.reserveCapacity(users.count)
-    i2.reserveCapacity(users.count)
-    v2.reserveCapacity(users.count)
-    var k = 0
-    while k < order.count {
-      let u = users[order[k]]
-      let i = items[order[k]]
-      var sum: Float = 0
-      var n: Float = 0
-      var latest = -Double.infinity
-      while k < order.count && users[order[k]] == u && items[order[k]] == i {
-        sum += values[order[k]]
-        if let times { latest = max(latest, times[order[k]]) }
-        n += 1
-        k += 1
+    if hasTimes, let times {
+      var next = Array(rowStart.dropLast())
+      for k in 0..<n {
+        let u = Int(users[k])
+        byUserTimes[next[u]] = times[k]
+        next[u] += 1
       }
-      u2.append(u)
-      i2.append(i)
-      v2.append(averaging ? sum / n : sum)
-      if times != nil { t2.append(latest) }
     }
-    users = u2
-    items = i2
-    values = v2
-    if times != nil { times = t2 }
+    // Each row: keys (item << 32 | position in the row), sorted; equal items merged in position (file) order.
+    var keys = [UInt64](repeating: 0, count: longest)
+    var rowValues = [Float](repeating: 0, count: longest)
+    var rowTimes = [Double](repeating: 0, count: hasTimes ? longest : 0)
+    var outUsers = [Int32](repeating: 0, count: n)
+    var write = 0
+    byUserItems.withUnsafeMutableBufferPointer { itemsOut in
+      byUserValues.withUnsafeMutableBufferPointer { valuesOut in
+        byUserTimes.withUnsafeMutableBufferPointer { timesOut in
+          keys.withUnsafeMutableBufferPointer { keys in
+            rowValues.withUnsafeMutableBufferPointer { rowValues in
+              rowTimes.withUnsafeMutableBufferPointer { rowTimes in
+                outUsers.withUnsafeMutableBufferPointer { outUsers in
+                  for r in 0..<userCount {
+                    let lo = rowStart[r]
+                    let count = rowStart[r + 1] - lo
+                    var ordered = true
+                    for j in 0..<count {
+                      keys[j] = UInt64(UInt32(bitPattern: itemsOut[lo + j])) << 32 | UInt64(j)
+                      rowValues[j] = valuesOut[lo + j]
+                      if hasTimes { rowTimes[j] = timesOut[lo + j] }
+                      if j > 0 && keys[j] < keys[j - 1] { ordered = false }
+                    }
+                    if !ordered { InteractionData.sortKeys(UnsafeMutableBufferPointer(rebasing: keys[0..<count])) }
+                    var j = 0
+                    while j < count {
+                      let item = Int32(bitPattern: UInt32(truncatingIfNeeded: keys[j] >> 32))
+                      var sum: Float = 0
+                      var repeats: Float = 0
+                      var latest = -Double.infinity
+                      while j < count && keys[j] >> 32 == UInt64(UInt32(bitPattern: item)) {
+                        let position = Int(truncatingIfNeeded: keys[j] & 0xFFFF_FFFF)
+                        sum += rowValues[position]
+                        if hasTimes { latest = max(latest, rowTimes[position]) }
+                        repeats += 1
+                        j += 1
+                      }
+                      itemsOut[write] = item
+                      valuesOut[write] = averaging ? sum / repeats : sum
+                      if hasTimes { timesOut[write] = latest }
+                      outUsers[write] = Int32(r)
+                      write += 1
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    byUserItems.removeLast(n - write)
+    byUserValues.removeLast(n - write)
+    outUsers.removeLast(n - write)
+    users = outUsers
+    items = byUserItems
+    values = byUserValues
+    if hasTimes {
+      byUserTimes.removeLast(n - write)
+      times = byUserTimes
+    }
+  }
+
+  /// Sorts distinct keys ascending: insertion sort for a short row, the standard sort for a long one.
+  static func sortKeys(_ keys: UnsafeMutableBufferPointer<UInt64>) {
+    var keys = keys
+    if keys.count > 32 {
+      keys.sort()
+      return
+    }
+    for i in 1..<keys.count {
+      let key = keys[i]
+      var j = i
+      while j > 0 && keys[j - 1] > key {
+        keys[j] = keys[j - 1]
+        j -= 1
+      }
+      keys[j] = key
+    }
   }
 }
 
@@ -210,15 +295,22 @@ public struct ItemCatalog: Sendable, Equatable {
   }
 }
 
-/// Dense indices for byte strings (ids), by open addressing on a 64-bit FNV-1a hash with the bytes kept in one arena:
+/// Dense indices for byte strings (ids), by open addressing on a 64-bit FNV-1a hash, the bytes kept in one arena:
 /// looking up an id already seen allocates nothing.
+///
+/// A slot is one word, the hash's upper half beside the index, so that a probe reads one small table and goes to
+/// the id's bytes only when the halves agree. The last id found is remembered: a file grouped by user finds each
+/// row's user without a table lookup.
 final class ByteInterner {
-  private var slots = [Int32](repeating: -1, count: 1 << 10)
-  private var hashes: [UInt64] = []
+  /// Per slot: `hash >> 32 << 32 | (index + 1)`; 0 is empty.
+  private var slots = [UInt64](repeating: 0, count: 1 << 10)
+  /// Id `k`'s bytes are `arena[starts[k]..<starts[k + 1]]`.
   private var starts: [Int] = [0]
   private var arena: [UInt8] = []
+  private var last: [UInt8] = []
+  private var lastIndex: Int32 = -1
 
-  var count: Int { hashes.count }
+  var count: Int { starts.count - 1 }
 
   @inline(__always)
   static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -227,46 +319,81 @@ final class ByteInterner {
     return h ^ (h >> 29)
   }
 
+  @inline(__always)
+  static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    if n > 16 { return memcmp(a, b, n) == 0 }
+    for i in 0..<n where a[i] != b[i] { return false }
+    return true
+  }
+
   /// The index of `bytes`; a new one (the next index) when unseen, after calling `added` (which may throw, and
   /// then nothing is added).
   @inline(__always)
   func index(of bytes: UnsafeBufferPointer<UInt8>, added: () throws(TabularError) -> Void) throws(TabularError)
     -> Int32
   {
-    let h = ByteInterner.hash(bytes)
-    let mask = slots.count - 1
-    var s = Int(truncatingIfNeeded: h) & mask
-    while true {
-      let k = slots[s]
-      if k < 0 { break }
-      if hashes[Int(k)] == h && equal(Int(k), bytes) { return k }
-      s = (s + 1) & mask
+    let n = bytes.count
+    if lastIndex >= 0 && last.count == n
+      && (n == 0 || last.withUnsafeBufferPointer { ByteInterner.same($0.baseAddress!, bytes.baseAddress!, n) })
+    {
+      return lastIndex
     }
-    try added()
-    let k = Int32(hashes.count)
-    hashes.append(h)
-    arena.append(contentsOf: bytes)
-    starts.append(arena.count)
-    slots[s] = k
-    if hashes.count * 2 > slots.count { grow() }
+    let k = try lookUp(bytes, added: added)
+    last.removeAll(keepingCapacity: true)
+    last.append(contentsOf: bytes)
+    lastIndex = k
     return k
   }
 
-  private func equal(_ k: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    let lo = starts[k]
-    let n = starts[k + 1] - lo
-    guard n == bytes.count else { return false }
-    if n == 0 { return true }
-    return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + lo, bytes.baseAddress!, n) == 0 }
+  private func lookUp(_ bytes: UnsafeBufferPointer<UInt8>, added: () throws(TabularError) -> Void) throws(TabularError)
+    -> Int32
+  {
+    let h = ByteInterner.hash(bytes)
+    let tag = (h >> 32) << 32
+    let n = bytes.count
+    let mask = slots.count - 1
+    var s = Int(truncatingIfNeeded: h) & mask
+    let found: Int32? = slots.withUnsafeBufferPointer { slots in
+      starts.withUnsafeBufferPointer { starts in
+        arena.withUnsafeBufferPointer { arena in
+          while true {
+            let slot = slots[s]
+            if slot == 0 { return nil }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag {
+              let k = Int(slot & 0xFFFF_FFFF) - 1
+              let lo = starts[k]
+              if starts[k + 1] - lo == n
+                && (n == 0 || ByteInterner.same(arena.baseAddress! + lo, bytes.baseAddress!, n))
+              {
+                return Int32(truncatingIfNeeded: k)
+              }
+            }
+            s = (s + 1) & mask
+          }
+        }
+      }
+    }
+    if let found { return found }
+    try added()
+    let k = count
+    arena.append(contentsOf: bytes)
+    starts.append(arena.count)
+    slots[s] = tag | UInt64(k + 1)
+    if count * 2 > slots.count { grow() }
+    return Int32(truncatingIfNeeded: k)
   }
 
+  /// Doubles the table, placing every id again by its hash.
   private func grow() {
-    slots = [Int32](repeating: -1, count: slots.count * 2)
+    slots = [UInt64](repeating: 0, count: slots.count * 2)
     let mask = slots.count - 1
-    for (k, h) in hashes.enumerated() {
-      var s = Int(truncatingIfNeeded: h) & mask
-      while slots[s] >= 0 { s = (s + 1) & mask }
-      slots[s] = Int32(k)
+    arena.withUnsafeBufferPointer { arena in
+      for k in 0..<count {
+        let h = ByteInterner.hash(UnsafeBufferPointer(rebasing: arena[starts[k]..<starts[k + 1]]))
+        var s = Int(truncatingIfNeeded: h) & mask
+        while slots[s] != 0 { s = (s + 1) & mask }
+        slots[s] = (h >> 32) << 32 | UInt64(k + 1)
+      }
     }
   }
 }

@@ -66,29 +66,60 @@ enum RankedScoring {
   ) throws -> [[(index: Int, score: Float)]] {
     var out = [[(index: Int, score: Float)]](repeating: [], count: users.count)
     let itemCount = model.itemCount
+    guard !users.isEmpty, itemCount > 0 else { return out }
+    // Users scored 256 at a time (fewer users per product would make BLAS pack the item factors more often). Each
+    // worker reuses one block buffer; BLAS writes every score, so it is not cleared.
+    let chunk = 256
+    let blockUsers = min(chunk, users.count)
+    let workers = max(1, min(ThreadBudget.usable(threads), (users.count + chunk - 1) / chunk))
+    let buffers = (0..<workers).map { _ in
+      UnsafeSendable(UnsafeMutableBufferPointer<Float>.allocate(capacity: blockUsers * itemCount))
+    }
+    defer { for b in buffers { b.value.deallocate() } }
     try out.withUnsafeMutableBufferPointer { results in
       let resultPointer = UnsafeSendable(results.baseAddress!)
-      try Parallel.forEachChunk(count: users.count, threads: threads, chunk: 256) { range, _ in
-        var scores = [Float](repeating: 0, count: range.count * itemCount)
-        try scores.withUnsafeMutableBufferPointer { s in
-          try model.rankingScores(users: users[range], into: s)
+      try Parallel.forEachChunk(count: users.count, threads: threads, chunk: chunk) { range, worker in
+        let s = UnsafeMutableBufferPointer(rebasing: buffers[worker].value[0..<(range.count * itemCount)])
+        try model.rankingScores(users: users[range], into: s)
+        for (r, idx) in range.enumerated() {
+          let row = s.baseAddress! + r * itemCount
           // A score that is not a finite number comes from a damaged weight: the whole batch fails, naming it.
-          if let bad = s.firstIndex(where: { !$0.isFinite }) {
+          if !RankedScoring.allFinite(UnsafeBufferPointer(start: row, count: itemCount)),
+            let bad = (0..<itemCount).first(where: { !row[$0].isFinite })
+          {
             throw CommerceError(
               .damaged,
-              "the \(model.kind) model is damaged: the score of user row \(users[range.lowerBound + bad / itemCount]) for item \(bad % itemCount) is \(s[bad]) (its stored weights are not finite numbers)"
+              "the \(model.kind) model is damaged: the score of user row \(users[idx]) for item \(bad) is \(row[bad]) (its stored weights are not finite numbers)"
             )
           }
-          for (r, idx) in range.enumerated() {
-            let row = s.baseAddress! + r * itemCount
-            for c in seen.columns(ofRow: users[idx]) { row[Int(c)] = -.infinity }
-            resultPointer.value[idx] = TopK.select(
-              UnsafeBufferPointer(start: row, count: itemCount), k: k, excluded: { row[$0] == -.infinity })
-          }
+          for c in seen.columns(ofRow: users[idx]) { row[Int(c)] = -.infinity }
+          resultPointer.value[idx] = TopK.selectSkippingNegativeInfinity(
+            UnsafeBufferPointer(start: row, count: itemCount), k: k)
         }
       }
     }
     return out
+  }
+}
+
+extension RankedScoring {
+  /// Whether every score is a finite number: `x·0` is 0 for a finite `x` and NaN otherwise, summed sixteen at a
+  /// time.
+  static func allFinite(_ scores: UnsafeBufferPointer<Float>) -> Bool {
+    guard let base = scores.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base)
+    var acc = SIMD16<Float>(repeating: 0)
+    var i = 0
+    while i + 16 <= scores.count {
+      acc += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self) * 0
+      i += 16
+    }
+    var tail: Float = 0
+    while i < scores.count {
+      tail += base[i] * 0
+      i += 1
+    }
+    return acc.sum() == 0 && tail == 0
   }
 }
 

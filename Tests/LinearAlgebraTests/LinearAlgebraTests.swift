@@ -194,3 +194,64 @@ private func close<T: BinaryFloatingPoint>(_ a: [T], _ b: [T], tolerance: T = 1e
     BLASThreads.set(1)
   }
 }
+
+@Suite struct SymmetricEigenTests {
+  // [[2,1,0],[1,2,0],[0,0,5]]: eigenvalues 1, 3, 5 with vectors (1,-1,0)/√2, (1,1,0)/√2, (0,0,1).
+  @Test func knownDecomposition() throws {
+    // Only the lower triangle is read: the upper one holds values that would change the answer.
+    let a = try Matrix<Double>([[2, 99, -7], [1, 2, 42], [0, 0, 5]])
+    let e = try SymmetricEigen(a)
+    #expect(close(e.values, [1, 3, 5], tolerance: 1e-12))
+    let s = 1 / 2.0.squareRoot()
+    let expected: [[Double]] = [[s, -s, 0], [s, s, 0], [0, 0, 1]]
+    for k in 0..<3 {
+      let v = (0..<3).map { e.vectors[$0 * 3 + k] }
+      // Vectors are defined up to sign.
+      let sign: Double = v[0] * expected[k][0] + v[1] * expected[k][1] + v[2] * expected[k][2] < 0 ? -1 : 1
+      #expect(close(v.map { $0 * sign }, expected[k], tolerance: 1e-12))
+    }
+  }
+
+  @Test func reconstructsALargerMatrix() throws {
+    // A = Q·diag(λ)·Qᵀ for a 7 × 7 symmetric matrix with distinct entries.
+    let n = 7
+    var rows = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+    for i in 0..<n { for j in 0...i { rows[i][j] = Double((i + 1) * (j + 2) % 11) + (i == j ? 20 : 0) } }
+    for i in 0..<n { for j in (i + 1)..<n { rows[i][j] = rows[j][i] } }
+    let e = try SymmetricEigen(try Matrix<Double>(rows))
+    #expect(zip(e.values, e.values.dropFirst()).allSatisfy { $0 <= $1 })
+    for i in 0..<n {
+      for j in 0..<n {
+        var sum = 0.0
+        for k in 0..<n { sum += e.vectors[i * n + k] * e.values[k] * e.vectors[j * n + k] }
+        #expect(abs(sum - rows[i][j]) < 1e-10)
+      }
+    }
+  }
+
+  @Test func emptyAndNonSquare() throws {
+    #expect(try SymmetricEigen(Matrix<Double>(rows: 0, columns: 0)).values.isEmpty)
+    #expect(throws: LinearAlgebraError.self) { _ = try SymmetricEigen(Matrix<Double>(rows: 2, columns: 3)) }
+  }
+}
+
+@Suite struct OneBLASTests {
+  /// BLAS and LAPACK come from one library: this process (which calls both) maps one file whose name says BLAS or
+  /// LAPACK, and it is OpenBLAS — so `openblas_set_num_threads` governs every BLAS thread.
+  @Test func theProcessMapsOneOpenBLAS() throws {
+    // Use both, so that nothing is loaded lazily after the check.
+    _ = try CholeskyFactorization(try Matrix<Double>([[4, 2], [2, 3]])).inverse()
+    _ = try SymmetricEigen(try Matrix<Double>([[2, 1], [1, 2]]))
+    let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+    let files = Set(
+      maps.split(separator: "\n").compactMap { line -> String? in
+        guard let path = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first else {
+          return nil
+        }
+        let name = path.split(separator: "/").last.map(String.init) ?? ""
+        return name.lowercased().contains("blas") || name.lowercased().contains("lapack") ? String(path) : nil
+      })
+    #expect(files.count == 1, "BLAS/LAPACK libraries mapped: \(files.sorted())")
+    #expect(files.allSatisfy { $0.contains("openblas") }, "\(files.sorted())")
+  }
+}
