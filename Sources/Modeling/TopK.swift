@@ -16,9 +16,6 @@ public enum TopK {
     // A min-heap of the best k so far; the root is the weakest kept.
     var heap: [(index: Int, score: S)] = []
     heap.reserveCapacity(min(k, scores.count))
-    @inline(__always) func weaker(_ a: (index: Int, score: S), _ b: (index: Int, score: S)) -> Bool {
-      a.score < b.score || (a.score == b.score && a.index > b.index)
-    }
     for i in 0..<scores.count {
       let s = scores[i]
       if s.isNaN { continue }
@@ -29,32 +26,13 @@ public enum TopK {
       if excluded(i) { continue }
       if heap.count < k {
         heap.append((i, s))
-        var c = heap.count - 1
-        while c > 0 {
-          let p = (c - 1) / 2
-          if weaker(heap[c], heap[p]) {
-            heap.swapAt(c, p)
-            c = p
-          } else {
-            break
-          }
-        }
+        siftUp(&heap)
       } else {
         heap[0] = (i, s)
-        var p = 0
-        while true {
-          let l = 2 * p + 1
-          let r = l + 1
-          var m = p
-          if l < k && weaker(heap[l], heap[m]) { m = l }
-          if r < k && weaker(heap[r], heap[m]) { m = r }
-          if m == p { break }
-          heap.swapAt(p, m)
-          p = m
-        }
+        siftDown(&heap)
       }
     }
-    heap.sort { weaker($1, $0) }
+    heap.sort { TopK.weaker($1, $0) }
     return heap
   }
 
@@ -77,37 +55,18 @@ public enum TopK {
     let n = scores.count
     var heap: [(index: Int, score: Float)] = []
     heap.reserveCapacity(min(k, n))
-    @inline(__always) func weaker(_ a: (index: Int, score: Float), _ b: (index: Int, score: Float)) -> Bool {
-      a.score < b.score || (a.score == b.score && a.index > b.index)
-    }
     // Candidates come in ascending index, so a score equal to the weakest kept never replaces it (its index is
     // higher): only a strictly higher score enters a full heap.
     @inline(__always) func offer(_ i: Int, _ s: Float) {
       if heap.count < k {
         if s.isNaN || s == -.infinity { return }
         heap.append((i, s))
-        var c = heap.count - 1
-        while c > 0 {
-          let p = (c - 1) / 2
-          guard weaker(heap[c], heap[p]) else { break }
-          heap.swapAt(c, p)
-          c = p
-        }
+        siftUp(&heap)
         return
       }
       guard s > heap[0].score else { return }
       heap[0] = (i, s)
-      var p = 0
-      while true {
-        let l = 2 * p + 1
-        let r = l + 1
-        var m = p
-        if l < k && weaker(heap[l], heap[m]) { m = l }
-        if r < k && weaker(heap[r], heap[m]) { m = r }
-        if m == p { break }
-        heap.swapAt(p, m)
-        p = m
-      }
+      siftDown(&heap)
     }
     var i = 0
     while i < n && heap.count < k {
@@ -129,7 +88,42 @@ public enum TopK {
       offer(i, base[i])
       i += 1
     }
-    heap.sort { weaker($1, $0) }
+    heap.sort { TopK.weaker($1, $0) }
     return heap
+  }
+
+  /// Whether `a` ranks below `b`: a lower score, or the same score at a higher index.
+  @usableFromInline @inline(__always)
+  static func weaker<S: BinaryFloatingPoint>(_ a: (index: Int, score: S), _ b: (index: Int, score: S)) -> Bool {
+    a.score < b.score || (a.score == b.score && a.index > b.index)
+  }
+
+  /// Restores the min-heap (weakest at the root) after an append.
+  @usableFromInline @inline(__always)
+  static func siftUp<S: BinaryFloatingPoint>(_ heap: inout [(index: Int, score: S)]) {
+    var c = heap.count - 1
+    while c > 0 {
+      let p = (c - 1) / 2
+      guard weaker(heap[c], heap[p]) else { break }
+      heap.swapAt(c, p)
+      c = p
+    }
+  }
+
+  /// Restores the min-heap after its root was replaced.
+  @usableFromInline @inline(__always)
+  static func siftDown<S: BinaryFloatingPoint>(_ heap: inout [(index: Int, score: S)]) {
+    let k = heap.count
+    var p = 0
+    while true {
+      let l = 2 * p + 1
+      let r = l + 1
+      var m = p
+      if l < k && weaker(heap[l], heap[m]) { m = l }
+      if r < k && weaker(heap[r], heap[m]) { m = r }
+      if m == p { break }
+      heap.swapAt(p, m)
+      p = m
+    }
   }
 }
