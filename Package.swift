@@ -29,7 +29,7 @@ let package = Package(
     // the registry of temporary files removed when a signal stops the process (TabularIO's atomic outputs).
     .target(name: "CPlatform", linkerSettings: [.linkedLibrary("m")]),
     .target(name: "TabularIO", dependencies: ["CPlatform"]),
-    .target(name: "Modeling", dependencies: ["LinearAlgebra"]),
+    .target(name: "Modeling", dependencies: ["CPlatform", "LinearAlgebra"]),
     .target(
       name: "Storage",
       dependencies: [

@@ -1,3 +1,4 @@
+import CPlatform
 import Foundation
 import LinearAlgebra
 
@@ -87,11 +88,16 @@ public enum ImplicitALS {
     // Relabel users and items by descending activity: the rows gathered most often sit together in memory.
     let (byUser, byItem, userOrder, itemOrder) = relabeledByActivity(interactions, alpha: configuration.alpha)
     let cells = Double(interactions.rowCount) * Double(interactions.columnCount)
+    // One scratch per worker for the whole fit: its buffers grow to the largest block once and are reused by
+    // every half-iteration (allocated anew each half, the item side's first block — the most popular items, with
+    // every interaction's factors gathered — was mapped, zeroed and unmapped ten times in five iterations).
+    let scratch = (0..<configuration.threads).map { _ in WorkerScratch() }
     for iteration in 1...configuration.iterations {
       let started = Date()
       var loss = try solveHalf(
-        byUser, solving: &users, fixed: items, configuration, computeLoss: configuration.computeLoss)
-      _ = try solveHalf(byItem, solving: &items, fixed: users, configuration, computeLoss: false)
+        byUser, solving: &users, fixed: items, configuration, scratch: scratch,
+        computeLoss: configuration.computeLoss)
+      _ = try solveHalf(byItem, solving: &items, fixed: users, configuration, scratch: scratch, computeLoss: false)
       if configuration.computeLoss {
         // The loss after the user half, completed with the item penalty of that moment's items.
         loss = loss.map { $0 / cells }
@@ -152,7 +158,7 @@ public enum ImplicitALS {
   /// fixed side's penalty) when asked.
   static func solveHalf(
     _ weights: SparseMatrix, solving target: inout Matrix<Float>, fixed: Matrix<Float>, _ c: Configuration,
-    computeLoss: Bool
+    scratch: [WorkerScratch], computeLoss: Bool
   ) throws(ModelingError) -> Double? {
     let f = c.factors
     let blasThreads = BLASThreads.current
@@ -176,12 +182,11 @@ public enum ImplicitALS {
                     f: f, yty: yty.baseAddress!, y: fixedBuffer.baseAddress!, x: targetBuffer.baseAddress!,
                     start: start.baseAddress!, cols: cols.baseAddress!, vals: vals.baseAddress!,
                     loss: lossBuffer.baseAddress!)
-                  let scratch = (0..<threads).map { _ in WorkerScratch() }
                   try Parallel.forEachChunk(count: rows, threads: threads, chunk: block) {
                     (range, worker) throws(ModelingError) in
                     switch c.solver {
                     case .conjugateGradient(let steps):
-                      let partial = ctx.conjugateGradientBlock(range, steps: steps, gather: &scratch[worker].buffer)
+                      let partial = ctx.conjugateGradientBlock(range, steps: steps, scratch: scratch[worker])
                       ctx.loss[worker] += partial
                     case .cholesky:
                       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: f * f + f)
@@ -209,9 +214,34 @@ public enum ImplicitALS {
   }
 }
 
-/// A growable buffer owned by one worker thread, reused across the chunks that worker takes.
+/// Growable buffers owned by one worker thread, reused across the chunks that worker takes and across
+/// half-iterations. Never cleared: every use writes before it reads.
 final class WorkerScratch: @unchecked Sendable {
-  var buffer: [Float] = []
+  /// Row `k` is the fixed side's factors of the block's `k`-th interaction.
+  private(set) var gather = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+  private var gatherCapacity = 0
+  /// The CG vectors of a block and its per-interaction dot products.
+  private(set) var work = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+  private var workCapacity = 0
+
+  /// Makes `gather` hold at least `gatherCount` floats and `work` at least `workCount` (contents not kept).
+  func reserve(gather gatherCount: Int, work workCount: Int) {
+    if gatherCount > gatherCapacity {
+      gather.deallocate()
+      gatherCapacity = max(gatherCount, gatherCapacity * 2)
+      gather = .allocate(capacity: gatherCapacity)
+    }
+    if workCount > workCapacity {
+      work.deallocate()
+      workCapacity = max(workCount, workCapacity * 2)
+      work = .allocate(capacity: workCapacity)
+    }
+  }
+
+  deinit {
+    gather.deallocate()
+    work.deallocate()
+  }
 }
 
 /// Raw pointers for one half-iteration; each worker writes only its own rows of `x` and its own `loss` slot.
@@ -233,13 +263,12 @@ struct SolveContext: @unchecked Sendable {
   /// matrix product (BLAS); for the sparse corrections each row's `y_i` are first gathered into a
   /// contiguous, cache-resident buffer (one pass of independent loads), which every CG step then reuses.
   /// Returns the rows' objective parts.
-  func conjugateGradientBlock(_ range: Range<Int>, steps: Int, gather: inout [Float]) -> Double {
+  func conjugateGradientBlock(_ range: Range<Int>, steps: Int, scratch: WorkerScratch) -> Double {
     let b = range.count
     let first = range.lowerBound
     let total = start[range.upperBound] - start[first]
-    if gather.count < total * f { gather = [Float](repeating: 0, count: max(total * f, gather.count * 2)) }
-    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 3 * b * f + total)
-    defer { buffer.deallocate() }
+    scratch.reserve(gather: total * f, work: 3 * b * f + total)
+    let buffer = scratch.work
     let r = buffer
     let p = buffer + b * f
     let ap = buffer + 2 * b * f
@@ -249,11 +278,24 @@ struct SolveContext: @unchecked Sendable {
     var active = [Bool](repeating: true, count: b)
     var objective = 0.0
     let xBlock = x + first * f
-    return gather.withUnsafeMutableBufferPointer { gatherBuffer -> Double in
-      let g = gatherBuffer.baseAddress!
+    do {
+      let g = scratch.gather
       let base = start[first]
       // Gather: row k of g is y of the k-th interaction of the block.
-      for k in base..<start[range.upperBound] {
+      // The rows are scattered over `y`: each is asked for a few interactions ahead, so that their loads from memory
+      // overlap instead of coming one after another.
+      let end = start[range.upperBound]
+      let ahead = 8
+      let rowBytes = f * MemoryLayout<Float>.stride
+      for k in base..<end {
+        if k + ahead < end {
+          let next = UnsafeRawPointer(y + Int(cols[k + ahead]) * f)
+          var offset = 0
+          while offset < rowBytes {
+            cml_prefetch(next + offset)
+            offset += 64
+          }
+        }
         (g + (k - base) * f).update(from: y + Int(cols[k]) * f, count: f)
       }
       // R = −X·YᵀY  (YᵀY is symmetric, so row-major X·YᵀY needs no transpose).

@@ -103,7 +103,7 @@ public enum PenalizedLogisticRegression {
         ys = rows.map { labels[$0] }
         ratio = Double(n) / Double(rows.count)
       }
-      var state = State(x: xs, y: ys, penalties: penalties, scales: scales)
+      let state = State(x: xs, y: ys, penalties: penalties, scales: scales)
       converged = false
       var previous = beta
       for iteration in 1...o.maxOuterIterations {
@@ -147,7 +147,7 @@ public enum PenalizedLogisticRegression {
       if ratio != 1 { lambdas = lambdas.map { $0 * ratio } }
     }
     // The final fit on every row at the chosen λ, and its inference.
-    var state = State(x: x, y: labels, penalties: penalties, scales: scales)
+    let state = State(x: x, y: labels, penalties: penalties, scales: scales)
     let innerConverged = try state.newton(&beta, lambdas: lambdas, maxIterations: o.maxInnerIterations)
     let (v, h) = try state.inverseHessianAndGram(beta, lambdas: lambdas)
     // F = V·XᵀWX: its block traces are the effective degrees of freedom.

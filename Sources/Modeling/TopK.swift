@@ -44,52 +44,94 @@ public enum TopK {
     scores.withUnsafeBufferPointer { select($0, k: k, excluded: excluded) }
   }
 
-  /// The `k` highest scores of `scores`, best first, ties to the lower index, leaving out NaN and `-infinity` (the
-  /// mark of a candidate to exclude): the same as `select(scores, k: k, excluded: { scores[$0] == -.infinity })`,
-  /// but once `k` are kept, sixteen scores at a time are compared with the weakest kept (a loop the compiler
-  /// vectorizes) and skipped together when none beats it — most of a long row is read at memory speed.
-  public static func selectSkippingNegativeInfinity(_ scores: UnsafeBufferPointer<Float>, k: Int) -> [(
-    index: Int, score: Float
-  )] {
-    guard k > 0, let base = scores.baseAddress else { return [] }
+  /// Offers the candidates `firstIndex, firstIndex + 1, …` with `scores` (one tile of a row) to `heap`, a min-heap
+  /// of at most `k` kept (weakest at the root; start from an empty array), leaving out the candidates listed in
+  /// `excluded` (ascending; `cursor` is how far earlier tiles went through it, 0 at the start of a row). A row
+  /// offered tile after tile in ascending index with the same heap and cursor, then put in order by
+  /// `sortBestFirst`, gives what `select(row, k: k, excluded: { excluded.contains($0) })` gives: the `k` highest,
+  /// ties to the lower index.
+  ///
+  /// Once `k` are kept, sixteen scores at a time are compared with the weakest kept (one vector comparison) and
+  /// skipped together when none beats it, and the same pass checks that every score is finite.
+  ///
+  /// - Returns: whether every score of the tile is a finite number; when one is not, `heap` holds no meaningful
+  ///   selection (a non-finite score comes from damaged weights, and the caller fails).
+  public static func accumulateFinite(
+    _ scores: UnsafeBufferPointer<Float>, firstIndex: Int, k: Int, excluding excluded: UnsafeBufferPointer<Int32>,
+    cursor: inout Int, into heap: inout [(index: Int, score: Float)]
+  ) -> Bool {
+    guard let base = scores.baseAddress else { return true }
+    guard k > 0 else { return allFinite(scores) }
     let n = scores.count
-    var heap: [(index: Int, score: Float)] = []
-    heap.reserveCapacity(min(k, n))
+    var next = cursor
+    defer { cursor = next }
+    @inline(__always) func isExcluded(_ index: Int) -> Bool {
+      while next < excluded.count && Int(excluded[next]) < index { next &+= 1 }
+      return next < excluded.count && Int(excluded[next]) == index
+    }
     // Candidates come in ascending index, so a score equal to the weakest kept never replaces it (its index is
     // higher): only a strictly higher score enters a full heap.
     @inline(__always) func offer(_ i: Int, _ s: Float) {
       if heap.count < k {
-        if s.isNaN || s == -.infinity { return }
-        heap.append((i, s))
+        if isExcluded(firstIndex &+ i) { return }
+        heap.append((firstIndex &+ i, s))
         siftUp(&heap)
         return
       }
-      guard s > heap[0].score else { return }
-      heap[0] = (i, s)
+      guard s > heap[0].score, !isExcluded(firstIndex &+ i) else { return }
+      heap[0] = (firstIndex &+ i, s)
       siftDown(&heap)
     }
     var i = 0
     while i < n && heap.count < k {
+      guard base[i].isFinite else { return false }
       offer(i, base[i])
-      i += 1
+      i &+= 1
     }
-    var threshold = heap.isEmpty ? Float.infinity : heap[0].score
-    while i + 16 <= n {
-      // `x <= threshold` fails for a better score and for NaN (which the careful path skips).
-      var beaten: UInt32 = 0
-      for j in 0..<16 { beaten |= base[i + j] <= threshold ? 0 : 1 }
-      if beaten != 0 {
-        for j in 0..<16 { offer(i + j, base[i + j]) }
-        threshold = heap[0].score
+    // A block is looked at closely when a score beats the weakest kept or is not finite (`x·0` is 0 for a finite
+    // `x` and NaN otherwise); nothing but the threshold is carried from block to block.
+    var threshold = SIMD16<Float>(repeating: heap.count < k ? Float.infinity : heap[0].score)
+    let zero = SIMD16<Float>(repeating: 0)
+    let raw = UnsafeRawPointer(base)
+    while i &+ 16 <= n {
+      let block = raw.loadUnaligned(fromByteOffset: i &* MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
+      if any((block .> threshold) .| (block * 0 .!= zero)) {
+        for j in 0..<16 {
+          guard block[j].isFinite else { return false }
+          offer(i &+ j, block[j])
+        }
+        threshold = SIMD16(repeating: heap[0].score)
       }
-      i += 16
+      i &+= 16
     }
     while i < n {
+      guard base[i].isFinite else { return false }
       offer(i, base[i])
-      i += 1
+      i &+= 1
     }
+    return true
+  }
+
+  /// Whether every score is a finite number: `x·0` is 0 for a finite `x` and NaN otherwise, sixteen at a time.
+  public static func allFinite(_ scores: UnsafeBufferPointer<Float>) -> Bool {
+    guard let base = scores.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base)
+    var zeros = SIMD16<Float>(repeating: 0)
+    var i = 0
+    while i &+ 16 <= scores.count {
+      zeros += raw.loadUnaligned(fromByteOffset: i &* MemoryLayout<Float>.stride, as: SIMD16<Float>.self) * 0
+      i &+= 16
+    }
+    while i < scores.count {
+      if !base[i].isFinite { return false }
+      i &+= 1
+    }
+    return zeros == SIMD16(repeating: 0)
+  }
+
+  /// Puts a heap built by `accumulateFinite` in order, best first (ties to the lower index).
+  public static func sortBestFirst(_ heap: inout [(index: Int, score: Float)]) {
     heap.sort { TopK.weaker($1, $0) }
-    return heap
   }
 
   /// Whether `a` ranks below `b`: a lower score, or the same score at a higher index.

@@ -147,18 +147,33 @@ struct EASERecommender: RecommenderModel {
     ["feedback": "implicit", "algorithm": "ease", "lambda": "\(c.lambda)"]
   }
 
-  /// `X_users·B` by one BLAS product over the users' dense histories.
-  func rankingScores(users: ArraySlice<Int>, into scores: UnsafeMutableBufferPointer<Float>) throws {
+  /// `X_users·B_tile`, one BLAS product per tile of items' columns of `B`; the users' dense histories are built
+  /// once.
+  func rankingScores(
+    users: ArraySlice<Int>, tile: Int, buffer: UnsafeMutableBufferPointer<Float>,
+    _ body: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void
+  ) throws {
     let n = itemCount
+    let tile = max(1, tile)
+    guard buffer.count >= users.count * min(tile, n) else {
+      throw ModelingError.invalidArgument("a score buffer of \(buffer.count) for \(users.count) users × \(tile) items")
+    }
     var block = [Float](repeating: 0, count: users.count * n)
     for (r, u) in users.enumerated() {
       for (c, v) in zip(history.columns(ofRow: u), history.values(ofRow: u)) where v > 0 { block[r * n + Int(c)] = 1 }
     }
     try block.withUnsafeBufferPointer { x in
       try weights.withUnsafeBufferPointer { b in
-        try RawBLAS.gemm(
-          transposeA: false, transposeB: false, m: users.count, n: n, k: n, alpha: 1, a: x.baseAddress!, lda: n,
-          b: b.baseAddress!, ldb: n, beta: 0, c: scores.baseAddress!, ldc: n)
+        var start = 0
+        while start < n {
+          let range = start..<min(n, start + tile)
+          let scores = UnsafeMutableBufferPointer(rebasing: buffer[0..<(users.count * range.count)])
+          try RawBLAS.gemm(
+            transposeA: false, transposeB: false, m: users.count, n: range.count, k: n, alpha: 1, a: x.baseAddress!,
+            lda: n, b: b.baseAddress! + start, ldb: n, beta: 0, c: scores.baseAddress!, ldc: range.count)
+          try body(range, scores)
+          start = range.upperBound
+        }
       }
     }
   }

@@ -109,33 +109,52 @@ struct FactorRecommender: RecommenderModel {
       trainingMeasure: last)
   }
 
-  func rankingScores(users: ArraySlice<Int>, into scores: UnsafeMutableBufferPointer<Float>) throws {
+  func rankingScores(
+    users: ArraySlice<Int>, tile: Int, buffer: UnsafeMutableBufferPointer<Float>,
+    _ body: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void
+  ) throws {
     try Self.rankingScores(
       userFactors: factors.userFactors.elements, itemFactors: factors.itemFactors.elements,
-      f: factors.userFactors.columns, itemBias: itemBias, users: users, into: scores)
+      f: factors.userFactors.columns, itemBias: itemBias, users: users, tile: tile, buffer: buffer, body)
   }
 
-  /// `X_users·Yᵀ (+ b_i)` by one BLAS product.
+  /// `X_users·Y_tileᵀ (+ b_i)`, one BLAS product per tile of items; the users' factors are gathered once.
   static func rankingScores(
-    userFactors: [Float], itemFactors: [Float], f: Int, itemBias: [Float]?, users: ArraySlice<Int>,
-    into scores: UnsafeMutableBufferPointer<Float>
+    userFactors: [Float], itemFactors: [Float], f: Int, itemBias: [Float]?, users: ArraySlice<Int>, tile: Int,
+    buffer: UnsafeMutableBufferPointer<Float>, _ body: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void
   ) throws {
-    let itemCount = itemFactors.count / f
+    let itemCount = f == 0 ? 0 : itemFactors.count / f
+    let tile = max(1, tile)
+    guard buffer.count >= users.count * min(tile, itemCount) else {
+      throw ModelingError.invalidArgument("a score buffer of \(buffer.count) for \(users.count) users × \(tile) items")
+    }
     var block = [Float](repeating: 0, count: users.count * f)
     for (r, u) in users.enumerated() {
       for d in 0..<f { block[r * f + d] = userFactors[u * f + d] }
     }
     try block.withUnsafeBufferPointer { b in
       try itemFactors.withUnsafeBufferPointer { y in
-        try RawBLAS.gemm(
-          transposeA: false, transposeB: true, m: users.count, n: itemCount, k: f, alpha: 1, a: b.baseAddress!,
-          lda: f, b: y.baseAddress!, ldb: f, beta: 0, c: scores.baseAddress!, ldc: itemCount)
-      }
-    }
-    if let itemBias {
-      for r in 0..<users.count {
-        let row = scores.baseAddress! + r * itemCount
-        for i in 0..<itemCount { row[i] += itemBias[i] }
+        var start = 0
+        while start < itemCount {
+          let range = start..<min(itemCount, start + tile)
+          let n = range.count
+          let scores = UnsafeMutableBufferPointer(rebasing: buffer[0..<(users.count * n)])
+          if f == 0 {
+            scores.update(repeating: 0)
+          } else {
+            try RawBLAS.gemm(
+              transposeA: false, transposeB: true, m: users.count, n: n, k: f, alpha: 1, a: b.baseAddress!, lda: f,
+              b: y.baseAddress! + start * f, ldb: f, beta: 0, c: scores.baseAddress!, ldc: n)
+          }
+          if let itemBias {
+            for r in 0..<users.count {
+              let row = scores.baseAddress! + r * n
+              for i in 0..<n { row[i] += itemBias[start + i] }
+            }
+          }
+          try body(range, scores)
+          start = range.upperBound
+        }
       }
     }
   }

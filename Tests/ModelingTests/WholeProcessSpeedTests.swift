@@ -4,38 +4,87 @@ import Testing
 
 /// The faster paths of issue 23 give exactly what the plain ones gave.
 @Suite struct FastSelectionTests {
-  /// Random rows (ties, −∞ marks, NaN, every length around the sixteen-score blocks): the block-skipping selection
-  /// returns what the plain heap selection returns with −∞ excluded.
+  /// Offers `scores` in tiles of the given widths (the last repeated), excluding `excluded`.
+  static func tiled(_ scores: [Float], k: Int, excluded: [Int32], widths: [Int]) -> (
+    finite: Bool, top: [(index: Int, score: Float)]
+  ) {
+    var heap: [(index: Int, score: Float)] = []
+    var cursor = 0
+    var start = 0
+    var finite = true
+    var w = 0
+    repeat {
+      let end = min(scores.count, start + max(1, widths[min(w, widths.count - 1)]))
+      let tileFinite = scores[start..<end].withUnsafeBufferPointer { tile in
+        excluded.withUnsafeBufferPointer {
+          TopK.accumulateFinite(tile, firstIndex: start, k: k, excluding: $0, cursor: &cursor, into: &heap)
+        }
+      }
+      finite = finite && tileFinite
+      start = end
+      w += 1
+    } while start < scores.count
+    TopK.sortBestFirst(&heap)
+    return (finite, heap)
+  }
+
+  /// Random finite rows (ties, every length around the sixteen-score blocks, random excluded items, random tile
+  /// widths): the tiled block-skipping selection returns what the plain heap selection returns.
   @Test func agreesWithThePlainSelection() {
     var g = SeededGenerator(seed: 23)
-    for trial in 0..<400 {
+    for trial in 0..<600 {
       let n = [0, 1, 5, 15, 16, 17, 31, 33, 100, 1000][trial % 10]
       let k = [1, 3, 10, 40][trial % 4]
       var scores = [Float](repeating: 0, count: n)
+      var excludedSet = Set<Int>()
       for i in 0..<n {
         switch g.nextInt(below: 20) {
-        case 0: scores[i] = -.infinity
-        case 1: scores[i] = .nan
+        case 0, 1: excludedSet.insert(i)
         case 2, 3: scores[i] = 0.5  // ties
-        case 4: scores[i] = .infinity
+        case 4: scores[i] = -.greatestFiniteMagnitude
         default: scores[i] = Float(g.nextDouble() * 2 - 1)
         }
+        if case 0 = g.nextInt(below: 4), i > 0 { scores[i] = scores[i - 1] }  // a tie with the previous one
       }
-      let plain = scores.withUnsafeBufferPointer { s in TopK.select(s, k: k, excluded: { s[$0] == -.infinity }) }
-      let fast = scores.withUnsafeBufferPointer { TopK.selectSkippingNegativeInfinity($0, k: k) }
-      #expect(plain.map(\.index) == fast.map(\.index), "n \(n) k \(k)")
-      #expect(plain.map(\.score) == fast.map(\.score), "n \(n) k \(k)")
+      // An excluded item past the row, as a stale seen item would be, is harmless.
+      let excluded = excludedSet.sorted().map { Int32($0) } + (trial % 3 == 0 ? [Int32(n + 3)] : [])
+      let widths = [[n + 1], [1], [16], [7, 40, 3], [17]][trial % 5]
+      let plain = scores.withUnsafeBufferPointer { TopK.select($0, k: k, excluded: { excludedSet.contains($0) }) }
+      let (finite, fast) = Self.tiled(scores, k: k, excluded: excluded, widths: widths)
+      #expect(finite)
+      #expect(plain.map(\.index) == fast.map(\.index), "n \(n) k \(k) widths \(widths)")
+      #expect(plain.map(\.score) == fast.map(\.score), "n \(n) k \(k) widths \(widths)")
     }
   }
 
   @Test func ascendingScoresReplaceTheWeakestEveryTime() {
     // Every block holds a better score: the careful path runs on each one.
     let scores = (0..<100).map(Float.init)
-    let top = scores.withUnsafeBufferPointer { TopK.selectSkippingNegativeInfinity($0, k: 3) }
-    #expect(top.map(\.index) == [99, 98, 97])
-    #expect(scores.withUnsafeBufferPointer { TopK.selectSkippingNegativeInfinity($0, k: 0) }.isEmpty)
-    let allExcluded = [Float](repeating: -.infinity, count: 40)
-    #expect(allExcluded.withUnsafeBufferPointer { TopK.selectSkippingNegativeInfinity($0, k: 5) }.isEmpty)
+    #expect(Self.tiled(scores, k: 3, excluded: [98], widths: [33]).top.map(\.index) == [99, 97, 96])
+    #expect(Self.tiled(scores, k: 0, excluded: [], widths: [100]).top.isEmpty)
+    let all = (0..<40).map { Int32($0) }
+    #expect(Self.tiled([Float](repeating: 1, count: 40), k: 5, excluded: all, widths: [16]).top.isEmpty)
+  }
+
+  /// A NaN or an infinity anywhere (even at an excluded item, even with `k` = 0) is reported, whatever the tiles.
+  @Test func reportsEveryNonFiniteScore() {
+    for n in [1, 15, 16, 17, 40] {
+      let clean = (0..<n).map { Float($0) - 7.5 }
+      #expect(Self.tiled(clean, k: 3, excluded: [], widths: [16]).finite)
+      #expect(clean.withUnsafeBufferPointer { TopK.allFinite($0) })
+      for position in 0..<n {
+        for bad in [Float.nan, .infinity, -.infinity] {
+          var scores = clean
+          scores[position] = bad
+          for (k, widths) in [(3, [n]), (1, [5]), (0, [16]), (40, [16])] {
+            #expect(
+              !Self.tiled(scores, k: k, excluded: [Int32(position)], widths: widths).finite,
+              "n \(n) at \(position): \(bad), k \(k)")
+          }
+          #expect(!scores.withUnsafeBufferPointer { TopK.allFinite($0) }, "n \(n) at \(position): \(bad)")
+        }
+      }
+    }
   }
 }
 

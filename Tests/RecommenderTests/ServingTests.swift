@@ -227,19 +227,3 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     }
   }
 }
-
-@Suite struct FiniteScoreCheckTests {
-  @Test func findsEveryNonFiniteScore() {
-    for n in [0, 1, 15, 16, 17, 40] {
-      let clean = (0..<n).map { Float($0) - 7.5 }
-      #expect(clean.withUnsafeBufferPointer { RankedScoring.allFinite($0) })
-      for position in 0..<n {
-        for bad in [Float.nan, .infinity, -.infinity] {
-          var scores = clean
-          scores[position] = bad
-          #expect(!scores.withUnsafeBufferPointer { RankedScoring.allFinite($0) }, "n \(n) at \(position): \(bad)")
-        }
-      }
-    }
-  }
-}
