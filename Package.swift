@@ -51,7 +51,7 @@ let package = Package(
     .executableTarget(
       name: "recommend",
       dependencies: [
-        "CommandLineSupport", "Recommender", "TabularIO",
+        "CommandLineSupport", "LinearAlgebra", "Recommender", "TabularIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -154,10 +154,12 @@ extension Double: BLASScalar {
   }
 }
 
-/// Threads OpenBLAS may use inside one call.
+/// Threads OpenBLAS may use inside one call: one setting for the whole process.
 ///
-/// Set it to 1 inside our own parallel loops (`DispatchQueue.concurrentPerform`) so that OpenBLAS
-/// threads do not compete with ours; restore it afterwards.
+/// A process sets it once, when its command starts, and never around a loop or a request (two at once would race
+/// on it): to 1 when the command parallelizes with its own threads (`Parallel`), so that OpenBLAS's threads do not
+/// compete with ours; to the command's thread count when its work is inside BLAS calls. OpenBLAS's threaded build
+/// serializes concurrent multi-threaded calls, so any setting is safe; the policy is about speed.
 public enum BLASThreads {
   /// Sets the number of threads OpenBLAS uses: at least 1, and no more than `ThreadBudget.usable` allows (OpenBLAS
   /// spins forever when it cannot start the threads it was told to use).

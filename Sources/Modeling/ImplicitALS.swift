@@ -161,11 +161,8 @@ public enum ImplicitALS {
     scratch: [WorkerScratch], computeLoss: Bool
   ) throws(ModelingError) -> Double? {
     let f = c.factors
-    let blasThreads = BLASThreads.current
-    BLASThreads.set(c.threads)
     var gram: Matrix<Float>
     do { gram = try fixed.gram() } catch { throw .invalidArgument("\(error)") }
-    BLASThreads.set(blasThreads)
     for d in 0..<f { gram.elements[d * f + d] += c.regularization }
     let rows = target.rows
     let threads = c.threads

@@ -4,14 +4,14 @@ import Synchronization
 
 /// Runs work over `0..<count` on up to `threads` threads, handing out chunks of `chunk` indices.
 ///
-/// Inside, OpenBLAS is limited to one thread so that its threads do not compete with ours; the
-/// previous setting is restored afterwards.
+/// BLAS calls inside run with the process's BLAS thread count, which this never changes (two loops or two requests
+/// at once would race on it): a command that parallelizes with its own threads sets OpenBLAS to one thread once,
+/// when it starts (`BLASThreads`).
 public enum Parallel {
   /// The number of processors online.
   public static var processorCount: Int { max(1, System.activeProcessorCount) }
 
   /// Calls `body(range, worker)` for consecutive chunks of `0..<count`; `worker` is in `0..<threads`.
-  /// OpenBLAS runs single-threaded inside `body`.
   ///
   /// When `body` throws, the chunks not yet started are skipped and the first error is rethrown once
   /// every worker has stopped (a body that cannot throw makes this call non-throwing).
@@ -20,9 +20,6 @@ public enum Parallel {
   ) throws(E) {
     guard count > 0 else { return }
     let workers = max(1, min(ThreadBudget.usable(threads), (count + chunk - 1) / chunk))
-    let blasThreads = BLASThreads.current
-    BLASThreads.set(1)
-    defer { BLASThreads.set(blasThreads) }
     if workers == 1 {
       var start = 0
       while start < count {

@@ -80,6 +80,9 @@ enum RankedScoring {
     let chunk = 256
     let blockUsers = min(chunk, users.count)
     let tile = min(itemCount, Self.tileItems)
+    // When the process gave BLAS several threads, one worker: each product is then parallel inside BLAS, and
+    // workers would only queue for its threads.
+    let threads = BLASThreads.current > 1 ? 1 : threads
     let workers = max(1, min(ThreadBudget.usable(threads), (users.count + chunk - 1) / chunk))
     let buffers = (0..<workers).map { _ in
       UnsafeSendable(UnsafeMutableBufferPointer<Float>.allocate(capacity: blockUsers * tile))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import LinearAlgebra
 import Recommender
 
 extension HoldoutSplit: ExpressibleByArgument {}
@@ -43,6 +44,7 @@ struct EvaluateCommand: ParsableCommand {
   }
 
   func run() throws {
+    BLASThreads.set(hyperparameters.blasThreads)
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let report = try RecommenderEvaluation.evaluate(

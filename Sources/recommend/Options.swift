@@ -83,6 +83,13 @@ struct HyperparameterOptions: ParsableArguments {
   @Option(name: .long, help: "Threads (default: every processor).")
   var threads = Parallel.processorCount
 
+  /// The process's BLAS thread count for this command, set once when it starts: EASE's fit is BLAS calls (the
+  /// threads go to BLAS); the other families and the ranking parallelize with their own threads (BLAS gets one).
+  var blasThreads: Int {
+    if case .ease = configuration { return threads }
+    return 1
+  }
+
   @Option(
     name: .long,
     help:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import LinearAlgebra
 import Recommender
 import TabularIO
 
@@ -120,6 +121,8 @@ struct BatchCommand: ParsableCommand {
   }
 
   func run() throws {
+    // The ranking parallelizes with its own threads.
+    BLASThreads.set(1)
     let store = try storeOptions.openModels(create: false)
     let started = Date()
     let model = try StoredRecommender(store: store, name: name.model)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import LinearAlgebra
 import Recommender
 
 struct TrainCommand: ParsableCommand {
@@ -17,6 +18,7 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var storeOptions: StoreOptions
 
   func run() throws {
+    BLASThreads.set(hyperparameters.blasThreads)
     let started = Date()
     // The store is opened (and created) before the work, so that a bad location fails at once.
     let store = try storeOptions.openModels(create: true)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import LinearAlgebra
 import Recommender
 
 struct TuneCommand: ParsableCommand {
@@ -41,6 +42,7 @@ struct TuneCommand: ParsableCommand {
   }
 
   func run() throws {
+    BLASThreads.set(hyperparameters.blasThreads)
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)
     let store = try storeOptions.openModels(create: true)
