@@ -96,14 +96,14 @@ public struct SmoothTerm: Codable, Sendable, Equatable {
   public var width: Int { kind == .tensor ? bases[0].width * bases[1].width : bases[0].width }
 
   /// The penalty matrix on the term's columns and its rank.
-  var penalty: (matrix: [Double], rank: Int) {
+  func penalty() throws(ModelingError) -> (matrix: [Double], rank: Int) {
     switch kind {
     case .main, .byLevel:
-      return (bases[0].penalty, bases[0].count - 2)
+      return (try bases[0].penalty(), bases[0].count - 2)
     case .tensor:
       let (a, b) = (bases[0].width, bases[1].width)
-      let sa = bases[0].penalty
-      let sb = bases[1].penalty
+      let sa = try bases[0].penalty()
+      let sb = try bases[1].penalty()
       let m = a * b
       var s = [Double](repeating: 0, count: m * m)
       // S_a ⊗ I_b + I_a ⊗ S_b (columns ordered a-major).
@@ -151,15 +151,22 @@ public struct SmoothTerm: Codable, Sendable, Equatable {
   /// The coefficients on the unconstrained B-spline basis (`Z·γ`; for a tensor product `Z_x·Γ·Z_zᵀ`, row-major
   /// `count_x × count_z`): with them a term's effect needs only the 4 (or 4 × 4) basis functions that are nonzero
   /// at the value, which is how scoring evaluates it.
-  public var unconstrainedCoefficients: [Double] {
-    let zx = try! Matrix(rows: bases[0].count, columns: bases[0].width, elements: bases[0].constraint)
-    switch kind {
-    case .main, .byLevel:
-      return try! zx.multiplied(by: Vector(coefficients)).elements
-    case .tensor:
-      let zz = try! Matrix(rows: bases[1].count, columns: bases[1].width, elements: bases[1].constraint)
-      let gamma = try! Matrix(rows: bases[0].width, columns: bases[1].width, elements: coefficients)
-      return try! Matrix.product(try! Matrix.product(zx, gamma), zz, transposeB: true).elements
+  ///
+  /// - Throws: when the term's parts disagree in size (a damaged or hand-edited stored model).
+  public func unconstrainedCoefficients() throws(ModelingError) -> [Double] {
+    guard bases.count == (kind == .tensor ? 2 : 1) || (kind != .tensor && !bases.isEmpty) else {
+      throw .invalidArgument("the term '\(name)' has \(bases.count) bases")
+    }
+    return try ModelingError.wrapping { () throws(LinearAlgebraError) in
+      let zx = try Matrix(rows: bases[0].count, columns: bases[0].width, elements: bases[0].constraint)
+      switch kind {
+      case .main, .byLevel:
+        return try zx.multiplied(by: Vector(coefficients)).elements
+      case .tensor:
+        let zz = try Matrix(rows: bases[1].count, columns: bases[1].width, elements: bases[1].constraint)
+        let gamma = try Matrix(rows: bases[0].width, columns: bases[1].width, elements: coefficients)
+        return try Matrix.product(try Matrix.product(zx, gamma), zz, transposeB: true).elements
+      }
     }
   }
 
@@ -363,7 +370,7 @@ enum AdditiveFit {
     var penalties: [PenalizedLogisticRegression.Penalty] = []
     var offset = 1 + parametric.count
     for term in smooths {
-      let (matrix, rank) = term.penalty
+      let (matrix, rank) = try term.penalty()
       penalties.append(.init(columns: offset..<(offset + term.width), matrix: matrix, rank: rank))
       offset += term.width
     }

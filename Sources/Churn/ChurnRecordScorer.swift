@@ -86,7 +86,12 @@ final class ChurnRecordScorer {
     case bad(column: Int, expected: String)
   }
 
-  init(model: ChurnModel) {
+  /// - Throws: when the model's parts disagree (`ChurnModel.checkConsistency`), before anything is allocated.
+  init(model: ChurnModel) throws(ModelingError) {
+    try model.checkConsistency()
+    let smoothCoefficients = try (model.additive?.smooths ?? []).map { (t) throws(ModelingError) in
+      try t.unconstrainedCoefficients()
+    }
     self.model = model
     encoder = FeatureEncoder(columns: model.columns, features: model.features)
     featureCount = model.features.count
@@ -122,7 +127,7 @@ final class ChurnRecordScorer {
       intercept = a.parametricCoefficients[0]
       // The parametric features' slopes per raw unit, as the linear model's.
       for (j, k) in a.parametric.enumerated() { slope[k] = a.parametricCoefficients[j + 1] / model.features[k].sd }
-      let coefficients = a.smooths.map(\.unconstrainedCoefficients)
+      let coefficients = smoothCoefficients
       full = .allocate(capacity: max(coefficients.reduce(0) { $0 + $1.count }, 1))
       termCount = a.smooths.count
       terms = .allocate(capacity: max(termCount, 1))
@@ -266,7 +271,7 @@ extension ChurnModel {
       )
     }
     let values = columns.map { Array(fields[$0.name]!.utf8) }
-    let scorer = ChurnRecordScorer(model: self)
+    let scorer = try ChurnRecordScorer(model: self)
     let encoded = values.withUnsafeBufferPointers { buffers in scorer.encode { buffers[$0] } }
     if case .bad(let k, let expected) = encoded {
       throw CommerceError(

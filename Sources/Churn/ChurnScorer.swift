@@ -44,7 +44,7 @@ public enum ChurnScorer {
     let idIndex = model.idColumn.flatMap { header.index(of: $0) }
     let targetIndex = header.index(of: model.target)
     let outcomes = OutcomeReader(model)
-    let scorer = ChurnRecordScorer(model: model)
+    let scorer = try ChurnRecordScorer(model: model)
     let cut = threshold ?? model.threshold
     var summary = ScoreSummary()
     let reasonText = ReasonText(model: model, positions: positions)

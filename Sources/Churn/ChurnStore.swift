@@ -60,7 +60,9 @@ public enum ChurnStore {
     }
     let bytes = try store.loadPart(name, version: v.version, part: "model")
     do {
-      return StoredChurnModel(model: try JSONDecoder().decode(ChurnModel.self, from: Data(bytes)), version: v)
+      let model = try JSONDecoder().decode(ChurnModel.self, from: Data(bytes))
+      try model.checkConsistency()
+      return StoredChurnModel(model: model, version: v)
     } catch {
       throw CommerceError(.damaged, "model '\(name)' version \(v.version) is damaged (\(error))")
     }

@@ -103,12 +103,12 @@ public enum ChurnTrainer {
             default:
               // A rare indicator can be constant within a fold: fit each fold on its own non-aliased columns.
               var foldX = x.subset(train)
-              let foldAliased = Set(LogisticRegression.aliasedColumns(foldX))
+              let foldAliased = Set(try LogisticRegression.aliasedColumns(foldX))
               let keep = (0..<x.columns).filter { !foldAliased.contains($0) }
               if !foldAliased.isEmpty { foldX = foldX.selectingColumns(keep) }
               let foldFit = try LogisticRegression.fit(
                 foldX, labels: train.map { labels[$0] }, configuration: o.regression)
-              return foldFit.probabilities(x.subset(test).selectingColumns(keep))
+              return try foldFit.probabilities(x.subset(test).selectingColumns(keep))
             }
           }
         } catch {
@@ -179,7 +179,7 @@ public enum ChurnTrainer {
     default:
       let (fitted, w) = linearFit!
       warnings = w
-      inSample = fitted.probabilities(x)
+      inSample = try fitted.probabilities(x)
       summary = try coefficientSummary(fitted, features: features, observations: n, penalized: penalized)
       coefficients = fitted.coefficients
     }
@@ -272,7 +272,7 @@ public enum ChurnTrainer {
     }
     let fitted = try LogisticRegression.fit(x, labels: labels, configuration: o.regression)
     if !penalized {
-      let inSample = fitted.probabilities(x)
+      let inSample = try fitted.probabilities(x)
       let extreme = inSample.lazy.filter { $0 < 1e-10 || $0 > 1 - 1e-10 }.count
       if extreme > 0 && warnings.isEmpty {
         let worst = (1..<fitted.coefficients.count).max { abs(fitted.coefficients[$0]) < abs(fitted.coefficients[$1]) }!

@@ -89,7 +89,7 @@ extension ChurnTrainer {
     design = []
 
     // Aliased columns.
-    let aliased = LogisticRegression.aliasedColumns(x)
+    let aliased = try LogisticRegression.aliasedColumns(x)
     let aliasedNames = aliased.map { features[$0 - 1].name }
     if !aliased.isEmpty {
       let keep = (0..<width).filter { !aliased.contains($0) }

@@ -242,7 +242,8 @@ public enum FraudTrainer {
     let fit = try LogisticRegression.fit(
       x, labels: labels, weights: labels.map { $0 ? positiveWeight : negativeWeight }, configuration: configuration)
     return (
-      .logistic(LogisticFraudEstimator(coefficients: fit.coefficients, means: means, sds: sds)), fit.probabilities(x)
+      .logistic(LogisticFraudEstimator(coefficients: fit.coefficients, means: means, sds: sds)),
+      try fit.probabilities(x)
     )
   }
 }

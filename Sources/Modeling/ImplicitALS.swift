@@ -138,8 +138,7 @@ public enum ImplicitALS {
       }
       rowStart[new + 1] = write
     }
-    let gathered = try! SparseMatrix(
-      rowCount: m.rowCount, columnCount: m.columnCount, rowStart: rowStart, columns: columns, values: values)
+    let gathered = SparseMatrix(unchecked: m.rowCount, m.columnCount, rowStart, columns, values)
     let byColumn = gathered.transposed()
     return (byColumn.transposed(), byColumn, rowOrder, columnOrder)
   }
@@ -183,7 +182,10 @@ public enum ImplicitALS {
                     (range, worker) throws(ModelingError) in
                     switch c.solver {
                     case .conjugateGradient(let steps):
-                      let partial = ctx.conjugateGradientBlock(range, steps: steps, scratch: scratch[worker])
+                      let partial: Double
+                      do {
+                        partial = try ctx.conjugateGradientBlock(range, steps: steps, scratch: scratch[worker])
+                      } catch { throw .invalidArgument("\(error)") }
                       ctx.loss[worker] += partial
                     case .cholesky:
                       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: f * f + f)
@@ -260,7 +262,9 @@ struct SolveContext: @unchecked Sendable {
   /// matrix product (BLAS); for the sparse corrections each row's `y_i` are first gathered into a
   /// contiguous, cache-resident buffer (one pass of independent loads), which every CG step then reuses.
   /// Returns the rows' objective parts.
-  func conjugateGradientBlock(_ range: Range<Int>, steps: Int, scratch: WorkerScratch) -> Double {
+  func conjugateGradientBlock(_ range: Range<Int>, steps: Int, scratch: WorkerScratch) throws(LinearAlgebraError)
+    -> Double
+  {
     let b = range.count
     let first = range.lowerBound
     let total = start[range.upperBound] - start[first]
@@ -296,7 +300,7 @@ struct SolveContext: @unchecked Sendable {
         (g + (k - base) * f).update(from: y + Int(cols[k]) * f, count: f)
       }
       // R = −X·YᵀY  (YᵀY is symmetric, so row-major X·YᵀY needs no transpose).
-      try! RawBLAS.gemm(
+      try RawBLAS.gemm(
         transposeA: false, transposeB: false, m: b, n: f, k: f, alpha: -1, a: xBlock, lda: f, b: yty, ldb: f,
         beta: 0, c: r, ldc: f)
       for j in 0..<b {
@@ -307,7 +311,7 @@ struct SolveContext: @unchecked Sendable {
         let hi = start[u + 1] - base
         let n = hi - lo
         if n >= 8 {
-          try! RawBLAS.gemv(transpose: false, m: n, n: f, alpha: 1, a: g + lo * f, lda: f, x: xu, beta: 0, y: dots + lo)
+          try RawBLAS.gemv(transpose: false, m: n, n: f, alpha: 1, a: g + lo * f, lda: f, x: xu, beta: 0, y: dots + lo)
         } else {
           for k in lo..<hi { dots[k] = FactorKernels.dot(g + k * f, xu, f) }
         }
@@ -321,7 +325,7 @@ struct SolveContext: @unchecked Sendable {
           dots[k] = (1 + w) - w * d
         }
         if n >= 8 {
-          try! RawBLAS.gemv(transpose: true, m: n, n: f, alpha: 1, a: g + lo * f, lda: f, x: dots + lo, beta: 1, y: ru)
+          try RawBLAS.gemv(transpose: true, m: n, n: f, alpha: 1, a: g + lo * f, lda: f, x: dots + lo, beta: 1, y: ru)
         } else {
           for k in lo..<hi { FactorKernels.axpy(dots[k], g + k * f, ru, f) }
         }
@@ -335,7 +339,7 @@ struct SolveContext: @unchecked Sendable {
         }
       }
       for _ in 0..<steps {
-        try! RawBLAS.gemm(
+        try RawBLAS.gemm(
           transposeA: false, transposeB: false, m: b, n: f, k: f, alpha: 1, a: p, lda: f, b: yty, ldb: f, beta: 0,
           c: ap, ldc: f)
         var anyActive = false
@@ -350,10 +354,10 @@ struct SolveContext: @unchecked Sendable {
           let n = hi - lo
           if n >= 8 {
             // Longer rows: BLAS (vectorized for this CPU) for dots = G·p and Ap += Gᵀ(w ∘ dots).
-            try! RawBLAS.gemv(
+            try RawBLAS.gemv(
               transpose: false, m: n, n: f, alpha: 1, a: g + lo * f, lda: f, x: pu, beta: 0, y: dots + lo)
             for k in lo..<hi { dots[k] *= vals[base + k] }
-            try! RawBLAS.gemv(
+            try RawBLAS.gemv(
               transpose: true, m: n, n: f, alpha: 1, a: g + lo * f, lda: f, x: dots + lo, beta: 1, y: apu)
           } else {
             for k in lo..<hi { dots[k] = FactorKernels.dot(g + k * f, pu, f) }

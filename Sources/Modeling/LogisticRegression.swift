@@ -50,12 +50,15 @@ public struct DesignMatrix: Sendable {
   }
 
   /// `XᵀX` (columns × columns), by BLAS `syrk` on the values in place.
-  public func gram() -> Matrix<Double> {
+  public func gram() throws(ModelingError) -> Matrix<Double> {
     var g = Matrix<Double>(rows: columns, columns: columns)
-    values.withUnsafeBufferPointer { v in
-      g.elements.withUnsafeMutableBufferPointer { out in
-        try! RawBLAS.syrkUpperTransposed(
-          n: columns, k: rows, alpha: 1, a: v.baseAddress!, lda: columns, beta: 0, c: out.baseAddress!, ldc: columns)
+    try values.withUnsafeBufferPointer { (v) throws(ModelingError) in
+      try g.elements.withUnsafeMutableBufferPointer { (out) throws(ModelingError) in
+        try ModelingError.wrapping { () throws(LinearAlgebraError) in
+          try RawBLAS.syrkUpperTransposed(
+            n: columns, k: rows, alpha: 1, a: v.baseAddress!, lda: columns, beta: 0, c: out.baseAddress!,
+            ldc: columns)
+        }
       }
     }
     for i in 0..<columns { for j in 0..<i { g.elements[i * columns + j] = g.elements[j * columns + i] } }
@@ -110,8 +113,8 @@ public enum LogisticRegression {
     }
 
     /// Probabilities for every row of `design` (one BLAS matrix-vector product, then the sigmoid).
-    public func probabilities(_ design: DesignMatrix) -> [Double] {
-      LogisticRegression.linearPredictor(design, coefficients).map(LogisticRegression.sigmoid)
+    public func probabilities(_ design: DesignMatrix) throws(ModelingError) -> [Double] {
+      try LogisticRegression.linearPredictor(design, coefficients).map(LogisticRegression.sigmoid)
     }
   }
 
@@ -135,14 +138,16 @@ public enum LogisticRegression {
     return ll
   }
 
-  public static func linearPredictor(_ x: DesignMatrix, _ beta: [Double]) -> [Double] {
+  public static func linearPredictor(_ x: DesignMatrix, _ beta: [Double]) throws(ModelingError) -> [Double] {
     var eta = [Double](repeating: 0, count: x.rows)
-    x.values.withUnsafeBufferPointer { xv in
-      beta.withUnsafeBufferPointer { b in
-        eta.withUnsafeMutableBufferPointer { e in
-          try! RawBLAS.gemv(
-            transpose: false, m: x.rows, n: x.columns, alpha: 1, a: xv.baseAddress!, lda: x.columns, x: b.baseAddress!,
-            beta: 0, y: e.baseAddress!)
+    try x.values.withUnsafeBufferPointer { (xv) throws(ModelingError) in
+      try beta.withUnsafeBufferPointer { (b) throws(ModelingError) in
+        try eta.withUnsafeMutableBufferPointer { (e) throws(ModelingError) in
+          try ModelingError.wrapping { () throws(LinearAlgebraError) in
+            try RawBLAS.gemv(
+              transpose: false, m: x.rows, n: x.columns, alpha: 1, a: xv.baseAddress!, lda: x.columns,
+              x: b.baseAddress!, beta: 0, y: e.baseAddress!)
+          }
         }
       }
     }
@@ -150,14 +155,14 @@ public enum LogisticRegression {
   }
 
   /// `XᵀWX` accumulated over blocks of rows (no n × p copy) by BLAS `syrk`.
-  static func weightedGram(_ x: DesignMatrix, _ w: [Double]) -> [Double] {
+  static func weightedGram(_ x: DesignMatrix, _ w: [Double]) throws(ModelingError) -> [Double] {
     let p = x.columns
     var h = [Double](repeating: 0, count: p * p)
     let block = 32_768
     var scaled = [Double](repeating: 0, count: min(block, max(x.rows, 1)) * p)
-    x.values.withUnsafeBufferPointer { xv in
-      scaled.withUnsafeMutableBufferPointer { sv in
-        h.withUnsafeMutableBufferPointer { hv in
+    try x.values.withUnsafeBufferPointer { (xv) throws(ModelingError) in
+      try scaled.withUnsafeMutableBufferPointer { (sv) throws(ModelingError) in
+        try h.withUnsafeMutableBufferPointer { (hv) throws(ModelingError) in
           var start = 0
           while start < x.rows {
             let n = min(block, x.rows - start)
@@ -167,8 +172,10 @@ public enum LogisticRegression {
               let dst = sv.baseAddress! + r * p
               for c in 0..<p { dst[c] = s * src[c] }
             }
-            try! RawBLAS.syrkUpperTransposed(
-              n: p, k: n, alpha: 1, a: sv.baseAddress!, lda: p, beta: 1, c: hv.baseAddress!, ldc: p)
+            try ModelingError.wrapping { () throws(LinearAlgebraError) in
+              try RawBLAS.syrkUpperTransposed(
+                n: p, k: n, alpha: 1, a: sv.baseAddress!, lda: p, beta: 1, c: hv.baseAddress!, ldc: p)
+            }
             start += n
           }
         }
@@ -178,14 +185,16 @@ public enum LogisticRegression {
     return h
   }
 
-  static func transposeTimes(_ x: DesignMatrix, _ r: [Double]) -> [Double] {
+  static func transposeTimes(_ x: DesignMatrix, _ r: [Double]) throws(ModelingError) -> [Double] {
     var out = [Double](repeating: 0, count: x.columns)
-    x.values.withUnsafeBufferPointer { xv in
-      r.withUnsafeBufferPointer { rv in
-        out.withUnsafeMutableBufferPointer { o in
-          try! RawBLAS.gemv(
-            transpose: true, m: x.rows, n: x.columns, alpha: 1, a: xv.baseAddress!, lda: x.columns,
-            x: rv.baseAddress!, beta: 0, y: o.baseAddress!)
+    try x.values.withUnsafeBufferPointer { (xv) throws(ModelingError) in
+      try r.withUnsafeBufferPointer { (rv) throws(ModelingError) in
+        try out.withUnsafeMutableBufferPointer { (o) throws(ModelingError) in
+          try ModelingError.wrapping { () throws(LinearAlgebraError) in
+            try RawBLAS.gemv(
+              transpose: true, m: x.rows, n: x.columns, alpha: 1, a: xv.baseAddress!, lda: x.columns,
+              x: rv.baseAddress!, beta: 0, y: o.baseAddress!)
+          }
         }
       }
     }
@@ -233,7 +242,7 @@ public enum LogisticRegression {
     let nullLL = weightedPositives * log(rate) + (weightTotal - weightedPositives) * log(1 - rate)
     var beta = [Double](repeating: 0, count: p)
     beta[0] = log(rate / (1 - rate))
-    var eta = linearPredictor(design, beta)
+    var eta = try linearPredictor(design, beta)
     var objective = -logLikelihood(eta, labels, weights) + penalty(beta, c)
     var converged = false
     var iterations = 0
@@ -251,8 +260,8 @@ public enum LogisticRegression {
       if c.l1 > 0 {
         next = coordinateDescent(design, labels, eta: eta, w: w, beta: beta, c, sampleWeights: weights)
       } else {
-        var h = weightedGram(design, w)
-        var g = transposeTimes(design, resid)
+        var h = try weightedGram(design, w)
+        var g = try transposeTimes(design, resid)
         for j in 1..<p {
           h[j * p + j] += c.l2
           g[j] -= c.l2 * beta[j]
@@ -269,13 +278,13 @@ public enum LogisticRegression {
       // Step halving until the objective does not increase.
       var t = 1.0
       var candidate = next
-      var candidateEta = linearPredictor(design, candidate)
+      var candidateEta = try linearPredictor(design, candidate)
       var candidateObjective = -logLikelihood(candidateEta, labels, weights) + penalty(candidate, c)
       var halvings = 0
       while !(candidateObjective <= objective + 1e-12 * abs(objective)) && halvings < 30 {
         t /= 2
         candidate = (0..<p).map { beta[$0] + t * (next[$0] - beta[$0]) }
-        candidateEta = linearPredictor(design, candidate)
+        candidateEta = try linearPredictor(design, candidate)
         candidateObjective = -logLikelihood(candidateEta, labels, weights) + penalty(candidate, c)
         halvings += 1
       }
@@ -297,7 +306,7 @@ public enum LogisticRegression {
       let pr = sigmoid(eta[i])
       w[i] = (weights?[i] ?? 1) * pr * (1 - pr)
     }
-    var h = weightedGram(design, w)
+    var h = try weightedGram(design, w)
     for j in 1..<p { h[j * p + j] += c.l2 }
     var covariance = [Double](repeating: .nan, count: p * p)
     if let factor = try? CholeskyFactorization(try Matrix(rows: p, columns: p, elements: h)),
@@ -356,9 +365,9 @@ public enum LogisticRegression {
   /// Columns of `design` that are (numerically) linear combinations of earlier columns, found by a
   /// Cholesky factorization of the correlation-scaled Gram matrix that skips each column whose remaining
   /// variance falls below `tolerance` (as R's `glm` reports aliased coefficients as NA).
-  public static func aliasedColumns(_ design: DesignMatrix, tolerance: Double = 1e-9) -> [Int] {
+  public static func aliasedColumns(_ design: DesignMatrix, tolerance: Double = 1e-9) throws(ModelingError) -> [Int] {
     let p = design.columns
-    let g = design.gram().elements
+    let g = try design.gram().elements
     var scale = [Double](repeating: 1, count: p)
     for j in 0..<p { scale[j] = g[j * p + j] > 0 ? 1 / g[j * p + j].squareRoot() : 0 }
     var l = [Double](repeating: 0, count: p * p)

@@ -1,3 +1,5 @@
+import LinearAlgebra
+
 /// An error from an estimator, a metric or a split: inputs that cannot give a meaningful answer.
 public enum ModelingError: Error, Equatable, CustomStringConvertible, Sendable {
   /// Two inputs that must have one entry per example differ in length.
@@ -10,6 +12,8 @@ public enum ModelingError: Error, Equatable, CustomStringConvertible, Sendable {
   case invalidArgument(String)
   /// A value that must be finite is NaN or infinite.
   case nonFinite(what: String, index: Int)
+  /// A linear-algebra call refused its operands (e.g. a size BLAS cannot index).
+  case linearAlgebra(LinearAlgebraError)
 
   public var description: String {
     switch self {
@@ -19,6 +23,13 @@ public enum ModelingError: Error, Equatable, CustomStringConvertible, Sendable {
     case .singleClass(let what): return "\(what) needs both classes, but the labels hold only one"
     case .invalidArgument(let text): return text
     case .nonFinite(let what, let index): return "\(what): value at position \(index) is not a finite number"
+    case .linearAlgebra(let error): return error.description
     }
+  }
+
+  /// Runs `body`, a linear-algebra error becoming `.linearAlgebra`.
+  @inlinable
+  public static func wrapping<T>(_ body: () throws(LinearAlgebraError) -> T) throws(ModelingError) -> T {
+    do { return try body() } catch { throw .linearAlgebra(error) }
   }
 }

@@ -213,9 +213,14 @@ public struct PSpline: Codable, Sendable, Equatable {
   }
 
   /// The penalty on the constrained coefficients, `Zᵀ·DᵀD·Z` (`width × width`); rank `count − 2`.
-  public var penalty: [Double] {
-    let s = try! Matrix(rows: count, columns: count, elements: PSpline.differencePenalty(count: count))
-    let z = try! Matrix(rows: count, columns: width, elements: constraint)
-    return try! Matrix.product(try! Matrix.product(z, s, transposeA: true), z).elements
+  ///
+  /// - Throws: when the basis is inconsistent (a stored one whose constraint does not hold `count × width` values).
+  public func penalty() throws(ModelingError) -> [Double] {
+    guard count >= 2 else { throw .invalidArgument("a P-spline basis needs at least 2 functions, got \(count)") }
+    return try ModelingError.wrapping { () throws(LinearAlgebraError) in
+      let s = try Matrix(rows: count, columns: count, elements: PSpline.differencePenalty(count: count))
+      let z = try Matrix(rows: count, columns: width, elements: constraint)
+      return try Matrix.product(try Matrix.product(z, s, transposeA: true), z).elements
+    }
   }
 }

@@ -73,7 +73,7 @@ public enum PenalizedLogisticRegression {
     let mean = min(max(positives / Double(n), 1e-6), 1 - 1e-6)
     let nullDeviance = -2 * (positives * log(mean) + (Double(n) - positives) * log(1 - mean))
     // Penalties scaled to the data: ‖S_j‖ matched to ‖(XᵀX)_jj‖ / n times the rows (so λ ≈ 1 is moderate).
-    let gram = LogisticRegression.weightedGram(x, [Double](repeating: 0.25, count: n))
+    let gram = try LogisticRegression.weightedGram(x, [Double](repeating: 0.25, count: n))
     var scales: [Double] = []
     for pen in penalties {
       var g = 0.0
@@ -113,7 +113,7 @@ public enum PenalizedLogisticRegression {
         // Converged when the last update of λ moved no customer's log-odds by more than 1e-3: a λ still creeping
         // toward a term's null space (or oscillating there) no longer changes the fit.
         if iteration > 1 {
-          let delta = LogisticRegression.linearPredictor(xs, zip(beta, previous).map { $0 - $1 })
+          let delta = try LogisticRegression.linearPredictor(xs, zip(beta, previous).map { $0 - $1 })
           if delta.allSatisfy({ abs($0) < 1e-3 }) {
             converged = true
             break
@@ -152,12 +152,14 @@ public enum PenalizedLogisticRegression {
     let (v, h) = try state.inverseHessianAndGram(beta, lambdas: lambdas)
     // F = V·XᵀWX: its block traces are the effective degrees of freedom.
     var f = [Double](repeating: 0, count: p * p)
-    v.withUnsafeBufferPointer { pv in
-      h.withUnsafeBufferPointer { ph in
-        f.withUnsafeMutableBufferPointer { pf in
-          try! RawBLAS.gemm(
-            transposeA: false, transposeB: false, m: p, n: p, k: p, alpha: 1, a: pv.baseAddress!, lda: p,
-            b: ph.baseAddress!, ldb: p, beta: 0, c: pf.baseAddress!, ldc: p)
+    try v.withUnsafeBufferPointer { (pv) throws(ModelingError) in
+      try h.withUnsafeBufferPointer { (ph) throws(ModelingError) in
+        try f.withUnsafeMutableBufferPointer { (pf) throws(ModelingError) in
+          try ModelingError.wrapping { () throws(LinearAlgebraError) in
+            try RawBLAS.gemm(
+              transposeA: false, transposeB: false, m: p, n: p, k: p, alpha: 1, a: pv.baseAddress!, lda: p,
+              b: ph.baseAddress!, ldb: p, beta: 0, c: pf.baseAddress!, ldc: p)
+          }
         }
       }
     }
@@ -177,7 +179,7 @@ public enum PenalizedLogisticRegression {
     }
     var total = 0.0
     for i in 0..<p { total += penalized.contains(i) ? f[i * p + i] : 1 }
-    let eta = LogisticRegression.linearPredictor(x, beta)
+    let eta = try LogisticRegression.linearPredictor(x, beta)
     let deviance = -2 * LogisticRegression.logLikelihood(eta, labels)
     return Fitted(
       coefficients: beta, lambdas: lambdas, scales: scales, covariance: v, edf: edf, referenceDF: referenceDF,
@@ -230,8 +232,8 @@ public enum PenalizedLogisticRegression {
       return total
     }
 
-    func penalizedDeviance(_ beta: [Double], lambdas: [Double]) -> Double {
-      let eta = LogisticRegression.linearPredictor(x, beta)
+    func penalizedDeviance(_ beta: [Double], lambdas: [Double]) throws(ModelingError) -> Double {
+      let eta = try LogisticRegression.linearPredictor(x, beta)
       return -2 * LogisticRegression.logLikelihood(eta, y) + penaltyValue(beta, lambdas: lambdas)
     }
 
@@ -242,7 +244,7 @@ public enum PenalizedLogisticRegression {
       factor: CholeskyFactorization<Double>, value: Double
     ) {
       let p = x.columns
-      let eta = LogisticRegression.linearPredictor(x, beta)
+      let eta = try LogisticRegression.linearPredictor(x, beta)
       var w = [Double](repeating: 0, count: x.rows)
       var r = [Double](repeating: 0, count: x.rows)
       for i in 0..<x.rows {
@@ -250,10 +252,10 @@ public enum PenalizedLogisticRegression {
         w[i] = max(mu * (1 - mu), 1e-10)
         r[i] = (y[i] ? 1 : 0) - mu
       }
-      var h = LogisticRegression.weightedGram(x, w)
+      var h = try LogisticRegression.weightedGram(x, w)
       addPenalty(&h, lambdas: lambdas)
       for i in 0..<p { h[i * p + i] += 1e-9 }
-      var g = LogisticRegression.transposeTimes(x, r)
+      var g = try LogisticRegression.transposeTimes(x, r)
       subtractPenaltyGradient(&g, beta, lambdas: lambdas)
       let factor = try Self.factorize(h, order: p)
       let direction = try factor.solve(Vector(g)).elements
@@ -261,7 +263,7 @@ public enum PenalizedLogisticRegression {
       var next = beta
       for _ in 0..<30 {
         for i in 0..<p { next[i] = beta[i] + scale * direction[i] }
-        let value = penalizedDeviance(next, lambdas: lambdas)
+        let value = try penalizedDeviance(next, lambdas: lambdas)
         if value <= current + 1e-12 * abs(current) {
           beta = next
           return (factor, value)
@@ -274,7 +276,7 @@ public enum PenalizedLogisticRegression {
     /// Newton steps from `beta` until the penalized deviance stops falling. Returns whether it converged.
     @discardableResult
     func newton(_ beta: inout [Double], lambdas: [Double], maxIterations: Int) throws -> Bool {
-      var current = penalizedDeviance(beta, lambdas: lambdas)
+      var current = try penalizedDeviance(beta, lambdas: lambdas)
       for _ in 0..<maxIterations {
         let value = try step(&beta, lambdas: lambdas, current: current).value
         let improvement = current - value
@@ -287,18 +289,19 @@ public enum PenalizedLogisticRegression {
     /// One Newton step from `beta` (the "performance iteration" of smoothing selection); returns
     /// `V = (XᵀWX + Sλ)⁻¹` at the `beta` it started from.
     func newtonStep(_ beta: inout [Double], lambdas: [Double]) throws -> [Double] {
-      try step(&beta, lambdas: lambdas, current: penalizedDeviance(beta, lambdas: lambdas)).factor.inverse().elements
+      try step(&beta, lambdas: lambdas, current: try penalizedDeviance(beta, lambdas: lambdas)).factor.inverse()
+        .elements
     }
 
     /// `V = (XᵀWX + Sλ)⁻¹` and `XᵀWX` at `beta`.
     func inverseHessianAndGram(_ beta: [Double], lambdas: [Double]) throws -> ([Double], [Double]) {
       let p = x.columns
-      let eta = LogisticRegression.linearPredictor(x, beta)
+      let eta = try LogisticRegression.linearPredictor(x, beta)
       let w = eta.map { e -> Double in
         let mu = LogisticRegression.sigmoid(e)
         return max(mu * (1 - mu), 1e-10)
       }
-      let gram = LogisticRegression.weightedGram(x, w)
+      let gram = try LogisticRegression.weightedGram(x, w)
       var h = gram
       addPenalty(&h, lambdas: lambdas)
       for i in 0..<p { h[i * p + i] += 1e-9 }

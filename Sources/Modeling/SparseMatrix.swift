@@ -75,12 +75,20 @@ public struct SparseMatrix: Sendable, Equatable {
     self.values = sortedValues
   }
 
-  /// A matrix from its CSR arrays, taken as they are (checked for shape).
+  /// A matrix from its CSR arrays, taken as they are: checked for shape, for row starts that never decrease and for
+  /// columns in `0..<columnCount` (what every reader of the matrix relies on), not for ascending columns.
   public init(rowCount: Int, columnCount: Int, rowStart: [Int], columns: [Int32], values: [Float]) throws(ModelingError)
   {
-    guard rowStart.count == rowCount + 1, rowStart.first == 0, rowStart.last == columns.count,
-      columns.count == values.count
+    guard rowCount >= 0, columnCount >= 0, columnCount <= Int(Int32.max), rowStart.count == rowCount + 1,
+      rowStart.first == 0, rowStart.last == columns.count, columns.count == values.count,
+      zip(rowStart, rowStart.dropFirst()).allSatisfy({ $0 <= $1 }),
+      columns.allSatisfy({ $0 >= 0 && Int($0) < columnCount })
     else { throw .invalidArgument("inconsistent CSR arrays for a \(rowCount)×\(columnCount) matrix") }
+    self.init(unchecked: rowCount, columnCount, rowStart, columns, values)
+  }
+
+  /// A matrix from CSR arrays its caller built consistent.
+  init(unchecked rowCount: Int, _ columnCount: Int, _ rowStart: [Int], _ columns: [Int32], _ values: [Float]) {
     self.rowCount = rowCount
     self.columnCount = columnCount
     self.rowStart = rowStart
@@ -137,8 +145,7 @@ public struct SparseMatrix: Sendable, Equatable {
         }
       }
     }
-    return try! SparseMatrix(
-      rowCount: columnCount, columnCount: rowCount, rowStart: counts, columns: tColumns, values: tValues)
+    return SparseMatrix(unchecked: columnCount, rowCount, counts, tColumns, tValues)
   }
 
   /// The stored columns of row `r`.

@@ -33,7 +33,7 @@ import Testing
       for k in 0..<b.width { sums[k] += row[k] }
     }
     for s in sums { #expect(abs(s) < 1e-9) }
-    let eigen = try SymmetricEigen(Matrix(rows: b.width, columns: b.width, elements: b.penalty))
+    let eigen = try SymmetricEigen(Matrix(rows: b.width, columns: b.width, elements: try b.penalty()))
     let top = eigen.values.max()!
     #expect(eigen.values.filter { $0 > 1e-9 * top }.count == b.count - 2)
     // Clamped beyond the range.
@@ -115,7 +115,7 @@ import Testing
     #expect(skewed.bases[0].warp != nil)
     #expect(even.bases[0].warp == nil)
     #expect(skewed.effect(2).value - skewed.effect(0.5).value > 1.2)
-    let scorer = ChurnRecordScorer(model: model)
+    let scorer = try ChurnRecordScorer(model: model)
     let reader = try CSVReader(path: path)
     let positions = model.columns.map { reader.header.index(of: $0.name)! }
     var checked = 0
@@ -193,8 +193,8 @@ import Testing
     #expect(!model.interactionTerms.isEmpty)
     let decoded = try JSONDecoder().decode(ChurnModel.self, from: try JSONEncoder().encode(model))
     #expect(decoded.additive == model.additive)
-    let scorer = ChurnRecordScorer(model: model)
-    let again = ChurnRecordScorer(model: decoded)
+    let scorer = try ChurnRecordScorer(model: model)
+    let again = try ChurnRecordScorer(model: decoded)
     let reader = try CSVReader(path: path)
     let positions = model.columns.map { reader.header.index(of: $0.name)! }
     var checked = 0
@@ -277,8 +277,8 @@ import Testing
     let fitted = try PenalizedLogisticRegression.fit(
       DesignMatrix(rows: n, columns: width, values: values), labels: labels,
       penalties: [
-        .init(columns: 1..<(1 + bx.width), matrix: bx.penalty, rank: bx.count - 2),
-        .init(columns: (1 + bx.width)..<width, matrix: bz.penalty, rank: bz.count - 2),
+        .init(columns: 1..<(1 + bx.width), matrix: try bx.penalty(), rank: bx.count - 2),
+        .init(columns: (1 + bx.width)..<width, matrix: try bz.penalty(), rank: bz.count - 2),
       ])
     #expect(fitted.converged)
     #expect(fitted.edf[0] > 4, "\(fitted.edf)")

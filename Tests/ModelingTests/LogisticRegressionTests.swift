@@ -27,7 +27,7 @@ func logisticData(n: Int = 2000, seed: UInt64 = 5) -> (DesignMatrix, [Bool]) {
     #expect(abs(fit.coefficients[1] - 1.2) < 0.06)
     #expect(abs(fit.coefficients[2] + 0.8) < 0.08)
     // The gradient vanishes at the maximum: Xᵀ(y − p) ≈ 0.
-    let p = fit.probabilities(x)
+    let p = try fit.probabilities(x)
     for j in 0..<3 {
       var g = 0.0
       for i in 0..<x.rows { g += x.values[i * 3 + j] * ((y[i] ? 1 : 0) - p[i]) }
@@ -45,7 +45,7 @@ func logisticData(n: Int = 2000, seed: UInt64 = 5) -> (DesignMatrix, [Bool]) {
     let ridge = try LogisticRegression.fit(x, labels: y, configuration: c)
     #expect(abs(ridge.coefficients[1]) < abs(plain.coefficients[1]))
     // The penalized gradient vanishes: Xᵀ(y − p) = l2·β for the penalized coefficients.
-    let p = ridge.probabilities(x)
+    let p = try ridge.probabilities(x)
     var g = 0.0
     for i in 0..<x.rows { g += x.values[i * 3 + 1] * ((y[i] ? 1 : 0) - p[i]) }
     #expect(abs(g - 500 * ridge.coefficients[1]) < 1e-5)
@@ -56,7 +56,7 @@ func logisticData(n: Int = 2000, seed: UInt64 = 5) -> (DesignMatrix, [Bool]) {
     #expect(lasso.coefficients[1] > 0 && lasso.coefficients[1] < plain.coefficients[1])
   }
 
-  @Test func aliasedColumnsAreFound() {
+  @Test func aliasedColumnsAreFound() throws {
     // Column 3 = column 1 + column 2; column 4 constant (= intercept).
     var g = SeededGenerator(seed: 1)
     var values: [Double] = []
@@ -65,7 +65,7 @@ func logisticData(n: Int = 2000, seed: UInt64 = 5) -> (DesignMatrix, [Bool]) {
       let b = g.nextGaussian()
       values += [1, a, b, a + b, 2]
     }
-    #expect(LogisticRegression.aliasedColumns(DesignMatrix(rows: 50, columns: 5, values: values)) == [3, 4])
+    #expect(try LogisticRegression.aliasedColumns(DesignMatrix(rows: 50, columns: 5, values: values)) == [3, 4])
   }
 
   @Test func errors() {

@@ -103,6 +103,26 @@ import Testing
     #expect(empty.transposed().rowStart == [0, 0, 0, 0])
   }
 
+  /// CSR arrays taken as they are must still be readable: shape, row starts that never decrease, columns in range.
+  @Test func csrArraysAreChecked() throws {
+    let ok = try SparseMatrix(
+      rowCount: 2, columnCount: 3, rowStart: [0, 2, 3], columns: [2, 0, 1], values: [1, 2, 3])
+    #expect(ok.nonZeroCount == 3)
+    let bad: [(rowStart: [Int], columns: [Int32], values: [Float], why: String)] = [
+      ([0, 2, 3], [2, 0, 3], [1, 2, 3], "a column past the end"),
+      ([0, 2, 3], [2, -1, 1], [1, 2, 3], "a negative column"),
+      ([0, 3, 2], [2, 0, 1], [1, 2, 3], "row starts that decrease"),
+      ([0, 2, 3], [2, 0, 1], [1, 2], "fewer values than columns"),
+      ([1, 2, 3], [2, 0, 1], [1, 2, 3], "a first start that is not 0"),
+      ([0, 3], [2, 0, 1], [1, 2, 3], "too few row starts"),
+    ]
+    for b in bad {
+      #expect(throws: ModelingError.self, "\(b.why)") {
+        _ = try SparseMatrix(rowCount: 2, columnCount: 3, rowStart: b.rowStart, columns: b.columns, values: b.values)
+      }
+    }
+  }
+
   /// Relabeling gives the matrix the COO constructor would build from the renamed entries, and its transpose.
   @Test func relabeledAgreesWithTheCoordinateBuild() throws {
     var g = SeededGenerator(seed: 7)
