@@ -51,7 +51,7 @@ let package = Package(
     .executableTarget(
       name: "recommend",
       dependencies: [
-        "CommandLineSupport", "LinearAlgebra", "Recommender", "TabularIO",
+        "CommandLineSupport", "LinearAlgebra", "Modeling", "Recommender", "TabularIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -88,7 +88,9 @@ let package = Package(
     .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(
       name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"], exclude: ["Fixtures"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["recommend", "churn", "fraud", "Storage", "CommandLineSupport"]),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: ["recommend", "churn", "fraud", "Storage", "CommandLineSupport", "Recommender"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -209,29 +209,32 @@ struct FactorServing: RecommenderServing {
     return b
   }
 
-  func allItemFactors() throws -> [Float] {
-    let y = try model.reader.readAllFloats(FactorRecommender.Part.itemFactors)
-    guard y.count == items * meta.factors else { throw model.corrupt(FactorRecommender.Part.itemFactors) }
-    return y
+  /// Calls `body` with every item's factors (read in place when the reader holds them in memory), checked for size.
+  func withItemFactors<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
+    try model.reader.withFloats(FactorRecommender.Part.itemFactors) { y in
+      guard y.count == items * meta.factors else { throw model.corrupt(FactorRecommender.Part.itemFactors) }
+      return try body(y)
+    }
   }
+
+  func allItemFactors() throws -> [Float] { try withItemFactors { Array($0) } }
 
   /// `Y·x` over item factors already read (one pass; at this size a BLAS call would cost more in thread
   /// start-up than it saves).
-  func itemScores(_ x: [Float], factors y: [Float]) -> [Float] {
+  func itemScores(_ x: [Float], factors y: UnsafeBufferPointer<Float>) -> [Float] {
     let f = meta.factors
-    var scores = [Float](repeating: 0, count: items)
-    y.withUnsafeBufferPointer { yb in
+    return [Float](unsafeUninitializedCapacity: items) { scores, initialized in
       x.withUnsafeBufferPointer { xb in
-        for i in 0..<items { scores[i] = FactorKernels.dot(yb.baseAddress! + i * f, xb.baseAddress!, f) }
+        for i in 0..<items { scores[i] = FactorKernels.dot(y.baseAddress! + i * f, xb.baseAddress!, f) }
       }
+      initialized = items
     }
-    return scores
   }
 
   func scores(user u: Int) throws -> [Float] {
     let x = try model.reader.readFloats(
       FactorRecommender.Part.userFactors, offset: u * meta.factors, count: meta.factors)
-    var scores = itemScores(x, factors: try allItemFactors())
+    var scores = try withItemFactors { itemScores(x, factors: $0) }
     if let bias = try itemBias() { for i in scores.indices { scores[i] += bias[i] } }
     if feedback == .explicit, let ub = try userBias(u) {
       for i in scores.indices { scores[i] += meta.globalMean + ub }
@@ -240,9 +243,7 @@ struct FactorServing: RecommenderServing {
   }
 
   func scores(history rows: [Int], values: [Float]) throws -> [Float] {
-    let y = try allItemFactors()
-    let x = try foldIn(rows: rows, values: values, factors: y)
-    var scores = itemScores(x, factors: y)
+    var scores = try withItemFactors { y in itemScores(try foldIn(rows: rows, values: values, factors: y), factors: y) }
     if feedback == .explicit, let bias = try itemBias() {
       for i in scores.indices { scores[i] += bias[i] + meta.globalMean }
     }
@@ -250,7 +251,7 @@ struct FactorServing: RecommenderServing {
   }
 
   /// Factors for a new user from their history: one regularized least-squares solve against the item factors.
-  func foldIn(rows: [Int], values: [Float], factors y: [Float]) throws -> [Float] {
+  func foldIn(rows: [Int], values: [Float], factors y: UnsafeBufferPointer<Float>) throws -> [Float] {
     let f = meta.factors
     var a = [Double](repeating: 0, count: f * f)
     var b = [Double](repeating: 0, count: f)
@@ -301,20 +302,19 @@ struct FactorServing: RecommenderServing {
   /// Cosine similarity of item factors.
   func similarities(to i: Int) throws -> [Float] {
     let f = meta.factors
-    let all = try allItemFactors()
-    var norms = [Float](repeating: 0, count: items)
-    all.withUnsafeBufferPointer { y in
+    return try withItemFactors { y in
+      var norms = [Float](repeating: 0, count: items)
       for k in 0..<items {
         norms[k] = FactorKernels.dot(y.baseAddress! + k * f, y.baseAddress! + k * f, f).squareRoot()
       }
+      let target = Array(y[(i * f)..<((i + 1) * f)])
+      var scores = itemScores(target, factors: y)
+      for k in scores.indices {
+        let d = norms[k] * norms[i]
+        scores[k] = d > 0 ? scores[k] / d : 0
+      }
+      return scores
     }
-    let target = Array(all[(i * f)..<((i + 1) * f)])
-    var scores = itemScores(target, factors: all)
-    for k in scores.indices {
-      let d = norms[k] * norms[i]
-      scores[k] = d > 0 ? scores[k] / d : 0
-    }
-    return scores
   }
 
   func load() throws -> any RecommenderModel {

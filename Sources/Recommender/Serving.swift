@@ -3,14 +3,22 @@ import LinearAlgebra
 import Modeling
 import Storage
 
-/// One recommended item.
+/// One recommended item (JSON: `rank`, `item_id`, `score`, `metadata`).
 public struct Recommendation: Sendable, Codable, Equatable {
   public var rank: Int
   public var itemID: String
-  /// The model's score (a predicted rating for explicit models; the number of users for the popularity fallback).
+  /// The model's score (a predicted rating for explicit models; the number of users for the popularity fallback;
+  /// the cosine similarity for similar items).
   public var score: Float
-  /// The item's descriptive values, one per `RecommendationList.metadataColumns`.
-  public var metadata: [String]
+  /// The item's descriptive values by catalogue column (`RecommendationList.metadataColumns` gives their order).
+  public var metadata: [String: String]
+
+  enum CodingKeys: String, CodingKey {
+    case rank
+    case itemID = "item_id"
+    case score
+    case metadata
+  }
 }
 
 /// Where a list of recommendations came from.
@@ -23,11 +31,22 @@ public enum RecommendationSource: String, Sendable, Codable {
   case popularity
 }
 
-/// A user's recommendations.
-public struct RecommendationList: Sendable, Codable {
+/// A user's recommendations (or an item's most similar items): what `recommend USER --format json` prints and
+/// the HTTP routes answer.
+public struct RecommendationList: Sendable, Codable, Equatable {
+  /// The version that answered.
+  public var model: ModelReference
   public var source: RecommendationSource
+  /// The catalogue's columns, in its order (the keys of every item's `metadata`).
   public var metadataColumns: [String]
   public var items: [Recommendation]
+
+  enum CodingKeys: String, CodingKey {
+    case model
+    case source
+    case metadataColumns = "metadata_columns"
+    case items
+  }
 }
 
 /// The active (or a chosen) recommender version in the store, served by reading only what a request needs.
@@ -55,21 +74,93 @@ public struct StoredRecommender: Sendable {
   /// Runs `body` with this version's parts open in one read transaction. A part missing, or read out of its
   /// bounds through a damaged offset, is a damaged model.
   func withModel<T>(_ body: (ServingModel) throws -> T) throws -> T {
-    do {
-      return try store.withArtifactReader(version.name, version: version.version) { reader in
+    try Self.describingDamage(version) {
+      try store.withArtifactReader(version.name, version: version.version) { reader in
         try body(try ServingModel(reader: reader, version: version))
-      }
-    } catch let error as StoreError {
-      switch error {
-      case .noSuchPart(_, _, let part), .rangeOutOfBounds(let part, _, _, _):
-        throw CommerceError(
-          .damaged, "model '\(version.name)' version \(version.version): the '\(part)' part is damaged (\(error))")
-      default: throw error
       }
     }
   }
 
-  /// The top `n` items for `userID`.
+  /// Runs `body`, a part missing or read out of its bounds (through a damaged offset) reported as a damaged model.
+  static func describingDamage<T>(_ version: ModelVersion, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as StoreError { throw describe(error, version) }
+  }
+
+  /// A store error while reading `version`'s parts, as the user is told it.
+  static func describe(_ error: StoreError, _ version: ModelVersion) -> any Error {
+    switch error {
+    case .noSuchPart(_, _, let part), .rangeOutOfBounds(let part, _, _, _):
+      return CommerceError(
+        .damaged, "model '\(version.name)' version \(version.version): the '\(part)' part is damaged (\(error))")
+    default: return error
+    }
+  }
+
+  /// The top `n` items for `userID` (see `ServingModel.recommend`), reading only what the request needs from the
+  /// store.
+  public func recommend(
+    user userID: String, count n: Int, includeSeen: Bool = false, history: [String] = [], strict: Bool = false
+  ) throws -> RecommendationList {
+    try withModel { model in
+      try model.recommend(
+        family: try RecommenderFamilies.serving(model), user: userID, count: n, includeSeen: includeSeen,
+        history: history, strict: strict)
+    }
+  }
+
+  /// The `n` items most similar to `itemID` (see `ServingModel.similar`).
+  public func similar(item itemID: String, count n: Int) throws -> RecommendationList {
+    try withModel { model in try model.similar(family: try RecommenderFamilies.serving(model), item: itemID, count: n) }
+  }
+
+  /// This version read whole into memory, for serving many requests without the store.
+  public func loaded() throws -> LoadedRecommender {
+    try LoadedRecommender(store: store, version: version)
+  }
+}
+
+/// A recommender version held in memory: every part read once (checksums checked), its description and family
+/// prepared once, then shared by any number of requests at once with no store read. `recommend` and `similar`
+/// are the same calls `StoredRecommender` makes.
+public final class LoadedRecommender: @unchecked Sendable {
+  // Immutable after init: the in-memory reader is read-only, and the serving model and family only read it.
+  public let version: ModelVersion
+  /// The bytes of the model held in memory.
+  public let byteCount: Int
+  private let model: ServingModel
+  private let family: any RecommenderServing
+
+  /// Reads `version` from `store` whole.
+  public init(store: any ModelRegistry, version: ModelVersion) throws {
+    self.version = version
+    do {
+      let reader = try InMemoryArtifactReader.load(from: store, name: version.name, version: version.version)
+      byteCount = reader.byteCount
+      model = try ServingModel(reader: reader, version: version)
+      family = try RecommenderFamilies.serving(model)
+    } catch let error as StoreError {
+      throw StoredRecommender.describe(error, version)
+    }
+  }
+
+  /// The top `n` items for `userID` (see `ServingModel.recommend`).
+  public func recommend(
+    user userID: String, count n: Int, includeSeen: Bool = false, history: [String] = [], strict: Bool = false
+  ) throws -> RecommendationList {
+    try StoredRecommender.describingDamage(version) {
+      try model.recommend(
+        family: family, user: userID, count: n, includeSeen: includeSeen, history: history, strict: strict)
+    }
+  }
+
+  /// The `n` items most similar to `itemID` (see `ServingModel.similar`).
+  public func similar(item itemID: String, count n: Int) throws -> RecommendationList {
+    try StoredRecommender.describingDamage(version) { try model.similar(family: family, item: itemID, count: n) }
+  }
+}
+
+extension ServingModel {
+  /// The top `n` items for `userID`: the one implementation behind the command line and the server.
   ///
   /// - Parameters:
   ///   - includeSeen: keep items the user already interacted with.
@@ -77,48 +168,43 @@ public struct StoredRecommender: Sendable {
   ///     explicit models, `ITEM:RATING`), scored by the model's family (factor models fold them in by one
   ///     least-squares solve).
   ///   - strict: make an unknown user without history an error instead of the popularity fallback.
-  public func recommend(
-    user userID: String, count n: Int, includeSeen: Bool = false, history: [String] = [], strict: Bool = false
+  func recommend(
+    family: any RecommenderServing, user userID: String, count n: Int, includeSeen: Bool, history: [String],
+    strict: Bool
   ) throws -> RecommendationList {
     guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
-    return try withModel { model in
-      let family = try RecommenderFamilies.serving(model)
-      if let u = try model.userRow(userID) {
-        let seen = includeSeen ? [] : try model.seenItems(user: u)
-        guard seen.count < model.meta.items else {
-          throw CommerceError(
-            .notFound,
-            "user '\(userID)' has interacted with all \(model.meta.items) items; nothing is left to recommend (use \(.includeSeen))"
-          )
-        }
-        return try model.list(try family.scores(user: u), n: n, excluding: Set(seen), source: .model)
-      }
-      if !history.isEmpty {
-        let (rows, values) = try model.historyRows(history, valuesRequired: family.historyNeedsValues)
-        let scores = try family.scores(history: rows, values: values)
-        return try model.list(scores, n: n, excluding: includeSeen ? [] : Set(rows), source: .foldedIn)
-      }
-      if strict {
+    if let u = try userRow(userID) {
+      let seen = includeSeen ? [] : try seenItems(user: u)
+      guard seen.count < meta.items else {
         throw CommerceError(
           .notFound,
-          "user '\(userID)' is not in the model (trained on \(model.meta.users) users); give \(.history) or drop \(.strict)"
+          "user '\(userID)' has interacted with all \(meta.items) items; nothing is left to recommend (use \(.includeSeen))"
         )
       }
-      return try model.list(try model.popularity(), n: n, excluding: [], source: .popularity)
+      return try list(try family.scores(user: u), n: n, excluding: Set(seen), source: .model)
     }
+    if !history.isEmpty {
+      let (rows, values) = try historyRows(history, valuesRequired: family.historyNeedsValues)
+      let scores = try family.scores(history: rows, values: values)
+      return try list(scores, n: n, excluding: includeSeen ? [] : Set(rows), source: .foldedIn)
+    }
+    if strict {
+      throw CommerceError(
+        .notFound,
+        "user '\(userID)' is not in the model (trained on \(meta.users) users); give \(.history) or drop \(.strict)"
+      )
+    }
+    return try list(try popularity(), n: n, excluding: [], source: .popularity)
   }
 
   /// The `n` items most similar to `itemID` by the family's item similarity (cosine of item factors for
   /// factor models).
-  public func similar(item itemID: String, count n: Int) throws -> RecommendationList {
+  func similar(family: any RecommenderServing, item itemID: String, count n: Int) throws -> RecommendationList {
     guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
-    return try withModel { model in
-      guard let i = try model.itemRow(itemID) else {
-        throw CommerceError(.notFound, "item '\(itemID)' is not in the model (trained on \(model.meta.items) items)")
-      }
-      let scores = try RecommenderFamilies.serving(model).similarities(to: i)
-      return try model.list(scores, n: n, excluding: [i], source: .model)
+    guard let i = try itemRow(itemID) else {
+      throw CommerceError(.notFound, "item '\(itemID)' is not in the model (trained on \(meta.items) items)")
     }
+    return try list(try family.similarities(to: i), n: n, excluding: [i], source: .model)
   }
 }
 
@@ -290,15 +376,17 @@ struct ServingModel {
     var items: [Recommendation] = []
     let hasMetadata = !meta.metadataColumns.isEmpty
     for (rank, entry) in top.enumerated() {
-      var metadata: [String] = []
+      var metadata: [String: String] = [:]
       if hasMetadata {
         let range = try span(RecommenderPart.itemMetadataOffsets, RecommenderPart.itemMetadata, row: entry.index)
         let json = try reader.read(RecommenderPart.itemMetadata, offset: range.lowerBound, length: range.count)
-        metadata = (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
+        let values = (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
+        for (k, column) in meta.metadataColumns.enumerated() { metadata[column] = k < values.count ? values[k] : "" }
       }
       items.append(
         Recommendation(rank: rank + 1, itemID: try itemID(entry.index), score: entry.score, metadata: metadata))
     }
-    return RecommendationList(source: source, metadataColumns: meta.metadataColumns, items: items)
+    return RecommendationList(
+      model: version.reference, source: source, metadataColumns: meta.metadataColumns, items: items)
   }
 }

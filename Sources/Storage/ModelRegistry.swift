@@ -88,6 +88,10 @@ public protocol ArtifactReader {
   func read(_ part: String, offset: Int, length: Int) throws -> [UInt8]
   /// `count` little-endian `Float`s of `part` from float index `offset`.
   func readFloats(_ part: String, offset: Int, count: Int) throws -> [Float]
+  /// The names of the version's parts.
+  func partNames() throws -> [String]
+  /// Calls `body` with all of `part` as `Float`s; a reader holding the part in memory lends it without a copy.
+  func withFloats<R>(_ part: String, _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R
 }
 
 extension ArtifactReader {
@@ -99,6 +103,11 @@ extension ArtifactReader {
     let size = try self.size(part)
     guard size % 4 == 0 else { throw StoreError.rangeOutOfBounds(part: part, offset: 0, length: size, size: size) }
     return try readFloats(part, offset: 0, count: size / 4)
+  }
+
+  /// `withFloats` by reading the part whole.
+  public func withFloats<R>(_ part: String, _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
+    try readAllFloats(part).withUnsafeBufferPointer { try body($0) }
   }
 }
 

@@ -79,3 +79,21 @@ public enum CommerceMLVersion {
   /// Semantic version of this build.
   public static let current = "0.1.0"
 }
+
+/// Which model version answered: the `model` object of every prediction's JSON.
+public struct ModelReference: Equatable, Sendable, Codable {
+  public var name: String
+  public var version: Int
+  public var kind: String
+
+  public init(name: String, version: Int, kind: String) {
+    self.name = name
+    self.version = version
+    self.kind = kind
+  }
+}
+
+extension ModelVersion {
+  /// The version's name, number and kind.
+  public var reference: ModelReference { ModelReference(name: name, version: version, kind: kind) }
+}

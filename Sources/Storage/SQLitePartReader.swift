@@ -70,6 +70,14 @@ final class SQLitePartReader: ArtifactReader {
   /// The size of `part` in bytes.
   public func size(_ part: String) throws -> Int { try chunks(part).reduce(0) { $0 + $1.size } }
 
+  /// The names of the version's parts (a large part's further chunks are not parts of their own).
+  public func partNames() throws -> [String] {
+    try StoreDatabase.wrap(path) {
+      try String.fetchAll(
+        db, sql: "SELECT part FROM model_artifact WHERE model_id = ? ORDER BY part", arguments: [modelID])
+    }.filter { !$0.contains(ModelStore.chunkSeparator) }
+  }
+
   /// The checksums recorded for `part`, if any.
   private func recordedChecksums(_ part: String) throws -> (blockBytes: Int, hashes: [UInt8])? {
     if let known = checksums[part] { return known }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import LinearAlgebra
+import Modeling
 import Recommender
 import TabularIO
 
@@ -23,7 +24,7 @@ func table(_ list: RecommendationList) -> OutputTable {
   var t = OutputTable(columns: ["rank", "item_id"] + metadata + ["score", "source"])
   for r in list.items {
     var row: [Cell] = [.integer(r.rank), .text(r.itemID)]
-    for (k, _) in list.metadataColumns.enumerated() { row.append(.text(k < r.metadata.count ? r.metadata[k] : "")) }
+    for column in list.metadataColumns { row.append(.text(r.metadata[column] ?? "")) }
     row.append(list.source == .popularity ? .integer(Int(r.score)) : .number(Double(r.score), decimals: 4))
     row.append(.text(list.source.rawValue))
     t.rows.append(row)
@@ -68,7 +69,7 @@ struct UserCommand: ParsableCommand {
     if list.source == .popularity {
       printError("recommend: user '\(userID)' is not in the model; showing the most popular items")
     }
-    print(table(list).render(format.format), terminator: "")
+    print(format.format == .json ? try JSONContract.text(list) : table(list).render(format.format), terminator: "")
   }
 }
 
@@ -89,6 +90,10 @@ struct SimilarCommand: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     let list = try StoredRecommender(store: store, name: name.model).similar(item: itemID, count: n)
+    if format.format == .json {
+      print(try JSONContract.text(list), terminator: "")
+      return
+    }
     var t = table(list)
     t.columns[t.columns.count - 2] = "similarity"
     t.columns.removeLast()

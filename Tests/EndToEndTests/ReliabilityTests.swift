@@ -1,4 +1,5 @@
 import Foundation
+import Recommender
 import Testing
 
 func entries(_ dir: URL) -> [String] {
@@ -323,12 +324,19 @@ func entries(_ dir: URL) -> [String] {
         "recommend",
         ["train", "--interactions", sampleData("ecommerce/interactions.csv"), "--items", items, "--store", withItems]
       ).status == 0)
+    // The JSON is the contract's (`RecommendationList`): item columns named like ours keep their names, inside
+    // each item's metadata object; the table prefixes them.
     let shown = try run("recommend", ["U-0001", "-n", "3", "--format", "json", "--store", withItems])
-    let objects = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]]
-    #expect(
-      Set(objects?.first?.keys.map { $0 } ?? []) == [
-        "rank", "item_id", "item_rank", "item_score", "item_source", "title", "score", "source",
-      ])
+    let list = try JSONDecoder().decode(RecommendationList.self, from: Data(shown.stdout.utf8))
+    let keys = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+    let first = (keys?["items"] as? [[String: Any]])?.first
+    #expect(Set(first?.keys.map { $0 } ?? []) == ["rank", "item_id", "score", "metadata"], "\(shown)")
+    let columns = ["rank", "score", "source", "title"]
+    #expect(list.metadataColumns == columns)
+    #expect(list.items.count == 3 && Set(list.items[0].metadata.keys) == Set(columns))
+    #expect(list.model.version == 1 && list.model.name == "recommender" && list.source == .model)
+    let table = try run("recommend", ["U-0001", "-n", "3", "--store", withItems])
+    #expect(table.stdout.hasPrefix("rank  item_id  item_rank  item_score  item_source  title"), "\(table)")
   }
 
   /// Class 12: command-line traps.

@@ -117,7 +117,7 @@ func trainedStore(feedback: Feedback = .implicit, catalog: ItemCatalog? = nil) t
     let (store, _) = try trainedStore(catalog: catalog)
     let list = try StoredRecommender(store: store, name: "recommender").recommend(user: "A-1", count: 1)
     #expect(list.metadataColumns == ["title"])
-    #expect(list.items[0].metadata == ["Lamp"])
+    #expect(list.items[0].metadata == ["title": "Lamp"])
   }
 
   @Test func explicitModelsPredictRatingsAndNeedRatedHistory() throws {
