@@ -1,5 +1,6 @@
 import Foundation
 import Modeling
+import Storage
 import TabularIO
 
 /// How a model turns a customer's encoded features into log-odds and per-column contributions: one case per
@@ -19,8 +20,11 @@ enum ChurnEstimator {
   }
 }
 
-/// One customer's score.
+/// One customer's score (JSON: `id`, `probability`, `decision` — `"churn"` or `"stay"` —, `decile`, `reasons`,
+/// `unseen_levels`).
 public struct ChurnPrediction: Sendable, Codable, Equatable {
+  /// The customer's id, when the caller gave one.
+  public var id: String?
   /// The probability of churn.
   public var probability: Double
   /// Whether the probability reaches the decision threshold.
@@ -31,6 +35,50 @@ public struct ChurnPrediction: Sendable, Codable, Equatable {
   public var reasons: [ChurnReason]
   /// Columns whose value was never seen in training (scored as the reference level).
   public var unseenLevels: [String]
+
+  public init(
+    id: String? = nil, probability: Double, churn: Bool, decile: Int, reasons: [ChurnReason], unseenLevels: [String]
+  ) {
+    self.id = id
+    self.probability = probability
+    self.churn = churn
+    self.decile = decile
+    self.reasons = reasons
+    self.unseenLevels = unseenLevels
+  }
+
+  /// The decision as the JSON contract spells it.
+  public var decision: String { churn ? "churn" : "stay" }
+
+  enum CodingKeys: String, CodingKey {
+    case id, probability, decision, decile, reasons
+    case unseenLevels = "unseen_levels"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encodeIfPresent(id, forKey: .id)
+    try c.encode(probability, forKey: .probability)
+    try c.encode(decision, forKey: .decision)
+    try c.encode(decile, forKey: .decile)
+    try c.encode(reasons, forKey: .reasons)
+    try c.encode(unseenLevels, forKey: .unseenLevels)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    id = try c.decodeIfPresent(String.self, forKey: .id)
+    probability = try c.decode(Double.self, forKey: .probability)
+    let decision = try c.decode(String.self, forKey: .decision)
+    guard decision == "churn" || decision == "stay" else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .decision, in: c, debugDescription: "a decision is \"churn\" or \"stay\", not \"\(decision)\"")
+    }
+    churn = decision == "churn"
+    decile = try c.decode(Int.self, forKey: .decile)
+    reasons = try c.decode([ChurnReason].self, forKey: .reasons)
+    unseenLevels = try c.decode([String].self, forKey: .unseenLevels)
+  }
 }
 
 /// One input column's contribution to a customer's log-odds (its effect minus its mean effect).
@@ -41,8 +89,91 @@ public struct ChurnReason: Sendable, Codable, Equatable {
   public var contribution: Double
 }
 
-/// Scores one record at a time with buffers prepared once: the CSV loop and per-customer calls share it.
+/// What scoring needs of a model version, prepared once and read-only afterwards: the encoder's byte tables, each
+/// feature's slope and centering mean, the additive model's terms on their unconstrained bases, the decile edges.
+/// Any number of `ChurnRecordScorer`s — one per thread or per request — share it.
+final class ChurnScoringTables: @unchecked Sendable {
+  // Immutable after init (flat memory of its own, freed in deinit): safe to read from many threads.
+  let model: ChurnModel
+  let encoder: FeatureEncoder
+  let featureCount: Int
+  let columnCount: Int
+  /// Per feature: its input column, log-odds per raw unit and centering mean.
+  let featureColumn: UnsafeMutablePointer<Int>
+  let slope: UnsafeMutablePointer<Double>
+  let featureMean: UnsafeMutablePointer<Double>
+  let isAdditive: Bool
+  let intercept: Double
+  let decileEdges: UnsafeMutablePointer<Double>
+  let decileEdgeCount: Int
+  let terms: UnsafeMutablePointer<ScoringTerm>
+  let termCount: Int
+  let full: UnsafeMutablePointer<Double>
+  let reasonCount: Int
+
+  /// - Throws: when the model's parts disagree (`ChurnModel.checkConsistency`), before anything is allocated.
+  init(model: ChurnModel) throws(ModelingError) {
+    try model.checkConsistency()
+    let smoothCoefficients = try (model.additive?.smooths ?? []).map { (t) throws(ModelingError) in
+      try t.unconstrainedCoefficients()
+    }
+    self.model = model
+    encoder = FeatureEncoder(columns: model.columns, features: model.features)
+    featureCount = model.features.count
+    columnCount = model.columns.count
+    reasonCount = columnCount + model.interactionTerms.count
+    decileEdgeCount = model.scoreDeciles.count
+    decileEdges = .allocate(capacity: max(decileEdgeCount, 1))
+    decileEdges.initialize(from: model.scoreDeciles, count: decileEdgeCount)
+    featureColumn = .allocate(capacity: max(featureCount, 1))
+    slope = .allocate(capacity: max(featureCount, 1))
+    featureMean = .allocate(capacity: max(featureCount, 1))
+    for (k, feature) in model.features.enumerated() {
+      featureColumn[k] = feature.column
+      featureMean[k] = feature.mean
+      slope[k] = 0
+    }
+    switch ChurnEstimator(model) {
+    case .linear(let b0):
+      isAdditive = false
+      intercept = b0
+      for (k, feature) in model.features.enumerated() { slope[k] = model.coefficients[k + 1] / feature.sd }
+      terms = .allocate(capacity: 1)
+      termCount = 0
+      full = .allocate(capacity: 1)
+    case .additive(let a):
+      isAdditive = true
+      intercept = a.parametricCoefficients[0]
+      // The parametric features' slopes per raw unit, as the linear model's.
+      for (j, k) in a.parametric.enumerated() { slope[k] = a.parametricCoefficients[j + 1] / model.features[k].sd }
+      let coefficients = smoothCoefficients
+      full = .allocate(capacity: max(coefficients.reduce(0) { $0 + $1.count }, 1))
+      termCount = a.smooths.count
+      terms = .allocate(capacity: max(termCount, 1))
+      var offset = 0
+      for (t, term) in a.smooths.enumerated() {
+        (full + offset).initialize(from: coefficients[t], count: coefficients[t].count)
+        terms[t] = ScoringTerm(term, coefficients: offset)
+        offset += coefficients[t].count
+      }
+    }
+  }
+
+  deinit {
+    decileEdges.deallocate()
+    featureColumn.deallocate()
+    slope.deallocate()
+    featureMean.deallocate()
+    full.deallocate()
+    for t in 0..<termCount { terms[t].release() }
+    terms.deallocate()
+  }
+}
+
+/// Scores one record at a time with buffers of its own (one scorer per thread or request) over tables prepared
+/// once (`ChurnScoringTables`): the CSV loop and per-customer calls share it.
 final class ChurnRecordScorer {
+  let tables: ChurnScoringTables
   let model: ChurnModel
   let encoder: FeatureEncoder
   let featureCount: Int
@@ -51,7 +182,7 @@ final class ChurnRecordScorer {
   let raw: UnsafeMutablePointer<Double>
   /// Per input column: its contribution to the log-odds (filled by `contributions()`).
   let perColumn: UnsafeMutablePointer<Double>
-  /// Per feature: its input column, log-odds per raw unit and centering mean.
+  /// Per feature: its input column, log-odds per raw unit and centering mean (the tables').
   let featureColumn: UnsafeMutablePointer<Int>
   let slope: UnsafeMutablePointer<Double>
   let featureMean: UnsafeMutablePointer<Double>
@@ -86,59 +217,36 @@ final class ChurnRecordScorer {
     case bad(column: Int, expected: String)
   }
 
-  /// - Throws: when the model's parts disagree (`ChurnModel.checkConsistency`), before anything is allocated.
-  init(model: ChurnModel) throws(ModelingError) {
-    try model.checkConsistency()
-    let smoothCoefficients = try (model.additive?.smooths ?? []).map { (t) throws(ModelingError) in
-      try t.unconstrainedCoefficients()
-    }
-    self.model = model
-    encoder = FeatureEncoder(columns: model.columns, features: model.features)
-    featureCount = model.features.count
-    columnCount = model.columns.count
+  /// A scorer with buffers of its own over `tables` (the tables' memory is read in place).
+  init(tables: ChurnScoringTables) {
+    self.tables = tables
+    model = tables.model
+    encoder = tables.encoder
+    featureCount = tables.featureCount
+    columnCount = tables.columnCount
+    featureColumn = tables.featureColumn
+    slope = tables.slope
+    featureMean = tables.featureMean
+    isAdditive = tables.isAdditive
+    intercept = tables.intercept
+    decileEdges = tables.decileEdges
+    decileEdgeCount = tables.decileEdgeCount
+    terms = tables.terms
+    termCount = tables.termCount
+    full = tables.full
+    reasonCount = tables.reasonCount
     raw = .allocate(capacity: max(featureCount, 1))
-    reasonCount = columnCount + model.interactionTerms.count
     perColumn = .allocate(capacity: max(reasonCount, 1))
     chosenSlot = .allocate(capacity: max(reasonCount, 1))
     chosenValue = .allocate(capacity: max(reasonCount, 1))
-    decileEdgeCount = model.scoreDeciles.count
-    decileEdges = .allocate(capacity: max(decileEdgeCount, 1))
-    decileEdges.initialize(from: model.scoreDeciles, count: decileEdgeCount)
-    featureColumn = .allocate(capacity: max(featureCount, 1))
-    slope = .allocate(capacity: max(featureCount, 1))
-    featureMean = .allocate(capacity: max(featureCount, 1))
+    effects = .allocate(capacity: max(termCount, 1))
     unseen = [Int](repeating: 0, count: columnCount)
-    for (k, feature) in model.features.enumerated() {
-      featureColumn[k] = feature.column
-      featureMean[k] = feature.mean
-      slope[k] = 0
-    }
-    switch ChurnEstimator(model) {
-    case .linear(let b0):
-      isAdditive = false
-      intercept = b0
-      for (k, feature) in model.features.enumerated() { slope[k] = model.coefficients[k + 1] / feature.sd }
-      terms = .allocate(capacity: 1)
-      effects = .allocate(capacity: 1)
-      termCount = 0
-      full = .allocate(capacity: 1)
-    case .additive(let a):
-      isAdditive = true
-      intercept = a.parametricCoefficients[0]
-      // The parametric features' slopes per raw unit, as the linear model's.
-      for (j, k) in a.parametric.enumerated() { slope[k] = a.parametricCoefficients[j + 1] / model.features[k].sd }
-      let coefficients = smoothCoefficients
-      full = .allocate(capacity: max(coefficients.reduce(0) { $0 + $1.count }, 1))
-      termCount = a.smooths.count
-      terms = .allocate(capacity: max(termCount, 1))
-      effects = .allocate(capacity: max(termCount, 1))
-      var offset = 0
-      for (t, term) in a.smooths.enumerated() {
-        (full + offset).initialize(from: coefficients[t], count: coefficients[t].count)
-        terms[t] = ScoringTerm(term, coefficients: offset)
-        offset += coefficients[t].count
-      }
-    }
+  }
+
+  /// A scorer over tables prepared for `model` alone.
+  /// - Throws: when the model's parts disagree (`ChurnModel.checkConsistency`).
+  convenience init(model: ChurnModel) throws(ModelingError) {
+    self.init(tables: try ChurnScoringTables(model: model))
   }
 
   deinit {
@@ -146,13 +254,6 @@ final class ChurnRecordScorer {
     perColumn.deallocate()
     chosenSlot.deallocate()
     chosenValue.deallocate()
-    decileEdges.deallocate()
-    featureColumn.deallocate()
-    slope.deallocate()
-    featureMean.deallocate()
-    full.deallocate()
-    for t in 0..<termCount { terms[t].release() }
-    terms.deallocate()
     effects.deallocate()
   }
 
@@ -256,13 +357,49 @@ final class ChurnRecordScorer {
 }
 
 extension ChurnModel {
+  /// Scores one customer given as column name → value (see `PreparedChurnModel.score(fields:id:reasons:threshold:)`;
+  /// a caller scoring many customers prepares the model once instead).
+  public func score(fields: [String: String], reasons: Int = 3, threshold: Double? = nil) throws -> ChurnPrediction {
+    try PreparedChurnModel(self).score(fields: fields, reasons: reasons, threshold: threshold)
+  }
+}
+
+/// A churn model version prepared for scoring once — its encoder's tables, slopes, terms and decile edges — and
+/// shared by any number of threads or requests: each call scores with a small scratch of its own. The CSV loop
+/// (`ChurnScorer`) and per-customer calls (`score(fields:)`, the HTTP routes) all score through it.
+public final class PreparedChurnModel: Sendable {
+  public let model: ChurnModel
+  /// The registered version, when the model came from a store.
+  public let version: ModelVersion?
+  let tables: ChurnScoringTables
+
+  /// - Throws: `CommerceError(.damaged)` when the model's parts disagree (`ChurnModel.checkConsistency`).
+  public init(_ model: ChurnModel, version: ModelVersion? = nil) throws {
+    self.model = model
+    self.version = version
+    do {
+      tables = try ChurnScoringTables(model: model)
+    } catch {
+      let which = version.map { "model '\($0.name)' version \($0.version)" } ?? "the churn model"
+      throw CommerceError(.damaged, "\(which) is damaged (\(error))")
+    }
+  }
+
+  /// A scorer with buffers of its own (one per thread).
+  func scorer() -> ChurnRecordScorer { ChurnRecordScorer(tables: tables) }
+
   /// Scores one customer given as column name → value (a blank value is missing, as in a CSV).
   ///
   /// - Parameters:
+  ///   - id: the customer's id, carried into the prediction.
   ///   - reasons: how many reasons to give (the largest positive contributions to the log-odds).
   ///   - threshold: overrides the model's decision threshold.
-  /// - Throws: `CommerceError(.data)` when a column the model needs is absent or holds a value not of its kind.
-  public func score(fields: [String: String], reasons: Int = 3, threshold: Double? = nil) throws -> ChurnPrediction {
+  /// - Throws: `CommerceError(.data)` when a column the model needs is absent or holds a value not of its kind,
+  ///   naming the column (`CommerceError.column`).
+  public func score(fields: [String: String], id: String? = nil, reasons: Int = 3, threshold: Double? = nil) throws
+    -> ChurnPrediction
+  {
+    let columns = model.columns
     let absent = columns.map(\.name).filter { fields[$0] == nil }
     guard absent.isEmpty else {
       throw CommerceError(
@@ -271,7 +408,7 @@ extension ChurnModel {
       )
     }
     let values = columns.map { Array(fields[$0.name]!.utf8) }
-    let scorer = try ChurnRecordScorer(model: self)
+    let scorer = self.scorer()
     let encoded = values.withUnsafeBufferPointers { buffers in scorer.encode { buffers[$0] } }
     if case .bad(let k, let expected) = encoded {
       throw CommerceError(
@@ -280,7 +417,7 @@ extension ChurnModel {
     let p = LogisticRegression.sigmoid(scorer.logOdds())
     var found: [ChurnReason] = []
     if reasons > 0 {
-      let interactions = interactionTerms
+      let interactions = model.interactionTerms
       scorer.reasons(limit: reasons) { k, value in
         if k < columns.count {
           let text = fields[columns[k].name]!.trimmingCharacters(in: .whitespaces)
@@ -293,7 +430,7 @@ extension ChurnModel {
       }
     }
     return ChurnPrediction(
-      probability: p, churn: p >= (threshold ?? self.threshold), decile: decile(p), reasons: found,
+      id: id, probability: p, churn: p >= (threshold ?? model.threshold), decile: model.decile(p), reasons: found,
       unseenLevels: columns.indices.filter { scorer.unseen[$0] > 0 }.map { columns[$0].name })
   }
 }

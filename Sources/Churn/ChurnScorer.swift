@@ -15,6 +15,26 @@ public struct ScoreSummary: Sendable, Codable {
 
 /// Streams a customer CSV through a model in constant memory: one record in, one line out.
 public enum ChurnScorer {
+  /// `score(prepared:…)` with `model` prepared for this run.
+  public static func score(
+    model: ChurnModel, input: CSVReader, writer: CSVWriter?, reasons: Int, threshold: Double? = nil,
+    skipBadRows: Bool = false, writeHeader: Bool = true, onRow: ((Double, ObservedOutcome) -> Void)? = nil
+  ) throws -> ScoreSummary {
+    try score(
+      prepared: try PreparedChurnModel(model), input: input, writer: writer, reasons: reasons, threshold: threshold,
+      skipBadRows: skipBadRows, writeHeader: writeHeader, onRow: onRow)
+  }
+
+  /// `scoreFile(prepared:…)` with `model` prepared for this run.
+  public static func scoreFile(
+    model: ChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil, skipBadRows: Bool,
+    threads: Int
+  ) throws -> ScoreSummary {
+    try scoreFile(
+      prepared: try PreparedChurnModel(model), path: path, output: output, reasons: reasons, threshold: threshold,
+      skipBadRows: skipBadRows, threads: threads)
+  }
+
   /// Scores `input`, writing `id,churn_probability,churn,decile,reasons` to `writer`.
   ///
   /// - Parameters:
@@ -25,9 +45,10 @@ public enum ChurnScorer {
   ///   - onRow: called with each probability and the row's outcome (for `evaluate`).
   /// - Throws: before any output, when the file lacks a model column; `TabularError` for a bad row.
   public static func score(
-    model: ChurnModel, input: CSVReader, writer: CSVWriter?, reasons: Int, threshold: Double? = nil,
+    prepared: PreparedChurnModel, input: CSVReader, writer: CSVWriter?, reasons: Int, threshold: Double? = nil,
     skipBadRows: Bool = false, writeHeader: Bool = true, onRow: ((Double, ObservedOutcome) -> Void)? = nil
   ) throws -> ScoreSummary {
+    let model = prepared.model
     let header = input.header
     try header.requireUniqueNames(file: input.fileName)
     var positions: [Int] = []
@@ -44,7 +65,7 @@ public enum ChurnScorer {
     let idIndex = model.idColumn.flatMap { header.index(of: $0) }
     let targetIndex = header.index(of: model.target)
     let outcomes = OutcomeReader(model)
-    let scorer = try ChurnRecordScorer(model: model)
+    let scorer = prepared.scorer()
     let cut = threshold ?? model.threshold
     var summary = ScoreSummary()
     let reasonText = ReasonText(model: model, positions: positions)
@@ -123,16 +144,18 @@ extension ChurnScorer {
   /// the output keeps the input order. When the split falls inside a quoted field the file is scored again
   /// from the start on one thread.
   public static func scoreFile(
-    model: ChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil, skipBadRows: Bool,
+    prepared: PreparedChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil,
+    skipBadRows: Bool,
     threads: Int
   ) throws -> ScoreSummary {
+    let model = prepared.model
     if let output { try OutputFiles.refuseOverwriting(output, inputs: [path]) }
     let first = try CSVReader(path: path, options: .unhashed)
     // Rows are numbered when there is no id column; the halves could not number theirs, so no split then.
     if let id = model.idColumn, first.header.index(of: id) != nil,
       let ranges = ParallelRanges(path: path, reader: first, threads: threads),
       let summary = try scoreInTwo(
-        model: model, ranges: ranges, output: output, reasons: reasons, threshold: threshold,
+        prepared: prepared, ranges: ranges, output: output, reasons: reasons, threshold: threshold,
         skipBadRows: skipBadRows)
     {
       return summary
@@ -141,7 +164,8 @@ extension ChurnScorer {
       try output.map { try CSVWriter(path: $0, bufferBytes: 1 << 20) }
       ?? CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
     let summary = try score(
-      model: model, input: first, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows)
+      prepared: prepared, input: first, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows
+    )
     try writer.finish()
     return summary
   }
@@ -164,7 +188,8 @@ extension ChurnScorer {
 
   /// Scores the two halves at once; `nil` when the split turned out to fall inside a quoted field.
   static func scoreInTwo(
-    model: ChurnModel, ranges: ParallelRanges, output: String?, reasons: Int, threshold: Double?, skipBadRows: Bool
+    prepared: PreparedChurnModel, ranges: ParallelRanges, output: String?, reasons: Int, threshold: Double?,
+    skipBadRows: Bool
   ) throws -> ScoreSummary? {
     let directory = output.map { ($0 as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
     let secondPath = (directory.isEmpty ? "." : directory) + "/.churn-score-\(getpid())-\(UUID().uuidString).part"
@@ -185,7 +210,7 @@ extension ChurnScorer {
       let (firstSummary, second) = try ranges.run({ reader, isSecond in
         let writer = isSecond ? writers.value.1 : writers.value.0
         let summary = try score(
-          model: model, input: reader, writer: writer, reasons: reasons, threshold: threshold,
+          prepared: prepared, input: reader, writer: writer, reasons: reasons, threshold: threshold,
           skipBadRows: skipBadRows, writeHeader: !isSecond)
         try writer.flush()
         return summary
