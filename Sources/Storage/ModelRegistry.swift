@@ -35,6 +35,11 @@ public protocol ModelRegistry: AnyObject, Sendable {
   /// The active version of `name`.
   func active(_ name: String) throws(StoreError) -> ModelVersion
 
+  /// What is active for `name` now, in one cheap read: the version and the activation that made it active. Every
+  /// promote, rollback or activating registration changes it (a rollback to a version promoted again included), so
+  /// a server polls it to learn that another process changed the active version. `nil` when none is active.
+  func activation(_ name: String) throws(StoreError) -> Activation?
+
   /// Calls `body` with a reader of this version's artifact parts, all read from one snapshot.
   /// Errors thrown by `body` pass through unchanged.
   func withArtifactReader<T>(_ name: String, version: Int, _ body: (any ArtifactReader) throws -> T) throws -> T
@@ -63,6 +68,19 @@ extension ModelRegistry {
   /// One whole artifact part of a version.
   public func loadPart(_ name: String, version: Int, part: String) throws -> [UInt8] {
     try withArtifactReader(name, version: version) { try $0.readAll(part) }
+  }
+}
+
+/// The activation that made a version active: changes whenever the active version of a name changes.
+public struct Activation: Equatable, Sendable {
+  /// The version it made active.
+  public var version: Int
+  /// Which activation it is (increasing; a rollback goes back to an earlier one).
+  public var id: Int64
+
+  public init(version: Int, id: Int64) {
+    self.version = version
+    self.id = id
   }
 }
 

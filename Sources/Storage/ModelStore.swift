@@ -272,6 +272,19 @@ public final class ModelStore: ModelRegistry {
     }
   }
 
+  /// The current activation of `name`: one indexed read of `model_activation`.
+  public func activation(_ name: String) throws(StoreError) -> Activation? {
+    try wrap {
+      try pool.read { db in
+        try Row.fetchOne(
+          db,
+          sql: "SELECT id, version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 1",
+          arguments: [name]
+        ).map { Activation(version: $0["version"], id: $0["id"]) }
+      }
+    }
+  }
+
   /// Calls `body` with a reader of byte ranges of this version's parts, all read in one transaction
   /// (a consistent snapshot, even while another process registers or promotes).
   public func withArtifactReader<T>(

@@ -93,6 +93,45 @@ enum Backend: String, CaseIterable, Sendable {
     #expect(try store.active("churn").version == 1)
   }
 
+  /// The activation stamp changes with every change of the active version — promote, rollback, an activating
+  /// registration, a rollback then a promote back to the same number — and not otherwise; another handle on the
+  /// same store sees it at once.
+  @Test(arguments: Backend.allCases)
+  func theActivationStampFollowsEveryChange(backend: Backend) throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let store = try backend.open(path, create: true)
+    let other = try backend.open(path, create: false)
+    #expect(try store.activation("churn") == nil)
+    _ = try store.register(sample())
+    var seen: [Activation] = []
+    func stamp(_ expectedVersion: Int) throws {
+      let a = try #require(try other.activation("churn"))
+      #expect(a.version == expectedVersion)
+      #expect(try store.active("churn").version == expectedVersion)
+      #expect(!seen.contains(a) || seen.last == a)
+      seen.append(a)
+    }
+    try stamp(1)
+    _ = try store.register(sample(), activate: false, beforeCommit: nil)
+    try stamp(1)  // registered without activating: unchanged
+    #expect(seen[0] == seen[1])
+    seen.removeLast()
+    try store.promote("churn", version: 2)
+    try stamp(2)
+    try store.promote("churn", version: 2)  // already active: unchanged
+    #expect(try other.activation("churn") == seen.last)
+    try store.rollback("churn")
+    let back = try #require(try other.activation("churn"))
+    #expect(back == seen[0])  // the earlier activation is current again
+    try store.promote("churn", version: 2)
+    let again = try #require(try other.activation("churn"))
+    #expect(again.version == 2 && again != seen[1] && again.id > seen[1].id)
+    _ = try store.register(sample())
+    #expect(try other.activation("churn")?.version == 3)
+    #expect(try other.activation("other") == nil)
+  }
+
   @Test(arguments: Backend.allCases)
   func registerWithoutActivating(backend: Backend) throws {
     let path = temporaryStorePath()
