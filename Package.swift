@@ -16,6 +16,13 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    // HTTP serving (Service only): Hummingbird 2 without its optional traits (swift-configuration support, the
+    // URL-encoded form coder on full Foundation), its logs and metrics, and graceful shutdown.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
     // The C layer: only LinearAlgebra imports it.
@@ -41,6 +48,18 @@ let package = Package(
     .target(name: "Recommender", dependencies: ["Modeling", "Storage", "TabularIO"]),
     .target(name: "Churn", dependencies: ["Modeling", "Storage", "TabularIO"]),
     .target(name: "Fraud", dependencies: ["CPlatform", "Modeling", "Storage", "TabularIO"]),
+    // Shared HTTP serving: the only importer of Hummingbird. Routes are thin mappings over the domain calls.
+    .target(
+      name: "Service",
+      dependencies: [
+        "Modeling", "Storage", "Recommender", "Churn",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
     .target(
       name: "CommandLineSupport",
       dependencies: [
@@ -78,6 +97,12 @@ let package = Package(
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
     .testTarget(name: "TabularIOTests", dependencies: ["TabularIO"]),
     .testTarget(name: "ModelingTests", dependencies: ["Modeling"]),
+    .testTarget(
+      name: "ServiceTests",
+      dependencies: [
+        "Service", "Recommender", "Churn", "Storage", "Modeling",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),
     .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", "Modeling"]),
     .testTarget(

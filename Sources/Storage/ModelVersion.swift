@@ -97,3 +97,40 @@ extension ModelVersion {
   /// The version's name, number and kind.
   public var reference: ModelReference { ModelReference(name: name, version: version, kind: kind) }
 }
+
+/// A version's `models show` fields as the JSON contract writes them (`GET /v1/model`, `models show --format json`).
+public struct ModelDescription: Equatable, Sendable, Codable {
+  public var name: String
+  public var version: Int
+  public var active: Bool
+  public var kind: String
+  public var created: Date
+  public var codeVersion: String
+  public var dataBytes: Int
+  public var dataXXH64: String
+  public var artifactBytes: Int
+  public var parameters: [String: String]
+  public var metrics: [String: Double]
+
+  enum CodingKeys: String, CodingKey {
+    case name, version, active, kind, created, parameters, metrics
+    case codeVersion = "code_version"
+    case dataBytes = "data_bytes"
+    case dataXXH64 = "data_xxh64"
+    case artifactBytes = "artifact_bytes"
+  }
+
+  public init(_ v: ModelVersion) {
+    name = v.name
+    version = v.version
+    active = v.isActive
+    kind = v.kind
+    created = v.createdAt
+    codeVersion = v.codeVersion
+    dataBytes = v.dataBytes
+    dataXXH64 = v.dataHash
+    artifactBytes = v.artifactBytes
+    parameters = v.parameters
+    metrics = v.metrics
+  }
+}
