@@ -23,6 +23,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    // A real HTTP client for the process tests of the servers (tests only; Hummingbird's tests use it too).
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
   ],
   targets: [
     // The C layer: only LinearAlgebra imports it.
@@ -70,7 +72,7 @@ let package = Package(
     .executableTarget(
       name: "recommend",
       dependencies: [
-        "CommandLineSupport", "LinearAlgebra", "Modeling", "Recommender", "TabularIO",
+        "CommandLineSupport", "LinearAlgebra", "Modeling", "Recommender", "Service", "TabularIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -115,7 +117,10 @@ let package = Package(
       name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"], exclude: ["Fixtures"]),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["recommend", "churn", "fraud", "Storage", "CommandLineSupport", "Recommender"]),
+      dependencies: [
+        "recommend", "churn", "fraud", "Storage", "CommandLineSupport", "Recommender",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -92,6 +92,13 @@ public enum KernelRestart {
   }
 }
 
+/// Which command lines run a server: those install no cleanup-and-exit signal handlers (SIGTERM and SIGINT drain
+/// the server instead, and SIGHUP is ignored rather than ending it).
+public enum ServerProcess {
+  /// Whether `arguments` (without the program name) run a server.
+  public static func isServer(_ arguments: [String]) -> Bool { arguments.first == "serve" }
+}
+
 /// Runs a command-line tool: parses the arguments, runs the command, and reports any error.
 ///
 /// Usage errors are reported by ArgumentParser as usual (message and usage, exit 64). Runtime errors
@@ -139,8 +146,13 @@ public enum CommandRunner {
       }
       if KernelRestart.pays(tool: tool, arguments: given) { restartWithBetterBLASKernels() }
     }
-    // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
-    OutputFiles.installCleanupHandlers()
+    if ServerProcess.isServer(given) {
+      // A server ends by draining on SIGTERM or SIGINT (its own handlers); a closed terminal must not end it.
+      signal(SIGHUP, SIG_IGN)
+    } else {
+      // A stop by SIGINT, SIGTERM or SIGHUP leaves no temporary output file behind.
+      OutputFiles.installCleanupHandlers()
+    }
     if let message = nearSubcommand(Command.configuration, tool: tool, arguments: given) {
       printError(message)
       exit(64)

@@ -15,7 +15,7 @@ struct RecommendTool: ParsableCommand, CommerceApp {
       version: CommerceMLVersionText.current,
       subcommands: [
         UserCommand.self, TrainCommand.self, SimilarCommand.self, BatchCommand.self, EvaluateCommand.self,
-        TuneCommand.self, ModelsCommand<RecommendTool>.self,
+        TuneCommand.self, ServeCommand.self, ModelsCommand<RecommendTool>.self,
       ],
       defaultSubcommand: UserCommand.self)
   }

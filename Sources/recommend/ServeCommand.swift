@@ -1,0 +1,53 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import LinearAlgebra
+import Service
+
+struct ServeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve", abstract: "Serve recommendations over HTTP (JSON) from the active model, held in memory.",
+    discussion: """
+      Routes: GET /healthz, /readyz, /metrics (Prometheus), /v1/model; GET /v1/users/{id}/recommendations?n=10&\
+      include_seen=false&strict=false; POST /v1/recommendations {"user_id"?, "history": [...], "n"} for a visitor \
+      the model does not know; GET /v1/items/{id}/similar?n=10; POST /v1/recommendations/batch {"users": [...], \
+      "n"} (at most 1000 users). A promote or rollback by another process is served within a second, once the new \
+      version is loaded whole. SIGTERM or SIGINT: readiness turns false, requests in flight finish within --grace \
+      seconds, exit 0.
+      """)
+
+  @Option(name: .long, help: "The address to listen on.") var host = "127.0.0.1"
+  @Option(name: .long, help: "The port (0: any free port, printed once listening).") var port = 8080
+  @Option(name: .customLong("token-file"), help: "Require 'Authorization: Bearer TOKEN' (the file's first line).")
+  var tokenFile: String?
+  @Option(name: .customLong("max-body"), help: "The largest request body, in bytes.") var maxBody = 1 << 20
+  @Option(name: .long, help: "Seconds requests in flight may take to finish on SIGTERM.") var grace = 10.0
+  @OptionGroup var name: ModelNameOption
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
+    guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes, got \(maxBody)") }
+    guard grace >= 0, grace <= 3600 else { throw ValidationError("--grace must be 0 to 3600 seconds, got \(grace)") }
+  }
+
+  func run() throws {
+    // Requests run at once on the server's threads: BLAS gets one thread, set once for the process.
+    BLASThreads.set(1)
+    var options = ServerOptions()
+    options.host = host
+    options.port = port
+    options.token = try tokenFile.map { try Serve.token(fromFile: $0) }
+    options.maxBodyBytes = maxBody
+    options.grace = grace
+    let store = try storeOptions.openModels(create: false)
+    let logger = Serve.logger("recommend")
+    let metrics = ServiceMetrics()
+    let model = RecommendRoutes.model(store: store, name: name.model, metrics: metrics, logger: logger)
+    let settled = options
+    try Serve.blocking(
+      CommerceServer(options: settled, model: model, metrics: metrics, logger: logger) { v1 in
+        RecommendRoutes.add(to: v1, model: model, options: settled)
+      })
+  }
+}
