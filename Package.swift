@@ -79,7 +79,7 @@ let package = Package(
     .executableTarget(
       name: "churn",
       dependencies: [
-        "CommandLineSupport", "Churn", "TabularIO", "Modeling",
+        "CommandLineSupport", "Churn", "TabularIO", "Modeling", "LinearAlgebra", "Service",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -102,7 +102,7 @@ let package = Package(
     .testTarget(
       name: "ServiceTests",
       dependencies: [
-        "Service", "Recommender", "Churn", "Storage", "Modeling",
+        "Service", "Recommender", "Churn", "Storage", "Modeling", "TabularIO",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),

@@ -394,25 +394,39 @@ public final class PreparedChurnModel: Sendable {
   ///   - id: the customer's id, carried into the prediction.
   ///   - reasons: how many reasons to give (the largest positive contributions to the log-odds).
   ///   - threshold: overrides the model's decision threshold.
-  /// - Throws: `CommerceError(.data)` when a column the model needs is absent or holds a value not of its kind,
-  ///   naming the column (`CommerceError.column`).
+  /// - Throws: `CommerceError(.data)` when a column the model needs is absent or holds a value not of its kind.
   public func score(fields: [String: String], id: String? = nil, reasons: Int = 3, threshold: Double? = nil) throws
     -> ChurnPrediction
+  {
+    switch scoreRecord(fields: fields, id: id, reasons: reasons, threshold: threshold) {
+    case .success(let prediction): return prediction
+    case .failure(let error): throw CommerceError(.data, "\(error.message)")
+    }
+  }
+
+  /// `score(fields:…)` with the failure as a value naming the column at fault: what a caller scoring many
+  /// customers reports per customer while it scores the others.
+  public func scoreRecord(fields: [String: String], id: String? = nil, reasons: Int = 3, threshold: Double? = nil)
+    -> Result<ChurnPrediction, ChurnRecordError>
   {
     let columns = model.columns
     let absent = columns.map(\.name).filter { fields[$0] == nil }
     guard absent.isEmpty else {
-      throw CommerceError(
-        .data,
-        "the customer has no value for \(absent.map { "'\($0)'" }.joined(separator: ", ")); the model needs: \(columns.map { "'\($0.name)'" }.joined(separator: ", "))"
-      )
+      return .failure(
+        ChurnRecordError(
+          column: absent[0],
+          message:
+            "the customer has no value for \(absent.map { "'\($0)'" }.joined(separator: ", ")); the model needs: \(columns.map { "'\($0.name)'" }.joined(separator: ", "))"
+        ))
     }
     let values = columns.map { Array(fields[$0.name]!.utf8) }
     let scorer = self.scorer()
     let encoded = values.withUnsafeBufferPointers { buffers in scorer.encode { buffers[$0] } }
     if case .bad(let k, let expected) = encoded {
-      throw CommerceError(
-        .data, "'\(columns[k].name)': expected \(expected), found '\(fields[columns[k].name]!)'")
+      return .failure(
+        ChurnRecordError(
+          column: columns[k].name,
+          message: "'\(columns[k].name)': expected \(expected), found '\(fields[columns[k].name]!)'"))
     }
     let p = LogisticRegression.sigmoid(scorer.logOdds())
     var found: [ChurnReason] = []
@@ -429,9 +443,21 @@ public final class PreparedChurnModel: Sendable {
         }
       }
     }
-    return ChurnPrediction(
-      id: id, probability: p, churn: p >= (threshold ?? model.threshold), decile: model.decile(p), reasons: found,
-      unseenLevels: columns.indices.filter { scorer.unseen[$0] > 0 }.map { columns[$0].name })
+    return .success(
+      ChurnPrediction(
+        id: id, probability: p, churn: p >= (threshold ?? model.threshold), decile: model.decile(p), reasons: found,
+        unseenLevels: columns.indices.filter { scorer.unseen[$0] > 0 }.map { columns[$0].name }))
+  }
+}
+
+/// Why one customer could not be scored: the column at fault and what was wrong with it.
+public struct ChurnRecordError: Error, Sendable, Equatable {
+  public var column: String?
+  public var message: String
+
+  public init(column: String?, message: String) {
+    self.column = column
+    self.message = message
   }
 }
 

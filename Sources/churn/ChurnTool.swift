@@ -15,7 +15,7 @@ struct ChurnTool: ParsableCommand, CommerceApp {
       version: CommerceMLVersionText.current,
       subcommands: [
         TrainCommand.self, ScoreCommand.self, EvaluateCommand.self, DriftCommand.self, ExplainCommand.self,
-        ModelsCommand<ChurnTool>.self,
+        ServeCommand.self, ModelsCommand<ChurnTool>.self,
       ])
   }
 

@@ -20,7 +20,7 @@ final class ServerProcess: @unchecked Sendable {
     let out = Pipe()
     process.standardOutput = out
     errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("serve-err-\(UUID())")
-    FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
     process.standardError = try FileHandle(forWritingTo: errorFile)
     try process.run()
     // The first line says where it listens.
@@ -223,5 +223,49 @@ final class LoadState: Sendable {
     try "\n".write(toFile: empty, atomically: true, encoding: .utf8)
     let refused = try run("recommend", ["serve", "--store", store, "--token-file", empty, "--port", "0"])
     #expect(refused.status == 64 && refused.stderr.contains("the token file is empty"), "\(refused)")
+  }
+}
+
+/// Issue 24: `churn serve` as a process: the route scores the sample customers as `churn score` does.
+@Suite(.serialized) struct ChurnServeProcessTests {
+  let dir = temporaryDirectory()
+  var store: String { dir.appendingPathComponent("store.sqlite").path }
+
+  @Test func theRouteScoresAsChurnScoreDoes() async throws {
+    let customers = sampleData("churn/customers.csv")
+    let trained = try run(
+      "churn", ["train", "--data", customers, "--target", "churned", "--cv", "0", "--store", store])
+    #expect(trained.status == 0, "\(trained)")
+    let scored = try run("churn", ["score", customers, "--reasons", "0", "--store", store])
+    #expect(scored.status == 0)
+    let expected = scored.stdout.split(separator: "\n").dropFirst().map {
+      let f = $0.split(separator: ",", omittingEmptySubsequences: false)
+      return (String(f[0]), Double(f[1])!, f[2] == "1")
+    }
+    let server = try ServerProcess("churn", ["serve", "--store", store])
+    defer { server.stop() }
+    var request = HTTPClientRequest(url: server.url("/v1/score?reasons=0"))
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "text/csv")
+    request.body = .bytes(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: customers))))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    #expect(response.status.code == 200)
+    let body = try await response.body.collect(upTo: 64 << 20)
+    struct Answer: Decodable {
+      struct Prediction: Decodable {
+        var id: String
+        var probability: Double
+        var decision: String
+      }
+      var predictions: [Prediction]
+    }
+    let answer = try JSONDecoder().decode(Answer.self, from: Data(body.readableBytesView))
+    #expect(answer.predictions.count == expected.count)
+    for (p, e) in zip(answer.predictions, expected) {
+      #expect(p.id == e.0)
+      #expect(abs(p.probability - e.1) < 5e-7, "\(p.id)")  // the CSV prints six decimals
+      #expect((p.decision == "churn") == e.2, "\(p.id)")
+    }
+    #expect(server.signalAndWait(SIGTERM, seconds: 15) == 0)
   }
 }
