@@ -551,3 +551,19 @@ struct ScoringTerm {
     }
   }
 }
+
+extension ChurnReason {
+  /// Reasons as `churn score` writes them: `column=value +0.54; …` (a blank value as `(missing)`, two decimals,
+  /// the sign always shown).
+  public static func text(_ reasons: [ChurnReason]) -> String {
+    reasons.map { r in
+      let value = r.value.isEmpty ? "(missing)" : r.value
+      let sign = r.contribution < 0 ? "-" : "+"
+      let size = abs(r.contribution)
+      guard size < 1e15 else { return "\(r.column)=\(value) \(sign)\(size)" }
+      let hundredths = Int((size * 100).rounded())
+      let cents = hundredths % 100
+      return "\(r.column)=\(value) \(sign)\(hundredths / 100).\(cents < 10 ? "0" : "")\(cents)"
+    }.joined(separator: "; ")
+  }
+}

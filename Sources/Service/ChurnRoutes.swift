@@ -188,3 +188,75 @@ public enum ChurnRoutes {
     }
   }
 }
+
+extension ChurnRoutes {
+  /// The Open Inference Protocol v2 face of a churn model, as MLServer's pandas codec lays out a table: one input
+  /// per model column (FP64 for numbers, BYTES otherwise; shape [N]); outputs `probability` (FP64 [N]), `decision`
+  /// (BYTES [N], `churn` or `stay`) and `reasons` (BYTES [N], as `churn score` writes them). Parameters: `reasons`
+  /// (0 to 20, default 3) and `threshold`. A customer that cannot be scored fails the request (400) naming it and
+  /// the column.
+  public static let v2 = V2Model<PreparedChurnModel>(
+    inputs: { prepared in
+      prepared.model.columns.map {
+        V2.TensorMetadata(name: $0.name, datatype: $0.kind == .numeric ? "FP64" : "BYTES", shape: [-1])
+      }
+    },
+    outputs: [
+      V2.TensorMetadata(name: "probability", datatype: "FP64", shape: [-1]),
+      V2.TensorMetadata(name: "decision", datatype: "BYTES", shape: [-1]),
+      V2.TensorMetadata(name: "reasons", datatype: "BYTES", shape: [-1]),
+    ],
+    infer: { request, prepared in
+      var columns: [String: [V2.Value]] = [:]
+      var count: Int? = nil
+      for input in request.inputs {
+        let values = try input.flat()
+        if let count, count != values.count {
+          throw ServiceError(.badRequest, "input '\(input.name)' holds \(values.count) values, the others \(count)")
+        }
+        count = values.count
+        columns[input.name] = values
+      }
+      guard let n = count, n >= 1 else { throw ServiceError(.badRequest, "the request holds no customers") }
+      guard n <= maxCustomers else {
+        throw ServiceError(.badRequest, "the request must hold at most \(maxCustomers) customers, got \(n)")
+      }
+      let reasons = try V2.integer("reasons", in: request.parameters) ?? 3
+      guard (0...20).contains(reasons) else { throw ServiceError(.badRequest, "parameter 'reasons' must be 0 to 20") }
+      var threshold: Double? = nil
+      if let t = request.parameters?["threshold"] {
+        guard case .number(let value) = t, value >= 0, value <= 1 else {
+          throw ServiceError(.badRequest, "parameter 'threshold' must be a number from 0 to 1")
+        }
+        threshold = value
+      }
+      let specs = Dictionary(prepared.model.columns.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+      var probability: [V2.Value] = []
+      var decision: [V2.Value] = []
+      var text: [V2.Value] = []
+      for row in 0..<n {
+        var fields: [String: String] = [:]
+        for (name, values) in columns {
+          let v = values[row]
+          if case .flag(let b) = v, let spec = specs[name], spec.kind == .boolean {
+            fields[name] = b ? spec.trueValue : spec.falseValue
+          } else {
+            fields[name] = V2.text(v)
+          }
+        }
+        switch prepared.scoreRecord(fields: fields, reasons: reasons, threshold: threshold) {
+        case .success(let p):
+          probability.append(.number(p.probability))
+          decision.append(.text(p.decision))
+          text.append(.text(ChurnReason.text(p.reasons)))
+        case .failure(let e):
+          throw ServiceError(.badRequest, "customer \(row)\(e.column.map { ", column '\($0)'" } ?? ""): \(e.message)")
+        }
+      }
+      return [
+        V2.OutputTensor(name: "probability", shape: [n], datatype: "FP64", data: probability),
+        V2.OutputTensor(name: "decision", shape: [n], datatype: "BYTES", data: decision),
+        V2.OutputTensor(name: "reasons", shape: [n], datatype: "BYTES", data: text),
+      ]
+    })
+}

@@ -18,15 +18,18 @@ public struct CommerceServer<Loaded: Sendable>: Sendable {
   let logger: Logger
   /// Adds the app's routes to the authenticated `/v1` group.
   let v1: @Sendable (RouterGroup<ServiceContext>) -> Void
+  /// The model's Open Inference Protocol v2 face, if it has one.
+  let v2: V2Model<Loaded>?
 
   public init(
     options: ServerOptions, model: HotModel<Loaded>, metrics: ServiceMetrics, logger: Logger,
-    v1: @escaping @Sendable (RouterGroup<ServiceContext>) -> Void
+    v2: V2Model<Loaded>? = nil, v1: @escaping @Sendable (RouterGroup<ServiceContext>) -> Void
   ) {
     self.options = options
     self.model = model
     self.metrics = metrics
     self.logger = logger
+    self.v2 = v2
     self.v1 = v1
   }
 
@@ -67,6 +70,12 @@ public struct CommerceServer<Loaded: Sendable>: Sendable {
         }
       ])
     self.v1(v1)
+    if let v2 {
+      let guarded = router.group()
+      if let token = options.token { guarded.add(middleware: BearerMiddleware(token: Array(token.utf8))) }
+      V2.add(
+        open: router, guarded: guarded, model: model, v2: v2, readiness: readiness, limit: options.maxBodyBytes)
+    }
     return router
   }
 

@@ -157,3 +157,45 @@ public enum RecommendRoutes {
     }
   }
 }
+
+extension RecommendRoutes {
+  /// The Open Inference Protocol v2 face of a recommender: input `user_id` (BYTES [N]) with parameter `n` (1 to
+  /// 1,000, default 10, in the request's or the input's parameters), outputs `item_id` (BYTES [N, n]) and `score`
+  /// (FP32 [N, n]); a user with fewer than `n` items to recommend gets `""` and 0 after their last.
+  public static let v2 = V2Model<LoadedRecommender>(
+    inputs: { _ in [V2.TensorMetadata(name: "user_id", datatype: "BYTES", shape: [-1])] },
+    outputs: [
+      V2.TensorMetadata(name: "item_id", datatype: "BYTES", shape: [-1, -1]),
+      V2.TensorMetadata(name: "score", datatype: "FP32", shape: [-1, -1]),
+    ],
+    infer: { request, loaded in
+      guard let input = request.inputs.first(where: { $0.name == "user_id" }) else {
+        throw ServiceError(.badRequest, "the input 'user_id' (BYTES, one id per user) is required")
+      }
+      guard input.datatype == "BYTES" else {
+        throw ServiceError(.badRequest, "input 'user_id': datatype BYTES expected, got \(input.datatype)")
+      }
+      let users = try input.flat().map(V2.text)
+      let n = try count(try V2.integer("n", in: request.parameters, input.parameters))
+      var ids: [V2.Value] = []
+      var scores: [V2.Value] = []
+      ids.reserveCapacity(users.count * n)
+      scores.reserveCapacity(users.count * n)
+      for user in users {
+        let list: RecommendationList
+        do {
+          list = try loaded.recommend(user: user, count: n)
+        } catch {
+          throw ServiceError(.badRequest, "user '\(user)': \(ServiceError.from(error).message)")
+        }
+        for k in 0..<n {
+          ids.append(.text(k < list.items.count ? list.items[k].itemID : ""))
+          scores.append(.number(k < list.items.count ? Double(list.items[k].score) : 0))
+        }
+      }
+      return [
+        V2.OutputTensor(name: "item_id", shape: [users.count, n], datatype: "BYTES", data: ids),
+        V2.OutputTensor(name: "score", shape: [users.count, n], datatype: "FP32", data: scores),
+      ]
+    })
+}

@@ -46,7 +46,7 @@ struct ServeCommand: ParsableCommand {
     let model = RecommendRoutes.model(store: store, name: name.model, metrics: metrics, logger: logger)
     let settled = options
     try Serve.blocking(
-      CommerceServer(options: settled, model: model, metrics: metrics, logger: logger) { v1 in
+      CommerceServer(options: settled, model: model, metrics: metrics, logger: logger, v2: RecommendRoutes.v2) { v1 in
         RecommendRoutes.add(to: v1, model: model, options: settled)
       })
   }

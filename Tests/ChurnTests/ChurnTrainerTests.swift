@@ -204,6 +204,7 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false) 
         "\($0.column)=\($0.value.isEmpty ? "(missing)" : $0.value) \($0.contribution >= 0 ? "+" : "-")\(String(format: "%.2f", abs($0.contribution)))"
       }
       #expect(reasons.joined(separator: "; ") == String(lines[k + 1][4]))
+      #expect(ChurnReason.text(prediction.reasons) == String(lines[k + 1][4]))
       #expect(prediction.reasons.map(\.contribution) == prediction.reasons.map(\.contribution).sorted(by: >))
     }
     #expect(try m.score(fields: customers[1]).unseenLevels == ["plan"])
