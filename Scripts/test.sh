@@ -26,6 +26,16 @@ if [ "${PIPESTATUS[0]}" -ne 0 ]; then
 fi
 limits=$(grep -oE 'store-limits: [0-9]+ passed' "$LIMITS" | grep -oE '[0-9]+' || echo 0)
 passed=$((passed + limits))
+echo "== the Open Inference Protocol v2 routes, called by tritonclient"
+V2LOG=$(mktemp)
+trap 'rm -f "$LOG" "$LIMITS" "$V2LOG"' EXIT
+bash Scripts/v2-client-test.sh "$(swift build --show-bin-path)" 2>&1 | tee "$V2LOG"
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+  echo "tests: the V2 client checks failed" >&2
+  exit 1
+fi
+v2=$(grep -oE 'v2-client: [0-9]+ passed' "$V2LOG" | grep -oE '[0-9]+' || echo 0)
+passed=$((passed + v2))
 echo "== format"
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Sources
 echo "== all checks passed"

@@ -74,10 +74,12 @@ public enum V2 {
     public var shape: [Int]
     public var datatype: String
     public var parameters: Parameters?
-    public var data: [Value]
+    /// The values in JSON; absent when they came in binary (the binary tensor data extension).
+    public var data: [Value]?
 
     /// The data, flat, checked against the shape.
     func flat() throws -> [Value] {
+      guard let data else { throw ServiceError(.badRequest, "input '\(name)': no data") }
       let values = data.flatMap(\.flattened)
       guard shape.allSatisfy({ $0 >= 0 }) else {
         throw ServiceError(.badRequest, "input '\(name)': a negative dimension in its shape \(shape)")
@@ -140,10 +142,12 @@ public enum V2 {
   }
 
   /// A value as text: strings as they are, whole numbers without a fraction, other numbers in their shortest
-  /// exact form, booleans as true/false.
+  /// exact form, NaN as missing (blank), booleans as true/false.
   static func text(_ value: Value) -> String {
     switch value {
     case .text(let s): return s
+    // NaN is how a binary FP64 column (MLServer's pandas codec) says missing.
+    case .number(let d) where d.isNaN: return ""
     case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
     case .flag(let b): return b ? "true" : "false"
     case .nested(let a): return a.map(text).joined(separator: ",")
@@ -170,6 +174,97 @@ public struct V2Model<Loaded: Sendable>: Sendable {
 }
 
 extension V2 {
+  /// An infer request's body: JSON, or — with `Inference-Header-Content-Length` (the binary tensor data extension
+  /// tritonclient uses by default) — that many bytes of JSON followed by each input marked `binary_data_size` in
+  /// order, decoded here into values.
+  static func inferRequest(_ request: Request, limit: Int) async throws -> InferRequest {
+    guard let header = request.headers[HTTPField.Name("Inference-Header-Content-Length")!] else {
+      let decoded = try await JSONBody.decode(InferRequest.self, from: request, limit: limit)
+      for (k, input) in decoded.inputs.enumerated() where input.data == nil {
+        throw ServiceError(.badRequest, "'inputs[\(k)].data' is required")
+      }
+      return decoded
+    }
+    let buffer = try await JSONBody.bytes(request, limit: limit)
+    let bytes = Array(buffer.readableBytesView)
+    guard let jsonLength = Int(header), jsonLength >= 0, jsonLength <= bytes.count else {
+      throw ServiceError(
+        .badRequest, "Inference-Header-Content-Length must be a byte count within the body, got '\(header)'")
+    }
+    var decoded: InferRequest
+    do {
+      decoded = try JSONDecoder().decode(InferRequest.self, from: Data(bytes[0..<jsonLength]))
+    } catch let error as DecodingError {
+      throw ServiceError(.badRequest, JSONBody.describe(error))
+    }
+    var offset = jsonLength
+    for (k, input) in decoded.inputs.enumerated() {
+      guard let size = try integer("binary_data_size", in: input.parameters) else {
+        guard input.data != nil else { throw ServiceError(.badRequest, "'inputs[\(k)].data' is required") }
+        continue
+      }
+      guard size >= 0, size <= bytes.count - offset else {
+        throw ServiceError(.badRequest, "input '\(input.name)': binary_data_size \(size) runs past the body")
+      }
+      decoded.inputs[k].data = try binaryValues(
+        bytes[offset..<(offset + size)], datatype: input.datatype, name: input.name)
+      offset += size
+    }
+    return decoded
+  }
+
+  /// A binary tensor's values: BYTES as 4-byte little-endian lengths each followed by that many bytes; numbers
+  /// little-endian (FP64, FP32, INT64, INT32); BOOL one byte each.
+  static func binaryValues(_ bytes: ArraySlice<UInt8>, datatype: String, name: String) throws -> [Value] {
+    let raw = Array(bytes)
+    func fixed<T>(_ width: Int, _ read: (UnsafeRawBufferPointer, Int) -> T) throws -> [T] {
+      guard raw.count % width == 0 else {
+        throw ServiceError(
+          .badRequest, "input '\(name)': \(raw.count) bytes is not a whole number of \(datatype) values")
+      }
+      return raw.withUnsafeBytes { p in (0..<(raw.count / width)).map { read(p, $0 * width) } }
+    }
+    switch datatype {
+    case "BYTES":
+      var values: [Value] = []
+      var i = 0
+      while i < raw.count {
+        guard raw.count - i >= 4 else {
+          throw ServiceError(.badRequest, "input '\(name)': a BYTES length is cut short")
+        }
+        let n = Int(UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24)
+        i += 4
+        guard n <= raw.count - i else {
+          throw ServiceError(.badRequest, "input '\(name)': a BYTES value runs past its data")
+        }
+        values.append(.text(String(decoding: raw[i..<(i + n)], as: UTF8.self)))
+        i += n
+      }
+      return values
+    case "FP64":
+      return try fixed(8) { p, o in
+        .number(Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt64.self))))
+      }
+    case "FP32":
+      return try fixed(4) { p, o in
+        .number(Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt32.self)))))
+      }
+    case "INT64":
+      return try fixed(8) { p, o in
+        .number(Double(Int64(littleEndian: p.loadUnaligned(fromByteOffset: o, as: Int64.self))))
+      }
+    case "INT32":
+      return try fixed(4) { p, o in
+        .number(Double(Int32(littleEndian: p.loadUnaligned(fromByteOffset: o, as: Int32.self))))
+      }
+    case "BOOL":
+      return raw.map { .flag($0 != 0) }
+    default:
+      throw ServiceError(
+        .badRequest, "input '\(name)': binary \(datatype) is not supported (BYTES, FP64, FP32, INT64, INT32, BOOL are)")
+    }
+  }
+
   struct Live: Encodable { var live: Bool }
   struct Ready: Encodable { var ready: Bool }
   struct ModelReady: Encodable {
@@ -235,7 +330,7 @@ extension V2 {
         [
           .post: { request, context in
             let (version, loaded) = try await resolve(context, versioned: versioned)
-            let body = try await JSONBody.decode(InferRequest.self, from: request, limit: limit)
+            let body = try await inferRequest(request, limit: limit)
             let outputs = try v2.infer(body, loaded)
             return try JSONBody.response(
               InferResponse(modelName: model.name, modelVersion: String(version.version), id: body.id, outputs: outputs)

@@ -110,6 +110,58 @@ func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T 
     }
   }
 
+  /// The binary tensor data extension (tritonclient's default): a JSON header of the length the header field says,
+  /// then each binary input's bytes in order.
+  @Test func binaryInputsAreRead() async throws {
+    let (store, _) = try recommenderStore()
+    let s = v2Server(store)
+    s.model.refresh()
+    let engine = try StoredRecommender(store: store, name: "recommender")
+    let tensor = ["A-1", "B-4"].flatMap { user -> [UInt8] in
+      let bytes = Array(user.utf8)
+      return withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init) + bytes
+    }
+    let json = Array(
+      #"{"parameters": {"n": 2}, "inputs": [{"name": "user_id", "shape": [2], "datatype": "BYTES", "parameters": {"binary_data_size": \#(tensor.count)}}]}"#
+        .utf8)
+    try await Application(router: s.router()).test(.router) { client in
+      let headers: HTTPFields = [
+        .contentType: "application/octet-stream",
+        HTTPField.Name("Inference-Header-Content-Length")!: String(json.count),
+      ]
+      let r = try await client.execute(
+        uri: "/v2/models/recommender/infer", method: .post, headers: headers, body: ByteBuffer(bytes: json + tensor))
+      #expect(r.status == .ok, "\(String(buffer: r.body))")
+      let ids = try decode(V2.InferResponse.self, r).outputs[0]
+      let expected = try ["A-1", "B-4"].flatMap { try engine.recommend(user: $0, count: 2).items.map(\.itemID) }
+      #expect(ids.data == expected.map { .text($0) })
+      // A size past the body, a length cut short, a header longer than the body: 400.
+      for (jsonText, extra, message) in [
+        (
+          String(decoding: json, as: UTF8.self).replacingOccurrences(of: "\(tensor.count)", with: "999"), tensor,
+          "runs past the body"
+        ),
+        (String(decoding: json, as: UTF8.self), Array(tensor.prefix(9)), "runs past the body"),
+      ] {
+        let head = Array(jsonText.utf8)
+        let bad = try await client.execute(
+          uri: "/v2/models/recommender/infer", method: .post,
+          headers: [HTTPField.Name("Inference-Header-Content-Length")!: String(head.count)],
+          body: ByteBuffer(bytes: head + extra))
+        #expect(bad.status == .badRequest && errorText(bad).contains(message), "\(errorText(bad))")
+      }
+      let tooLong = try await client.execute(
+        uri: "/v2/models/recommender/infer", method: .post,
+        headers: [HTTPField.Name("Inference-Header-Content-Length")!: "100000"], body: ByteBuffer(bytes: json))
+      #expect(tooLong.status == .badRequest && errorText(tooLong).contains("Inference-Header-Content-Length"))
+    }
+    #expect(try V2.binaryValues([0, 0, 0, 0, 0, 0, 0xF8, 0x7F][...], datatype: "FP64", name: "x").count == 1)
+    #expect(V2.text(.number(.nan)) == "")
+    #expect(throws: ServiceError.self) { _ = try V2.binaryValues([1, 2, 3][...], datatype: "FP32", name: "x") }
+    #expect(throws: ServiceError.self) { _ = try V2.binaryValues([1][...], datatype: "UINT8", name: "x") }
+    #expect(try V2.binaryValues([1, 0][...], datatype: "BOOL", name: "x") == [.flag(true), .flag(false)])
+  }
+
   @Test func theTokenGuardsModelsButNotHealth() async throws {
     let (store, _) = try recommenderStore()
     let s = v2Server(store, token: "t0k")
