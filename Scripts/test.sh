@@ -36,6 +36,16 @@ if [ "${PIPESTATUS[0]}" -ne 0 ]; then
 fi
 v2=$(grep -oE 'v2-client: [0-9]+ passed' "$V2LOG" | grep -oE '[0-9]+' || echo 0)
 passed=$((passed + v2))
+echo "== both HTTP APIs against their OpenAPI documents (schemathesis)"
+STLOG=$(mktemp)
+trap 'rm -f "$LOG" "$LIMITS" "$V2LOG" "$STLOG"' EXIT
+bash Scripts/schemathesis-test.sh "$(swift build --show-bin-path)" 2>&1 | tee "$STLOG"
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+  echo "tests: the schemathesis checks failed" >&2
+  exit 1
+fi
+st=$(grep -oE 'schemathesis: [0-9]+ passed' "$STLOG" | grep -oE '[0-9]+' || echo 0)
+passed=$((passed + st))
 echo "== format"
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Sources
 echo "== all checks passed"

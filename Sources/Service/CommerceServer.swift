@@ -20,16 +20,19 @@ public struct CommerceServer<Loaded: Sendable>: Sendable {
   let v1: @Sendable (RouterGroup<ServiceContext>) -> Void
   /// The model's Open Inference Protocol v2 face, if it has one.
   let v2: V2Model<Loaded>?
+  /// The OpenAPI document served at `/openapi.json`.
+  let openAPI: String?
 
   public init(
     options: ServerOptions, model: HotModel<Loaded>, metrics: ServiceMetrics, logger: Logger,
-    v2: V2Model<Loaded>? = nil, v1: @escaping @Sendable (RouterGroup<ServiceContext>) -> Void
+    v2: V2Model<Loaded>? = nil, openAPI: String? = nil, v1: @escaping @Sendable (RouterGroup<ServiceContext>) -> Void
   ) {
     self.options = options
     self.model = model
     self.metrics = metrics
     self.logger = logger
     self.v2 = v2
+    self.openAPI = openAPI
     self.v1 = v1
   }
 
@@ -59,6 +62,17 @@ public struct CommerceServer<Loaded: Sendable>: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
       ])
+    if let document = openAPI {
+      route(
+        router, "/openapi.json",
+        [
+          .get: { _, _ in
+            Response(
+              status: .ok, headers: [.contentType: "application/json"],
+              body: .init(byteBuffer: ByteBuffer(string: document)))
+          }
+        ])
+    }
     let v1 = router.group("v1")
     if let token = options.token { v1.add(middleware: BearerMiddleware(token: Array(token.utf8))) }
     route(

@@ -23,6 +23,7 @@ struct ServeCommand: ParsableCommand {
   @Option(name: .customLong("max-body"), help: "The largest request body, in bytes.") var maxBody = 1 << 20
   @Option(name: .long, help: "Seconds requests in flight may take to finish on SIGTERM.") var grace = 10.0
   @OptionGroup var name: ModelNameOption
+  @Flag(name: .long, help: "Print the server's OpenAPI document and exit.") var openapi = false
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
@@ -32,6 +33,10 @@ struct ServeCommand: ParsableCommand {
   }
 
   func run() throws {
+    if openapi {
+      print(try OpenAPIDocument.text(.recommend), terminator: "")
+      return
+    }
     // Requests run at once on the server's threads: BLAS gets one thread, set once for the process.
     BLASThreads.set(1)
     var options = ServerOptions()
@@ -46,7 +51,10 @@ struct ServeCommand: ParsableCommand {
     let model = RecommendRoutes.model(store: store, name: name.model, metrics: metrics, logger: logger)
     let settled = options
     try Serve.blocking(
-      CommerceServer(options: settled, model: model, metrics: metrics, logger: logger, v2: RecommendRoutes.v2) { v1 in
+      CommerceServer(
+        options: settled, model: model, metrics: metrics, logger: logger, v2: RecommendRoutes.v2,
+        openAPI: try OpenAPIDocument.text(.recommend)
+      ) { v1 in
         RecommendRoutes.add(to: v1, model: model, options: settled)
       })
   }
