@@ -84,7 +84,13 @@ public enum V2 {
       guard shape.allSatisfy({ $0 >= 0 }) else {
         throw ServiceError(.badRequest, "input '\(name)': a negative dimension in its shape \(shape)")
       }
-      let count = shape.reduce(1, *)
+      // The product of a client's dimensions can overflow: checked, never trapped.
+      var count = 1
+      for d in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow else { throw ServiceError(.badRequest, "input '\(name)': shape \(shape) is too large") }
+        count = product
+      }
       guard count == values.count else {
         throw ServiceError(
           .badRequest, "input '\(name)': shape \(shape) holds \(count) values, its data \(values.count)")

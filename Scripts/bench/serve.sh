@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# HTTP serving benchmark, wrk on loopback, same machine and run:
+#   recommendations for the MovieLens-100K users in turn at 64 connections: `recommend serve` against FastAPI +
+#   uvicorn (2 workers) around implicit's ALS `recommend` (same data, 64 factors, 15 iterations, seen items
+#   filtered); then the same load on `recommend serve` while another process trains, promotes and rolls back
+#   (non-2xx counted); the resident memory of `recommend serve` holding the 200,000-user × 30,000-item bench model
+#   (Benchmarks/.work/bench-1.sqlite from Scripts/bench/recommend.sh) against that model's size.
+# Prints requests per second, p50/p99 latency, the ratios, and the CPU model.
+# Usage: Scripts/bench/serve.sh [SECONDS]   (needs .data/ml100k.csv: ../shared/data/fetch-public-data.sh .data)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_RUN=${1:-10}
+WORK=Benchmarks/.work/serve
+mkdir -p "$WORK"
+bash Scripts/bootstrap.sh
+command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+VENV=Benchmarks/.work/venv-serve
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c "import implicit, fastapi, uvicorn, pandas, scipy" 2>/dev/null ||
+  "$VENV/bin/pip" install -q "implicit==0.7.*" fastapi "uvicorn[standard]" pandas scipy numpy
+DATA=.data/ml100k.csv
+[ -s "$DATA" ] || { echo "serve.sh: $DATA is missing; run ../shared/data/fetch-public-data.sh .data" >&2; exit 1; }
+swift build -c release --product recommend >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 1 300); do curl -sf "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "serve.sh: $1 never answered" >&2; exit 1; }
+# wrk's summary: requests/s, p50 and p99 in ms, non-2xx count.
+run_wrk() {  # URL LUA
+  local out
+  out=$(WRK_PATHS=$WORK/paths.txt WRK_BODY=${WRK_BODY:-} wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" --latency -s "$2" "$1")
+  local rps p50 p99 bad
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  bad=$(echo "$out" | awk '/Non-2xx or 3xx responses/ {print $5}')
+  echo "$rps $(ms "$p50") $(ms "$p99") ${bad:-0}"
+}
+ms() { echo "$1" | awk '/us$/ {sub("us",""); printf "%.3f", $1/1000; next} /ms$/ {sub("ms",""); printf "%.3f", $1; next} /s$/ {sub("s",""); printf "%.3f", $1*1000}'; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+STORE=$WORK/ml100k.sqlite
+rm -f "$STORE" "$STORE"-wal "$STORE"-shm
+"$BIN/recommend" train --interactions "$DATA" --value-column rating --factors 64 --iterations 15 --store "$STORE" \
+  >/dev/null 2>&1
+"$VENV/bin/python" Scripts/bench/serve_peer_recommend.py prepare "$DATA" "$WORK/peer" >/dev/null
+cut -d, -f1 "$DATA" | tail -n +2 | sort -u | sed 's|^|/v1/users/|; s|$|/recommendations?n=10|' >"$WORK/paths.txt"
+echo "data: $DATA ($(($(wc -l <"$DATA") - 1)) ratings, $(wc -l <"$WORK/paths.txt") users in turn), 64 connections, 2 wrk threads, ${SECONDS_PER_RUN} s each"
+
+OURS_PORT=$(free_port)
+OPENBLAS_NUM_THREADS=1 "$BIN/recommend" serve --port "$OURS_PORT" --store "$STORE" >/dev/null 2>"$WORK/ours.err" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$OURS_PORT/readyz"
+PEER_PORT=$(free_port)
+(cd Scripts/bench && PEER_DIR=$PWD/../../$WORK/peer OPENBLAS_NUM_THREADS=1 exec "../../$VENV/bin/uvicorn" \
+  serve_peer_recommend:app --workers 2 --port "$PEER_PORT" --log-level warning) >/dev/null 2>"$WORK/peer.err" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$PEER_PORT/v1/users/1/recommendations?n=10"
+read -r o_rps o_p50 o_p99 o_bad < <(run_wrk "http://127.0.0.1:$OURS_PORT" Scripts/bench/wrk_paths.lua)
+read -r p_rps p_p50 p_p99 p_bad < <(run_wrk "http://127.0.0.1:$PEER_PORT" Scripts/bench/wrk_paths.lua)
+printf '  %-44s %12s %12s %8s\n' "" "CommerceML" "FastAPI+implicit" "ratio"
+printf '  %-44s %12.0f %12.0f %8.1f\n' "recommendations, requests per second" "$o_rps" "$p_rps" "$(echo "$o_rps / $p_rps" | bc -l)"
+printf '  %-44s %12.3f %12.3f\n' "latency p50 (ms)" "$o_p50" "$p_p50"
+printf '  %-44s %12.3f %12.3f\n' "latency p99 (ms)" "$o_p99" "$p_p99"
+printf '  %-44s %12s %12s\n' "non-2xx responses" "$o_bad" "$p_bad"
+
+# The same load while another process trains (version 2 promoted), rolls back and promotes again.
+(
+  sleep 1
+  "$BIN/recommend" train --interactions "$DATA" --value-column rating --factors 32 --iterations 5 --store "$STORE" >/dev/null 2>&1
+  sleep 1
+  "$BIN/recommend" models rollback --store "$STORE" >/dev/null
+  sleep 1
+  "$BIN/recommend" models promote 2 --store "$STORE" >/dev/null
+) &
+CHANGER=$!
+read -r r_rps r_p50 r_p99 r_bad < <(run_wrk "http://127.0.0.1:$OURS_PORT" Scripts/bench/wrk_paths.lua)
+wait "$CHANGER"
+served=$(curl -s "http://127.0.0.1:$OURS_PORT/v1/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+printf '  %-44s %12.0f   p99 %.3f ms, non-2xx %s, serving version %s after\n' "under train + rollback + promote, req/s" "$r_rps" "$r_p99" "$r_bad" "$served"
+
+BENCH=Benchmarks/.work/bench-1.sqlite
+if [ -s "$BENCH" ]; then
+  BIG_PORT=$(free_port)
+  "$BIN/recommend" serve --port "$BIG_PORT" --store "$BENCH" >/dev/null 2>"$WORK/big.err" &
+  BIG=$!
+  PIDS+=($BIG)
+  wait_http "http://127.0.0.1:$BIG_PORT/readyz"
+  curl -s "http://127.0.0.1:$BIG_PORT/v1/users/U000001/recommendations?n=10" >/dev/null || true
+  model_mb=$(curl -s "http://127.0.0.1:$BIG_PORT/v1/model" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["artifact_bytes"]/1048576))')
+  rss_mb=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$BIG/status)
+  echo "  memory holding the 200k-user x 30k-item model: RSS ${rss_mb} MiB for a ${model_mb} MiB model (+$((rss_mb - model_mb)) MiB)"
+fi
