@@ -365,14 +365,24 @@ struct ServingModel {
 
   /// The top `n` of `scores`, without `excluding`, with ids and metadata.
   func list(_ scores: [Float], n: Int, excluding: Set<Int>, source: RecommendationSource) throws -> RecommendationList {
+    // One pass: the block-skipping selection leaves out the excluded items (ascending) and checks every score.
+    let excluded = excluding.filter { $0 >= 0 && $0 < Int(Int32.max) }.map { Int32($0) }.sorted()
+    var top: [(index: Int, score: Float)] = []
+    top.reserveCapacity(min(n, scores.count))
+    var cursor = 0
+    let finite = scores.withUnsafeBufferPointer { s in
+      excluded.withUnsafeBufferPointer {
+        TopK.accumulateFinite(s, firstIndex: 0, k: n, excluding: $0, cursor: &cursor, into: &top)
+      }
+    }
     // A score that is not a finite number comes from a damaged weight: never ranked around, never dropped.
-    if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+    if !finite, let bad = scores.firstIndex(where: { !$0.isFinite }) {
       throw CommerceError(
         .damaged,
         "model '\(version.name)' version \(version.version) is damaged: item \(bad)'s score is \(scores[bad]) (its stored weights are not finite numbers)"
       )
     }
-    let top = TopK.select(scores, k: n, excluded: { excluding.contains($0) })
+    TopK.sortBestFirst(&top)
     var items: [Recommendation] = []
     let hasMetadata = !meta.metadataColumns.isEmpty
     for (rank, entry) in top.enumerated() {
