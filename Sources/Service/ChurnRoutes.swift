@@ -178,6 +178,19 @@ public enum ChurnRoutes {
       ])
   }
 
+  /// The whole server for model `name` in `store`: its hot model, metrics, `/v1` and V2 routes and OpenAPI
+  /// document — what `churn serve` runs and the tests drive.
+  public static func server(store: any ModelRegistry, name: String, options: ServerOptions, logger: Logger) throws
+    -> CommerceServer<PreparedChurnModel>
+  {
+    let metrics = ServiceMetrics()
+    let model = self.model(store: store, name: name, metrics: metrics, logger: logger)
+    return CommerceServer(
+      options: options, model: model, metrics: metrics, logger: logger, v2: v2,
+      openAPI: try OpenAPIDocument.text(.churn)
+    ) { add(to: $0, model: model, options: options) }
+  }
+
   /// The hot model for `name` in `store`: each version decoded, checked and prepared once.
   public static func model(store: any ModelRegistry, name: String, metrics: ServiceMetrics, logger: Logger)
     -> HotModel<PreparedChurnModel>

@@ -46,16 +46,7 @@ struct ServeCommand: ParsableCommand {
     options.maxBodyBytes = maxBody
     options.grace = grace
     let store = try storeOptions.openModels(create: false)
-    let logger = Serve.logger("churn")
-    let metrics = ServiceMetrics()
-    let model = ChurnRoutes.model(store: store, name: name.model, metrics: metrics, logger: logger)
-    let settled = options
     try Serve.blocking(
-      CommerceServer(
-        options: settled, model: model, metrics: metrics, logger: logger, v2: ChurnRoutes.v2,
-        openAPI: try OpenAPIDocument.text(.churn)
-      ) { v1 in
-        ChurnRoutes.add(to: v1, model: model, options: settled)
-      })
+      ChurnRoutes.server(store: store, name: name.model, options: options, logger: Serve.logger("churn")))
   }
 }

@@ -46,16 +46,7 @@ struct ServeCommand: ParsableCommand {
     options.maxBodyBytes = maxBody
     options.grace = grace
     let store = try storeOptions.openModels(create: false)
-    let logger = Serve.logger("recommend")
-    let metrics = ServiceMetrics()
-    let model = RecommendRoutes.model(store: store, name: name.model, metrics: metrics, logger: logger)
-    let settled = options
     try Serve.blocking(
-      CommerceServer(
-        options: settled, model: model, metrics: metrics, logger: logger, v2: RecommendRoutes.v2,
-        openAPI: try OpenAPIDocument.text(.recommend)
-      ) { v1 in
-        RecommendRoutes.add(to: v1, model: model, options: settled)
-      })
+      RecommendRoutes.server(store: store, name: name.model, options: options, logger: Serve.logger("recommend")))
   }
 }

@@ -47,12 +47,7 @@ func churnStore() throws -> (ModelStore, String) {
 }
 
 func churnServer(_ store: ModelStore) -> CommerceServer<PreparedChurnModel> {
-  let options = ServerOptions()
-  let metrics = ServiceMetrics()
-  let model = ChurnRoutes.model(store: store, name: "churn", metrics: metrics, logger: quietLogger())
-  return CommerceServer(options: options, model: model, metrics: metrics, logger: quietLogger()) { v1 in
-    ChurnRoutes.add(to: v1, model: model, options: options)
-  }
+  try! ChurnRoutes.server(store: store, name: "churn", options: ServerOptions(), logger: quietLogger())
 }
 
 /// Issue 24: `churn serve`'s route through Hummingbird's router test framework.

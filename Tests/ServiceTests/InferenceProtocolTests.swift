@@ -12,15 +12,7 @@ import Testing
 @testable import Storage
 
 func v2Server(_ store: ModelStore, token: String? = nil) -> CommerceServer<LoadedRecommender> {
-  var options = ServerOptions()
-  options.token = token
-  let metrics = ServiceMetrics()
-  let model = RecommendRoutes.model(store: store, name: "recommender", metrics: metrics, logger: quietLogger())
-  let settled = options
-  return CommerceServer(options: settled, model: model, metrics: metrics, logger: quietLogger(), v2: RecommendRoutes.v2)
-  {
-    RecommendRoutes.add(to: $0, model: model, options: settled)
-  }
+  server(store, token: token)
 }
 
 func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
@@ -183,13 +175,7 @@ func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T 
 
   @Test func churnInfersAsTheEngineScores() async throws {
     let (store, _) = try churnStore()
-    let options = ServerOptions()
-    let metrics = ServiceMetrics()
-    let model = ChurnRoutes.model(store: store, name: "churn", metrics: metrics, logger: quietLogger())
-    let s = CommerceServer(options: options, model: model, metrics: metrics, logger: quietLogger(), v2: ChurnRoutes.v2)
-    {
-      ChurnRoutes.add(to: $0, model: model, options: options)
-    }
+    let s = churnServer(store)
     s.model.refresh()
     let stored = try ChurnStore.load(from: store, name: "churn")
     let engine = try PreparedChurnModel(stored.model)

@@ -35,14 +35,9 @@ import Testing
 
   @Test func theServerServesIt() async throws {
     let (store, _) = try recommenderStore()
-    let options = ServerOptions()
-    let metrics = ServiceMetrics()
-    let model = RecommendRoutes.model(store: store, name: "recommender", metrics: metrics, logger: quietLogger())
     let document = try OpenAPIDocument.text(.recommend)
-    let s = CommerceServer(
-      options: options, model: model, metrics: metrics, logger: quietLogger(), v2: RecommendRoutes.v2,
-      openAPI: document
-    ) { RecommendRoutes.add(to: $0, model: model, options: options) }
+    let s = try RecommendRoutes.server(
+      store: store, name: "recommender", options: ServerOptions(), logger: quietLogger())
     try await Application(router: s.router()).test(.router) { client in
       let r = try await client.execute(uri: "/openapi.json", method: .get)
       #expect(r.status == .ok && r.headers[.contentType] == "application/json")

@@ -76,12 +76,7 @@ func server(_ store: ModelStore, token: String? = nil, maxBody: Int = 1 << 20) -
   var options = ServerOptions()
   options.token = token
   options.maxBodyBytes = maxBody
-  let metrics = ServiceMetrics()
-  let model = RecommendRoutes.model(store: store, name: "recommender", metrics: metrics, logger: quietLogger())
-  let settled = options
-  return CommerceServer(options: settled, model: model, metrics: metrics, logger: quietLogger()) { v1 in
-    RecommendRoutes.add(to: v1, model: model, options: settled)
-  }
+  return try! RecommendRoutes.server(store: store, name: "recommender", options: options, logger: quietLogger())
 }
 
 func json(_ response: TestResponse) throws -> [String: Any] {
