@@ -23,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.90.0"),
     // A real HTTP client for the process tests of the servers (tests only; Hummingbird's tests use it too).
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
   ],
@@ -54,12 +55,13 @@ let package = Package(
     .target(
       name: "Service",
       dependencies: [
-        "Modeling", "Storage", "Recommender", "Churn",
+        "Modeling", "Storage", "TabularIO", "Recommender", "Churn",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "NIOPosix", package: "swift-nio"),
       ]
     ),
     .target(

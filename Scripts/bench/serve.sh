@@ -4,9 +4,13 @@
 #   uvicorn (2 workers) around implicit's ALS `recommend` (same data, 64 factors, 15 iterations, seen items
 #   filtered); then the same load on `recommend serve` while another process trains, promotes and rolls back
 #   (non-2xx counted); the resident memory of `recommend serve` holding the 200,000-user × 30,000-item bench model
-#   (Benchmarks/.work/bench-1.sqlite from Scripts/bench/recommend.sh) against that model's size.
+#   (Benchmarks/.work/bench-1.sqlite from Scripts/bench/recommend.sh) against that model's size;
+#   churn V2 `infer` with 1-customer and 100-customer bodies: `churn serve` against MLServer (mlserver-sklearn, 2
+#   parallel workers) serving a scikit-learn OneHotEncoder + LogisticRegression pipeline trained on the same Telco
+#   file, both sent the same V2 bodies (one input per column, MLServer's pandas codec).
 # Prints requests per second, p50/p99 latency, the ratios, and the CPU model.
-# Usage: Scripts/bench/serve.sh [SECONDS]   (needs .data/ml100k.csv: ../shared/data/fetch-public-data.sh .data)
+# Usage: Scripts/bench/serve.sh [SECONDS]   (needs .data/ml100k.csv and .data/telco.csv:
+#   ../shared/data/fetch-public-data.sh .data)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-10}
@@ -20,11 +24,34 @@ VENV=Benchmarks/.work/venv-serve
   "$VENV/bin/pip" install -q "implicit==0.7.*" fastapi "uvicorn[standard]" pandas scipy numpy
 DATA=.data/ml100k.csv
 [ -s "$DATA" ] || { echo "serve.sh: $DATA is missing; run ../shared/data/fetch-public-data.sh .data" >&2; exit 1; }
+TELCO=.data/telco.csv
+[ -s "$TELCO" ] || { echo "serve.sh: $TELCO is missing; run ../shared/data/fetch-public-data.sh .data" >&2; exit 1; }
+# MLServer in a virtual environment of its own (its pins differ from FastAPI's); uvloop 0.22 and later break its
+# worker processes ("no current event loop"), so an older one is pinned.
+MLS_VENV=Benchmarks/.work/venv-mlserver
+[ -x "$MLS_VENV/bin/python" ] || python3 -m venv "$MLS_VENV"
+"$MLS_VENV/bin/python" -c "import mlserver, mlserver_sklearn, sklearn, pandas" 2>/dev/null ||
+  "$MLS_VENV/bin/pip" install -q "mlserver==1.7.*" "mlserver-sklearn==1.7.*" "uvloop<0.22"
 swift build -c release --product recommend >/dev/null
+swift build -c release --product churn >/dev/null
 BIN=$(swift build -c release --show-bin-path)
 PIDS=()
+# Every server stopped: SIGTERM, then SIGKILL (children too) for one still up after 10 s — MLServer 1.7 can hang in
+# its own shutdown (its metrics files removed twice).
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
@@ -96,3 +123,41 @@ if [ -s "$BENCH" ]; then
   rss_mb=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$BIG/status)
   echo "  memory holding the 200k-user x 30k-item model: RSS ${rss_mb} MiB for a ${model_mb} MiB model (+$((rss_mb - model_mb)) MiB)"
 fi
+
+# Churn: V2 infer, the same bodies to both servers.
+CHURN_STORE=$WORK/telco.sqlite
+rm -f "$CHURN_STORE" "$CHURN_STORE"-wal "$CHURN_STORE"-shm
+"$BIN/churn" train --data "$TELCO" --target churn --model linear --cv 0 --store "$CHURN_STORE" >/dev/null 2>&1
+CHURN_PORT=$(free_port)
+"$BIN/churn" serve --port "$CHURN_PORT" --store "$CHURN_STORE" >/dev/null 2>"$WORK/churn.err" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$CHURN_PORT/readyz"
+curl -s "http://127.0.0.1:$CHURN_PORT/v2/models/churn" >"$WORK/churn-metadata.json"
+MLS_HTTP=$(free_port)
+MLS_GRPC=$(free_port)
+MLS_METRICS=$(free_port)
+rm -rf "$WORK/mlserver"
+"$MLS_VENV/bin/python" Scripts/bench/serve_peer_churn.py prepare "$TELCO" "$WORK/churn-metadata.json" "$WORK/mlserver" \
+  "$MLS_HTTP" "$MLS_GRPC" "$MLS_METRICS" 2 >/dev/null
+(cd "$WORK/mlserver/model" && exec "$PWD/../../../venv-mlserver/bin/mlserver" start .) >/dev/null 2>"$WORK/mlserver.err" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$MLS_HTTP/v2/models/churn/ready"
+for body in 1 100; do
+  for url in "http://127.0.0.1:$CHURN_PORT" "http://127.0.0.1:$MLS_HTTP"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+      --data "@$WORK/mlserver/body-$body.json" "$url/v2/models/churn/infer")
+    [ "$code" = 200 ] || { echo "serve.sh: $url answered $code to the $body-customer body" >&2; exit 1; }
+  done
+done
+printf '  %-44s %12s %12s %8s\n' "" "CommerceML" "MLServer" "ratio"
+for body in 1 100; do
+  read -r c_rps c_p50 c_p99 c_bad < <(WRK_BODY=$WORK/mlserver/body-$body.json run_wrk \
+    "http://127.0.0.1:$CHURN_PORT/v2/models/churn/infer" Scripts/bench/wrk_post.lua)
+  read -r m_rps m_p50 m_p99 m_bad < <(WRK_BODY=$WORK/mlserver/body-$body.json run_wrk \
+    "http://127.0.0.1:$MLS_HTTP/v2/models/churn/infer" Scripts/bench/wrk_post.lua)
+  printf '  %-44s %12.0f %12.0f %8.1f\n' "churn infer, $body customer(s), requests per second" "$c_rps" "$m_rps" \
+    "$(echo "$c_rps / $m_rps" | bc -l)"
+  printf '  %-44s %12.3f %12.3f\n' "latency p50 (ms)" "$c_p50" "$m_p50"
+  printf '  %-44s %12.3f %12.3f\n' "latency p99 (ms)" "$c_p99" "$m_p99"
+  printf '  %-44s %12s %12s\n' "non-2xx responses" "$c_bad" "$m_bad"
+done

@@ -98,6 +98,8 @@ final class ChurnScoringTables: @unchecked Sendable {
   let encoder: FeatureEncoder
   let featureCount: Int
   let columnCount: Int
+  /// The model's input columns' names, in order.
+  let columnNames: [String]
   /// Per feature: its input column, log-odds per raw unit and centering mean.
   let featureColumn: UnsafeMutablePointer<Int>
   let slope: UnsafeMutablePointer<Double>
@@ -114,6 +116,7 @@ final class ChurnScoringTables: @unchecked Sendable {
   /// - Throws: when the model's parts disagree (`ChurnModel.checkConsistency`), before anything is allocated.
   init(model: ChurnModel) throws(ModelingError) {
     try model.checkConsistency()
+    columnNames = model.columns.map(\.name)
     let smoothCoefficients = try (model.additive?.smooths ?? []).map { (t) throws(ModelingError) in
       try t.unconstrainedCoefficients()
     }
@@ -409,44 +412,105 @@ public final class PreparedChurnModel: Sendable {
   public func scoreRecord(fields: [String: String], id: String? = nil, reasons: Int = 3, threshold: Double? = nil)
     -> Result<ChurnPrediction, ChurnRecordError>
   {
-    let columns = model.columns
-    let absent = columns.map(\.name).filter { fields[$0] == nil }
+    let names = columnNames
+    var values: [String] = []
+    values.reserveCapacity(names.count)
+    var absent: [String] = []
+    for name in names {
+      if let v = fields[name] { values.append(v) } else { absent.append(name) }
+    }
     guard absent.isEmpty else {
       return .failure(
         ChurnRecordError(
           column: absent[0],
           message:
-            "the customer has no value for \(absent.map { "'\($0)'" }.joined(separator: ", ")); the model needs: \(columns.map { "'\($0.name)'" }.joined(separator: ", "))"
+            "the customer has no value for \(absent.map { "'\($0)'" }.joined(separator: ", ")); the model needs: \(names.map { "'\($0)'" }.joined(separator: ", "))"
         ))
     }
-    let values = columns.map { Array(fields[$0.name]!.utf8) }
+    return scoreRecord(values: values, id: id, reasons: reasons, threshold: threshold)
+  }
+
+  /// The model's columns by name, in its order: what `scoreRecord(values:…)` takes a value of each.
+  public var columnNames: [String] { tables.columnNames }
+
+  /// Scores one customer given as one value per model column, in `columnNames` order (a blank value is missing):
+  /// what a caller holding the values by column (the V2 route's tensors) scores without a name → value map.
+  /// - Precondition: `values.count == columnNames.count` (otherwise the failure says so).
+  public func scoreRecord(values: [String], id: String? = nil, reasons: Int = 3, threshold: Double? = nil)
+    -> Result<ChurnPrediction, ChurnRecordError>
+  {
+    let names = tables.columnNames
+    guard values.count == names.count else {
+      return .failure(
+        ChurnRecordError(column: nil, message: "\(values.count) values for the model's \(names.count) columns"))
+    }
     let scorer = self.scorer()
-    let encoded = values.withUnsafeBufferPointers { buffers in scorer.encode { buffers[$0] } }
+    let encoded = values.withByteBuffers { buffers in scorer.encode { buffers[$0] } }
     if case .bad(let k, let expected) = encoded {
       return .failure(
-        ChurnRecordError(
-          column: columns[k].name,
-          message: "'\(columns[k].name)': expected \(expected), found '\(fields[columns[k].name]!)'"))
+        ChurnRecordError(column: names[k], message: "'\(names[k])': expected \(expected), found '\(values[k])'"))
     }
     let p = LogisticRegression.sigmoid(scorer.logOdds())
     var found: [ChurnReason] = []
     if reasons > 0 {
       let interactions = model.interactionTerms
       scorer.reasons(limit: reasons) { k, value in
-        if k < columns.count {
-          let text = fields[columns[k].name]!.trimmingCharacters(in: .whitespaces)
-          found.append(ChurnReason(column: columns[k].name, value: text, contribution: value))
+        if k < names.count {
+          found.append(ChurnReason(column: names[k], value: Self.trimmed(values[k]), contribution: value))
         } else {
-          let term = interactions[k - columns.count]
-          let text = term.columns.map { fields[columns[$0].name]!.trimmingCharacters(in: .whitespaces) }
+          let term = interactions[k - names.count]
+          let text = term.columns.map { Self.trimmed(values[$0]) }
           found.append(ChurnReason(column: term.name, value: text.joined(separator: "×"), contribution: value))
         }
       }
     }
+    var unseen: [String] = []
+    for k in 0..<names.count where scorer.unseen[k] > 0 { unseen.append(names[k]) }
     return .success(
       ChurnPrediction(
         id: id, probability: p, churn: p >= (threshold ?? model.threshold), decile: model.decile(p), reasons: found,
-        unseenLevels: columns.indices.filter { scorer.unseen[$0] > 0 }.map { columns[$0].name }))
+        unseenLevels: unseen))
+  }
+}
+
+extension Array where Element == String {
+  /// Calls `body` with a buffer over each string's UTF-8 bytes (all copied once into one block).
+  fileprivate func withByteBuffers<R>(_ body: ([UnsafeBufferPointer<UInt8>]) throws -> R) rethrows -> R {
+    var total = 0
+    for s in self { total += s.utf8.count }
+    let block = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Swift.max(total, 1))
+    defer { block.deallocate() }
+    var buffers: [UnsafeBufferPointer<UInt8>] = []
+    buffers.reserveCapacity(count)
+    var offset = 0
+    for s in self {
+      let n = s.utf8.count
+      _ = UnsafeMutableBufferPointer(rebasing: block[offset..<(offset + n)]).initialize(from: s.utf8)
+      buffers.append(UnsafeBufferPointer(rebasing: block[offset..<(offset + n)]))
+      offset += n
+    }
+    return try body(buffers)
+  }
+}
+
+extension PreparedChurnModel {
+  /// `text` without the spaces around it, as `trimmingCharacters(in: .whitespaces)` would cut them, without
+  /// Foundation for the usual value (ASCII at both ends).
+  static func trimmed(_ text: String) -> String {
+    let utf8 = text.utf8
+    guard let first = utf8.first, let last = utf8.last else { return text }
+    guard first < 0x80, last < 0x80 else { return text.trimmingCharacters(in: .whitespaces) }
+    func blank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+    guard blank(first) || blank(last) else { return text }
+    guard let start = utf8.firstIndex(where: { !blank($0) }), let end = utf8.lastIndex(where: { !blank($0) }) else {
+      return ""
+    }
+    let inner = String(text[start...end])
+    // A non-ASCII space just inside the ASCII ones: Foundation decides.
+    if let a = inner.utf8.first, let b = inner.utf8.last, a >= 0x80 || b >= 0x80 {
+      return inner.trimmingCharacters(in: .whitespaces)
+    }
+    return inner
   }
 }
 
@@ -458,22 +522,6 @@ public struct ChurnRecordError: Error, Sendable, Equatable {
   public init(column: String?, message: String) {
     self.column = column
     self.message = message
-  }
-}
-
-extension Array where Element == [UInt8] {
-  /// Calls `body` with a buffer over each element's bytes.
-  fileprivate func withUnsafeBufferPointers<R>(_ body: ([UnsafeBufferPointer<UInt8>]) throws -> R) rethrows -> R {
-    var pointers: [UnsafeMutablePointer<UInt8>] = []
-    defer { for p in pointers { p.deallocate() } }
-    var buffers: [UnsafeBufferPointer<UInt8>] = []
-    for bytes in self {
-      let p = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(bytes.count, 1))
-      p.initialize(from: bytes, count: bytes.count)
-      pointers.append(p)
-      buffers.append(UnsafeBufferPointer(start: p, count: bytes.count))
-    }
-    return try body(buffers)
   }
 }
 

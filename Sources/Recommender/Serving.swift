@@ -2,6 +2,7 @@ import Foundation
 import LinearAlgebra
 import Modeling
 import Storage
+import TabularIO
 
 /// One recommended item (JSON: `rank`, `item_id`, `score`, `metadata`).
 public struct Recommendation: Sendable, Codable, Equatable {
@@ -46,6 +47,32 @@ public struct RecommendationList: Sendable, Codable, Equatable {
     case source
     case metadataColumns = "metadata_columns"
     case items
+  }
+}
+
+extension RecommendationList: JSONWritable {
+  /// Keys in sorted order, as the contract writes them.
+  public func writeJSON(to w: inout JSONWriter) {
+    w.raw("{\"items\":[")
+    for (i, item) in items.enumerated() {
+      if i > 0 { w.byte(UInt8(ascii: ",")) }
+      w.raw("{\"item_id\":")
+      w.string(item.itemID)
+      w.raw(",\"metadata\":")
+      w.stringObject(item.metadata)
+      w.raw(",\"rank\":")
+      w.int(item.rank)
+      w.raw(",\"score\":")
+      w.float(item.score)
+      w.byte(UInt8(ascii: "}"))
+    }
+    w.raw("],\"metadata_columns\":")
+    w.strings(metadataColumns)
+    w.raw(",\"model\":")
+    model.writeJSON(to: &w)
+    w.raw(",\"source\":")
+    w.string(source.rawValue)
+    w.byte(UInt8(ascii: "}"))
   }
 }
 
@@ -136,7 +163,9 @@ public final class LoadedRecommender: @unchecked Sendable {
     do {
       let reader = try InMemoryArtifactReader.load(from: store, name: version.name, version: version.version)
       byteCount = reader.byteCount
-      model = try ServingModel(reader: reader, version: version)
+      var model = try ServingModel(reader: reader, version: version)
+      model.catalog = try ResidentCatalog(model)
+      self.model = model
       family = try RecommenderFamilies.serving(model)
     } catch let error as StoreError {
       throw StoredRecommender.describe(error, version)
@@ -181,12 +210,12 @@ extension ServingModel {
           "user '\(userID)' has interacted with all \(meta.items) items; nothing is left to recommend (use \(.includeSeen))"
         )
       }
-      return try list(try family.scores(user: u), n: n, excluding: Set(seen), source: .model)
+      return try list(try family.scores(user: u), n: n, excluding: seen, source: .model)
     }
     if !history.isEmpty {
       let (rows, values) = try historyRows(history, valuesRequired: family.historyNeedsValues)
       let scores = try family.scores(history: rows, values: values)
-      return try list(scores, n: n, excluding: includeSeen ? [] : Set(rows), source: .foldedIn)
+      return try list(scores, n: n, excluding: includeSeen ? [] : rows, source: .foldedIn)
     }
     if strict {
       throw CommerceError(
@@ -215,6 +244,8 @@ struct ServingModel {
   let version: ModelVersion
   let meta: RecommenderMeta
   private let metaBytes: Data
+  /// The item ids and catalogue values decoded once, for a model held in memory (`nil`: read per request).
+  var catalog: ResidentCatalog? = nil
 
   init(reader: any ArtifactReader, version: ModelVersion) throws {
     self.reader = reader
@@ -245,10 +276,10 @@ struct ServingModel {
   }
 
   func u64(_ part: String, at index: Int) throws -> UInt64 {
-    guard let v = ArtifactCoding.integers(try reader.read(part, offset: index * 8, length: 8), as: UInt64.self) else {
-      throw corrupt(part)
+    guard index >= 0, index <= Int.max / 8 - 1 else { throw corrupt(part) }
+    return try reader.withBytes(part, offset: index * 8, length: 8) {
+      UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))
     }
-    return v[0]
   }
 
   /// Entry `index` of the 64-bit table `part`, checked to be at most `limit`.
@@ -282,13 +313,15 @@ struct ServingModel {
     // The entry the search ended at must name a row, found or not: damage shows here, not as every id unknown.
     if n > 0 { _ = try offset(index, at: 2 * min(lo, n - 1) + 1, limit: count - 1) }
     var k = lo
-    let bytes = Array(id.utf8)
+    var id = id
     while k < n, try u64(index, at: 2 * k) == h {
       let row = try offset(index, at: 2 * k + 1, limit: count - 1)
       let range = try span(offsets, ids, row: row)
-      if range.count == bytes.count, try reader.read(ids, offset: range.lowerBound, length: range.count) == bytes {
-        return row
+      let same = try id.withUTF8 { given in
+        guard range.count == given.count else { return false }
+        return try reader.withBytes(ids, offset: range.lowerBound, length: range.count) { $0.elementsEqual(given) }
       }
+      if same { return row }
       k += 1
     }
     return nil
@@ -307,6 +340,7 @@ struct ServingModel {
   }
 
   func itemID(_ row: Int) throws -> String {
+    if let catalog, row >= 0, row < catalog.itemIDs.count { return catalog.itemIDs[row] }
     let range = try span(RecommenderPart.itemIDOffsets, RecommenderPart.itemIDs, row: row)
     return String(
       decoding: try reader.read(RecommenderPart.itemIDs, offset: range.lowerBound, length: range.count), as: UTF8.self)
@@ -316,12 +350,13 @@ struct ServingModel {
     let limit = try reader.size(RecommenderPart.seenItems) / 4
     let start = try offset(RecommenderPart.seenOffsets, at: u, limit: limit)
     let end = try offset(RecommenderPart.seenOffsets, at: u + 1, limit: limit)
-    guard start <= end,
-      let rows = ArtifactCoding.integers(
-        try reader.read(RecommenderPart.seenItems, offset: start * 4, length: (end - start) * 4), as: UInt32.self),
-      rows.allSatisfy({ Int($0) < meta.items })
-    else { throw corrupt(RecommenderPart.seenItems) }
-    return rows.map { Int($0) }
+    guard start <= end else { throw corrupt(RecommenderPart.seenItems) }
+    let items = meta.items
+    let rows = try reader.withBytes(RecommenderPart.seenItems, offset: start * 4, length: (end - start) * 4) { raw in
+      (0..<(end - start)).map { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+    }
+    guard rows.allSatisfy({ $0 < items }) else { throw corrupt(RecommenderPart.seenItems) }
+    return rows
   }
 
   func popularity() throws -> [Float] {
@@ -364,9 +399,11 @@ struct ServingModel {
   }
 
   /// The top `n` of `scores`, without `excluding`, with ids and metadata.
-  func list(_ scores: [Float], n: Int, excluding: Set<Int>, source: RecommendationSource) throws -> RecommendationList {
-    // One pass: the block-skipping selection leaves out the excluded items (ascending) and checks every score.
-    let excluded = excluding.filter { $0 >= 0 && $0 < Int(Int32.max) }.map { Int32($0) }.sorted()
+  func list(_ scores: [Float], n: Int, excluding: [Int], source: RecommendationSource) throws -> RecommendationList {
+    // One pass: the block-skipping selection leaves out the excluded items (ascending, repeats harmless) and checks
+    // every score.
+    var excluded = excluding.compactMap { $0 >= 0 && $0 < Int(Int32.max) ? Int32($0) : nil }
+    if !excluded.isSorted() { excluded.sort() }
     var top: [(index: Int, score: Float)] = []
     top.reserveCapacity(min(n, scores.count))
     var cursor = 0
@@ -387,7 +424,10 @@ struct ServingModel {
     let hasMetadata = !meta.metadataColumns.isEmpty
     for (rank, entry) in top.enumerated() {
       var metadata: [String: String] = [:]
-      if hasMetadata {
+      if hasMetadata, let catalog {
+        let values = entry.index < catalog.values.count ? catalog.values[entry.index] : []
+        for (k, column) in meta.metadataColumns.enumerated() { metadata[column] = k < values.count ? values[k] : "" }
+      } else if hasMetadata {
         let range = try span(RecommenderPart.itemMetadataOffsets, RecommenderPart.itemMetadata, row: entry.index)
         let json = try reader.read(RecommenderPart.itemMetadata, offset: range.lowerBound, length: range.count)
         let values = (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
@@ -398,5 +438,43 @@ struct ServingModel {
     }
     return RecommendationList(
       model: version.reference, source: source, metadataColumns: meta.metadataColumns, items: items)
+  }
+}
+
+/// A model's item ids and catalogue values decoded once (a server's model held in memory): what `ServingModel` would
+/// otherwise read and decode for each item of each answer.
+struct ResidentCatalog: Sendable {
+  let itemIDs: [String]
+  /// Each item's catalogue values, in `metadataColumns` order (empty without a catalogue; an unreadable entry is
+  /// empty, as `list` reads it from the store).
+  let values: [[String]]
+
+  init(_ model: ServingModel) throws {
+    var ids: [String] = []
+    ids.reserveCapacity(model.meta.items)
+    for row in 0..<model.meta.items { ids.append(try model.itemID(row)) }
+    itemIDs = ids
+    var values: [[String]] = []
+    if !model.meta.metadataColumns.isEmpty {
+      values.reserveCapacity(model.meta.items)
+      let decoder = JSONDecoder()
+      for row in 0..<model.meta.items {
+        let range = try model.span(RecommenderPart.itemMetadataOffsets, RecommenderPart.itemMetadata, row: row)
+        let json = try model.reader.read(RecommenderPart.itemMetadata, offset: range.lowerBound, length: range.count)
+        values.append((try? decoder.decode([String].self, from: Data(json))) ?? [])
+      }
+    }
+    self.values = values
+  }
+}
+
+extension Array where Element == Int32 {
+  fileprivate func isSorted() -> Bool {
+    var i = 1
+    while i < count {
+      if self[i - 1] > self[i] { return false }
+      i += 1
+    }
+    return true
   }
 }

@@ -77,8 +77,8 @@ public enum ChurnRoutes {
 
   /// The customers of a body: a JSON array of objects (column name → value), or CSV with a header when the body
   /// says `text/csv`.
-  static func customers(_ request: Request, body: ByteBuffer, model: ChurnModel) throws -> [[String: String]] {
-    let contentType = request.headers[.contentType]?.lowercased() ?? ""
+  static func customers(contentType: String?, body: ByteBuffer, model: ChurnModel) throws -> [[String: String]] {
+    let contentType = contentType?.lowercased() ?? ""
     if contentType.hasPrefix("text/csv") {
       let parsed = csvRows(Array(body.readableBytesView))
       switch parsed {
@@ -147,20 +147,24 @@ public enum ChurnRoutes {
     }
     let body = try await JSONBody.bytes(request, limit: limit)
     guard body.readableBytes > 0 else { throw ServiceError(.badRequest, "the body is empty; customers were expected") }
-    let rows = try customers(request, body: body, model: prepared.model)
-    guard (1...maxCustomers).contains(rows.count) else {
-      throw ServiceError(.badRequest, "the body must hold 1 to \(maxCustomers) customers, got \(rows.count)")
-    }
-    let idColumn = prepared.model.idColumn
-    let entries = rows.enumerated().map { (k, fields) -> Entry in
-      let id = idColumn.flatMap { fields[$0] }.flatMap { $0.isEmpty ? nil : $0 } ?? String(k + 1)
-      switch prepared.scoreRecord(fields: fields, id: id, reasons: reasons, threshold: threshold) {
-      case .success(let p): return Entry(prediction: p, id: id, failure: nil)
-      case .failure(let e): return Entry(prediction: nil, id: id, failure: e)
+    let contentType = request.headers[.contentType]
+    let chosen = threshold
+    return try await running(heavy: body.readableBytes > heavyBodyBytes) {
+      let rows = try customers(contentType: contentType, body: body, model: prepared.model)
+      guard (1...maxCustomers).contains(rows.count) else {
+        throw ServiceError(.badRequest, "the body must hold 1 to \(maxCustomers) customers, got \(rows.count)")
       }
+      let idColumn = prepared.model.idColumn
+      let entries = rows.enumerated().map { (k, fields) -> Entry in
+        let id = idColumn.flatMap { fields[$0] }.flatMap { $0.isEmpty ? nil : $0 } ?? String(k + 1)
+        switch prepared.scoreRecord(fields: fields, id: id, reasons: reasons, threshold: chosen) {
+        case .success(let p): return Entry(prediction: p, id: id, failure: nil)
+        case .failure(let e): return Entry(prediction: nil, id: id, failure: e)
+        }
+      }
+      return try JSONBody.response(
+        Answer(model: version.reference, threshold: chosen ?? prepared.model.threshold, predictions: entries))
     }
-    return try JSONBody.response(
-      Answer(model: version.reference, threshold: threshold ?? prepared.model.threshold, predictions: entries))
   }
 
   /// Adds the routes to `v1`.
@@ -243,21 +247,36 @@ extension ChurnRoutes {
         }
         threshold = value
       }
-      let specs = Dictionary(prepared.model.columns.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+      // The model's columns in order, each from its input (a column without one is named in the error).
+      let specs = prepared.model.columns
+      var ordered: [[V2.Value]] = []
+      ordered.reserveCapacity(specs.count)
+      for spec in specs {
+        guard let values = columns[spec.name] else {
+          throw ServiceError(
+            .badRequest,
+            "the input '\(spec.name)' is required; the model needs one input per column: \(specs.map { "'\($0.name)'" }.joined(separator: ", "))"
+          )
+        }
+        ordered.append(values)
+      }
       var probability: [V2.Value] = []
       var decision: [V2.Value] = []
       var text: [V2.Value] = []
+      probability.reserveCapacity(n)
+      decision.reserveCapacity(n)
+      text.reserveCapacity(n)
+      var fields = [String](repeating: "", count: specs.count)
       for row in 0..<n {
-        var fields: [String: String] = [:]
-        for (name, values) in columns {
-          let v = values[row]
-          if case .flag(let b) = v, let spec = specs[name], spec.kind == .boolean {
-            fields[name] = b ? spec.trueValue : spec.falseValue
+        for k in 0..<specs.count {
+          let v = ordered[k][row]
+          if case .flag(let b) = v, specs[k].kind == .boolean {
+            fields[k] = b ? specs[k].trueValue : specs[k].falseValue
           } else {
-            fields[name] = V2.text(v)
+            fields[k] = V2.text(v)
           }
         }
-        switch prepared.scoreRecord(fields: fields, reasons: reasons, threshold: threshold) {
+        switch prepared.scoreRecord(values: fields, reasons: reasons, threshold: threshold) {
         case .success(let p):
           probability.append(.number(p.probability))
           decision.append(.text(p.decision))

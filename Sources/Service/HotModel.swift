@@ -13,6 +13,16 @@ func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async th
   }
 }
 
+/// `work` where the request runs (an event loop thread) when it is small, on Dispatch when it is `heavy` (a big body
+/// to decode, a batch to score), so that it does not hold up the loop's other connections.
+func running<T: Sendable>(heavy: Bool, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+  heavy ? try await offloaded(work) : try work()
+}
+
+/// Bodies above this many bytes, or batches above this many entries, are decoded and scored off the event loop.
+let heavyBodyBytes = 64 << 10
+let heavyEntries = 64
+
 /// The active version of one model name, held in memory for every request, and replaced when another process
 /// promotes or rolls back: `refresh()` reads the store's activation stamp (one query) and, when it changed, loads
 /// the new version completely before it replaces the old one. A version that fails to load is logged and counted,

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Modeling
 import Storage
+import TabularIO
 
 /// The Open Inference Protocol v2 (KServe / Triton / MLServer data plane): the wire types and the routes, over any
 /// app's model. An app says what its model takes and gives (`V2Model`) and maps one infer request to one engine
@@ -76,6 +77,48 @@ public enum V2 {
     public var parameters: Parameters?
     /// The values in JSON; absent when they came in binary (the binary tensor data extension).
     public var data: [Value]?
+
+    enum CodingKeys: String, CodingKey { case name, shape, datatype, parameters, data }
+
+    public init(name: String, shape: [Int], datatype: String, parameters: Parameters? = nil, data: [Value]?) {
+      self.name = name
+      self.shape = shape
+      self.datatype = datatype
+      self.parameters = parameters
+      self.data = data
+    }
+
+    /// The data read as the datatype says when it is a flat array of that type (the usual body: no value tried as
+    /// each type in turn), otherwise value by value.
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      name = try c.decode(String.self, forKey: .name)
+      shape = try c.decode([Int].self, forKey: .shape)
+      datatype = try c.decode(String.self, forKey: .datatype)
+      parameters = try c.decodeIfPresent(Parameters.self, forKey: .parameters)
+      guard c.contains(.data), !(try c.decodeNil(forKey: .data)) else {
+        data = nil
+        return
+      }
+      switch datatype {
+      case "BYTES":
+        if let strings = try? c.decode([String].self, forKey: .data) {
+          data = strings.map { .text($0) }
+          return
+        }
+      case "BOOL":
+        if let flags = try? c.decode([Bool].self, forKey: .data) {
+          data = flags.map { .flag($0) }
+          return
+        }
+      default:
+        if let numbers = try? c.decode([Double].self, forKey: .data) {
+          data = numbers.map { .number($0) }
+          return
+        }
+      }
+      data = try c.decode([Value].self, forKey: .data)
+    }
 
     /// The data, flat, checked against the shape.
     func flat() throws -> [Value] {
@@ -337,12 +380,69 @@ extension V2 {
           .post: { request, context in
             let (version, loaded) = try await resolve(context, versioned: versioned)
             let body = try await inferRequest(request, limit: limit)
-            let outputs = try v2.infer(body, loaded)
-            return try JSONBody.response(
-              InferResponse(modelName: model.name, modelVersion: String(version.version), id: body.id, outputs: outputs)
-            )
+            let entries = body.inputs.reduce(0) { $0 + ($1.data?.count ?? 0) }
+            return try await running(heavy: entries > heavyEntries * 16) {
+              let outputs = try v2.infer(body, loaded)
+              return try JSONBody.response(
+                InferResponse(
+                  modelName: model.name, modelVersion: String(version.version), id: body.id, outputs: outputs))
+            }
           }
         ])
     }
+  }
+}
+
+extension V2.Value {
+  /// The value as the contract writes it; a number that is not finite (which JSON cannot hold) as `null`.
+  func writeJSON(to w: inout JSONWriter) {
+    switch self {
+    case .number(let d): if d.isFinite { w.double(d) } else { w.null() }
+    case .text(let s): w.string(s)
+    case .flag(let b): w.bool(b)
+    case .nested(let a):
+      w.byte(UInt8(ascii: "["))
+      for (i, v) in a.enumerated() {
+        if i > 0 { w.byte(UInt8(ascii: ",")) }
+        v.writeJSON(to: &w)
+      }
+      w.byte(UInt8(ascii: "]"))
+    }
+  }
+}
+
+extension V2.InferResponse: JSONWritable {
+  /// Keys in sorted order; `id` only when the request had one.
+  public func writeJSON(to w: inout JSONWriter) {
+    w.byte(UInt8(ascii: "{"))
+    if let id {
+      w.raw("\"id\":")
+      w.string(id)
+      w.byte(UInt8(ascii: ","))
+    }
+    w.raw("\"model_name\":")
+    w.string(modelName)
+    w.raw(",\"model_version\":")
+    w.string(modelVersion)
+    w.raw(",\"outputs\":[")
+    for (i, output) in outputs.enumerated() {
+      if i > 0 { w.byte(UInt8(ascii: ",")) }
+      w.raw("{\"data\":[")
+      for (k, v) in output.data.enumerated() {
+        if k > 0 { w.byte(UInt8(ascii: ",")) }
+        v.writeJSON(to: &w)
+      }
+      w.raw("],\"datatype\":")
+      w.string(output.datatype)
+      w.raw(",\"name\":")
+      w.string(output.name)
+      w.raw(",\"shape\":[")
+      for (k, d) in output.shape.enumerated() {
+        if k > 0 { w.byte(UInt8(ascii: ",")) }
+        w.int(d)
+      }
+      w.raw("]}")
+    }
+    w.raw("]}")
   }
 }

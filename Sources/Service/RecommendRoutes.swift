@@ -126,16 +126,18 @@ public enum RecommendRoutes {
           }
           let n = try count(body.n)
           let loaded = try serving(model)
-          let results = body.users.map { user -> BatchEntry in
-            do {
-              return BatchEntry(
-                userID: user,
-                recommendations: try loaded.recommend(user: user, count: n, includeSeen: body.includeSeen ?? false))
-            } catch {
-              return BatchEntry(userID: user, error: ServiceError.from(error).message)
+          return try await running(heavy: body.users.count > heavyEntries) {
+            let results = body.users.map { user -> BatchEntry in
+              do {
+                return BatchEntry(
+                  userID: user,
+                  recommendations: try loaded.recommend(user: user, count: n, includeSeen: body.includeSeen ?? false))
+              } catch {
+                return BatchEntry(userID: user, error: ServiceError.from(error).message)
+              }
             }
+            return try JSONBody.response(BatchResponse(model: loaded.version.reference, results: results))
           }
-          return try JSONBody.response(BatchResponse(model: loaded.version.reference, results: results))
         }
       ])
     route(

@@ -7,6 +7,7 @@ import NIOCore
 import ServiceLifecycle
 import Storage
 import Synchronization
+import TabularIO
 
 /// How a server runs: where it listens, who may call it, and its limits.
 public struct ServerOptions: Sendable {
@@ -82,7 +83,7 @@ public struct ServiceError: Error, Sendable {
   func response(requestID: String) -> Response {
     var headers = self.headers
     headers[.contentType] = "application/json"
-    headers[.init("X-Request-Id")!] = requestID
+    headers[AccessMiddleware.requestIDField] = requestID
     let text = (try? JSONContract.text(Body(error: message), pretty: false)) ?? "{\"error\":\"the request failed\"}"
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
   }
@@ -90,7 +91,17 @@ public struct ServiceError: Error, Sendable {
 
 /// JSON in and out through the one contract.
 public enum JSONBody {
+  /// `value` as a JSON response, written by the value itself (the contract's bytes, without an encoder).
+  static func response<T: JSONWritable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+    var writer = JSONWriter(capacity: 1024)
+    value.writeJSON(to: &writer)
+    return Response(
+      status: status, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(bytes: writer.finish())))
+  }
+
   /// `value` as a JSON response.
+  @_disfavoredOverload
   static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
     let data = try JSONContract.encoder(pretty: false).encode(value)
     return Response(
@@ -152,20 +163,21 @@ struct AccessMiddleware: RouterMiddleware {
   typealias Context = ServiceContext
   let metrics: ServiceMetrics
   let logger: Logger
+  let ids = RequestIDs()
+  static let requestIDField = HTTPField.Name("X-Request-Id")!
 
   func handle(
     _ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response
   ) async throws -> Response {
     let started = ContinuousClock.now
     var context = context
-    let given = request.headers[.init("X-Request-Id")!]
+    let given = request.headers[Self.requestIDField]
     context.requestID =
-      given.flatMap { $0.count <= 128 && $0.allSatisfy { $0.isASCII && !$0.isWhitespace } ? $0 : nil }
-      ?? UUID().uuidString.lowercased()
+      given.flatMap { $0.utf8.count <= 128 && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } ? $0 : nil } ?? ids.next()
     var response: Response
     do {
       response = try await next(request, context)
-      response.headers[.init("X-Request-Id")!] = context.requestID
+      response.headers[Self.requestIDField] = context.requestID
     } catch {
       response = ServiceError.from(error).response(requestID: context.requestID)
     }
@@ -175,7 +187,7 @@ struct AccessMiddleware: RouterMiddleware {
     let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
     metrics.request(route: route, method: request.method.rawValue, status: response.status.code, duration: duration)
     logger.info(
-      "\(request.method.rawValue) \(request.uri.path) \(response.status.code) \(String(format: "%.3f", duration.seconds * 1000)) ms id=\(context.requestID)"
+      "\(request.method.rawValue) \(request.uri.path) \(response.status.code) \(millisecondsText(duration)) ms id=\(context.requestID)"
     )
     return response
   }

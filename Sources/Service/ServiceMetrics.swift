@@ -16,18 +16,36 @@ public final class ServiceMetrics: Sendable {
 
   public init() {}
 
+  /// The request series made so far, by route, method and status (the routes' patterns bound their number).
+  private let series = Mutex<[SeriesKey: (Counter, DurationHistogram)]>([:])
+
+  struct SeriesKey: Hashable {
+    var route: String
+    var method: String
+    var status: Int
+  }
+
   /// Counts one request of `route` (the route's pattern, never the raw path) answered with `status`.
   func request(route: String, method: String, status: Int, duration: Duration) {
-    registry.makeCounter(
-      name: "commerceml_http_requests_total",
-      labels: [("route", route), ("method", method), ("status", String(status))],
-      help: "HTTP requests by route, method and status."
-    ).increment()
-    registry.makeDurationHistogram(
-      name: "commerceml_http_request_duration_seconds", labels: [("route", route)], buckets: Self.buckets,
-      help: "HTTP request latency by route."
-    ).recordNanoseconds(
-      Int64(clamping: duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000))
+    let key = SeriesKey(route: route, method: method, status: status)
+    let (counter, histogram) =
+      series.withLock { $0[key] }
+      ?? {
+        let made = (
+          registry.makeCounter(
+            name: "commerceml_http_requests_total",
+            labels: [("route", route), ("method", method), ("status", String(status))],
+            help: "HTTP requests by route, method and status."),
+          registry.makeDurationHistogram(
+            name: "commerceml_http_request_duration_seconds", labels: [("route", route)], buckets: Self.buckets,
+            help: "HTTP request latency by route.")
+        )
+        series.withLock { $0[key] = made }
+        return made
+      }()
+    counter.increment()
+    let (seconds, attoseconds) = duration.components
+    histogram.recordNanoseconds(Int64(clamping: seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000))
   }
 
   func modelLoaded(name: String, version: Int, seconds: Double) {

@@ -64,6 +64,16 @@ public final class InMemoryArtifactReader: ArtifactReader, @unchecked Sendable {
     return Array(UnsafeRawBufferPointer(rebasing: memory[offset..<(offset + length)]))
   }
 
+  public func withBytes<R>(
+    _ part: String, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) throws -> R
+  ) throws -> R {
+    let memory = try self.part(part)
+    guard offset >= 0, length >= 0, offset <= memory.count, length <= memory.count - offset else {
+      throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: length, size: memory.count)
+    }
+    return try body(UnsafeRawBufferPointer(rebasing: memory[offset..<(offset + length)]))
+  }
+
   public func readFloats(_ part: String, offset: Int, count: Int) throws -> [Float] {
     try withFloats(part) { floats in
       guard offset >= 0, count >= 0, offset <= floats.count, count <= floats.count - offset else {

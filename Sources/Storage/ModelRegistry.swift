@@ -110,6 +110,10 @@ public protocol ArtifactReader {
   func partNames() throws -> [String]
   /// Calls `body` with all of `part` as `Float`s; a reader holding the part in memory lends it without a copy.
   func withFloats<R>(_ part: String, _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R
+  /// Calls `body` with `length` bytes of `part` from `offset`; a reader holding the part in memory lends them without
+  /// a copy.
+  /// - Throws: `StoreError.noSuchPart`, `.rangeOutOfBounds`.
+  func withBytes<R>(_ part: String, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
 }
 
 extension ArtifactReader {
@@ -121,6 +125,13 @@ extension ArtifactReader {
     let size = try self.size(part)
     guard size % 4 == 0 else { throw StoreError.rangeOutOfBounds(part: part, offset: 0, length: size, size: size) }
     return try readFloats(part, offset: 0, count: size / 4)
+  }
+
+  /// `withBytes` by reading the range.
+  public func withBytes<R>(
+    _ part: String, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) throws -> R
+  ) throws -> R {
+    try read(part, offset: offset, length: length).withUnsafeBytes { try body($0) }
   }
 
   /// `withFloats` by reading the part whole.

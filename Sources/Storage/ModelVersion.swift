@@ -1,4 +1,5 @@
 import Foundation
+import TabularIO
 
 /// One registered version of a model: everything about it except the artifact bytes.
 public struct ModelVersion: Equatable, Sendable, Codable {
@@ -90,6 +91,19 @@ public struct ModelReference: Equatable, Sendable, Codable {
     self.name = name
     self.version = version
     self.kind = kind
+  }
+}
+
+extension ModelReference {
+  /// `{"kind":…,"name":…,"version":…}`, as the contract writes it.
+  public func writeJSON(to w: inout JSONWriter) {
+    w.raw("{\"kind\":")
+    w.string(kind)
+    w.raw(",\"name\":")
+    w.string(name)
+    w.raw(",\"version\":")
+    w.int(version)
+    w.byte(UInt8(ascii: "}"))
   }
 }
 

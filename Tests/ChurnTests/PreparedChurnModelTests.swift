@@ -72,4 +72,14 @@ import Testing
       _ = try PreparedChurnModel(model)
     } throws: { ($0 as? CommerceError)?.kind == .damaged && "\($0)".contains("the churn model is damaged") }
   }
+
+  /// A reason's value is its field without the spaces around it, as Foundation trims them, on the fast path too.
+  @Test func reasonValuesAreTrimmedAsFoundationTrims() {
+    for text in [
+      "", " ", "\t", "a", " a", "a ", "\t a b \t", "  Month-to-month  ", "\u{A0}x\u{A0}", " \u{2003}x ", "é ", " 日本",
+      "x\n", "\u{3000}", "a\u{A0} ",
+    ] {
+      #expect(PreparedChurnModel.trimmed(text) == text.trimmingCharacters(in: .whitespaces), "\(text.debugDescription)")
+    }
+  }
 }

@@ -237,7 +237,13 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
         uri: "/v1/users/A-1/recommendations", method: .get, headers: [.init("X-Request-Id")!: "abc-123"])
       #expect(given.headers[.init("X-Request-Id")!] == "abc-123")
       let made = try await client.execute(uri: "/v1/nothing", method: .get)
-      #expect((made.headers[.init("X-Request-Id")!]?.count ?? 0) == 36)
+      let madeID = try #require(made.headers[.init("X-Request-Id")!])
+      #expect(madeID.wholeMatch(of: /[0-9a-f]{8}-[0-9]+/) != nil, "\(madeID)")
+      // An unusable id (too long, or with a space or control character) is replaced, not echoed.
+      for bad in [String(repeating: "x", count: 129), "a b", "tab\there"] {
+        let replaced = try await client.execute(uri: "/healthz", method: .get, headers: [.init("X-Request-Id")!: bad])
+        #expect(replaced.headers[.init("X-Request-Id")!]?.wholeMatch(of: /[0-9a-f]{8}-[0-9]+/) != nil)
+      }
       let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
       #expect(
         metrics.contains(
