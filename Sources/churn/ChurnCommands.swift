@@ -273,11 +273,13 @@ struct ScoreCommand: ParsableCommand {
   var skipBadRows = false
   @Option(name: .long, help: "Threads (default: every processor).")
   var threads = ProcessInfo.processInfo.activeProcessorCount
+  @Option(name: .long, parsing: .unconditional, help: "Decimals of churn_probability, 0 to 12.") var decimals = 6
   @OptionGroup var name: ChurnModelName
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    guard (0...12).contains(decimals) else { throw ValidationError("--decimals must be 0 to 12, got \(decimals)") }
     guard reasons >= 0 else { throw ValidationError("--reasons must be ≥ 0") }
     if let threshold, !(threshold >= 0 && threshold <= 1) { throw ValidationError("--threshold must be in [0, 1]") }
   }
@@ -288,7 +290,7 @@ struct ScoreCommand: ParsableCommand {
     let model = try ChurnStore.load(from: store, name: name.model).model
     let summary = try ChurnScorer.scoreFile(
       model: model, path: file, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,
-      threads: threads)
+      threads: threads, decimals: decimals)
     for (column, count) in summary.unseenLevels.sorted(by: { $0.key < $1.key }) {
       printError(
         "churn: \(count) rows have a '\(column)' value not seen in training (scored as '\(model.columns.first { $0.name == column }!.reference)')"

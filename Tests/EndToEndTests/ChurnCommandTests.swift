@@ -31,6 +31,20 @@ import Testing
     // Standard output gets the same lines.
     let toStdout = try run("churn", ["score", sampleData("churn/customers_new.csv"), "--store", store])
     #expect(toStdout.stdout == lines.joined(separator: "\n") + "\n")
+    // --decimals: the same probabilities with more (or no) decimals, both halves of a parallel run alike.
+    for decimals in [0, 12] {
+      let r = try run(
+        "churn", ["score", sampleData("churn/customers_new.csv"), "--decimals", "\(decimals)", "--store", store])
+      let rows = r.stdout.split(separator: "\n").dropFirst()
+      #expect(r.status == 0 && rows.count == 1000)
+      for (a, b) in zip(rows, lines.dropFirst()) {
+        let p = a.split(separator: ",", omittingEmptySubsequences: false)
+        let q = b.split(separator: ",", omittingEmptySubsequences: false)
+        #expect(p[0] == q[0] && p[2...] == q[2...])
+        #expect(p[1].split(separator: ".").dropFirst().first?.count ?? 0 == decimals, "\(p[1])")
+        #expect(abs(Double(p[1])! - Double(q[1])!) <= (decimals == 0 ? 0.5 : 5e-7) + 1e-12)
+      }
+    }
     let evaluated = try run("churn", ["evaluate", "--data", sampleData("churn/customers.csv"), "--store", store])
     #expect(
       evaluated.status == 0

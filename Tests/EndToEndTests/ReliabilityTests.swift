@@ -356,6 +356,10 @@ func entries(_ dir: URL) -> [String] {
     // A negative number after an option is its value (and then checked), not another option.
     let negative = try run("churn", ["score", sampleData("churn/customers_new.csv"), "--threshold", "-1"])
     #expect(negative.status == 64 && negative.stderr.contains("--threshold must be in [0, 1]"), "\(negative)")
+    for decimals in ["-1", "13"] {
+      let r = try run("churn", ["score", sampleData("churn/customers_new.csv"), "--decimals", decimals])
+      #expect(r.status == 64 && r.stderr.contains("--decimals must be 0 to 12, got \(decimals)"), "\(r)")
+    }
     let l2 = try run(
       "churn", ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--l2", "-2"])
     #expect(l2.status == 64 && l2.stderr.contains("--l1 and --l2 must be ≥ 0"), "\(l2)")
