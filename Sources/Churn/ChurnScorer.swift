@@ -166,7 +166,8 @@ extension ChurnScorer {
       try output.map { try CSVWriter(path: $0, bufferBytes: 1 << 20) }
       ?? CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
     let summary = try score(
-      prepared: prepared, input: first, writer: writer, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,
+      prepared: prepared, input: first, writer: writer, reasons: reasons, threshold: threshold,
+      skipBadRows: skipBadRows,
       decimals: decimals)
     try writer.finish()
     return summary

@@ -4,6 +4,11 @@ import Logging
 import Storage
 import Synchronization
 
+#if os(Linux)
+  /// glibc's `malloc_trim` (not in the Glibc module's headers).
+  @_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
+#endif
+
 /// Runs blocking work (store reads, model loads) on a thread of its own, never on Swift's cooperative pool.
 func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
   try await withCheckedThrowingContinuation { continuation in
@@ -87,6 +92,11 @@ public final class HotModel<Loaded: Sendable>: Sendable {
       let model = try load(version)
       state.withLock { $0 = Current(model: model, version: version, activation: stamp) }
       metrics.modelLoaded(name: name, version: version.version, seconds: (ContinuousClock.now - started).seconds)
+      // The load's transient copies (each part read, then copied into aligned memory) go back to the system
+      // instead of staying in the allocator's free lists as resident memory.
+      #if os(Linux)
+        _ = mallocTrim(0)
+      #endif
       logger.info("serving model '\(name)' version \(version.version) (\(version.kind))")
       return true
     } catch {

@@ -237,7 +237,8 @@ final class LoadState: Sendable {
 
   /// On the public Telco file (7,043 customers; `Scripts/test.sh` fetches it and names it in `COMMERCEML_TELCO`,
   /// as its license forbids committing it), both families.
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["COMMERCEML_TELCO"] != nil), arguments: ["linear", "additive"])
+  @Test(
+    .enabled(if: ProcessInfo.processInfo.environment["COMMERCEML_TELCO"] != nil), arguments: ["linear", "additive"])
   func theRouteScoresTelcoAsChurnScoreDoes(family: String) async throws {
     let telco = try #require(ProcessInfo.processInfo.environment["COMMERCEML_TELCO"])
     try await routeAgreesWithScore(customers: telco, target: "churn", family: family)
