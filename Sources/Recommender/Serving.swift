@@ -398,12 +398,21 @@ struct ServingModel {
     return (rows, values)
   }
 
+  /// Item `row`'s catalogue values in `metadataColumns` order (empty when its entry is unreadable): decoded once
+  /// for a model held in memory, read from its part otherwise.
+  func catalogValues(_ row: Int) throws -> [String] {
+    if let catalog { return row >= 0 && row < catalog.values.count ? catalog.values[row] : [] }
+    let range = try span(RecommenderPart.itemMetadataOffsets, RecommenderPart.itemMetadata, row: row)
+    let json = try reader.read(RecommenderPart.itemMetadata, offset: range.lowerBound, length: range.count)
+    return (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
+  }
+
   /// The top `n` of `scores`, without `excluding`, with ids and metadata.
   func list(_ scores: [Float], n: Int, excluding: [Int], source: RecommendationSource) throws -> RecommendationList {
     // One pass: the block-skipping selection leaves out the excluded items (ascending, repeats harmless) and checks
     // every score.
     var excluded = excluding.compactMap { $0 >= 0 && $0 < Int(Int32.max) ? Int32($0) : nil }
-    if !excluded.isSorted() { excluded.sort() }
+    if !zip(excluded, excluded.dropFirst()).allSatisfy({ $0 <= $1 }) { excluded.sort() }
     var top: [(index: Int, score: Float)] = []
     top.reserveCapacity(min(n, scores.count))
     var cursor = 0
@@ -424,13 +433,8 @@ struct ServingModel {
     let hasMetadata = !meta.metadataColumns.isEmpty
     for (rank, entry) in top.enumerated() {
       var metadata: [String: String] = [:]
-      if hasMetadata, let catalog {
-        let values = entry.index < catalog.values.count ? catalog.values[entry.index] : []
-        for (k, column) in meta.metadataColumns.enumerated() { metadata[column] = k < values.count ? values[k] : "" }
-      } else if hasMetadata {
-        let range = try span(RecommenderPart.itemMetadataOffsets, RecommenderPart.itemMetadata, row: entry.index)
-        let json = try reader.read(RecommenderPart.itemMetadata, offset: range.lowerBound, length: range.count)
-        let values = (try? JSONDecoder().decode([String].self, from: Data(json))) ?? []
+      if hasMetadata {
+        let values = try catalogValues(entry.index)
         for (k, column) in meta.metadataColumns.enumerated() { metadata[column] = k < values.count ? values[k] : "" }
       }
       items.append(
@@ -450,31 +454,8 @@ struct ResidentCatalog: Sendable {
   let values: [[String]]
 
   init(_ model: ServingModel) throws {
-    var ids: [String] = []
-    ids.reserveCapacity(model.meta.items)
-    for row in 0..<model.meta.items { ids.append(try model.itemID(row)) }
-    itemIDs = ids
-    var values: [[String]] = []
-    if !model.meta.metadataColumns.isEmpty {
-      values.reserveCapacity(model.meta.items)
-      let decoder = JSONDecoder()
-      for row in 0..<model.meta.items {
-        let range = try model.span(RecommenderPart.itemMetadataOffsets, RecommenderPart.itemMetadata, row: row)
-        let json = try model.reader.read(RecommenderPart.itemMetadata, offset: range.lowerBound, length: range.count)
-        values.append((try? decoder.decode([String].self, from: Data(json))) ?? [])
-      }
-    }
-    self.values = values
-  }
-}
-
-extension Array where Element == Int32 {
-  fileprivate func isSorted() -> Bool {
-    var i = 1
-    while i < count {
-      if self[i - 1] > self[i] { return false }
-      i += 1
-    }
-    return true
+    itemIDs = try (0..<model.meta.items).map { try model.itemID($0) }
+    // `model` has no resident catalogue yet: both read from its parts.
+    values = model.meta.metadataColumns.isEmpty ? [] : try (0..<model.meta.items).map { try model.catalogValues($0) }
   }
 }
