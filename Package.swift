@@ -55,7 +55,7 @@ let package = Package(
     .target(
       name: "Service",
       dependencies: [
-        "Modeling", "Storage", "TabularIO", "Recommender", "Churn",
+        "Modeling", "Storage", "TabularIO", "Recommender", "Churn", "Fraud",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
@@ -88,7 +88,7 @@ let package = Package(
     .executableTarget(
       name: "fraud",
       dependencies: [
-        "CommandLineSupport", "Fraud", "TabularIO", "Modeling", "Storage", "LinearAlgebra",
+        "CommandLineSupport", "Fraud", "TabularIO", "Modeling", "Storage", "LinearAlgebra", "Service",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -104,7 +104,7 @@ let package = Package(
     .testTarget(
       name: "ServiceTests",
       dependencies: [
-        "Service", "Recommender", "Churn", "Storage", "Modeling", "TabularIO",
+        "Service", "Recommender", "Churn", "Fraud", "Storage", "Modeling", "TabularIO",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),

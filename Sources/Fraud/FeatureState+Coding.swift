@@ -88,6 +88,8 @@ extension FeatureState {
 
   /// The tag of the online learning section, after the state's own.
   static let learningTag: UInt32 = 0x4E52_454C
+  /// The tag of a server's remembered decisions section.
+  static let decisionsTag: UInt32 = 0x5343_4544
 
   /// Replaces `bytes` with `encoded()`, reusing their memory (checkpoints of a running stream); with
   /// `includeLearning`, followed by the online learning state when there is one.
@@ -123,6 +125,10 @@ extension FeatureState {
       w.write(FeatureState.learningTag)
       learning.encode(into: &w)
     }
+    if let decisions {
+      w.write(FeatureState.decisionsTag)
+      decisions.encode(into: &w)
+    }
     bytes = w.bytes
   }
 
@@ -131,7 +137,7 @@ extension FeatureState {
   public convenience init(decoding bytes: [UInt8]) throws {
     typealias Decoded = (
       watermark: Double, processed: Int, cards: RecordTable, merchants: RecordTable, pending: PendingLabels,
-      recent: RecentTransactions, learning: OnlineLearning.Decoded?
+      recent: RecentTransactions, learning: OnlineLearning.Decoded?, decisions: DecisionMemory?
     )
     let d: Decoded
     do {
@@ -164,13 +170,20 @@ extension FeatureState {
             generation: Int(generation), newer: try r.readArray(RecentEntry.self),
             older: try r.readArray(RecentEntry.self))
         else { throw BinaryReader.Damaged() }
+        // Tagged sections, each at most once, learning first.
         var learning: OnlineLearning.Decoded? = nil
-        if r.offset < raw.count {
-          guard try r.read(UInt32.self) == FeatureState.learningTag else { throw BinaryReader.Damaged() }
-          learning = try OnlineLearning.decode(&r)
+        var decisions: DecisionMemory? = nil
+        while r.offset < raw.count {
+          let tag = try r.read(UInt32.self)
+          if tag == FeatureState.learningTag && learning == nil && decisions == nil {
+            learning = try OnlineLearning.decode(&r)
+          } else if tag == FeatureState.decisionsTag && decisions == nil {
+            decisions = try DecisionMemory.decode(&r)
+          } else {
+            throw BinaryReader.Damaged()
+          }
         }
-        guard r.offset == raw.count else { throw BinaryReader.Damaged() }
-        return (watermark, processed, cards, merchants, pending, recent, learning)
+        return (watermark, processed, cards, merchants, pending, recent, learning, decisions)
       }
     } catch {
       throw CommerceError(
@@ -182,5 +195,6 @@ extension FeatureState {
     watermark = d.watermark
     processed = d.processed
     savedLearning = d.learning
+    decisions = d.decisions
   }
 }

@@ -134,6 +134,8 @@ public final class FeatureState {
   @exclusivity(unchecked) public internal(set) var processed = 0
   /// The online learning a stream checkpoints with the state (nil when the stream does not learn).
   @exclusivity(unchecked) public internal(set) var learning: OnlineLearning? = nil
+  /// The decisions a server gave, for retries (nil outside a server).
+  @exclusivity(unchecked) var decisions: DecisionMemory? = nil
   /// A learning state read from a checkpoint, until a learning stream takes it up.
   @exclusivity(unchecked) public internal(set) var savedLearning: OnlineLearning.Decoded? = nil
 

@@ -62,11 +62,13 @@ public enum FraudEvaluation {
     let source = try TransactionSource(header: reader.header, mapping: mapping, file: path)
     guard source.hasLabels else { throw CommerceError(.data, "\(path): no label column; evaluation needs labels") }
     let state = FeatureState()
-    let scorer = Scorer(model: model)
+    // The stream's engine replays the file: the same state updates and scores as `fraud stream`.
+    var streamOptions = StreamOptions()
+    streamOptions.labelDelay = labelDelay
+    streamOptions.checkpointEvery = .max
+    let engine = FraudStream(model: model, state: state, states: nil, checkpointName: "", options: streamOptions)
+    let run = StreamRun(labelDelay: labelDelay)
     let rulesOnly = Scorer(model: FraudModel.rulesOnly(model.rules, labelDelay: labelDelay))
-    let features = UnsafeMutablePointer<Double>.allocate(capacity: FraudFeature.count)
-    defer { features.deallocate() }
-    var inputs = RuleInputs()
     var reasons: [UInt8] = []
     var scores: [Double] = []
     var ruleScores: [Double] = []
@@ -92,7 +94,8 @@ public enum FraudEvaluation {
       case .transaction(let tx, _):
         first = min(first, tx.time)
         last = max(last, tx.time)
-        state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
+        // (A transaction whose id was entered already is a replay: entered and scored once.)
+        guard let (p, decision) = try engine.step(run, tx) else { continue }
         guard let label = tx.label else { continue }
         if let until, tx.time >= until { continue }
         if tx.time < start {
@@ -101,9 +104,7 @@ public enum FraudEvaluation {
           continue
         }
         reasons.removeAll(keepingCapacity: true)
-        let (p, decision) = scorer.score(features, inputs, reasons: &reasons)
-        reasons.removeAll(keepingCapacity: true)
-        let (_, ruleDecision) = rulesOnly.score(features, inputs, reasons: &reasons)
+        let (_, ruleDecision) = rulesOnly.score(run.features, run.inputs, reasons: &reasons)
         // Rules give a coarse score; the amount breaks ties so that rankings are defined.
         scores.append(model.hasModel ? p : Double(decision.rawValue) + tx.amount * 1e-9)
         ruleScores.append(Double(ruleDecision.rawValue) + tx.amount * 1e-9)

@@ -116,6 +116,22 @@ public enum FraudStore {
     return b.edges
   }
 
+  /// Version `version`'s model part alone (a server keeps its own state).
+  /// - Throws: `CommerceError(.noModel)` for a version of another kind, `.damaged` for a part that does not read.
+  public static func loadModel(from store: any ModelRegistry, name: String, version: Int) throws -> FraudModel {
+    let v = try store.version(name, version)
+    guard kinds.contains(v.kind) else {
+      throw CommerceError(
+        .noModel, "model '\(name)' is a \(v.kind) model, not a fraud model; choose another \(.modelName)",
+        parameter: .modelName)
+    }
+    let bytes = try store.loadPart(name, version: version, part: "model")
+    guard let model = try? JSONDecoder().decode(FraudModel.self, from: Data(bytes)) else {
+      throw CommerceError(.damaged, "model '\(name)' version \(version) is damaged")
+    }
+    return model
+  }
+
   /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
   public static func load(from store: any ModelRegistry, name: String) throws -> StoredFraudModel? {
     let version: ModelVersion

@@ -141,8 +141,9 @@ func monotonicNanoseconds() -> UInt64 {
 
 /// Scores a stream of transactions one by one, in input order, with state that survives restarts.
 public final class FraudStream {
-  let model: FraudModel
-  let scorer: Scorer
+  /// The model scoring now, and its scorer (replaced together by `adopt(_:version:)`).
+  @exclusivity(unchecked) public internal(set) var model: FraudModel
+  @exclusivity(unchecked) var scorer: Scorer
   public let state: FeatureState
   let states: (any CheckpointStore)?
   let checkpointName: String
@@ -159,6 +160,8 @@ public final class FraudStream {
   /// Whether `run` writes a checkpoint before its first transaction (set for a stream that registers versions
   /// and does not resume from a checkpoint).
   @exclusivity(unchecked) public var checkpointAtStart = false
+  /// Rules given in place of the model's (kept when another version replaces the model).
+  @exclusivity(unchecked) var rulesOverride: RuleSet? = nil
   /// Receives what the stream noticed while it ran (another process activating a version).
   @exclusivity(unchecked) public var onNotice: ((StreamNotice) -> Void)? = nil
 
@@ -426,7 +429,7 @@ public final class FraudStream {
 
   /// Registers the learned model when `time` has reached the next registration (every `every` seconds of event
   /// time from the first transaction's period).
-  private func registerIfDue(_ r: StreamRun, time: Double, every: Double) throws {
+  func registerIfDue(_ r: StreamRun, time: Double, every: Double) throws {
     guard let onRegister, let learning else { return }
     if learning.nextRegistration.isNaN { learning.nextRegistration = ((time / every).rounded(.down) + 1) * every }
     guard time >= learning.nextRegistration else { return }
@@ -441,7 +444,7 @@ public final class FraudStream {
   }
 
   /// Adds a scored transaction to the current monitoring period, first closing the periods it has left behind.
-  private func monitor(_ r: StreamRun, time: Double, score: Double, alert: Bool, every: Double) {
+  func monitor(_ r: StreamRun, time: Double, score: Double, alert: Bool, every: Double) {
     if r.periodStart.isNaN { r.periodStart = (time / every).rounded(.down) * every }
     if time >= r.periodStart + every {
       emitPeriod(r)
@@ -459,7 +462,7 @@ public final class FraudStream {
   }
 
   /// Reports the current period (if it has transactions) and starts the next one empty.
-  private func emitPeriod(_ r: StreamRun) {
+  func emitPeriod(_ r: StreamRun) {
     guard r.periodCount > 0 else { return }
     var psi: Double? = nil
     if model.scoreDeciles.count == 9 {
@@ -483,10 +486,44 @@ public final class FraudStream {
   private func release(_ r: StreamRun, output: CSVWriter, next: Transaction? = nil) throws {
     guard let tx = r.held else { return }
     r.held = nil
-    if state.hasSeen(tx.idHash) {
+    guard let (p, decision) = try step(r, tx, next: next) else {
       r.stats.replayedSkipped += 1
       return
     }
+    output.writeField(bytes: UnsafeBufferPointer(start: r.heldId, count: r.heldIdCount))
+    // Six decimals, and for scores near 1 as many more as it takes to keep three significant digits of 1 − p:
+    // the highest-risk transactions stay ranked in the output instead of all reading 1.000000.
+    output.writeField(p, decimals: FraudStream.scoreDecimals(p))
+    let name = decision.staticName
+    output.writeField(bytes: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    if r.reasons.isEmpty {
+      output.writeEmptyField()
+    } else {
+      r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
+    }
+    output.endRow()
+    if options.measureLatency { r.histogram.add(nanoseconds: monotonicNanoseconds() &- r.heldStarted) }
+    // The output covering a checkpoint goes out first (a restart never repeats a line); the snapshot is then
+    // committed while the stream goes on, the lines after it held until it is.
+    try finish(r, tx, p, decision, beforeCheckpoint: { try output.flush() })
+  }
+
+  /// The decimals the stream writes a score with: six, and for scores near 1 as many more as it takes to keep three
+  /// significant digits of 1 − p.
+  @inline(__always)
+  public static func scoreDecimals(_ p: Double) -> Int {
+    p < 0.999 ? 6 : min(15, max(6, Int((-log10(max(1 - p, 1e-15))).rounded(.down)) + 3))
+  }
+
+  /// The engine's one call per transaction, after the stream's clock checks: unless its id was already entered
+  /// (then `nil`), enters `tx` into the card and merchant state (prefetching `next`'s records meanwhile), releases
+  /// the labels now due to online learning and registers a learned version when one is due, then scores it —
+  /// probability and decision, the reasons in `r.reasons`, the features in `r.features` — and remembers its
+  /// features for its own label. `fraud stream`, `fraud serve`, and the replays of `fraud train` and `fraud
+  /// evaluate` all call it.
+  @inline(__always)
+  func step(_ r: StreamRun, _ tx: Transaction, next: Transaction? = nil) throws -> (Double, Decision)? {
+    if state.hasSeen(tx.idHash) { return nil }
     state.observe(tx, labelDelay: r.labelDelay, features: r.features, rules: &r.inputs)
     if let next { state.prefetchRecords(next) }
     if let learning {
@@ -499,28 +536,22 @@ public final class FraudStream {
     if !r.reasons.isEmpty { r.reasons.removeAll(keepingCapacity: true) }
     let (p, decision) = scorer.score(r.features, r.inputs, reasons: &r.reasons)
     learning?.record(r.features, idHash: tx.idHash, label: tx.label, release: tx.time + r.labelDelay)
-    output.writeField(bytes: UnsafeBufferPointer(start: r.heldId, count: r.heldIdCount))
-    // Six decimals, and for scores near 1 as many more as it takes to keep three significant digits of 1 − p:
-    // the highest-risk transactions stay ranked in the output instead of all reading 1.000000.
-    output.writeField(p, decimals: p < 0.999 ? 6 : min(15, max(6, Int((-log10(max(1 - p, 1e-15))).rounded(.down)) + 3)))
-    let name = decision.staticName
-    output.writeField(bytes: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-    if r.reasons.isEmpty {
-      output.writeEmptyField()
-    } else {
-      r.reasons.withUnsafeBufferPointer { output.writeField(bytes: $0) }
-    }
-    output.endRow()
+    return (p, decision)
+  }
+
+  /// Counts a scored transaction, adds it to the monitoring period and checkpoints when it is time (in the
+  /// background, after `beforeCheckpoint`).
+  @inline(__always)
+  func finish(
+    _ r: StreamRun, _ tx: Transaction, _ p: Double, _ decision: Decision, beforeCheckpoint: () throws -> Void
+  ) throws {
     r.stats.transactions += 1
     r.decisions[decision.rawValue] += 1
     if let every = options.statsEvery { monitor(r, time: tx.time, score: p, alert: decision != .approve, every: every) }
-    if options.measureLatency { r.histogram.add(nanoseconds: monotonicNanoseconds() &- r.heldStarted) }
     r.sinceCheckpoint += 1
     if r.sinceCheckpoint >= options.checkpointEvery || r.checkpointDue {
       r.checkpointDue = false
-      // The output covering the checkpoint goes out first (a restart never repeats a line); the snapshot is then
-      // committed while the stream goes on, the lines after it held until it is.
-      try output.flush()
+      try beforeCheckpoint()
       try checkpoints?.save(sequence: state.processed, encode: { self.state.encode(into: &$0) }, wait: false)
       r.sinceCheckpoint = 0
       state.expire(before: state.watermark)
@@ -594,8 +625,9 @@ struct PendingTransaction {
   var message: String
 }
 
-/// The mutable state of one `FraudStream.run`: the held transaction, the scoring buffers and the counts.
-private final class StreamRun {
+/// The mutable state of one `FraudStream.run` (or of a server's whole life): the held transaction, the scoring
+/// buffers and the counts.
+final class StreamRun {
   @exclusivity(unchecked) var pending: PendingTransaction? = nil
   /// The current monitoring period.
   @exclusivity(unchecked) var periodStart = Double.nan

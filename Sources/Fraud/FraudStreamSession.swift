@@ -61,6 +61,9 @@ extension FraudStream {
   /// The checkpoint name of the stream scored by model `name`.
   public static func checkpointName(model name: String) -> String { "fraud-stream/\(name)" }
 
+  /// The checkpoint name of `fraud serve` for model `name` (a server's state is its own, apart from a stream's).
+  public static func serverCheckpointName(model name: String) -> String { "fraud-serve/\(name)" }
+
   /// Opens a stream over the active version of `name` in `store` (rules alone when there is none), from the
   /// training snapshot or, with `resume`, from the stream's last checkpoint.
   ///
@@ -80,9 +83,10 @@ extension FraudStream {
   ///   - rules: rules replacing the model's.
   ///   - rulesWithoutModel: decide by rules alone when the store has no model `name` (for the default name);
   ///     otherwise a missing model is an error.
+  ///   - checkpointName: the checkpoint's name (default `checkpointName(model:)`; a server keeps its own).
   public static func open(
     store: any ModelRegistry, name: String, resume: Bool, fresh: Bool = false, rules: RuleSet? = nil,
-    rulesWithoutModel: Bool = true, options: StreamOptions
+    rulesWithoutModel: Bool = true, checkpointName: String? = nil, options: StreamOptions
   ) throws -> FraudStream {
     let checkpoints = store.checkpoints()
     var opening = StreamOpening(modelName: name, storeLocation: "\(store.location)")
@@ -103,7 +107,7 @@ extension FraudStream {
       state = FeatureState()
     }
     if let rules { model.rules = rules }
-    let checkpointName = checkpointName(model: name)
+    let checkpointName = checkpointName ?? Self.checkpointName(model: name)
     if let saved = try checkpoints.load(checkpointName) {
       if resume {
         state = try FeatureState(decoding: saved.state)
@@ -120,6 +124,7 @@ extension FraudStream {
     }
     let stream = FraudStream(
       model: model, state: state, states: checkpoints, checkpointName: checkpointName, options: options)
+    stream.rulesOverride = rules
     let saved = state.savedLearning
     if options.learn {
       let active = opening.version?.version ?? 0

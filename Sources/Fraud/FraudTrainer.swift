@@ -67,9 +67,16 @@ public enum FraudTrainer {
     var rows: [Double] = []
     var labels: [Bool] = []
     var times: [Double] = []
-    let features = UnsafeMutablePointer<Double>.allocate(capacity: f)
-    defer { features.deallocate() }
-    var inputs = RuleInputs()
+    // The stream's engine replays the history (rules alone scoring: the model is what is being trained), so that
+    // the features trained on are exactly those `fraud stream` computes.
+    var streamOptions = StreamOptions()
+    streamOptions.labelDelay = labelDelay
+    streamOptions.checkpointEvery = .max
+    let engine = FraudStream(
+      model: FraudModel.rulesOnly(RuleSet(rules: []), labelDelay: labelDelay), state: state, states: nil,
+      checkpointName: "", options: streamOptions)
+    let run = StreamRun(labelDelay: labelDelay)
+    let features = run.features
     var last = -Double.infinity
     var outliers: [String] = []
     // A transaction far ahead of the history, waiting for the next one to confirm it (with its line).
@@ -87,7 +94,7 @@ public enum FraudTrainer {
         )
       }
       last = tx.time
-      state.observe(tx, labelDelay: labelDelay, features: features, rules: &inputs)
+      _ = try engine.step(run, tx)
       rows.append(contentsOf: UnsafeBufferPointer(start: features, count: f))
       labels.append(label)
       times.append(tx.time)

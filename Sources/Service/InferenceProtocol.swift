@@ -209,16 +209,31 @@ public struct V2Model<Loaded: Sendable>: Sendable {
   /// The inputs a loaded version takes (a churn model's columns differ from version to version).
   public var inputs: @Sendable (Loaded) -> [V2.TensorMetadata]
   public var outputs: [V2.TensorMetadata]
-  /// Answers the request with `model`: the outputs, or a `ServiceError` (400 naming the input) for a bad request.
-  public var infer: @Sendable (V2.InferRequest, Loaded) throws -> [V2.OutputTensor]
+  /// Answers the request (with the request's id) with `model`: the outputs, or a `ServiceError` (400 naming the
+  /// input) for a bad request.
+  public var infer: @Sendable (V2.InferRequest, Loaded, String) async throws -> [V2.OutputTensor]
 
+  /// A model answering by a computation: a big request's off the event loop.
   public init(
     inputs: @escaping @Sendable (Loaded) -> [V2.TensorMetadata], outputs: [V2.TensorMetadata],
     infer: @escaping @Sendable (V2.InferRequest, Loaded) throws -> [V2.OutputTensor]
   ) {
     self.inputs = inputs
     self.outputs = outputs
-    self.infer = infer
+    self.infer = { request, loaded, _ in
+      let entries = request.inputs.reduce(0) { $0 + ($1.data?.count ?? 0) }
+      return try await running(heavy: entries > heavyEntries * 16) { try infer(request, loaded) }
+    }
+  }
+
+  /// A model answering through something it waits for (a stateful engine's writer).
+  public init(
+    inputs: @escaping @Sendable (Loaded) -> [V2.TensorMetadata], outputs: [V2.TensorMetadata],
+    inferAsync: @escaping @Sendable (V2.InferRequest, Loaded, String) async throws -> [V2.OutputTensor]
+  ) {
+    self.inputs = inputs
+    self.outputs = outputs
+    self.infer = inferAsync
   }
 }
 
@@ -380,10 +395,10 @@ extension V2 {
           .post: { request, context in
             let (version, loaded) = try await resolve(context, versioned: versioned)
             let body = try await inferRequest(request, limit: limit)
-            let entries = body.inputs.reduce(0) { $0 + ($1.data?.count ?? 0) }
+            let outputs = try await v2.infer(body, loaded, context.requestID)
+            let entries = outputs.reduce(0) { $0 + $1.data.count }
             return try await running(heavy: entries > heavyEntries * 16) {
-              let outputs = try v2.infer(body, loaded)
-              return try JSONBody.response(
+              JSONBody.response(
                 InferResponse(
                   modelName: model.name, modelVersion: String(version.version), id: body.id, outputs: outputs))
             }

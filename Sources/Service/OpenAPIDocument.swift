@@ -4,7 +4,7 @@ import Foundation
 /// `openapi/` are checked against it by the tests (`Scripts/export-openapi.sh` writes them anew).
 public enum OpenAPIDocument {
   public enum App: String, Sendable, CaseIterable {
-    case recommend, churn
+    case recommend, churn, fraud
   }
 
   typealias Object = [String: Any]
@@ -302,14 +302,88 @@ public enum OpenAPIDocument {
     return (paths, schemas)
   }
 
+  static var fraud: (paths: Object, schemas: Object) {
+    var transactions = post(
+      "Decides transactions in their order (one object, or an array of them), as `fraud stream` decides its lines; a transaction sent again gets the decision it was given.",
+      body: ["oneOf": [ref("Transaction"), ["type": "array", "items": ref("Transaction"), "maxItems": 10000]]],
+      json(["oneOf": [ref("FraudDecision"), ["type": "array", "items": ["oneOf": [ref("FraudDecision"), ref("Refusal")]]]]]))
+    var responses = transactions["responses"] as? Object ?? [:]
+    responses["422"] = json(ref("Refusal"), "A single transaction refused by the stream's clock rules (not entered)")
+    transactions["responses"] = responses
+    let paths: Object = [
+      "/v1/transactions": ["post": transactions],
+      "/v1/labels": [
+        "post": post(
+          "Labels of earlier transactions (chargebacks), as the stream's label rows.",
+          body: ["oneOf": [ref("Label"), ["type": "array", "items": ref("Label"), "maxItems": 10000]]],
+          json(ref("LabelsAnswer")))
+      ],
+      "/v1/state": ["get": get("The server's card and merchant state, as its writer sees it now.", json(ref("FraudState")))],
+    ]
+    let text: Object = ["type": ["string", "number"]]
+    let schemas: Object = [
+      "Transaction": [
+        "type": "object", "required": ["transaction_id", "timestamp", "card", "amount"],
+        "properties": [
+          "transaction_id": text, "timestamp": text, "card": text,
+          "amount": ["type": ["number", "string"]], "merchant": ["type": ["string", "number", "null"]],
+          "merchant_category": ["type": ["string", "number", "null"]], "country": ["type": ["string", "null"]],
+          "lat": ["type": ["number", "string", "null"]], "lon": ["type": ["number", "string", "null"]],
+          "label": ["type": ["boolean", "integer", "string", "null"]],
+        ],
+      ],
+      "FraudDecision": [
+        "type": "object", "required": ["transaction_id", "score", "decision", "reasons", "model_version"],
+        "properties": [
+          "transaction_id": ["type": "string"], "score": ["type": ["number", "null"], "minimum": 0, "maximum": 1],
+          "decision": ["type": "string", "enum": ["approve", "review", "decline"]],
+          "reasons": ["type": "array", "items": ["type": "string"]],
+          "model_version": ["type": ["integer", "null"]],
+        ],
+      ],
+      "Refusal": [
+        "type": "object", "required": ["transaction_id", "error", "refused"],
+        "properties": [
+          "transaction_id": ["type": "string"], "error": ["type": "string"],
+          "refused": ["type": "string", "enum": ["late", "ahead_of_clock", "entered_before"]],
+        ],
+      ],
+      "Label": [
+        "type": "object", "required": ["transaction_id", "fraud"],
+        "properties": [
+          "transaction_id": text, "fraud": ["type": ["boolean", "integer", "string"]], "time": text,
+        ],
+      ],
+      "LabelsAnswer": [
+        "type": "object", "required": ["received", "matched", "learned"],
+        "properties": [
+          "received": ["type": "integer"], "matched": ["type": "integer"], "learned": ["type": "integer"],
+        ],
+      ],
+      "FraudState": [
+        "type": "object",
+        "required": [
+          "transactions", "cards", "merchants", "labels_waiting", "labels_learned", "remembered_decisions", "learning",
+        ],
+        "properties": [
+          "transactions": ["type": "integer"], "cards": ["type": "integer"], "merchants": ["type": "integer"],
+          "labels_waiting": ["type": "integer"], "labels_learned": ["type": "integer"],
+          "remembered_decisions": ["type": "integer"], "newest_transaction": ["type": "string"],
+          "model_version": ["type": ["integer", "null"]], "learning": ["type": "boolean"],
+        ],
+      ],
+    ]
+    return (paths, schemas)
+  }
+
   /// The document of `app`'s server, as pretty JSON with sorted keys.
   public static func text(_ app: App) throws -> String {
     let base = common
-    let own = app == .recommend ? recommend : churn
+    let own = app == .recommend ? recommend : app == .churn ? churn : fraud
     let document: Object = [
       "openapi": "3.1.0",
       "info": [
-        "title": app == .recommend ? "CommerceML recommend serve" : "CommerceML churn serve",
+        "title": "CommerceML \(app.rawValue) serve",
         "version": CommerceMLServiceVersion.current,
         "description": "JSON over HTTP; every error is {\"error\": \"...\"} with its status.",
       ],

@@ -255,48 +255,7 @@ struct StreamCommand: ParsableCommand {
     let stream = try FraudStream.open(
       store: store, name: name.model, resume: resume, fresh: fresh, rules: try rules.map { try RuleSet.load(path: $0) },
       rulesWithoutModel: name.model == FraudModelName.defaultName, options: options)
-    if let opening = stream.opening {
-      if opening.version == nil {
-        printError("fraud: no fraud model '\(opening.modelName)' in \(opening.storeLocation); deciding by rules only")
-      }
-      if let after = opening.resumedAfter, let date = opening.checkpointDate {
-        printError("fraud: resuming after \(after) transactions (checkpoint of \(date))")
-      }
-      if let replaced = opening.checkpointReplaced {
-        printError(
-          "fraud: --fresh: starting from the training snapshot; the checkpoint of \(replaced) transactions is replaced at this stream's first checkpoint"
-        )
-      }
-      if let other = opening.learningSetAside {
-        let active = opening.version.map { "version \($0.version)" } ?? "the active version"
-        printError(
-          learn
-            ? "fraud: the checkpoint's learned weights came from version \(other), and \(active) is active now (trained, promoted or rolled back since); learning starts again from \(active)'s weights"
-            : "fraud: the checkpoint holds weights learned online (from version \(other)); without --learn they are not used, and the next checkpoint drops them"
-        )
-      }
-      if let labels = opening.waitingTakenOver {
-        printError(
-          opening.waitingRebinned
-            ? "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback were recorded in version \(opening.learningSetAside ?? 0)'s bins, which the active version does not share: they are learned from under the new version's bins, each old bin taken at its middle (an approximation; the transactions' own values are not kept)"
-            : "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback are learned from under the new version (its bins are the same)"
-        )
-      }
-      if let labels = opening.waitingDropped, labels + (opening.rememberedDropped ?? 0) > 0 {
-        printError(
-          "fraud: WARNING: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedDropped ?? 0) transactions remembered for feedback were recorded in version \(opening.learningSetAside ?? 0)'s bins, which the active version does not share: they are not learned from (the transactions' card and merchant state is kept)"
-        )
-      }
-      if !opening.ownVersionsAfterCheckpoint.isEmpty {
-        printError(
-          "fraud: versions \(opening.ownVersionsAfterCheckpoint.map(String.init).joined(separator: ", ")) were registered by this stream after its checkpoint; it continues from the checkpoint and meets them again (their periods are not registered twice)"
-        )
-      }
-      if opening.learningContinued == true {
-        printError(
-          "fraud: learning continues from the checkpoint (\(opening.labelsLearnedBefore ?? 0) labels learned so far)")
-      }
-    }
+    reportOpening(stream, learn: learn)
     stream.onNotice = { notice in printError("fraud: WARNING: \(notice)") }
     stream.onPeriod = { period in
       let psi = period.scorePSI.map { String(format: "%.3f", $0) } ?? "-"
@@ -450,6 +409,53 @@ struct EvaluateCommand: ParsableCommand {
         }
         print(r.render(.table), terminator: "")
       }
+    }
+  }
+}
+
+/// Says on standard error how a stream (or a server) opened: rules alone, the checkpoint resumed or replaced, what
+/// became of the checkpoint's learning and waiting labels.
+func reportOpening(_ stream: FraudStream, learn: Bool) {
+  if let opening = stream.opening {
+    if opening.version == nil {
+      printError("fraud: no fraud model '\(opening.modelName)' in \(opening.storeLocation); deciding by rules only")
+    }
+    if let after = opening.resumedAfter, let date = opening.checkpointDate {
+      printError("fraud: resuming after \(after) transactions (checkpoint of \(date))")
+    }
+    if let replaced = opening.checkpointReplaced {
+      printError(
+        "fraud: --fresh: starting from the training snapshot; the checkpoint of \(replaced) transactions is replaced at this stream's first checkpoint"
+      )
+    }
+    if let other = opening.learningSetAside {
+      let active = opening.version.map { "version \($0.version)" } ?? "the active version"
+      printError(
+        learn
+          ? "fraud: the checkpoint's learned weights came from version \(other), and \(active) is active now (trained, promoted or rolled back since); learning starts again from \(active)'s weights"
+          : "fraud: the checkpoint holds weights learned online (from version \(other)); without --learn they are not used, and the next checkpoint drops them"
+      )
+    }
+    if let labels = opening.waitingTakenOver {
+      printError(
+        opening.waitingRebinned
+          ? "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback were recorded in version \(opening.learningSetAside ?? 0)'s bins, which the active version does not share: they are learned from under the new version's bins, each old bin taken at its middle (an approximation; the transactions' own values are not kept)"
+          : "fraud: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedTakenOver ?? 0) transactions remembered for feedback are learned from under the new version (its bins are the same)"
+      )
+    }
+    if let labels = opening.waitingDropped, labels + (opening.rememberedDropped ?? 0) > 0 {
+      printError(
+        "fraud: WARNING: the checkpoint's \(labels) labels waiting for their delay and \(opening.rememberedDropped ?? 0) transactions remembered for feedback were recorded in version \(opening.learningSetAside ?? 0)'s bins, which the active version does not share: they are not learned from (the transactions' card and merchant state is kept)"
+      )
+    }
+    if !opening.ownVersionsAfterCheckpoint.isEmpty {
+      printError(
+        "fraud: versions \(opening.ownVersionsAfterCheckpoint.map(String.init).joined(separator: ", ")) were registered by this stream after its checkpoint; it continues from the checkpoint and meets them again (their periods are not registered twice)"
+      )
+    }
+    if opening.learningContinued == true {
+      printError(
+        "fraud: learning continues from the checkpoint (\(opening.labelsLearnedBefore ?? 0) labels learned so far)")
     }
   }
 }

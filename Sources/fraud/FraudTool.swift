@@ -14,11 +14,13 @@ struct FraudTool: ParsableCommand, CommerceApp {
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
       subcommands: [
-        TrainCommand.self, StreamCommand.self, EvaluateCommand.self, SimulateCommand.self,
+        TrainCommand.self, StreamCommand.self, ServeCommand.self, EvaluateCommand.self, SimulateCommand.self,
         ModelsCommand<FraudTool>.self,
       ])
   }
 
   // `fraud stream` never calls BLAS (its model is a table of weights).
-  static func main() { CommandRunner.main(FraudTool.self, usesBLAS: { $0.first != "stream" }) }
+  static func main() {
+    CommandRunner.main(FraudTool.self, usesBLAS: { $0.first != "stream" && $0.first != "serve" })
+  }
 }

@@ -1,0 +1,355 @@
+/// The records of one JSON document — a flat object, or an array of flat objects — as a `RecordReader`, so that the
+/// readers' typed access (and every validation built on it) serves a request body exactly as it serves a file.
+///
+/// Values are laid out as in `NDJSONReader`: in the order of the columns asked for; a key missing or `null` is an
+/// absent field; keys not asked for are ignored whatever they hold; strings are unescaped (`\uXXXX` and surrogate
+/// pairs included); numbers, `true` and `false` are kept as their text. A nested object or array as the value of a key
+/// that is read, a key given twice, or anything that is not JSON makes the document malformed: the whole document is
+/// parsed when the reader is made, so that nothing of a malformed one is acted on. A record's `line` is its 1-based
+/// position in the array (1 for a single object); `place(ofField:)` gives that and column 1.
+public final class JSONRecordsReader: RecordReader {
+  public let header: Header
+  public let fileName: String
+  /// Whether the document was an array (else a single object, served as one record).
+  public let isArray: Bool
+  /// The number of records.
+  public var count: Int { parsed.records }
+  public private(set) var line = 0
+  public var skippedBytesSink: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil
+  /// Not kept for a body (always that of no bytes).
+  public var fingerprint: DataFingerprint { DataFingerprint(XXHash64()) }
+  public var fieldCount: Int { header.names.count }
+  public var hasBufferedLine: Bool { true }
+
+  private let parsed: Parsed
+  private let columns: Int
+
+  /// Every record's fields: `starts`/`ends` per record and column into `storage`; -1 for an absent field.
+  private struct Parsed {
+    var starts: [Int] = []
+    var ends: [Int] = []
+    var storage: [UInt8] = []
+    var records = 0
+    var isArray = false
+  }
+
+  /// Parses `bytes`, reading the keys `columns`, at most `maximumRecords` records.
+  /// - Throws: `TabularError(.malformedRecord)` naming the place (the byte offset, and the record) of the first
+  ///   problem; `.empty` for an empty document.
+  public init(bytes: UnsafeRawBufferPointer, name: String = "body", columns: [String], maximumRecords: Int = .max)
+    throws(TabularError)
+  {
+    fileName = name
+    header = Header(columns)
+    self.columns = columns.count
+    parsed = try Self.parse(bytes, name: name, columns: columns, maximumRecords: maximumRecords)
+    isArray = parsed.isArray
+  }
+
+  /// Parses `bytes` (see `init(bytes:name:columns:maximumRecords:)`).
+  public init(bytes: [UInt8], name: String = "body", columns: [String], maximumRecords: Int = .max)
+    throws(TabularError)
+  {
+    fileName = name
+    header = Header(columns)
+    self.columns = columns.count
+    let result = bytes.withUnsafeBytes { raw in
+      Result { () throws(TabularError) -> Parsed in
+        try Self.parse(raw, name: name, columns: columns, maximumRecords: maximumRecords)
+      }
+    }
+    parsed = try result.get()
+    isArray = parsed.isArray
+  }
+
+  /// Goes back before the first record.
+  public func rewind() { line = 0 }
+
+  public func next() throws(TabularError) -> Bool {
+    guard line < parsed.records else { return false }
+    line += 1
+    return true
+  }
+
+  public func fieldBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
+    guard line >= 1, index >= 0, index < columns else { return nil }
+    let k = (line - 1) * columns + index
+    let s = parsed.starts[k]
+    guard s >= 0 else { return nil }
+    return parsed.storage.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[s..<parsed.ends[k]]) }
+  }
+
+  public func place(ofField index: Int) -> (line: Int, column: Int) { (line, 1) }
+
+  public func withRawRecord<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R { try body(nil) }
+
+  private static func parse(_ bytes: UnsafeRawBufferPointer, name: String, columns: [String], maximumRecords: Int)
+    throws(TabularError) -> Parsed
+  {
+    var positions: [[UInt8]: Int] = [:]
+    for (i, c) in columns.enumerated() where positions[Array(c.utf8)] == nil { positions[Array(c.utf8)] = i }
+    var out = Parsed()
+    var parser = Parser(bytes: bytes, name: name)
+    parser.skipBlanks()
+    guard parser.i < bytes.count else { throw TabularError(.empty, file: name, "the body is empty; expected JSON") }
+    if bytes[parser.i] == UInt8(ascii: "[") {
+      out.isArray = true
+      parser.i += 1
+      parser.skipBlanks()
+      if parser.peek == UInt8(ascii: "]") {
+        parser.i += 1
+      } else {
+        while true {
+          guard out.records < maximumRecords else {
+            throw TabularError(.malformedRecord, file: name, "more than \(maximumRecords) records in one body")
+          }
+          try parseObject(&parser, into: &out, positions: positions, columns: columns.count)
+          parser.skipBlanks()
+          if parser.peek == UInt8(ascii: ",") {
+            parser.i += 1
+            parser.skipBlanks()
+            continue
+          }
+          guard parser.peek == UInt8(ascii: "]") else { throw parser.error("expected ',' or ']' after a record") }
+          parser.i += 1
+          break
+        }
+      }
+    } else {
+      try parseObject(&parser, into: &out, positions: positions, columns: columns.count)
+    }
+    parser.skipBlanks()
+    guard parser.i == bytes.count else { throw parser.error("unexpected bytes after the JSON value") }
+    return out
+  }
+
+  private static func parseObject(
+    _ parser: inout Parser, into out: inout Parsed, positions: [[UInt8]: Int], columns: Int
+  ) throws(TabularError) {
+    let base = out.starts.count
+    out.starts.append(contentsOf: repeatElement(-1, count: columns))
+    out.ends.append(contentsOf: repeatElement(-1, count: columns))
+    var given = [Bool](repeating: false, count: columns)
+    out.records += 1
+    let record = out.records
+    guard parser.peek == UInt8(ascii: "{") else {
+      throw parser.error(
+        out.isArray ? "record \(record): expected an object" : "expected an object or an array of objects")
+    }
+    parser.i += 1
+    parser.skipBlanks()
+    if parser.peek == UInt8(ascii: "}") {
+      parser.i += 1
+      return
+    }
+    var key: [UInt8] = []
+    while true {
+      guard parser.peek == UInt8(ascii: "\"") else { throw parser.error("record \(record): expected a key") }
+      key.removeAll(keepingCapacity: true)
+      try parser.string(into: &key)
+      parser.skipBlanks()
+      guard parser.peek == UInt8(ascii: ":") else { throw parser.error("record \(record): expected ':' after a key") }
+      parser.i += 1
+      parser.skipBlanks()
+      if let column = positions[key] {
+        let shown = String(decoding: key, as: UTF8.self)
+        guard !given[column] else { throw parser.error("record \(record): the key '\(shown)' is given twice") }
+        given[column] = true
+        let c = parser.peek
+        if c == UInt8(ascii: "\"") {
+          let start = out.storage.count
+          try parser.string(into: &out.storage)
+          out.starts[base + column] = start
+          out.ends[base + column] = out.storage.count
+        } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+          throw parser.error(
+            "record \(record): the value of '\(shown)' is an \(c == UInt8(ascii: "{") ? "object" : "array"); expected a string, a number, true, false or null"
+          )
+        } else {
+          let (lo, hi, isNull) = try parser.scalar()
+          if !isNull {
+            let start = out.storage.count
+            out.storage.append(contentsOf: parser.bytes[lo..<hi])
+            out.starts[base + column] = start
+            out.ends[base + column] = out.storage.count
+          }
+        }
+      } else {
+        try parser.skipValue(depth: 0)
+      }
+      parser.skipBlanks()
+      if parser.peek == UInt8(ascii: ",") {
+        parser.i += 1
+        parser.skipBlanks()
+        continue
+      }
+      guard parser.peek == UInt8(ascii: "}") else {
+        throw parser.error("record \(record): expected ',' or '}' after a value")
+      }
+      parser.i += 1
+      return
+    }
+  }
+
+  /// A cursor over the document's bytes.
+  private struct Parser {
+    let bytes: UnsafeRawBufferPointer
+    let name: String
+    var i = 0
+
+    init(bytes: UnsafeRawBufferPointer, name: String) {
+      self.bytes = bytes
+      self.name = name
+    }
+
+    var peek: UInt8 { i < bytes.count ? bytes[i] : 0 }
+
+    func error(_ message: String) -> TabularError {
+      TabularError(.malformedRecord, file: name, "not valid JSON at byte \(i): \(message)")
+    }
+
+    mutating func skipBlanks() {
+      while i < bytes.count {
+        let c = bytes[i]
+        guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+        i += 1
+      }
+    }
+
+    /// A number, `true`, `false` or `null`: its byte range, and whether it is `null`.
+    mutating func scalar() throws(TabularError) -> (Int, Int, Bool) {
+      let start = i
+      for word in ["true", "false", "null"] where matches(word) {
+        i += word.utf8.count
+        return (start, i, word == "null")
+      }
+      // A number as JSON writes it: -? digits (. digits)? ([eE] [+-]? digits)?
+      if peek == UInt8(ascii: "-") { i += 1 }
+      let digits = i
+      while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+      guard i > digits else { throw error("expected a value") }
+      if peek == UInt8(ascii: ".") {
+        i += 1
+        let f = i
+        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+        guard i > f else { throw error("expected digits after '.'") }
+      }
+      if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+        i += 1
+        if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { i += 1 }
+        let e = i
+        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+        guard i > e else { throw error("expected digits in the exponent") }
+      }
+      return (start, i, false)
+    }
+
+    func matches(_ word: String) -> Bool {
+      let w = Array(word.utf8)
+      guard i + w.count <= bytes.count else { return false }
+      for k in 0..<w.count where bytes[i + k] != w[k] { return false }
+      return true
+    }
+
+    mutating func hex4() throws(TabularError) -> UInt32 {
+      guard i + 4 <= bytes.count else { throw error("a \\u escape needs four hex digits") }
+      var v: UInt32 = 0
+      for _ in 0..<4 {
+        let c = bytes[i]
+        let d: UInt32
+        switch c {
+        case 0x30...0x39: d = UInt32(c - 0x30)
+        case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+        case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+        default: throw error("a \\u escape needs four hex digits")
+        }
+        v = v << 4 | d
+        i += 1
+      }
+      return v
+    }
+
+    /// A string at `i` (its opening quote), unescaped onto `out`.
+    mutating func string(into out: inout [UInt8]) throws(TabularError) {
+      i += 1
+      while true {
+        guard i < bytes.count else { throw error("a string is not closed") }
+        let c = bytes[i]
+        if c == UInt8(ascii: "\"") {
+          i += 1
+          return
+        }
+        if c < 0x20 { throw error("a control character inside a string (escape it)") }
+        if c != UInt8(ascii: "\\") {
+          out.append(c)
+          i += 1
+          continue
+        }
+        i += 1
+        guard i < bytes.count else { throw error("a string is not closed") }
+        let e = bytes[i]
+        i += 1
+        switch e {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+          var scalar = try hex4()
+          if (0xD800..<0xDC00).contains(scalar) {
+            guard matches("\\u") else { throw error("a lone surrogate in a \\u escape") }
+            i += 2
+            let low = try hex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw error("a lone surrogate in a \\u escape") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+          } else if (0xDC00..<0xE000).contains(scalar) {
+            throw error("a lone surrogate in a \\u escape")
+          }
+          out.append(contentsOf: Array(String(Unicode.Scalar(scalar)!).utf8))
+        default: throw error("an unknown escape '\\\(Character(Unicode.Scalar(e)))'")
+        }
+      }
+    }
+
+    /// Skips any JSON value (of a key that is not read), nesting at most 64 deep.
+    mutating func skipValue(depth: Int) throws(TabularError) {
+      guard depth < 64 else { throw error("values nested more than 64 deep") }
+      var scratch: [UInt8] = []
+      switch peek {
+      case UInt8(ascii: "\""): try string(into: &scratch)
+      case UInt8(ascii: "{"), UInt8(ascii: "["):
+        let close = peek == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        let object = close == UInt8(ascii: "}")
+        i += 1
+        skipBlanks()
+        if peek == close {
+          i += 1
+          return
+        }
+        while true {
+          if object {
+            guard peek == UInt8(ascii: "\"") else { throw error("expected a key") }
+            try string(into: &scratch)
+            skipBlanks()
+            guard peek == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
+            i += 1
+            skipBlanks()
+          }
+          try skipValue(depth: depth + 1)
+          skipBlanks()
+          if peek == UInt8(ascii: ",") {
+            i += 1
+            skipBlanks()
+            continue
+          }
+          guard peek == close else { throw error("expected ',' or '\(Character(Unicode.Scalar(close)))'") }
+          i += 1
+          return
+        }
+      default: _ = try scalar()
+      }
+    }
+  }
+}
