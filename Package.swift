@@ -120,7 +120,7 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "recommend", "churn", "fraud", "Storage", "CommandLineSupport", "Recommender",
+        "recommend", "churn", "fraud", "Fraud", "Storage", "CommandLineSupport", "Recommender",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
   ],
