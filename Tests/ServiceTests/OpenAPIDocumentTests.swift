@@ -24,7 +24,7 @@ import Testing
       ? [
         "/v1/users/{id}/recommendations", "/v1/recommendations", "/v1/recommendations/batch", "/v1/items/{id}/similar",
       ]
-      : ["/v1/score"]
+      : app == .churn ? ["/v1/score"] : ["/v1/transactions", "/v1/labels", "/v1/state"]
     let shared: Set<String> = [
       "/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/model", "/v2/health/live", "/v2/health/ready",
       "/v2/models/{name}", "/v2/models/{name}/ready", "/v2/models/{name}/infer", "/v2/models/{name}/versions/{version}",
