@@ -84,7 +84,8 @@ final class DecisionMemory {
     for _ in 0..<Int(texts) { list.append(try r.readArray(UInt8.self)) }
     guard list[0].isEmpty else { throw BinaryReader.Damaged() }
     m.reasonTexts = list
-    m.reasonIndex = Dictionary(list.enumerated().map { ($0.element, UInt32($0.offset)) }, uniquingKeysWith: { a, _ in a })
+    m.reasonIndex = Dictionary(
+      list.enumerated().map { ($0.element, UInt32($0.offset)) }, uniquingKeysWith: { a, _ in a })
     var tables: [[UInt64: RememberedDecision]] = []
     for _ in 0..<2 {
       let n = try r.read(UInt64.self)

@@ -682,11 +682,13 @@ extension FraudRoutes {
         }
         let header = TransactionFields.all.map { mapping.column(for: $0) }
         let values: [[[UInt8]?]?] = header.map { name in
-          columns[name].map { $0.map { v -> [UInt8]? in
-            if case .text(let s) = v { return Array(s.utf8) }
-            if case .number(let d) = v, !d.isFinite { return nil }
-            return Array(V2.text(v).utf8)
-          } }
+          columns[name].map {
+            $0.map { v -> [UInt8]? in
+              if case .text(let s) = v { return Array(s.utf8) }
+              if case .number(let d) = v, !d.isFinite { return nil }
+              return Array(V2.text(v).utf8)
+            }
+          }
         }
         let reader = FieldColumnsReader(columns: header, values: values, count: n, name: "request")
         let items: [(Transaction, String)]

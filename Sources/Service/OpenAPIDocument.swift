@@ -306,7 +306,11 @@ public enum OpenAPIDocument {
     var transactions = post(
       "Decides transactions in their order (one object, or an array of them), as `fraud stream` decides its lines; a transaction sent again gets the decision it was given.",
       body: ["oneOf": [ref("Transaction"), ["type": "array", "items": ref("Transaction"), "maxItems": 10000]]],
-      json(["oneOf": [ref("FraudDecision"), ["type": "array", "items": ["oneOf": [ref("FraudDecision"), ref("Refusal")]]]]]))
+      json([
+        "oneOf": [
+          ref("FraudDecision"), ["type": "array", "items": ["oneOf": [ref("FraudDecision"), ref("Refusal")]]],
+        ]
+      ]))
     var responses = transactions["responses"] as? Object ?? [:]
     responses["422"] = json(ref("Refusal"), "A single transaction refused by the stream's clock rules (not entered)")
     transactions["responses"] = responses
@@ -318,7 +322,9 @@ public enum OpenAPIDocument {
           body: ["oneOf": [ref("Label"), ["type": "array", "items": ref("Label"), "maxItems": 10000]]],
           json(ref("LabelsAnswer")))
       ],
-      "/v1/state": ["get": get("The server's card and merchant state, as its writer sees it now.", json(ref("FraudState")))],
+      "/v1/state": [
+        "get": get("The server's card and merchant state, as its writer sees it now.", json(ref("FraudState")))
+      ],
     ]
     let text: Object = ["type": ["string", "number"]]
     let schemas: Object = [

@@ -37,7 +37,9 @@ public final class FieldColumnsReader: RecordReader {
       guard let column else { continue }
       for (row, v) in column.enumerated() {
         guard let v else { continue }
-        v.withUnsafeBufferPointer { b in if let base = b.baseAddress { (storage + at).initialize(from: base, count: b.count) } }
+        v.withUnsafeBufferPointer { b in
+          if let base = b.baseAddress { (storage + at).initialize(from: base, count: b.count) }
+        }
         starts[row * columns.count + c] = at
         at += v.count
         ends[row * columns.count + c] = at

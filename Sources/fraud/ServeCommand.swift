@@ -36,7 +36,8 @@ struct ServeCommand: ParsableCommand {
   var resume = false
   @Flag(
     name: .long,
-    help: "Start from the training snapshot though the store holds a checkpoint of this server (replaced at its first checkpoint)."
+    help:
+      "Start from the training snapshot though the store holds a checkpoint of this server (replaced at its first checkpoint)."
   )
   var fresh = false
   @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N transactions (in the background).")
@@ -47,7 +48,8 @@ struct ServeCommand: ParsableCommand {
       "The latency budget (e.g. 5ms, 0.02s): a request waiting longer for the writer gets the --on-overload answer.",
       valueName: "duration"))
   var deadline: String?
-  @Option(name: .customLong("on-overload"), help: "The fallback decision past the deadline: approve, review or decline.")
+  @Option(
+    name: .customLong("on-overload"), help: "The fallback decision past the deadline: approve, review or decline.")
   var onOverload = "review"
   @Option(
     name: .customLong("decision-log"),
@@ -61,7 +63,8 @@ struct ServeCommand: ParsableCommand {
   var allowedLateness = "1d"
   @Option(
     name: .customLong("max-clock-skew"),
-    help: "Refuse a transaction dated more than this ahead of the newest seen, unless the one before it was refused for the same jump."
+    help:
+      "Refuse a transaction dated more than this ahead of the newest seen, unless the one before it was refused for the same jump."
   )
   var maxClockSkew = "1d"
   @Option(

@@ -184,7 +184,9 @@ func agrees(_ d: FraudDecision, _ r: (id: String, score: Double, decision: Strin
       let objects = batch.map { k -> String in
         let f = unlabeled(k)
         return "{"
-          + fixture.header.enumerated().filter { $0.element != "TX_FRAUD" }.map { "\"\($0.element)\":\"\(f[$0.offset])\"" }
+          + fixture.header.enumerated().filter { $0.element != "TX_FRAUD" }.map {
+            "\"\($0.element)\":\"\(f[$0.offset])\""
+          }
           .joined(separator: ",") + "}"
       }
       requests.append(("POST", "/v1/transactions", Data(("[" + objects.joined(separator: ",") + "]").utf8)))
@@ -288,7 +290,8 @@ func agrees(_ d: FraudDecision, _ r: (id: String, score: Double, decision: Strin
     defer { second.stop() }
     #expect(second.stderr.contains("resuming after"))
     let checkpointed = try state(second)["transactions"] as! Int - base
-    #expect(checkpointed > 0 && checkpointed <= answered.count, "checkpoint at \(checkpointed), \(answered.count) answered")
+    #expect(
+      checkpointed > 0 && checkpointed <= answered.count, "checkpoint at \(checkpointed), \(answered.count) answered")
     let from = min(answered.count, checkpointed)
     let after = try PipelinedHTTP.send(port: second.port, fixture.requests(from..<n, size: size))
     var resent: [FraudDecision] = []
@@ -356,7 +359,8 @@ func agrees(_ d: FraudDecision, _ r: (id: String, score: Double, decision: Strin
     // A fallback answer is the transaction's answer: its retry gets it again, and the state does not move.
     let ids = Set(fallbacks.prefix(50).map(\.transactionID))
     let indexes = (0..<(connections * per)).filter { ids.contains(String(fixture.rows[$0][0])) }
-    let again = try PipelinedHTTP.send(port: port, indexes.map { ("POST", "/v1/transactions", fixture.body($0..<($0 + 1))) })
+    let again = try PipelinedHTTP.send(
+      port: port, indexes.map { ("POST", "/v1/transactions", fixture.body($0..<($0 + 1))) })
     for a in again {
       let d = try decisions(a)[0]
       // (Remembered, or past the tiny deadline again: the same fallback either way.)

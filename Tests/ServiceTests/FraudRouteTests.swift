@@ -81,7 +81,8 @@ func transactionJSON(_ lines: [String], _ k: Int) -> String {
       #expect(again.headers[HTTPField.Name("X-Replayed")!] == "true")
       #expect(String(buffer: again.body) == String(buffer: one.body))
       let array = "[" + (2...40).map { transactionJSON(lines, $0) }.joined(separator: ",") + "]"
-      let many = try await client.execute(uri: "/v1/transactions", method: .post, headers: jsonHeaders, body: body(array))
+      let many = try await client.execute(
+        uri: "/v1/transactions", method: .post, headers: jsonHeaders, body: body(array))
       #expect(many.status == .ok)
       got += try JSONDecoder().decode([FraudDecision].self, from: Data(many.body.readableBytesView))
       #expect(got.count == expected.count)
@@ -137,13 +138,19 @@ func transactionJSON(_ lines: [String], _ k: Int) -> String {
         ("", "the body is empty"),
         ("{", "not valid JSON"),
         ("[]", "holds no transactions"),
-        (#"{"transaction_id":"A","timestamp":"2026-01-29 00:04:09","card":"C1","amount":"abc"}"#,
-         "column 'amount': expected a number"),
-        ("[\(good),{\"transaction_id\":\"B\",\"timestamp\":\"2026-01-29 00:04:09\",\"amount\":3}]",
-         "transactions[1]: column 'card'"),
+        (
+          #"{"transaction_id":"A","timestamp":"2026-01-29 00:04:09","card":"C1","amount":"abc"}"#,
+          "column 'amount': expected a number"
+        ),
+        (
+          "[\(good),{\"transaction_id\":\"B\",\"timestamp\":\"2026-01-29 00:04:09\",\"amount\":3}]",
+          "transactions[1]: column 'card'"
+        ),
         (#"{"transaction_id":"A","timestamp":"2026-01-29 00:04:09","card":{"x":1},"amount":3}"#, "is an object"),
-        (#"{"transaction_id":"A","transaction_id":"B","timestamp":"2026-01-29","card":"C","amount":3}"#,
-         "given twice"),
+        (
+          #"{"transaction_id":"A","transaction_id":"B","timestamp":"2026-01-29","card":"C","amount":3}"#,
+          "given twice"
+        ),
         (#"{"transaction_id":"A","timestamp":"2026-01-29 00:04:09","card":"C1","amount":-4}"#, "amount ≥ 0"),
         (#"{"transaction_id":"A","type":"label","label":1}"#, "send labels"),
       ] {
@@ -167,7 +174,8 @@ func transactionJSON(_ lines: [String], _ k: Int) -> String {
         #expect(String(buffer: l.body).contains(message), "\(text): \(String(buffer: l.body))")
       }
       let v2 = #"{"inputs":[{"name":"nonsense","shape":[1],"datatype":"BYTES","data":["x"]}]}"#
-      let bad = try await client.execute(uri: "/v2/models/fraud/infer", method: .post, headers: jsonHeaders, body: body(v2))
+      let bad = try await client.execute(
+        uri: "/v2/models/fraud/infer", method: .post, headers: jsonHeaders, body: body(v2))
       #expect(bad.status == .badRequest)
       #expect(String(buffer: bad.body).contains("no input 'nonsense'"))
     }
