@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// The one parser of duration options (`7d`, `12h`, `30m`, `45s`, `1.5d`), each with the range of values that
+/// The one parser of duration options (`7d`, `12h`, `30m`, `45s`, `1.5d`, `5ms`), each with the range of values that
 /// makes sense for it.
 ///
 /// Every duration a command takes goes through `DurationOption.parse`, so that `0s` where a period must be
@@ -29,10 +29,12 @@ public struct DurationOption: Sendable, Equatable {
   /// - Throws: `ValidationError` naming the option, the text and the accepted range.
   public func parse(_ text: String) throws -> Double {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
-    guard let unit = trimmed.last, let factor = Self.units[unit] else {
+    // Milliseconds (`5ms`) for the short budgets of a server; every other unit is one letter.
+    let milliseconds = trimmed.hasSuffix("ms")
+    guard let unit = trimmed.last, let factor = milliseconds ? 0.001 : Self.units[unit] else {
       throw ValidationError("\(flag) must be a number and a unit s, m, h or d (e.g. 7d), got '\(text)'")
     }
-    let number = trimmed.dropLast()
+    let number = trimmed.dropLast(milliseconds ? 2 : 1)
     guard !number.isEmpty, number.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(number),
       value.isFinite
     else {

@@ -234,8 +234,7 @@ public final class FraudDecider {
       return
         "its label delay (\(Int(model.labelDelay)) s) differs from the one the state's waiting labels were queued with (\(Int(run.labelDelay)) s); restart the server to serve it"
     }
-    if stream.learning != nil, case .additive = model.estimator {
-    } else if stream.learning != nil {
+    if stream.learning != nil && !model.isAdditive {
       return "it is not of the additive family, whose weights online learning updates"
     }
     try stream.replaceModel(model, version: version)

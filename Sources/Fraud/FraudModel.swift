@@ -38,6 +38,12 @@ public struct FraudModel: Codable, Sendable {
       labelDelay: labelDelay, thresholdRule: "rules only")
   }
 
+  /// Whether the estimator is the additive family (whose weights online learning updates).
+  public var isAdditive: Bool {
+    if case .additive = estimator { return true }
+    return false
+  }
+
   /// Whether a learned estimator scores (not the rules alone).
   public var hasModel: Bool {
     switch estimator {

@@ -224,16 +224,7 @@ extension ChurnRoutes {
       V2.TensorMetadata(name: "reasons", datatype: "BYTES", shape: [-1]),
     ],
     infer: { request, prepared in
-      var columns: [String: [V2.Value]] = [:]
-      var count: Int? = nil
-      for input in request.inputs {
-        let values = try input.flat()
-        if let count, count != values.count {
-          throw ServiceError(.badRequest, "input '\(input.name)' holds \(values.count) values, the others \(count)")
-        }
-        count = values.count
-        columns[input.name] = values
-      }
+      let (columns, count) = try V2.columns(of: request)
       guard let n = count, n >= 1 else { throw ServiceError(.badRequest, "the request holds no customers") }
       guard n <= maxCustomers else {
         throw ServiceError(.badRequest, "the request must hold at most \(maxCustomers) customers, got \(n)")

@@ -56,7 +56,7 @@ final class FraudMetrics: Sendable {
 
   init(_ metrics: ServiceMetrics) {
     let r = metrics.registry
-    decisions = ["approve", "review", "decline"].map {
+    decisions = DecisionWriter.decisionNames.map {
       r.makeCounter(
         name: "commerceml_fraud_decisions_total", labels: [("decision", $0)],
         help: "Decisions answered, by decision (overload fallbacks included).")
@@ -169,6 +169,8 @@ final class DecisionWriter: @unchecked Sendable {
     }
   }
 
+  /// The decisions in the order of `Decision`'s raw values (and of `FraudMetrics.decisions`).
+  static let decisionNames = [Decision.approve, .review, .decline].map(\.name)
   let decider: FraudDecider
   let hot: HotModel<FraudServing>
   let metrics: FraudMetrics
@@ -409,7 +411,7 @@ final class DecisionWriter: @unchecked Sendable {
             retries += 1
           } else {
             if fallback == nil {
-              if let k = ["approve", "review", "decline"].firstIndex(of: d.decision) { counts[k] += 1 }
+              if let k = Self.decisionNames.firstIndex(of: d.decision) { counts[k] += 1 }
               if let s = d.score { metrics.scores.record(s) }
             }
             if logFD >= 0 { appendLogLine(&log, d, requestID: job.requestID, time: tx.time, decidedAt: decidedAt) }
@@ -661,21 +663,12 @@ extension FraudRoutes {
         V2.TensorMetadata(name: "error", datatype: "BYTES", shape: [-1]),
       ],
       inferAsync: { request, _, requestID in
-        var columns: [String: [V2.Value]] = [:]
-        var count: Int? = nil
-        for input in request.inputs {
-          guard names.contains(input.name) else {
-            throw ServiceError(
-              .badRequest,
-              "no input '\(input.name)' here; the inputs are \(names.map { "'\($0)'" }.joined(separator: ", "))")
-          }
-          let values = try input.flat()
-          if let count, count != values.count {
-            throw ServiceError(.badRequest, "input '\(input.name)' holds \(values.count) values, the others \(count)")
-          }
-          count = values.count
-          columns[input.name] = values
+        for input in request.inputs where !names.contains(input.name) {
+          throw ServiceError(
+            .badRequest,
+            "no input '\(input.name)' here; the inputs are \(names.map { "'\($0)'" }.joined(separator: ", "))")
         }
+        let (columns, count) = try V2.columns(of: request)
         guard let n = count, n >= 1 else { throw ServiceError(.badRequest, "the request holds no transactions") }
         guard n <= maximum else {
           throw ServiceError(.badRequest, "the request must hold at most \(maximum) transactions, got \(n)")

@@ -149,6 +149,22 @@ public enum V2 {
     public var inputs: [InputTensor]
   }
 
+  /// Each input's values by name, flat, and how many each holds (the same for all, else 400 naming the input);
+  /// nil without inputs.
+  static func columns(of request: InferRequest) throws -> (values: [String: [Value]], count: Int?) {
+    var columns: [String: [Value]] = [:]
+    var count: Int? = nil
+    for input in request.inputs {
+      let values = try input.flat()
+      if let count, count != values.count {
+        throw ServiceError(.badRequest, "input '\(input.name)' holds \(values.count) values, the others \(count)")
+      }
+      count = values.count
+      columns[input.name] = values
+    }
+    return (columns, count)
+  }
+
   /// An output tensor of an infer response.
   public struct OutputTensor: Codable, Sendable, Equatable {
     public var name: String

@@ -33,6 +33,9 @@ enum Durations {
     "--stats-every", minimum: 60, why: "a shorter period holds too few transactions for its statistics")
   static let learnMemory = DurationOption(
     "--learn-memory", minimum: 3600, why: "evidence that fades within the hour leaves nothing to learn against")
+  static let deadline = DurationOption(
+    "--deadline", minimum: 0.0001, maximum: 60,
+    why: "a budget below a tenth of a millisecond is shorter than one request's own work")
   static let registerEvery = DurationOption(
     "--register-every", minimum: 3600, why: "each registration stores a whole model version with the stream's state")
 }

@@ -81,26 +81,6 @@ struct ServeCommand: ParsableCommand {
   @OptionGroup var name: FraudModelName
   @OptionGroup var storeOptions: StoreOptions
 
-  /// `--deadline`'s seconds: `Nms` or a duration in s.
-  static func deadlineSeconds(_ text: String) throws -> Double {
-    let t = text.trimmingCharacters(in: .whitespaces)
-    let seconds: Double?
-    if t.hasSuffix("ms") {
-      seconds = Double(t.dropLast(2)).map { $0 / 1000 }
-    } else if t.hasSuffix("s") {
-      seconds = Double(t.dropLast())
-    } else {
-      seconds = nil
-    }
-    guard let seconds, seconds.isFinite else {
-      throw ValidationError("--deadline must be a number and a unit ms or s (e.g. 5ms), got '\(text)'")
-    }
-    guard seconds >= 0.0001, seconds <= 60 else {
-      throw ValidationError("--deadline must be from 0.1ms to 60s, got '\(text)'")
-    }
-    return seconds
-  }
-
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
     guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes, got \(maxBody)") }
@@ -110,7 +90,7 @@ struct ServeCommand: ParsableCommand {
     }
     guard !(resume && fresh) else { throw ValidationError("give --resume or --fresh, not both") }
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
-    if let deadline { _ = try Self.deadlineSeconds(deadline) }
+    if let deadline { _ = try Durations.deadline.parse(deadline) }
     guard ["approve", "review", "decline"].contains(onOverload) else {
       throw ValidationError("--on-overload must be approve, review or decline, got '\(onOverload)'")
     }
@@ -136,7 +116,7 @@ struct ServeCommand: ParsableCommand {
     server.maxBodyBytes = maxBody
     server.grace = grace
     var fraudOptions = FraudServeOptions()
-    fraudOptions.deadline = try deadline.map(Self.deadlineSeconds)
+    fraudOptions.deadline = try deadline.map { try Durations.deadline.parse($0) }
     fraudOptions.fallback = ["approve": Decision.approve, "review": .review, "decline": .decline][onOverload]!
     fraudOptions.mapping = mapping
     fraudOptions.maxTransactions = maxTransactions

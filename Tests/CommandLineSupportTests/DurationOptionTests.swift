@@ -15,6 +15,9 @@ import Testing
     #expect(try period.parse(" 2h ") == 7200)
     #expect(try delay.parse("0s") == 0)
     #expect(try delay.parse("0d") == 0)
+    #expect(abs(try delay.parse("5ms") - 0.005) < 1e-15)
+    #expect(abs(try delay.parse("2.5ms") - 0.0025) < 1e-15)
+    #expect(throws: (any Error).self) { try delay.parse("ms") }
   }
 
   /// The range's ends are in, a hair outside is out, with the option, the range and why in the message.
