@@ -62,19 +62,42 @@ extension TransactionSource {
   public static func transactions(json bytes: UnsafeRawBufferPointer, mapping: ColumnMapping, maximum: Int)
     throws(TabularError) -> (transactions: [(Transaction, String)], isArray: Bool)
   {
-    let reader = try JSONRecordsReader(
-      bytes: bytes, name: "body", columns: TransactionFields.all.map { mapping.column(for: $0) },
-      maximumRecords: maximum)
-    return (try transactions(reader, mapping: mapping), reader.isArray)
+    try Bodies(mapping: mapping).transactions(json: bytes, maximum: maximum)
+  }
+
+  /// `transactions(json:mapping:maximum:)` with the keys and the fields' places resolved once, for a server that
+  /// parses many bodies through one mapping.
+  public struct Bodies: Sendable {
+    let keys: JSONRecordsReader.Keys
+    let source: TransactionSource
+
+    public init(mapping: ColumnMapping) throws(TabularError) {
+      keys = JSONRecordsReader.Keys(TransactionFields.all.map { mapping.column(for: $0) })
+      source = try TransactionSource(header: keys.header, mapping: mapping, file: "body")
+    }
+
+    /// The transactions of one body (see `transactions(json:mapping:maximum:)`).
+    public func transactions(json bytes: UnsafeRawBufferPointer, maximum: Int)
+      throws(TabularError) -> (transactions: [(Transaction, String)], isArray: Bool)
+    {
+      let reader = try JSONRecordsReader(bytes: bytes, name: "body", keys: keys, maximumRecords: maximum)
+      return (try source.transactions(reader), reader.isArray)
+    }
   }
 
   /// The transactions of `reader`'s records, each validated as a line of `fraud stream`'s input, with their ids.
   public static func transactions(_ reader: some RecordReader, mapping: ColumnMapping) throws(TabularError)
     -> [(Transaction, String)]
   {
-    let source = try TransactionSource(header: reader.header, mapping: mapping, file: reader.fileName)
+    try TransactionSource(header: reader.header, mapping: mapping, file: reader.fileName).transactions(reader)
+  }
+
+  /// The transactions of `reader`'s records (its header the one this source resolved), with their ids.
+  func transactions(_ reader: some RecordReader) throws(TabularError) -> [(Transaction, String)] {
+    let source = self
     var dates = FieldParser.TimestampCache()
     var out: [(Transaction, String)] = []
+    out.reserveCapacity(1)
     while try reader.next() {
       switch try source.record(reader, dates: &dates) {
       case .transaction(let tx, let id):

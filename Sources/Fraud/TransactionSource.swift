@@ -17,7 +17,7 @@ public enum InputRecord {
 }
 
 /// Turns records of a CSV or NDJSON reader into transactions, through a `--map` column mapping.
-public struct TransactionSource {
+public struct TransactionSource: Sendable {
   /// The largest amount accepted: beyond it a value is a data error (a unit or typing slip), rejected rather than
   /// scored, so that no absurd amount is approved silently or poisons a card's running means.
   public static let maximumAmount = 1e9

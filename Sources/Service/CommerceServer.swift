@@ -39,7 +39,7 @@ public struct CommerceServer<Loaded: Sendable>: Sendable {
   /// The router: the same one the tests drive (`app.test(.router)`) and the server runs.
   public func router() -> Router<ServiceContext> {
     let router = Router(context: ServiceContext.self)
-    router.add(middleware: AccessMiddleware(metrics: metrics, logger: logger))
+    router.add(middleware: AccessMiddleware(metrics: metrics, logger: logger, accessLog: options.accessLog))
     let model = self.model
     let readiness = self.readiness
     let metrics = self.metrics

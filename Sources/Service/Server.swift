@@ -25,6 +25,8 @@ public struct ServerOptions: Sendable {
   public var pollInterval: Double = 0.25
   /// Seconds a connection may stay idle (a slow client included) before it is closed.
   public var idleTimeout: Double = 30
+  /// One line per request on the logger (method, path, status, milliseconds, request id).
+  public var accessLog = true
 
   public init() {}
 }
@@ -163,6 +165,7 @@ struct AccessMiddleware: RouterMiddleware {
   typealias Context = ServiceContext
   let metrics: ServiceMetrics
   let logger: Logger
+  var accessLog = true
   let ids = RequestIDs()
   static let requestIDField = HTTPField.Name("X-Request-Id")!
 
@@ -186,9 +189,11 @@ struct AccessMiddleware: RouterMiddleware {
     // matched no route "NotFound".
     let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
     metrics.request(route: route, method: request.method.rawValue, status: response.status.code, duration: duration)
-    logger.info(
-      "\(request.method.rawValue) \(request.uri.path) \(response.status.code) \(millisecondsText(duration)) ms id=\(context.requestID)"
-    )
+    if accessLog {
+      logger.info(
+        "\(request.method.rawValue) \(request.uri.path) \(response.status.code) \(millisecondsText(duration)) ms id=\(context.requestID)"
+      )
+    }
     return response
   }
 }

@@ -33,33 +33,73 @@ public final class JSONRecordsReader: RecordReader {
     var isArray = false
   }
 
+  /// The keys a reader reads, prepared once: a server makes one per route and parses every body with it.
+  public struct Keys: Sendable {
+    /// The keys as the reader's header (one column per key, in their order).
+    public let header: Header
+    /// Each key's UTF-8 bytes, and the column it fills (a key given twice in `columns` fills its first column).
+    let bytes: [[UInt8]]
+    let column: [Int]
+
+    public init(_ columns: [String]) {
+      header = Header(columns)
+      var bytes: [[UInt8]] = []
+      var column: [Int] = []
+      for (i, c) in columns.enumerated() where !bytes.contains(Array(c.utf8)) {
+        bytes.append(Array(c.utf8))
+        column.append(i)
+      }
+      self.bytes = bytes
+      self.column = column
+    }
+
+    /// The column of the key `key` (a linear scan: a few short keys compare faster than they hash).
+    @inline(__always)
+    func column(of key: [UInt8]) -> Int? {
+      for k in bytes.indices where bytes[k].count == key.count && bytes[k] == key { return column[k] }
+      return nil
+    }
+  }
+
   /// Parses `bytes`, reading the keys `columns`, at most `maximumRecords` records.
   /// - Throws: `TabularError(.malformedRecord)` naming the place (the byte offset, and the record) of the first
   ///   problem; `.empty` for an empty document.
-  public init(bytes: UnsafeRawBufferPointer, name: String = "body", columns: [String], maximumRecords: Int = .max)
+  public convenience init(
+    bytes: UnsafeRawBufferPointer, name: String = "body", columns: [String], maximumRecords: Int = .max
+  ) throws(TabularError) {
+    try self.init(bytes: bytes, name: name, keys: Keys(columns), maximumRecords: maximumRecords)
+  }
+
+  /// Parses `bytes`, reading `keys`, at most `maximumRecords` records (see `init(bytes:name:columns:maximumRecords:)`).
+  public init(bytes: UnsafeRawBufferPointer, name: String = "body", keys: Keys, maximumRecords: Int = .max)
     throws(TabularError)
   {
     fileName = name
-    header = Header(columns)
-    self.columns = columns.count
-    parsed = try Self.parse(bytes, name: name, columns: columns, maximumRecords: maximumRecords)
+    header = keys.header
+    columns = keys.header.names.count
+    parsed = try Self.parse(bytes, name: name, keys: keys, maximumRecords: maximumRecords)
     isArray = parsed.isArray
   }
 
   /// Parses `bytes` (see `init(bytes:name:columns:maximumRecords:)`).
-  public init(bytes: [UInt8], name: String = "body", columns: [String], maximumRecords: Int = .max)
+  public convenience init(bytes: [UInt8], name: String = "body", columns: [String], maximumRecords: Int = .max)
     throws(TabularError)
   {
-    fileName = name
-    header = Header(columns)
-    self.columns = columns.count
+    let keys = Keys(columns)
     let result = bytes.withUnsafeBytes { raw in
-      Result { () throws(TabularError) -> Parsed in
-        try Self.parse(raw, name: name, columns: columns, maximumRecords: maximumRecords)
+      Result { () throws(TabularError) -> JSONRecordsReader in
+        try JSONRecordsReader(bytes: raw, name: name, keys: keys, maximumRecords: maximumRecords)
       }
     }
-    parsed = try result.get()
-    isArray = parsed.isArray
+    try self.init(moving: result.get())
+  }
+
+  private init(moving other: JSONRecordsReader) {
+    fileName = other.fileName
+    header = other.header
+    columns = other.columns
+    parsed = other.parsed
+    isArray = other.isArray
   }
 
   /// Goes back before the first record.
@@ -83,12 +123,12 @@ public final class JSONRecordsReader: RecordReader {
 
   public func withRawRecord<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R { try body(nil) }
 
-  private static func parse(_ bytes: UnsafeRawBufferPointer, name: String, columns: [String], maximumRecords: Int)
+  private static func parse(_ bytes: UnsafeRawBufferPointer, name: String, keys: Keys, maximumRecords: Int)
     throws(TabularError) -> Parsed
   {
-    var positions: [[UInt8]: Int] = [:]
-    for (i, c) in columns.enumerated() where positions[Array(c.utf8)] == nil { positions[Array(c.utf8)] = i }
+    let columns = keys.header.names
     var out = Parsed()
+    out.storage.reserveCapacity(min(bytes.count, 1 << 16))
     var parser = Parser(bytes: bytes, name: name)
     parser.skipBlanks()
     guard parser.i < bytes.count else { throw TabularError(.empty, file: name, "the body is empty; expected JSON") }
@@ -103,7 +143,7 @@ public final class JSONRecordsReader: RecordReader {
           guard out.records < maximumRecords else {
             throw TabularError(.malformedRecord, file: name, "more than \(maximumRecords) records in one body")
           }
-          try parseObject(&parser, into: &out, positions: positions, columns: columns.count)
+          try parseObject(&parser, into: &out, keys: keys, columns: columns.count)
           parser.skipBlanks()
           if parser.peek == UInt8(ascii: ",") {
             parser.i += 1
@@ -116,7 +156,7 @@ public final class JSONRecordsReader: RecordReader {
         }
       }
     } else {
-      try parseObject(&parser, into: &out, positions: positions, columns: columns.count)
+      try parseObject(&parser, into: &out, keys: keys, columns: columns.count)
     }
     parser.skipBlanks()
     guard parser.i == bytes.count else { throw parser.error("unexpected bytes after the JSON value") }
@@ -124,12 +164,14 @@ public final class JSONRecordsReader: RecordReader {
   }
 
   private static func parseObject(
-    _ parser: inout Parser, into out: inout Parsed, positions: [[UInt8]: Int], columns: Int
+    _ parser: inout Parser, into out: inout Parsed, keys: Keys, columns: Int
   ) throws(TabularError) {
     let base = out.starts.count
     out.starts.append(contentsOf: repeatElement(-1, count: columns))
     out.ends.append(contentsOf: repeatElement(-1, count: columns))
-    var given = [Bool](repeating: false, count: columns)
+    // The keys met in this object: a bit each (one word covers every route's keys), an array beyond 64.
+    var givenBits: UInt64 = 0
+    var givenMore = columns > 64 ? [Bool](repeating: false, count: columns) : []
     out.records += 1
     let record = out.records
     guard parser.peek == UInt8(ascii: "{") else {
@@ -151,10 +193,17 @@ public final class JSONRecordsReader: RecordReader {
       guard parser.peek == UInt8(ascii: ":") else { throw parser.error("record \(record): expected ':' after a key") }
       parser.i += 1
       parser.skipBlanks()
-      if let column = positions[key] {
-        let shown = String(decoding: key, as: UTF8.self)
-        guard !given[column] else { throw parser.error("record \(record): the key '\(shown)' is given twice") }
-        given[column] = true
+      if let column = keys.column(of: key) {
+        var shown: String { String(decoding: key, as: UTF8.self) }
+        let twice: Bool
+        if column < 64 {
+          twice = givenBits & (1 << UInt64(column)) != 0
+          givenBits |= 1 << UInt64(column)
+        } else {
+          twice = givenMore[column]
+          givenMore[column] = true
+        }
+        guard !twice else { throw parser.error("record \(record): the key '\(shown)' is given twice") }
         let c = parser.peek
         if c == UInt8(ascii: "\"") {
           let start = out.storage.count
@@ -219,9 +268,17 @@ public final class JSONRecordsReader: RecordReader {
     /// A number, `true`, `false` or `null`: its byte range, and whether it is `null`.
     mutating func scalar() throws(TabularError) -> (Int, Int, Bool) {
       let start = i
-      for word in ["true", "false", "null"] where matches(word) {
-        i += word.utf8.count
-        return (start, i, word == "null")
+      let word: StaticString? =
+        switch peek {
+        case UInt8(ascii: "t"): "true"
+        case UInt8(ascii: "f"): "false"
+        case UInt8(ascii: "n"): "null"
+        default: nil
+        }
+      if let word {
+        guard matches(word) else { throw error("expected a value") }
+        i += word.utf8CodeUnitCount
+        return (start, i, bytes[start] == UInt8(ascii: "n"))
       }
       // A number as JSON writes it: -? digits (. digits)? ([eE] [+-]? digits)?
       if peek == UInt8(ascii: "-") { i += 1 }
@@ -244,10 +301,11 @@ public final class JSONRecordsReader: RecordReader {
       return (start, i, false)
     }
 
-    func matches(_ word: String) -> Bool {
-      let w = Array(word.utf8)
-      guard i + w.count <= bytes.count else { return false }
-      for k in 0..<w.count where bytes[i + k] != w[k] { return false }
+    func matches(_ word: StaticString) -> Bool {
+      let n = word.utf8CodeUnitCount
+      guard i + n <= bytes.count else { return false }
+      let w = word.utf8Start
+      for k in 0..<n where bytes[i + k] != w[k] { return false }
       return true
     }
 

@@ -24,12 +24,7 @@ struct ServeCommand: ParsableCommand {
       after the requests in flight: continue with --resume.
       """)
 
-  @Option(name: .long, help: "The address to listen on.") var host = "127.0.0.1"
-  @Option(name: .long, help: "The port (0: any free port, printed once listening).") var port = 8080
-  @Option(name: .customLong("token-file"), help: "Require 'Authorization: Bearer TOKEN' (the file's first line).")
-  var tokenFile: String?
-  @Option(name: .customLong("max-body"), help: "The largest request body, in bytes.") var maxBody = 8 << 20
-  @Option(name: .long, help: "Seconds requests in flight may take to finish on SIGTERM.") var grace = 10.0
+  @OptionGroup var server: ServerArguments
   @Option(name: .customLong("max-transactions"), help: "The most transactions (or labels) in one request.")
   var maxTransactions = 10_000
   @Flag(name: .long, help: "Continue from the server's last checkpoint (else from the training snapshot).")
@@ -82,9 +77,6 @@ struct ServeCommand: ParsableCommand {
   @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
-    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
-    guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes, got \(maxBody)") }
-    guard grace >= 0, grace <= 3600 else { throw ValidationError("--grace must be 0 to 3600 seconds, got \(grace)") }
     guard (1...1_000_000).contains(maxTransactions) else {
       throw ValidationError("--max-transactions must be 1 to 1,000,000, got \(maxTransactions)")
     }
@@ -109,12 +101,7 @@ struct ServeCommand: ParsableCommand {
     // Scoring calls no BLAS; one thread, set once for the process.
     BLASThreads.set(1)
     let mapping = try map.mapping()
-    var server = ServerOptions()
-    server.host = host
-    server.port = port
-    server.token = try tokenFile.map { try Serve.token(fromFile: $0) }
-    server.maxBodyBytes = maxBody
-    server.grace = grace
+    let serverOptions = try server.options()
     var fraudOptions = FraudServeOptions()
     fraudOptions.deadline = try deadline.map { try Durations.deadline.parse($0) }
     fraudOptions.fallback = ["approve": Decision.approve, "review": .review, "decline": .decline][onOverload]!
@@ -141,7 +128,7 @@ struct ServeCommand: ParsableCommand {
     reportOpening(stream, learn: learn)
     let logger = Serve.logger("fraud")
     let fraud = try FraudRoutes.server(
-      store: store, name: name.model, decider: FraudDecider(stream: stream), options: server,
+      store: store, name: name.model, decider: FraudDecider(stream: stream), options: serverOptions,
       fraudOptions: fraudOptions, logger: logger)
     var failure: (any Error)? = nil
     do {
