@@ -81,27 +81,6 @@ public final class JSONRecordsReader: RecordReader {
     isArray = parsed.isArray
   }
 
-  /// Parses `bytes` (see `init(bytes:name:columns:maximumRecords:)`).
-  public convenience init(bytes: [UInt8], name: String = "body", columns: [String], maximumRecords: Int = .max)
-    throws(TabularError)
-  {
-    let keys = Keys(columns)
-    let result = bytes.withUnsafeBytes { raw in
-      Result { () throws(TabularError) -> JSONRecordsReader in
-        try JSONRecordsReader(bytes: raw, name: name, keys: keys, maximumRecords: maximumRecords)
-      }
-    }
-    try self.init(moving: result.get())
-  }
-
-  private init(moving other: JSONRecordsReader) {
-    fileName = other.fileName
-    header = other.header
-    columns = other.columns
-    parsed = other.parsed
-    isArray = other.isArray
-  }
-
   /// Goes back before the first record.
   public func rewind() { line = 0 }
 
