@@ -25,15 +25,9 @@ FIELDS = ("transaction_id", "timestamp", "card", "merchant", "merchant_category"
 
 
 def pipeline():
-    from river import compose, feature_extraction, linear_model, preprocessing, stats, utils
+    from river_peer import pipeline as peer_pipeline  # the same model as the River peer of fraud.sh
 
-    aggs = None
-    for days in (1, 7, 30):
-        for stat in (stats.Mean, stats.Sum):
-            agg = feature_extraction.Agg(
-                on="amount", by="card", how=utils.TimeRolling(stat(), period=dt.timedelta(days=days)))
-            aggs = agg if aggs is None else aggs + agg
-    return compose.Pipeline(aggs, preprocessing.StandardScaler(), linear_model.LogisticRegression())
+    return peer_pipeline()
 
 
 def when(text):
