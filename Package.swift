@@ -40,6 +40,8 @@ let package = Package(
     .target(name: "CPlatform", linkerSettings: [.linkedLibrary("m")]),
     .target(name: "TabularIO", dependencies: ["CPlatform"]),
     .target(name: "Modeling", dependencies: ["CPlatform", "LinearAlgebra"]),
+    // Charts as values and their one SVG/HTML renderer; knows no domain.
+    .target(name: "Charts"),
     .target(
       name: "Storage",
       dependencies: [
@@ -48,9 +50,9 @@ let package = Package(
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]
     ),
-    .target(name: "Recommender", dependencies: ["Modeling", "Storage", "TabularIO"]),
-    .target(name: "Churn", dependencies: ["Modeling", "Storage", "TabularIO"]),
-    .target(name: "Fraud", dependencies: ["CPlatform", "Modeling", "Storage", "TabularIO"]),
+    .target(name: "Recommender", dependencies: ["Charts", "Modeling", "Storage", "TabularIO"]),
+    .target(name: "Churn", dependencies: ["Charts", "Modeling", "Storage", "TabularIO"]),
+    .target(name: "Fraud", dependencies: ["CPlatform", "Charts", "Modeling", "Storage", "TabularIO"]),
     // Shared HTTP serving: the only importer of Hummingbird. Routes are thin mappings over the domain calls.
     .target(
       name: "Service",
@@ -68,7 +70,7 @@ let package = Package(
     .target(
       name: "CommandLineSupport",
       dependencies: [
-        "CPlatform", "Storage", "TabularIO", "Modeling", "LinearAlgebra",
+        "Charts", "CPlatform", "Storage", "TabularIO", "Modeling", "LinearAlgebra",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -115,7 +117,7 @@ let package = Package(
       dependencies: [
         "Recommender", "Storage", "TabularIO", "Modeling", .product(name: "GRDB", package: "GRDB.swift"),
       ]),
-    .testTarget(name: "ChurnTests", dependencies: ["Churn", "Modeling", "TabularIO", "Storage"]),
+    .testTarget(name: "ChurnTests", dependencies: ["Charts", "Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(
       name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"], exclude: ["Fixtures"]),
     .testTarget(

@@ -11,6 +11,22 @@ public struct DriftRow: Sendable, Codable {
   /// `stable` below 0.1, `moderate` below 0.25, `major` from 0.25; `too few` below
   /// `PopulationStability.minimumSample` values, whatever the PSI.
   public var flag: String
+  /// The two-sample test Evidently would run on this column (`DriftStatistics`), when the model holds its reference
+  /// (models trained before the tests: numbers have none) and both samples have values; nil for the score.
+  public var test: DriftStatistics.Result? = nil
+  /// The bins PSI compares, with the share of training rows and of the file's rows in each (what a chart draws).
+  public var bins: [String] = []
+  public var referenceShares: [Double] = []
+  public var currentShares: [Double] = []
+}
+
+/// `churn drift`'s answer: a row for the score and one per input column, and how many columns the tests call drifted.
+public struct DriftReport: Sendable, Codable {
+  public var rows: [DriftRow]
+  /// Columns tested, and of them drifted (Evidently's dataset drift compares this share with one half).
+  public var testedColumns: Int
+  public var driftedColumns: Int
+  public var driftedShare: Double { testedColumns > 0 ? Double(driftedColumns) / Double(testedColumns) : 0 }
 }
 
 /// `churn drift`: population stability index of the score and every input column.
@@ -27,9 +43,17 @@ public enum ChurnDrift {
 
   /// Reads `path` once and compares its distributions with the model's training distributions.
   public static func run(model: ChurnModel, path: String, skipBadRows: Bool) throws -> [DriftRow] {
+    try report(model: model, path: path, skipBadRows: skipBadRows).rows
+  }
+
+  /// PSI of the score and every column, and each column's two-sample test against the training reference.
+  public static func report(model: ChurnModel, path: String, skipBadRows: Bool) throws -> DriftReport {
     let reader = try CSVReader(path: path, options: .unhashed)
     var positions: [Int?] = model.columns.map { reader.header.index(of: $0.name) }
     var counts = model.columns.map { [Double](repeating: 0, count: $0.driftShares.count) }
+    // The numbers themselves, for the tests of numeric columns.
+    var values = model.columns.map { _ in [Double]() }
+    let testsNumbers = model.columns.map { $0.kind == .numeric && $0.driftSample != nil }
     var scoreCounts = [Double](repeating: 0, count: 10)
     var rows = 0.0
     // Column distributions from the raw fields; the score through the scorer (one pass each, same file).
@@ -45,7 +69,10 @@ public enum ChurnDrift {
             let t = UnsafeBufferPointer(rebasing: field[lo..<hi])
             switch spec.kind {
             case .numeric:
-              if case .value(let v) = FieldParser.parseDouble(t) { bin = driftBin(v, spec.driftEdges) }
+              if case .value(let v) = FieldParser.parseDouble(t) {
+                bin = driftBin(v, spec.driftEdges)
+                if testsNumbers[k] { values[k].append(v) }
+              }
             case .boolean, .categorical:
               let text = String(decoding: t, as: UTF8.self)
               bin = spec.driftLevels.firstIndex(of: text) ?? (counts[k].count - 2)
@@ -66,15 +93,59 @@ public enum ChurnDrift {
     }
     let scored = scoreCounts.reduce(0, +)
     var result = [DriftRow]()
-    let scorePSI = psi(expected: model.scoreShares, actual: scoreCounts.map { $0 / max(scored, 1) })
+    let scoreActual = scoreCounts.map { $0 / max(scored, 1) }
+    let scorePSI = psi(expected: model.scoreShares, actual: scoreActual)
     result.append(
       DriftRow(
-        name: "churn_probability", psi: scorePSI, count: Int(scored), flag: flag(scorePSI, count: Int(scored))))
+        name: "churn_probability", psi: scorePSI, count: Int(scored), flag: flag(scorePSI, count: Int(scored)),
+        bins: (0..<10).map { String(format: "%.1f-%.1f", Double($0) / 10, Double($0 + 1) / 10) },
+        referenceShares: model.scoreShares, currentShares: scoreActual))
+    var tested = 0
+    var drifted = 0
     for (k, spec) in model.columns.enumerated() where positions[k] != nil {
-      let value = psi(expected: spec.driftShares, actual: counts[k].map { $0 / max(rows, 1) })
-      result.append(DriftRow(name: spec.name, psi: value, count: Int(rows), flag: flag(value, count: Int(rows))))
+      let actual = counts[k].map { $0 / max(rows, 1) }
+      let value = psi(expected: spec.driftShares, actual: actual)
+      var row = DriftRow(
+        name: spec.name, psi: value, count: Int(rows), flag: flag(value, count: Int(rows)), bins: binNames(spec),
+        referenceShares: spec.driftShares, currentShares: actual)
+      row.test = test(spec, trainingRows: model.trainingRows, current: &values[k], counts: counts[k])
+      if let t = row.test {
+        tested += 1
+        if t.drifted { drifted += 1 }
+      }
+      result.append(row)
     }
     positions.removeAll()
-    return result
+    return DriftReport(rows: result, testedColumns: tested, driftedColumns: drifted)
+  }
+
+  /// The names of a column's drift bins: numbers by their training deciles, then missing; categories by level,
+  /// then other (levels training pooled or never saw), then missing.
+  static func binNames(_ spec: ColumnSpec) -> [String] {
+    switch spec.kind {
+    case .numeric:
+      let e = spec.driftEdges.map { String(format: "%.4g", $0) }
+      guard !e.isEmpty else { return ["missing"] }
+      return ["≤ \(e[0])"] + (1..<e.count).map { "\(e[$0 - 1])–\(e[$0])" } + ["> \(e[e.count - 1])", "missing"]
+    case .boolean: return spec.driftLevels + ["missing"]
+    case .categorical: return spec.driftLevels + ["other", "missing"]
+    }
+  }
+
+  /// A column's two-sample test: numbers against the stored reference sample, categories (and booleans) on their
+  /// level counts without the missing bin.
+  static func test(_ spec: ColumnSpec, trainingRows: Int, current: inout [Double], counts: [Double])
+    -> DriftStatistics.Result?
+  {
+    switch spec.kind {
+    case .numeric:
+      guard let sample = spec.driftSample, let n = spec.driftCount, let sd = spec.driftDeviation else { return nil }
+      current = RadixSort.sorted(current)
+      return DriftStatistics.numeric(reference: sample, referenceRows: n, referenceDeviation: sd, current: current)
+    case .boolean, .categorical:
+      let levels = spec.driftShares.count - 1
+      let reference = spec.driftShares.prefix(levels).map { ($0 * Double(trainingRows)).rounded() }
+      return DriftStatistics.categorical(reference: Array(reference), current: Array(counts.prefix(levels)))
+    }
   }
 }

@@ -77,6 +77,9 @@ public struct ValidationReport: Sendable, Codable {
   public var threshold: Double
   public var confusion: ConfusionMatrix
   public var deciles: [DecileRow]
+  /// ROC and precision–recall points, the threshold sweep, score histograms by class and reliability bins (models
+  /// trained before reports have none).
+  public var curves: ClassifierCurves? = nil
 }
 
 /// One tenth of customers ranked by score.
@@ -116,7 +119,8 @@ enum Evaluation {
       logLoss: try ClassificationMetrics.logLoss(labels: labels, probabilities: probabilities),
       brier: try ClassificationMetrics.brierScore(labels: labels, probabilities: probabilities), threshold: threshold,
       confusion: try ConfusionMatrix(labels: labels, scores: probabilities, threshold: threshold),
-      deciles: deciles(labels: labels, probabilities: probabilities))
+      deciles: deciles(labels: labels, probabilities: probabilities),
+      curves: ClassifierCurves(labels: labels, scores: probabilities))
   }
 
   static func deciles(labels: [Bool], probabilities: [Double]) -> [DecileRow] {

@@ -475,7 +475,7 @@ public final class PreparedChurnModel: Sendable {
 
 extension Array where Element == String {
   /// Calls `body` with a buffer over each string's UTF-8 bytes (all copied once into one block).
-  fileprivate func withByteBuffers<R>(_ body: ([UnsafeBufferPointer<UInt8>]) throws -> R) rethrows -> R {
+  func withByteBuffers<R>(_ body: ([UnsafeBufferPointer<UInt8>]) throws -> R) rethrows -> R {
     var total = 0
     for s in self { total += s.utf8.count }
     let block = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Swift.max(total, 1))

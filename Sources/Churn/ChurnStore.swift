@@ -39,7 +39,24 @@ public enum ChurnStore {
         name: name, kind: report.model.additive == nil ? kind : additiveKind, parameters: parameters,
         metrics: report.model.metrics,
         dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
-        parts: ["model": Array(try encoder.encode(report.model))]))
+        parts: [
+          "model": Array(try encoder.encode(report.model)),
+          "training": Array(try encoder.encode(ChurnTrainingRecord(report))),
+        ]))
+  }
+
+  /// What training measured of a version — the fit, the cross-validation with its curves — or nil for a version
+  /// registered before this was kept.
+  public static func training(from store: any ModelRegistry, _ version: ModelVersion) throws -> ChurnTrainingRecord? {
+    let has = try store.withArtifactReader(version.name, version: version.version) { try $0.has("training") }
+    guard has else { return nil }
+    let bytes = try store.loadPart(version.name, version: version.version, part: "training")
+    do {
+      return try JSONDecoder().decode(ChurnTrainingRecord.self, from: Data(bytes))
+    } catch {
+      throw CommerceError(
+        .damaged, "model '\(version.name)' version \(version.version): its training record is damaged (\(error))")
+    }
   }
 
   /// The active (or given) version of `name`.
@@ -73,4 +90,24 @@ public enum ChurnStore {
 public struct StoredChurnModel: Sendable, Codable {
   public var model: ChurnModel
   public var version: ModelVersion
+}
+
+/// What `churn train` measured, kept beside the model: the fit summary (coefficients with their intervals), the
+/// cross-validation of the registered family with its curves, the families compared, the data's fingerprint.
+public struct ChurnTrainingRecord: Sendable, Codable {
+  public var summary: FitSummary
+  public var validation: ValidationReport?
+  public var comparison: [FamilyValidation]
+  public var choice: String?
+  public var fingerprint: DataFingerprint
+  public var skippedRows: Int
+
+  public init(_ report: ChurnTrainingReport) {
+    summary = report.summary
+    validation = report.validation
+    comparison = report.comparison
+    choice = report.choice
+    fingerprint = report.fingerprint
+    skippedRows = report.skippedRows
+  }
 }

@@ -412,6 +412,9 @@ extension ColumnSpec {
     for x in v { shares[driftBin(x, driftEdges)] += 1 }
     shares[10] = Double(missing)
     driftShares = shares.map { $0 / Double(rows) }
+    driftSample = DriftStatistics.sketch(sorted: v)
+    driftCount = v.count
+    driftDeviation = DriftStatistics.populationDeviation(v)
   }
 }
 

@@ -36,6 +36,12 @@ public struct ColumnSpec: Codable, Sendable, Equatable {
   public var driftEdges: [Double] = []
   public var driftLevels: [String] = []
   public var driftShares: [Double] = []
+  /// Numeric drift tests' reference: the training values (sorted, missing left out), or when there were more than
+  /// 2,000 of them 2,000 evenly spaced quantiles; with their count and population standard deviation. Absent in
+  /// models trained before the tests.
+  public var driftSample: [Double]? = nil
+  public var driftCount: Int? = nil
+  public var driftDeviation: Double? = nil
 
   /// Whether the column's levels include the pooled `other` indicator.
   public var hasOther: Bool { !pooled.isEmpty }

@@ -14,3 +14,11 @@ extension SpooledInput {
     }
   }
 }
+
+extension SpooledInput {
+  /// `withInput` for an optional file: `body(nil)` without one.
+  public static func withOptionalInput<T>(_ path: String?, _ body: (String?) throws -> T) throws -> T {
+    guard let path else { return try body(nil) }
+    return try withInput(path) { (copy: String) in try body(copy) }
+  }
+}

@@ -11,6 +11,16 @@ struct ChurnModelName: ParsableArguments {
   @Option(name: .long, help: "The model's name in the store.") var model = "churn"
 }
 
+/// A value as the JSON the text commands print: snake_case keys, sorted, infinities as strings.
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+  encoder.keyEncodingStrategy = .convertToSnakeCase
+  encoder.nonConformingFloatEncodingStrategy = .convertToString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
 func number(_ x: Double, _ decimals: Int = 4) -> Cell { .number(x, decimals: decimals) }
 
 func pValueText(_ p: Double) -> String { p < 0.001 ? String(format: "%.1e", p) : String(format: "%.3f", p) }
@@ -308,41 +318,85 @@ struct ScoreCommand: ParsableCommand {
 
 struct EvaluateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "evaluate", abstract: "Measure the active model on a labeled customer CSV, with a calibration table.")
+    commandName: "evaluate",
+    abstract: "Measure a model: on a labeled customer CSV, or (without --data) its cross-validated training scores.",
+    discussion: """
+      Prints ROC AUC, average precision, log loss, Brier, the confusion matrix at the threshold, the decile table, \
+      the calibration table and the threshold sweep. --format json prints the whole evaluation, with the ROC and \
+      precision-recall points (thinned to 200, shape kept), the sweep at every 0.01 and the score histograms by \
+      class: the numbers churn report draws.
+      """)
 
-  @Option(name: .long, help: ArgumentHelp("A customer CSV with the target column.", valueName: "file")) var data: String
+  @Option(name: .long, help: ArgumentHelp("A customer CSV with the target column.", valueName: "file")) var data:
+    String?
+  @Option(name: .long, help: "The version (default: the active one).") var version: Int?
   @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
   var skipBadRows = false
+  @Option(name: .long, help: "Output format: table or json.") var format: OutputFormat = .table
   @OptionGroup var name: ChurnModelName
   @OptionGroup var storeOptions: StoreOptions
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
-    let stored = try ChurnStore.load(from: store, name: name.model)
+    let stored = try ChurnStore.load(from: store, name: name.model, version: version)
     let (model, version) = (stored.model, stored.version)
-    let e = try ChurnEvaluation.run(model: model, path: data, skipBadRows: skipBadRows)
-    print(
-      validationTables(
-        e.report,
-        title: "\(version.name) version \(version.version) on \(data) (\(e.report.confusion.total) labeled customers)"))
+    let report: ValidationReport
+    var title = ""
+    if let data {
+      let e = try SpooledInput.withInput(data) {
+        try ChurnEvaluation.run(model: model, path: $0, skipBadRows: skipBadRows)
+      }
+      report = e.report
+      title = "\(version.name) version \(version.version) on \(data) (\(e.report.confusion.total) labeled customers)"
+      if e.unlabeledRows > 0 { printError("churn: \(e.unlabeledRows) rows without a label were not counted") }
+      if e.summary.skippedRows > 0 { printError("churn: skipped \(e.summary.skippedRows) bad rows") }
+    } else {
+      guard let record = try ChurnStore.training(from: store, version), let v = record.validation else {
+        throw CommerceError(
+          .usage,
+          "\(version.name) version \(version.version) has no cross-validated scores (trained with --cv 0, or before they were kept); give a labeled file: --data FILE"
+        )
+      }
+      report = v
+      title = "\(version.name) version \(version.version): \(v.folds)-fold cross-validation on its training data"
+    }
+    if format == .json {
+      print(try jsonText(report))
+      return
+    }
+    print(validationTables(report, title: title))
+    guard let curves = report.curves else { return }
     var t = OutputTable(columns: ["predicted", "customers", "mean_predicted", "observed_rate"])
-    for r in e.calibration {
+    for r in curves.reliability {
       t.rows.append([
-        .text(String(format: "%.1f-%.1f", r.lower, r.upper)), .integer(r.customers), number(r.meanPredicted),
+        .text(String(format: "%.1f-%.1f", r.lower, r.upper)), .integer(r.count), number(r.meanPredicted),
         number(r.observedRate),
       ])
     }
-    print("Calibration\n" + t.render(.table), terminator: "")
-    if e.unlabeledRows > 0 { printError("churn: \(e.unlabeledRows) rows without a label were not counted") }
-    if e.summary.skippedRows > 0 { printError("churn: skipped \(e.summary.skippedRows) bad rows") }
+    print("Calibration\n" + t.render(.table))
+    var sweep = OutputTable(columns: ["threshold", "precision", "recall", "f1", "alert_rate"])
+    for r in curves.sweep where Int((r.threshold * 100).rounded()) % 5 == 0 {
+      sweep.rows.append([
+        number(r.threshold, 2), number(r.precision), number(r.recall), number(r.f1), number(r.alertRate),
+      ])
+    }
+    print("Threshold sweep (every 0.01 with --format json)\n" + sweep.render(.table), terminator: "")
   }
 }
 
 struct DriftCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "drift",
-    abstract: "Population stability of the score and every input column against the training data.",
-    discussion: "PSI below 0.1 is stable, 0.1 to 0.25 a moderate shift, 0.25 and above a major one.")
+    abstract: "Population stability of the score and every input column against the training data, with tests.",
+    discussion: """
+      PSI below 0.1 is stable, 0.1 to 0.25 a moderate shift, 0.25 and above a major one. Each column also gets the \
+      test Evidently runs by default: with at most 1,000 training rows Kolmogorov-Smirnov for numbers, chi-squared \
+      for categories, a Z-test for two values (drift when p < 0.05); with more, the Wasserstein distance over the \
+      training standard deviation for numbers and the Jensen-Shannon distance for categories (drift from 0.1). \
+      Numbers with at most 5 distinct values are tested as categories. Above 2,000 training values a number's \
+      reference is 2,000 evenly spaced quantiles of them. Models trained before the tests have no reference for \
+      numbers: retrain to test them.
+      """)
 
   @Option(name: .long, help: ArgumentHelp("A customer CSV (labels not needed).", valueName: "file")) var data: String
   @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
@@ -355,12 +409,21 @@ struct DriftCommand: ParsableCommand {
     let store = try storeOptions.openModels(create: false)
     let model = try ChurnStore.load(from: store, name: name.model).model
     // Drift reads the file twice (columns, then scores): a pipe is read once into a temporary copy.
-    let rows = try SpooledInput.withInput(data) { path in
-      try ChurnDrift.run(model: model, path: path, skipBadRows: skipBadRows)
+    let report = try SpooledInput.withInput(data) { path in
+      try ChurnDrift.report(model: model, path: path, skipBadRows: skipBadRows)
     }
-    var t = OutputTable(columns: ["quantity", "psi", "shift"])
-    for r in rows { t.rows.append([.text(r.name), number(r.psi), .text(r.flag)]) }
+    var t = OutputTable(columns: ["quantity", "psi", "shift", "test", "statistic", "p_value", "drift"])
+    for r in report.rows {
+      t.rows.append([
+        .text(r.name), number(r.psi), .text(r.flag), r.test.map { .text($0.test.rawValue) } ?? .missing,
+        r.test.map { number($0.statistic) } ?? .missing, r.test?.pValue.map { number($0, 6) } ?? .missing,
+        r.test.map { .bool($0.drifted) } ?? .missing,
+      ])
+    }
     print(t.render(format.format), terminator: "")
+    printError(
+      "churn: \(report.driftedColumns) of \(report.testedColumns) columns drifted by their tests (\(String(format: "%.1f", report.driftedShare * 100))%)"
+    )
   }
 }
 
@@ -376,6 +439,12 @@ struct ExplainCommand: ParsableCommand {
       """)
 
   @Option(name: .long, help: "Only this term (as the smooth-terms table names it, e.g. 's(tenure)').") var term: String?
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Instead: each term's global importance (mean |contribution| to the log-odds) over the first 10,000 customers of this CSV, and three example customers' contributions (any model).",
+      valueName: "file"))
+  var data: String?
   @OptionGroup var format: FormatOptions
   @OptionGroup var name: ChurnModelName
   @OptionGroup var storeOptions: StoreOptions
@@ -383,6 +452,33 @@ struct ExplainCommand: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     let stored = try ChurnStore.load(from: store, name: name.model)
+    if let data {
+      let imp = try SpooledInput.withInput(data) {
+        try PreparedChurnModel(stored.model, version: stored.version).importance(path: $0)
+      }
+      var t = OutputTable(columns: ["term", "mean_abs_contribution"])
+      for r in imp.rows { t.rows.append([.text(r.term), number(r.meanAbsolute, 6)]) }
+      var e = OutputTable(columns: ["customer", "probability", "baseline", "term", "value", "contribution"])
+      for x in imp.examples {
+        for c in x.contributions {
+          e.rows.append([
+            .text(x.id ?? ""), number(x.probability, 6), number(x.baseline, 6), .text(c.term), .text(c.value),
+            number(c.contribution, 6),
+          ])
+        }
+      }
+      if format.format == .table {
+        print("Global importance over \(imp.customers) customers of \(data)\n" + t.render(.table))
+        print(
+          "Example customers (highest risk, nearest the threshold, lowest risk)\n" + e.render(.table), terminator: "")
+      } else if format.format == .json {
+        print(try jsonText(imp))
+      } else {
+        print(t.render(.csv))
+        print(e.render(.csv), terminator: "")
+      }
+      return
+    }
     guard let additive = stored.model.additive else {
       throw CommerceError(
         .usage,
@@ -400,5 +496,39 @@ struct ExplainCommand: ParsableCommand {
       ])
     }
     print(t.render(format.format), terminator: "")
+  }
+}
+
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Write one self-contained HTML page about a model version, with SVG charts.",
+    discussion: """
+      The model card; the cross-validated ROC and precision-recall curves, calibration, score distribution by \
+      class, confusion matrix, threshold sweep, gains and lift (churn evaluate); the coefficients with 95% \
+      intervals, or each smooth term's shape with its band and the interactions as heat maps (churn explain); \
+      with --data, each term's global importance and three example customers as waterfalls (churn explain \
+      --data) and the file's drift against training (churn drift). Nothing is fetched: the page opens offline \
+      and prints.
+      """)
+
+  @Option(name: .long, help: ArgumentHelp("A customer CSV: importance, example customers, drift.", valueName: "file"))
+  var data: String?
+  @Option(name: .long, help: "The version (default: the active one).") var version: Int?
+  @Option(name: .long, help: ArgumentHelp("The HTML file to write (atomically).", valueName: "file")) var output: String
+  @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count rows with bad values instead of stopping.")
+  var skipBadRows = false
+  @OptionGroup var name: ChurnModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    try OutputFiles.refuseOverwriting(output, inputs: (data.map { [$0] } ?? []) + store.files)
+    let stored = try ChurnStore.load(from: store, name: name.model, version: version)
+    let page = try SpooledInput.withOptionalInput(data) { path in
+      try ChurnReport.build(stored: stored, store: store, data: path, shownAs: data, skipBadRows: skipBadRows)
+    }
+    try writeReport(page, to: output)
+    printError("churn: wrote \(output) (\(page.charts.count + page.heatMaps.count) charts)")
   }
 }

@@ -15,6 +15,7 @@ struct ChurnTool: ParsableCommand, CommerceApp {
       version: CommerceMLVersionText.current,
       subcommands: [
         TrainCommand.self, ScoreCommand.self, EvaluateCommand.self, DriftCommand.self, ExplainCommand.self,
+        ReportCommand.self,
         ServeCommand.self, ModelsCommand<ChurnTool>.self,
       ])
   }

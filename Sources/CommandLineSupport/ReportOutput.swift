@@ -1,0 +1,15 @@
+import Charts
+import Foundation
+import Modeling
+import TabularIO
+
+/// Writes a report page as one HTML file, atomically (a temporary file renamed into place; a signal removes it).
+public func writeReport(_ page: Page, to path: String) throws {
+  let html = page.render()
+  let url = URL(fileURLWithPath: path)
+  do {
+    try Data(html.utf8).write(to: url, options: .atomic)
+  } catch {
+    throw CommerceError(.usage, "cannot write \(path): \(error.localizedDescription)")
+  }
+}
