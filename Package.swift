@@ -77,7 +77,7 @@ let package = Package(
     .executableTarget(
       name: "recommend",
       dependencies: [
-        "CommandLineSupport", "LinearAlgebra", "Modeling", "Recommender", "Service", "TabularIO",
+        "CommandLineSupport", "LinearAlgebra", "Modeling", "Recommender", "Service", "Storage", "TabularIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -13,3 +13,13 @@ public func writeReport(_ page: Page, to path: String) throws {
     throw CommerceError(.usage, "cannot write \(path): \(error.localizedDescription)")
   }
 }
+
+/// A value as the JSON the text commands print: snake_case keys, sorted, indented, infinities as strings.
+public func jsonText<T: Encodable>(_ value: T) throws -> String {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+  encoder.keyEncodingStrategy = .convertToSnakeCase
+  encoder.nonConformingFloatEncodingStrategy = .convertToString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

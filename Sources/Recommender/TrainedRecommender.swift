@@ -19,6 +19,8 @@ enum RecommenderPart {
   static let itemPopularity = "item_popularity"
   static let itemMetadata = "item_metadata"
   static let itemMetadataOffsets = "item_metadata_offsets"
+  /// The trials of `recommend tune` (JSON), for versions it registered.
+  static let tuning = "tuning"
 }
 
 /// The shell's fields of the `meta` part (the family adds its own to the same JSON object).
@@ -134,7 +136,8 @@ public struct TrainedRecommender: Sendable {
   }
 
   public func register(
-    in store: any ModelRegistry, name: String, fingerprint: DataFingerprint, metrics: [String: Double] = [:]
+    in store: any ModelRegistry, name: String, fingerprint: DataFingerprint, metrics: [String: Double] = [:],
+    trials: [TuningTrial]? = nil
   ) throws -> ModelVersion {
     try Self.checkName(name, in: store, for: configuration)
     var allMetrics = metrics
@@ -149,7 +152,10 @@ public struct TrainedRecommender: Sendable {
     return try store.register(
       NewModelVersion(
         name: name, kind: kind, parameters: configuration.parameters, metrics: allMetrics,
-        dataBytes: Int(fingerprint.byteCount), dataHash: fingerprint.xxh64, parts: try parts()))
+        dataBytes: Int(fingerprint.byteCount), dataHash: fingerprint.xxh64,
+        parts: try parts().merging(
+          trials.map { [RecommenderPart.tuning: Array(try JSONEncoder().encode($0))] } ?? [:]
+        ) { a, _ in a }))
   }
 }
 

@@ -147,7 +147,8 @@ public enum RecommenderTuning {
       "validation_folds": Double(folds),
     ]
     if let rating = search.best.rating { metrics["validation_rmse"] = rating.rmse }
-    let version = try model.register(in: store, name: name, fingerprint: data.fingerprint, metrics: metrics)
+    let version = try model.register(
+      in: store, name: name, fingerprint: data.fingerprint, metrics: metrics, trials: search.trials)
     return TuningOutcome(search: search, registered: version, interactions: data.users.count)
   }
 

@@ -11,16 +11,6 @@ struct ChurnModelName: ParsableArguments {
   @Option(name: .long, help: "The model's name in the store.") var model = "churn"
 }
 
-/// A value as the JSON the text commands print: snake_case keys, sorted, infinities as strings.
-func jsonText<T: Encodable>(_ value: T) throws -> String {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-  encoder.keyEncodingStrategy = .convertToSnakeCase
-  encoder.nonConformingFloatEncodingStrategy = .convertToString(
-    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-  return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
-
 func number(_ x: Double, _ decimals: Int = 4) -> Cell { .number(x, decimals: decimals) }
 
 func pValueText(_ p: Double) -> String { p < 0.001 ? String(format: "%.1e", p) : String(format: "%.3f", p) }

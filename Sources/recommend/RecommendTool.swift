@@ -15,6 +15,8 @@ struct RecommendTool: ParsableCommand, CommerceApp {
       version: CommerceMLVersionText.current,
       subcommands: [
         UserCommand.self, TrainCommand.self, SimilarCommand.self, BatchCommand.self, EvaluateCommand.self,
+        MeasureCommand.self,
+        ReportCommand.self,
         TuneCommand.self, ServeCommand.self, ModelsCommand<RecommendTool>.self,
       ],
       defaultSubcommand: UserCommand.self)
