@@ -22,6 +22,48 @@ public struct ReliabilityRow: Sendable, Codable, Equatable {
   public var observedRate: Double
 }
 
+/// One day of the evaluated window.
+public struct DailyEvaluation: Sendable, Codable, Equatable {
+  /// The day, YYYY-MM-DD (UTC).
+  public var day: String
+  public var transactions: Int
+  public var frauds: Int
+  /// ROC AUC and average precision of the model's scores that day (nil on a day without frauds or without genuine
+  /// transactions).
+  public var rocAUC: Double?
+  public var averagePrecision: Double?
+  /// The share of frauded cards among the day's k highest-scored cards.
+  public var cardPrecision: Double
+  /// Transactions the model sent to review or declined, and the share of them that were frauds.
+  public var alerts: Int
+  public var alertPrecision: Double?
+  /// PSI of the day's scores over the training score deciles (nil for a model without them).
+  public var scorePSI: Double?
+}
+
+/// How often a reason (a rule's code, or a feature pushing the score up) was given for an evaluated transaction.
+public struct ReasonCount: Sendable, Codable, Equatable {
+  public var reason: String
+  /// `rule` or `feature`.
+  public var kind: String
+  public var transactions: Int
+  public var frauds: Int
+}
+
+/// Counts of frauds and genuine transactions per score band (bands finer near 0, where most scores lie).
+public struct ScoreBands: Sendable, Codable, Equatable {
+  public static let edges: [Double] = [0, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.2, 0.5, 0.8, 0.95, 0.99, 1]
+  public var edges: [Double] = ScoreBands.edges
+  public var frauds: [Int]
+  public var genuine: [Int]
+
+  public static func band(_ s: Double) -> Int {
+    var b = 0
+    while b < edges.count - 2 && s >= edges[b + 1] { b += 1 }
+    return b
+  }
+}
+
 /// What `fraud evaluate` reports.
 public struct FraudEvaluationReport: Sendable, Codable {
   public var transactions: Int
@@ -41,6 +83,14 @@ public struct FraudEvaluationReport: Sendable, Codable {
   /// The evaluated transactions that fall inside the model's own training history (seen while training: not an
   /// out-of-sample evaluation), when the caller gave where that history ends.
   public var insideTrainingHistory = 0
+  /// The cards a team checks a day: card precision is at this k.
+  public var k = 100
+  /// Per day: ROC AUC, average precision, card precision@k, alerts and their precision, score PSI.
+  public var daily: [DailyEvaluation] = []
+  /// The reasons given, most frequent first.
+  public var reasons: [ReasonCount] = []
+  /// The model's scores of frauds and of genuine transactions by band.
+  public var scoreBands: ScoreBands? = nil
 }
 
 /// Prequential evaluation: every transaction is scored before its label is known; labels become known
@@ -52,8 +102,9 @@ public enum FraudEvaluation {
   ///     100 is left out of the following days (it would be blocked).
   public static func run(
     path: String, mapping: ColumnMapping, model: FraudModel, labelDelay: Double, from: Double?, until: Double? = nil,
-    removeDetectedCards: Bool = false, trainingEnd: Double? = nil
+    removeDetectedCards: Bool = false, trainingEnd: Double? = nil, cardsPerDay k: Int = 100
   ) throws -> FraudEvaluationReport {
+    guard k >= 1 else { throw CommerceError(.usage, "the cards checked a day must be at least 1, got \(k)") }
     if let from, let until, until <= from {
       throw CommerceError(
         .usage, "the evaluation window is empty: it ends (\(FieldParser.formatTimestamp(until))) where it starts")
@@ -87,6 +138,8 @@ public enum FraudEvaluation {
     var first = Double.infinity
     var last = -Double.infinity
     var inside = 0
+    var alerted: [Bool] = []
+    var reasonCounts: [String: (Int, Int)] = [:]
     while try reader.next() {
       switch try source.record(reader, dates: &dates) {
       case .label(let id, let fraud):
@@ -114,6 +167,14 @@ public enum FraudEvaluation {
         cards.append(tx.card)
         evalAmounts.append(log1p(tx.amount))
         decisions[decision.rawValue] += 1
+        alerted.append(decision != .approve)
+        if !run.reasons.isEmpty {
+          for code in run.reasons.split(separator: UInt8(ascii: ";")) {
+            let key = String(decoding: code, as: UTF8.self)
+            let c = reasonCounts[key] ?? (0, 0)
+            reasonCounts[key] = (c.0 + 1, c.1 + (label ? 1 : 0))
+          }
+        }
         if decision != .approve { alerts += 1 }
         if ruleDecision != .approve { ruleAlerts += 1 }
       }
@@ -140,8 +201,8 @@ public enum FraudEvaluation {
       )
     }
     var rows = [
-      try row("model", scores, labels, days, cards, Double(alerts) / Double(n), removeDetectedCards),
-      try row("rules only", ruleScores, labels, days, cards, Double(ruleAlerts) / Double(n), removeDetectedCards),
+      try row("model", scores, labels, days, cards, Double(alerts) / Double(n), removeDetectedCards, k: k),
+      try row("rules only", ruleScores, labels, days, cards, Double(ruleAlerts) / Double(n), removeDetectedCards, k: k),
     ]
     // The amount-only logistic regression (on the warm-up part, else on the evaluated part itself).
     let warmFits = warmLabels.contains(true) && warmLabels.contains(false)
@@ -158,12 +219,29 @@ public enum FraudEvaluation {
     rows.append(
       try row(
         warmFits ? "amount-only logistic regression" : "amount-only logistic regression (in-sample)", amountScores,
-        labels, days, cards, Double(alerts) / Double(n), removeDetectedCards))
+        labels, days, cards, Double(alerts) / Double(n), removeDetectedCards, k: k))
     var report = FraudEvaluationReport(
       transactions: n, frauds: frauds, days: Set(days).count, rows: rows, decisions: decisions)
     report.baselineInSample = !warmFits
     report.insideTrainingHistory = inside
+    report.k = k
+    report.daily = try daily(
+      scores, labels, days, cards, alerted, k: k, removeDetectedCards: removeDetectedCards,
+      deciles: model.hasModel ? model.scoreDeciles : [])
+    report.reasons = reasonCounts.map {
+      ReasonCount(
+        reason: $0.key, kind: $0.key.first?.isUppercase == true ? "rule" : "feature", transactions: $0.value.0,
+        frauds: $0.value.1)
+    }
+    .sorted { $0.transactions > $1.transactions || ($0.transactions == $1.transactions && $0.reason < $1.reason) }
     if model.hasModel {
+      var bands = ScoreBands(
+        frauds: [Int](repeating: 0, count: ScoreBands.edges.count - 1),
+        genuine: [Int](repeating: 0, count: ScoreBands.edges.count - 1))
+      for (s, l) in zip(scores, labels) {
+        if l { bands.frauds[ScoreBands.band(s)] += 1 } else { bands.genuine[ScoreBands.band(s)] += 1 }
+      }
+      report.scoreBands = bands
       report.reliability = reliability(scores, labels)
       report.brier = try ClassificationMetrics.brierScore(labels: labels, probabilities: scores)
       report.meanScore = scores.reduce(0, +) / Double(n)
@@ -195,13 +273,78 @@ public enum FraudEvaluation {
 
   static func row(
     _ name: String, _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], _ alertRate: Double,
-    _ removeDetectedCards: Bool
+    _ removeDetectedCards: Bool, k: Int = 100
   ) throws -> EvaluationRow {
     EvaluationRow(
       name: name, rocAUC: try ClassificationMetrics.rocAUC(labels: labels, scores: scores),
       averagePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
       cardPrecisionAt100: cardPrecision(
-        scores, labels, days, cards, k: 100, removeDetectedCards: removeDetectedCards), alertRate: alertRate)
+        scores, labels, days, cards, k: k, removeDetectedCards: removeDetectedCards), alertRate: alertRate)
+  }
+
+  /// The per-day figures of the model (`DailyEvaluation`), days in time order.
+  static func daily(
+    _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], _ alerted: [Bool], k: Int,
+    removeDetectedCards: Bool, deciles: [Double]
+  ) throws -> [DailyEvaluation] {
+    var byDay: [Int32: [Int]] = [:]
+    for i in days.indices { byDay[days[i], default: []].append(i) }
+    // Card precision per day with the same detected-card rule as the window's figure.
+    let precision = cardPrecisionByDay(scores, labels, days, cards, k: k, removeDetectedCards: removeDetectedCards)
+    var out: [DailyEvaluation] = []
+    for day in byDay.keys.sorted() {
+      let members = byDay[day]!
+      let s = members.map { scores[$0] }
+      let l = members.map { labels[$0] }
+      let frauds = l.lazy.filter { $0 }.count
+      let both = frauds > 0 && frauds < l.count
+      let alerts = members.lazy.filter { alerted[$0] }.count
+      let caught = members.lazy.filter { alerted[$0] && labels[$0] }.count
+      var psi: Double? = nil
+      if deciles.count == 9 {
+        var bins = [Double](repeating: 0, count: 10)
+        for x in s {
+          var b = 0
+          while b < 9 && x > deciles[b] { b += 1 }
+          bins[b] += 1
+        }
+        psi = PopulationStability.index(
+          expected: [Double](repeating: 0.1, count: 10), actual: bins.map { $0 / Double(s.count) })
+      }
+      out.append(
+        DailyEvaluation(
+          day: String(FieldParser.formatTimestamp(Double(day) * 86_400).prefix(10)), transactions: members.count,
+          frauds: frauds, rocAUC: both ? try ClassificationMetrics.rocAUC(labels: l, scores: s) : nil,
+          averagePrecision: both ? try ClassificationMetrics.averagePrecision(labels: l, scores: s) : nil,
+          cardPrecision: precision[day] ?? 0, alerts: alerts,
+          alertPrecision: alerts > 0 ? Double(caught) / Double(alerts) : nil, scorePSI: psi))
+    }
+    return out
+  }
+
+  /// Each day's share of frauded cards among its `k` highest-scored cards (`cardPrecision`'s terms).
+  static func cardPrecisionByDay(
+    _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], k: Int, removeDetectedCards: Bool
+  ) -> [Int32: Double] {
+    var byDay: [Int32: [UInt64: (score: Double, fraud: Bool)]] = [:]
+    for i in scores.indices {
+      let previous = byDay[days[i]]?[cards[i]]
+      byDay[days[i], default: [:]][cards[i]] = (
+        max(previous?.score ?? -.infinity, scores[i]), (previous?.fraud ?? false) || labels[i]
+      )
+    }
+    var out: [Int32: Double] = [:]
+    var detected = Set<UInt64>()
+    for day in byDay.keys.sorted() {
+      let top = byDay[day]!.filter { !detected.contains($0.key) }.sorted {
+        $0.value.score != $1.value.score ? $0.value.score > $1.value.score : $0.key < $1.key
+      }
+      .prefix(k)
+      let found = top.filter { $0.value.fraud }.map(\.key)
+      out[day] = Double(found.count) / Double(k)
+      if removeDetectedCards { detected.formUnion(found) }
+    }
+    return out
   }
 
   /// Mean over days of: among the `k` cards with the highest score that day, the share with a fraud that day.
@@ -211,24 +354,8 @@ public enum FraudEvaluation {
   static func cardPrecision(
     _ scores: [Double], _ labels: [Bool], _ days: [Int32], _ cards: [UInt64], k: Int, removeDetectedCards: Bool = false
   ) -> Double {
-    var byDay: [Int32: [UInt64: (score: Double, fraud: Bool)]] = [:]
-    for i in scores.indices {
-      let previous = byDay[days[i]]?[cards[i]]
-      byDay[days[i], default: [:]][cards[i]] = (
-        max(previous?.score ?? -.infinity, scores[i]), (previous?.fraud ?? false) || labels[i]
-      )
-    }
-    var total = 0.0
-    var detected = Set<UInt64>()
-    for day in byDay.keys.sorted() {
-      let top = byDay[day]!.filter { !detected.contains($0.key) }.sorted {
-        $0.value.score != $1.value.score ? $0.value.score > $1.value.score : $0.key < $1.key
-      }
-      .prefix(k)
-      let found = top.filter { $0.value.fraud }.map(\.key)
-      total += Double(found.count) / Double(k)
-      if removeDetectedCards { detected.formUnion(found) }
-    }
-    return byDay.isEmpty ? 0 : total / Double(byDay.count)
+    let byDay = cardPrecisionByDay(scores, labels, days, cards, k: k, removeDetectedCards: removeDetectedCards)
+    return byDay.isEmpty ? 0 : byDay.keys.sorted().reduce(0.0) { $0 + byDay[$1]! } / Double(byDay.count)
   }
+
 }

@@ -173,6 +173,12 @@ struct StreamCommand: ParsableCommand {
   @Option(name: .customLong("dead-letter"), help: ArgumentHelp("Copy malformed lines here (CSV).", valueName: "file"))
   var deadLetter: String?
   @Flag(name: .long, help: "Print events per second and latency percentiles on stderr at the end.") var stats = false
+  @Option(
+    name: .customLong("stats-file"),
+    help: ArgumentHelp(
+      "Also write the run's counts and latency percentiles here as JSON (atomically), for fraud report --stats.",
+      valueName: "file"))
+  var statsFile: String?
   @OptionGroup var map: MapOption
   @Option(
     name: .customLong("labels-delay"), help: "When labels of transaction rows become known (default: the model's).")
@@ -251,7 +257,7 @@ struct StreamCommand: ParsableCommand {
     options.maximumLineBytes = maxLineBytes
     options.statsEvery = try statsEvery.map { try Durations.statsEvery.parse($0) }
     options.labelDelay = try labelsDelay.map { try Durations.labelsDelay.parse($0) }
-    options.measureLatency = stats
+    options.measureLatency = stats || statsFile != nil
     options.learn = learn
     options.learningMemory = try Durations.learnMemory.parse(learnMemory)
     options.registerEvery = try registerEvery.map { try Durations.registerEvery.parse($0) }
@@ -297,6 +303,13 @@ struct StreamCommand: ParsableCommand {
     if result.replayedSkipped > 0 {
       printError("fraud: \(result.replayedSkipped) transactions already processed were skipped")
     }
+    if let statsFile {
+      do {
+        try Data((try jsonText(result) + "\n").utf8).write(to: URL(fileURLWithPath: statsFile), options: .atomic)
+      } catch {
+        printError("fraud: could not write the statistics to \(statsFile): \(error.localizedDescription)")
+      }
+    }
     if stats {
       printError(
         String(
@@ -315,18 +328,8 @@ struct StreamCommand: ParsableCommand {
   }
 }
 
-struct EvaluateCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "evaluate",
-    abstract: "Prequential evaluation: each transaction scored before its label is known, beside two baselines.",
-    discussion: """
-      Replays the file from the start (the state warms up on the transactions before --from) and scores those \
-      from --from on with the active model, with the rules alone, and with a logistic regression on the amount \
-      alone (fitted on the transactions before --from). Reports ROC AUC, average precision, card precision@100 \
-      per day (the share of frauded cards among each day's 100 highest-scored cards), the alert rate, and the \
-      model's decisions.
-      """)
-
+/// The labeled file and window `evaluate` and `report` replay, and the evaluation they share.
+struct EvaluationWindow: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("A labeled transactions CSV in time order.", valueName: "file")) var data:
     String
   @Option(name: .customLong("labels-delay"), help: "When labels become known after a transaction (s, m, h, d).")
@@ -338,13 +341,12 @@ struct EvaluateCommand: ParsableCommand {
   @Option(
     name: .long,
     help:
-      "default, or handbook: card precision@100 leaves out of later days the frauded cards found in a day's top 100 (the Practical Handbook's rule)."
+      "default, or handbook: card precision@k leaves out of later days the frauded cards found in a day's top k (the Practical Handbook's rule)."
   )
   var `protocol`: EvaluationProtocol = .standard
+  @Option(name: .short, parsing: .unconditional, help: "The cards a team can check a day: card precision is at k.")
+  var k = 100
   @OptionGroup var map: MapOption
-  @OptionGroup var format: FormatOptions
-  @OptionGroup var name: FraudModelName
-  @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
     _ = try Durations.labelsDelay.parse(labelsDelay)
@@ -354,14 +356,12 @@ struct EvaluateCommand: ParsableCommand {
     } else if from != nil {
       throw ValidationError("--from must be a date like 2026-03-01")
     }
+    guard k >= 1 else { throw ValidationError("-k must be at least 1, got \(k)") }
   }
 
-  func run() throws {
-    let store = try storeOptions.openModels(create: false)
-    guard let stored = try FraudStore.load(from: store, name: name.model) else {
-      throw CommerceError(
-        .noModel, "no fraud model '\(name.model)' in \(store.location); train first: fraud train --data FILE")
-    }
+  /// Replays the file with `stored`'s model and says on standard error what makes the figures less than
+  /// out-of-sample.
+  func evaluate(_ stored: StoredFraudModel) throws -> FraudEvaluationReport {
     var start: Double? = nil
     if let from, case .value(let t) = Array(from.utf8).withUnsafeBufferPointer({ FieldParser.parseTimestamp($0) }) {
       start = t
@@ -371,7 +371,7 @@ struct EvaluateCommand: ParsableCommand {
       labelDelay: try Durations.labelsDelay.parse(labelsDelay), from: start,
       until: days.flatMap { d in start.map { $0 + Double(d) * 86_400 } },
       removeDetectedCards: `protocol` == .handbook,
-      trainingEnd: stored.state.watermark.isFinite ? stored.state.watermark : nil)
+      trainingEnd: stored.state.watermark.isFinite ? stored.state.watermark : nil, cardsPerDay: k)
     if report.insideTrainingHistory > 0 {
       printError(
         "fraud: WARNING: \(report.insideTrainingHistory) of the \(report.transactions) evaluated transactions are dated within \(stored.version.name) version \(stored.version.version)'s training history (it ends \(FieldParser.formatTimestamp(stored.state.watermark))): the model learned from them, so this is not a prequential (out-of-sample) evaluation; evaluate from a later --from"
@@ -382,12 +382,51 @@ struct EvaluateCommand: ParsableCommand {
         "fraud: the transactions before the window hold no frauds and genuine ones to fit the amount-only baseline on; it is fitted on the evaluated transactions themselves (in-sample, flattering it)"
       )
     }
+    return report
+  }
+}
+
+func loadFraudModel(_ store: any ModelRegistry, _ name: String) throws -> StoredFraudModel {
+  guard let stored = try FraudStore.load(from: store, name: name) else {
+    throw CommerceError(
+      .noModel, "no fraud model '\(name)' in \(store.location); train first: fraud train --data FILE")
+  }
+  return stored
+}
+
+struct EvaluateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate",
+    abstract: "Prequential evaluation: each transaction scored before its label is known, beside two baselines.",
+    discussion: """
+      Replays the file from the start (the state warms up on the transactions before --from) and scores those \
+      from --from on with the active model, with the rules alone, and with a logistic regression on the amount \
+      alone (fitted on the transactions before --from). Reports ROC AUC, average precision, card precision@k \
+      per day (the share of frauded cards among each day's k highest-scored cards, k = 100 unless -k), the alert \
+      rate, the model's decisions and reliability; per day the model's ROC AUC, average precision, card \
+      precision@k, alerts, their precision and the score PSI; and the reasons given most. --format json prints \
+      all of it, with the score distribution of frauds and genuine transactions: the numbers fraud report draws.
+      """)
+
+  @OptionGroup var window: EvaluationWindow
+  @OptionGroup var format: FormatOptions
+  @OptionGroup var name: FraudModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    let stored = try loadFraudModel(store, name.model)
+    let report = try window.evaluate(stored)
+    if format.format == .json {
+      print(try jsonText(report))
+      return
+    }
     if format.format == .table {
       print(
         "\(stored.version.name) version \(stored.version.version) on \(report.transactions) transactions (\(report.frauds) frauds) over \(report.days) days"
       )
     }
-    var t = OutputTable(columns: ["scorer", "roc_auc", "average_precision", "card_precision@100", "alert_rate"])
+    var t = OutputTable(columns: ["scorer", "roc_auc", "average_precision", "card_precision@\(report.k)", "alert_rate"])
     for r in report.rows {
       t.rows.append([
         .text(r.name), .number(r.rocAUC, decimals: 4), .number(r.averagePrecision, decimals: 4),
@@ -395,24 +434,85 @@ struct EvaluateCommand: ParsableCommand {
       ])
     }
     print(t.render(format.format), terminator: "")
-    if format.format == .table {
+    guard format.format == .table else { return }
+    print("decisions: approve \(report.decisions[0]), review \(report.decisions[1]), decline \(report.decisions[2])")
+    if let brier = report.brier, let mean = report.meanScore {
       print(
-        "decisions: approve \(report.decisions[0]), review \(report.decisions[1]), decline \(report.decisions[2])")
-      if let brier = report.brier, let mean = report.meanScore {
-        print(
-          String(
-            format: "\nreliability of the model's score (Brier %.5f; mean score %.5f, fraud rate %.5f)", brier, mean,
-            Double(report.frauds) / Double(report.transactions)))
-        var r = OutputTable(columns: ["band", "transactions", "mean_score", "observed_rate"])
-        for row in report.reliability {
-          r.rows.append([
-            .text(String(format: "%.3f-%.3f", row.lower, row.upper)), .integer(row.transactions),
-            .number(row.meanScore, decimals: 4), .number(row.observedRate, decimals: 4),
-          ])
-        }
-        print(r.render(.table), terminator: "")
+        String(
+          format: "\nreliability of the model's score (Brier %.5f; mean score %.5f, fraud rate %.5f)", brier, mean,
+          Double(report.frauds) / Double(report.transactions)))
+      var r = OutputTable(columns: ["band", "transactions", "mean_score", "observed_rate"])
+      for row in report.reliability {
+        r.rows.append([
+          .text(String(format: "%.3f-%.3f", row.lower, row.upper)), .integer(row.transactions),
+          .number(row.meanScore, decimals: 4), .number(row.observedRate, decimals: 4),
+        ])
+      }
+      print(r.render(.table), terminator: "")
+    }
+    var d = OutputTable(columns: [
+      "day", "transactions", "frauds", "roc_auc", "average_precision", "card_precision@\(report.k)", "alerts",
+      "alert_precision", "score_psi",
+    ])
+    for x in report.daily {
+      d.rows.append([
+        .text(x.day), .integer(x.transactions), .integer(x.frauds),
+        x.rocAUC.map { .number($0, decimals: 4) } ?? .missing,
+        x.averagePrecision.map { .number($0, decimals: 4) } ?? .missing, .number(x.cardPrecision, decimals: 4),
+        .integer(x.alerts), x.alertPrecision.map { .number($0, decimals: 4) } ?? .missing,
+        x.scorePSI.map { .number($0, decimals: 4) } ?? .missing,
+      ])
+    }
+    print("\nper day (the model)\n" + d.render(.table), terminator: "")
+    var reasons = OutputTable(columns: ["reason", "kind", "transactions", "frauds"])
+    for x in report.reasons.prefix(15) {
+      reasons.rows.append([.text(x.reason), .text(x.kind), .integer(x.transactions), .integer(x.frauds)])
+    }
+    if !report.reasons.isEmpty {
+      print("\nreasons given most (all with --format json)\n" + reasons.render(.table), terminator: "")
+    }
+  }
+}
+
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Write one self-contained HTML page about the active model's alerts, with SVG charts.",
+    discussion: """
+      The model card; per day ROC AUC, average precision, card precision@k, alert volume and precision, and the \
+      score PSI; the score distributions of frauds and genuine transactions; the reasons and rules given most; the \
+      reliability table (fraud evaluate's numbers); and, with --stats, the latency percentiles of a stream run \
+      (fraud stream --stats-file). Nothing is fetched: the page opens offline and prints.
+      """)
+
+  @OptionGroup var window: EvaluationWindow
+  @Option(name: .long, help: ArgumentHelp("The HTML file to write (atomically).", valueName: "file")) var output: String
+  @Option(name: .long, help: ArgumentHelp("A stream's statistics (fraud stream --stats-file).", valueName: "file"))
+  var stats: String?
+  @OptionGroup var name: FraudModelName
+  @OptionGroup var storeOptions: StoreOptions
+
+  func run() throws {
+    let store = try storeOptions.openModels(create: false)
+    try OutputFiles.refuseOverwriting(output, inputs: [window.data] + (stats.map { [$0] } ?? []) + store.files)
+    var statistics: StreamStatistics? = nil
+    if let stats {
+      do {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        statistics = try decoder.decode(StreamStatistics.self, from: Data(contentsOf: URL(fileURLWithPath: stats)))
+      } catch {
+        throw CommerceError(
+          .data,
+          "\(stats): not the statistics of a stream run (write them with fraud stream --stats-file FILE): \(error)")
       }
     }
+    let stored = try loadFraudModel(store, name.model)
+    let report = try window.evaluate(stored)
+    let page = FraudReport.page(
+      report, model: stored.model, version: stored.version, file: window.data, statistics: statistics)
+    try writeReport(page, to: output)
+    printError("fraud: wrote \(output) (\(page.charts.count) charts)")
   }
 }
 

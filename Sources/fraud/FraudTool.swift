@@ -14,7 +14,8 @@ struct FraudTool: ParsableCommand, CommerceApp {
       discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
       version: CommerceMLVersionText.current,
       subcommands: [
-        TrainCommand.self, StreamCommand.self, ServeCommand.self, EvaluateCommand.self, SimulateCommand.self,
+        TrainCommand.self, StreamCommand.self, ServeCommand.self, EvaluateCommand.self, ReportCommand.self,
+        SimulateCommand.self,
         ModelsCommand<FraudTool>.self,
       ])
   }
