@@ -115,7 +115,7 @@ let package = Package(
     .testTarget(
       name: "RecommenderTests",
       dependencies: [
-        "Recommender", "Storage", "TabularIO", "Modeling", .product(name: "GRDB", package: "GRDB.swift"),
+        "Charts", "Recommender", "Storage", "TabularIO", "Modeling", .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     .testTarget(name: "ChurnTests", dependencies: ["Charts", "Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the release executables, and runs each app on SampleData/.
-# Usage: Scripts/demo.sh   (the demo's model store goes to a temporary directory, removed at the end)
+# Usage: Scripts/demo.sh   (the demo's model store goes to a temporary directory, removed at the end; the three
+# reports, with the models they describe, to ./reports)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/bootstrap.sh
@@ -51,5 +52,10 @@ echo
 echo "$ grep -v ',approve,' \"$DEMO/decisions.csv\" | head -n 6"
 grep -v ',approve,' "$DEMO/decisions.csv" | head -n 6
 step "$BIN/fraud" models list
+
+echo
+echo "== reports: one HTML page per app, with SVG charts (open them in a browser; nothing is fetched)"
+step bash Scripts/sample-reports.sh "$BIN" reports
+echo "reports written: reports/churn-report.html, reports/recommend-report.html, reports/fraud-report.html"
 echo
 echo "demo finished"

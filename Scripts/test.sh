@@ -49,6 +49,16 @@ if [ "${PIPESTATUS[0]}" -ne 0 ]; then
 fi
 st=$(grep -oE 'schemathesis: [0-9]+ passed' "$STLOG" | grep -oE '[0-9]+' || echo 0)
 passed=$((passed + st))
+echo "== the three reports in headless Chromium (no console error, no request, every chart drawn)"
+RBLOG=$(mktemp)
+trap 'rm -f "$LOG" "$LIMITS" "$V2LOG" "$STLOG" "$RBLOG"' EXIT
+bash Scripts/report-browser-test.sh "$(swift build --show-bin-path)" 2>&1 | tee "$RBLOG"
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+  echo "tests: the report browser checks failed" >&2
+  exit 1
+fi
+rb=$(grep -oE 'report-browser: [0-9]+ passed' "$RBLOG" | grep -oE '[0-9]+' || echo 0)
+passed=$((passed + rb))
 echo "== format"
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Sources
 echo "== all checks passed"

@@ -1,11 +1,12 @@
 """Opens HTML reports in headless Chromium over the DevTools protocol and checks them.
 
 For each page: it loads with no console message of level error or warning and no request other than the page's own
-file:// URL; there is at least the given number of charts; every chart's SVG has a non-zero size and draws as many
+file:// URL; it draws the given number of charts; every chart's SVG has a non-zero size and draws as many
 series (g.series) as its data-series-count says (at least one), each series with at least one mark; a PNG screenshot
 of the whole page is written beside it (or to the given path).
 
-Usage: report_browser.py CHROMIUM PAGE.html:MIN_CHARTS[:SCREENSHOT.png] ...
+The expected count is exact: the number of charts the report command said it drew.
+Usage: report_browser.py CHROMIUM PAGE.html:CHARTS[:SCREENSHOT.png[:MAX_HEIGHT]] ...
 Prints "report-browser: N passed" and exits 1 on the first failure."""
 import base64
 import json
@@ -106,7 +107,7 @@ class Browser:
             subprocess.run(["rm", "-rf", self.profile])
 
 
-def check(browser, page, minimum, screenshot):
+def check(browser, page, expected, screenshot, max_height=16000):
     url = "file://" + os.path.abspath(page)
     browser.events.clear()
     browser.call("Page.enable")
@@ -134,8 +135,8 @@ def check(browser, page, minimum, screenshot):
     if result["scripts"] or result["external"]:
         failures.append(f"scripts {result['scripts']}, external references {result['external']}")
     charts = result["charts"]
-    if len(charts) < minimum:
-        failures.append(f"{len(charts)} charts, expected at least {minimum}")
+    if len(charts) != expected:
+        failures.append(f"{len(charts)} charts drawn, the report says {expected}")
     for c in charts:
         if not (c["width"] > 0 and c["height"] > 0):
             failures.append(f"{c['id']} ({c['title']}): size {c['width']}×{c['height']}")
@@ -145,9 +146,11 @@ def check(browser, page, minimum, screenshot):
             failures.append(f"{c['id']} ({c['title']}): series without marks: {c['empty']}")
         if not c["desc"]:
             failures.append(f"{c['id']} ({c['title']}): no text alternative")
-    height = min(int(result["height"]), 16000)
+    height = min(int(result["height"]), max_height)
     browser.call("Emulation.setDeviceMetricsOverride", width=1200, height=height, deviceScaleFactor=1, mobile=False)
-    shot = browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    shot = browser.call(
+        "Page.captureScreenshot", format="png", captureBeyondViewport=True,
+        clip={"x": 0, "y": 0, "width": 1200, "height": height, "scale": 1})
     with open(screenshot, "wb") as f:
         f.write(base64.b64decode(shot["data"]))
     browser.call("Emulation.clearDeviceMetricsOverride")
@@ -161,9 +164,10 @@ def main():
     try:
         for spec in sys.argv[2:]:
             parts = spec.split(":")
-            page, minimum = parts[0], int(parts[1])
+            page, expected = parts[0], int(parts[1])
             screenshot = parts[2] if len(parts) > 2 else os.path.splitext(page)[0] + ".png"
-            failures, count = check(browser, page, minimum, screenshot)
+            max_height = int(parts[3]) if len(parts) > 3 else 16000
+            failures, count = check(browser, page, expected, screenshot, max_height)
             if failures:
                 print(f"report-browser: FAIL {page}:")
                 for f in failures:

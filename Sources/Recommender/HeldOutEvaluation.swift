@@ -159,12 +159,17 @@ extension RecommenderEvaluation {
       }
       // The long tail in twenty rank bins.
       let total = max(count.reduce(0, +), 1)
+      // Bin b holds the ranks b·n/20 ..< (b+1)·n/20 (empty bins, of a catalogue under 20 items, are left out).
+      var binOfRank = [Int](repeating: 0, count: count.count)
+      for b in 0..<20 {
+        for r in (b * count.count / 20)..<((b + 1) * count.count / 20) { binOfRank[r] = b }
+      }
       func shares(_ lists: [[Int]]) -> [Double] {
         var bins = [Double](repeating: 0, count: 20)
         var n = 0.0
         for list in lists {
           for i in list {
-            bins[min(19, rank[i] * 20 / max(count.count, 1))] += 1
+            bins[binOfRank[rank[i]]] += 1
             n += 1
           }
         }
