@@ -410,7 +410,7 @@ struct DriftCommand: ParsableCommand {
         r.test.map { .bool($0.drifted) } ?? .missing,
       ])
     }
-    print(t.render(format.format), terminator: "")
+    print(format.format == .json ? try jsonText(report) + "\n" : t.render(format.format), terminator: "")
     printError(
       "churn: \(report.driftedColumns) of \(report.testedColumns) columns drifted by their tests (\(String(format: "%.1f", report.driftedShare * 100))%)"
     )
@@ -470,10 +470,26 @@ struct ExplainCommand: ParsableCommand {
       return
     }
     guard let additive = stored.model.additive else {
-      throw CommerceError(
-        .usage,
-        "\(stored.version.name) version \(stored.version.version) is a linear model: its terms are the coefficients churn train printed; explain shows an additive model's shapes (churn train --model additive)"
-      )
+      // A linear model's terms are its coefficients: the table churn train printed, kept with the version.
+      guard term == nil, let record = try ChurnStore.training(from: store, stored.version) else {
+        throw CommerceError(
+          .usage,
+          "\(stored.version.name) version \(stored.version.version) is a linear model: its terms are the coefficients churn train printed\(term == nil ? " (this version was registered before they were kept: retrain it to see them here)" : ", not smooth terms"); explain shows an additive model's shapes (churn train --model additive)"
+        )
+      }
+      var t = OutputTable(columns: [
+        "feature", "estimate", "std_error", "z", "p_value", "lower_95", "upper_95", "odds_ratio", "standardized",
+        "standardized_error",
+      ])
+      for c in record.summary.coefficients {
+        t.rows.append([
+          .text(c.name), number(c.estimate, 6), number(c.standardError, 6), number(c.z, 4), number(c.pValue, 6),
+          number(c.lower, 6), number(c.upper, 6), number(c.oddsRatio, 6), number(c.standardizedEstimate, 6),
+          number(c.standardizedError, 6),
+        ])
+      }
+      print(t.render(format.format), terminator: "")
+      return
     }
     let points = try additive.shapes(term: term)
     var t = OutputTable(columns: ["term", "x", "y", "effect", "lower_95", "upper_95"])

@@ -51,8 +51,38 @@ import Testing
         && evaluated.stdout.contains("Calibration\npredicted  customers  mean_predicted  observed_rate\n"))
     let drift = try run(
       "churn", ["drift", "--data", sampleData("churn/customers_new.csv"), "--store", store, "--format", "csv"])
-    #expect(drift.status == 0 && drift.stdout.hasPrefix("quantity,psi,shift\nchurn_probability,"))
-    #expect(drift.stdout.contains("\ncontract,"))
+    #expect(
+      drift.status == 0
+        && drift.stdout.hasPrefix("quantity,psi,shift,test,statistic,p_value,drift\nchurn_probability,"))
+    #expect(drift.stdout.contains("\ncontract,") && drift.stdout.contains(",jensen_shannon,"))
+    #expect(drift.stderr.contains("columns drifted by their tests"))
+    // JSON: the whole drift report, each column's bins with both samples' shares.
+    let driftJSON = try run(
+      "churn", ["drift", "--data", sampleData("churn/customers_new.csv"), "--store", store, "--format", "json"])
+    let report = try JSONSerialization.jsonObject(with: Data(driftJSON.stdout.utf8)) as! [String: Any]
+    let rows = report["rows"] as! [[String: Any]]
+    let contract = rows.first { $0["name"] as? String == "contract" }!
+    #expect((contract["bins"] as! [String]).count == (contract["current_shares"] as! [Double]).count)
+    #expect((contract["test"] as! [String: Any])["test"] as? String == "jensen_shannon")
+    #expect(report["tested_columns"] as? Int == 10)
+    // The cross-validated evaluation kept at training, and its curves in JSON.
+    let cv = try run("churn", ["evaluate", "--store", store, "--format", "json"])
+    let validation = try JSONSerialization.jsonObject(with: Data(cv.stdout.utf8)) as! [String: Any]
+    let curves = validation["curves"] as! [String: Any]
+    #expect((curves["roc"] as! [[String: Any]]).count > 10 && (curves["sweep"] as! [Any]).count == 99)
+    // The report: one HTML file, the charts the page says.
+    let html = dir.appendingPathComponent("report.html").path
+    let report2 = try run(
+      "churn", ["report", "--data", sampleData("churn/customers_new.csv"), "--store", store, "--output", html])
+    #expect(report2.status == 0 && report2.stderr.contains("charts)"), "\(report2)")
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.hasPrefix("<!DOCTYPE html>") && !page.contains("<script") && page.contains("ROC curve"))
+    // Never written over its input or the store.
+    let overData = try run(
+      "churn", ["report", "--data", html, "--store", store, "--output", html])
+    #expect(overData.status == 64, "\(overData)")
+    let overStore = try run("churn", ["report", "--store", store, "--output", store])
+    #expect(overStore.status == 64, "\(overStore)")
     // The additive model's shapes.
     let shapes = try run("churn", ["explain", "--store", store, "--format", "csv"])
     #expect(shapes.status == 0, "\(shapes)")
@@ -82,7 +112,9 @@ import Testing
       ])
     #expect(trainedLinear.stdout.contains("Logistic regression: churned = Yes"))
     #expect(!trainedLinear.stdout.contains("Both families"))
-    let noShapes = try run("churn", ["explain", "--store", linear])
+    let coefficients = try run("churn", ["explain", "--store", linear, "--format", "csv"])
+    #expect(coefficients.status == 0 && coefficients.stdout.hasPrefix("feature,estimate,std_error,z,p_value"))
+    let noShapes = try run("churn", ["explain", "--term", "s(tenure_months)", "--store", linear])
     #expect(noShapes.status == 64 && noShapes.stderr.contains("is a linear model"), "\(noShapes)")
     let tooMany = try run(
       "churn", ["train", "--data", sampleData("churn/customers.csv"), "--target", "churned", "--interactions", "11"])
