@@ -122,9 +122,20 @@ extension RecommenderEvaluation {
         )
       }
       let recommended = try model.top(users: users, n: k, threads: threads).map { $0.map(\.index) }
+      // The popularity baseline: one order for everyone (TopK's: higher score first, then lower index), each user
+      // taking its first k items not seen — O(k + seen) per user instead of a pass over the catalogue.
+      let byPopularity = model.popularity.indices.sorted {
+        model.popularity[$0] > model.popularity[$1] || (model.popularity[$0] == model.popularity[$1] && $0 < $1)
+      }
       let popular = users.map { u -> [Int] in
         let seen = Set(model.seen.columns(ofRow: u).map { Int($0) })
-        return TopK.select(model.popularity, k: k, excluded: { seen.contains($0) }).map(\.index)
+        var list: [Int] = []
+        list.reserveCapacity(k)
+        for i in byPopularity where !seen.contains(i) {
+          list.append(i)
+          if list.count == k { break }
+        }
+        return list
       }
       // Training popularity: the users who had each item.
       var count = [Double](repeating: 0, count: model.itemIDs.count)
