@@ -12,9 +12,9 @@ import TabularIO
 public enum FraudReport {
   public static func page(
     _ e: FraudEvaluationReport, model: FraudModel, version v: ModelVersion, file: String,
-    statistics: StreamStatistics? = nil
+    statistics: StreamStatistics? = nil, historyEnd: Double? = nil
   ) -> Page {
-    var sections = [card(e, model, v), overview(e), daily(e), scores(e), reasons(e)]
+    var sections = [card(e, model, v, historyEnd: historyEnd), overview(e), daily(e), scores(e), reasons(e)]
     if !e.reliability.isEmpty { sections.append(reliability(e)) }
     if let statistics { sections.append(latency(statistics)) }
     return Page(
@@ -23,7 +23,7 @@ public enum FraudReport {
       sections: sections)
   }
 
-  static func card(_ e: FraudEvaluationReport, _ m: FraudModel, _ v: ModelVersion) -> Section {
+  static func card(_ e: FraudEvaluationReport, _ m: FraudModel, _ v: ModelVersion, historyEnd: Double?) -> Section {
     let metrics = v.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }
     let parameters = v.parameters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
     return Section(
@@ -36,7 +36,10 @@ public enum FraudReport {
             "Purpose",
             "A probability of fraud and a decision (approve, review, decline) for each card transaction as it arrives."
           ),
-          ("Training data", "\(v.dataBytes) bytes, xxh64 \(v.dataHash)"),
+          (
+            "Training data",
+            "\(v.dataBytes) bytes, xxh64 \(v.dataHash)\(historyEnd.map { ", history up to \(FieldParser.formatTimestamp($0))" } ?? "")"
+          ),
           ("Parameters", parameters.joined(separator: ", ")),
           ("Training metrics", metrics.isEmpty ? "none" : metrics.joined(separator: ", ")),
           ("Thresholds", "review from \(fmt(m.reviewThreshold)), decline from \(fmt(m.declineThreshold))"),
