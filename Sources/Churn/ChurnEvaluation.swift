@@ -53,18 +53,14 @@ public struct ChurnEvaluation: Sendable, Codable {
     guard positives > 0, positives < labels.count else {
       throw CommerceError(.data, "\(path): the labeled rows hold a single class; evaluation needs both")
     }
-    var calibration: [CalibrationRow] = []
-    for b in 0..<10 {
-      let lower = Double(b) / 10
-      let upper = Double(b + 1) / 10
-      let members = probabilities.indices.filter { min(9, Int(probabilities[$0] * 10)) == b }
-      let mean = members.isEmpty ? 0 : members.reduce(0.0) { $0 + probabilities[$1] } / Double(members.count)
-      let rate = members.isEmpty ? 0 : Double(members.lazy.filter { labels[$0] }.count) / Double(members.count)
-      calibration.append(
-        CalibrationRow(lower: lower, upper: upper, customers: members.count, meanPredicted: mean, observedRate: rate))
+    let report = try Evaluation.report(
+      labels: labels, probabilities: probabilities, threshold: model.threshold, folds: 0)
+    // The calibration table is the curves' reliability bins (one computation for the command and the report).
+    let calibration = (report.curves?.reliability ?? []).map {
+      CalibrationRow(
+        lower: $0.lower, upper: $0.upper, customers: $0.count, meanPredicted: $0.meanPredicted,
+        observedRate: $0.observedRate)
     }
-    return ChurnEvaluation(
-      report: try Evaluation.report(labels: labels, probabilities: probabilities, threshold: model.threshold, folds: 0),
-      calibration: calibration, unlabeledRows: unlabeled, summary: summary)
+    return ChurnEvaluation(report: report, calibration: calibration, unlabeledRows: unlabeled, summary: summary)
   }
 }

@@ -39,32 +39,16 @@ public struct ChurnImportance: Sendable, Codable {
 extension PreparedChurnModel {
   /// Explains one customer given as one value per model column (`columnNames` order; blank is missing).
   public func explain(values: [String], id: String? = nil) -> Result<ChurnExplanation, ChurnRecordError> {
-    let names = tables.columnNames
-    guard values.count == names.count else {
-      return .failure(
-        ChurnRecordError(column: nil, message: "\(values.count) values for the model's \(names.count) columns"))
-    }
-    let scorer = self.scorer()
-    let encoded = values.withByteBuffers { buffers in scorer.encode { buffers[$0] } }
-    if case .bad(let k, let expected) = encoded {
-      return .failure(
-        ChurnRecordError(column: names[k], message: "'\(names[k])': expected \(expected), found '\(values[k])'"))
+    let scorer: ChurnRecordScorer
+    switch encoded(values: values) {
+    case .success(let s): scorer = s
+    case .failure(let error): return .failure(error)
     }
     let eta = scorer.logOdds()
     scorer.contributions()
-    let interactions = model.interactionTerms
-    var parts: [ChurnExplanation.Contribution] = []
-    for k in 0..<scorer.reasonCount {
-      let value = scorer.perColumn[k]
-      if k < names.count {
-        parts.append(.init(term: names[k], value: Self.trimmed(values[k]), contribution: value))
-      } else {
-        let term = interactions[k - names.count]
-        parts.append(
-          .init(
-            term: term.name, value: term.columns.map { Self.trimmed(values[$0]) }.joined(separator: "×"),
-            contribution: value))
-      }
+    var parts: [ChurnExplanation.Contribution] = (0..<scorer.reasonCount).map { k in
+      let (term, value) = slot(k, values)
+      return .init(term: term, value: value, contribution: scorer.perColumn[k])
     }
     parts.sort { abs($0.contribution) > abs($1.contribution) }
     return .success(

@@ -439,29 +439,18 @@ public final class PreparedChurnModel: Sendable {
   public func scoreRecord(values: [String], id: String? = nil, reasons: Int = 3, threshold: Double? = nil)
     -> Result<ChurnPrediction, ChurnRecordError>
   {
+    let scorer: ChurnRecordScorer
+    switch encoded(values: values) {
+    case .success(let s): scorer = s
+    case .failure(let error): return .failure(error)
+    }
     let names = tables.columnNames
-    guard values.count == names.count else {
-      return .failure(
-        ChurnRecordError(column: nil, message: "\(values.count) values for the model's \(names.count) columns"))
-    }
-    let scorer = self.scorer()
-    let encoded = values.withByteBuffers { buffers in scorer.encode { buffers[$0] } }
-    if case .bad(let k, let expected) = encoded {
-      return .failure(
-        ChurnRecordError(column: names[k], message: "'\(names[k])': expected \(expected), found '\(values[k])'"))
-    }
     let p = LogisticRegression.sigmoid(scorer.logOdds())
     var found: [ChurnReason] = []
     if reasons > 0 {
-      let interactions = model.interactionTerms
       scorer.reasons(limit: reasons) { k, value in
-        if k < names.count {
-          found.append(ChurnReason(column: names[k], value: Self.trimmed(values[k]), contribution: value))
-        } else {
-          let term = interactions[k - names.count]
-          let text = term.columns.map { Self.trimmed(values[$0]) }
-          found.append(ChurnReason(column: term.name, value: text.joined(separator: "×"), contribution: value))
-        }
+        let (column, text) = slot(k, values)
+        found.append(ChurnReason(column: column, value: text, contribution: value))
       }
     }
     var unseen: [String] = []
@@ -473,9 +462,37 @@ public final class PreparedChurnModel: Sendable {
   }
 }
 
+extension PreparedChurnModel {
+  /// A scorer of its own holding `values` (one per model column, `columnNames` order) encoded, or the failure
+  /// naming the column at fault.
+  func encoded(values: [String]) -> Result<ChurnRecordScorer, ChurnRecordError> {
+    let names = tables.columnNames
+    guard values.count == names.count else {
+      return .failure(
+        ChurnRecordError(column: nil, message: "\(values.count) values for the model's \(names.count) columns"))
+    }
+    let scorer = self.scorer()
+    let encoded = values.withByteBuffers { buffers in scorer.encode { buffers[$0] } }
+    if case .bad(let k, let expected) = encoded {
+      return .failure(
+        ChurnRecordError(column: names[k], message: "'\(names[k])': expected \(expected), found '\(values[k])'"))
+    }
+    return .success(scorer)
+  }
+
+  /// Reason slot `k`'s name and the customer's value there: an input column, or an interaction term (its columns'
+  /// values joined by ×).
+  func slot(_ k: Int, _ values: [String]) -> (name: String, value: String) {
+    let names = tables.columnNames
+    if k < names.count { return (names[k], Self.trimmed(values[k])) }
+    let term = model.interactionTerms[k - names.count]
+    return (term.name, term.columns.map { Self.trimmed(values[$0]) }.joined(separator: "×"))
+  }
+}
+
 extension Array where Element == String {
   /// Calls `body` with a buffer over each string's UTF-8 bytes (all copied once into one block).
-  func withByteBuffers<R>(_ body: ([UnsafeBufferPointer<UInt8>]) throws -> R) rethrows -> R {
+  fileprivate func withByteBuffers<R>(_ body: ([UnsafeBufferPointer<UInt8>]) throws -> R) rethrows -> R {
     var total = 0
     for s in self { total += s.utf8.count }
     let block = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Swift.max(total, 1))

@@ -72,7 +72,7 @@ public enum ChurnReport {
     return Page(
       title: "Churn model '\(i.version.name)' version \(i.version.version)",
       subtitle:
-        "\(m.additive == nil ? "Logistic regression" : "Additive model with interactions") · created \(stamp(i.version.createdAt)) · report of \(stamp(Date()))",
+        "\(m.additive == nil ? "Logistic regression" : "Additive model with interactions") · created \(ReportText.date(i.version.createdAt)) · report of \(ReportText.date(Date()))",
       sections: sections)
   }
 
@@ -82,17 +82,17 @@ public enum ChurnReport {
     let m = i.model
     var facts: [(String, String)] = [
       ("Name", i.version.name), ("Version", "\(i.version.version)\(i.version.isActive ? " (active)" : "")"),
-      ("Kind", i.version.kind), ("Created", stamp(i.version.createdAt)),
+      ("Kind", i.version.kind), ("Created", ReportText.date(i.version.createdAt)),
       ("Purpose", "The probability that a customer leaves (\(m.target) = \(m.positive)), to choose whom to retain."),
       ("Training data", "\(m.trainingRows) customers, \(m.columns.count) input columns, \(m.features.count) features"),
     ]
     if let f = i.training?.fingerprint { facts.append(("Data fingerprint", "\(f.byteCount) bytes, xxh64 \(f.xxh64)")) }
     if let skipped = i.training?.skippedRows, skipped > 0 { facts.append(("Rows skipped", "\(skipped) bad rows")) }
-    facts.append(("Threshold", "\(fmt(m.threshold)) (\(m.thresholdRule))"))
+    facts.append(("Threshold", "\(ReportText.number(m.threshold)) (\(m.thresholdRule))"))
     let params = i.version.parameters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
     facts.append(("Parameters", params.joined(separator: ", ")))
     let headline = ["cv_roc_auc", "cv_pr_auc", "cv_log_loss", "cv_brier", "cv_f1"].compactMap { k in
-      m.metrics[k].map { "\(k) \(fmt($0))" }
+      m.metrics[k].map { "\(k) \(ReportText.number($0))" }
     }
     facts.append(
       (
@@ -116,16 +116,22 @@ public enum ChurnReport {
     let baseRate = Double(v.confusion.truePositives + v.confusion.falseNegatives) / Double(max(total, 1))
     let roc = Chart(
       title: "ROC curve (out-of-fold, \(v.folds) folds)",
-      summary: "True-positive rate against false-positive rate of the cross-validated scores; area \(fmt(v.rocAUC)).",
+      summary:
+        "True-positive rate against false-positive rate of the cross-validated scores; area \(ReportText.number(v.rocAUC)).",
       x: Axis("False-positive rate", range: 0...1), y: Axis("True-positive rate", range: 0...1),
-      series: [Series("ROC (AUC \(fmt(v.rocAUC)))", mark: .line, points: c.roc.map { Point($0.x, $0.y) })],
+      series: [
+        Series("ROC (AUC \(ReportText.number(v.rocAUC)))", mark: .line, points: c.roc.map { Point($0.x, $0.y) })
+      ],
       guides: [Guide(from: Point(0, 0), to: Point(1, 1), label: "no skill")])
     let pr = Chart(
       title: "Precision–recall curve",
       summary:
-        "Precision against recall of the cross-validated scores; average precision \(fmt(v.prAUC)), churn rate \(fmt(baseRate)).",
+        "Precision against recall of the cross-validated scores; average precision \(ReportText.number(v.prAUC)), churn rate \(ReportText.number(baseRate)).",
       x: Axis("Recall", range: 0...1), y: Axis("Precision", range: 0...1),
-      series: [Series("PR (AP \(fmt(v.prAUC)))", mark: .step, points: c.precisionRecall.map { Point($0.x, $0.y) })],
+      series: [
+        Series(
+          "PR (AP \(ReportText.number(v.prAUC)))", mark: .step, points: c.precisionRecall.map { Point($0.x, $0.y) })
+      ],
       guides: [Guide(from: Point(0, baseRate), to: Point(1, baseRate), label: "churn rate")])
     let filled = c.reliability.filter { $0.count > 0 }
     let calibration = Chart(
@@ -151,7 +157,7 @@ public enum ChurnReport {
     let sweep = Chart(
       title: "Threshold sweep",
       summary:
-        "Precision, recall, F1 and the share of customers alerted at thresholds 0.01 to 0.99; the chosen threshold is \(fmt(threshold)).",
+        "Precision, recall, F1 and the share of customers alerted at thresholds 0.01 to 0.99; the chosen threshold is \(ReportText.number(threshold)).",
       x: Axis("Threshold", range: 0...1), y: Axis("Value", range: 0...1),
       series: [
         Series("precision", mark: .line, points: c.sweep.map { Point($0.threshold, $0.precision) }),
@@ -180,7 +186,8 @@ public enum ChurnReport {
       guides: [Guide(from: Point(-0.5, 1), to: Point(Double(deciles.count) - 0.5, 1), label: "overall")])
     let cm = v.confusion
     let confusion = Table(
-      caption: "Confusion matrix at threshold \(fmt(threshold))", columns: ["", "predicted churn", "predicted stay"],
+      caption: "Confusion matrix at threshold \(ReportText.number(threshold))",
+      columns: ["", "predicted churn", "predicted stay"],
       rows: [
         ["churned", "\(cm.truePositives)", "\(cm.falseNegatives)"],
         ["stayed", "\(cm.falsePositives)", "\(cm.trueNegatives)"],
@@ -189,20 +196,30 @@ public enum ChurnReport {
       caption: "Deciles of the out-of-fold scores",
       columns: ["decile", "customers", "churners", "rate", "lift", "cumulative gain"],
       rows: v.deciles.map {
-        ["\($0.decile)", "\($0.customers)", "\($0.churners)", fmt($0.rate), fmt($0.lift), fmt($0.cumulativeGain)]
+        [
+          "\($0.decile)", "\($0.customers)", "\($0.churners)", ReportText.number($0.rate), ReportText.number($0.lift),
+          ReportText.number($0.cumulativeGain),
+        ]
       })
     let sweepTable = Table(
       caption: "Threshold sweep (every 0.05)", columns: ["threshold", "precision", "recall", "F1", "alert rate"],
       rows: c.sweep.filter { Int(($0.threshold * 100).rounded()) % 5 == 0 }.map {
-        [fmt($0.threshold), fmt($0.precision), fmt($0.recall), fmt($0.f1), fmt($0.alertRate)]
+        [
+          ReportText.number($0.threshold), ReportText.number($0.precision), ReportText.number($0.recall),
+          ReportText.number($0.f1), ReportText.number($0.alertRate),
+        ]
       })
     return Section(
       "Cross-validated evaluation",
       [
         .facts([
-          ("ROC AUC", fmt(v.rocAUC)), ("Average precision", fmt(v.prAUC)), ("Log loss", fmt(v.logLoss)),
-          ("Brier score", fmt(v.brier)),
-          ("Precision / recall / F1", "\(fmt(cm.precision)) / \(fmt(cm.recall)) / \(fmt(cm.f1))"),
+          ("ROC AUC", ReportText.number(v.rocAUC)), ("Average precision", ReportText.number(v.prAUC)),
+          ("Log loss", ReportText.number(v.logLoss)),
+          ("Brier score", ReportText.number(v.brier)),
+          (
+            "Precision / recall / F1",
+            "\(ReportText.number(cm.precision)) / \(ReportText.number(cm.recall)) / \(ReportText.number(cm.f1))"
+          ),
         ]),
         .grid([.chart(roc), .chart(pr), .chart(calibration), .chart(gains)]), .chart(distribution),
         .grid([.chart(sweep), .chart(lift)]), .grid([.table(confusion), .table(decileTable), .table(sweepTable)]),
@@ -250,9 +267,11 @@ public enum ChurnReport {
             ],
             rows: rows.map {
               [
-                $0.name, fmt($0.estimate), fmt($0.standardError), fmt($0.z), fmt($0.pValue), fmt($0.lower),
-                fmt($0.upper),
-                fmt($0.oddsRatio), fmt($0.standardizedEstimate), fmt($0.standardizedError),
+                $0.name, ReportText.number($0.estimate), ReportText.number($0.standardError), ReportText.number($0.z),
+                ReportText.number($0.pValue), ReportText.number($0.lower),
+                ReportText.number($0.upper),
+                ReportText.number($0.oddsRatio), ReportText.number($0.standardizedEstimate),
+                ReportText.number($0.standardizedError),
               ]
             })))
     }
@@ -275,7 +294,7 @@ public enum ChurnReport {
               HeatMap(
                 title: t.name,
                 summary:
-                  "The interaction \(t.name) on the log-odds over a \(xs.count) × \(ys.count) grid of \(cx) and \(cy) (edf \(fmt(t.edf)), p \(fmt(t.pValue))).",
+                  "The interaction \(t.name) on the log-odds over a \(xs.count) × \(ys.count) grid of \(cx) and \(cy) (edf \(ReportText.number(t.edf)), p \(ReportText.number(t.pValue))).",
                 x: Axis(cx), y: Axis(cy), xValues: xs, yValues: ys, values: values, valueLabel: "log-odds",
                 diverging: true)))
         } else {
@@ -284,7 +303,7 @@ public enum ChurnReport {
               Chart(
                 title: t.name,
                 summary:
-                  "Effect of \(t.name) on the log-odds with its pointwise 95% band (edf \(fmt(t.edf)), p \(fmt(t.pValue))).",
+                  "Effect of \(t.name) on the log-odds with its pointwise 95% band (edf \(ReportText.number(t.edf)), p \(ReportText.number(t.pValue))).",
                 x: Axis(i.model.columns[t.columns[0]].name), y: Axis("Effect", unit: "log-odds"),
                 series: [
                   Series(t.name, mark: .band, points: p.map { Point($0.x, $0.effect, low: $0.lower, high: $0.upper) })
@@ -316,7 +335,7 @@ public enum ChurnReport {
         .table(
           Table(
             caption: "Importance", columns: ["term", "mean |contribution|"],
-            rows: imp.rows.map { [$0.term, fmt($0.meanAbsolute)] })),
+            rows: imp.rows.map { [$0.term, ReportText.number($0.meanAbsolute)] })),
       ])
   }
 
@@ -345,9 +364,9 @@ public enum ChurnReport {
       blocks.append(
         .chart(
           Chart(
-            title: "\(labels[k % labels.count]): \(who), p = \(fmt(e.probability))",
+            title: "\(labels[k % labels.count]): \(who), p = \(ReportText.number(e.probability))",
             summary:
-              "From the average customer's log-odds \(fmt(e.baseline)) through each term's contribution to \(who)'s log-odds \(fmt(e.logOdds)), probability \(fmt(e.probability)).",
+              "From the average customer's log-odds \(ReportText.number(e.baseline)) through each term's contribution to \(who)'s log-odds \(ReportText.number(e.logOdds)), probability \(ReportText.number(e.probability)).",
             x: Axis("Term", scale: .categories(names)), y: Axis("Log-odds of churn"),
             series: [Series("contribution", mark: .bar, points: points, colour: 4)],
             guides: [
@@ -365,14 +384,15 @@ public enum ChurnReport {
     var rows: [[String]] = []
     for r in d.rows {
       rows.append([
-        r.name, fmt(r.psi), r.flag, r.test?.test.rawValue ?? "–", r.test.map { fmt($0.statistic) } ?? "–",
-        r.test?.pValue.map(fmt) ?? "–", r.test.map { $0.drifted ? "drift" : "no drift" } ?? "–",
+        r.name, ReportText.number(r.psi), r.flag, r.test?.test.rawValue ?? "–",
+        r.test.map { ReportText.number($0.statistic) } ?? "–",
+        r.test?.pValue.map(ReportText.number) ?? "–", r.test.map { $0.drifted ? "drift" : "no drift" } ?? "–",
       ])
     }
     var blocks: [Block] = [
       .facts([
         ("File", path), ("Columns tested", "\(d.testedColumns)"),
-        ("Drifted", "\(d.driftedColumns) (\(fmt(d.driftedShare * 100))% of the columns tested)"),
+        ("Drifted", "\(d.driftedColumns) (\(ReportText.number(d.driftedShare * 100))% of the columns tested)"),
       ]),
       .table(
         Table(
@@ -384,7 +404,8 @@ public enum ChurnReport {
       charts.append(
         .chart(
           Chart(
-            title: r.name, summary: "Share of rows per bin of \(r.name): training against \(path) (PSI \(fmt(r.psi))).",
+            title: r.name,
+            summary: "Share of rows per bin of \(r.name): training against \(path) (PSI \(ReportText.number(r.psi))).",
             x: Axis("Bin", scale: .categories(r.bins)), y: Axis("Share of rows", percent: true),
             series: [
               Series("training", mark: .bar, points: r.referenceShares.enumerated().map { Point(Double($0.0), $0.1) }),
@@ -395,12 +416,6 @@ public enum ChurnReport {
     return Section("Drift of \(path) against training", blocks)
   }
 
-  static func stamp(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
-
   static func logit(_ p: Double) -> Double { log(max(p, 1e-12) / max(1 - p, 1e-12)) }
 
-  static func fmt(_ x: Double) -> String {
-    guard x.isFinite else { return x.isNaN ? "–" : (x > 0 ? "∞" : "−∞") }
-    return String(format: "%.4g", x)
-  }
 }

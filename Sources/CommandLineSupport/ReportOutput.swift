@@ -3,12 +3,14 @@ import Foundation
 import Modeling
 import TabularIO
 
-/// Writes a report page as one HTML file, atomically (a temporary file renamed into place; a signal removes it).
-public func writeReport(_ page: Page, to path: String) throws {
-  let html = page.render()
-  let url = URL(fileURLWithPath: path)
+/// Writes a report page as one HTML file, atomically.
+public func writeReport(_ page: Page, to path: String) throws { try writeAtomically(page.render(), to: path) }
+
+/// Writes `text` to `path` atomically (a temporary file renamed into place): a reader sees the old file or the
+/// whole new one.
+public func writeAtomically(_ text: String, to path: String) throws {
   do {
-    try Data(html.utf8).write(to: url, options: .atomic)
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
   } catch {
     throw CommerceError(.usage, "cannot write \(path): \(error.localizedDescription)")
   }

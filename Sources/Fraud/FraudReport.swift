@@ -19,19 +19,20 @@ public enum FraudReport {
     if let statistics { sections.append(latency(statistics)) }
     return Page(
       title: "Fraud model '\(v.name)' version \(v.version)",
-      subtitle: "\(v.kind) · created \(stamp(v.createdAt)) · evaluated on \(file) · report of \(stamp(Date()))",
+      subtitle:
+        "\(v.kind) · created \(ReportText.date(v.createdAt)) · evaluated on \(file) · report of \(ReportText.date(Date()))",
       sections: sections)
   }
 
   static func card(_ e: FraudEvaluationReport, _ m: FraudModel, _ v: ModelVersion, historyEnd: Double?) -> Section {
-    let metrics = v.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value))" }
+    let metrics = v.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(ReportText.number($0.value))" }
     let parameters = v.parameters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
     return Section(
       "Model card",
       [
         .facts([
           ("Name", v.name), ("Version", "\(v.version)\(v.isActive ? " (active)" : "")"), ("Kind", v.kind),
-          ("Created", stamp(v.createdAt)),
+          ("Created", ReportText.date(v.createdAt)),
           (
             "Purpose",
             "A probability of fraud and a decision (approve, review, decline) for each card transaction as it arrives."
@@ -42,7 +43,10 @@ public enum FraudReport {
           ),
           ("Parameters", parameters.joined(separator: ", ")),
           ("Training metrics", metrics.isEmpty ? "none" : metrics.joined(separator: ", ")),
-          ("Thresholds", "review from \(fmt(m.reviewThreshold)), decline from \(fmt(m.declineThreshold))"),
+          (
+            "Thresholds",
+            "review from \(ReportText.number(m.reviewThreshold)), decline from \(ReportText.number(m.declineThreshold))"
+          ),
           (
             "Known limits",
             "Labels arrive late (here after the label delay): a prequential evaluation scores each transaction before its label is known. Trained on the history it was given: fraud patterns it never saw are caught by the rules alone."
@@ -56,7 +60,10 @@ public enum FraudReport {
       caption: "Scorers on the whole window",
       columns: ["scorer", "ROC AUC", "average precision", "card precision@\(e.k)", "alert rate"],
       rows: e.rows.map {
-        [$0.name, fmt($0.rocAUC), fmt($0.averagePrecision), fmt($0.cardPrecisionAt100), fmt($0.alertRate)]
+        [
+          $0.name, ReportText.number($0.rocAUC), ReportText.number($0.averagePrecision),
+          ReportText.number($0.cardPrecisionAt100), ReportText.number($0.alertRate),
+        ]
       })
     return Section(
       "Evaluation window",
@@ -64,7 +71,7 @@ public enum FraudReport {
         .facts([
           (
             "Transactions",
-            "\(e.transactions) over \(e.days) days, \(e.frauds) frauds (\(fmt(100 * Double(e.frauds) / Double(max(e.transactions, 1))))%)"
+            "\(e.transactions) over \(e.days) days, \(e.frauds) frauds (\(ReportText.number(100 * Double(e.frauds) / Double(max(e.transactions, 1))))%)"
           ),
           ("Decisions", "approve \(e.decisions[0]), review \(e.decisions[1]), decline \(e.decisions[2])"),
           ("Cards checked a day (k)", "\(e.k)"),
@@ -136,9 +143,10 @@ public enum FraudReport {
           ],
           rows: e.daily.map {
             [
-              $0.day, "\($0.transactions)", "\($0.frauds)", $0.rocAUC.map(fmt) ?? "–",
-              $0.averagePrecision.map(fmt) ?? "–",
-              fmt($0.cardPrecision), "\($0.alerts)", $0.alertPrecision.map(fmt) ?? "–", $0.scorePSI.map(fmt) ?? "–",
+              $0.day, "\($0.transactions)", "\($0.frauds)", $0.rocAUC.map(ReportText.number) ?? "–",
+              $0.averagePrecision.map(ReportText.number) ?? "–",
+              ReportText.number($0.cardPrecision), "\($0.alerts)", $0.alertPrecision.map(ReportText.number) ?? "–",
+              $0.scorePSI.map(ReportText.number) ?? "–",
             ]
           })))
     return Section("Day by day", blocks)
@@ -207,7 +215,7 @@ public enum FraudReport {
     let chart = Chart(
       title: "Reliability of the score",
       summary:
-        "Observed fraud rate against the mean score in each band (log scales; a calibrated score lies on the diagonal). Brier \(e.brier.map(fmt) ?? "–").",
+        "Observed fraud rate against the mean score in each band (log scales; a calibrated score lies on the diagonal). Brier \(e.brier.map(ReportText.number) ?? "–").",
       x: Axis("Mean score", scale: .logarithmic), y: Axis("Observed fraud rate", scale: .logarithmic),
       series: [
         Series(
@@ -230,12 +238,12 @@ public enum FraudReport {
           .chart(chart),
           .table(
             Table(
-              caption: "Reliability table (Brier \(e.brier.map(fmt) ?? "–"))",
+              caption: "Reliability table (Brier \(e.brier.map(ReportText.number) ?? "–"))",
               columns: ["band", "transactions", "mean score", "observed rate"],
               rows: e.reliability.map {
                 [
-                  "\(short($0.lower))–\(short($0.upper))", "\($0.transactions)", fmt($0.meanScore),
-                  fmt($0.observedRate),
+                  "\(short($0.lower))–\(short($0.upper))", "\($0.transactions)", ReportText.number($0.meanScore),
+                  ReportText.number($0.observedRate),
                 ]
               })),
         ])
@@ -249,7 +257,7 @@ public enum FraudReport {
     let chart = Chart(
       title: "Latency per transaction",
       summary:
-        "Percentiles of the time to score one transaction in the stream run (\(s.transactions) transactions in \(fmt(s.seconds)) s).",
+        "Percentiles of the time to score one transaction in the stream run (\(s.transactions) transactions in \(ReportText.number(s.seconds)) s).",
       x: Axis("Percentile", scale: .categories(["p50", "p99", "p99.9"])), y: Axis("Latency", unit: "µs"),
       series: [
         Series(
@@ -265,9 +273,12 @@ public enum FraudReport {
           .facts([
             (
               "Transactions",
-              "\(s.transactions) in \(fmt(s.seconds)) s (\(fmt(Double(s.transactions) / max(s.seconds, 1e-9))) per second)"
+              "\(s.transactions) in \(ReportText.number(s.seconds)) s (\(ReportText.number(Double(s.transactions) / max(s.seconds, 1e-9))) per second)"
             ),
-            ("p50 / p99 / p99.9", "\(fmt(l.p50)) / \(fmt(l.p99)) / \(fmt(l.p999)) µs"),
+            (
+              "p50 / p99 / p99.9",
+              "\(ReportText.number(l.p50)) / \(ReportText.number(l.p99)) / \(ReportText.number(l.p999)) µs"
+            ),
             ("Decisions", "approve \(s.decisions[0]), review \(s.decisions[1]), decline \(s.decisions[2])"),
           ]),
         ])
@@ -277,6 +288,4 @@ public enum FraudReport {
   static func short(_ x: Double) -> String {
     x == 0 ? "0" : (x < 0.001 ? String(format: "%.0e", x) : String(format: "%g", x))
   }
-  static func stamp(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
-  static func fmt(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "–" }
 }

@@ -206,13 +206,22 @@ public enum RecommenderEvaluation {
   static func ranking(
     name: String, recommended: [[Int]], users: [Int], holdout: Holdout, k: Int, itemCount: Int
   ) throws -> RankingReport {
+    try ranking(
+      name: name, recommended: recommended, users: users,
+      relevant: { Set(holdout.test[$0].map { Int($0.item) }) }, k: k, itemCount: itemCount)
+  }
+
+  /// Precision, recall, NDCG, MAP at `k` and coverage of `recommended[i]` against `relevant(users[i])`.
+  static func ranking(
+    name: String, recommended: [[Int]], users: [Int], relevant items: (Int) -> Set<Int>, k: Int, itemCount: Int
+  ) throws -> RankingReport {
     var p = 0.0
     var r = 0.0
     var n = 0.0
     var m = 0.0
     var covered = Set<Int>()
     for (idx, u) in users.enumerated() {
-      let relevant = Set(holdout.test[u].map { Int($0.item) })
+      let relevant = items(u)
       p += try RankingMetrics.precision(at: k, recommended: recommended[idx], relevant: relevant)
       r += try RankingMetrics.recall(at: k, recommended: recommended[idx], relevant: relevant)
       n += try RankingMetrics.ndcg(at: k, recommended: recommended[idx], relevant: relevant)

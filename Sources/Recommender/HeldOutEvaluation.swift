@@ -122,27 +122,22 @@ extension RecommenderEvaluation {
         )
       }
       let recommended = try model.top(users: users, n: k, threads: threads).map { $0.map(\.index) }
-      // The popularity baseline: one order for everyone (TopK's: higher score first, then lower index), each user
-      // taking its first k items not seen — O(k + seen) per user instead of a pass over the catalogue.
-      let byPopularity = model.popularity.indices.sorted {
-        model.popularity[$0] > model.popularity[$1] || (model.popularity[$0] == model.popularity[$1] && $0 < $1)
-      }
+      // Training popularity (the users who had each item, as the model keeps it) and the catalogue in its order:
+      // higher first, then lower index (TopK's ties). The popularity baseline walks that order per user.
+      let count = model.popularity.map(Double.init)
+      let order = count.indices.sorted { count[$0] > count[$1] || (count[$0] == count[$1] && $0 < $1) }
+      var rank = [Int](repeating: 0, count: count.count)
+      for (r, i) in order.enumerated() { rank[i] = r }
       let popular = users.map { u -> [Int] in
         let seen = Set(model.seen.columns(ofRow: u).map { Int($0) })
         var list: [Int] = []
         list.reserveCapacity(k)
-        for i in byPopularity where !seen.contains(i) {
+        for i in order where !seen.contains(i) {
           list.append(i)
           if list.count == k { break }
         }
         return list
       }
-      // Training popularity: the users who had each item.
-      var count = [Double](repeating: 0, count: model.itemIDs.count)
-      for c in model.seen.columns { count[Int(c)] += 1 }
-      let order = count.indices.sorted { count[$0] > count[$1] || (count[$0] == count[$1] && $0 < $1) }
-      var rank = [Int](repeating: 0, count: count.count)
-      for (r, i) in order.enumerated() { rank[i] = r }
       let headSize = max(1, count.count / 5)
       let modelQuality = try quality(
         "model", recommended, users, relevant, k: k, count: count, rank: rank, headSize: headSize)
@@ -225,7 +220,7 @@ extension RecommenderEvaluation {
             history: try history.map { try item($0, hit: false) },
             recommendations: try recommended[idx].map { try item($0, hit: relevant[u]!.contains($0)) }))
       }
-      let trials = try tuningTrials(serving.reader)
+      let trials = try tuningTrials(serving.reader, stored.version)
       return HeldOutEvaluation(
         k: k, users: users.count, heldOutInteractions: relevant.values.reduce(0) { $0 + $1.count },
         unknownUsers: unknownUsers.count, unknownItems: unknownItems, alreadySeen: alreadySeen,
@@ -238,23 +233,16 @@ extension RecommenderEvaluation {
     _ name: String, _ lists: [[Int]], _ users: [Int], _ relevant: [Int: Set<Int>], k: Int, count: [Double],
     rank: [Int], headSize: Int
   ) throws -> HeldOutEvaluation.Quality {
-    var p = 0.0
-    var r = 0.0
-    var n = 0.0
-    var m = 0.0
+    let r = try ranking(
+      name: name, recommended: lists, users: users, relevant: { relevant[$0]! }, k: k, itemCount: count.count)
     var hits = 0.0
     var exposure = [Double](repeating: 0, count: count.count)
     var popularity = 0.0
     var slots = 0.0
     var tail = 0.0
     for (idx, u) in users.enumerated() {
-      let rel = relevant[u]!
       let list = lists[idx]
-      p += try RankingMetrics.precision(at: k, recommended: list, relevant: rel)
-      r += try RankingMetrics.recall(at: k, recommended: list, relevant: rel)
-      n += try RankingMetrics.ndcg(at: k, recommended: list, relevant: rel)
-      m += try RankingMetrics.averagePrecision(at: k, recommended: list, relevant: rel)
-      if list.prefix(k).contains(where: rel.contains) { hits += 1 }
+      if list.prefix(k).contains(where: relevant[u]!.contains) { hits += 1 }
       for i in list {
         exposure[i] += 1
         popularity += count[i]
@@ -262,11 +250,10 @@ extension RecommenderEvaluation {
         if rank[i] >= headSize { tail += 1 }
       }
     }
-    let users = Double(max(users.count, 1))
     return .init(
-      name: name, precision: p / users, recall: r / users, ndcg: n / users, map: m / users, hitRate: hits / users,
-      coverage: Double(exposure.lazy.filter { $0 > 0 }.count) / Double(max(count.count, 1)),
-      averagePopularity: popularity / max(slots, 1), exposureGini: gini(exposure), longTailShare: tail / max(slots, 1))
+      name: name, precision: r.precision, recall: r.recall, ndcg: r.ndcg, map: r.map,
+      hitRate: hits / Double(max(users.count, 1)), coverage: r.coverage, averagePopularity: popularity / max(slots, 1),
+      exposureGini: gini(exposure), longTailShare: tail / max(slots, 1))
   }
 
   /// The Gini index of non-negative values: `Σ (2i − n − 1)·x₍ᵢ₎ / (n·Σx)` over the values sorted ascending.
@@ -281,8 +268,13 @@ extension RecommenderEvaluation {
   }
 
   /// The trials `recommend tune` kept with the version, or nil.
-  static func tuningTrials(_ reader: any ArtifactReader) throws -> [TuningTrial]? {
+  static func tuningTrials(_ reader: any ArtifactReader, _ version: ModelVersion) throws -> [TuningTrial]? {
     guard try reader.has(RecommenderPart.tuning) else { return nil }
-    return try? JSONDecoder().decode([TuningTrial].self, from: Data(try reader.readAll(RecommenderPart.tuning)))
+    do {
+      return try JSONDecoder().decode([TuningTrial].self, from: Data(try reader.readAll(RecommenderPart.tuning)))
+    } catch let error as DecodingError {
+      throw CommerceError(
+        .damaged, "model '\(version.name)' version \(version.version): its tuning trials are damaged (\(error))")
+    }
   }
 }

@@ -13,7 +13,8 @@ public enum RecommenderReport {
     sections.append(examples(e))
     return Page(
       title: "Recommender '\(v.name)' version \(v.version)",
-      subtitle: "\(v.kind) · created \(stamp(v.createdAt)) · measured on \(file) · report of \(stamp(Date()))",
+      subtitle:
+        "\(v.kind) · created \(ReportText.date(v.createdAt)) · measured on \(file) · report of \(ReportText.date(Date()))",
       sections: sections)
   }
 
@@ -22,13 +23,13 @@ public enum RecommenderReport {
     let items = v.metrics["items"].map { Int($0) } ?? e.catalogueItems
     let interactions = v.metrics["interactions"].map { Int($0) } ?? 0
     let headline = v.metrics.filter { !["users", "items", "interactions"].contains($0.key) }.sorted { $0.key < $1.key }
-      .map { "\($0.key) \(fmt($0.value))" }
+      .map { "\($0.key) \(ReportText.number($0.value))" }
     return Section(
       "Model card",
       [
         .facts([
           ("Name", v.name), ("Version", "\(v.version)\(v.isActive ? " (active)" : "")"), ("Kind", v.kind),
-          ("Created", stamp(v.createdAt)),
+          ("Created", ReportText.date(v.createdAt)),
           ("Purpose", "Each user's top products they have not bought or rated yet, for a shop's recommendations."),
           ("Training data", "\(users) users, \(items) items, \(interactions) distinct user–item pairs"),
           ("Data fingerprint", "\(v.dataBytes) bytes, xxh64 \(v.dataHash)"),
@@ -64,8 +65,10 @@ public enum RecommenderReport {
       ],
       rows: e.quality.map {
         [
-          $0.name, fmt($0.precision), fmt($0.recall), fmt($0.ndcg), fmt($0.map), fmt($0.hitRate), fmt($0.coverage),
-          fmt($0.averagePopularity), fmt($0.exposureGini), fmt($0.longTailShare),
+          $0.name, ReportText.number($0.precision), ReportText.number($0.recall), ReportText.number($0.ndcg),
+          ReportText.number($0.map), ReportText.number($0.hitRate), ReportText.number($0.coverage),
+          ReportText.number($0.averagePopularity), ReportText.number($0.exposureGini),
+          ReportText.number($0.longTailShare),
         ]
       })
     return Section(
@@ -99,7 +102,9 @@ public enum RecommenderReport {
         .table(
           Table(
             caption: "NDCG@\(e.k) by activity", columns: ["training interactions", "users", "model", "popularity"],
-            rows: e.buckets.map { [$0.label, "\($0.users)", fmt($0.modelNDCG), fmt($0.popularityNDCG)] })),
+            rows: e.buckets.map {
+              [$0.label, "\($0.users)", ReportText.number($0.modelNDCG), ReportText.number($0.popularityNDCG)]
+            })),
       ])
   }
 
@@ -123,7 +128,7 @@ public enum RecommenderReport {
     let bias = Chart(
       title: "Popularity bias",
       summary:
-        "Mean training popularity of the recommended items against that of the items in the training interactions (\(fmt(e.trainingAveragePopularity))).",
+        "Mean training popularity of the recommended items against that of the items in the training interactions (\(ReportText.number(e.trainingAveragePopularity))).",
       x: Axis("", scale: .categories(["training interactions"] + e.quality.map(\.name))),
       y: Axis("Mean popularity", unit: "users per item"),
       series: [
@@ -151,7 +156,10 @@ public enum RecommenderReport {
             caption: "Shares by popularity rank",
             columns: ["items (rank)", "training interactions", "model", "popularity"],
             rows: e.longTail.map {
-              ["\($0.fromRank)–\($0.toRank)", fmt($0.interactionShare), fmt($0.modelShare), fmt($0.popularityShare)]
+              [
+                "\($0.fromRank)–\($0.toRank)", ReportText.number($0.interactionShare), ReportText.number($0.modelShare),
+                ReportText.number($0.popularityShare),
+              ]
             })),
       ])
   }
@@ -175,7 +183,8 @@ public enum RecommenderReport {
             caption: "Trials", columns: ["trial", "family", "score", "NDCG@\(k)", "seconds", "settings"],
             rows: trials.map { t in
               [
-                "\(t.number)", t.configuration.kind, fmt(t.score), fmt(t.ranking.ndcg), fmt(t.seconds),
+                "\(t.number)", t.configuration.kind, ReportText.number(t.score), ReportText.number(t.ranking.ndcg),
+                ReportText.number(t.seconds),
                 t.configuration.parameters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
                   separator: ", "),
               ]
@@ -203,10 +212,4 @@ public enum RecommenderReport {
     return Section("Example users", [.grid(blocks)])
   }
 
-  static func stamp(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
-
-  static func fmt(_ x: Double) -> String {
-    guard x.isFinite else { return "–" }
-    return String(format: "%.4g", x)
-  }
 }

@@ -304,11 +304,8 @@ struct StreamCommand: ParsableCommand {
       printError("fraud: \(result.replayedSkipped) transactions already processed were skipped")
     }
     if let statsFile {
-      do {
-        try Data((try jsonText(result) + "\n").utf8).write(to: URL(fileURLWithPath: statsFile), options: .atomic)
-      } catch {
-        printError("fraud: could not write the statistics to \(statsFile): \(error.localizedDescription)")
-      }
+      // The stream's decisions are written already: a statistics file that cannot be written is said, not fatal.
+      do { try writeAtomically(try jsonText(result) + "\n", to: statsFile) } catch { printError("fraud: \(error)") }
     }
     if stats {
       printError(
