@@ -16,6 +16,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    // The PostgreSQL registry (StoragePostgres only).
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     // HTTP serving (Service only): Hummingbird 2 without its optional traits (swift-configuration support, the
     // URL-encoded form coder on full Foundation), its logs and metrics, and graceful shutdown.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -42,14 +44,28 @@ let package = Package(
     .target(name: "Modeling", dependencies: ["CPlatform", "LinearAlgebra"]),
     // Charts as values and their one SVG/HTML renderer; knows no domain.
     .target(name: "Charts"),
+    // The store in parts: the registry and checkpoint protocols, version types and resolve helper (Storage), the
+    // SQLite backend, the PostgreSQL backend, and the one place that opens a backend from a location.
+    .target(name: "Storage", dependencies: ["Modeling", "TabularIO"]),
     .target(
-      name: "Storage",
+      name: "StorageSQLite",
       dependencies: [
-        "TabularIO",
+        "Storage",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]
     ),
+    .target(
+      name: "StoragePostgres",
+      dependencies: [
+        "Storage",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .target(name: "StoreBackends", dependencies: ["Storage", "StorageSQLite", "StoragePostgres"]),
     .target(name: "Recommender", dependencies: ["Charts", "Modeling", "Storage", "TabularIO"]),
     .target(name: "Churn", dependencies: ["Charts", "Modeling", "Storage", "TabularIO"]),
     .target(name: "Fraud", dependencies: ["CPlatform", "Charts", "Modeling", "Storage", "TabularIO"]),
@@ -70,7 +86,7 @@ let package = Package(
     .target(
       name: "CommandLineSupport",
       dependencies: [
-        "Charts", "CPlatform", "Storage", "TabularIO", "Modeling", "LinearAlgebra",
+        "Charts", "CPlatform", "Storage", "StoreBackends", "TabularIO", "Modeling", "LinearAlgebra",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -98,7 +114,7 @@ let package = Package(
     // A child process for the store's crash and concurrency tests (kill -9 mid-write, reader during a write).
     .executableTarget(
       name: "store-test-helper",
-      dependencies: ["Storage"],
+      dependencies: ["Storage", "StoreBackends"],
       path: "Tests/Helpers/store-test-helper"
     ),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
@@ -107,23 +123,28 @@ let package = Package(
     .testTarget(
       name: "ServiceTests",
       dependencies: [
-        "Service", "Recommender", "Churn", "Fraud", "Storage", "Modeling", "TabularIO",
+        "Service", "Recommender", "Churn", "Fraud", "Storage", "StorageSQLite", "Modeling", "TabularIO",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]),
-    .testTarget(name: "StorageTests", dependencies: ["Storage", "store-test-helper"]),
+    .testTarget(
+      name: "StorageTests",
+      dependencies: ["Storage", "StorageSQLite", "StoragePostgres", "StoreBackends", "store-test-helper"]),
     .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", "Modeling"]),
     .testTarget(
       name: "RecommenderTests",
       dependencies: [
-        "Charts", "Recommender", "Storage", "TabularIO", "Modeling", .product(name: "GRDB", package: "GRDB.swift"),
+        "Charts", "Recommender", "Storage", "StorageSQLite", "TabularIO", "Modeling",
+        .product(name: "GRDB", package: "GRDB.swift"),
       ]),
-    .testTarget(name: "ChurnTests", dependencies: ["Charts", "Churn", "Modeling", "TabularIO", "Storage"]),
     .testTarget(
-      name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage"], exclude: ["Fixtures"]),
+      name: "ChurnTests", dependencies: ["Charts", "Churn", "Modeling", "TabularIO", "Storage", "StorageSQLite"]),
+    .testTarget(
+      name: "FraudTests", dependencies: ["Fraud", "TabularIO", "Modeling", "Storage", "StorageSQLite"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "recommend", "churn", "fraud", "Fraud", "Storage", "CommandLineSupport", "Recommender",
+        "recommend", "churn", "fraud", "Fraud", "Storage", "StorageSQLite", "CommandLineSupport", "Recommender",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
   ],

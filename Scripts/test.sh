@@ -40,6 +40,8 @@ check() {
 BIN=$(swift build --show-bin-path)
 echo "== the store under limits (read-only, full disk, unwritable directories)"
 check store-limits bash Scripts/store-limits-test.sh "$BIN"
+echo "== the PostgreSQL registry on a real server (the store suite, two servers switching on a promote)"
+check postgres bash Scripts/postgres-test.sh "$BIN"
 echo "== the Open Inference Protocol v2 routes, called by tritonclient"
 check v2-client bash Scripts/v2-client-test.sh "$BIN"
 echo "== both HTTP APIs against their OpenAPI documents (schemathesis)"

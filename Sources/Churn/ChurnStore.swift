@@ -11,6 +11,8 @@ public enum ChurnStore {
   public static let additiveKind = "churn.additive"
   /// The kinds this version of churn can load.
   public static let kinds: Set<String> = [kind, additiveKind]
+  /// Churn models, for `ModelRegistry.resolve`.
+  public static let family = ModelFamily(noun: "churn model", train: .trainChurn) { kinds.contains($0) }
 
   /// Registers `report.model` as a new, active version of `name`.
   public static func register(
@@ -63,18 +65,7 @@ public enum ChurnStore {
   public static func load(from store: any ModelRegistry, name: String, version: Int? = nil) throws
     -> StoredChurnModel
   {
-    let v: ModelVersion
-    do {
-      v = try version.map { n throws(StoreError) in try store.version(name, n) } ?? store.active(name)
-    } catch StoreError.noModel {
-      throw CommerceError(
-        .noModel, "no churn model '\(name)' in \(store.location); train first: \(.trainChurn)")
-    }
-    guard kinds.contains(v.kind) else {
-      throw CommerceError(
-        .noModel, "model '\(name)' is a \(v.kind) model, not a churn model; choose another \(.modelName)",
-        parameter: .modelName)
-    }
+    let v = try store.resolve(name, version: version, as: family)
     let bytes = try store.loadPart(name, version: v.version, part: "model")
     do {
       let model = try JSONDecoder().decode(ChurnModel.self, from: Data(bytes))

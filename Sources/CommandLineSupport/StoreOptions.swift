@@ -1,14 +1,18 @@
 import ArgumentParser
 import Storage
+import StoreBackends
 
-/// The `--store PATH` option shared by every command that touches the model store.
+/// The `--store LOCATION` option shared by every command that touches the model store.
 ///
-/// The path is, in order: `--store`, the `COMMERCEML_STORE` environment variable, `./commerceml.sqlite`.
+/// The location is, in order: `--store`, the `COMMERCEML_STORE` environment variable, `./commerceml.sqlite`. A
+/// `postgresql://USER@HOST:PORT/DATABASE` URL names a PostgreSQL registry (password from `PGPASSWORD`); anything else
+/// is a SQLite file.
 public struct StoreOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The model store file (default: $COMMERCEML_STORE, else ./commerceml.sqlite).", valueName: "path"))
+      "The model store: a SQLite file or postgresql://USER@HOST:PORT/DATABASE (default: $COMMERCEML_STORE, else ./commerceml.sqlite).",
+      valueName: "location"))
   public var store: String?
 
   public init() {}
@@ -22,7 +26,7 @@ public struct StoreOptions: ParsableArguments {
 
   /// The store's location, parsed once from the resolved path.
   public func location(environment: [String: String] = ProcessEnvironment.current) throws(StoreError) -> StoreLocation {
-    try StoreLocation(parsing: resolvedPath(environment: environment))
+    try StoreLocation(parsing: resolvedPath(environment: environment), environment: environment)
   }
 
   /// Opens the model store; `create` for commands that write (training), not for those that only read.

@@ -8,6 +8,8 @@ public enum FraudStore {
   public static let kind = "fraud.logistic-regression"
   /// The kinds this version of fraud can load, one per estimator family.
   public static let kinds: Set<String> = [kind, "fraud.additive"]
+  /// Fraud models, for `ModelRegistry.resolve`.
+  public static let family = ModelFamily(noun: "fraud model", train: .trainFraud) { kinds.contains($0) }
 
   /// The kind recorded for `model`.
   static func kind(of model: FraudModel) -> String {
@@ -119,12 +121,7 @@ public enum FraudStore {
   /// Version `version`'s model part alone (a server keeps its own state).
   /// - Throws: `CommerceError(.noModel)` for a version of another kind, `.damaged` for a part that does not read.
   public static func loadModel(from store: any ModelRegistry, name: String, version: Int) throws -> FraudModel {
-    let v = try store.version(name, version)
-    guard kinds.contains(v.kind) else {
-      throw CommerceError(
-        .noModel, "model '\(name)' is a \(v.kind) model, not a fraud model; choose another \(.modelName)",
-        parameter: .modelName)
-    }
+    _ = try store.resolve(name, version: version, as: family)
     let bytes = try store.loadPart(name, version: version, part: "model")
     guard let model = try? JSONDecoder().decode(FraudModel.self, from: Data(bytes)) else {
       throw CommerceError(.damaged, "model '\(name)' version \(version) is damaged")
@@ -132,19 +129,10 @@ public enum FraudStore {
     return model
   }
 
-  /// The active version's model and end-of-history state, or `nil` when the store has no model of that name.
-  public static func load(from store: any ModelRegistry, name: String) throws -> StoredFraudModel? {
-    let version: ModelVersion
-    do {
-      version = try store.active(name)
-    } catch StoreError.noModel {
-      return nil
-    }
-    guard kinds.contains(version.kind) else {
-      throw CommerceError(
-        .noModel, "model '\(name)' is a \(version.kind) model, not a fraud model; choose another \(.modelName)",
-        parameter: .modelName)
-    }
+  /// The active version's model and end-of-history state.
+  /// - Throws: `CommerceError(.noModel)` when the store has no fraud model of that name (see `ModelRegistry.resolve`).
+  public static func load(from store: any ModelRegistry, name: String) throws -> StoredFraudModel {
+    let version = try store.resolve(name, as: family)
     // Each part read straight into its bytes (the state is tens of megabytes).
     let damaged = CommerceError(.damaged, "model '\(name)' version \(version.version) is damaged")
     let (modelBytes, stateBytes) = try store.withArtifactReader(name, version: version.version) { parts in

@@ -93,7 +93,8 @@ extension FraudStream {
     opening.storeFiles = store.files
     var model: FraudModel
     var state: FeatureState
-    if let stored = try FraudStore.load(from: store, name: name) {
+    // No model of this name yet: the stream may run on the rules alone.
+    if let stored = try store.hasModel(name) ? FraudStore.load(from: store, name: name) : nil {
       model = stored.model
       state = stored.state
       opening.version = stored.version

@@ -78,6 +78,10 @@ extension RecommendationList: JSONWritable {
 
 /// The active (or a chosen) recommender version in the store, served by reading only what a request needs.
 public struct StoredRecommender: Sendable {
+  /// Recommenders, for `ModelRegistry.resolve`.
+  public static let family = ModelFamily(noun: "recommender", train: .trainRecommender) {
+    $0.hasPrefix("recommender.")
+  }
   public let store: any ModelRegistry
   public let version: ModelVersion
 
@@ -85,17 +89,7 @@ public struct StoredRecommender: Sendable {
   /// - Throws: `CommerceError(.noModel)` with the command to train one when the store has none.
   public init(store: any ModelRegistry, name: String, version: Int? = nil) throws {
     self.store = store
-    do {
-      self.version = try version.map { v throws(StoreError) in try store.version(name, v) } ?? store.active(name)
-    } catch StoreError.noModel(let n) {
-      throw CommerceError(
-        .noModel, "no recommender model '\(n)' in \(store.location); train first: \(.trainRecommender)")
-    }
-    guard self.version.kind.hasPrefix("recommender.") else {
-      throw CommerceError(
-        .noModel, "model '\(name)' is a \(self.version.kind) model, not a recommender; choose another \(.modelName)",
-        parameter: .modelName)
-    }
+    self.version = try store.resolve(name, version: version, as: Self.family)
   }
 
   /// Runs `body` with this version's parts open in one read transaction. A part missing, or read out of its

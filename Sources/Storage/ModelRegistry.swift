@@ -1,8 +1,10 @@
+import Foundation
+
 /// The versioned model registry, whatever holds it: every app registers, lists, activates and reads its
 /// models through this, never through a backend's own type.
 ///
-/// The SQLite backend is `ModelStore`; a second backend implements these requirements and runs the same
-/// test suite (`Tests/StorageTests`, written against this protocol). Every requirement is atomic: a
+/// The backends are `ModelStore` (SQLite, module StorageSQLite) and `PostgresRegistry` (module StoragePostgres);
+/// each implements these requirements and runs the same test suite (`Tests/StorageTests`, written against this protocol). Every requirement is atomic: a
 /// registration is seen whole or not at all, and a reader sees one consistent snapshot.
 public protocol ModelRegistry: AnyObject, Sendable {
   /// Where the registry is, for messages (a file path; never a password).
@@ -156,5 +158,24 @@ extension CheckpointStore {
   /// Replaces checkpoint `name` with `state` at `sequence`.
   public func save(_ name: String, sequence: Int, state: [UInt8]) throws(StoreError) {
     try save(name, sequence: sequence, state: state, beforeCommit: nil)
+  }
+}
+
+/// A named checkpoint of stream state: the state's bytes, how far the stream had got, and when.
+public struct Checkpoint: Equatable, Sendable {
+  /// The checkpoint's name (e.g. the fraud model's name).
+  public var name: String
+  /// A sequence number chosen by the writer, e.g. transactions processed so far.
+  public var sequence: Int
+  /// When it was written.
+  public var createdAt: Date
+  /// The serialized state.
+  public var state: [UInt8]
+
+  public init(name: String, sequence: Int, createdAt: Date, state: [UInt8]) {
+    self.name = name
+    self.sequence = sequence
+    self.createdAt = createdAt
+    self.state = state
   }
 }

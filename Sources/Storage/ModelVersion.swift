@@ -59,6 +59,13 @@ public struct NewModelVersion: Sendable {
   public var dataBytes: Int
   public var dataHash: String
   public var parts: [String: [UInt8]]
+  /// The version number to register it as (`models copy` keeps a version's number); `nil`: the next one. A number
+  /// the name already has is refused.
+  public var requestedVersion: Int? = nil
+  /// The CommerceML version that trained it (`models copy` keeps it); `nil`: this build.
+  public var codeVersion: String? = nil
+  /// When it was registered (`models copy` keeps it); `nil`: now.
+  public var createdAt: Date? = nil
 
   /// A version to register; see `ModelVersion` for the fields.
   public init(
@@ -146,5 +153,51 @@ public struct ModelDescription: Equatable, Sendable, Codable {
     artifactBytes = v.artifactBytes
     parameters = v.parameters
     metrics = v.metrics
+  }
+}
+
+extension NewModelVersion {
+  /// The character no part name may hold (a backend names the continuation rows of a large part with it).
+  public static let partNameSeparator = "\u{1F}"
+
+  /// Checks what every backend refuses alike: an empty name, an empty part name or one holding U+001F, a metric
+  /// that is not finite, a requested version below 1.
+  public func checkRegistrable() throws(StoreError) {
+    guard !name.isEmpty else { throw .invalidArgument("a model name must not be empty") }
+    for part in parts.keys where part.isEmpty || part.contains(Self.partNameSeparator) {
+      throw .invalidArgument("artifact part name '\(part)' is empty or holds the character U+001F")
+    }
+    for (key, value) in metrics where !value.isFinite {
+      throw .invalidArgument("metric '\(key)' is \(value); metrics must be finite numbers")
+    }
+    if let requestedVersion, requestedVersion < 1 {
+      throw .invalidArgument("a version number must be at least 1, got \(requestedVersion)")
+    }
+  }
+
+  /// The parameters and metrics as the JSON text every backend stores (keys sorted).
+  public func encodedDescription() throws(StoreError) -> (parameters: String, metrics: String) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    do {
+      return (
+        String(decoding: try encoder.encode(parameters), as: UTF8.self),
+        String(decoding: try encoder.encode(metrics), as: UTF8.self)
+      )
+    } catch {
+      throw .invalidArgument("cannot encode model description: \(error)")
+    }
+  }
+}
+
+extension ModelVersion {
+  /// Decodes the stored JSON text of parameters and metrics.
+  public static func decodeDescription(parameters: String, metrics: String) throws -> (
+    [String: String], [String: Double]
+  ) {
+    (
+      try JSONDecoder().decode([String: String].self, from: Data(parameters.utf8)),
+      try JSONDecoder().decode([String: Double].self, from: Data(metrics.utf8))
+    )
   }
 }

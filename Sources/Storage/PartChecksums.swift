@@ -24,7 +24,7 @@ public enum PartChecksums {
   }
 
   /// The XXH64 of one block.
-  static func hash(_ block: UnsafeRawBufferPointer) -> UInt64 {
+  public static func hash(_ block: UnsafeRawBufferPointer) -> UInt64 {
     var hasher = XXHash64()
     hasher.update(block)
     return hasher.finalize()

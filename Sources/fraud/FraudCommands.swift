@@ -384,11 +384,7 @@ struct EvaluationWindow: ParsableArguments {
 }
 
 func loadFraudModel(_ store: any ModelRegistry, _ name: String) throws -> StoredFraudModel {
-  guard let stored = try FraudStore.load(from: store, name: name) else {
-    throw CommerceError(
-      .noModel, "no fraud model '\(name)' in \(store.location); train first: fraud train --data FILE")
-  }
-  return stored
+  try FraudStore.load(from: store, name: name)
 }
 
 struct EvaluateCommand: ParsableCommand {

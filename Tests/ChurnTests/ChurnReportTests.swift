@@ -2,6 +2,7 @@ import Charts
 import Foundation
 import Modeling
 import Storage
+import StorageSQLite
 import TabularIO
 import Testing
 

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Storage
+@testable import StorageSQLite
 
 /// Issue 22, class 14, end to end: one changed byte in any stored part of any app's model is exit 69 naming the
 /// model, version and part, in every command that reads it; a registered NaN weight is damage, not a shorter list.

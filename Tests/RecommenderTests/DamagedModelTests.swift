@@ -5,6 +5,7 @@ import Testing
 
 @testable import Recommender
 @testable import Storage
+@testable import StorageSQLite
 
 /// Overwrites artifact `part` of every version of `store` with `bytes`; with `rechecksum` (the default) its
 /// checksums are recorded anew, as a writer with a bug would, so that the structural checks behind the checksums

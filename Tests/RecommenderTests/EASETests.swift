@@ -1,6 +1,7 @@
 import Foundation
 import Modeling
 import Storage
+import StorageSQLite
 import TabularIO
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Modeling
 import Storage
+import StorageSQLite
 import Synchronization
 import TabularIO
 import Testing

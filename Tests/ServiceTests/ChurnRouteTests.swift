@@ -10,6 +10,7 @@ import Testing
 
 @testable import Service
 @testable import Storage
+@testable import StorageSQLite
 
 /// Customers with a plan, calls, charges, auto-pay and an outcome (churn more likely with many calls and no
 /// auto-pay).

@@ -10,6 +10,7 @@ import Testing
 
 @testable import Service
 @testable import Storage
+@testable import StorageSQLite
 
 /// The sample fraud history and stream (SampleData/fraud), a store trained on the history.
 func fraudStore() throws -> (store: ModelStore, stream: [String]) {
@@ -59,7 +60,7 @@ func transactionJSON(_ lines: [String], _ k: Int) -> String {
     defer { try? server.stop() }
     server.server.model.refresh()
     // The engine alone, on the same snapshot (no checkpoint store of its own).
-    let stored = try #require(try FraudStore.load(from: store, name: "fraud"))
+    let stored = try FraudStore.load(from: store, name: "fraud")
     let snapshotTransactions = stored.state.processed
     var o = StreamOptions()
     o.checkpointEvery = .max

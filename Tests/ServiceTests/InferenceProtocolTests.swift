@@ -10,6 +10,7 @@ import Testing
 @testable import Recommender
 @testable import Service
 @testable import Storage
+@testable import StorageSQLite
 
 func v2Server(_ store: ModelStore, token: String? = nil) -> CommerceServer<LoadedRecommender> {
   server(store, token: token)

@@ -10,6 +10,7 @@ import Testing
 @testable import Recommender
 @testable import Service
 @testable import Storage
+@testable import StorageSQLite
 
 /// A store holding a small recommender (two taste groups of users and items, a catalogue), in a fresh directory.
 func recommenderStore(factors: Int = 2, seed: UInt64 = 42) throws -> (ModelStore, String) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Storage
+@testable import StorageSQLite
 
 /// The helper executable built beside the tests.
 func helperURL() throws -> URL {
@@ -36,21 +37,22 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
 @Suite(.serialized) struct CrashSafetyTests {
   /// Several processes that create the same new store at once all succeed: one creates and migrates it while
   /// the others wait, and every registration lands.
-  @Test func firstTrainingsAtOnceOnANewStoreAllLand() throws {
+  @Test(arguments: Backend.allCases)
+  func firstTrainingsAtOnceOnANewStoreAllLand(backend: Backend) throws {
     for _ in 0..<5 {
       let path = temporaryStorePath()
       defer { cleanup(path) }
       let processes = try (0..<6).map { k -> Process in
         let process = Process()
         process.executableURL = try helperURL()
-        process.arguments = ["register-loop", path, "model-\(k)", "1"]
+        process.arguments = ["register-loop", backend.location(path), "model-\(k)", "1"]
         process.standardOutput = FileHandle.nullDevice
         return process
       }
       for p in processes { try p.run() }
       for p in processes { p.waitUntilExit() }
       #expect(processes.map(\.terminationStatus) == [Int32](repeating: 0, count: 6))
-      let store = try ModelStore(path: path, create: false)
+      let store = try backend.open(path, create: false)
       #expect(Set(try store.list().map(\.name)) == Set((0..<6).map { "model-\($0)" }))
     }
   }
@@ -66,12 +68,13 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
   }
 
-  @Test func killedMidRegisterLeavesPreviousVersionActiveAndReadersUnblocked() throws {
+  @Test(arguments: Backend.allCases)
+  func killedMidRegisterLeavesPreviousVersionActiveAndReadersUnblocked(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let store = try ModelStore(path: path, create: true)
+    let store = try backend.open(path, create: true)
     _ = try store.register(sample(bytes: [7, 7, 7]))
-    let (writer, said) = try startHelper(["register-and-hang", path, "churn", "\(8 << 20)"])
+    let (writer, said) = try startHelper(["register-and-hang", backend.location(path), "churn", "\(8 << 20)"])
     #expect(said == "IN-TRANSACTION")
     // While the other process holds its write transaction open, this process reads without waiting.
     let started = Date()
@@ -82,7 +85,7 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
     writer.waitUntilExit()
     #expect(writer.terminationReason == .uncaughtSignal)
     // The killed registration left nothing behind; the previous version is still active and loadable.
-    let reopened = try ModelStore(path: path, create: false)
+    let reopened = try backend.open(path, create: false)
     #expect(try reopened.list(name: "churn").map(\.version) == [1])
     #expect(try reopened.active("churn").version == 1)
     #expect(try reopened.loadPart("churn", version: 1, part: "coefficients") == [7, 7, 7])
@@ -90,27 +93,29 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
     #expect(try reopened.register(sample()).version == 2)
   }
 
-  @Test func killedMidCheckpointKeepsThePreviousCheckpoint() throws {
+  @Test(arguments: Backend.allCases)
+  func killedMidCheckpointKeepsThePreviousCheckpoint(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let states = try StateStore(path: path, create: true)
+    let states = try backend.open(path, create: true).checkpoints()
     try states.save("fraud", sequence: 5, state: [1, 2, 3])
-    let (writer, said) = try startHelper(["checkpoint-and-hang", path, "fraud", "99"])
+    let (writer, said) = try startHelper(["checkpoint-and-hang", backend.location(path), "fraud", "99"])
     #expect(said == "IN-TRANSACTION")
     #expect(try states.load("fraud")?.sequence == 5)
     kill(writer.processIdentifier, SIGKILL)
     writer.waitUntilExit()
-    let c = try StateStore(path: path, create: false).load("fraud")
+    let c = try backend.open(path, create: false).checkpoints().load("fraud")
     #expect(c?.sequence == 5 && c?.state == [1, 2, 3])
   }
 
-  @Test func readerSeesOnlyWholeVersionsWhileAnotherProcessWrites() throws {
+  @Test(arguments: Backend.allCases)
+  func readerSeesOnlyWholeVersionsWhileAnotherProcessWrites(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let store = try ModelStore(path: path, create: true)
+    let store = try backend.open(path, create: true)
     let writer = Process()
     writer.executableURL = try helperURL()
-    writer.arguments = ["register-loop", path, "loop", "40"]
+    writer.arguments = ["register-loop", backend.location(path), "loop", "40"]
     writer.standardOutput = Pipe()
     try writer.run()
     var reads = 0
@@ -129,5 +134,31 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
     #expect(writer.terminationStatus == 0)
     #expect(try store.active("loop").version == 40)
     #expect(reads > 0)
+  }
+
+  /// Several processes registering versions of one name at once each get numbers of their own: the numbers are
+  /// 1…N with none lost or repeated, and every version's bytes are its own.
+  @Test(arguments: Backend.allCases)
+  func concurrentRegistrationsOfOneNameGetUniqueNumbers(backend: Backend) throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let processes = try (0..<4).map { _ -> Process in
+      let process = Process()
+      process.executableURL = try helperURL()
+      process.arguments = ["register-loop", backend.location(path), "shared", "8"]
+      process.standardOutput = FileHandle.nullDevice
+      return process
+    }
+    for p in processes { try p.run() }
+    for p in processes { p.waitUntilExit() }
+    #expect(processes.map(\.terminationStatus) == [0, 0, 0, 0])
+    let store = try backend.open(path, create: false)
+    let versions = try store.list(name: "shared")
+    #expect(versions.map(\.version).sorted() == Array(1...32))
+    for v in versions {
+      let expected = Int(v.dataHash) ?? -1
+      let payload = try store.loadPart("shared", version: v.version, part: "payload")
+      #expect(payload.count == 1000 * expected && payload.allSatisfy { $0 == UInt8(expected % 256) })
+    }
   }
 }

@@ -1,7 +1,11 @@
 import Foundation
+import StoragePostgres
+import StoreBackends
+import TabularIO
 import Testing
 
 @testable import Storage
+@testable import StorageSQLite
 
 /// A fresh store path in a temporary directory, removed with its WAL files by `cleanup`.
 func temporaryStorePath() -> String {
@@ -21,21 +25,47 @@ func sample(_ name: String = "churn", bytes: [UInt8] = [1, 2, 3], metric: Double
 }
 
 /// The registry backends the store tests run against: each test that takes a `Backend` runs once per case,
-/// through the `ModelRegistry` protocol only. A second backend adds a case here.
-enum Backend: String, CaseIterable, Sendable {
+/// through the `ModelRegistry` protocol only. PostgreSQL runs when `COMMERCEML_TEST_POSTGRES` holds the URL of a
+/// server to test on (Scripts/postgres-test.sh starts one and sets it); each test then gets a schema of its own.
+enum Backend: String, Sendable, CustomTestStringConvertible {
   case sqlite
+  case postgresql
+
+  static var allCases: [Backend] {
+    ProcessInfo.processInfo.environment["COMMERCEML_TEST_POSTGRES"].map {
+      $0.isEmpty ? [.sqlite] : [.sqlite, .postgresql]
+    }
+      ?? [.sqlite]
+  }
+
+  var testDescription: String { rawValue }
+
+  /// The location a test's `temporaryStorePath()` stands for: the path itself, or a schema named after it.
+  func location(_ path: String) -> String {
+    switch self {
+    case .sqlite: return path
+    case .postgresql:
+      let base = ProcessInfo.processInfo.environment["COMMERCEML_TEST_POSTGRES"] ?? ""
+      var hasher = XXHash64()
+      Array(path.utf8).withUnsafeBytes { hasher.update($0) }
+      let schema = "t_" + String(hasher.finalize(), radix: 16)
+      return base + (base.contains("?") ? "&" : "?") + "schema=" + schema
+    }
+  }
+
+  /// The location as the registry names it in messages.
+  func described(_ path: String) -> String { (try? StoreLocation(parsing: location(path)).description) ?? path }
 
   /// Opens the registry at a location made by `temporaryStorePath()`.
   func open(_ path: String, create: Bool) throws(StoreError) -> any ModelRegistry {
-    switch self {
-    case .sqlite: return try StoreLocation.sqlite(path: path).openRegistry(create: create)
-    }
+    try StoreLocation(parsing: location(path)).openRegistry(create: create)
   }
 
   /// Opens the registry with the largest piece of a part it keeps in one place set to `chunkBytes`.
   func open(_ path: String, create: Bool, chunkBytes: Int) throws(StoreError) -> any ModelRegistry {
-    switch self {
-    case .sqlite: return try ModelStore(path: path, create: create, chunkBytes: chunkBytes)
+    switch try StoreLocation(parsing: location(path)) {
+    case .sqlite(let path): return try ModelStore(path: path, create: create, chunkBytes: chunkBytes)
+    case .postgresql(let address): return try PostgresRegistry(address: address, create: create, chunkBytes: chunkBytes)
     }
   }
 }
@@ -208,7 +238,9 @@ enum Backend: String, CaseIterable, Sendable {
   func errorsNameWhatIsMissing(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    #expect(throws: StoreError.storeNotFound(path: path)) { _ = try backend.open(path, create: false) }
+    #expect(throws: StoreError.storeNotFound(path: backend.described(path))) {
+      _ = try backend.open(path, create: false)
+    }
     #expect(!FileManager.default.fileExists(atPath: path))
     let store = try backend.open(path, create: true)
     #expect(throws: StoreError.noModel(name: "churn")) { _ = try store.active("churn") }
@@ -223,10 +255,13 @@ enum Backend: String, CaseIterable, Sendable {
     #expect(throws: StoreError.self) { _ = try store.register(sample("")) }
     #expect(throws: StoreError.self) { _ = try store.register(sample(metric: .nan)) }
     #expect(StoreError.noModel(name: "recommender").description == "no model named 'recommender' in the store")
-    #expect(throws: StoreError.invalidArgument("the store location is empty; expected a file path")) {
+    #expect(
+      throws: StoreError.invalidArgument(
+        "the store location is empty; expected a file path or postgresql://user@host:port/db")
+    ) {
       _ = try StoreLocation(parsing: "")
     }
-    #expect(try StoreLocation(parsing: path) == .sqlite(path: path) && store.location == path)
+    #expect(store.location == backend.described(path))
   }
 
   @Test func notAStore() throws {
@@ -264,10 +299,11 @@ enum Backend: String, CaseIterable, Sendable {
 
   /// A checkpoint larger than one piece is stored in pieces and read back whole; a smaller one replacing it
   /// leaves no stale pieces; deleting it deletes them.
-  @Test func largeCheckpointsAreStoredInPieces() throws {
+  @Test(arguments: Backend.allCases)
+  func largeCheckpointsAreStoredInPieces(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let states = try StateStore(path: path, create: true, chunkBytes: 3)
+    let states = try backend.open(path, create: true, chunkBytes: 3).checkpoints()
     let ten: [UInt8] = Array(0..<10)
     try states.save("s", sequence: 1, state: ten)
     try states.save("other", sequence: 1, state: [9, 9, 9, 9])
@@ -282,6 +318,6 @@ enum Backend: String, CaseIterable, Sendable {
     #expect(try states.load("s")?.state == [1])
     #expect(try states.load("other")?.state == [9, 9, 9, 9])
     // Another reader with the usual piece size reads the same bytes.
-    #expect(try StateStore(path: path, create: false).load("other")?.state == [9, 9, 9, 9])
+    #expect(try backend.open(path, create: false).checkpoints().load("other")?.state == [9, 9, 9, 9])
   }
 }

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Storage
+@testable import StorageSQLite
 
 /// Issue 22, class 14: every part's bytes are checked against checksums recorded at registration, whole reads
 /// and ranged ones, across chunks; a store written before checksums reads as it did.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Storage
+@testable import StorageSQLite
 
 #if canImport(Glibc)
   import Glibc

@@ -1,11 +1,14 @@
 // A child process for StorageTests: writes to a store so that the test can kill it mid-transaction or
 // read while it writes. Not part of the product.
 //
+// STORE is a file path or a postgresql:// URL.
+//
 //   store-test-helper register-and-hang STORE NAME BYTES    registers a version, stops inside the transaction
 //   store-test-helper checkpoint-and-hang STORE NAME SEQ    saves a checkpoint, stops inside the transaction
 //   store-test-helper register-loop STORE NAME COUNT        registers COUNT versions; part bytes all = version % 256
 import Foundation
 import Storage
+import StoreBackends
 
 func hang() -> Never {
   FileHandle.standardOutput.write(Data("IN-TRANSACTION\n".utf8))
@@ -21,16 +24,16 @@ let (command, path, name, n) = (args[1], args[2], args[3], Int(args[4]) ?? 0)
 do {
   switch command {
   case "register-and-hang":
-    let store = try ModelStore(path: path, create: true)
+    let store = try StoreLocation(parsing: path).openRegistry(create: true)
     _ = try store.register(
       NewModelVersion(
         name: name, kind: "test", dataBytes: n, dataHash: "0", parts: ["payload": [UInt8](repeating: 0xAB, count: n)]),
-      beforeCommit: { hang() })
+      activate: true, beforeCommit: { hang() })
   case "checkpoint-and-hang":
-    let store = try StateStore(path: path, create: true)
+    let store = try StoreLocation(parsing: path).openRegistry(create: true).checkpoints()
     try store.save(name, sequence: n, state: [UInt8](repeating: 0xCD, count: 1 << 20), beforeCommit: { hang() })
   case "register-loop":
-    let store = try ModelStore(path: path, create: true)
+    let store = try StoreLocation(parsing: path).openRegistry(create: true)
     for _ in 0..<n {
       let next = (try? store.list(name: name).first?.version ?? 0) ?? 0
       let v = next + 1

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Storage
 
 /// The SQLite backend of the model registry (`ModelRegistry`): every trained model of every app, in one file.
 ///
@@ -29,7 +30,7 @@ public final class ModelStore: ModelRegistry {
 
   /// Continuation rows of a part larger than `chunkBytes` are named `part`, this separator and their index;
   /// part names may not contain it.
-  static let chunkSeparator = "\u{1F}"
+  static let chunkSeparator = NewModelVersion.partNameSeparator
 
   /// Opens the store at `path`.
   /// - Parameters:
@@ -57,22 +58,30 @@ public final class ModelStore: ModelRegistry {
   public func register(
     _ model: NewModelVersion, activate: Bool = true, beforeCommit: (() -> Void)? = nil
   ) throws(StoreError) -> ModelVersion {
-    guard !model.name.isEmpty else { throw .invalidArgument("a model name must not be empty") }
-    for part in model.parts.keys where part.isEmpty || part.contains(Self.chunkSeparator) {
-      throw .invalidArgument("artifact part name '\(part)' is empty or holds the character U+001F")
-    }
-    for (key, value) in model.metrics where !value.isFinite {
-      throw .invalidArgument("metric '\(key)' is \(value); metrics must be finite numbers")
-    }
-    let parameters = try encodeJSON(model.parameters)
-    let metrics = try encodeJSON(model.metrics)
+    try model.checkRegistrable()
+    let (parameters, metrics) = try model.encodedDescription()
     let now = Date().timeIntervalSince1970
+    let createdAt = model.createdAt?.timeIntervalSince1970 ?? now
+    let codeVersion = model.codeVersion ?? CommerceMLVersion.current
     let artifactBytes = model.parts.values.reduce(0) { $0 + $1.count }
     let version: Int = try wrap {
       try pool.write { db in
-        let version =
-          (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM model_version WHERE name = ?", arguments: [model.name])
-            ?? 0) + 1
+        // The write transaction holds SQLite's one writer lock from its first statement, so no other registration
+        // runs between this read and the insert; UNIQUE (name, version) backs it.
+        let version: Int
+        if let requested = model.requestedVersion {
+          if try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM model_version WHERE name = ? AND version = ?)",
+            arguments: [model.name, requested]) ?? false
+          {
+            throw StoreError.invalidArgument("model '\(model.name)' already has a version \(requested)")
+          }
+          version = requested
+        } else {
+          version =
+            (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM model_version WHERE name = ?", arguments: [model.name])
+              ?? 0) + 1
+        }
         try db.execute(
           sql: """
             INSERT INTO model_version (name, version, kind, parameters, metrics, data_bytes, data_hash,
@@ -81,7 +90,7 @@ public final class ModelStore: ModelRegistry {
             """,
           arguments: [
             model.name, version, model.kind, parameters, metrics, model.dataBytes, model.dataHash,
-            CommerceMLVersion.current, now, artifactBytes,
+            codeVersion, createdAt, artifactBytes,
           ])
         let id = db.lastInsertedRowID
         for (part, bytes) in model.parts.sorted(by: { $0.key < $1.key }) {
@@ -189,10 +198,10 @@ public final class ModelStore: ModelRegistry {
   private static func decode(_ row: Row) throws -> ModelVersion {
     let version: Int = row["version"]
     let active: Int? = row["active_version"]
+    let description = try ModelVersion.decodeDescription(parameters: row["parameters"], metrics: row["metrics"])
     return ModelVersion(
       name: row["name"], version: version, kind: row["kind"],
-      parameters: try JSONDecoder().decode([String: String].self, from: Data((row["parameters"] as String).utf8)),
-      metrics: try JSONDecoder().decode([String: Double].self, from: Data((row["metrics"] as String).utf8)),
+      parameters: description.0, metrics: description.1,
       dataBytes: row["data_bytes"], dataHash: row["data_hash"], codeVersion: row["code_version"],
       createdAt: Date(timeIntervalSince1970: row["created_at"]), artifactBytes: row["artifact_bytes"],
       isActive: active == version)
@@ -314,15 +323,5 @@ public final class ModelStore: ModelRegistry {
   }
 
   /// The checkpoints of streams, in the same file.
-  public func checkpoints() -> any CheckpointStore { StateStore(sharing: self) }
-
-  private func encodeJSON<T: Encodable>(_ value: T) throws(StoreError) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    do {
-      return String(decoding: try encoder.encode(value), as: UTF8.self)
-    } catch {
-      throw .invalidArgument("cannot encode model description: \(error)")
-    }
-  }
+  public func checkpoints() -> any CheckpointStore { StateStore(sharing: self, chunkBytes: chunkBytes) }
 }

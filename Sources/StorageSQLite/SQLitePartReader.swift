@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Storage
 
 /// Reads byte ranges of a model version's artifact parts inside one read transaction, keeping each
 /// part's blob handle open between reads (SQLite incremental blob I/O: only the pages asked for are read).

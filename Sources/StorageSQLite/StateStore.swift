@@ -1,18 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-
-/// A named checkpoint of stream state: the state's bytes, how far the stream had got, and when.
-public struct Checkpoint: Equatable, Sendable {
-  /// The checkpoint's name (e.g. the fraud model's name).
-  public var name: String
-  /// A sequence number chosen by the writer, e.g. transactions processed so far.
-  public var sequence: Int
-  /// When it was written.
-  public var createdAt: Date
-  /// The serialized state.
-  public var state: [UInt8]
-}
+import Storage
 
 /// Checkpoints of streaming state in the store file, each written atomically: a reader sees either the
 /// previous checkpoint or the new one, never a mix, whatever happens to the writer.

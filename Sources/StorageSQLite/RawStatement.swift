@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import Storage
 
 /// One SQL statement run through SQLite's own calls on a GRDB connection — for blobs of megabytes bound without a
 /// copy (GRDB binds `Data` with SQLITE_TRANSIENT, which copies it), as checkpoints and artifact parts are.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Storage
 
 #if canImport(Glibc)
   import Glibc
