@@ -84,4 +84,21 @@ passed=$((passed + 1))
 # The servers answer recommendations from the promoted model, not only its number.
 curl -sf "${URLS[0]}/v1/users/$(sed -n 2p SampleData/ecommerce/interactions.csv | cut -d, -f1)/recommendations" >/dev/null
 passed=$((passed + 1))
+
+echo "== models copy: PostgreSQL -> SQLite -> another PostgreSQL schema, the same versions and answers"
+"$BIN/recommend" models copy --from "$STORE" --to "$WORK/copy.sqlite" >/dev/null
+"$BIN/recommend" models copy --from "$WORK/copy.sqlite" --to "$PGURL&schema=copy_test" >/dev/null
+USER_ID=$(sed -n 2p SampleData/ecommerce/interactions.csv | cut -d, -f1)
+k=0
+for where in "$STORE" "$WORK/copy.sqlite" "$PGURL&schema=copy_test"; do
+  "$BIN/recommend" models list --store "$where" --format csv >"$WORK/list.$k"
+  "$BIN/recommend" "$USER_ID" --store "$where" >"$WORK/recs.$k"
+  if ! cmp -s "$WORK/list.$k" "$WORK/list.0" || ! cmp -s "$WORK/recs.$k" "$WORK/recs.0"; then
+    echo "models copy: $where differs from the PostgreSQL original" >&2
+    diff "$WORK/list.0" "$WORK/list.$k" >&2 || true
+    exit 1
+  fi
+  k=$((k + 1))
+done
+passed=$((passed + 1))
 echo "postgres: $passed passed"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Storage
+import StoreBackends
 
 /// What the shared `models` commands need to know about the app they are part of.
 public protocol CommerceApp {
@@ -17,8 +18,11 @@ public struct ModelsCommand<App: CommerceApp>: ParsableCommand {
   public static var configuration: CommandConfiguration {
     CommandConfiguration(
       commandName: "models",
-      abstract: "List, inspect, promote and roll back the versions of trained models.",
-      subcommands: [ModelsList<App>.self, ModelsShow<App>.self, ModelsPromote<App>.self, ModelsRollback<App>.self],
+      abstract: "List, inspect, promote, roll back and copy the versions of trained models.",
+      subcommands: [
+        ModelsList<App>.self, ModelsShow<App>.self, ModelsPromote<App>.self, ModelsRollback<App>.self,
+        ModelsCopy<App>.self,
+      ],
       defaultSubcommand: ModelsList<App>.self)
   }
 
@@ -154,5 +158,37 @@ struct ModelsRollback<App: CommerceApp>: ParsableCommand {
     let name = selection.model ?? App.defaultModelName
     let rollback = try store.rollback(name)
     print("\(name): rolled back from version \(rollback.from.version) to version \(rollback.to.version)")
+  }
+}
+
+struct ModelsCopy<App: CommerceApp>: ParsableCommand {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "copy",
+      abstract: "Copy versions from one store to another (SQLite or PostgreSQL), keeping their numbers and fields.",
+      discussion: """
+        Every version of the model (or only --version) is copied, oldest first; the source's active version, when \
+        copied, becomes active in the target. A version the target already holds is left alone, so a copy can be \
+        run again; a different version under the same number is refused.
+        """)
+  }
+
+  @Option(name: .long, help: ArgumentHelp("The store to copy from.", valueName: "location")) var from: String
+  @Option(name: .long, help: ArgumentHelp("The store to copy to (created when missing).", valueName: "location"))
+  var to: String
+  @OptionGroup var selection: ModelSelection
+  @Option(name: .long, help: "Only this version.") var version: Int?
+
+  func run() throws {
+    let environment = ProcessEnvironment.current
+    let source = try StoreLocation(parsing: from, environment: environment).openRegistry(create: false)
+    let target = try StoreLocation(parsing: to, environment: environment).openRegistry(create: true)
+    let name = selection.model ?? App.defaultModelName
+    for copied in try source.copyVersions(name, version: version, to: target) {
+      print("\(name) version \(copied.version): \(copied.outcome.rawValue)")
+    }
+    if let active = try? target.active(name) {
+      print("\(name): version \(active.version) is active in \(target.location)")
+    }
   }
 }

@@ -22,6 +22,48 @@ import Testing
     return (dir, path)
   }
 
+  /// `models copy` moves every version with its number and fields, makes the source's active version active in the
+  /// target, can run again, copies one version alone, and refuses a different version under a taken number.
+  @Test func copyKeepsVersionsAndTheirFields() throws {
+    let (dir, path) = try populatedStore()
+    let source = try ModelStore(path: path, create: false)
+    try source.promote("churn", version: 1)
+    let target = dir.appendingPathComponent("copy.sqlite").path
+    let copied = try run("churn", ["models", "copy", "--from", path, "--to", target])
+    #expect(copied.status == 0, "\(copied.stderr)")
+    #expect(
+      copied.stdout
+        == "churn version 1: copied\nchurn version 2: copied\nchurn: version 1 is active in \(target)\n")
+    let copy = try ModelStore(path: target, create: false)
+    #expect(try copy.list(name: "churn") == source.list(name: "churn"))
+    #expect(try copy.loadPart("churn", version: 2, part: "model") == [1])
+    #expect(try copy.list(name: "recommender").isEmpty)
+    let again = try run("churn", ["models", "copy", "--from", path, "--to", target])
+    #expect(
+      again.status == 0 && again.stdout.hasPrefix("churn version 1: already there\nchurn version 2: already there\n"))
+    // One version alone, of another model.
+    let one = try run(
+      "recommend", ["models", "copy", "--from", path, "--to", target, "--model", "recommender", "--version", "1"])
+    #expect(one.status == 0 && one.stdout.hasPrefix("recommender version 1: copied\n"))
+    #expect(try copy.active("recommender").version == 1)
+    // A different version 1 in the target: refused, nothing copied.
+    let other = dir.appendingPathComponent("other.sqlite").path
+    _ = try ModelStore(path: other, create: true).register(
+      NewModelVersion(
+        name: "churn", kind: "churn.logistic-regression", dataBytes: 1, dataHash: "zzz", parts: ["model": [9]]))
+    let refused = try run("churn", ["models", "copy", "--from", path, "--to", other])
+    #expect(refused.status != 0 && refused.stderr.contains("already holds a different version 1 of 'churn'"))
+    #expect(try ModelStore(path: other, create: false).list(name: "churn").count == 1)
+    // A source without the model, or without the version.
+    let missing = try run("fraud", ["models", "copy", "--from", path, "--to", target])
+    #expect(missing.status != 0 && missing.stderr.contains("no model named 'fraud'"))
+    let noVersion = try run("churn", ["models", "copy", "--from", path, "--to", target, "--version", "9"])
+    #expect(noVersion.status != 0 && noVersion.stderr.contains("has no version 9"))
+    let noSource = try run(
+      "churn", ["models", "copy", "--from", dir.appendingPathComponent("none.sqlite").path, "--to", target])
+    #expect(noSource.status != 0 && noSource.stderr.contains("no model store here"))
+  }
+
   @Test(arguments: ["recommend", "churn", "fraud"])
   func helpAndVersion(tool: String) throws {
     let help = try run(tool, ["--help"])
