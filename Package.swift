@@ -144,7 +144,8 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "recommend", "churn", "fraud", "Fraud", "Storage", "StorageSQLite", "CommandLineSupport", "Recommender",
+        "recommend", "churn", "fraud", "Churn", "Fraud", "Storage", "StorageSQLite", "StoreBackends", "CommandLineSupport",
+        "Recommender",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
   ],

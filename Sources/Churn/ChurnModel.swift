@@ -29,6 +29,9 @@ public struct ChurnModel: Codable, Sendable {
   public var additive: AdditiveChurnModel? = nil
 
   /// The terms beyond the input columns that reasons can name: the additive model's interactions.
+  /// The columns of a header-less input in the model's own order: its id column (when it has one), then every
+  /// input column it reads, in the order it keeps them (`churn score --columns model`).
+  public var inputColumns: [String] { (idColumn.map { [$0] } ?? []) + columns.map(\.name) }
   public var interactionTerms: [SmoothTerm] { additive?.smooths.filter { $0.kind != .main } ?? [] }
 
   /// The decile of a probability: 1 for the highest-risk tenth of training customers, 10 for the lowest.

@@ -28,11 +28,11 @@ public enum ChurnScorer {
   /// `scoreFile(prepared:…)` with `model` prepared for this run.
   public static func scoreFile(
     model: ChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil, skipBadRows: Bool,
-    threads: Int, decimals: Int = 6
+    threads: Int, decimals: Int = 6, columns: [String]? = nil, writeHeader: Bool = true
   ) throws -> ScoreSummary {
     try scoreFile(
       prepared: try PreparedChurnModel(model), path: path, output: output, reasons: reasons, threshold: threshold,
-      skipBadRows: skipBadRows, threads: threads, decimals: decimals)
+      skipBadRows: skipBadRows, threads: threads, decimals: decimals, columns: columns, writeHeader: writeHeader)
   }
 
   /// Scores `input`, writing `id,churn_probability,churn,decile,reasons` to `writer`.
@@ -139,7 +139,12 @@ public enum ChurnScorer {
 }
 
 extension ChurnScorer {
-  /// Scores the file at `path` into `output` (a path, written atomically) or standard output.
+  /// Scores the file at `path` (`-`: standard input) into `output` (a path, written atomically) or standard output.
+  ///
+  /// - Parameters:
+  ///   - columns: the input has no header line and these are its columns (`ChurnModel.inputColumns` for the model's
+  ///     own order); `nil`: the first line is the header.
+  ///   - writeHeader: whether the output starts with its header line (a partition of a larger job leaves it out).
   ///
   /// With two or more threads and a file of some size, the records are split at a line break near the
   /// middle and both halves are scored at once, the second into a temporary file appended afterwards, so
@@ -148,13 +153,24 @@ extension ChurnScorer {
   public static func scoreFile(
     prepared: PreparedChurnModel, path: String, output: String?, reasons: Int, threshold: Double? = nil,
     skipBadRows: Bool,
-    threads: Int, decimals: Int = 6
+    threads: Int, decimals: Int = 6, columns: [String]? = nil, writeHeader: Bool = true
   ) throws -> ScoreSummary {
     let model = prepared.model
-    if let output { try OutputFiles.refuseOverwriting(output, inputs: [path]) }
-    let first = try CSVReader(path: path, options: .unhashed)
-    // Rows are numbered when there is no id column; the halves could not number theirs, so no split then.
-    if let id = model.idColumn, first.header.index(of: id) != nil,
+    if let output { try OutputFiles.refuseOverwriting(output, inputs: path == "-" ? [] : [path]) }
+    let first: CSVReader
+    if let columns {
+      guard columns.contains(where: { !$0.isEmpty }) else {
+        throw CommerceError(.usage, "\(.columns) names no column", parameter: .columns)
+      }
+      first = try CSVReader(path: path, header: Header(columns), options: .unhashed)
+    } else if path == "-" {
+      first = try CSVReader(fileDescriptor: 0, options: .unhashed)
+    } else {
+      first = try CSVReader(path: path, options: .unhashed)
+    }
+    // Rows are numbered when there is no id column; the halves could not number theirs, so no split then. Standard
+    // input and header-less files are read in one pass.
+    if path != "-", columns == nil, writeHeader, let id = model.idColumn, first.header.index(of: id) != nil,
       let ranges = ParallelRanges(path: path, reader: first, threads: threads),
       let summary = try scoreInTwo(
         prepared: prepared, ranges: ranges, output: output, reasons: reasons, threshold: threshold,
@@ -167,8 +183,7 @@ extension ChurnScorer {
       ?? CSVWriter(fileDescriptor: 1, bufferBytes: 1 << 16)
     let summary = try score(
       prepared: prepared, input: first, writer: writer, reasons: reasons, threshold: threshold,
-      skipBadRows: skipBadRows,
-      decimals: decimals)
+      skipBadRows: skipBadRows, writeHeader: writeHeader, decimals: decimals)
     try writer.finish()
     return summary
   }

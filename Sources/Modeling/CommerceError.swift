@@ -119,6 +119,8 @@ extension CommerceError.Reference {
   public static let testFraction = Self(rawValue: "test_fraction")
   /// The model's name in the store.
   public static let modelName = Self(rawValue: "model")
+  /// The columns of a header-less input.
+  public static let columns = Self(rawValue: "columns")
   /// The number of search trials.
   public static let trials = Self(rawValue: "trials")
   /// The number of cross-validation folds.

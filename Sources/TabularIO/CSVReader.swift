@@ -119,6 +119,19 @@ public final class CSVReader: RecordReader {
       options: options)
   }
 
+  /// Reads header-less CSV from the file at `path` (`-`: standard input) under `header`: every line is a record.
+  public convenience init(path: String, header: Header, options: Options = Options()) throws(TabularError) {
+    let input: ByteInput
+    if path == "-" {
+      input = ByteInput(
+        fileDescriptor: 0, name: "<stdin>", chunkBytes: options.chunkBytes,
+        maximumRecordBytes: options.maximumRecordBytes)
+    } else {
+      input = try ByteInput(path: path, chunkBytes: options.chunkBytes, maximumRecordBytes: options.maximumRecordBytes)
+    }
+    try self.init(input: input, options: options, header: header)
+  }
+
   /// Reads CSV held in memory; `options.chunkBytes` still sets the read size, so tests can force
   /// records to straddle reads.
   public convenience init(bytes: [UInt8], name: String = "<memory>", options: Options = Options())

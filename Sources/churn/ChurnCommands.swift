@@ -260,10 +260,19 @@ struct ScoreCommand: ParsableCommand {
     discussion: """
       Columns are matched by name in any order; extra columns are ignored; a missing model column is an error \
       before any output. Reasons are the columns contributing most to the log-odds of churn. Category levels \
-      unseen in training are scored as the reference level and counted on stderr.
+      unseen in training are scored as the reference level and counted on stderr. FILE `-` reads standard input. \
+      A header-less input (a partition piped by a Spark job) names its columns with --columns: a comma-separated \
+      list, or `model` for the model's own order (its id column, then its input columns in the order the model keeps \
+      them). --no-header leaves the output's header line out.
       """)
 
-  @Argument(help: "The customer CSV.") var file: String
+  @Argument(help: "The customer CSV (-: standard input).") var file: String
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The input has no header line; these are its columns (comma-separated, or 'model').", valueName: "list"))
+  var columns: String?
+  @Flag(name: .customLong("no-header"), help: "Leave the output's header line out.") var noHeader = false
   @Option(name: .long, help: ArgumentHelp("Write here (atomically) instead of standard output.", valueName: "file"))
   var output: String?
   @Option(name: .long, parsing: .unconditional, help: "Reasons per customer (0: none).") var reasons = 3
@@ -286,11 +295,15 @@ struct ScoreCommand: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.openModels(create: false)
-    if let output { try OutputFiles.refuseOverwriting(output, inputs: [file] + store.files) }
+    if let output { try OutputFiles.refuseOverwriting(output, inputs: (file == "-" ? [] : [file]) + store.files) }
     let model = try ChurnStore.load(from: store, name: name.model).model
+    let inputColumns = columns.map { list in
+      list == "model"
+        ? model.inputColumns : list.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
     let summary = try ChurnScorer.scoreFile(
       model: model, path: file, output: output, reasons: reasons, threshold: threshold, skipBadRows: skipBadRows,
-      threads: threads, decimals: decimals)
+      threads: threads, decimals: decimals, columns: inputColumns, writeHeader: !noHeader)
     for (column, count) in summary.unseenLevels.sorted(by: { $0.key < $1.key }) {
       printError(
         "churn: \(count) rows have a '\(column)' value not seen in training (scored as '\(model.columns.first { $0.name == column }!.reference)')"

@@ -1,4 +1,7 @@
+import Churn
 import Foundation
+import Storage
+import StoreBackends
 import Testing
 
 @Suite(.serialized) struct ChurnCommandTests {
@@ -31,6 +34,42 @@ import Testing
     // Standard output gets the same lines.
     let toStdout = try run("churn", ["score", sampleData("churn/customers_new.csv"), "--store", store])
     #expect(toStdout.stdout == lines.joined(separator: "\n") + "\n")
+    // Standard input, and header-less partitions (a Spark job's pipe): the same rows.
+    let csv = try String(contentsOfFile: sampleData("churn/customers_new.csv"), encoding: .utf8)
+    let fromStdin = try run("churn", ["score", "-", "--store", store], stdin: Data(csv.utf8))
+    #expect(fromStdin.status == 0 && fromStdin.stdout == toStdout.stdout, "\(fromStdin.stderr)")
+    let csvLines = csv.split(separator: "\n", omittingEmptySubsequences: true)
+    let headerLess = csvLines.dropFirst().joined(separator: "\n") + "\n"
+    let named = try run(
+      "churn", ["score", "-", "--columns", String(csvLines[0]), "--no-header", "--store", store],
+      stdin: Data(headerLess.utf8))
+    #expect(named.status == 0 && named.stdout == lines.dropFirst().joined(separator: "\n") + "\n", "\(named.stderr)")
+    // --columns model: the model's own order (id, then its input columns), the file's columns rearranged to it.
+    let explained = try run("churn", ["score", "-", "--columns", "model", "--store", store], stdin: Data())
+    #expect(explained.status == 0 && explained.stdout == "customer_id,churn_probability,churn,decile,reasons\n")
+    let header = csvLines[0].split(separator: ",").map(String.init)
+    let modelOrder = try modelColumns(store: store)
+    let rearranged = csvLines.dropFirst().map { line in
+      let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      return modelOrder.map { fields[header.firstIndex(of: $0)!] }.joined(separator: ",")
+    }.joined(separator: "\n")
+    let byModel = try run(
+      "churn", ["score", "-", "--columns", "model", "--store", store], stdin: Data((rearranged + "\n").utf8))
+    #expect(byModel.status == 0 && byModel.stdout == toStdout.stdout, "\(byModel.stderr)")
+    // A file path with --no-header: the same rows, no header line (both halves of a parallel run).
+    let bare = try run("churn", ["score", sampleData("churn/customers_new.csv"), "--no-header", "--store", store])
+    #expect(bare.stdout == lines.dropFirst().joined(separator: "\n") + "\n")
+    // Errors: a column list missing a model column, a row with more fields than the list, an empty list.
+    let short = try run(
+      "churn", ["score", "-", "--columns", "customer_id,tenure_months", "--store", store], stdin: Data(headerLess.utf8))
+    #expect(short.status != 0 && short.stderr.contains("the model needs columns"), "\(short.stderr)")
+    let wide = try run(
+      "churn", ["score", "-", "--columns", String(csvLines[0]), "--store", store],
+      stdin: Data((headerLess + "C9,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\n").utf8))
+    #expect(
+      wide.status != 0 && wide.stderr.contains("<stdin>:1001:") && wide.stderr.contains("found 17"), "\(wide.stderr)")
+    let none = try run("churn", ["score", "-", "--columns", "", "--store", store], stdin: Data(headerLess.utf8))
+    #expect(none.status != 0 && none.stderr.contains("--columns names no column"), "\(none.stderr)")
     // --decimals: the same probabilities with more (or no) decimals, both halves of a parallel run alike.
     for decimals in [0, 12] {
       let r = try run(
@@ -152,4 +191,10 @@ import Testing
     let badCV = try run("churn", ["train", "--data", "x.csv", "--target", "t", "--cv", "1"])
     #expect(badCV.status == 64 && badCV.stderr.hasPrefix("Error: --cv must be 0 (none) or at least 2, got 1\n"))
   }
+}
+
+/// The columns `--columns model` stands for: the model's id column, then its input columns.
+func modelColumns(store: String) throws -> [String] {
+  let registry = try StoreLocation(parsing: store).openRegistry(create: false)
+  return try ChurnStore.load(from: registry, name: "churn").model.inputColumns
 }
