@@ -144,8 +144,8 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "recommend", "churn", "fraud", "Churn", "Fraud", "Storage", "StorageSQLite", "StoreBackends", "CommandLineSupport",
-        "Recommender",
+        "recommend", "churn", "fraud", "Churn", "Fraud", "Storage", "StorageSQLite", "StoreBackends",
+        "CommandLineSupport", "Recommender",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
   ],
