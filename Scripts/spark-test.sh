@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # CommerceML on Spark in local mode (PySpark 4 from PyPI, in a virtual environment this script makes, on the machine's
 # Java 17, installed from Debian when missing): score_churn.py scores a customer file split into 4 partitions by
-# running `churn score` on each, and must give the same rows as `churn score` on the whole file (order aside).
+# running `churn score` on each, and must give the same rows as `churn score` on the whole file (order aside);
+# train_als.py trains MLlib's implicit ALS on MovieLens 100K (fetched from PyPI, never committed) and `recommend
+# import` registers its factors: NDCG@10 from `recommend measure` on the held-out split must equal the script's own
+# within 0.001; the imported version serves users, similar items and batches, rolls back, and batch_recommend.py on 3
+# partitions gives the rows of `recommend batch` on the whole user list.
 # Usage: Scripts/spark-test.sh BIN_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,5 +40,58 @@ parts=$(ls "$WORK/spark-scores"/part-*.csv | wc -l)
 echo "Spark wrote $parts part files"
 [ "$parts" -ge 2 ] || { echo "spark: expected several partitions' outputs" >&2; exit 1; }
 "$VENV/bin/python" Scripts/spark/check_same_rows.py "$WORK/whole.csv" "$WORK/spark-scores"
+passed=$((passed + 1))
+
+echo "== train_als.py on MovieLens 100K, imported with recommend import"
+ML=$(bash Scripts/fetch-ml100k.sh .data)
+# A seeded random 80/20 split of the rows (the same split for Spark and for recommend measure).
+"$VENV/bin/python" - "$ML" "$WORK/train.csv" "$WORK/test.csv" <<'PY'
+import csv, random, sys
+random.seed(7)
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as train, open(sys.argv[3], "w") as test:
+    train.write("user_id,item_id\n")
+    test.write("user_id,item_id\n")
+    for row in csv.DictReader(f):
+        (test if random.random() < 0.2 else train).write(f"{row['user_id']},{row['item_id']}\n")
+PY
+"${SUBMIT[@]}" Scripts/spark/train_als.py --interactions "$WORK/train.csv" --output "$WORK/factors" --rank 32 \
+  --max-iter 10 --reg-param 0.1 --alpha 1.0 --checkpoint-dir "$WORK/checkpoints" --evaluate "$WORK/test.csv" \
+  >"$WORK/als.json" 2>"$WORK/spark.log" || { tail -n 40 "$WORK/spark.log" >&2; exit 1; }
+tail -n 1 "$WORK/als.json"
+STORE=$WORK/recs.sqlite
+"$BIN/recommend" import --spark-factors "$WORK/factors" --interactions "$WORK/train.csv" --store "$STORE"
+"$BIN/recommend" measure --interactions "$WORK/test.csv" --store "$STORE" --format json >"$WORK/measure.json"
+"$VENV/bin/python" - "$WORK/als.json" "$WORK/measure.json" <<'PY'
+import json, sys
+spark = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["ndcg_at_10"]
+ours = next(q["ndcg"] for q in json.load(open(sys.argv[2]))["quality"] if q["name"] == "model")
+print(f"NDCG@10: Spark's script {spark:.6f}, recommend measure on the imported version {ours:.6f}")
+sys.exit(0 if abs(spark - ours) <= 0.001 else "they differ by more than 0.001")
+PY
+passed=$((passed + 1))
+USER_ID=$(sed -n 2p "$WORK/train.csv" | cut -d, -f1)
+ITEM_ID=$(sed -n 2p "$WORK/train.csv" | cut -d, -f2)
+"$BIN/recommend" "$USER_ID" -n 5 --store "$STORE" | grep -q " model" || { echo "no model recommendations" >&2; exit 1; }
+# Seen items are filtered: none of the user's training items is recommended.
+"$BIN/recommend" "$USER_ID" -n 50 --store "$STORE" >"$WORK/user.txt"
+if awk -F, -v u="$USER_ID" 'NR > 1 && $1 == u { print $2 }' "$WORK/train.csv" | grep -qxFf - <(awk 'NR > 1 { print $2 }' "$WORK/user.txt"); then
+  echo "a seen item was recommended" >&2
+  exit 1
+fi
+"$BIN/recommend" "no-such-user" --store "$STORE" 2>&1 | grep -q "popularity" || { echo "no fallback" >&2; exit 1; }
+"$BIN/recommend" similar "$ITEM_ID" --store "$STORE" >/dev/null
+passed=$((passed + 1))
+# A second import, then a rollback to the first.
+"$BIN/recommend" import --spark-factors "$WORK/factors" --interactions "$WORK/train.csv" --store "$STORE" >/dev/null
+"$BIN/recommend" models rollback --store "$STORE" | grep -q "rolled back from version 2 to version 1"
+passed=$((passed + 1))
+
+echo "== batch_recommend.py on 3 partitions against recommend batch on the whole list"
+{ echo user_id; cut -d, -f1 "$WORK/test.csv" | tail -n +2 | sort -u | head -n 200; echo no-such-user; } >"$WORK/users.csv"
+"$BIN/recommend" batch --users "$WORK/users.csv" --output "$WORK/batch.csv" -n 5 --store "$STORE" 2>/dev/null
+"${SUBMIT[@]}" Scripts/spark/batch_recommend.py --users "$WORK/users.csv" --output "$WORK/spark-batch" \
+  --store "$STORE" --binary "$BIN/recommend" -n 5 --partitions 3 2>"$WORK/spark.log" ||
+  { tail -n 40 "$WORK/spark.log" >&2; exit 1; }
+"$VENV/bin/python" Scripts/spark/check_same_rows.py "$WORK/batch.csv" "$WORK/spark-batch"
 passed=$((passed + 1))
 echo "spark: $passed passed"

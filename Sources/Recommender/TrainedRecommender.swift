@@ -44,6 +44,8 @@ public struct TrainedRecommender: Sendable {
   /// Number of users who interacted with each item.
   public var popularity: [Float]
   public var catalog: ItemCatalog?
+  /// The parameters recorded for a model trained elsewhere (imported factors), instead of the configuration's.
+  public var parametersOverride: [String: String]? = nil
 
   /// The model kind recorded in the store.
   public var kind: String { model.kind }
@@ -151,7 +153,7 @@ public struct TrainedRecommender: Sendable {
     }
     return try store.register(
       NewModelVersion(
-        name: name, kind: kind, parameters: configuration.parameters, metrics: allMetrics,
+        name: name, kind: kind, parameters: parametersOverride ?? configuration.parameters, metrics: allMetrics,
         dataBytes: Int(fingerprint.byteCount), dataHash: fingerprint.xxh64,
         parts: try parts().merging(
           trials.map { [RecommenderPart.tuning: Array(try JSONEncoder().encode($0))] } ?? [:]

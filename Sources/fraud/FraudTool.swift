@@ -11,7 +11,10 @@ struct FraudTool: ParsableCommand, CommerceApp {
     CommandConfiguration(
       commandName: "fraud",
       abstract: "Real-time transaction fraud scoring from a stream.",
-      discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
+      discussion: """
+        Models live in one store: --store LOCATION, else $COMMERCEML_STORE, else ./commerceml.sqlite. A location is a \
+        SQLite file or a PostgreSQL registry, postgresql://USER@HOST:PORT/DATABASE.
+        """,
       version: CommerceMLVersionText.current,
       subcommands: [
         TrainCommand.self, StreamCommand.self, ServeCommand.self, EvaluateCommand.self, ReportCommand.self,

@@ -11,11 +11,14 @@ struct RecommendTool: ParsableCommand, CommerceApp {
     CommandConfiguration(
       commandName: "recommend",
       abstract: "Top-N product recommendations by matrix factorization.",
-      discussion: "Models live in one SQLite file: --store PATH, else $COMMERCEML_STORE, else ./commerceml.sqlite.",
+      discussion: """
+        Models live in one store: --store LOCATION, else $COMMERCEML_STORE, else ./commerceml.sqlite. A location is a \
+        SQLite file or a PostgreSQL registry, postgresql://USER@HOST:PORT/DATABASE.
+        """,
       version: CommerceMLVersionText.current,
       subcommands: [
         UserCommand.self, TrainCommand.self, SimilarCommand.self, BatchCommand.self, EvaluateCommand.self,
-        MeasureCommand.self,
+        MeasureCommand.self, ImportCommand.self,
         ReportCommand.self,
         TuneCommand.self, ServeCommand.self, ModelsCommand<RecommendTool>.self,
       ],
