@@ -124,6 +124,8 @@ public final class PostgresRegistry: ModelRegistry, @unchecked Sendable {
     )
     """,
     "CREATE INDEX IF NOT EXISTS model_activation_by_name ON model_activation (name, id)",
+    // Artifact bytes (float factors, already dense) are stored out of line without trying to compress them.
+    "ALTER TABLE model_artifact ALTER COLUMN data SET STORAGE EXTERNAL",
     """
     CREATE TABLE IF NOT EXISTS checkpoint (
       name TEXT PRIMARY KEY,
@@ -140,6 +142,7 @@ public final class PostgresRegistry: ModelRegistry, @unchecked Sendable {
       PRIMARY KEY (name, chunk)
     )
     """,
+    "ALTER TABLE checkpoint_chunk ALTER COLUMN data SET STORAGE EXTERNAL",
   ]
 
   // MARK: - Writing

@@ -6,6 +6,8 @@
 //   store-test-helper register-and-hang STORE NAME BYTES    registers a version, stops inside the transaction
 //   store-test-helper checkpoint-and-hang STORE NAME SEQ    saves a checkpoint, stops inside the transaction
 //   store-test-helper register-loop STORE NAME COUNT        registers COUNT versions; part bytes all = version % 256
+//   store-test-helper register-load STORE NAME MIB          registers a version of MIB MiB in 4 parts and reads it whole
+//                                                           back, 3 times; prints the best seconds of each (benchmark)
 import Foundation
 import Storage
 import StoreBackends
@@ -43,6 +45,28 @@ do {
           parts: ["payload": [UInt8](repeating: UInt8(v % 256), count: 1000 * v)]))
     }
     print("DONE")
+  case "register-load":
+    let store = try StoreLocation(parsing: path).openRegistry(create: true)
+    var generator = SystemRandomNumberGenerator()
+    let parts = (0..<4).reduce(into: [String: [UInt8]]()) { parts, k in
+      var bytes = [UInt8](repeating: 0, count: n << 18)
+      for j in stride(from: 0, to: bytes.count, by: 8) {
+        withUnsafeBytes(of: generator.next()) { for b in 0..<8 where j + b < bytes.count { bytes[j + b] = $0[b] } }
+      }
+      parts["part\(k)"] = bytes
+    }
+    var best = (register: Double.infinity, load: Double.infinity)
+    for _ in 0..<3 {
+      let started = Date()
+      let version = try store.register(
+        NewModelVersion(name: name, kind: "test", dataBytes: n, dataHash: "0", parts: parts))
+      let registered = Date()
+      let loaded = try InMemoryArtifactReader.load(from: store, name: name, version: version.version)
+      guard loaded.byteCount == n << 20 else { throw StoreError.invalidArgument("read back \(loaded.byteCount) bytes") }
+      best.register = min(best.register, registered.timeIntervalSince(started))
+      best.load = min(best.load, Date().timeIntervalSince(registered))
+    }
+    print(String(format: "register %.3f load %.3f", best.register, best.load))
   default:
     FileHandle.standardError.write(Data("unknown command \(command)\n".utf8))
     exit(64)
