@@ -27,7 +27,8 @@ extension ModelRegistry {
     do {
       found = try version.map { v throws(StoreError) in try self.version(name, v) } ?? active(name)
     } catch StoreError.noModel {
-      throw CommerceError(.noModel, "no \(family.noun) '\(name)' in \(location); train first: \(family.train)")
+      let noun = family.noun.hasSuffix("model") ? family.noun : family.noun + " model"
+      throw CommerceError(.noModel, "no \(noun) '\(name)' in \(location); train first: \(family.train)")
     }
     guard family.accepts(found.kind) else {
       let article = family.noun.first.map { "aeiou".contains($0) } == true ? "an" : "a"
