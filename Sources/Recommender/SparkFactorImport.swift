@@ -77,8 +77,6 @@ public enum SparkFactorImport {
     configuration.regularization = Float(metadata.regParam)
     configuration.alpha = Float(metadata.alpha)
     let matrix = try data.matrix()
-    var popularity = [Float](repeating: 0, count: data.itemIDs.count)
-    for c in matrix.columns { popularity[Int(c)] += 1 }
     let model = FactorRecommender(
       feedback: .implicit,
       factors: FactorModel(
@@ -88,7 +86,8 @@ public enum SparkFactorImport {
       alpha: Float(metadata.alpha), trainingMeasure: nil)
     var trained = TrainedRecommender(
       configuration: .implicitALS(configuration), userIDs: data.userIDs, itemIDs: data.itemIDs, model: model,
-      seen: matrix, popularity: popularity, catalog: catalog)
+      seen: matrix, popularity: TrainedRecommender.popularity(of: matrix, items: data.itemIDs.count),
+      catalog: catalog)
     trained.parametersOverride = [
       "feedback": "implicit", "factors": "\(metadata.rank)", "iterations": "\(metadata.maxIter)",
       "regularization": "\(metadata.regParam)", "alpha": "\(metadata.alpha)",
@@ -98,7 +97,7 @@ public enum SparkFactorImport {
   }
 
   /// Every id's factors, from the part files of one directory (`*.csv`, in name order).
-  static func readFactors(_ directory: String, rank: Int) throws -> (ids: [String], values: [Float]) {
+  static func readFactors(_ directory: String, rank: Int) throws -> (rows: [String: Int], values: [Float]) {
     let names: [String]
     do {
       names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".csv") }.sorted()
@@ -106,10 +105,12 @@ public enum SparkFactorImport {
       throw CommerceError(.data, "\(directory): no such directory of factor files")
     }
     guard !names.isEmpty else { throw CommerceError(.data, "\(directory): no .csv part files") }
-    var ids: [String] = []
+    var rows: [String: Int] = [:]
     var values: [Float] = []
-    var seen: [String: String] = [:]
+    /// The row each file starts at, to name the file of an id's first appearance.
+    var fileStarts: [(row: Int, name: String)] = []
     for name in names {
+      fileStarts.append((rows.count, name))
       let path = directory + "/" + name
       let reader = try CSVReader(path: path, options: .unhashed)
       guard reader.header.names.count == rank + 1 else {
@@ -122,11 +123,11 @@ public enum SparkFactorImport {
           throw reader.error(atField: 0, "an empty id")
         }
         let id = String(decoding: idBytes, as: UTF8.self)
-        if let first = seen[id] {
-          throw reader.error(atField: 0, "id '\(id)' appears twice (also in \(first)); ids must be unique")
+        if let first = rows[id] {
+          let file = fileStarts.last { $0.row <= first }!.name
+          throw reader.error(atField: 0, "id '\(id)' appears twice (also in \(file)); ids must be unique")
         }
-        seen[id] = name
-        ids.append(id)
+        rows[id] = rows.count
         for f in 1...rank {
           guard
             case .value(let v) = FieldParser.parseDouble(
@@ -139,17 +140,15 @@ public enum SparkFactorImport {
         }
       }
     }
-    return (ids, values)
+    return (rows, values)
   }
 
   /// The factor rows in the order of `order` (the interactions' ids).
   static func align(
-    _ factors: (ids: [String], values: [Float]), to order: [String], what: String, directory: String
+    _ factors: (rows: [String: Int], values: [Float]), to order: [String], what: String, directory: String
   ) throws -> [Float] {
-    let rank = factors.ids.isEmpty ? 0 : factors.values.count / factors.ids.count
-    var row: [String: Int] = [:]
-    row.reserveCapacity(factors.ids.count)
-    for (r, id) in factors.ids.enumerated() { row[id] = r }
+    let rank = factors.rows.isEmpty ? 0 : factors.values.count / factors.rows.count
+    let row = factors.rows
     let missing = order.filter { row[$0] == nil }
     guard missing.isEmpty else {
       throw CommerceError(
@@ -157,9 +156,9 @@ public enum SparkFactorImport {
         "\(directory): \(missing.count) \(what) of the interactions have no factors (e.g. '\(missing[0])'); import the factors trained on these interactions"
       )
     }
-    if factors.ids.count != order.count {
+    if factors.rows.count != order.count {
       let known = Set(order)
-      let extra = factors.ids.filter { !known.contains($0) }
+      let extra = factors.rows.filter { !known.contains($0.key) }.sorted { $0.value < $1.value }.map(\.key)
       throw CommerceError(
         .data,
         "\(directory): \(extra.count) \(what) have factors but no interactions (e.g. '\(extra[0])'); give the interactions the factors were trained on"

@@ -70,12 +70,17 @@ public struct TrainedRecommender: Sendable {
     matrix: SparseMatrix, userIDs: [String], itemIDs: [String], configuration: RecommenderConfiguration,
     catalog: ItemCatalog? = nil, progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> TrainedRecommender {
-    var popularity = [Float](repeating: 0, count: itemIDs.count)
-    for c in matrix.columns { popularity[Int(c)] += 1 }
     let model = try configuration.fit(matrix, progress: progress)
     return TrainedRecommender(
       configuration: configuration, userIDs: userIDs, itemIDs: itemIDs, model: model, seen: matrix,
-      popularity: popularity, catalog: catalog)
+      popularity: popularity(of: matrix, items: itemIDs.count), catalog: catalog)
+  }
+
+  /// The number of users who interacted with each item of `matrix` (users × items).
+  static func popularity(of matrix: SparseMatrix, items: Int) -> [Float] {
+    var popularity = [Float](repeating: 0, count: items)
+    for c in matrix.columns { popularity[Int(c)] += 1 }
+    return popularity
   }
 
   /// The artifact parts stored in the model registry.

@@ -84,20 +84,24 @@ final class PostgresPartReader: ArtifactReader {
     return bytes
   }
 
-  func read(_ part: String, offset: Int, length: Int) throws -> [UInt8] {
+  /// `part`'s whole bytes after checking that `offset..<offset + length` lies in them.
+  private func bytes(_ part: String, offset: Int, length: Int) throws -> [UInt8] {
     let size = try entry(part).bytes
     guard offset >= 0, length >= 0, offset <= size, length <= size - offset else {
       throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: length, size: size)
     }
-    return Array(try bytes(part)[offset..<(offset + length)])
+    return try bytes(part)
+  }
+
+  func read(_ part: String, offset: Int, length: Int) throws -> [UInt8] {
+    Array(try bytes(part, offset: offset, length: length)[offset..<(offset + length)])
   }
 
   func readFloats(_ part: String, offset: Int, count: Int) throws -> [Float] {
-    let size = try entry(part).bytes
-    guard offset >= 0, count >= 0, offset <= size / 4, count <= size / 4 - offset else {
-      throw StoreError.rangeOutOfBounds(part: part, offset: offset * 4, length: count * 4, size: size)
+    guard offset >= 0, count >= 0, offset <= Int.max / 4, count <= Int.max / 4 else {
+      throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: count, size: try entry(part).bytes)
     }
-    return try bytes(part).withUnsafeBytes { raw in
+    return try bytes(part, offset: offset * 4, length: count * 4).withUnsafeBytes { raw in
       (0..<count).map {
         Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: (offset + $0) * 4, as: UInt32.self)))
       }
@@ -107,11 +111,7 @@ final class PostgresPartReader: ArtifactReader {
   func withBytes<R>(
     _ part: String, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) throws -> R
   ) throws -> R {
-    let size = try entry(part).bytes
-    guard offset >= 0, length >= 0, offset <= size, length <= size - offset else {
-      throw StoreError.rangeOutOfBounds(part: part, offset: offset, length: length, size: size)
-    }
-    return try bytes(part).withUnsafeBytes {
+    try bytes(part, offset: offset, length: length).withUnsafeBytes {
       try body(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)]))
     }
   }

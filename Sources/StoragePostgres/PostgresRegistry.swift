@@ -54,14 +54,17 @@ public final class PostgresRegistry: ModelRegistry, @unchecked Sendable {
         try sql.run("BEGIN")
         do {
           try sql.run("SELECT pg_advisory_xact_lock(hashtext('commerceml.schema'))")
-          try sql.run(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
-          try sql.run(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(schema)"))
-          for statement in Self.tables { try sql.run(PostgresQuery(unsafeSQL: statement)) }
-          try sql.run(
-            PostgresQuery(
-              unsafeSQL:
-                "INSERT INTO commerceml_schema (version) SELECT \(Self.schemaVersion) WHERE NOT EXISTS (SELECT 1 FROM commerceml_schema)"
-            ))
+          // Another client may have created the tables while this one waited for the lock: then no DDL at all,
+          // whose table locks would only queue behind registrations already running.
+          if try sql.rows("SELECT to_regclass(\(schema + ".commerceml_schema"))::text AS t").first?.get(
+            "t", as: String?.self) == nil
+          {
+            try sql.run(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
+            try sql.run(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(schema)"))
+            for statement in Self.tables { try sql.run(PostgresQuery(unsafeSQL: statement)) }
+            try sql.run(
+              PostgresQuery(unsafeSQL: "INSERT INTO commerceml_schema (version) VALUES (\(Self.schemaVersion))"))
+          }
           try sql.run("COMMIT")
         } catch {
           _ = try? sql.run("ROLLBACK")
@@ -124,8 +127,6 @@ public final class PostgresRegistry: ModelRegistry, @unchecked Sendable {
     )
     """,
     "CREATE INDEX IF NOT EXISTS model_activation_by_name ON model_activation (name, id)",
-    // Artifact bytes (float factors, already dense) are stored out of line without trying to compress them.
-    "ALTER TABLE model_artifact ALTER COLUMN data SET STORAGE EXTERNAL",
     """
     CREATE TABLE IF NOT EXISTS checkpoint (
       name TEXT PRIMARY KEY,
@@ -142,7 +143,6 @@ public final class PostgresRegistry: ModelRegistry, @unchecked Sendable {
       PRIMARY KEY (name, chunk)
     )
     """,
-    "ALTER TABLE checkpoint_chunk ALTER COLUMN data SET STORAGE EXTERNAL",
   ]
 
   // MARK: - Writing
@@ -315,18 +315,13 @@ public final class PostgresRegistry: ModelRegistry, @unchecked Sendable {
 
   public func list(name: String? = nil, kindPrefix: String? = nil) throws(StoreError) -> [ModelVersion] {
     try session.withConnection { sql in
-      var query = PostgresQuery(unsafeSQL: Self.selectVersion)
-      switch (name, kindPrefix) {
-      case (nil, nil):
-        query = PostgresQuery(unsafeSQL: Self.selectVersion + " ORDER BY v.name, v.version DESC")
-      case (let name?, nil):
-        query = "\(unescaped: Self.selectVersion) WHERE v.name = \(name) ORDER BY v.name, v.version DESC"
-      case (nil, let prefix?):
-        query = "\(unescaped: Self.selectVersion) WHERE starts_with(v.kind, \(prefix)) ORDER BY v.name, v.version DESC"
-      case (let name?, let prefix?):
-        query =
-          "\(unescaped: Self.selectVersion) WHERE v.name = \(name) AND starts_with(v.kind, \(prefix)) ORDER BY v.name, v.version DESC"
-      }
+      // A filter left out is bound as NULL and matches every row.
+      let query: PostgresQuery = """
+        \(unescaped: Self.selectVersion)
+        WHERE (\(name)::text IS NULL OR v.name = \(name))
+          AND (\(kindPrefix)::text IS NULL OR starts_with(v.kind, \(kindPrefix)))
+        ORDER BY v.name, v.version DESC
+        """
       return try sql.rows(query).map(Self.decode)
     }
   }

@@ -34,6 +34,20 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
   return (process, String(decoding: line, as: UTF8.self))
 }
 
+/// Runs one helper process per argument list, all at once, and returns their exit statuses.
+func runHelpersAtOnce(_ argumentLists: [[String]]) throws -> [Int32] {
+  let processes = try argumentLists.map { arguments -> Process in
+    let process = Process()
+    process.executableURL = try helperURL()
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    return process
+  }
+  for p in processes { try p.run() }
+  for p in processes { p.waitUntilExit() }
+  return processes.map(\.terminationStatus)
+}
+
 @Suite(.serialized) struct CrashSafetyTests {
   /// Several processes that create the same new store at once all succeed: one creates and migrates it while
   /// the others wait, and every registration lands.
@@ -42,16 +56,9 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
     for _ in 0..<5 {
       let path = temporaryStorePath()
       defer { cleanup(path) }
-      let processes = try (0..<6).map { k -> Process in
-        let process = Process()
-        process.executableURL = try helperURL()
-        process.arguments = ["register-loop", backend.location(path), "model-\(k)", "1"]
-        process.standardOutput = FileHandle.nullDevice
-        return process
-      }
-      for p in processes { try p.run() }
-      for p in processes { p.waitUntilExit() }
-      #expect(processes.map(\.terminationStatus) == [Int32](repeating: 0, count: 6))
+      let statuses = try runHelpersAtOnce(
+        (0..<6).map { ["register-loop", backend.location(path), "model-\($0)", "1"] })
+      #expect(statuses == [Int32](repeating: 0, count: 6))
       let store = try backend.open(path, create: false)
       #expect(Set(try store.list().map(\.name)) == Set((0..<6).map { "model-\($0)" }))
     }
@@ -142,16 +149,9 @@ func startHelper(_ arguments: [String]) throws -> (Process, String) {
   func concurrentRegistrationsOfOneNameGetUniqueNumbers(backend: Backend) throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
-    let processes = try (0..<4).map { _ -> Process in
-      let process = Process()
-      process.executableURL = try helperURL()
-      process.arguments = ["register-loop", backend.location(path), "shared", "8"]
-      process.standardOutput = FileHandle.nullDevice
-      return process
-    }
-    for p in processes { try p.run() }
-    for p in processes { p.waitUntilExit() }
-    #expect(processes.map(\.terminationStatus) == [0, 0, 0, 0])
+    let statuses = try runHelpersAtOnce(
+      Array(repeating: ["register-loop", backend.location(path), "shared", "8"], count: 4))
+    #expect(statuses == [0, 0, 0, 0])
     let store = try backend.open(path, create: false)
     let versions = try store.list(name: "shared")
     #expect(versions.map(\.version).sorted() == Array(1...32))
