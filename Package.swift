@@ -12,6 +12,7 @@ let package = Package(
     .executable(name: "recommend", targets: ["recommend"]),
     .executable(name: "churn", targets: ["churn"]),
     .executable(name: "fraud", targets: ["fraud"]),
+    .executable(name: "commerceml", targets: ["commerceml"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -90,27 +91,34 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(
-      name: "recommend",
+    // Each app's commands, in a library so that its executable and the multi-call `commerceml` both run them.
+    .target(
+      name: "RecommendCLI",
       dependencies: [
         "CommandLineSupport", "LinearAlgebra", "Modeling", "Recommender", "Service", "Storage", "TabularIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(
-      name: "churn",
+    .target(
+      name: "ChurnCLI",
       dependencies: [
         "CommandLineSupport", "Churn", "TabularIO", "Modeling", "LinearAlgebra", "Service",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(
-      name: "fraud",
+    .target(
+      name: "FraudCLI",
       dependencies: [
         "CommandLineSupport", "Fraud", "TabularIO", "Modeling", "Storage", "LinearAlgebra", "Service",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(name: "recommend", dependencies: ["RecommendCLI"]),
+    .executableTarget(name: "churn", dependencies: ["ChurnCLI"]),
+    .executableTarget(name: "fraud", dependencies: ["FraudCLI"]),
+    // recommend, churn and fraud in one executable, by the name it is started under (the container image).
+    .executableTarget(
+      name: "commerceml", dependencies: ["RecommendCLI", "ChurnCLI", "FraudCLI", "CommandLineSupport"]),
     // A child process for the store's crash and concurrency tests (kill -9 mid-write, reader during a write).
     .executableTarget(
       name: "store-test-helper",
@@ -144,7 +152,7 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "recommend", "churn", "fraud", "Churn", "Fraud", "Storage", "StorageSQLite", "StoreBackends",
+        "recommend", "churn", "fraud", "commerceml", "Churn", "Fraud", "Storage", "StorageSQLite", "StoreBackends",
         "CommandLineSupport", "Recommender",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),

@@ -50,6 +50,10 @@ echo "== both HTTP APIs against their OpenAPI documents (schemathesis)"
 check schemathesis bash Scripts/schemathesis-test.sh "$BIN"
 echo "== the three reports in headless Chromium (no console error, no request, every chart drawn)"
 check report-browser bash Scripts/report-browser-test.sh "$BIN"
+echo "== the container image: podman, a root file system from debootstrap, the demo and the servers inside it"
+check container bash -c 'bash Scripts/container.sh build && bash Scripts/container.sh test'
+echo "== the Kubernetes manifests: the schemas (strict), the image they run, memory requests against the measured peaks"
+check kubernetes bash Scripts/kubernetes-test.sh .build-container/figures
 echo "== format"
 swift format lint --strict --recursive Package.swift Sources Tests Benchmarks/Sources
 echo "== all checks passed"

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ProcessPolicyTests {
   /// Each tool links one BLAS/LAPACK library, OpenBLAS: the dynamic loader's list of what the executable needs
   /// (`LD_TRACE_LOADED_OBJECTS`, nothing run) names no `libblas.so.3`, `liblapack.so.3` or `liblapacke`.
-  @Test(arguments: ["recommend", "churn", "fraud"])
+  @Test(arguments: ["recommend", "churn", "fraud", "commerceml"])
   func oneOpenBLASPerExecutable(tool: String) throws {
     let r = try run(tool, [], environment: ["LD_TRACE_LOADED_OBJECTS": "1"])
     #expect(r.status == 0, "\(r)")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
 
-@main
 struct ChurnTool: ParsableCommand, CommerceApp {
   static let toolName = "churn"
   static let defaultModelName = "churn"
@@ -23,5 +22,12 @@ struct ChurnTool: ParsableCommand, CommerceApp {
       ])
   }
 
-  static func main() { CommandRunner.main(ChurnTool.self) }
+}
+
+/// The `churn` command line, for its executable and the multi-call `commerceml`.
+public enum ChurnCommandLine {
+  /// Parses `arguments` (default: the process's, after the program name), runs the command, and exits.
+  public static func main(arguments: [String]? = nil) -> Never {
+    CommandRunner.main(ChurnTool.self, arguments: arguments)
+  }
 }

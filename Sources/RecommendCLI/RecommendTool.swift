@@ -1,7 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
 
-@main
 struct RecommendTool: ParsableCommand, CommerceApp {
   static let toolName = "recommend"
   static let defaultModelName = "recommender"
@@ -25,5 +24,12 @@ struct RecommendTool: ParsableCommand, CommerceApp {
       defaultSubcommand: UserCommand.self)
   }
 
-  static func main() { CommandRunner.main(RecommendTool.self) }
+}
+
+/// The `recommend` command line, for its executable and the multi-call `commerceml`.
+public enum RecommendCommandLine {
+  /// Parses `arguments` (default: the process's, after the program name), runs the command, and exits.
+  public static func main(arguments: [String]? = nil) -> Never {
+    CommandRunner.main(RecommendTool.self, arguments: arguments)
+  }
 }

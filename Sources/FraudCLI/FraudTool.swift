@@ -1,7 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
 
-@main
 struct FraudTool: ParsableCommand, CommerceApp {
   static let toolName = "fraud"
   static let defaultModelName = "fraud"
@@ -23,8 +22,14 @@ struct FraudTool: ParsableCommand, CommerceApp {
       ])
   }
 
-  // `fraud stream` never calls BLAS (its model is a table of weights).
-  static func main() {
-    CommandRunner.main(FraudTool.self, usesBLAS: { $0.first != "stream" && $0.first != "serve" })
+}
+
+/// The `fraud` command line, for its executable and the multi-call `commerceml`.
+public enum FraudCommandLine {
+  /// Parses `arguments` (default: the process's, after the program name), runs the command, and exits.
+  /// `fraud stream` and `fraud serve` never call BLAS (their model is a table of weights).
+  public static func main(arguments: [String]? = nil) -> Never {
+    CommandRunner.main(
+      FraudTool.self, arguments: arguments, usesBLAS: { $0.first != "stream" && $0.first != "serve" })
   }
 }

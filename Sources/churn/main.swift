@@ -1,0 +1,3 @@
+import ChurnCLI
+
+ChurnCommandLine.main()

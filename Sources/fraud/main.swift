@@ -1,0 +1,3 @@
+import FraudCLI
+
+FraudCommandLine.main()

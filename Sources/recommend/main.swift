@@ -1,0 +1,3 @@
+import RecommendCLI
+
+RecommendCommandLine.main()
