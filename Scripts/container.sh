@@ -45,7 +45,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "container: needs root for apt-get, debootstrap and podman; run as root" >&2
     exit 1
   }
-  exec sudo -E bash "$0" "$@"
+  exec sudo -E env "PATH=$PATH" bash "$0" "$@"
 fi
 
 install_tools() {
