@@ -18,8 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 WORK=$REPO/.build-container
-VERSION=$(sed -n 's/^ *public static let current = "\([^"]*\)".*/\1/p' Sources/Storage/ModelVersion.swift)
-[ -n "$VERSION" ] || { echo "container: no version found in Sources/Storage/ModelVersion.swift" >&2; exit 1; }
+VERSION=$(bash Scripts/version.sh)
 IMAGE=${COMMERCEML_IMAGE:-commerceml:$VERSION}
 APP_UID=10001
 SUITE=bookworm
@@ -292,11 +291,10 @@ EOF
   ok "the demo of the three apps ran inside the image ($(grep -c '^\$ ' "$dir/demo.log") commands; store and reports written by $APP_UID)"
 
   echo "== the servers, from the host"
-  local ready_worst=0
   local py
   py=$(bash Scripts/kubernetes-venv.sh)
   serve() { # APP: starts the server as its Deployment in deploy/kubernetes runs it, on the demo's store (the
-    # volume at /data), and waits until it is ready
+    # volume at /data), and waits until it is ready (within the 2 s goal)
     local app=$1 start cid port t status cmd
     mapfile -t cmd < <("$py" Scripts/tests/kubernetes_manifests.py command "$app")
     [ "${cmd[0]}" = "$app" ] || fail "the $app Deployment runs '${cmd[*]}'"
@@ -315,32 +313,33 @@ EOF
     }
     t=$((($(date +%s%N) - start) / 1000000))
     t=$((t / 1000)).$(printf '%03d' $((t % 1000)))
+    awk -v t="$t" 'BEGIN {exit !(t <= 2.0)}' || fail "$app serve took $t s to be ready (goal 2 s)"
     SERVE_CID=$cid
     SERVE_PORT=$port
     SERVE_READY=$t
   }
-  stop() { # APP: SIGTERM, then the exit code and the peak memory
-    local app=$1 pid hwm code
-    pid=$(podman inspect --format '{{.State.Pid}}' "$SERVE_CID")
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+  terminate() { # APP: SIGTERM, which must end the server with exit 0
+    local code
     podman stop -t 30 "$SERVE_CID" >/dev/null
     code=$(podman inspect --format '{{.State.ExitCode}}' "$SERVE_CID")
     [ "$code" = 0 ] || {
       podman logs "$SERVE_CID" >&2
-      fail "$app serve exited $code after SIGTERM"
+      fail "$1 serve exited $code after SIGTERM"
     }
     podman rm "$SERVE_CID" >/dev/null
+  }
+  stop() { # APP: its peak memory, then terminate
+    local app=$1 pid hwm
+    pid=$(podman inspect --format '{{.State.Pid}}' "$SERVE_CID")
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+    terminate "$app"
     echo "${app}_serve_peak_rss_kib=$hwm" >>"$WORK/figures"
     echo "${app}_serve_ready_seconds=$SERVE_READY" >>"$WORK/figures"
     ok "$app serve: ready in $SERVE_READY s, answered, exit 0 on SIGTERM, peak RSS $((hwm / 1024)) MiB"
   }
-  ready_check() {
-    awk -v t="$SERVE_READY" 'BEGIN {exit !(t <= 2.0)}' || fail "$1 serve took $SERVE_READY s to be ready (goal 2 s)"
-  }
   sed -i '/_peak_rss_kib=/d; /_ready_seconds=/d' "$WORK/figures" 2>/dev/null || true
 
   serve recommend
-  ready_check recommend
   local body cli
   body=$(curl -fsS "http://127.0.0.1:$SERVE_PORT/v1/users/U-0001/recommendations?n=5")
   cli=$("$shim/recommend" U-0001 -n 5 --format json --store "$dir/commerceml.sqlite")
@@ -349,7 +348,6 @@ EOF
   stop recommend
 
   serve churn
-  ready_check churn
   body=$(curl -fsS -H 'Content-Type: text/csv' --data-binary @<(head -n 3 SampleData/churn/customers_new.csv) \
     "http://127.0.0.1:$SERVE_PORT/v1/score")
   python3 - "$body" "$dir/scores.csv" <<'EOF' || fail "churn serve's scores differ from churn score's: $body"
@@ -362,22 +360,19 @@ for p, r in zip(body["predictions"], rows):
 EOF
   stop churn
 
+  local transaction='{"transaction_id":"container-1","timestamp":"2026-01-29 00:04:09","card":"C299","merchant":"M49","amount":12.5}'
   serve fraud
-  ready_check fraud
-  body=$(curl -fsS -X POST "http://127.0.0.1:$SERVE_PORT/v1/transactions" \
-    -d '{"transaction_id":"container-1","timestamp":"2026-01-29 00:04:09","card":"C299","merchant":"M49","amount":12.5}')
+  body=$(curl -fsS -X POST "http://127.0.0.1:$SERVE_PORT/v1/transactions" -d "$transaction")
   python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(not (d["transaction_id"] == "container-1" and d["decision"] in ("approve", "review", "decline") and d["model_version"] >= 1))' \
     "$body" || fail "fraud serve answered: $body"
   stop fraud
   # The state it checkpointed on SIGTERM is what a restart resumes from.
   serve fraud
-  body=$(curl -fsS -X POST "http://127.0.0.1:$SERVE_PORT/v1/transactions" \
-    -d '{"transaction_id":"container-1","timestamp":"2026-01-29 00:04:09","card":"C299","merchant":"M49","amount":12.5}' -D -)
+  body=$(curl -fsS -X POST "http://127.0.0.1:$SERVE_PORT/v1/transactions" -d "$transaction" -D -)
   grep -qi '^x-replayed: true' <<<"$body" || fail "after a restart, fraud serve did not remember container-1: $body"
   grep -q '"container-1"' "$dir/fraud-decisions.jsonl" || fail "no decision log line for container-1"
+  terminate fraud
   ok "fraud serve resumed from its SIGTERM checkpoint in the volume (a retried transaction replayed, the decision log kept)"
-  podman stop -t 30 "$SERVE_CID" >/dev/null
-  podman rm "$SERVE_CID" >/dev/null
 
   echo "== the CronJobs of deploy/kubernetes, as they run there"
   local job cmd host rows peak bin

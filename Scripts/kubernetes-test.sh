@@ -6,5 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=$(bash Scripts/kubernetes-venv.sh)
-VERSION=$(sed -n 's/^ *public static let current = "\([^"]*\)".*/\1/p' Sources/Storage/ModelVersion.swift)
-"$PY" Scripts/tests/kubernetes_manifests.py check "$VERSION" "$@"
+"$PY" Scripts/tests/kubernetes_manifests.py check "$(bash Scripts/version.sh)" "$@"

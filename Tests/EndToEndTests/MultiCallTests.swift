@@ -15,26 +15,8 @@ import Testing
     return dir
   }
 
-  func runLinked(_ dir: URL, _ tool: String, _ arguments: [String], workingIn directory: URL? = nil) throws -> RunResult
-  {
-    let process = Process()
-    process.executableURL = dir.appendingPathComponent(tool)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "COMMERCEML_STORE")
-    process.environment = env
-    if let directory { process.currentDirectoryURL = directory }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(
-      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-      stderr: String(decoding: stderr, as: UTF8.self))
+  func runLinked(_ dir: URL, _ tool: String, _ arguments: [String]) throws -> RunResult {
+    try run(executable: dir.appendingPathComponent(tool), arguments)
   }
 
   @Test(arguments: ["recommend", "churn", "fraud"])

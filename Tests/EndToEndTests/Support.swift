@@ -27,8 +27,18 @@ func run(
   _ tool: String, _ arguments: [String], stdin: Data? = nil, directory: URL? = nil,
   environment: [String: String] = [:]
 ) throws -> RunResult {
+  try run(
+    executable: try productsDirectory().appendingPathComponent(tool), arguments, stdin: stdin, directory: directory,
+    environment: environment)
+}
+
+/// Runs the program at `executable` (a built tool, or a link to one) as `run(_:_:)` runs a tool.
+func run(
+  executable: URL, _ arguments: [String], stdin: Data? = nil, directory: URL? = nil,
+  environment: [String: String] = [:]
+) throws -> RunResult {
   let process = Process()
-  process.executableURL = try productsDirectory().appendingPathComponent(tool)
+  process.executableURL = executable
   process.arguments = arguments
   var env = ProcessInfo.processInfo.environment
   env.removeValue(forKey: "COMMERCEML_STORE")
