@@ -117,8 +117,11 @@ let package = Package(
     .executableTarget(name: "churn", dependencies: ["ChurnCLI"]),
     .executableTarget(name: "fraud", dependencies: ["FraudCLI"]),
     // recommend, churn and fraud in one executable, by the name it is started under (the container image).
+    // With ICUDataOverride: empty, unless the container build links a trimmed copy of ICU's data through it.
     .executableTarget(
-      name: "commerceml", dependencies: ["RecommendCLI", "ChurnCLI", "FraudCLI", "CommandLineSupport"]),
+      name: "commerceml",
+      dependencies: ["RecommendCLI", "ChurnCLI", "FraudCLI", "CommandLineSupport", "ICUDataOverride"]),
+    .target(name: "ICUDataOverride"),
     // A child process for the store's crash and concurrency tests (kill -9 mid-write, reader during a write).
     .executableTarget(
       name: "store-test-helper",

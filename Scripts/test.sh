@@ -50,6 +50,8 @@ echo "== both HTTP APIs against their OpenAPI documents (schemathesis)"
 check schemathesis bash Scripts/schemathesis-test.sh "$BIN"
 echo "== the three reports in headless Chromium (no console error, no request, every chart drawn)"
 check report-browser bash Scripts/report-browser-test.sh "$BIN"
+echo "== the container image's ICU data trimmer on small and malformed packages"
+check container-icu-data python3 Scripts/tests/container_icu_data.py
 echo "== the container image: podman, a root file system from debootstrap, the demo and the servers inside it"
 check container bash -c 'bash Scripts/container.sh build && bash Scripts/container.sh test'
 echo "== the Kubernetes manifests: the schemas (strict), the image they run, memory requests against the measured peaks"
