@@ -259,7 +259,10 @@ extension V2 {
   /// order, decoded here into values.
   static func inferRequest(_ request: Request, limit: Int) async throws -> InferRequest {
     guard let header = request.headers[HTTPField.Name("Inference-Header-Content-Length")!] else {
-      let decoded = try await JSONBody.decode(InferRequest.self, from: request, limit: limit)
+      let buffer = try await JSONBody.bytes(request, limit: limit)
+      let decoded =
+        try buffer.readableBytesView.withUnsafeBytes { readInferRequest($0) }
+        ?? JSONBody.decode(InferRequest.self, from: buffer)
       for (k, input) in decoded.inputs.enumerated() where input.data == nil {
         throw ServiceError(.badRequest, "'inputs[\(k)].data' is required")
       }
@@ -272,10 +275,14 @@ extension V2 {
         .badRequest, "Inference-Header-Content-Length must be a byte count within the body, got '\(header)'")
     }
     var decoded: InferRequest
-    do {
-      decoded = try JSONDecoder().decode(InferRequest.self, from: Data(bytes[0..<jsonLength]))
-    } catch let error as DecodingError {
-      throw ServiceError(.badRequest, JSONBody.describe(error))
+    if let read = bytes.withUnsafeBytes({ readInferRequest(UnsafeRawBufferPointer(rebasing: $0[0..<jsonLength])) }) {
+      decoded = read
+    } else {
+      do {
+        decoded = try JSONDecoder().decode(InferRequest.self, from: Data(bytes[0..<jsonLength]))
+      } catch let error as DecodingError {
+        throw ServiceError(.badRequest, JSONBody.describe(error))
+      }
     }
     var offset = jsonLength
     for (k, input) in decoded.inputs.enumerated() {

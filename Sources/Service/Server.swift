@@ -122,7 +122,11 @@ public enum JSONBody {
 
   /// The body decoded as `T`; a malformed body or a wrong type is 400 naming the field.
   static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
-    let buffer = try await bytes(request, limit: limit)
+    try decode(type, from: try await bytes(request, limit: limit))
+  }
+
+  /// A body's bytes decoded as `T`, as `decode(_:from:limit:)` does.
+  static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
     guard buffer.readableBytes > 0 else {
       throw ServiceError(.badRequest, "the body is empty; a JSON object was expected")
     }
