@@ -1,4 +1,5 @@
 import Foundation
+import TabularIO
 
 extension V2 {
   /// An infer request read from its JSON bytes in one pass, for the bodies clients send — or nil whenever the body
@@ -114,59 +115,22 @@ struct InferJSONReader {
   /// The rest of a string holding escapes, from its first byte.
   private mutating func escapedString(from start: Int) -> String? {
     var bytes = Array(UnsafeBufferPointer(start: base + start, count: index - start))
+    let all = UnsafeRawBufferPointer(start: base, count: count)
     while index < count {
       let b = base[index]
-      index += 1
-      switch b {
-      case UInt8(ascii: "\""):
-        return String(validating: bytes, as: UTF8.self)
-      case UInt8(ascii: "\\"):
-        guard index < count else { return nil }
-        let e = base[index]
+      if b == UInt8(ascii: "\"") {
         index += 1
-        switch e {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(e)
-        case UInt8(ascii: "b"): bytes.append(0x08)
-        case UInt8(ascii: "f"): bytes.append(0x0C)
-        case UInt8(ascii: "n"): bytes.append(0x0A)
-        case UInt8(ascii: "r"): bytes.append(0x0D)
-        case UInt8(ascii: "t"): bytes.append(0x09)
-        case UInt8(ascii: "u"):
-          guard let unit = hex4() else { return nil }
-          var scalarValue = UInt32(unit)
-          if (0xD800..<0xDC00).contains(unit) {
-            // A high surrogate must be followed by an escaped low one.
-            guard literal("\\u"), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-            scalarValue = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
-          }
-          guard let scalar = Unicode.Scalar(scalarValue) else { return nil }
-          bytes.append(contentsOf: String(Character(scalar)).utf8)
-        default: return nil
-        }
-      default:
-        guard b >= 0x20 else { return nil }
-        bytes.append(b)
+        return String(validating: bytes, as: UTF8.self)
       }
+      if b == UInt8(ascii: "\\") {
+        do throws(JSONEscape.Failure) { try JSONEscape.decode(all, at: &index, into: &bytes) } catch { return nil }
+        continue
+      }
+      guard b >= 0x20 else { return nil }
+      bytes.append(b)
+      index += 1
     }
     return nil
-  }
-
-  private mutating func hex4() -> UInt16? {
-    guard count - index >= 4 else { return nil }
-    var v: UInt16 = 0
-    for _ in 0..<4 {
-      let c = base[index]
-      let d: UInt8
-      switch c {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-      default: return nil
-      }
-      v = v << 4 | UInt16(d)
-      index += 1
-    }
-    return v
   }
 
   /// A number as JSON writes it (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`), finite; `integral` when it

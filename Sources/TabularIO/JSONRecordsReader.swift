@@ -288,24 +288,6 @@ public final class JSONRecordsReader: RecordReader {
       return true
     }
 
-    mutating func hex4() throws(TabularError) -> UInt32 {
-      guard i + 4 <= bytes.count else { throw error("a \\u escape needs four hex digits") }
-      var v: UInt32 = 0
-      for _ in 0..<4 {
-        let c = bytes[i]
-        let d: UInt32
-        switch c {
-        case 0x30...0x39: d = UInt32(c - 0x30)
-        case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-        case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-        default: throw error("a \\u escape needs four hex digits")
-        }
-        v = v << 4 | d
-        i += 1
-      }
-      return v
-    }
-
     /// A string at `i` (its opening quote), unescaped onto `out`.
     mutating func string(into out: inout [UInt8]) throws(TabularError) {
       i += 1
@@ -322,30 +304,15 @@ public final class JSONRecordsReader: RecordReader {
           i += 1
           continue
         }
-        i += 1
-        guard i < bytes.count else { throw error("a string is not closed") }
-        let e = bytes[i]
-        i += 1
-        switch e {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
-        case UInt8(ascii: "u"):
-          var scalar = try hex4()
-          if (0xD800..<0xDC00).contains(scalar) {
-            guard matches("\\u") else { throw error("a lone surrogate in a \\u escape") }
-            i += 2
-            let low = try hex4()
-            guard (0xDC00..<0xE000).contains(low) else { throw error("a lone surrogate in a \\u escape") }
-            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-          } else if (0xDC00..<0xE000).contains(scalar) {
-            throw error("a lone surrogate in a \\u escape")
+        do throws(JSONEscape.Failure) {
+          try JSONEscape.decode(bytes, at: &i, into: &out)
+        } catch {
+          switch error {
+          case .cutShort: throw self.error("a string is not closed")
+          case .hexDigits: throw self.error("a \\u escape needs four hex digits")
+          case .loneSurrogate: throw self.error("a lone surrogate in a \\u escape")
+          case .unknown(let e, _): throw self.error("an unknown escape '\\\(Character(Unicode.Scalar(e)))'")
           }
-          out.append(contentsOf: Array(String(Unicode.Scalar(scalar)!).utf8))
-        default: throw error("an unknown escape '\\\(Character(Unicode.Scalar(e)))'")
         }
       }
     }

@@ -300,52 +300,25 @@ public final class NDJSONReader: RecordReader {
         p += 1
         continue
       }
-      guard p + 1 < n else { break }
-      let e = b[p + 1]
-      p += 2
-      switch e {
-      case UInt8(ascii: "\""): scratch.append(0x22)
-      case UInt8(ascii: "\\"): scratch.append(0x5C)
-      case UInt8(ascii: "/"): scratch.append(0x2F)
-      case UInt8(ascii: "b"): scratch.append(0x08)
-      case UInt8(ascii: "f"): scratch.append(0x0C)
-      case UInt8(ascii: "n"): scratch.append(0x0A)
-      case UInt8(ascii: "r"): scratch.append(0x0D)
-      case UInt8(ascii: "t"): scratch.append(0x09)
-      case UInt8(ascii: "u"):
-        guard var code = hex4(b, p) else { throw fail(p, "expected 4 hex digits after \\u") }
-        p += 4
-        if code >= 0xD800 && code < 0xDC00 {
-          guard p + 6 <= n, b[p] == UInt8(ascii: "\\"), b[p + 1] == UInt8(ascii: "u"), let low = hex4(b, p + 2),
-            low >= 0xDC00, low < 0xE000
-          else { throw fail(p, "unpaired UTF-16 surrogate in \\u escape") }
-          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-          p += 6
+      let failure = b.withUnsafeBytes { raw -> JSONEscape.Failure? in
+        do throws(JSONEscape.Failure) {
+          try JSONEscape.decode(raw, at: &p, into: &scratch)
+          return nil
+        } catch {
+          return error
         }
-        guard let scalar = Unicode.Scalar(code) else { throw fail(p, "invalid \\u escape") }
-        scratch.append(contentsOf: Array(String(Character(scalar)).utf8))
-      default:
-        throw fail(p - 1, "invalid escape '\\\(Character(Unicode.Scalar(e)))' in a JSON string")
+      }
+      if let failure {
+        switch failure {
+        case .cutShort: throw fail(start, "a JSON string is not closed; expected '\"'")
+        case .hexDigits(let at): throw fail(at, "expected 4 hex digits after \\u")
+        case .loneSurrogate(let at): throw fail(at, "unpaired UTF-16 surrogate in \\u escape")
+        case .unknown(let e, let at):
+          throw fail(at, "invalid escape '\\\(Character(Unicode.Scalar(e)))' in a JSON string")
+        }
       }
     }
     throw fail(start, "a JSON string is not closed; expected '\"'")
-  }
-
-  private func hex4(_ b: [UInt8], _ p: Int) -> UInt32? {
-    guard p + 4 <= b.count else { return nil }
-    var v: UInt32 = 0
-    for k in 0..<4 {
-      let c = b[p + k]
-      let d: UInt32
-      switch c {
-      case 48...57: d = UInt32(c - 48)
-      case 65...70: d = UInt32(c - 55)
-      case 97...102: d = UInt32(c - 87)
-      default: return nil
-      }
-      v = v * 16 + d
-    }
-    return v
   }
 
   private func skipNested(_ b: [UInt8], _ start: Int) throws(TabularError) -> Int {
