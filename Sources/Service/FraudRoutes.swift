@@ -242,7 +242,8 @@ final class DecisionWriter: @unchecked Sendable {
       queue.append(job)
       waiting += job.size
       metrics.queueDepth.set(Double(waiting))
-      condition.signal()
+      // The owner of the state (a decision at once, or the writer) looks at the queue before it lets go.
+      if !busy { condition.signal() }
       condition.unlock()
     }
     return (answer, job.lock.withLock { _ in job.phase == .answeredByFallback })
@@ -285,7 +286,31 @@ final class DecisionWriter: @unchecked Sendable {
     writeLog(&log)
     metrics.transactions.set(Double(decider.processed))
     metrics.labelsWaiting.set(Double(decider.labelsWaiting))
+    drainQueued(log: &log)
     return answer
+  }
+
+  /// Rounds of queued work the owner of a decision at once takes on before it lets go of the state.
+  static let drainRounds = 4
+
+  /// Decides, on this thread that owns the state, what was queued meanwhile (small requests only, a few rounds):
+  /// under load the requests so pass from one event-loop thread to the next in arrival order without waking the
+  /// writer thread, whose hand-offs were the tail of the latency. Big requests stay the writer's.
+  private func drainQueued(log: inout [UInt8]) {
+    var finishing: [(Job, Answer)] = []
+    for _ in 0..<Self.drainRounds {
+      condition.lock()
+      guard !stopping, !queue.isEmpty, queue.allSatisfy({ $0.size <= Self.atOnceLimit }) else {
+        condition.unlock()
+        return
+      }
+      let jobs = queue
+      queue.removeAll(keepingCapacity: true)
+      waiting = 0
+      metrics.queueDepth.set(0.0)
+      condition.unlock()
+      runBatch(jobs, log: &log, finishing: &finishing)
+    }
   }
 
   /// The fallback answers of a request of transactions, given now unless the writer has taken it.
@@ -342,46 +367,7 @@ final class DecisionWriter: @unchecked Sendable {
         busy = false
         condition.unlock()
       }
-      adoptIfActivated()
-      let now = NIODeadline.now()
-      for job in jobs {
-        metrics.queueWait.recordNanoseconds((now - job.arrived).nanoseconds)
-        // Taken by the writer now, unless its deadline passed (then the fallback answers, now if not already).
-        var late = false
-        if let deadline = options.deadline, case .transactions = job.work,
-          (now - job.arrived).nanoseconds > Int64(deadline * 1e9)
-        {
-          late = true
-        }
-        let taken = job.lock.withLock { _ -> Bool in
-          if job.phase == .waiting && !late {
-            job.phase = .taken
-            job.timer?.cancel()
-            return true
-          }
-          return false
-        }
-        if !taken { fallBack(job) }
-        do {
-          let answer = try process(job, fallback: taken ? nil : options.fallback, log: &log)
-          if taken { finishing.append((job, answer)) }
-        } catch {
-          logger.error("the state's writer failed on a request: \(error)")
-          if taken { resume(job, throwing: error) }
-        }
-      }
-      // The decisions reach the log (the page cache: a crash of this process loses none) before their answers go.
-      writeLog(&log)
-      metrics.transactions.set(Double(decider.processed))
-      metrics.labelsWaiting.set(Double(decider.labelsWaiting))
-      for (job, answer) in finishing {
-        let c = job.lock.withLock { _ -> CheckedContinuation<Answer, any Error>? in
-          defer { job.continuation = nil }
-          return job.continuation
-        }
-        c?.resume(returning: answer)
-      }
-      finishing.removeAll(keepingCapacity: true)
+      runBatch(jobs, log: &log, finishing: &finishing)
     }
     do {
       try decider.checkpoint()
@@ -391,6 +377,51 @@ final class DecisionWriter: @unchecked Sendable {
       logger.error("the final checkpoint failed: \(error)")
     }
     finished.signal()
+  }
+
+  /// Decides queued jobs in their order (the caller owns the state): each taken unless its deadline passed, the
+  /// decisions logged before any answer goes.
+  private func runBatch(_ jobs: [Job], log: inout [UInt8], finishing: inout [(Job, Answer)]) {
+    adoptIfActivated()
+    let now = NIODeadline.now()
+    for job in jobs {
+      metrics.queueWait.recordNanoseconds((now - job.arrived).nanoseconds)
+      // Taken by the writer now, unless its deadline passed (then the fallback answers, now if not already).
+      var late = false
+      if let deadline = options.deadline, case .transactions = job.work,
+        (now - job.arrived).nanoseconds > Int64(deadline * 1e9)
+      {
+        late = true
+      }
+      let taken = job.lock.withLock { _ -> Bool in
+        if job.phase == .waiting && !late {
+          job.phase = .taken
+          job.timer?.cancel()
+          return true
+        }
+        return false
+      }
+      if !taken { fallBack(job) }
+      do {
+        let answer = try process(job, fallback: taken ? nil : options.fallback, log: &log)
+        if taken { finishing.append((job, answer)) }
+      } catch {
+        logger.error("the state's writer failed on a request: \(error)")
+        if taken { resume(job, throwing: error) }
+      }
+    }
+    // The decisions reach the log (the page cache: a crash of this process loses none) before their answers go.
+    writeLog(&log)
+    metrics.transactions.set(Double(decider.processed))
+    metrics.labelsWaiting.set(Double(decider.labelsWaiting))
+    for (job, answer) in finishing {
+      let c = job.lock.withLock { _ -> CheckedContinuation<Answer, any Error>? in
+        defer { job.continuation = nil }
+        return job.continuation
+      }
+      c?.resume(returning: answer)
+    }
+    finishing.removeAll(keepingCapacity: true)
   }
 
   private func resume(_ job: Job, throwing error: any Error) {
