@@ -10,10 +10,7 @@ struct ChurnTool: ParsableCommand, CommerceApp {
     CommandConfiguration(
       commandName: "churn",
       abstract: "Customer churn models: logistic regression and penalized additive models.",
-      discussion: """
-        Models live in one store: --store LOCATION, else $COMMERCEML_STORE, else ./commerceml.sqlite. A location is a \
-        SQLite file or a PostgreSQL registry, postgresql://USER@HOST:PORT/DATABASE.
-        """,
+      discussion: StoreOptions.whereModelsLive,
       version: CommerceMLVersionText.current,
       subcommands: [
         TrainCommand.self, ScoreCommand.self, EvaluateCommand.self, DriftCommand.self, ExplainCommand.self,

@@ -17,6 +17,12 @@ public struct StoreOptions: ParsableArguments {
 
   public init() {}
 
+  /// Where every app's models live, for each tool's help.
+  public static let whereModelsLive = """
+    Models live in one store: --store LOCATION, else $COMMERCEML_STORE, else ./commerceml.sqlite. A location is a \
+    SQLite file or a PostgreSQL registry, postgresql://USER@HOST:PORT/DATABASE.
+    """
+
   /// The store path after applying the environment variable and the default.
   public func resolvedPath(environment: [String: String] = ProcessEnvironment.current) -> String {
     if let store, !store.isEmpty { return store }

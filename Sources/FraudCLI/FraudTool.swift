@@ -10,10 +10,7 @@ struct FraudTool: ParsableCommand, CommerceApp {
     CommandConfiguration(
       commandName: "fraud",
       abstract: "Real-time transaction fraud scoring from a stream.",
-      discussion: """
-        Models live in one store: --store LOCATION, else $COMMERCEML_STORE, else ./commerceml.sqlite. A location is a \
-        SQLite file or a PostgreSQL registry, postgresql://USER@HOST:PORT/DATABASE.
-        """,
+      discussion: StoreOptions.whereModelsLive,
       version: CommerceMLVersionText.current,
       subcommands: [
         TrainCommand.self, StreamCommand.self, ServeCommand.self, EvaluateCommand.self, ReportCommand.self,

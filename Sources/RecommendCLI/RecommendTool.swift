@@ -10,10 +10,7 @@ struct RecommendTool: ParsableCommand, CommerceApp {
     CommandConfiguration(
       commandName: "recommend",
       abstract: "Top-N product recommendations by matrix factorization.",
-      discussion: """
-        Models live in one store: --store LOCATION, else $COMMERCEML_STORE, else ./commerceml.sqlite. A location is a \
-        SQLite file or a PostgreSQL registry, postgresql://USER@HOST:PORT/DATABASE.
-        """,
+      discussion: StoreOptions.whereModelsLive,
       version: CommerceMLVersionText.current,
       subcommands: [
         UserCommand.self, TrainCommand.self, SimilarCommand.self, BatchCommand.self, EvaluateCommand.self,
