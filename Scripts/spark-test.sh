@@ -3,8 +3,9 @@
 # Java 17, installed from Debian when missing): score_churn.py scores a customer file split into 4 partitions by
 # running `churn score` on each, and must give the same rows as `churn score` on the whole file (order aside);
 # train_als.py trains MLlib's implicit ALS on MovieLens 100K (fetched from PyPI, never committed) and `recommend
-# import` registers its factors: NDCG@10 from `recommend measure` on the held-out split must equal the script's own
-# within 0.001; the imported version serves users, similar items and batches, rolls back, and batch_recommend.py on 3
+# import` registers its factors: NDCG@10 from `recommend evaluate --registered` on the held-out split must equal the
+# script's own within 0.001; imported without the interactions, a user's list is the factors' own top dot products
+# (nothing filtered) and an unknown user gets the average user's; the imported version serves users, similar items and batches, rolls back, and batch_recommend.py on 3
 # partitions gives the rows of `recommend batch` on the whole user list.
 # Usage: Scripts/spark-test.sh BIN_DIR
 set -euo pipefail
@@ -44,7 +45,7 @@ passed=$((passed + 1))
 
 echo "== train_als.py on MovieLens 100K, imported with recommend import"
 ML=$(bash Scripts/fetch-ml100k.sh .data)
-# A seeded random 80/20 split of the rows (the same split for Spark and for recommend measure).
+# A seeded random 80/20 split of the rows (the same split for Spark and for recommend evaluate).
 "$VENV/bin/python" - "$ML" "$WORK/train.csv" "$WORK/test.csv" <<'PY'
 import csv, random, sys
 random.seed(7)
@@ -60,12 +61,13 @@ PY
 tail -n 1 "$WORK/als.json"
 STORE=$WORK/recs.sqlite
 "$BIN/recommend" import --spark-factors "$WORK/factors" --interactions "$WORK/train.csv" --store "$STORE"
-"$BIN/recommend" measure --interactions "$WORK/test.csv" --store "$STORE" --format json >"$WORK/measure.json"
+"$BIN/recommend" evaluate --registered --interactions "$WORK/test.csv" --store "$STORE" --format json \
+  >"$WORK/measure.json"
 "$VENV/bin/python" - "$WORK/als.json" "$WORK/measure.json" <<'PY'
 import json, sys
 spark = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["ndcg_at_10"]
 ours = next(q["ndcg"] for q in json.load(open(sys.argv[2]))["quality"] if q["name"] == "model")
-print(f"NDCG@10: Spark's script {spark:.6f}, recommend measure on the imported version {ours:.6f}")
+print(f"NDCG@10: Spark's script {spark:.6f}, recommend evaluate --registered on the imported version {ours:.6f}")
 sys.exit(0 if abs(spark - ours) <= 0.001 else "they differ by more than 0.001")
 PY
 passed=$((passed + 1))
@@ -80,6 +82,34 @@ if awk -F, -v u="$USER_ID" 'NR > 1 && $1 == u { print $2 }' "$WORK/train.csv" | 
 fi
 "$BIN/recommend" "no-such-user" --store "$STORE" 2>&1 | grep -q "popularity" || { echo "no fallback" >&2; exit 1; }
 "$BIN/recommend" similar "$ITEM_ID" --store "$STORE" >/dev/null
+passed=$((passed + 1))
+# Without --interactions: the user's top 10 are the factors' top 10 dot products, seen items included, and an
+# unknown user gets the items of the mean user factors' top 10.
+"$BIN/recommend" import --spark-factors "$WORK/factors" --model bare --store "$STORE" 2>/dev/null >/dev/null
+"$BIN/recommend" "$USER_ID" --model bare --store "$STORE" --format csv >"$WORK/bare-user.csv"
+"$BIN/recommend" no-such-user --model bare --store "$STORE" --format csv >"$WORK/bare-unknown.csv" 2>/dev/null
+"$VENV/bin/python" - "$WORK/factors" "$USER_ID" "$WORK/bare-user.csv" "$WORK/bare-unknown.csv" <<'PY'
+import csv, glob, sys
+def read(sub):
+    rows = {}
+    for path in sorted(glob.glob(f"{sys.argv[1]}/{sub}/*.csv")):
+        with open(path) as f:
+            for r in csv.DictReader(f):
+                rows[r["id"]] = [float(r[k]) for k in r if k != "id"]
+    return rows
+users, items = read("user_factors"), read("item_factors")
+def top(vector):
+    scores = {i: sum(a * b for a, b in zip(vector, f)) for i, f in items.items()}
+    return sorted(scores, key=lambda i: -scores[i])[:10]
+def listed(path, source):
+    rows = list(csv.DictReader(open(path)))
+    assert all(r["source"] == source for r in rows), f"{path}: not all {source}"
+    return [r["item_id"] for r in rows]
+mean = [sum(col) / len(users) for col in zip(*users.values())]
+assert listed(sys.argv[3], "model") == top(users[sys.argv[2]]), "the user's list is not the factors' top 10"
+assert listed(sys.argv[4], "average-user") == top(mean), "the unknown user's list is not the average user's top 10"
+print("imported without interactions: the factors' own top 10, and the average user's for an unknown user")
+PY
 passed=$((passed + 1))
 # A second import, then a rollback to the first.
 "$BIN/recommend" import --spark-factors "$WORK/factors" --interactions "$WORK/train.csv" --store "$STORE" >/dev/null

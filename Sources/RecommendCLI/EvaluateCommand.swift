@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import LinearAlgebra
 import Recommender
+import TabularIO
 
 extension HoldoutSplit: ExpressibleByArgument {}
 
@@ -18,13 +19,16 @@ struct EvaluateCommand: ParsableCommand {
       see; users with nothing before the cut-off are left out of the test. Ties at a cut and interactions without a \
       time are reported. \
       The model's precision@k, recall@k, NDCG@k, MAP@k and catalog coverage are shown beside a popularity \
-      baseline on the same split; with --feedback explicit also RMSE and MAE beside a bias-only baseline.
+      baseline on the same split; with --feedback explicit also RMSE and MAE beside a bias-only baseline. \
+      With --registered nothing is split or trained: the registered version (the active one of --model, or \
+      --version) is measured on the whole of --interactions, taken as interactions it did not train on — a model \
+      trained elsewhere (recommend import) or earlier; the figures and formats are recommend measure's.
       """)
 
   @OptionGroup var input: InteractionOptions
   @Option(
     name: .customLong("test-fraction"), parsing: .unconditional, help: "Share of each user's interactions held out.")
-  var testFraction = 0.2
+  var testFraction: Double?
   @Option(name: .short, parsing: .unconditional, help: "The cutoff k of the top-k metrics.")
   var k = 10
   @Option(
@@ -32,18 +36,49 @@ struct EvaluateCommand: ParsableCommand {
     help:
       "random (a random share of each user's interactions), time (each user's latest) or global-time (the latest of all, one cut-off time)."
   )
-  var split: HoldoutSplit = .random
+  var split: HoldoutSplit?
+  @Flag(
+    name: .long,
+    help:
+      "Measure the registered version (the active one, or --version) on the whole of --interactions instead of splitting and training."
+  )
+  var registered = false
+  @Option(name: .long, help: "With --registered: the version (default: the active one).") var version: Int?
   @OptionGroup var hyperparameters: HyperparameterOptions
   @OptionGroup var format: FormatOptions
+  @OptionGroup var name: ModelNameOption
+  @OptionGroup var storeOptions: StoreOptions
 
   func validate() throws {
-    guard testFraction > 0, testFraction < 1 else {
-      throw ValidationError("--test-fraction must be between 0 and 1, got \(testFraction)")
+    if let testFraction {
+      guard testFraction > 0, testFraction < 1 else {
+        throw ValidationError("--test-fraction must be between 0 and 1, got \(testFraction)")
+      }
     }
     guard k >= 1 else { throw ValidationError("-k must be at least 1, got \(k)") }
+    if registered {
+      guard testFraction == nil, split == nil else {
+        throw ValidationError(
+          "--registered measures a version on the whole file: --test-fraction and --split do not apply")
+      }
+    } else if version != nil {
+      throw ValidationError("--version names the registered version to measure: give --registered with it")
+    }
   }
 
   func run() throws {
+    if registered {
+      let store = try storeOptions.openModels(create: false)
+      let stored = try StoredRecommender(store: store, name: name.model, version: version)
+      let e = try SpooledInput.withInput(input.interactions) { path in
+        try RecommenderEvaluation.heldOut(
+          stored, path: path, columns: input.columns, k: k, threads: hyperparameters.threads)
+      }
+      try printHeldOut(e, format: format.format)
+      return
+    }
+    let testFraction = self.testFraction ?? 0.2
+    let split = self.split ?? .random
     BLASThreads.set(hyperparameters.blasThreads)
     let data = try InteractionData.load(
       path: input.interactions, columns: input.columns, feedback: hyperparameters.feedback)

@@ -61,48 +61,54 @@ struct MeasureCommand: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openModels(create: false)
     let (e, _) = try heldOut.evaluate(store, name: name.model)
-    if format.format == .json {
-      print(try jsonText(e))
-      return
-    }
-    var t = OutputTable(columns: [
-      "model", "precision@\(e.k)", "recall@\(e.k)", "ndcg@\(e.k)", "map@\(e.k)", "hit_rate@\(e.k)", "coverage",
-      "avg_popularity", "exposure_gini", "long_tail_share",
-    ])
-    for q in e.quality {
-      t.rows.append([
-        .text(q.name), .number(q.precision, decimals: 4), .number(q.recall, decimals: 4), .number(q.ndcg, decimals: 4),
-        .number(q.map, decimals: 4), .number(q.hitRate, decimals: 4), .number(q.coverage, decimals: 4),
-        .number(q.averagePopularity, decimals: 2), .number(q.exposureGini, decimals: 4),
-        .number(q.longTailShare, decimals: 4),
-      ])
-    }
-    var b = OutputTable(columns: ["training_interactions", "users", "model_ndcg", "popularity_ndcg"])
-    for r in e.buckets {
-      b.rows.append([
-        .text(r.label), .integer(r.users), .number(r.modelNDCG, decimals: 4), .number(r.popularityNDCG, decimals: 4),
-      ])
-    }
-    var l = OutputTable(columns: ["items_by_rank", "interaction_share", "model_share", "popularity_share"])
-    for r in e.longTail {
-      l.rows.append([
-        .text("\(r.fromRank)-\(r.toRank)"), .number(r.interactionShare, decimals: 4),
-        .number(r.modelShare, decimals: 4), .number(r.popularityShare, decimals: 4),
-      ])
-    }
-    if format.format == .csv {
-      print(t.render(.csv), terminator: "")
-    } else {
-      print(t.render(.table))
-      print("NDCG@\(e.k) by user activity\n" + b.render(.table))
-      print(
-        "Long tail (training mean popularity \(String(format: "%.2f", e.trainingAveragePopularity)))\n"
-          + l.render(.table), terminator: "")
-    }
-    printError(
-      "recommend: \(e.users) users, \(e.heldOutInteractions) held-out interactions; left out \(e.unknownUsers) unknown users, \(e.unknownItems) rows of unknown items, \(e.alreadySeen) rows seen in training"
-    )
+    try printHeldOut(e, format: format.format)
   }
+}
+
+/// What `recommend measure` (and `recommend evaluate --registered`) prints of a held-out evaluation: the quality
+/// table (csv: that table alone), NDCG by activity and the long tail; json: the whole evaluation.
+func printHeldOut(_ e: HeldOutEvaluation, format: OutputFormat) throws {
+  if format == .json {
+    print(try jsonText(e))
+    return
+  }
+  var t = OutputTable(columns: [
+    "model", "precision@\(e.k)", "recall@\(e.k)", "ndcg@\(e.k)", "map@\(e.k)", "hit_rate@\(e.k)", "coverage",
+    "avg_popularity", "exposure_gini", "long_tail_share",
+  ])
+  for q in e.quality {
+    t.rows.append([
+      .text(q.name), .number(q.precision, decimals: 4), .number(q.recall, decimals: 4), .number(q.ndcg, decimals: 4),
+      .number(q.map, decimals: 4), .number(q.hitRate, decimals: 4), .number(q.coverage, decimals: 4),
+      .number(q.averagePopularity, decimals: 2), .number(q.exposureGini, decimals: 4),
+      .number(q.longTailShare, decimals: 4),
+    ])
+  }
+  var b = OutputTable(columns: ["training_interactions", "users", "model_ndcg", "popularity_ndcg"])
+  for r in e.buckets {
+    b.rows.append([
+      .text(r.label), .integer(r.users), .number(r.modelNDCG, decimals: 4), .number(r.popularityNDCG, decimals: 4),
+    ])
+  }
+  var l = OutputTable(columns: ["items_by_rank", "interaction_share", "model_share", "popularity_share"])
+  for r in e.longTail {
+    l.rows.append([
+      .text("\(r.fromRank)-\(r.toRank)"), .number(r.interactionShare, decimals: 4),
+      .number(r.modelShare, decimals: 4), .number(r.popularityShare, decimals: 4),
+    ])
+  }
+  if format == .csv {
+    print(t.render(.csv), terminator: "")
+  } else {
+    print(t.render(.table))
+    print("NDCG@\(e.k) by user activity\n" + b.render(.table))
+    print(
+      "Long tail (training mean popularity \(String(format: "%.2f", e.trainingAveragePopularity)))\n"
+        + l.render(.table), terminator: "")
+  }
+  printError(
+    "recommend: \(e.users) users, \(e.heldOutInteractions) held-out interactions; left out \(e.unknownUsers) unknown users, \(e.unknownItems) rows of unknown items, \(e.alreadySeen) rows seen in training"
+  )
 }
 
 struct ReportCommand: ParsableCommand {

@@ -68,6 +68,10 @@ struct UserCommand: ParsableCommand {
     let list = try model.recommend(user: userID, count: n, includeSeen: includeSeen, history: items, strict: strict)
     if list.source == .popularity {
       printError("recommend: user '\(userID)' is not in the model; showing the most popular items")
+    } else if list.source == .averageUser {
+      printError(
+        "recommend: user '\(userID)' is not in the model; showing the items its average user scores highest (the version knows no interactions)"
+      )
     }
     print(format.format == .json ? try JSONContract.text(list) : table(list).render(format.format), terminator: "")
   }
@@ -139,7 +143,8 @@ struct BatchCommand: ParsableCommand {
     }
     bar?.finish()
     if summary.unknownUsers > 0 {
-      printError("recommend: \(summary.unknownUsers) users are not in the model and got the most popular items")
+      let got = summary.fallback == .averageUser ? "the average user's top items" : "the most popular items"
+      printError("recommend: \(summary.unknownUsers) users are not in the model and got \(got)")
     }
     printError(
       "recommend: wrote \(summary.rows) rows for \(summary.users) users to \(output) in \(String(format: "%.2f", Date().timeIntervalSince(started)))s"

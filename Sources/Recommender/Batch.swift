@@ -8,8 +8,10 @@ import TabularIO
 public struct BatchSummary: Sendable, Codable {
   public var users: Int
   public var rows: Int
-  /// Users of the list the model does not know, given the most popular items instead.
+  /// Users of the list the model does not know, given the fallback's items instead.
   public var unknownUsers: Int
+  /// What those users got: the most popular items, or the average user's (a version without interactions).
+  public var fallback: RecommendationSource
 }
 
 /// The users a batch run recommends for.
@@ -53,7 +55,8 @@ extension StoredRecommender {
 
   /// Writes the top `n` items of every user (or of `users`) to `output` as CSV
   /// `user_id,rank,item_id,score,source` (source `model`, or `popularity` for a user the model does not know,
-  /// whose score is then the item's number of users), scoring blocks of users with one matrix product each, in parallel.
+  /// whose score is then the item's number of users — `average-user` and the average user's score for a version
+  /// imported without interactions), scoring blocks of users with one matrix product each, in parallel.
   ///
   /// The file appears only when complete. Users not in the model get the most popular items.
   /// - Parameter progress: called with the number of users done after each block of 8,192.
@@ -95,7 +98,7 @@ extension StoredRecommender {
           next += 1
         } else {
           list = popular
-          source = .popularity
+          source = loaded.fallback
         }
         for (rank, entry) in list.enumerated() {
           writer.writeField(id)
@@ -111,7 +114,7 @@ extension StoredRecommender {
       progress?(end, rows.count)
     }
     try writer.finish()
-    return BatchSummary(users: rows.count, rows: written, unknownUsers: unknown)
+    return BatchSummary(users: rows.count, rows: written, unknownUsers: unknown, fallback: loaded.fallback)
   }
 }
 
@@ -122,6 +125,7 @@ struct BatchModel {
   var family: any RecommenderModel
   var seen: SparseMatrix
   var popularity: [Float]
+  var fallback: RecommendationSource
   /// `model 'NAME' version N`, for messages.
   var label: String
 
@@ -150,6 +154,7 @@ struct BatchModel {
     family = try RecommenderFamilies.serving(model).load()
     self.seen = seen
     popularity = try model.popularity()
+    fallback = model.fallback
   }
 
   /// The top `n` unseen items of each user row.

@@ -87,6 +87,12 @@ extension RecommenderEvaluation {
     let feedback: Feedback = stored.version.kind == FactorRecommender.explicitKind ? .explicit : .implicit
     let data = try InteractionData.load(path: path, columns: columns, feedback: feedback)
     return try stored.withModel { serving -> HeldOutEvaluation in
+      guard serving.fallback == .popularity else {
+        throw CommerceError(
+          .usage,
+          "model '\(stored.version.name)' version \(stored.version.version) was imported without interactions: it knows neither the items its users had in training (to leave out) nor how popular each item was (the baseline and the popularity figures); import the factors again with --interactions to measure them"
+        )
+      }
       let model = try BatchModel(serving)
       var userRow: [String: Int] = [:]
       for (r, id) in model.userIDs.enumerated() { userRow[id] = r }

@@ -9,7 +9,7 @@ public struct Recommendation: Sendable, Codable, Equatable {
   public var rank: Int
   public var itemID: String
   /// The model's score (a predicted rating for explicit models; the number of users for the popularity fallback;
-  /// the cosine similarity for similar items).
+  /// the average user's score for the average-user fallback; the cosine similarity for similar items).
   public var score: Float
   /// The item's descriptive values by catalogue column (`RecommendationList.metadataColumns` gives their order).
   public var metadata: [String: String]
@@ -30,6 +30,10 @@ public enum RecommendationSource: String, Sendable, Codable {
   case foldedIn = "folded-in"
   /// The most popular items, for a user the model does not know.
   case popularity
+  /// The items the model's average user scores highest (the mean user factors' scores), for a user the model
+  /// does not know, when the version knows no interactions to count popularity from (`recommend import` without
+  /// `--interactions`).
+  case averageUser = "average-user"
 }
 
 /// A user's recommendations (or an item's most similar items): what `recommend USER --format json` prints and
@@ -217,7 +221,7 @@ extension ServingModel {
         "user '\(userID)' is not in the model (trained on \(meta.users) users); give \(.history) or drop \(.strict)"
       )
     }
-    return try list(try popularity(), n: n, excluding: [], source: .popularity)
+    return try list(try popularity(), n: n, excluding: [], source: fallback)
   }
 
   /// The `n` items most similar to `itemID` by the family's item similarity (cosine of item factors for
@@ -353,6 +357,11 @@ struct ServingModel {
     return rows
   }
 
+  /// What a user the model does not know gets: popularity, or the average user's scores for a version that knows
+  /// no interactions.
+  var fallback: RecommendationSource { meta.fallback ?? .popularity }
+
+  /// The fallback's scores per item: the number of users who had it, or the average user's score.
   func popularity() throws -> [Float] {
     guard let p = ArtifactCoding.floats(try reader.readAll(RecommenderPart.itemPopularity)), p.count == meta.items
     else {

@@ -36,13 +36,18 @@ public enum SparkFactorImport {
 
   /// Reads the factors in `directory` and joins them to `data` (the interactions they were trained on): a
   /// recommender with the factors, the interactions as each user's seen items and item popularity.
+  ///
+  /// Without `data` the users and items are the factor files' (in their order), no item counts as seen (nothing
+  /// is filtered from recommendations, as Spark's `recommendForAllUsers`) and a user the model does not know gets
+  /// the items the average user (the mean of the user factors) scores highest: the version's fallback is
+  /// `average-user`, and it cannot be measured against popularity.
   /// - Throws: `CommerceError(.data)` naming the file and what is wrong: a missing or unreadable metadata file, a
   ///   rank out of range or not matching a file's columns, explicit-feedback factors, a value that is not a finite
   ///   number, an id twice, users or items of the interactions without factors (or factors of users or items the
   ///   interactions do not have).
   public static func load(
-    directory: String, data: InteractionData, catalog: ItemCatalog? = nil
-  ) throws -> TrainedRecommender {
+    directory: String, data: InteractionData?, catalog: ItemCatalog? = nil
+  ) throws -> (model: TrainedRecommender, factorsFingerprint: DataFingerprint) {
     let metadataPath = directory + "/metadata.json"
     guard let metadataBytes = FileManager.default.contents(atPath: metadataPath) else {
       throw CommerceError(.data, "\(metadataPath): no such file; is \(directory) a factors directory of train_als.py?")
@@ -69,35 +74,90 @@ public enum SparkFactorImport {
     }
     let users = try readFactors(directory + "/user_factors", rank: metadata.rank)
     let items = try readFactors(directory + "/item_factors", rank: metadata.rank)
-    let userFactors = try align(users, to: data.userIDs, what: "users", directory: directory + "/user_factors")
-    let itemFactors = try align(items, to: data.itemIDs, what: "items", directory: directory + "/item_factors")
+    let userIDs: [String]
+    let itemIDs: [String]
+    let userFactors: [Float]
+    let itemFactors: [Float]
+    if let data {
+      userIDs = data.userIDs
+      itemIDs = data.itemIDs
+      userFactors = try align(users, to: userIDs, what: "users", directory: directory + "/user_factors")
+      itemFactors = try align(items, to: itemIDs, what: "items", directory: directory + "/item_factors")
+    } else {
+      userIDs = fileOrder(users.rows)
+      itemIDs = fileOrder(items.rows)
+      userFactors = users.values
+      itemFactors = items.values
+    }
     var configuration = ImplicitALS.Configuration()
     configuration.factors = metadata.rank
     configuration.iterations = metadata.maxIter
     configuration.regularization = Float(metadata.regParam)
     configuration.alpha = Float(metadata.alpha)
-    let matrix = try data.matrix()
+    let seen =
+      try data?.matrix()
+      ?? SparseMatrix(
+        rowCount: userIDs.count, columnCount: itemIDs.count,
+        rowStart: [Int](repeating: 0, count: userIDs.count + 1), columns: [], values: [])
     let model = FactorRecommender(
       feedback: .implicit,
       factors: FactorModel(
-        userFactors: try Matrix(rows: data.userIDs.count, columns: metadata.rank, elements: userFactors),
-        itemFactors: try Matrix(rows: data.itemIDs.count, columns: metadata.rank, elements: itemFactors)),
+        userFactors: try Matrix(rows: userIDs.count, columns: metadata.rank, elements: userFactors),
+        itemFactors: try Matrix(rows: itemIDs.count, columns: metadata.rank, elements: itemFactors)),
       userBias: nil, itemBias: nil, globalMean: 0, regularization: Float(metadata.regParam),
       alpha: Float(metadata.alpha), trainingMeasure: nil)
     var trained = TrainedRecommender(
-      configuration: .implicitALS(configuration), userIDs: data.userIDs, itemIDs: data.itemIDs, model: model,
-      seen: matrix, popularity: TrainedRecommender.popularity(of: matrix, items: data.itemIDs.count),
+      configuration: .implicitALS(configuration), userIDs: userIDs, itemIDs: itemIDs, model: model,
+      seen: seen,
+      popularity: data == nil
+        ? averageUserScores(users: userFactors, items: itemFactors, rank: metadata.rank)
+        : TrainedRecommender.popularity(of: seen, items: itemIDs.count),
       catalog: catalog)
+    if data == nil { trained.fallback = .averageUser }
     trained.parametersOverride = [
       "feedback": "implicit", "factors": "\(metadata.rank)", "iterations": "\(metadata.maxIter)",
       "regularization": "\(metadata.regParam)", "alpha": "\(metadata.alpha)",
       "trained_by": "spark-mllib-als" + (metadata.sparkVersion.map { " \($0)" } ?? ""),
     ]
-    return trained
+    // The factors' fingerprint: XXH64 of the metadata's and each part file's fingerprints, over all their bytes.
+    var hasher = XXHash64()
+    var bytes = UInt64(metadataBytes.count)
+    hasher.update(Array(metadataBytes))
+    for part in users.fingerprints + items.fingerprints {
+      hasher.update(Array((part.xxh64 + "\n").utf8))
+      bytes += part.byteCount
+    }
+    var fingerprint = DataFingerprint(hasher)
+    fingerprint.byteCount = bytes
+    return (trained, fingerprint)
+  }
+
+  /// The ids of `rows` in the order they were read.
+  static func fileOrder(_ rows: [String: Int]) -> [String] {
+    var ids = [String](repeating: "", count: rows.count)
+    for (id, r) in rows { ids[r] = id }
+    return ids
+  }
+
+  /// Each item's score for the average user: the mean of the user factor rows, times each item's factors.
+  static func averageUserScores(users: [Float], items: [Float], rank: Int) -> [Float] {
+    let userCount = users.count / rank
+    var mean = [Double](repeating: 0, count: rank)
+    for u in 0..<userCount {
+      for f in 0..<rank { mean[f] += Double(users[u * rank + f]) }
+    }
+    for f in 0..<rank { mean[f] /= Double(max(userCount, 1)) }
+    return (0..<(items.count / rank)).map { i in
+      var score = 0.0
+      for f in 0..<rank { score += mean[f] * Double(items[i * rank + f]) }
+      return Float(score)
+    }
   }
 
   /// Every id's factors, from the part files of one directory (`*.csv`, in name order).
-  static func readFactors(_ directory: String, rank: Int) throws -> (rows: [String: Int], values: [Float]) {
+  static func readFactors(
+    _ directory: String, rank: Int
+  ) throws -> (rows: [String: Int], values: [Float], fingerprints: [DataFingerprint]) {
     let names: [String]
     do {
       names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".csv") }.sorted()
@@ -109,10 +169,11 @@ public enum SparkFactorImport {
     var values: [Float] = []
     /// The row each file starts at, to name the file of an id's first appearance.
     var fileStarts: [(row: Int, name: String)] = []
+    var fingerprints: [DataFingerprint] = []
     for name in names {
       fileStarts.append((rows.count, name))
       let path = directory + "/" + name
-      let reader = try CSVReader(path: path, options: .unhashed)
+      let reader = try CSVReader(path: path)
       guard reader.header.names.count == rank + 1 else {
         throw CommerceError(
           .data,
@@ -139,13 +200,15 @@ public enum SparkFactorImport {
           values.append(Float(v))
         }
       }
+      fingerprints.append(reader.fingerprint)
     }
-    return (rows, values)
+    return (rows, values, fingerprints)
   }
 
   /// The factor rows in the order of `order` (the interactions' ids).
   static func align(
-    _ factors: (rows: [String: Int], values: [Float]), to order: [String], what: String, directory: String
+    _ factors: (rows: [String: Int], values: [Float], fingerprints: [DataFingerprint]), to order: [String],
+    what: String, directory: String
   ) throws -> [Float] {
     let rank = factors.rows.isEmpty ? 0 : factors.values.count / factors.rows.count
     let row = factors.rows

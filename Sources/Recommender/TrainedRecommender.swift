@@ -29,6 +29,9 @@ struct RecommenderMeta: Codable, Equatable {
   var users: Int
   var items: Int
   var metadataColumns: [String]
+  /// `average-user` for a version registered without interactions (no seen items, no counts): `item_popularity`
+  /// then holds the average user's scores. Absent (popularity) otherwise.
+  var fallback: RecommendationSource? = nil
 }
 
 /// A trained recommender with everything serving needs: the family's model, id maps, each user's seen items,
@@ -41,8 +44,10 @@ public struct TrainedRecommender: Sendable {
   var model: any RecommenderModel
   /// Users × items: what each user interacted with in training.
   public var seen: SparseMatrix
-  /// Number of users who interacted with each item.
+  /// Number of users who interacted with each item (for the average-user fallback: the average user's scores).
   public var popularity: [Float]
+  /// What users the model does not know get.
+  public var fallback: RecommendationSource = .popularity
   public var catalog: ItemCatalog?
   /// The parameters recorded for a model trained elsewhere (imported factors), instead of the configuration's.
   public var parametersOverride: [String: String]? = nil
@@ -87,7 +92,7 @@ public struct TrainedRecommender: Sendable {
   func parts() throws -> [String: [UInt8]] {
     let meta = RecommenderMeta(
       feedback: configuration.feedback, users: userIDs.count, items: itemIDs.count,
-      metadataColumns: catalog?.columns ?? [])
+      metadataColumns: catalog?.columns ?? [], fallback: fallback == .popularity ? nil : fallback)
     var parts = try model.parts()
     parts[RecommenderPart.meta] = Array(try JSONEncoder().encode(MetaDocument(shell: meta, family: model.metaFields)))
     let users = ArtifactCoding.packStrings(userIDs)

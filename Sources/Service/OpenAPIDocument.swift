@@ -224,7 +224,8 @@ public enum OpenAPIDocument {
       "RecommendationList": [
         "type": "object", "required": ["model", "source", "metadata_columns", "items"],
         "properties": [
-          "model": ref("ModelReference"), "source": ["type": "string", "enum": ["model", "folded-in", "popularity"]],
+          "model": ref("ModelReference"),
+          "source": ["type": "string", "enum": ["model", "folded-in", "popularity", "average-user"]],
           "metadata_columns": ["type": "array", "items": ["type": "string"]],
           "items": ["type": "array", "items": ref("Recommendation")],
         ],

@@ -50,6 +50,77 @@ import Testing
     #expect(unknown.status == 0 && unknown.stdout.contains(",popularity\n"))
   }
 
+  @Test func withoutInteractionsNothingIsSeenAndUnknownUsersGetTheAverageUser() throws {
+    let (factors, _) = try layout()
+    let store = dir.appendingPathComponent("bare.sqlite").path
+    let imported = try run("recommend", ["import", "--spark-factors", factors, "--store", store])
+    #expect(imported.status == 0, "\(imported.stderr)")
+    #expect(imported.stdout.contains("2 users, 3 items, rank 2"), "\(imported.stdout)")
+    #expect(imported.stderr.contains("imported without --interactions"), "\(imported.stderr)")
+    // Nothing was seen: u1 = (1, 0) gets every item, a first.
+    let u1 = try run("recommend", ["u1", "--store", store, "--format", "csv"])
+    #expect(u1.stdout == "rank,item_id,score,source\n1,a,0.9000,model\n2,b,0.5000,model\n3,c,0.1000,model\n", "\(u1)")
+    // The average user is (0.5, 0.5): c 1.05, then a and b at 0.5 (ties by catalogue order).
+    let unknown = try run("recommend", ["nobody", "--store", store, "--format", "csv"])
+    #expect(
+      unknown.stdout
+        == "rank,item_id,score,source\n1,c,1.0500,average-user\n2,a,0.5000,average-user\n3,b,0.5000,average-user\n",
+      "\(unknown)")
+    #expect(unknown.stderr.contains("average user"), "\(unknown.stderr)")
+    let json = try run("recommend", ["nobody", "--store", store, "--format", "json"])
+    #expect(json.stdout.contains("\"source\" : \"average-user\""), "\(json.stdout)")
+    let users = dir.appendingPathComponent("batch-users.txt").path
+    try "user_id\nu2\nnobody\n".write(toFile: users, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("batch.csv").path
+    let batch = try run("recommend", ["batch", "--users", users, "-n", "1", "--output", out, "--store", store])
+    #expect(batch.status == 0, "\(batch.stderr)")
+    #expect(
+      try String(contentsOfFile: out, encoding: .utf8)
+        == "user_id,rank,item_id,score,source\nu2,1,c,2.000000,model\nnobody,1,c,1.050000,average-user\n")
+    #expect(batch.stderr.contains("1 users are not in the model and got the average user's top items"), "\(batch)")
+    // It cannot be measured against popularity: refused with the reason, by measure and by evaluate --registered.
+    let later = dir.appendingPathComponent("later.csv").path
+    try "user_id,item_id\nu1,b\n".write(toFile: later, atomically: true, encoding: .utf8)
+    for arguments in [["measure"], ["evaluate", "--registered"]] {
+      let measured = try run("recommend", arguments + ["--interactions", later, "--store", store])
+      #expect(measured.status == 64, "\(arguments): \(measured)")
+      #expect(measured.stderr.contains("was imported without interactions"), "\(measured.stderr)")
+    }
+  }
+
+  @Test func evaluateRegisteredMeasuresTheVersionAsMeasureDoes() throws {
+    let (factors, interactions) = try layout()
+    let store = dir.appendingPathComponent("measured.sqlite").path
+    let imported = try run(
+      "recommend", ["import", "--spark-factors", factors, "--interactions", interactions, "--store", store])
+    #expect(imported.status == 0, "\(imported.stderr)")
+    // u1 (seen a) ranks b first, u2 (seen b, c) has only a left: both find their held-out item at rank 1.
+    let later = dir.appendingPathComponent("held-out.csv").path
+    try "user_id,item_id\nu1,b\nu2,a\nstranger,a\n".write(toFile: later, atomically: true, encoding: .utf8)
+    let evaluated = try run(
+      "recommend", ["evaluate", "--registered", "--interactions", later, "--store", store, "--format", "json"])
+    let measured = try run("recommend", ["measure", "--interactions", later, "--store", store, "--format", "json"])
+    #expect(evaluated.status == 0 && measured.status == 0, "\(evaluated.stderr) \(measured.stderr)")
+    #expect(evaluated.stdout == measured.stdout)
+    let document = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any]
+    let quality = document?["quality"] as? [[String: Any]] ?? []
+    let model = quality.first { $0["name"] as? String == "model" }
+    #expect(abs((model?["ndcg"] as? Double ?? -1) - 1) < 1e-9, "\(quality)")
+    #expect(document?["unknown_users"] as? Int == 1)
+    let table = try run("recommend", ["evaluate", "--registered", "--interactions", later, "--store", store])
+    #expect(table.status == 0 && table.stdout.hasPrefix("model"), "\(table)")
+    #expect(table.stdout.contains("1.0000"))
+    // The options of a split do not apply to a registered version; --version needs --registered.
+    let split = try run(
+      "recommend", ["evaluate", "--registered", "--split", "time", "--interactions", later, "--store", store])
+    #expect(split.status == 64 && split.stderr.contains("--test-fraction and --split do not apply"), "\(split)")
+    let version = try run("recommend", ["evaluate", "--version", "1", "--interactions", later, "--store", store])
+    #expect(version.status == 64 && version.stderr.contains("give --registered"), "\(version)")
+    let missing = try run(
+      "recommend", ["evaluate", "--registered", "--version", "7", "--interactions", later, "--store", store])
+    #expect(missing.status != 0 && missing.stderr.contains("7"), "\(missing)")
+  }
+
   @Test(arguments: [
     ("metadata", "no such file"),
     ("format", "format 'other', expected 'commerceml-als-factors'"),
