@@ -139,7 +139,10 @@ let package = Package(
       ]),
     .testTarget(
       name: "StorageTests",
-      dependencies: ["Storage", "StorageSQLite", "StoragePostgres", "StoreBackends", "store-test-helper"]),
+      dependencies: [
+        "Storage", "StorageSQLite", "StoragePostgres", "StoreBackends", "store-test-helper",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ]),
     .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", "Modeling"]),
     .testTarget(
       name: "RecommenderTests",

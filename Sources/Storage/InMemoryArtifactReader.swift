@@ -16,13 +16,19 @@ public final class InMemoryArtifactReader: ArtifactReader, @unchecked Sendable {
     var total = 0
     do {
       for part in try reader.partNames() {
-        let bytes = try reader.readAll(part)
-        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
-        bytes.withUnsafeBytes { memory.copyMemory(from: $0) }
+        let size = try reader.size(part)
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+        let whole = UnsafeMutableRawBufferPointer(rebasing: memory[0..<size])
+        do {
+          try reader.copyWhole(part, into: whole)
+        } catch {
+          memory.deallocate()
+          throw error
+        }
         // Bound once to Float (the only type it is read as in place); its bytes stay readable as raw memory.
-        if bytes.count % 4 == 0 { _ = memory.bindMemory(to: Float.self) }
-        parts[part] = UnsafeMutableRawBufferPointer(rebasing: memory[0..<bytes.count])
-        total += bytes.count
+        if size % 4 == 0 { _ = memory.bindMemory(to: Float.self) }
+        parts[part] = whole
+        total += size
       }
     } catch {
       for memory in parts.values { memory.deallocate() }

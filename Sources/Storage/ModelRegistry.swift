@@ -116,6 +116,10 @@ public protocol ArtifactReader {
   /// a copy.
   /// - Throws: `StoreError.noSuchPart`, `.rangeOutOfBounds`.
   func withBytes<R>(_ part: String, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
+  /// Copies the whole of `part` (checked as every read is) into `destination`, which holds exactly `size(part)`
+  /// bytes; a reader that fetches parts over a connection writes them there as they arrive, without a copy of its
+  /// own.
+  func copyWhole(_ part: String, into destination: UnsafeMutableRawBufferPointer) throws
 }
 
 extension ArtifactReader {
@@ -134,6 +138,16 @@ extension ArtifactReader {
     _ part: String, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) throws -> R
   ) throws -> R {
     try read(part, offset: offset, length: length).withUnsafeBytes { try body($0) }
+  }
+
+  /// `copyWhole` through `withBytes`.
+  public func copyWhole(_ part: String, into destination: UnsafeMutableRawBufferPointer) throws {
+    let size = try self.size(part)
+    guard destination.count == size else {
+      throw StoreError.rangeOutOfBounds(part: part, offset: 0, length: destination.count, size: size)
+    }
+    guard size > 0 else { return }
+    try withBytes(part, offset: 0, length: size) { destination.copyMemory(from: $0) }
   }
 
   /// `withFloats` by reading the part whole.

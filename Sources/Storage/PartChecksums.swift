@@ -9,16 +9,19 @@ public enum PartChecksums {
 
   /// The little-endian XXH64 of every block of `bytes` (none for an empty part).
   public static func hashes(of bytes: [UInt8]) -> [UInt8] {
+    bytes.withUnsafeBytes { hashes(of: $0) }
+  }
+
+  /// The checksum of every block of `all`, 8 little-endian bytes each.
+  public static func hashes(of all: UnsafeRawBufferPointer) -> [UInt8] {
     var out: [UInt8] = []
-    out.reserveCapacity((bytes.count + blockBytes - 1) / blockBytes * 8)
-    bytes.withUnsafeBytes { all in
-      var start = 0
-      while start < all.count {
-        let end = min(all.count, start + blockBytes)
-        let h = hash(UnsafeRawBufferPointer(rebasing: all[start..<end]))
-        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: h >> (8 * UInt64(k)))) }
-        start = end
-      }
+    out.reserveCapacity((all.count + blockBytes - 1) / blockBytes * 8)
+    var start = 0
+    while start < all.count {
+      let end = min(all.count, start + blockBytes)
+      let h = hash(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+      for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: h >> (8 * UInt64(k)))) }
+      start = end
     }
     return out
   }

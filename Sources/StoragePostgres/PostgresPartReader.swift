@@ -52,22 +52,64 @@ final class PostgresPartReader: ArtifactReader {
   /// The whole part, read once and checked.
   private func bytes(_ part: String) throws -> [UInt8] {
     if let bytes = loaded[part] { return bytes }
-    let entry = try entry(part)
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(entry.bytes)
-    for k in 0..<max(entry.chunks, 1) {
-      guard
-        var piece = try statements.rows(
-          "SELECT data FROM model_artifact WHERE model_id = \(modelID) AND part = \(part) AND chunk = \(k)"
-        ).first?.get("data", as: ByteBuffer.self)
-      else { throw StoreError.damagedPart(name: name, version: version, part: part, offset: bytes.count, length: 0) }
-      piece.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
-      piece.moveReaderIndex(to: piece.writerIndex)
+    let bytes = try [UInt8](unsafeUninitializedCapacity: try entry(part).bytes) { buffer, count in
+      try fetch(part, into: UnsafeMutableRawBufferPointer(buffer))
+      count = buffer.count
     }
-    guard bytes.count == entry.bytes, entry.blockBytes > 0 else {
+    loaded[part] = bytes
+    return bytes
+  }
+
+  /// Copies the part into `destination` as its chunks arrive, then checks it (it is not kept: the caller holds it).
+  func copyWhole(_ part: String, into destination: UnsafeMutableRawBufferPointer) throws {
+    let size = try entry(part).bytes
+    guard destination.count == size else {
+      throw StoreError.rangeOutOfBounds(part: part, offset: 0, length: destination.count, size: size)
+    }
+    if let bytes = loaded[part] {
+      bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
+      return
+    }
+    try fetch(part, into: destination)
+  }
+
+  /// Where the rows of one part's chunks are written as they arrive (on the connection's event loop; read after
+  /// the query's future completes).
+  private final class ChunkSink: @unchecked Sendable {
+    let destination: UnsafeMutableRawBufferPointer
+    var filled = 0
+    var nextChunk = 0
+    var overflow = false
+    init(_ destination: UnsafeMutableRawBufferPointer) { self.destination = destination }
+  }
+
+  /// Streams the part's chunks, in order, into `destination` (exactly the part's size) with one query, and checks
+  /// the bytes against the part's checksums.
+  private func fetch(_ part: String, into destination: UnsafeMutableRawBufferPointer) throws {
+    let entry = try entry(part)
+    let sink = ChunkSink(destination)
+    _ = try statements.connection.query(
+      "SELECT chunk, data FROM model_artifact WHERE model_id = \(modelID) AND part = \(part) ORDER BY chunk",
+      logger: statements.logger
+    ) { row in
+      let (chunk, data) = try row.decode((Int32, ByteBuffer).self)
+      guard Int(chunk) == sink.nextChunk, data.readableBytes <= sink.destination.count - sink.filled else {
+        sink.overflow = true
+        return
+      }
+      data.withUnsafeReadableBytes { piece in
+        guard piece.count > 0 else { return }
+        UnsafeMutableRawBufferPointer(rebasing: sink.destination[sink.filled..<(sink.filled + piece.count)])
+          .copyMemory(from: piece)
+      }
+      sink.filled += data.readableBytes
+      sink.nextChunk += 1
+    }.wait()
+    guard !sink.overflow, sink.filled == entry.bytes, sink.nextChunk == max(entry.chunks, 1), entry.blockBytes > 0
+    else {
       throw StoreError.damagedPart(name: name, version: version, part: part, offset: 0, length: entry.bytes)
     }
-    let expected = PartChecksums.hashes(of: bytes)
+    let expected = PartChecksums.hashes(of: UnsafeRawBufferPointer(destination))
     if expected != entry.hashes {
       // The first block whose hash differs.
       var block = 0
@@ -78,10 +120,9 @@ final class PostgresPartReader: ArtifactReader {
       }
       let offset = block * entry.blockBytes
       throw StoreError.damagedPart(
-        name: name, version: version, part: part, offset: offset, length: min(entry.blockBytes, bytes.count - offset))
+        name: name, version: version, part: part, offset: offset,
+        length: min(entry.blockBytes, destination.count - offset))
     }
-    loaded[part] = bytes
-    return bytes
   }
 
   /// `part`'s whole bytes after checking that `offset..<offset + length` lies in them.

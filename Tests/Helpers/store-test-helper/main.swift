@@ -8,6 +8,8 @@
 //   store-test-helper register-loop STORE NAME COUNT        registers COUNT versions; part bytes all = version % 256
 //   store-test-helper register-load STORE NAME MIB          registers a version of MIB MiB in 4 parts and reads it whole
 //                                                           back, 3 times; prints the best seconds of each (benchmark)
+//   store-test-helper load STORE NAME N                      reads the active version of NAME whole N times; prints the
+//                                                           best seconds
 import Foundation
 import Storage
 import StoreBackends
@@ -67,6 +69,19 @@ do {
       best.load = min(best.load, Date().timeIntervalSince(registered))
     }
     print(String(format: "register %.3f load %.3f", best.register, best.load))
+  case "load":
+    let store = try StoreLocation(parsing: path).openRegistry(create: false)
+    var best = Double.infinity
+    for _ in 0..<max(n, 1) {
+      let started = Date()
+      guard let active = try store.list(name: name).first(where: { $0.isActive }) else {
+        throw StoreError.invalidArgument("no active version of \(name)")
+      }
+      let loaded = try InMemoryArtifactReader.load(from: store, name: name, version: active.version)
+      guard loaded.byteCount > 0 else { throw StoreError.invalidArgument("read back nothing") }
+      best = min(best, Date().timeIntervalSince(started))
+    }
+    print(String(format: "load %.3f", best))
   default:
     FileHandle.standardError.write(Data("unknown command \(command)\n".utf8))
     exit(64)
