@@ -30,6 +30,10 @@ struct ImportCommand: ParsableCommand {
   @Option(name: .customLong("user-column"), help: "The interactions' user id column.") var userColumn = "user_id"
   @Option(name: .customLong("item-column"), help: "The interactions' item id column.") var itemColumn = "item_id"
   @Option(
+    name: .customLong("timestamp-column"),
+    help: "The interactions' timestamp column, checked and kept as the training time span (default: none).")
+  var timestampColumn: String?
+  @Option(
     name: .long,
     help: ArgumentHelp("An items CSV (item_id and any other columns) shown beside recommendations.", valueName: "file"))
   var items: String?
@@ -43,11 +47,12 @@ struct ImportCommand: ParsableCommand {
     var columns = InteractionColumns()
     columns.user = userColumn
     columns.item = itemColumn
+    columns.timestamp = timestampColumn
     let data = try interactions.map { try InteractionData.load(path: $0, columns: columns, feedback: .implicit) }
     let catalog = try items.map { try ItemCatalog.load(path: $0) }
     let (model, factorsFingerprint) = try SparkFactorImport.load(directory: sparkFactors, data: data, catalog: catalog)
     let version = try model.register(
-      in: store, name: name.model, fingerprint: data?.fingerprint ?? factorsFingerprint)
+      in: store, name: name.model, fingerprint: data?.fingerprint ?? factorsFingerprint, timeSpan: data?.timeSpan)
     if data == nil {
       printError(
         "recommend: imported without --interactions: no item counts as seen and unknown users get the average user's top items"

@@ -38,7 +38,8 @@ struct TrainCommand: ParsableCommand {
     let model = try TrainedRecommender.train(
       data, configuration: hyperparameters.configuration, catalog: catalog,
       progress: { printError("recommend: \(describe($0))") })
-    let version = try model.register(in: store, name: name.model, fingerprint: data.fingerprint)
+    let version = try model.register(
+      in: store, name: name.model, fingerprint: data.fingerprint, timeSpan: data.timeSpan)
     print(
       "registered \(version.name) version \(version.version) (\(version.kind), \(data.userIDs.count) users, \(data.itemIDs.count) items) in \(String(format: "%.1f", Date().timeIntervalSince(started)))s"
     )

@@ -37,6 +37,9 @@ public struct InteractionData: Sendable {
   public var values: [Float]
   /// With a timestamp column: each pair's latest time (seconds since the epoch), for the temporal split.
   public var times: [Double]? = nil
+  /// With a timestamp column: the earliest and the latest time of the rows read (blank times aside), for the
+  /// model card; `nil` without one or when every time is blank.
+  public var timeSpan: ClosedRange<Double>? = nil
   /// Rows read (before duplicates were combined).
   public var rowCount: Int
   /// Size and hash of the file.
@@ -107,6 +110,13 @@ public struct InteractionData: Sendable {
     var data = InteractionData(
       userIDs: userIDs, itemIDs: itemIDs, users: users, items: items, values: values,
       times: timeColumn == nil ? nil : times, rowCount: rows, fingerprint: reader.fingerprint)
+    var first = Double.infinity
+    var last = -Double.infinity
+    for t in times where t.isFinite {
+      first = min(first, t)
+      last = max(last, t)
+    }
+    if first <= last { data.timeSpan = first...last }
     data.combineDuplicates(averaging: feedback == .explicit)
     return data
   }

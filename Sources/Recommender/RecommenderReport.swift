@@ -2,10 +2,11 @@ import Charts
 import Foundation
 import Modeling
 import Storage
+import TabularIO
 
 /// `recommend report`: one page about a recommender version measured on later interactions — its card, quality
 /// beside popularity, NDCG by user activity, the long tail and popularity bias, tuning trials, example users.
-/// Every number is `HeldOutEvaluation`'s, which `recommend evaluate --version` prints.
+/// Every number is `HeldOutEvaluation`'s, which `recommend measure` (and `recommend evaluate --registered`) prints.
 public enum RecommenderReport {
   public static func page(_ e: HeldOutEvaluation, version v: ModelVersion, file: String) -> Page {
     var sections = [card(e, v), quality(e, file: file), activity(e), tail(e)]
@@ -22,7 +23,10 @@ public enum RecommenderReport {
     let users = v.metrics["users"].map { Int($0) } ?? 0
     let items = v.metrics["items"].map { Int($0) } ?? e.catalogueItems
     let interactions = v.metrics["interactions"].map { Int($0) } ?? 0
-    let headline = v.metrics.filter { !["users", "items", "interactions"].contains($0.key) }.sorted { $0.key < $1.key }
+    let described = [
+      "users", "items", "interactions", TrainedRecommender.firstTimeMetric, TrainedRecommender.lastTimeMetric,
+    ]
+    let headline = v.metrics.filter { !described.contains($0.key) }.sorted { $0.key < $1.key }
       .map { "\($0.key) \(ReportText.number($0.value))" }
     return Section(
       "Model card",
@@ -32,6 +36,7 @@ public enum RecommenderReport {
           ("Created", ReportText.date(v.createdAt)),
           ("Purpose", "Each user's top products they have not bought or rated yet, for a shop's recommendations."),
           ("Training data", "\(users) users, \(items) items, \(interactions) distinct user–item pairs"),
+          ("Time span", timeSpan(v)),
           ("Data fingerprint", "\(v.dataBytes) bytes, xxh64 \(v.dataHash)"),
           (
             "Parameters",
@@ -44,6 +49,16 @@ public enum RecommenderReport {
           ),
         ])
       ])
+  }
+
+  /// The training interactions' first and last time, or why it is not known.
+  static func timeSpan(_ v: ModelVersion) -> String {
+    guard let first = v.metrics[TrainedRecommender.firstTimeMetric],
+      let last = v.metrics[TrainedRecommender.lastTimeMetric]
+    else {
+      return "not recorded (trained without --timestamp-column, or before the span was kept)"
+    }
+    return "\(FieldParser.formatTimestamp(first)) to \(FieldParser.formatTimestamp(last))"
   }
 
   static func quality(_ e: HeldOutEvaluation, file: String) -> Section {

@@ -147,15 +147,24 @@ public struct TrainedRecommender: Sendable {
     }
   }
 
+  /// The metrics holding the training interactions' earliest and latest time (seconds since the epoch), when they
+  /// had a timestamp column.
+  public static let firstTimeMetric = "first_interaction_time"
+  public static let lastTimeMetric = "last_interaction_time"
+
   public func register(
     in store: any ModelRegistry, name: String, fingerprint: DataFingerprint, metrics: [String: Double] = [:],
-    trials: [TuningTrial]? = nil
+    trials: [TuningTrial]? = nil, timeSpan: ClosedRange<Double>? = nil
   ) throws -> ModelVersion {
     try Self.checkName(name, in: store, for: configuration)
     var allMetrics = metrics
     allMetrics["users"] = Double(userIDs.count)
     allMetrics["items"] = Double(itemIDs.count)
     allMetrics["interactions"] = Double(seen.nonZeroCount)
+    if let timeSpan {
+      allMetrics[Self.firstTimeMetric] = timeSpan.lowerBound
+      allMetrics[Self.lastTimeMetric] = timeSpan.upperBound
+    }
     switch trainingMeasure {
     case .loss(let loss): allMetrics["training_loss"] = loss
     case .rmse(let rmse): allMetrics["training_rmse"] = rmse

@@ -148,7 +148,8 @@ public enum RecommenderTuning {
     ]
     if let rating = search.best.rating { metrics["validation_rmse"] = rating.rmse }
     let version = try model.register(
-      in: store, name: name, fingerprint: data.fingerprint, metrics: metrics, trials: search.trials)
+      in: store, name: name, fingerprint: data.fingerprint, metrics: metrics, trials: search.trials,
+      timeSpan: data.timeSpan)
     return TuningOutcome(search: search, registered: version, interactions: data.users.count)
   }
 

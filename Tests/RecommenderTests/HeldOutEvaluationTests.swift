@@ -2,6 +2,7 @@ import Charts
 import Foundation
 import Modeling
 import Storage
+import StorageSQLite
 import TabularIO
 import Testing
 
@@ -53,6 +54,34 @@ import Testing
     #expect(gini.series[0].points.map(\.y) == e.quality.map(\.exposureGini))
     let html = page.render()
     #expect(!html.contains("<script") && !html.contains("src="))
+  }
+
+  /// Issue 26: the model card gives the training interactions' time span (rows' earliest and latest time, blank
+  /// times aside), or says it is not recorded.
+  @Test func theCardGivesTheTrainingTimeSpan() throws {
+    let path = temporaryFile(
+      "user_id,item_id,time\nu1,a,1700000300\nu1,b,\nu2,a,1700000000\nu2,b,1700086400\nu1,a,1700000100\n")
+    var columns = InteractionColumns()
+    columns.timestamp = "time"
+    let data = try InteractionData.load(path: path, columns: columns, feedback: .implicit)
+    // The earliest row (u2,a) and the latest; the duplicate u1,a keeps only its latest time for the split.
+    #expect(data.timeSpan == 1_700_000_000...1_700_086_400)
+    #expect(try InteractionData.load(path: path, columns: InteractionColumns(), feedback: .implicit).timeSpan == nil)
+    let blank = temporaryFile("user_id,item_id,time\nu1,a,\n", name: "blank.csv")
+    #expect(try InteractionData.load(path: blank, columns: columns, feedback: .implicit).timeSpan == nil)
+    var configuration = ImplicitALS.Configuration()
+    configuration.factors = 2
+    configuration.iterations = 1
+    configuration.threads = 1
+    let model = try TrainedRecommender.train(data, configuration: .implicitALS(configuration))
+    let store = try ModelStore(path: (path as NSString).deletingLastPathComponent + "/span.sqlite", create: true)
+    let spanned = try model.register(in: store, name: "spanned", fingerprint: data.fingerprint, timeSpan: data.timeSpan)
+    #expect(spanned.metrics[TrainedRecommender.firstTimeMetric] == 1_700_000_000)
+    #expect(spanned.metrics[TrainedRecommender.lastTimeMetric] == 1_700_086_400)
+    #expect(RecommenderReport.timeSpan(spanned) == "2023-11-14 22:13:20 to 2023-11-15 22:13:20")
+    let plain = try model.register(in: store, name: "plain", fingerprint: data.fingerprint)
+    #expect(plain.metrics[TrainedRecommender.firstTimeMetric] == nil)
+    #expect(RecommenderReport.timeSpan(plain).hasPrefix("not recorded"))
   }
 
   @Test func aFileWithNothingToJudgeIsRefused() throws {
