@@ -25,7 +25,9 @@ public enum FraudReport {
   }
 
   static func card(_ e: FraudEvaluationReport, _ m: FraudModel, _ v: ModelVersion, historyEnd: Double?) -> Section {
-    let metrics = v.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(ReportText.number($0.value))" }
+    let metrics = v.metrics.filter { ![FraudStore.historyStartMetric, FraudStore.historyEndMetric].contains($0.key) }
+      .sorted { $0.key < $1.key }.map { "\($0.key) \(ReportText.number($0.value))" }
+    let history = historySpan(v, historyEnd: historyEnd).map { ", \($0)" } ?? ""
     let parameters = v.parameters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
     return Section(
       "Model card",
@@ -39,7 +41,7 @@ public enum FraudReport {
           ),
           (
             "Training data",
-            "\(v.dataBytes) bytes, xxh64 \(v.dataHash)\(historyEnd.map { ", history up to \(FieldParser.formatTimestamp($0))" } ?? "")"
+            "\(v.dataBytes) bytes, xxh64 \(v.dataHash)\(history)"
           ),
           ("Parameters", parameters.joined(separator: ", ")),
           ("Training metrics", metrics.isEmpty ? "none" : metrics.joined(separator: ", ")),
@@ -53,6 +55,19 @@ public enum FraudReport {
           ),
         ])
       ])
+  }
+
+  /// The training history's span on the card: from the version's metrics (`fraud train` versions), else up to
+  /// `historyEnd` (the stored state's newest time) with its start not recorded; `nil` when neither is known.
+  static func historySpan(_ v: ModelVersion, historyEnd: Double?) -> String? {
+    switch (v.metrics[FraudStore.historyStartMetric], v.metrics[FraudStore.historyEndMetric] ?? historyEnd) {
+    case (let start?, let end?):
+      return "history from \(FieldParser.formatTimestamp(start)) to \(FieldParser.formatTimestamp(end))"
+    case (nil, let end?):
+      return "history up to \(FieldParser.formatTimestamp(end)) (its start not recorded)"
+    default:
+      return nil
+    }
   }
 
   static func overview(_ e: FraudEvaluationReport) -> Section {

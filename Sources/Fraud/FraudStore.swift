@@ -4,6 +4,10 @@ import Storage
 
 /// Registering and loading fraud models.
 public enum FraudStore {
+  /// The metrics of a `fraud train` version holding its history's first and last transaction time (epoch seconds).
+  public static let historyStartMetric = "history_start_time"
+  public static let historyEndMetric = "history_end_time"
+
   /// The kind of the first family's versions (and of every version stored before there were others).
   public static let kind = "fraud.logistic-regression"
   /// The kinds this version of fraud can load, one per estimator family.
@@ -31,6 +35,15 @@ public enum FraudStore {
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
+    var metrics = [
+      "training_roc_auc": report.trainingAUC, "training_average_precision": report.trainingAveragePrecision,
+      "review_threshold": report.model.reviewThreshold, "decline_threshold": report.model.declineThreshold,
+      "alert_rate": report.alertRate, "transactions": Double(report.transactions), "frauds": Double(report.frauds),
+    ]
+    if let span = report.historySpan {
+      metrics[historyStartMetric] = span.lowerBound
+      metrics[historyEndMetric] = span.upperBound
+    }
     return try store.register(
       NewModelVersion(
         name: name, kind: kind(of: report.model),
@@ -38,11 +51,7 @@ public enum FraudStore {
           "label_delay_seconds": "\(report.model.labelDelay)", "threshold_rule": report.model.thresholdRule,
           "rules": report.model.rules.rules.map(\.code).joined(separator: ","), "features": "\(FraudFeature.count)",
         ],
-        metrics: [
-          "training_roc_auc": report.trainingAUC, "training_average_precision": report.trainingAveragePrecision,
-          "review_threshold": report.model.reviewThreshold, "decline_threshold": report.model.declineThreshold,
-          "alert_rate": report.alertRate, "transactions": Double(report.transactions), "frauds": Double(report.frauds),
-        ], dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
+        metrics: metrics, dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
         parts: ["model": Array(try encoder.encode(report.model)), "state": report.state.encoded()]))
   }
 

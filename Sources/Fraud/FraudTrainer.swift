@@ -40,6 +40,8 @@ public struct FraudTrainingReport {
   public var outliers: [String] = []
   /// Transactions whose id was already seen (a replayed line), skipped as the stream skips them.
   public var duplicates = 0
+  /// The first and the last transaction time of the history the model was fitted on (seconds since the epoch).
+  public var historySpan: ClosedRange<Double>? = nil
 }
 
 /// Replays a labeled history exactly as the stream would and fits the model on the features it produced.
@@ -220,6 +222,7 @@ public enum FraudTrainer {
       trainingAveragePrecision: try ClassificationMetrics.averagePrecision(labels: labels, scores: scores),
       alertRate: Double(alerts) / Double(n), fingerprint: reader.fingerprint, outliers: outliers,
       duplicates: duplicates)
+    if let first = times.first, let last = times.last, first <= last { report.historySpan = first...last }
     report.recentAlertRate = Double(recentAlerts.count) / Double(max(recent.count, 1))
     report.recentPrecision =
       Double(recentAlerts.filter { labels[$0] }.count) / Double(max(recentAlerts.count, 1))

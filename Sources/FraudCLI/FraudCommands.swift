@@ -503,7 +503,8 @@ struct ReportCommand: ParsableCommand {
     let stored = try loadFraudModel(store, name.model)
     let report = try window.evaluate(stored)
     let page = FraudReport.page(
-      report, model: stored.model, version: stored.version, file: window.data, statistics: statistics)
+      report, model: stored.model, version: stored.version, file: window.data, statistics: statistics,
+      historyEnd: stored.state.watermark.isFinite ? stored.state.watermark : nil)
     try writeReport(page, to: output)
     printError("fraud: wrote \(output) (\(page.charts.count) charts)")
   }

@@ -1,5 +1,8 @@
 import Foundation
 import Modeling
+import Storage
+import StorageSQLite
+import TabularIO
 import Testing
 
 @testable import Fraud
@@ -40,5 +43,38 @@ import Testing
     #expect(ScoreBands.band(0.003) == 4)
     #expect(ScoreBands.band(0.999) == ScoreBands.edges.count - 2)
     #expect(ScoreBands.band(1) == ScoreBands.edges.count - 2)
+  }
+}
+
+/// Issue 26: a fraud model's card gives the span of the history it was trained on.
+@Suite struct FraudModelCardTests {
+  @Test func theCardGivesTheHistorysTimeSpan() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("SampleData/fraud")
+    let report = try FraudTrainer.train(
+      path: root.appendingPathComponent("history.csv").path, mapping: ColumnMapping(), labelDelay: 7 * 86_400,
+      rules: .standard, target: .alertRate(0.01))
+    // The file's first and last lines.
+    let span = try #require(report.historySpan)
+    #expect(FieldParser.formatTimestamp(span.lowerBound) == "2026-01-01 00:08:22")
+    #expect(FieldParser.formatTimestamp(span.upperBound) == "2026-01-28 23:51:06")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fraud-card-\(UUID())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let store = try ModelStore(path: dir.appendingPathComponent("store.sqlite").path, create: true)
+    let version = try FraudStore.register(report, in: store, name: "fraud")
+    #expect(version.metrics[FraudStore.historyStartMetric] == span.lowerBound)
+    #expect(version.metrics[FraudStore.historyEndMetric] == span.upperBound)
+    #expect(
+      FraudReport.historySpan(version, historyEnd: nil)
+        == "history from 2026-01-01 00:08:22 to 2026-01-28 23:51:06")
+    // A version without the metrics (a stream's, or one registered before they were kept): up to the state's end.
+    var older = version
+    older.metrics[FraudStore.historyStartMetric] = nil
+    older.metrics[FraudStore.historyEndMetric] = nil
+    #expect(
+      FraudReport.historySpan(older, historyEnd: span.upperBound)
+        == "history up to 2026-01-28 23:51:06 (its start not recorded)")
+    #expect(FraudReport.historySpan(older, historyEnd: nil) == nil)
   }
 }
