@@ -3,7 +3,6 @@ import CommandLineSupport
 import Foundation
 import LinearAlgebra
 import Recommender
-import TabularIO
 
 extension HoldoutSplit: ExpressibleByArgument {}
 
@@ -68,12 +67,9 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     if registered {
-      let store = try storeOptions.openModels(create: false)
-      let stored = try StoredRecommender(store: store, name: name.model, version: version)
-      let e = try SpooledInput.withInput(input.interactions) { path in
-        try RecommenderEvaluation.heldOut(
-          stored, path: path, columns: input.columns, k: k, threads: hyperparameters.threads)
-      }
+      let (e, _) = try measureRegistered(
+        try storeOptions.openModels(create: false), name: name.model, version: version,
+        interactions: input.interactions, columns: input.columns, k: k, threads: hyperparameters.threads)
       try printHeldOut(e, format: format.format)
       return
     }

@@ -27,12 +27,7 @@ struct ImportCommand: ParsableCommand {
     help: ArgumentHelp(
       "The interactions the factors were trained on (CSV with a header line; default: none).", valueName: "file"))
   var interactions: String?
-  @Option(name: .customLong("user-column"), help: "The interactions' user id column.") var userColumn = "user_id"
-  @Option(name: .customLong("item-column"), help: "The interactions' item id column.") var itemColumn = "item_id"
-  @Option(
-    name: .customLong("timestamp-column"),
-    help: "The interactions' timestamp column, checked and kept as the training time span (default: none).")
-  var timestampColumn: String?
+  @OptionGroup var columns: InteractionColumnOptions
   @Option(
     name: .long,
     help: ArgumentHelp("An items CSV (item_id and any other columns) shown beside recommendations.", valueName: "file"))
@@ -44,11 +39,9 @@ struct ImportCommand: ParsableCommand {
     let started = Date()
     let store = try storeOptions.openModels(create: true)
     try TrainedRecommender.checkName(name.model, in: store, for: .implicitALS(.init()))
-    var columns = InteractionColumns()
-    columns.user = userColumn
-    columns.item = itemColumn
-    columns.timestamp = timestampColumn
-    let data = try interactions.map { try InteractionData.load(path: $0, columns: columns, feedback: .implicit) }
+    let data = try interactions.map {
+      try InteractionData.load(path: $0, columns: columns.columns, feedback: .implicit)
+    }
     let catalog = try items.map { try ItemCatalog.load(path: $0) }
     let (model, factorsFingerprint) = try SparkFactorImport.load(directory: sparkFactors, data: data, catalog: catalog)
     let version = try model.register(

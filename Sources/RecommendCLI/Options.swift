@@ -10,6 +10,13 @@ struct InteractionOptions: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("The interactions CSV (with a header line).", valueName: "file"))
   var interactions: String
 
+  @OptionGroup var columnOptions: InteractionColumnOptions
+
+  var columns: InteractionColumns { columnOptions.columns }
+}
+
+/// The columns of an interactions file, for commands whose interactions file is required or optional.
+struct InteractionColumnOptions: ParsableArguments {
   @Option(name: .customLong("user-column"), help: "The user id column.")
   var userColumn = "user_id"
 

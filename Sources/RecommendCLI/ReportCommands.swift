@@ -30,14 +30,23 @@ struct HeldOutOptions: ParsableArguments {
   }
 
   func evaluate(_ store: any ModelRegistry, name: String) throws -> (HeldOutEvaluation, StoredRecommender) {
-    let stored = try StoredRecommender(store: store, name: name, version: version)
-    let e = try SpooledInput.withInput(interactions) { path in
-      try RecommenderEvaluation.heldOut(
-        stored, path: path, columns: columns, k: k,
-        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-    }
-    return (e, stored)
+    try measureRegistered(
+      store, name: name, version: version, interactions: interactions, columns: columns, k: k,
+      threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
   }
+}
+
+/// Version `version` (default: the active one) of `name`, measured on `interactions` (a path or `-`) it did not
+/// train on: what `measure`, `report` and `evaluate --registered` show.
+func measureRegistered(
+  _ store: any ModelRegistry, name: String, version: Int?, interactions: String, columns: InteractionColumns, k: Int,
+  threads: Int
+) throws -> (HeldOutEvaluation, StoredRecommender) {
+  let stored = try StoredRecommender(store: store, name: name, version: version)
+  let e = try SpooledInput.withInput(interactions) { path in
+    try RecommenderEvaluation.heldOut(stored, path: path, columns: columns, k: k, threads: threads)
+  }
+  return (e, stored)
 }
 
 struct MeasureCommand: ParsableCommand {

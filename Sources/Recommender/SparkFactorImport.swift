@@ -108,12 +108,12 @@ public enum SparkFactorImport {
       alpha: Float(metadata.alpha), trainingMeasure: nil)
     var trained = TrainedRecommender(
       configuration: .implicitALS(configuration), userIDs: userIDs, itemIDs: itemIDs, model: model,
-      seen: seen,
-      popularity: data == nil
-        ? averageUserScores(users: userFactors, items: itemFactors, rank: metadata.rank)
-        : TrainedRecommender.popularity(of: seen, items: itemIDs.count),
-      catalog: catalog)
-    if data == nil { trained.fallback = .averageUser }
+      seen: seen, popularity: TrainedRecommender.popularity(of: seen, items: itemIDs.count), catalog: catalog)
+    if data == nil {
+      // No counts to rank by: the average user's scores stand in for popularity.
+      trained.popularity = averageUserScores(users: userFactors, items: itemFactors, rank: metadata.rank)
+      trained.fallback = .averageUser
+    }
     trained.parametersOverride = [
       "feedback": "implicit", "factors": "\(metadata.rank)", "iterations": "\(metadata.maxIter)",
       "regularization": "\(metadata.regParam)", "alpha": "\(metadata.alpha)",
