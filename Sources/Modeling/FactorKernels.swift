@@ -1,6 +1,18 @@
+import CPlatform
+
 /// Small dense kernels on factor vectors (length `n`, usually 16–256), written with SIMD so that the
 /// per-interaction work of ALS runs without a BLAS call per vector.
 public enum FactorKernels {
+  /// `y[i] = Σ_k a[i·n + k]·x[k]` for the `rows` rows of the row-major `a` (every item's score against one user's
+  /// factors): AVX2 with FMA where the processor has it, SSE2 otherwise, four rows at a time, each in a fixed order
+  /// of summation (one process gives the same scores for the same inputs every time).
+  @inlinable
+  public static func rowDots(
+    _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, n: Int
+  ) {
+    cml_row_dots(a, x, y, rows, n)
+  }
+
   /// `Σ a[i]·b[i]`.
   @inlinable @inline(__always)
   public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {

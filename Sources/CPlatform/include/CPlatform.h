@@ -49,6 +49,17 @@ static inline uint32_t cml_csv_masks16(const unsigned char *p, unsigned char del
 #endif
 }
 
+/// `y[i] = Σ_k a[i·n + k] · x[k]` for `rows` rows of `n` floats (row-major `a`): AVX2 with FMA where the processor
+/// has it, SSE2 otherwise (x86-64), each summing in a fixed order (the same inputs give the same `y` every time).
+void cml_row_dots(const float *a, const float *x, float *y, long rows, long n);
+
+/// Whether `cml_row_dots` runs its AVX2 version on this processor (1) or not (0).
+int cml_row_dots_uses_avx2(void);
+
+/// `cml_row_dots`'s version for processors without AVX2 (SSE2 on x86-64), whatever this processor has: the tests
+/// compare both versions with a reference.
+void cml_row_dots_baseline(const float *a, const float *x, float *y, long rows, long n);
+
 /// Remembers `path` as a temporary file to remove if the process is stopped by SIGINT, SIGTERM or SIGHUP before
 /// it is unregistered (the path is copied). Returns a slot for `cml_temporary_unregister`, or -1 when every slot
 /// is taken (that file is then not cleaned up on a signal).
