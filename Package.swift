@@ -76,6 +76,7 @@ let package = Package(
       dependencies: [
         "Modeling", "Storage", "TabularIO", "Recommender", "Churn", "Fraud",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),

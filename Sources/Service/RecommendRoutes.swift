@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Modeling
 import Recommender
@@ -67,8 +68,8 @@ public enum RecommendRoutes {
   }
 
   /// A query flag: absent, `true` or `false`.
-  static func flag(_ request: Request, _ name: String) throws -> Bool {
-    guard let text = request.uri.queryParameters[Substring(name)] else { return false }
+  static func flag(_ query: FlatDictionary<Substring, Substring>, _ name: String) throws -> Bool {
+    guard let text = query[Substring(name)] else { return false }
     switch text.lowercased() {
     case "true", "1": return true
     case "false", "0", "": return false
@@ -76,8 +77,8 @@ public enum RecommendRoutes {
     }
   }
 
-  static func queryCount(_ request: Request) throws -> Int {
-    guard let text = request.uri.queryParameters["n"] else { return try count(nil) }
+  static func queryCount(_ query: FlatDictionary<Substring, Substring>) throws -> Int {
+    guard let text = query["n"] else { return try count(nil) }
     guard let n = Int(text) else { throw ServiceError(.badRequest, "'n' must be an integer, got '\(text)'") }
     return try count(n)
   }
@@ -96,9 +97,10 @@ public enum RecommendRoutes {
       [
         .get: { request, context in
           let id = try context.parameters.require("id")
+          let query = request.uri.queryParameters  // parsed once
           let list = try serving(model).recommend(
-            user: id, count: try queryCount(request), includeSeen: try flag(request, "include_seen"),
-            strict: try flag(request, "strict"))
+            user: id, count: try queryCount(query), includeSeen: try flag(query, "include_seen"),
+            strict: try flag(query, "strict"))
           return try JSONBody.response(list)
         }
       ])
@@ -145,7 +147,8 @@ public enum RecommendRoutes {
       [
         .get: { request, context in
           let id = try context.parameters.require("id")
-          return try JSONBody.response(try serving(model).similar(item: id, count: try queryCount(request)))
+          return try JSONBody.response(
+            try serving(model).similar(item: id, count: try queryCount(request.uri.queryParameters)))
         }
       ])
   }
