@@ -37,8 +37,20 @@ public enum ModelsReport {
     return f.string(from: date)
   }
 
+  /// A metric as shown: a point in time (a name ending in `_time`, seconds since 1970 in UTC) as an ISO 8601
+  /// timestamp — six significant digits would round it to hours — and any other number to six significant digits.
+  static func metricText(_ name: String, _ value: Double) -> String {
+    if name.hasSuffix("_time"), value.isFinite, abs(value) < 253_402_300_800 {  // before the year 10000
+      let f = ISO8601DateFormatter()
+      f.formatOptions =
+        value.rounded(.down) == value ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]
+      return f.string(from: Date(timeIntervalSince1970: value))
+    }
+    return String(format: "%.6g", value)
+  }
+
   static func metricsText(_ metrics: [String: Double]) -> String {
-    metrics.sorted { $0.key < $1.key }.map { String(format: "%@=%.6g", $0.key, $0.value) }.joined(separator: " ")
+    metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(metricText($0.key, $0.value))" }.joined(separator: " ")
   }
 
   /// One row per version: name, version, active, kind, created, training rows/bytes, metrics.
@@ -64,7 +76,7 @@ public enum ModelsReport {
     ]
     for (k, value) in v.parameters.sorted(by: { $0.key < $1.key }) { rows.append([.text("param.\(k)"), .text(value)]) }
     for (k, value) in v.metrics.sorted(by: { $0.key < $1.key }) {
-      rows.append([.text("metric.\(k)"), .text(String(format: "%.6g", value))])
+      rows.append([.text("metric.\(k)"), .text(metricText(k, value))])
     }
     return OutputTable(columns: ["field", "value"], rows: rows)
   }

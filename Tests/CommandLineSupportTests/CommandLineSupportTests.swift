@@ -123,6 +123,25 @@ extension OutputTableTests {
 
         """)
   }
+
+  /// Points in time (metrics named `*_time`, epoch seconds) show as timestamps to the second, not as 1.70001e+09;
+  /// a fraction of a second is kept; other metrics keep six significant digits, and a time out of range stays a number.
+  @Test func timeMetricsShowAsTimestamps() {
+    var timed = version
+    timed.metrics = [
+      "first_interaction_time": 1_700_000_000, "history_end_time": 1_767_225_599.25, "roc_auc": 0.84512,
+      "last_interaction_time": 1e300,
+    ]
+    let text = ModelsReport.show(timed).render(.csv)
+    #expect(text.contains("metric.first_interaction_time,2023-11-14T22:13:20Z\n"))
+    #expect(text.contains("metric.history_end_time,2025-12-31T23:59:59.250Z\n"))
+    #expect(text.contains("metric.last_interaction_time,1e+300\n"))
+    #expect(text.contains("metric.roc_auc,0.84512\n"))
+    #expect(
+      ModelsReport.list([timed]).render(.csv).contains(
+        "first_interaction_time=2023-11-14T22:13:20Z history_end_time=2025-12-31T23:59:59.250Z last_interaction_time=1e+300 roc_auc=0.84512"
+      ))
+  }
 }
 
 @Suite struct ProgressAndErrorsTests {
