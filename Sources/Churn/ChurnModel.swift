@@ -110,6 +110,9 @@ public struct ChurnTrainingReport: Sendable, Codable {
   public var family: ChurnFamily = .linear
   public var comparison: [FamilyValidation] = []
   public var choice: String? = nil
+  /// The time column (`--time-column`) and the earliest and latest time read in it.
+  public var timeColumn: String? = nil
+  public var timeSpan: ClosedRange<Double>? = nil
 }
 
 enum Evaluation {

@@ -87,6 +87,7 @@ public enum ChurnReport {
       ("Training data", "\(m.trainingRows) customers, \(m.columns.count) input columns, \(m.features.count) features"),
     ]
     if let f = i.training?.fingerprint { facts.append(("Data fingerprint", "\(f.byteCount) bytes, xxh64 \(f.xxh64)")) }
+    facts.append(("Time span", timeSpan(i.version)))
     if let skipped = i.training?.skippedRows, skipped > 0 { facts.append(("Rows skipped", "\(skipped) bad rows")) }
     facts.append(("Threshold", "\(ReportText.number(m.threshold)) (\(m.thresholdRule))"))
     let params = i.version.parameters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
@@ -107,6 +108,20 @@ public enum ChurnReport {
     if !pooled.isEmpty { limits.append("Rare levels pooled as 'other' in: \(pooled.joined(separator: ", ")).") }
     facts.append(("Known limits", limits.joined(separator: " ")))
     return Section("Model card", [.facts(facts)])
+  }
+
+  /// The training records' time span on the card, from the version's metrics (versions trained with
+  /// `--time-column`), or why it is not known.
+  static func timeSpan(_ v: ModelVersion) -> String {
+    let column = v.parameters["time_column"].map { " (column \($0))" } ?? ""
+    switch (v.metrics[ChurnStore.firstTimeMetric], v.metrics[ChurnStore.lastTimeMetric]) {
+    case (let first?, let last?):
+      return "from \(FieldParser.formatTimestamp(first)) to \(FieldParser.formatTimestamp(last))\(column)"
+    default:
+      return v.parameters["time_column"] != nil
+        ? "not recorded: the time column\(column) was blank in every row"
+        : "not recorded: trained without a time column (churn train --time-column COLUMN keeps it)"
+    }
   }
 
   static func evaluation(_ v: ValidationReport, _ c: ClassifierCurves, threshold: Double) -> Section {

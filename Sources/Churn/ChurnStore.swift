@@ -13,6 +13,9 @@ public enum ChurnStore {
   public static let kinds: Set<String> = [kind, additiveKind]
   /// Churn models, for `ModelRegistry.resolve`.
   public static let family = ModelFamily(noun: "churn model", train: .trainChurn) { kinds.contains($0) }
+  /// The training data's earliest and latest record time (metrics of versions trained with `--time-column`).
+  public static let firstTimeMetric = "first_record_time"
+  public static let lastTimeMetric = "last_record_time"
 
   /// Registers `report.model` as a new, active version of `name`.
   public static func register(
@@ -34,12 +37,18 @@ public enum ChurnStore {
     if let a = report.model.additive {
       parameters["interactions"] = a.smooths.filter { $0.kind != .main }.map(\.name).joined(separator: ",")
     }
+    var metrics = report.model.metrics
+    if let column = report.timeColumn { parameters["time_column"] = column }
+    if let span = report.timeSpan {
+      metrics[firstTimeMetric] = span.lowerBound
+      metrics[lastTimeMetric] = span.upperBound
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return try store.register(
       NewModelVersion(
         name: name, kind: report.model.additive == nil ? kind : additiveKind, parameters: parameters,
-        metrics: report.model.metrics,
+        metrics: metrics,
         dataBytes: Int(report.fingerprint.byteCount), dataHash: report.fingerprint.xxh64,
         parts: [
           "model": Array(try encoder.encode(report.model)),

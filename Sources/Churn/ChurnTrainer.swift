@@ -22,6 +22,9 @@ public struct ChurnTrainingOptions: Sendable {
   public var positive: String?
   public var idColumn: String?
   public var exclude: [String] = []
+  /// A column of record times (e.g. the snapshot date): never a feature, its earliest and latest times are kept
+  /// as the training data's time span.
+  public var timeColumn: String?
   public var regression = LogisticRegression.Configuration()
   /// Cross-validation folds; 0 or 1 for none.
   public var folds = 5
@@ -183,6 +186,11 @@ public enum ChurnTrainer {
       summary = try coefficientSummary(fitted, features: features, observations: n, penalized: penalized)
       coefficients = fitted.coefficients
     }
+    if schema.badTimes > 0, let column = schema.timeColumn {
+      warnings.append(
+        "\(path): \(schema.badTimes == 1 ? "1 row has" : "\(schema.badTimes) rows have") a time in '\(column)' that does not read as one; \(schema.badTimes == 1 ? "it is" : "they are") fitted but left out of the time span"
+      )
+    }
 
     // Cross-validation of the chosen family and the threshold.
     var validation: ValidationReport? = nil
@@ -228,7 +236,7 @@ public enum ChurnTrainer {
       model: model, notes: schema.notes, aliased: data.aliasedNames, warnings: warnings, summary: summary,
       validation: validation,
       skippedRows: schema.skip.count, fingerprint: schema.fingerprint, family: family, comparison: comparison,
-      choice: choice)
+      choice: choice, timeColumn: schema.timeColumn, timeSpan: schema.timeSpan)
   }
 
   /// The parametric part of an additive model as the linear model's coefficient table (original and standardized

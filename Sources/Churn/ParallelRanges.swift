@@ -75,9 +75,17 @@ struct Collected {
   var lines: Int
   /// Rows in the first half when two halves were merged.
   var firstRangeRows: Int? = nil
+  /// The earliest and latest time of the time column, when there is one and it has a readable time.
+  var timeSpan: ClosedRange<Double>? = nil
+  /// Rows whose time does not read as a timestamp, and the first of them placed in the file.
+  var badTimes = 0
+  var firstBadTime: TabularError? = nil
 
   /// Moves the remembered errors down by `lines`.
   mutating func shiftLines(by lines: Int) {
+    if let e = firstBadTime {
+      firstBadTime = TabularError(e.kind, file: e.file, line: e.line.map { $0 + lines }, column: e.column, e.message)
+    }
     for c in stats.indices {
       if let e = stats[c].firstNonNumeric {
         stats[c].firstNonNumeric = TabularError(
@@ -91,6 +99,13 @@ struct Collected {
     firstRangeRows = rows
     for c in stats.indices { stats[c].merge(other.stats[c], rowOffset: rows) }
     targetMissingRows += other.targetMissingRows.map { $0 + rows }
+    switch (timeSpan, other.timeSpan) {
+    case (let a?, let b?): timeSpan = min(a.lowerBound, b.lowerBound)...max(a.upperBound, b.upperBound)
+    case (nil, let b?): timeSpan = b
+    default: break
+    }
+    if firstBadTime == nil { firstBadTime = other.firstBadTime }
+    badTimes += other.badTimes
     rows += other.rows
     lines += other.lines
   }

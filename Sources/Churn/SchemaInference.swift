@@ -22,6 +22,11 @@ struct InferredSchema {
   var ranges: ParallelRanges?
   /// Rows in the first half.
   var firstRangeRows: Int?
+  /// The time column (`--time-column`) and the earliest and latest time in it.
+  var timeColumn: String? = nil
+  var timeSpan: ClosedRange<Double>? = nil
+  /// Rows whose time could not be read (with `--skip-bad-rows`; they stay in the fit, out of the span).
+  var badTimes = 0
 }
 
 extension ChurnTrainer {
@@ -33,6 +38,7 @@ extension ChurnTrainer {
     let targetIndex = try reader.header.require(o.target, role: "target", file: path)
     for name in o.exclude { _ = try reader.header.require(name, role: "excluded", file: path) }
     let givenID = try o.idColumn.map { try reader.header.require($0, role: "id", file: path) }
+    let timeIndex = try o.timeColumn.map { try reader.header.require($0, role: "time", file: path) }
     // One role per column: the target cannot also be left out, or be the id.
     if o.exclude.contains(o.target) {
       throw CommerceError(
@@ -42,6 +48,21 @@ extension ChurnTrainer {
       throw CommerceError(
         .usage, "'\(o.target)' is the \(.target) and cannot be the \(.idColumn) too", parameter: .idColumn)
     }
+    if let time = o.timeColumn {
+      if time == o.target {
+        throw CommerceError(
+          .usage, "'\(time)' is the \(.target) and cannot be the \(.timeColumn) too", parameter: .timeColumn)
+      }
+      if time == o.idColumn {
+        throw CommerceError(
+          .usage, "'\(time)' is the \(.idColumn) and cannot be the \(.timeColumn) too", parameter: .timeColumn)
+      }
+      if o.exclude.contains(time) {
+        throw CommerceError(
+          .usage, "'\(time)' is the \(.timeColumn) and is never a feature; do not \(.exclude) it as well",
+          parameter: .exclude)
+      }
+    }
     if let id = o.idColumn, o.exclude.contains(id) {
       throw CommerceError(
         .usage, "'\(id)' is the \(.idColumn) and is never a feature; do not \(.exclude) it as well",
@@ -49,15 +70,20 @@ extension ChurnTrainer {
     }
     let ranges = ParallelRanges(path: path, reader: reader, threads: o.threads)
     var collected: Collected
-    if let ranges, var both = try ranges.run({ r in try collect(r, names: names, targetIndex: targetIndex) }) {
+    if let ranges,
+      var both = try ranges.run({ r in
+        try collect(r, names: names, targetIndex: targetIndex, timeIndex: timeIndex)
+      })
+    {
       // Place the halves' remembered errors in the whole file, then merge.
       both.0.shiftLines(by: ranges.headerLines)
       both.1.shiftLines(by: ranges.headerLines + both.0.lines)
       collected = both.0
       collected.merge(both.1)
     } else {
-      collected = try collect(reader, names: names, targetIndex: targetIndex)
+      collected = try collect(reader, names: names, targetIndex: targetIndex, timeIndex: timeIndex)
     }
+    if let bad = collected.firstBadTime, !o.skipBadRows { throw bad }
     let stats = collected.stats
     let targetMissingRows = collected.targetMissingRows
     let row = collected.rows
@@ -126,6 +152,14 @@ extension ChurnTrainer {
             parameter: .idColumn)
         }
         notes.append(InferenceNote(column: s.name, decision: "id", detail: "\(.idColumn)"))
+        continue
+      }
+      if c == timeIndex {
+        let detail: CommerceError.Message =
+          collected.timeSpan.map { span -> CommerceError.Message in
+            "\(.timeColumn): from \(FieldParser.formatTimestamp(span.lowerBound)) to \(FieldParser.formatTimestamp(span.upperBound))"
+          } ?? "\(.timeColumn): blank in every row"
+        notes.append(InferenceNote(column: s.name, decision: "time", detail: detail))
         continue
       }
       if o.exclude.contains(s.name) {
@@ -220,21 +254,52 @@ extension ChurnTrainer {
     return InferredSchema(
       names: names, targetIndex: targetIndex, positive: positive, negative: negative, idColumn: idColumn,
       specs: specs, specInput: specInput, notes: notes, skip: Set(targetMissingRows).union(badRows), rows: row,
-      fingerprint: fingerprint, ranges: ranges, firstRangeRows: collected.firstRangeRows)
+      fingerprint: fingerprint, ranges: ranges, firstRangeRows: collected.firstRangeRows,
+      timeColumn: timeIndex.map { names[$0] }, timeSpan: collected.timeSpan, badTimes: collected.badTimes)
   }
 
   /// The largest magnitude of a number a model fits (its square and sums of squares stay finite).
   static let largestValue = 1e100
 
   /// Column statistics of the records of one reader (a whole file, or one byte range of it).
-  static func collect(_ reader: CSVReader, names: [String], targetIndex: Int) throws -> Collected {
+  static func collect(_ reader: CSVReader, names: [String], targetIndex: Int, timeIndex: Int? = nil) throws
+    -> Collected
+  {
     var stats = names.map { ColumnStats(name: $0) }
     var targetMissingRows: [Int] = []
     var categorical = [Bool](repeating: false, count: names.count)
     var row = 0
+    var earliest = Double.infinity
+    var latest = -Double.infinity
+    var badTimes = 0
+    var firstBadTime: TabularError? = nil
+    var cache = FieldParser.TimestampCache()
     while try reader.next() {
       for c in 0..<names.count {
         guard let field = reader.fieldBytes(c) else { continue }
+        if c == timeIndex {
+          // The time column is only kept as the training data's span, never a feature.
+          var expected: String
+          switch FieldParser.parseTimestamp(field, cache: &cache) {
+          case .value(let t) where t.isFinite:
+            earliest = min(earliest, t)
+            latest = max(latest, t)
+            continue
+          case .missing:
+            stats[c].missing += 1
+            continue
+          case .invalid(let e): expected = e
+          case .value: expected = "a finite time"
+          }
+          badTimes += 1
+          if firstBadTime == nil {
+            let (lo, hi) = FieldParser.trimmed(field)
+            firstBadTime = reader.error(
+              atField: c,
+              "expected \(expected), found \(quotedForMessage(UnsafeBufferPointer(rebasing: field[lo..<hi])))")
+          }
+          continue
+        }
         let (lo, hi) = FieldParser.trimmed(field)
         if lo == hi {
           stats[c].missing += 1
@@ -282,7 +347,11 @@ extension ChurnTrainer {
       }
       row += 1
     }
-    return Collected(stats: stats, targetMissingRows: targetMissingRows, rows: row, lines: reader.linesRead)
+    var collected = Collected(stats: stats, targetMissingRows: targetMissingRows, rows: row, lines: reader.linesRead)
+    if earliest <= latest { collected.timeSpan = earliest...latest }
+    collected.badTimes = badTimes
+    collected.firstBadTime = firstBadTime
+    return collected
   }
 
   /// Whether the column of `s` holds a different value in each of the `rows` rows (numbers compared as numbers;

@@ -67,6 +67,11 @@ struct TrainCommand: ParsableCommand {
   var positive: String?
   @Option(name: .customLong("id-column"), help: "The customer id column (default: inferred).") var idColumn: String?
   @Option(name: .long, help: "Columns to leave out, comma-separated.") var exclude: String?
+  @Option(
+    name: .customLong("time-column"),
+    help:
+      "A column of record times (e.g. the snapshot date): never a feature; its first and last time are kept as the training data's span."
+  ) var timeColumn: String?
   @Option(name: .long, parsing: .unconditional, help: "L2 (ridge) penalty.") var l2 = 0.0
   @Option(name: .long, parsing: .unconditional, help: "L1 (lasso) penalty; with --l2, the elastic net.") var l1 = 0.0
   @Option(name: .long, parsing: .unconditional, help: "Cross-validation folds (0: none).") var cv = 5
@@ -123,6 +128,7 @@ struct TrainCommand: ParsableCommand {
     options.positive = positive
     options.idColumn = idColumn
     options.exclude = exclude?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+    options.timeColumn = timeColumn
     options.regression.l2 = l2
     options.regression.l1 = l1
     options.folds = cv

@@ -157,6 +157,8 @@ extension CommerceError.Reference {
   public static let valueColumn = Self(rawValue: "value_column")
   /// The column of interaction times.
   public static let timestampColumn = Self(rawValue: "timestamp_column")
+  /// The column of a customer table's record times (kept for the training data's time span, never a feature).
+  public static let timeColumn = Self(rawValue: "time_column")
   /// The column map of a transaction file.
   public static let columnMap = Self(rawValue: "map")
   /// The largest jump ahead in time a transaction may make before it is taken for a mistyped date.

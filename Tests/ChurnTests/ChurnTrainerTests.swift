@@ -28,11 +28,12 @@ func smallCustomers(rows: Int = 200, extra: (Int) -> String = { _ in "" }, heade
   return text
 }
 
-func trainError(_ text: String, target: String = "churned", skip: Bool = false) -> String {
+func trainError(_ text: String, target: String = "churned", skip: Bool = false, time: String? = nil) -> String {
   let path = temporaryFile(text)
   var o = ChurnTrainingOptions(target: target)
   o.folds = 0
   o.skipBadRows = skip
+  o.timeColumn = time
   do {
     _ = try ChurnTrainer.train(path: path, options: o)
     return "no error"
@@ -300,5 +301,140 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false) 
         "model 'rec' holds recommender.als-implicit versions; train the churn model under another \(.modelName) name",
         parameter: .modelName)
     ) { _ = try ChurnStore.register(report, options: o, in: store, name: "rec") }
+  }
+}
+
+/// `--time-column`: a column of record times that is never a feature, kept as the training data's time span.
+@Suite struct TimeColumnTests {
+  /// `smallCustomers` with a `seen` column: dates through 2026 in three forms, one blank.
+  func withTimes(_ time: (Int) -> String = TimeColumnTests.time) -> String {
+    smallCustomers(extra: { "," + time($0) }, header: ",seen")
+  }
+
+  static func time(_ i: Int) -> String {
+    switch i {
+    case 3: return ""
+    case 10: return "1767225600"  // 2026-01-01 00:00:00 as epoch seconds: the earliest
+    case 20: return "2026-12-31T23:30:00-01:00"  // 2027-01-01 00:30 UTC: the latest
+    default: return String(format: "2026-%02d-%02d 12:00:00", i % 12 + 1, i % 28 + 1)
+    }
+  }
+
+  func options(_ column: String? = "seen") -> ChurnTrainingOptions {
+    var o = ChurnTrainingOptions(target: "churned")
+    o.folds = 0
+    o.timeColumn = column
+    return o
+  }
+
+  @Test func theSpanIsKeptAndTheColumnIsNoFeature() throws {
+    let path = temporaryFile(withTimes())
+    let report = try ChurnTrainer.train(path: path, options: options())
+    let first = 1_767_225_600.0
+    let last = first + 365 * 86400 + 1800
+    #expect(report.timeColumn == "seen" && report.timeSpan == first...last)
+    #expect(!report.model.columns.map(\.name).contains("seen"))
+    #expect(!report.model.features.contains { $0.name.contains("seen") })
+    let note = try #require(report.notes.first { $0.column == "seen" })
+    #expect(note.decision == "time")
+    #expect(
+      note.detail.rendered(naming: { "--" + $0.rawValue.replacingOccurrences(of: "_", with: "-") })
+        == "--time-column: from 2026-01-01 00:00:00 to 2027-01-01 00:30:00")
+    // The same fit as without the column.
+    let plain = try ChurnTrainer.train(path: temporaryFile(smallCustomers()), options: options(nil))
+    #expect(plain.model.coefficients == report.model.coefficients && plain.timeSpan == nil)
+    // Registered as two metrics and a parameter; the card reads them back.
+    let store = try ModelStore(path: (path as NSString).deletingLastPathComponent + "/s.sqlite", create: true)
+    let v = try ChurnStore.register(report, options: options(), in: store, name: "churn")
+    #expect(v.metrics[ChurnStore.firstTimeMetric] == first && v.metrics[ChurnStore.lastTimeMetric] == last)
+    #expect(v.parameters["time_column"] == "seen")
+    #expect(ChurnReport.timeSpan(v) == "from 2026-01-01 00:00:00 to 2027-01-01 00:30:00 (column seen)")
+    let w = try ChurnStore.register(plain, options: options(nil), in: store, name: "churn")
+    #expect(w.metrics[ChurnStore.firstTimeMetric] == nil && w.parameters["time_column"] == nil)
+    #expect(
+      ChurnReport.timeSpan(w)
+        == "not recorded: trained without a time column (churn train --time-column COLUMN keeps it)")
+    let html = try ChurnReport.build(
+      stored: try ChurnStore.load(from: store, name: "churn", version: 1), store: store, data: nil,
+      skipBadRows: false
+    ).render()
+    #expect(html.contains("Time span</dt><dd>from 2026-01-01 00:00:00 to 2027-01-01 00:30:00 (column seen)</dd>"))
+  }
+
+  @Test func aBlankColumnHasNoSpan() throws {
+    let report = try ChurnTrainer.train(path: temporaryFile(withTimes { _ in " " }), options: options())
+    #expect(report.timeSpan == nil && report.timeColumn == "seen")
+    let note = try #require(report.notes.first { $0.column == "seen" })
+    #expect(note.detail.rendered(naming: { _ in "--time-column" }) == "--time-column: blank in every row")
+    let path = temporaryFile(withTimes { _ in "" })
+    let store = try ModelStore(path: (path as NSString).deletingLastPathComponent + "/s.sqlite", create: true)
+    let v = try ChurnStore.register(
+      try ChurnTrainer.train(path: path, options: options()), options: options(), in: store, name: "churn")
+    #expect(ChurnReport.timeSpan(v) == "not recorded: the time column (column seen) was blank in every row")
+  }
+
+  @Test func badTimesStopOrAreLeftOutOfTheSpan() throws {
+    let text = withTimes { $0 == 7 ? "31/12/2026" : ($0 == 9 ? "inf" : TimeColumnTests.time($0)) }
+    let path = temporaryFile(text)
+    #expect(
+      trainError(text, time: "seen")
+        == "F:9:22: column 'seen': expected a timestamp like 2018-04-01 00:00:50, 2018-04-01T00:00:50.250Z or epoch seconds, found \"31/12/2026\""
+    )
+    var o = options()
+    o.skipBadRows = true
+    let report = try ChurnTrainer.train(path: path, options: o)
+    #expect(report.skippedRows == 0 && report.model.trainingRows == 200)
+    let (first, last): (Double, Double) = (1_767_225_600, 1_767_225_600 + 365 * 86400 + 1800)
+    #expect(report.timeSpan == first...last)
+    #expect(
+      report.warnings.map { $0.rendered(naming: { $0.rawValue }) }.contains(
+        "\(path): 2 rows have a time in 'seen' that does not read as one; they are fitted but left out of the time span"
+      ))
+  }
+
+  @Test func theColumnHasOneRole() {
+    func error(_ change: (inout ChurnTrainingOptions) -> Void) -> String {
+      let path = temporaryFile(withTimes())
+      var o = options()
+      change(&o)
+      do {
+        _ = try ChurnTrainer.train(path: path, options: o)
+        return "no error"
+      } catch let e as CommerceError {
+        return e.message.rendered { "--" + $0.rawValue.replacingOccurrences(of: "_", with: "-") }
+          .replacingOccurrences(of: path, with: "F")
+      } catch {
+        return "\(error)".replacingOccurrences(of: path, with: "F")
+      }
+    }
+    #expect(
+      error { $0.timeColumn = "when" }
+        == "F:1: no time column 'when' in the header; the columns are: 'id', 'plan', 'calls', 'charges', 'auto_pay', 'churned', 'seen'"
+    )
+    #expect(
+      error { $0.timeColumn = "churned" } == "'churned' is the --target and cannot be the --time-column too")
+    #expect(
+      error {
+        $0.timeColumn = "id"
+        $0.idColumn = "id"
+      } == "'id' is the --id-column and cannot be the --time-column too")
+    #expect(
+      error { $0.exclude = ["seen"] }
+        == "'seen' is the --time-column and is never a feature; do not --exclude it as well")
+  }
+
+  @Test func twoHalvesMergeTheirSpansAndPlaceTheFirstBadTime() {
+    var a = Collected(stats: [], targetMissingRows: [], rows: 10, lines: 10)
+    a.timeSpan = 100...300
+    var b = Collected(stats: [], targetMissingRows: [], rows: 5, lines: 5)
+    b.timeSpan = 50...200
+    b.badTimes = 2
+    b.firstBadTime = TabularError(.badValue, file: "f", line: 3, column: 7, "bad")
+    b.shiftLines(by: 11)
+    a.merge(b)
+    #expect(a.timeSpan == 50...300 && a.badTimes == 2 && a.firstBadTime?.line == 14)
+    var c = Collected(stats: [], targetMissingRows: [], rows: 1, lines: 1)
+    c.merge(Collected(stats: [], targetMissingRows: [], rows: 1, lines: 1))
+    #expect(c.timeSpan == nil && c.firstBadTime == nil)
   }
 }
