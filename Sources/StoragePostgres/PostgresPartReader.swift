@@ -105,7 +105,11 @@ final class PostgresPartReader: ArtifactReader {
       sink.filled += data.readableBytes
       sink.nextChunk += 1
     }.wait()
-    guard !sink.overflow, sink.filled == entry.bytes, sink.nextChunk == max(entry.chunks, 1), entry.blockBytes > 0
+    // Checksums that do not fit the part (a damaged checksum row, another block size) are damage of the whole part,
+    // as on SQLite; only then are blocks compared one by one.
+    let bb = entry.blockBytes
+    guard !sink.overflow, sink.filled == entry.bytes, sink.nextChunk == max(entry.chunks, 1),
+      bb == PartChecksums.blockBytes, entry.hashes.count == (entry.bytes + bb - 1) / bb * 8
     else {
       throw StoreError.damagedPart(name: name, version: version, part: part, offset: 0, length: entry.bytes)
     }
@@ -113,12 +117,12 @@ final class PostgresPartReader: ArtifactReader {
     if expected != entry.hashes {
       // The first block whose hash differs.
       var block = 0
-      while block * 8 < min(expected.count, entry.hashes.count),
+      while block * 8 + 8 <= min(expected.count, entry.hashes.count),
         expected[(block * 8)..<(block * 8 + 8)] == entry.hashes[(block * 8)..<(block * 8 + 8)]
       {
         block += 1
       }
-      let offset = block * entry.blockBytes
+      let offset = min(block * bb, destination.count)
       throw StoreError.damagedPart(
         name: name, version: version, part: part, offset: offset,
         length: min(entry.blockBytes, destination.count - offset))

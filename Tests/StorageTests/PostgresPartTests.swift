@@ -81,4 +81,71 @@ struct PostgresPartTests {
       return name == "churn" && version == 1 && part == "coefficients"
     }
   }
+
+  /// Ranged reads through the registry's own reader: a part is read and checked whole on PostgreSQL, so a range
+  /// inside the damaged block, overlapping it by one byte, or in another block of the part all fail naming the
+  /// damaged block (on SQLite, which checks only the blocks a range touches, the other blocks still read); the
+  /// version's other parts are untouched.
+  @Test(arguments: [1, 65_535, 150_000])
+  func rangedReadsOfADamagedPartFail(at: Int) throws {
+    let registry = try registry(bytes, chunkBytes: 70_000)
+    let chunk = at / 70_000
+    let offset = at - chunk * 70_000
+    try execute(
+      registry,
+      """
+      UPDATE model_artifact SET data = set_byte(data, \(offset), get_byte(data, \(offset)) # 1)
+      WHERE part = 'coefficients' AND chunk = \(chunk)
+      """)
+    let block = at / PartChecksums.blockBytes
+    let blockStart = block * PartChecksums.blockBytes
+    let expected = StoreError.damagedPart(
+      name: "churn", version: 1, part: "coefficients", offset: blockStart,
+      length: min(PartChecksums.blockBytes, bytes.count - blockStart))
+    try registry.withArtifactReader("churn", version: 1) { (reader) throws -> Void in
+      #expect(throws: expected) { _ = try reader.read("coefficients", offset: at, length: 1) }
+      #expect(throws: expected) { _ = try reader.read("coefficients", offset: max(0, blockStart - 1), length: 2) }
+      let other = block == 0 ? 1 : 0
+      let start = other * PartChecksums.blockBytes
+      #expect(throws: expected) { _ = try reader.read("coefficients", offset: start, length: 100) }
+      #expect(try reader.read("schema", offset: 0, length: 2) == Array("{}".utf8))
+    }
+    #expect(try registry.loadPart("churn", version: 1, part: "schema") == Array("{}".utf8))
+  }
+
+  /// Checksums that do not fit the part (a damaged checksum row) are damage too.
+  @Test func checksumsThatDoNotFitThePartAreDamage() throws {
+    let registry = try registry([1, 2, 3], chunkBytes: 70_000)
+    try execute(registry, "UPDATE model_part_checksum SET hashes = '\\x0102'::bytea WHERE part = 'coefficients'")
+    #expect(throws: StoreError.damagedPart(name: "churn", version: 1, part: "coefficients", offset: 0, length: 3)) {
+      _ = try registry.loadPart("churn", version: 1, part: "coefficients")
+    }
+  }
+
+  /// Undamaged parts — one of several chunks, an empty one — read whole and in ranges across chunk and block
+  /// borders; one checksum row per part, eight bytes per block.
+  @Test func undamagedPartsReadWholeAndInRanges() throws {
+    let location = Backend.postgresql.location(temporaryStorePath())
+    guard case .postgresql(let address) = try StoreLocation(parsing: location) else { return }
+    let registry = try PostgresRegistry(address: address, create: true, chunkBytes: 50_000)
+    let bytes = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+    var version = sample(bytes: bytes)
+    version.parts["empty"] = []
+    _ = try registry.register(version)
+    #expect(try registry.loadPart("churn", version: 1, part: "coefficients") == bytes)
+    #expect(try registry.loadPart("churn", version: 1, part: "empty").isEmpty)
+    try registry.withArtifactReader("churn", version: 1) { (reader) throws -> Void in
+      for (offset, length) in [(0, 1), (49_999, 2), (65_530, 20), (131_071, 2), (299_990, 11), (0, 300_001)] {
+        #expect(
+          try reader.read("coefficients", offset: offset, length: length) == Array(bytes[offset..<(offset + length)]))
+      }
+    }
+    let sizes = try registry.session.withConnection { statements in
+      try statements.rows(
+        PostgresQuery(unsafeSQL: "SELECT part, length(hashes) AS n FROM model_part_checksum ORDER BY part")
+      ).map { (try $0.get("part", as: String.self), try $0.get("n", as: Int.self)) }
+    }
+    #expect(sizes.map(\.0) == ["coefficients", "empty", "schema"])
+    #expect(sizes.map(\.1) == [5 * 8, 0, 8])
+  }
 }
