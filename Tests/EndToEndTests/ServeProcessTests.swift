@@ -263,9 +263,17 @@ final class LoadState: Sendable {
     request.method = .POST
     request.headers.add(name: "Content-Type", value: "text/csv")
     request.body = .bytes(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: customers))))
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+    let response: HTTPClientResponse
+    let body: ByteBuffer
+    do {
+      response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+      body = try await response.body.collect(upTo: 64 << 20)
+    } catch {
+      // What the server logged (its access log says whether the request arrived), for a failure seen only under load.
+      Issue.record("POST /v1/score failed: \(error); the server's log: \(server.stderr)")
+      throw error
+    }
     #expect(response.status.code == 200)
-    let body = try await response.body.collect(upTo: 64 << 20)
     struct Answer: Decodable {
       struct Prediction: Decodable {
         var id: String
