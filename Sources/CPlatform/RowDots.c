@@ -11,6 +11,13 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
+// The sum of a vector's four lanes.
+static inline float cml_sse_sum(__m128 q) {
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 1));
+  return _mm_cvtss_f32(q);
+}
+
 __attribute__((target("avx2,fma"))) static inline float cml_tail_dot(
     const float *a, const float *x, long from, long n) {
   float s = 0;
@@ -46,17 +53,8 @@ __attribute__((target("avx2,fma"))) static void cml_row_dots_avx2(
     const float *r = a + i * n;
     __m256 s = _mm256_setzero_ps();
     for (long k = 0; k < vn; k += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(r + k), _mm256_loadu_ps(x + k), s);
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 1));
-    y[i] = _mm_cvtss_f32(q) + cml_tail_dot(r, x, vn, n);
+    y[i] = cml_sse_sum(_mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1))) + cml_tail_dot(r, x, vn, n);
   }
-}
-
-static inline float cml_sse_sum(__m128 q) {
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 1));
-  return _mm_cvtss_f32(q);
 }
 
 void cml_row_dots_baseline(const float *a, const float *x, float *y, long rows, long n) {

@@ -26,6 +26,19 @@ struct PostgresPartTests {
     try registry.session.withConnection { statements in _ = try statements.run(PostgresQuery(unsafeSQL: sql)) }
   }
 
+  /// Flips the lowest bit of the coefficients' byte `at`, stored in rows of 70,000 bytes.
+  func flipByte(_ registry: PostgresRegistry, at: Int) throws {
+    let chunk = at / 70_000
+    // PostgreSQL's set_byte/get_byte count from 0 within the chunk's bytea.
+    let offset = at - chunk * 70_000
+    try execute(
+      registry,
+      """
+      UPDATE model_artifact SET data = set_byte(data, \(offset), get_byte(data, \(offset)) # 1)
+      WHERE part = 'coefficients' AND chunk = \(chunk)
+      """)
+  }
+
   let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
 
   @Test(arguments: [70_000, 4 << 20])
@@ -45,15 +58,7 @@ struct PostgresPartTests {
   @Test(arguments: [0, 65_536, 69_999, 70_000, 150_000, 199_999])
   func aChangedByteInAnyChunkIsFound(at: Int) throws {
     let registry = try registry(bytes, chunkBytes: 70_000)
-    let chunk = at / 70_000
-    // PostgreSQL's set_byte/get_byte count from 0 within the chunk's bytea.
-    let offset = at - chunk * 70_000
-    try execute(
-      registry,
-      """
-      UPDATE model_artifact SET data = set_byte(data, \(offset), get_byte(data, \(offset)) # 1)
-      WHERE part = 'coefficients' AND chunk = \(chunk)
-      """)
+    try flipByte(registry, at: at)
     let blockStart = at / PartChecksums.blockBytes * PartChecksums.blockBytes
     let expected = StoreError.damagedPart(
       name: "churn", version: 1, part: "coefficients", offset: blockStart,
@@ -89,14 +94,7 @@ struct PostgresPartTests {
   @Test(arguments: [1, 65_535, 150_000])
   func rangedReadsOfADamagedPartFail(at: Int) throws {
     let registry = try registry(bytes, chunkBytes: 70_000)
-    let chunk = at / 70_000
-    let offset = at - chunk * 70_000
-    try execute(
-      registry,
-      """
-      UPDATE model_artifact SET data = set_byte(data, \(offset), get_byte(data, \(offset)) # 1)
-      WHERE part = 'coefficients' AND chunk = \(chunk)
-      """)
+    try flipByte(registry, at: at)
     let block = at / PartChecksums.blockBytes
     let blockStart = block * PartChecksums.blockBytes
     let expected = StoreError.damagedPart(
