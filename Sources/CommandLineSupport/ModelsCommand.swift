@@ -41,10 +41,11 @@ public enum ModelsReport {
   /// timestamp — six significant digits would round it to hours — and any other number to six significant digits.
   static func metricText(_ name: String, _ value: Double) -> String {
     if name.hasSuffix("_time"), value.isFinite, abs(value) < 253_402_300_800 {  // before the year 10000
+      let date = Date(timeIntervalSince1970: value)
+      if value.rounded(.down) == value { return timestamp(date) }
       let f = ISO8601DateFormatter()
-      f.formatOptions =
-        value.rounded(.down) == value ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]
-      return f.string(from: Date(timeIntervalSince1970: value))
+      f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+      return f.string(from: date)
     }
     return String(format: "%.6g", value)
   }
