@@ -50,7 +50,17 @@ public enum ChurnDrift {
   public static func report(model: ChurnModel, path: String, skipBadRows: Bool) throws -> DriftReport {
     let reader = try CSVReader(path: path, options: .unhashed)
     var positions: [Int?] = model.columns.map { reader.header.index(of: $0.name) }
-    var counts = model.columns.map { [Double](repeating: 0, count: $0.driftShares.count) }
+    // Bins as `binNames` lists them: a category or boolean column has one more than its training shares, for the
+    // values training never saw.
+    var counts = model.columns.map { [Double](repeating: 0, count: binNames($0).count) }
+    // Each known spelling of a category or boolean column and its bin (pooled levels in other).
+    let binOf: [[String: Int]] = model.columns.map { spec in
+      guard spec.kind != .numeric else { return [:] }
+      var bins = [String: Int]()
+      for (k, level) in spec.driftLevels.enumerated() { bins[level] = k }
+      for level in spec.pooled { bins[level] = spec.driftLevels.count }
+      return bins
+    }
     // The numbers themselves, for the tests of numeric columns.
     var values = model.columns.map { _ in [Double]() }
     let testsNumbers = model.columns.map { $0.kind == .numeric && $0.driftSample != nil }
@@ -75,7 +85,7 @@ public enum ChurnDrift {
               }
             case .boolean, .categorical:
               let text = String(decoding: t, as: UTF8.self)
-              bin = spec.driftLevels.firstIndex(of: text) ?? (counts[k].count - 2)
+              bin = binOf[k][text] ?? (counts[k].count - 2)
             }
           }
         }
@@ -104,10 +114,11 @@ public enum ChurnDrift {
     var drifted = 0
     for (k, spec) in model.columns.enumerated() where positions[k] != nil {
       let actual = counts[k].map { $0 / max(rows, 1) }
-      let value = psi(expected: spec.driftShares, actual: actual)
+      let expected = referenceShares(spec)
+      let value = psi(expected: expected, actual: actual)
       var row = DriftRow(
         name: spec.name, psi: value, count: Int(rows), flag: flag(value, count: Int(rows)), bins: binNames(spec),
-        referenceShares: spec.driftShares, currentShares: actual)
+        referenceShares: expected, currentShares: actual)
       row.test = test(spec, trainingRows: model.trainingRows, current: &values[k], counts: counts[k])
       if let t = row.test {
         tested += 1
@@ -119,17 +130,29 @@ public enum ChurnDrift {
     return DriftReport(rows: result, testedColumns: tested, driftedColumns: drifted)
   }
 
-  /// The names of a column's drift bins: numbers by their training deciles, then missing; categories by level,
-  /// then other (levels training pooled or never saw), then missing.
+  /// The names of a column's drift bins: numbers by their training deciles, then missing; booleans by value, then
+  /// values training never saw, then missing; categories by level, then other (the rare levels training pooled),
+  /// then values training never saw, then missing.
   static func binNames(_ spec: ColumnSpec) -> [String] {
     switch spec.kind {
     case .numeric:
       let e = spec.driftEdges.map { String(format: "%.4g", $0) }
       guard !e.isEmpty else { return ["missing"] }
       return ["≤ \(e[0])"] + (1..<e.count).map { "\(e[$0 - 1])–\(e[$0])" } + ["> \(e[e.count - 1])", "missing"]
-    case .boolean: return spec.driftLevels + ["missing"]
-    case .categorical: return spec.driftLevels + ["other", "missing"]
+    case .boolean: return spec.driftLevels + [newValues, "missing"]
+    case .categorical: return spec.driftLevels + ["other", newValues, "missing"]
     }
+  }
+
+  /// The bin of the values of a category or boolean column that training never saw.
+  public static let newValues = "not in training"
+
+  /// Training's share in each of `binNames(spec)`: the stored shares, with none for values training never saw.
+  static func referenceShares(_ spec: ColumnSpec) -> [Double] {
+    guard spec.kind != .numeric, !spec.driftShares.isEmpty else { return spec.driftShares }
+    var shares = spec.driftShares
+    shares.insert(0, at: shares.count - 1)
+    return shares
   }
 
   /// A column's two-sample test: numbers against the stored reference sample, categories (and booleans) on their
@@ -143,9 +166,11 @@ public enum ChurnDrift {
       current = RadixSort.sorted(current)
       return DriftStatistics.numeric(reference: sample, referenceRows: n, referenceDeviation: sd, current: current)
     case .boolean, .categorical:
-      let levels = spec.driftShares.count - 1
-      let reference = spec.driftShares.prefix(levels).map { ($0 * Double(trainingRows)).rounded() }
-      return DriftStatistics.categorical(reference: Array(reference), current: Array(counts.prefix(levels)))
+      // Every bin but missing; values training never saw have no reference count, as in Evidently's union of both
+      // samples' values (which makes chi-squared infinite, p = 0, and enters Jensen–Shannon as a zero share).
+      let bins = counts.count - 1
+      let reference = referenceShares(spec).prefix(bins).map { ($0 * Double(trainingRows)).rounded() }
+      return DriftStatistics.categorical(reference: Array(reference), current: Array(counts.prefix(bins)))
     }
   }
 }

@@ -32,7 +32,8 @@ public struct ColumnSpec: Codable, Sendable, Equatable {
   /// Boolean: the imputation value (the mode) is true.
   public var modeIsTrue = false
   /// Drift reference: numeric decile edges (9 values) and the share of training rows per bin
-  /// (10 bins, then missing); categorical and boolean: share per level in `driftLevels`, then other, then missing.
+  /// (10 bins, then missing); categorical: share per level in `driftLevels`, then other (the pooled levels), then
+  /// missing; boolean: share of each value, then missing (`ChurnDrift` adds a bin of no share for values never seen).
   public var driftEdges: [Double] = []
   public var driftLevels: [String] = []
   public var driftShares: [Double] = []

@@ -273,6 +273,86 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false, 
     #expect(abs(ChurnDrift.psi(expected: [0.5, 0.5], actual: [0.25, 0.75]) - 0.25 * log(3.0)) < 1e-12)
   }
 
+  /// Training: 300 customers, plans basic/pro/max 98 each, 3 `legacy` and 3 `trial` (rare: pooled as other).
+  func customersWithRarePlans(
+    rows: Int = 300, plan: (Int) -> String? = { _ in nil }, autoPay: (Int) -> String? = { _ in nil }
+  )
+    -> String
+  {
+    var text = "id,plan,calls,auto_pay,churned\n"
+    for i in 0..<rows {
+      let given = i < 6 ? (i < 3 ? "legacy" : "trial") : ["basic", "pro", "max"][i % 3]
+      let calls = (i * 7) % 6
+      let churn = (given == "basic" && calls > 2) || (i % 11 == 0) ? "Yes" : "No"
+      text += "K\(i),\(plan(i) ?? given),\(calls),\(autoPay(i) ?? (i % 2 == 0 ? "yes" : "no")),\(churn)\n"
+    }
+    return text
+  }
+
+  @Test func valuesTrainingNeverSawAreTheirOwnBinAndDrift() throws {
+    var o = ChurnTrainingOptions(target: "churned")
+    o.folds = 0
+    let model = try ChurnTrainer.train(path: temporaryFile(customersWithRarePlans()), options: o).model
+    let spec = try #require(model.columns.first { $0.name == "plan" })
+    #expect(Set(spec.pooled) == ["legacy", "trial"])
+    // 29 customers of a plan training never saw, and the rare levels as in training: the new plan is its own bin,
+    // not pooled with legacy and trial.
+    let file = temporaryFile(customersWithRarePlans(plan: { $0 >= 6 && $0 % 10 == 0 ? "enterprise" : nil }))
+    let report = try ChurnDrift.report(model: model, path: file, skipBadRows: false)
+    let plan = try #require(report.rows.first { $0.name == "plan" })
+    #expect(plan.bins == spec.driftLevels + ["other", ChurnDrift.newValues, "missing"])
+    let n = plan.bins.count
+    #expect(abs(plan.currentShares[n - 2] - 29.0 / 300) < 1e-12)
+    #expect(abs(plan.currentShares[n - 3] - 6.0 / 300) < 1e-12 && abs(plan.referenceShares[n - 3] - 6.0 / 300) < 1e-12)
+    #expect(plan.referenceShares[n - 2] == 0 && plan.referenceShares.count == n)
+    #expect(abs(plan.psi - ChurnDrift.psi(expected: plan.referenceShares, actual: plan.currentShares)) < 1e-15)
+    // As Evidently's chi-squared over the values of both samples: a value with no expected count makes the
+    // statistic infinite and p = 0.
+    let test = try #require(plan.test)
+    #expect(test.test == .chiSquared && test.statistic == .infinity && test.pValue == 0 && test.drifted)
+    // The same plans without the new one: the rare levels alone are no drift.
+    let same = try ChurnDrift.report(model: model, path: temporaryFile(customersWithRarePlans()), skipBadRows: false)
+    let samePlan = try #require(same.rows.first { $0.name == "plan" })
+    #expect(samePlan.currentShares[n - 2] == 0 && samePlan.psi < 1e-12 && samePlan.test?.drifted == false)
+    // A boolean's value training never saw is not counted as its second value (scoring stops at it, as `churn score`
+    // does, unless bad rows are skipped).
+    let payFile = temporaryFile(customersWithRarePlans(autoPay: { $0 % 5 == 1 ? "maybe" : nil }))
+    #expect(throws: (any Error).self) { _ = try ChurnDrift.report(model: model, path: payFile, skipBadRows: false) }
+    let pay = try #require(
+      try ChurnDrift.report(model: model, path: payFile, skipBadRows: true).rows.first { $0.name == "auto_pay" })
+    #expect(pay.bins == ["yes", "no", ChurnDrift.newValues, "missing"])
+    // Rows i % 5 == 1 are odd half the time: 60 maybe, of which 30 would have been no and 30 yes.
+    #expect(pay.currentShares.map { ($0 * 300).rounded() } == [120, 120, 60, 0])
+    let payTest = try #require(pay.test)
+    #expect(payTest.test == .chiSquared && payTest.statistic == .infinity && payTest.drifted)
+  }
+
+  @Test func aNewValueAgainstALargeReferenceEntersJensenShannonAsAZeroShare() throws {
+    var o = ChurnTrainingOptions(target: "churned")
+    o.folds = 0
+    let model = try ChurnTrainer.train(path: temporaryFile(customersWithRarePlans(rows: 1500)), options: o).model
+    let spec = try #require(model.columns.first { $0.name == "plan" })
+    let file = temporaryFile(customersWithRarePlans(rows: 1500, plan: { $0 >= 6 && $0 % 10 == 0 ? "enterprise" : nil }))
+    let plan = try #require(
+      try ChurnDrift.report(model: model, path: file, skipBadRows: false).rows.first { $0.name == "plan" })
+    let test = try #require(plan.test)
+    #expect(test.test == .jensenShannon)
+    // The counts of both samples per level (reference, levels, other, new), as Evidently keys them.
+    func counts(_ text: String) -> [Double] {
+      var c = [Double](repeating: 0, count: spec.driftLevels.count + 2)
+      for line in text.split(separator: "\n").dropFirst() {
+        let p = String(line.split(separator: ",")[1])
+        let k = spec.driftLevels.firstIndex(of: p) ?? (spec.pooled.contains(p) ? spec.driftLevels.count : c.count - 1)
+        c[k] += 1
+      }
+      return c
+    }
+    let reference = counts(customersWithRarePlans(rows: 1500))
+    let current = counts(customersWithRarePlans(rows: 1500, plan: { $0 >= 6 && $0 % 10 == 0 ? "enterprise" : nil }))
+    #expect(reference.last == 0 && current.last == 149)
+    #expect(abs(test.statistic - DriftStatistics.jensenShannon(reference, current)) < 1e-12)
+  }
+
   @Test func storeRoundTripAndErrors() throws {
     var o = ChurnTrainingOptions(target: "churned")
     o.folds = 0
