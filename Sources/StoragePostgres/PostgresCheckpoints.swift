@@ -45,20 +45,27 @@ final class PostgresCheckpoints: CheckpointStore, @unchecked Sendable {
         let row = try sql.rows("SELECT sequence, created_at, bytes FROM checkpoint WHERE name = \(name)").first
       else { return nil }
       let size = Int(try row.get("bytes", as: Int64.self))
-      var state: [UInt8] = []
-      state.reserveCapacity(size)
-      var k = 0
-      while state.count < size || k == 0 {
-        guard
-          let piece = try sql.rows("SELECT data FROM checkpoint_chunk WHERE name = \(name) AND chunk = \(k)").first?
-            .get("data", as: ByteBuffer.self)
-        else { break }
-        piece.withUnsafeReadableBytes { state.append(contentsOf: $0) }
-        k += 1
-      }
-      guard state.count == size else {
+      // One query streaming the chunks in order, each appended as it arrives; a missing, repeated or oversized
+      // chunk stops the copy and is reported below.
+      let sink = CheckpointSink(capacity: size)
+      _ = try sql.connection.query(
+        "SELECT chunk, data FROM checkpoint_chunk WHERE name = \(name) ORDER BY chunk", logger: sql.logger
+      ) { row in
+        let (chunk, data) = try row.decode((Int32, ByteBuffer).self)
+        guard !sink.broken, Int(chunk) == sink.nextChunk, data.readableBytes <= size - sink.state.count else {
+          sink.broken = true
+          return
+        }
+        data.withUnsafeReadableBytes { sink.state.append(contentsOf: $0) }
+        sink.nextChunk += 1
+      }.wait()
+      let state = sink.state
+      guard !sink.broken, state.count == size else {
         throw StoreError.database(
-          path: location, message: "checkpoint '\(name)' holds \(state.count) of its \(size) bytes")
+          path: location,
+          message: sink.broken
+            ? "checkpoint '\(name)' has a missing, repeated or oversized chunk after chunk \(sink.nextChunk - 1)"
+            : "checkpoint '\(name)' holds \(state.count) of its \(size) bytes")
       }
       return Checkpoint(
         name: name, sequence: Int(try row.get("sequence", as: Int64.self)),
@@ -73,4 +80,13 @@ final class PostgresCheckpoints: CheckpointStore, @unchecked Sendable {
       return try sql.run("DELETE FROM checkpoint WHERE name = \(name)") > 0
     }
   }
+}
+
+/// The checkpoint's bytes as its chunks arrive (the row callback runs on the connection's event loop while the
+/// caller waits for the query).
+private final class CheckpointSink: @unchecked Sendable {
+  var state: [UInt8] = []
+  var nextChunk = 0
+  var broken = false
+  init(capacity: Int) { state.reserveCapacity(capacity) }
 }

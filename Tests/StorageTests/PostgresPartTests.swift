@@ -146,4 +146,45 @@ struct PostgresPartTests {
     #expect(sizes.map(\.0) == ["coefficients", "empty", "schema"])
     #expect(sizes.map(\.1) == [5 * 8, 0, 8])
   }
+
+  /// A checkpoint in chunks of 70,000 bytes reads back with one query, exactly; a missing, repeated or extra chunk
+  /// is an error naming the checkpoint, never a shorter or longer state.
+  @Test(arguments: [0, 1, 69_999, 70_000, 70_001, 200_000])
+  func aCheckpointInChunksReadsBackExactly(size: Int) throws {
+    let registry = try registry(bytes, chunkBytes: 70_000)
+    let checkpoints = registry.checkpoints()
+    let state = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+    try checkpoints.save("stream", sequence: 41, state: state, beforeCommit: nil)
+    let loaded = try #require(try checkpoints.load("stream"))
+    #expect(loaded.state == state && loaded.sequence == 41)
+    // Saved again, smaller: the old chunks are gone.
+    try checkpoints.save("stream", sequence: 42, state: Array(state.prefix(size / 3)), beforeCommit: nil)
+    #expect(try checkpoints.load("stream")?.state == Array(state.prefix(size / 3)))
+    #expect(try checkpoints.load("other") == nil)
+  }
+
+  @Test func aDamagedCheckpointIsAnErrorNotAShorterState() throws {
+    let registry = try registry(bytes, chunkBytes: 70_000)
+    let checkpoints = registry.checkpoints()
+    let state = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+    func damaged(_ sql: String) throws -> String {
+      try checkpoints.save("stream", sequence: 1, state: state, beforeCommit: nil)
+      try execute(registry, sql)
+      do {
+        _ = try checkpoints.load("stream")
+        return "loaded"
+      } catch {
+        return "\(error)"
+      }
+    }
+    #expect(
+      try damaged("DELETE FROM checkpoint_chunk WHERE chunk = 1").contains("missing, repeated or oversized chunk"))
+    #expect(try damaged("DELETE FROM checkpoint_chunk WHERE chunk = 2").contains("holds 140000 of its 200000 bytes"))
+    #expect(
+      try damaged("INSERT INTO checkpoint_chunk (name, chunk, data) VALUES ('stream', 3, '\\x01')")
+        .contains("missing, repeated or oversized chunk"))
+    #expect(
+      try damaged("UPDATE checkpoint_chunk SET data = data || '\\x01'::bytea WHERE chunk = 2")
+        .contains("missing, repeated or oversized chunk"))
+  }
 }
