@@ -131,7 +131,11 @@ if [ -s "$BENCH" ]; then
   curl -s "http://127.0.0.1:$BIG_PORT/v1/users/U000001/recommendations?n=10" >/dev/null || true
   model_mb=$(curl -s "http://127.0.0.1:$BIG_PORT/v1/model" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["artifact_bytes"]/1048576))')
   rss_mb=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$BIG/status)
+  anon_mb=$(awk '/RssAnon/ {print int($2/1024)}' /proc/$BIG/status)
+  file_mb=$(awk '/RssFile/ {print int($2/1024)}' /proc/$BIG/status)
   echo "  memory holding the 200k-user x 30k-item model: RSS ${rss_mb} MiB for a ${model_mb} MiB model (+$((rss_mb - model_mb)) MiB)"
+  # The file-backed part is the executable's and the libraries' pages, which a server holding no model maps too.
+  echo "    of which anonymous (heap, the model) ${anon_mb} MiB (+$((anon_mb - model_mb)) MiB), file-backed (code) ${file_mb} MiB"
 fi
 
 # Churn: V2 infer, the same bodies to both servers.
