@@ -45,27 +45,21 @@ final class PostgresCheckpoints: CheckpointStore, @unchecked Sendable {
         let row = try sql.rows("SELECT sequence, created_at, bytes FROM checkpoint WHERE name = \(name)").first
       else { return nil }
       let size = Int(try row.get("bytes", as: Int64.self))
-      // One query streaming the chunks in order, each appended as it arrives; a missing, repeated or oversized
-      // chunk stops the copy and is reported below.
-      let sink = CheckpointSink(capacity: size)
-      _ = try sql.connection.query(
-        "SELECT chunk, data FROM checkpoint_chunk WHERE name = \(name) ORDER BY chunk", logger: sql.logger
-      ) { row in
-        let (chunk, data) = try row.decode((Int32, ByteBuffer).self)
-        guard !sink.broken, Int(chunk) == sink.nextChunk, data.readableBytes <= size - sink.state.count else {
-          sink.broken = true
-          return
-        }
-        data.withUnsafeReadableBytes { sink.state.append(contentsOf: $0) }
-        sink.nextChunk += 1
-      }.wait()
-      let state = sink.state
-      guard !sink.broken, state.count == size else {
+      guard size >= 0 else {
+        throw StoreError.database(path: location, message: "checkpoint '\(name)' records a size of \(size) bytes")
+      }
+      // One query streaming the chunks in order straight into the state.
+      var state = [UInt8](repeating: 0, count: size)
+      let read = try state.withUnsafeMutableBytes { destination in
+        try sql.readChunks(
+          "SELECT chunk, data FROM checkpoint_chunk WHERE name = \(name) ORDER BY chunk", into: destination)
+      }
+      guard read.intact, read.filled == size else {
         throw StoreError.database(
           path: location,
-          message: sink.broken
-            ? "checkpoint '\(name)' has a missing, repeated or oversized chunk after chunk \(sink.nextChunk - 1)"
-            : "checkpoint '\(name)' holds \(state.count) of its \(size) bytes")
+          message: read.intact
+            ? "checkpoint '\(name)' holds \(read.filled) of its \(size) bytes"
+            : "checkpoint '\(name)' has a missing, repeated or oversized chunk at chunk \(read.chunks)")
       }
       return Checkpoint(
         name: name, sequence: Int(try row.get("sequence", as: Int64.self)),
@@ -80,13 +74,4 @@ final class PostgresCheckpoints: CheckpointStore, @unchecked Sendable {
       return try sql.run("DELETE FROM checkpoint WHERE name = \(name)") > 0
     }
   }
-}
-
-/// The checkpoint's bytes as its chunks arrive (the row callback runs on the connection's event loop while the
-/// caller waits for the query).
-private final class CheckpointSink: @unchecked Sendable {
-  var state: [UInt8] = []
-  var nextChunk = 0
-  var broken = false
-  init(capacity: Int) { state.reserveCapacity(capacity) }
 }

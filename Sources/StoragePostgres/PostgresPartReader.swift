@@ -73,42 +73,17 @@ final class PostgresPartReader: ArtifactReader {
     try fetch(part, into: destination)
   }
 
-  /// Where the rows of one part's chunks are written as they arrive (on the connection's event loop; read after
-  /// the query's future completes).
-  private final class ChunkSink: @unchecked Sendable {
-    let destination: UnsafeMutableRawBufferPointer
-    var filled = 0
-    var nextChunk = 0
-    var overflow = false
-    init(_ destination: UnsafeMutableRawBufferPointer) { self.destination = destination }
-  }
-
   /// Streams the part's chunks, in order, into `destination` (exactly the part's size) with one query, and checks
   /// the bytes against the part's checksums.
   private func fetch(_ part: String, into destination: UnsafeMutableRawBufferPointer) throws {
     let entry = try entry(part)
-    let sink = ChunkSink(destination)
-    _ = try statements.connection.query(
+    let read = try statements.readChunks(
       "SELECT chunk, data FROM model_artifact WHERE model_id = \(modelID) AND part = \(part) ORDER BY chunk",
-      logger: statements.logger
-    ) { row in
-      let (chunk, data) = try row.decode((Int32, ByteBuffer).self)
-      guard Int(chunk) == sink.nextChunk, data.readableBytes <= sink.destination.count - sink.filled else {
-        sink.overflow = true
-        return
-      }
-      data.withUnsafeReadableBytes { piece in
-        guard piece.count > 0 else { return }
-        UnsafeMutableRawBufferPointer(rebasing: sink.destination[sink.filled..<(sink.filled + piece.count)])
-          .copyMemory(from: piece)
-      }
-      sink.filled += data.readableBytes
-      sink.nextChunk += 1
-    }.wait()
+      into: destination)
     // Checksums that do not fit the part (a damaged checksum row, another block size) are damage of the whole part,
     // as on SQLite; only then are blocks compared one by one.
     let bb = entry.blockBytes
-    guard !sink.overflow, sink.filled == entry.bytes, sink.nextChunk == max(entry.chunks, 1),
+    guard read.intact, read.filled == entry.bytes, read.chunks == max(entry.chunks, 1),
       bb == PartChecksums.blockBytes, entry.hashes.count == (entry.bytes + bb - 1) / bb * 8
     else {
       throw StoreError.damagedPart(name: name, version: version, part: part, offset: 0, length: entry.bytes)

@@ -117,6 +117,44 @@ struct Statements {
   func run(_ query: PostgresQuery) throws -> Int {
     try connection.query(query, logger: logger).wait().metadata.rows ?? 0
   }
+
+  /// What `readChunks` copied: bytes, chunks in sequence, and whether every row was the next chunk and fitted.
+  struct ChunkedRead {
+    var filled = 0
+    var chunks = 0
+    var intact = true
+  }
+
+  /// Streams the rows of `query` — `(chunk INTEGER, data BYTEA)` ordered by chunk, one stored value in pieces —
+  /// into `destination` as they arrive, with one query. A row that is not the next chunk, or does not fit, makes the
+  /// read not intact and is not copied.
+  func readChunks(_ query: PostgresQuery, into destination: UnsafeMutableRawBufferPointer) throws -> ChunkedRead {
+    let sink = ChunkSink(destination)
+    _ = try connection.query(query, logger: logger) { row in
+      let (chunk, data) = try row.decode((Int32, ByteBuffer).self)
+      guard sink.read.intact, Int(chunk) == sink.read.chunks,
+        data.readableBytes <= sink.destination.count - sink.read.filled
+      else {
+        sink.read.intact = false
+        return
+      }
+      data.withUnsafeReadableBytes { piece in
+        guard piece.count > 0 else { return }
+        UnsafeMutableRawBufferPointer(rebasing: sink.destination[sink.read.filled..<(sink.read.filled + piece.count)])
+          .copyMemory(from: piece)
+      }
+      sink.read.filled += data.readableBytes
+      sink.read.chunks += 1
+    }.wait()
+    return sink.read
+  }
+
+  /// Where `readChunks` writes (on the connection's event loop; read after the query's future completes).
+  private final class ChunkSink: @unchecked Sendable {
+    let destination: UnsafeMutableRawBufferPointer
+    var read = ChunkedRead()
+    init(_ destination: UnsafeMutableRawBufferPointer) { self.destination = destination }
+  }
 }
 
 extension PostgresRow {

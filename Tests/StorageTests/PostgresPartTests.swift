@@ -180,6 +180,7 @@ struct PostgresPartTests {
     #expect(
       try damaged("DELETE FROM checkpoint_chunk WHERE chunk = 1").contains("missing, repeated or oversized chunk"))
     #expect(try damaged("DELETE FROM checkpoint_chunk WHERE chunk = 2").contains("holds 140000 of its 200000 bytes"))
+    #expect(try damaged("UPDATE checkpoint SET bytes = -1").contains("records a size of -1 bytes"))
     #expect(
       try damaged("INSERT INTO checkpoint_chunk (name, chunk, data) VALUES ('stream', 3, '\\x01')")
         .contains("missing, repeated or oversized chunk"))
