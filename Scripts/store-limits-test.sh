@@ -178,5 +178,35 @@ awk 'BEGIN { srand(3); print "user_id,item_id"; for (u = 0; u < 12000; u++) for 
 limited 700000 64 "EASE on 6000 items needs about" "recommend train --algorithm ease" -- "$BIN/recommend" train \
   --interactions "$WORK/wide.csv" --algorithm ease --store "$WORK/ulimit.sqlite"
 
+# 8. Work whose memory is not known in advance (ALS on many interactions, a large churn file) under limits from too
+# tight for OpenBLAS to ample: every run ends within the timeout with 0 or a clear error — exit 71 naming the
+# limit when an allocation is refused ("out of memory"), whether by the Swift runtime, a C library or SQLite —
+# never a hang (OpenBLAS waiting forever for a work buffer, 124 here) or a crash report (a signal). The sweep must
+# see both outcomes, so that it tests the refusal and not only the room.
+awk 'BEGIN { srand(5); print "user_id,item_id"; for (i = 0; i < 1000000; i++) printf "U%d,I%d\n", int(rand() * 80000), int(rand() * 20000) }' \
+  >"$WORK/many.csv"
+python3 Scripts/gen_churn.py kaggle "$WORK/churn-many.csv" 150000
+refused=0
+fitted=0
+for limit in $(seq 470000 60000 990000); do
+  for run in "recommend train --interactions $WORK/many.csv --iterations 2" \
+    "churn train --data $WORK/churn-many.csv --target Churn --cv 0"; do
+    rm -f "$WORK/sweep.sqlite" "$WORK/sweep.sqlite-wal" "$WORK/sweep.sqlite-shm"
+    # shellcheck disable=SC2086
+    (ulimit -v "$limit" && exec timeout 120 $BIN/$run --store "$WORK/sweep.sqlite") >/dev/null 2>"$WORK/err"
+    rc=$?
+    last=$(tail -n 1 "$WORK/err")
+    case $rc in
+      0) fitted=$((fitted + 1)); ok ;;
+      71)
+        if grep -q -e "error: out of memory" -e "error: .*: out of memory" -e "OpenBLAS reserves" "$WORK/err"; then
+          refused=$((refused + 1)); ok
+        else bad "ulimit -v $limit: ${run%% --*}: exit 71 without the reason: $last"; fi ;;
+      *) bad "ulimit -v $limit: ${run%% --*}: exit $rc (a hang is 124, a crash above 128): $last" ;;
+    esac
+  done
+done
+if [ "$refused" -gt 0 ] && [ "$fitted" -gt 0 ]; then ok; else bad "the limit sweep saw $refused refusals and $fitted fits (wants both)"; fi
+
 echo "store-limits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

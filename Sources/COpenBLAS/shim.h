@@ -17,4 +17,10 @@ void dpotri_(const char *uplo, const blasint *n, double *a, const blasint *lda, 
 void dsyevd_(const char *jobz, const char *uplo, const blasint *n, double *a, const blasint *lda, double *w,
              double *work, const blasint *lwork, blasint *iwork, const blasint *liwork, blasint *info,
              size_t jobz_len, size_t uplo_len);
+
+// OpenBLAS's pool of work buffers (driver/others/memory.c): a buffer taken and given back stays mapped for the next
+// call, on any thread. OpenBLAS retries forever when it cannot map a new one, so a process under an address-space
+// limit takes, while there is room, one per thread that may call BLAS at once.
+void *blas_memory_alloc(int procpos);
+void blas_memory_free(void *buffer);
 #endif

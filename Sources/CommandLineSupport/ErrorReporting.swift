@@ -45,6 +45,7 @@ extension StoreError: ReportableError {
     case .notAStore, .newerSchema, .database, .damagedPart: return 69
     case .cannotWrite, .unreadable: return 66
     case .invalidArgument: return 64
+    case .outOfMemory: return 71
     default: return 1
     }
   }
@@ -71,7 +72,7 @@ public struct CommandFailure: ReportableError {
   }
 }
 
-/// Which command lines restart once for better BLAS kernels (see `CommandRunner.restartWithBetterBLASKernels`).
+/// Which command lines restart once for better BLAS kernels (see `CommandRunner.askForBetterBLASKernels`).
 ///
 /// The restart costs a second process start — about 15 ms on the project's AMD EPYC machine (`recommend --help`
 /// takes 18 ms whole; `Scripts/bench/restart_cost.sh`) — and pays only where BLAS does the bulk of the work:
@@ -104,10 +105,10 @@ public enum ServerProcess {
 /// Usage errors are reported by ArgumentParser as usual (message and usage, exit 64). Runtime errors
 /// print one line, `tool: error: message`, on standard error and exit with the error's code.
 public enum CommandRunner {
-  /// When OpenBLAS fell back to generic kernels on a processor newer than it knows (`BLASCore`), runs this
-  /// program again — same arguments, same process id — with `OPENBLAS_CORETYPE` naming the kernels the processor
-  /// can run. Once at most: the second start finds the variable set.
-  static func restartWithBetterBLASKernels() {
+  /// When OpenBLAS fell back to generic kernels on a processor newer than it knows (`BLASCore`), sets
+  /// `OPENBLAS_CORETYPE` to the kernels the processor can run, for a restart; returns whether it did (never when the
+  /// variable is set already, so a process restarts for it once at most).
+  static func askForBetterBLASKernels() -> Bool {
     guard
       let core = BLASCore.betterCoreType(cpuFlags: {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
@@ -115,10 +116,36 @@ public enum CommandRunner {
         else { return [] }
         return Set(line.split(separator: " ").map(String.init))
       })
-    else { return }
+    else { return false }
     setenv("OPENBLAS_CORETYPE", core, 1)
+    return true
+  }
+
+  /// Under an address-space limit, sets `OPENBLAS_NUM_THREADS=1` for a restart and returns true (never when it is
+  /// 1 already). OpenBLAS starts its worker threads when it loads, and each maps a 128 MiB work buffer at once:
+  /// under a limit, where BLAS runs on one thread, they would never work but take that room from the data.
+  static func askForNoBLASWorkers() -> Bool {
+    guard ResourceLimits.addressSpaceHeadroom() != nil else { return false }
+    if let set = getenv("OPENBLAS_NUM_THREADS"), String(cString: set) == "1" { return false }
+    setenv("OPENBLAS_NUM_THREADS", "1", 1)
+    return true
+  }
+
+  /// Runs this program again, same arguments and process id, with the environment set for OpenBLAS's load. When
+  /// `execv` fails, returns and the process goes on as it is.
+  static func restart() {
     execv("/proc/self/exe", CommandLine.unsafeArgv)
-    // execv returned: it failed; go on with the generic kernels.
+  }
+
+  /// What to do when `tool` ran out of memory, printed after the out-of-memory error.
+  static func outOfMemoryRemedy(tool: String) -> String {
+    let more = "raise the limit (ulimit -v) or free memory"
+    switch tool {
+    case "recommend": return "train ALS rather than EASE (or lower --max-items), give it fewer interactions, or \(more)"
+    case "churn": return "give it fewer rows or columns (score streams a file of any size; train holds it), or \(more)"
+    case "fraud": return "give it a shorter history or --learn-memory, or \(more)"
+    default: return more
+    }
   }
 
   /// Parses `arguments` (default: the process's), runs, and exits.
@@ -131,7 +158,14 @@ public enum CommandRunner {
   ) -> Never {
     let tool = Command.configuration.commandName ?? "\(Command.self)".lowercased()
     let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+    // An allocation the system refuses (under `ulimit -v`, or with overcommit off) ends the process with a message
+    // and exit 71, never a crash report.
+    cml_install_out_of_memory_handler(tool, outOfMemoryRemedy(tool: tool))
     if usesBLAS(given) {
+      // Both settings before one restart: OpenBLAS reads them only when it loads.
+      let withoutWorkers = askForNoBLASWorkers()
+      let betterKernels = KernelRestart.pays(tool: tool, arguments: given) && askForBetterBLASKernels()
+      if withoutWorkers || betterKernels { restart() }
       // Under an address-space limit too tight for OpenBLAS's work buffer, OpenBLAS would wait forever for it:
       // refuse at once, with the limit that works (exit 71, the system refused a resource).
       if let refusal = ResourceLimits.blasRefusal(tool: tool) {
@@ -143,8 +177,17 @@ public enum CommandRunner {
         BLASThreads.limit(to: 1)
         BLASThreads.warmUp()
         ResourceLimits.blasBufferTaken.withLock { $0 = true }
+        // Each thread of a parallel loop may call BLAS at once, each call on a work buffer of its own: the pool
+        // holds one from the warm-up; one more per processor is taken while the limit leaves room for it and 256
+        // MiB to work, and the loops use no more threads than there are buffers (a call finding none would wait
+        // forever for OpenBLAS to map one).
+        var held = 0
+        held = BLASThreads.takeBuffers(ThreadBudget.processors) {
+          held += 1
+          return held == 1 || ResourceLimits.canMap(ResourceLimits.blasReserve + (256 << 20))
+        }
+        ThreadBudget.limit(to: held)
       }
-      if KernelRestart.pays(tool: tool, arguments: given) { restartWithBetterBLASKernels() }
     }
     if ServerProcess.isServer(given) {
       // A server ends by draining on SIGTERM or SIGINT (its own handlers); a closed terminal must not end it.

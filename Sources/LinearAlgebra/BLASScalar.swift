@@ -189,6 +189,20 @@ public enum BLASThreads {
     }
   }
 
+  /// Makes OpenBLAS's pool hold at least `count` free work buffers, for as many calls at once on any threads: takes
+  /// `count` together (reusing those the pool holds free, mapping the rest), then gives them back, still mapped.
+  /// Each is taken only when `mayTake` agrees (a buffer OpenBLAS cannot map is a wait forever); returns how many
+  /// the pool so holds.
+  public static func takeBuffers(_ count: Int, mayTake: () -> Bool) -> Int {
+    var taken: [UnsafeMutableRawPointer] = []
+    for _ in 0..<count {
+      guard mayTake(), let buffer = blas_memory_alloc(0) else { break }
+      taken.append(buffer)
+    }
+    for buffer in taken { blas_memory_free(buffer) }
+    return taken.count
+  }
+
   /// The number of threads OpenBLAS uses now.
   public static var current: Int { Int(openblas_get_num_threads()) }
 }
@@ -198,6 +212,11 @@ public enum BLASThreads {
 /// pool told to use threads it cannot start may wait for them forever.
 public enum ThreadBudget {
   private static let probed = Mutex<[Int: Int]>([:])
+  private static let ceiling = Atomic<Int>(Int.max)
+
+  /// Caps every later `usable` at `count` (at least 1): under an address-space limit, the threads that may call
+  /// BLAS at once are those OpenBLAS holds a work buffer for.
+  public static func limit(to count: Int) { ceiling.store(max(1, count), ordering: .relaxed) }
 
   /// The processors this process may run on.
   public static var processors: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -205,7 +224,7 @@ public enum ThreadBudget {
   /// `requested` clamped to 1…processors, then to the number of threads (this one included) that can run at once,
   /// found once per count by starting them.
   public static func usable(_ requested: Int) -> Int {
-    let wanted = min(max(1, requested), processors)
+    let wanted = min(max(1, requested), processors, ceiling.load(ordering: .relaxed))
     if wanted == 1 { return 1 }
     if let known = probed.withLock({ $0[wanted] }) { return known }
     let started = startable(wanted - 1) + 1

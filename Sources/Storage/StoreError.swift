@@ -29,6 +29,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
   case unreadable(path: String, reason: String)
   /// SQLite failed; the message is SQLite's, with the path.
   case database(path: String, message: String)
+  /// The store's library could not allocate the memory it needed (an address-space limit, no memory left):
+  /// nothing is wrong with the store.
+  case outOfMemory(path: String)
 
   public var description: String {
     switch self {
@@ -53,6 +56,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case .cannotWrite(let path, let reason): return "\(path): \(reason)"
     case .unreadable(let path, let reason): return "\(path): cannot read the store: \(reason)"
     case .database(let path, let message): return "\(path): \(message)"
+    case .outOfMemory(let path):
+      return
+        "\(path): out of memory: the store could not allocate what it needed (the failed step changed nothing; raise the limit, ulimit -v, or free memory)"
     }
   }
 }

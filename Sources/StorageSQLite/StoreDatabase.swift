@@ -283,6 +283,7 @@ enum StoreDatabase {
       case .SQLITE_CANTOPEN: throw .database(path: path, message: "cannot open the store file")
       case .SQLITE_BUSY: throw .database(path: path, message: "the store is busy (locked by another process)")
       case .SQLITE_FULL: throw .cannotWrite(path: path, reason: "no space left on device")
+      case .SQLITE_NOMEM: throw .outOfMemory(path: path)
       case .SQLITE_IOERR where noSpaceLeft(path):
         throw .cannotWrite(path: path, reason: "no space left on device")
       default: throw .database(path: path, message: error.message ?? "\(error)")

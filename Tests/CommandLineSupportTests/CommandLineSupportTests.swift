@@ -155,6 +155,9 @@ extension OutputTableTests {
   @Test func exitCodes() {
     #expect(StoreError.noModel(name: "x").exitCode == 1)
     #expect(StoreError.notAStore(path: "p", reason: "r").exitCode == 69)
+    // Memory the store's library could not get is the system refusing a resource, not a damaged store.
+    #expect(StoreError.outOfMemory(path: "p").exitCode == 71)
+    #expect(StoreError.outOfMemory(path: "p").commandLineMessage.hasPrefix("p: out of memory:"))
     #expect(CommandFailure("no").exitCode == 1)
     #expect(CommerceError(.usage, "x").exitCode == 64)
     #expect(CommerceError(.data, "x").exitCode == 65)

@@ -193,6 +193,28 @@ private func close<T: BinaryFloatingPoint>(_ a: [T], _ b: [T], tolerance: T = 1e
     #expect(BLASThreads.current <= ThreadBudget.processors)
     BLASThreads.set(1)
   }
+
+  /// The pool of OpenBLAS work buffers grows only as far as the caller allows, one buffer per agreement, and a
+  /// buffer given back serves the next caller (a product after taking them still computes).
+  @Test func workBuffersAreTakenOnlyWhileAllowed() {
+    #expect(BLASThreads.takeBuffers(2) { true } == 2)
+    #expect(BLASThreads.takeBuffers(3) { false } == 0)
+    var asked = 0
+    #expect(
+      BLASThreads.takeBuffers(4) {
+        asked += 1
+        return asked <= 2
+      } == 2)
+    #expect(asked == 3)
+    let a: [Float] = [1, 2, 3, 4]
+    var c = [Float](repeating: 0, count: 4)
+    a.withUnsafeBufferPointer { pa in
+      c.withUnsafeMutableBufferPointer { pc in
+        Float._gemm(false, false, 2, 2, 2, 1, pa.baseAddress!, 2, pa.baseAddress!, 2, 0, pc.baseAddress!, 2)
+      }
+    }
+    #expect(c == [7, 10, 15, 22])
+  }
 }
 
 @Suite struct SymmetricEigenTests {

@@ -78,4 +78,11 @@ int cml_flush_standard_output(void);
 /// process by the same signal, with its default action (so the exit status still says which signal).
 void cml_install_cleanup_handlers(void);
 
+/// Installs a SIGABRT handler for an allocation the system refused: when the abort comes with `errno` ENOMEM (the
+/// Swift runtime aborts so after "failed to allocate N bytes", as does a C library out of memory), it removes the
+/// registered temporary files, prints `tool: error: out of memory: ...` with the address-space limit if there is
+/// one and `remedy`, and exits with 71 (the system refused a resource) instead of a crash report. Any other abort
+/// goes on to the handler installed before (the runtime's backtrace). Both strings are copied.
+void cml_install_out_of_memory_handler(const char *tool, const char *remedy);
+
 #endif
