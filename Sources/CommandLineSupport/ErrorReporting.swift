@@ -46,6 +46,7 @@ extension StoreError: ReportableError {
     case .cannotWrite, .unreadable: return 66
     case .invalidArgument: return 64
     case .outOfMemory: return 71
+    case .changedWhileRead: return 75
     default: return 1
     }
   }

@@ -51,6 +51,17 @@ public final class HotModel<Loaded: Sendable>: Sendable {
   let keptVersions = 3
   /// One load at a time (a slow load is not started twice by the poller).
   private let loading = Mutex(false)
+  /// The last failure of a poll (reading the activation, or loading the version it names), logged once until it
+  /// changes or a poll succeeds.
+  private let pollFailure = Mutex<String?>(nil)
+
+  /// Whether `failure` differs from the last one logged (and remembers it).
+  private func isNewFailure(_ failure: String) -> Bool {
+    pollFailure.withLock { last in
+      defer { last = failure }
+      return last != failure
+    }
+  }
 
   public init(
     store: any ModelRegistry, name: String, metrics: ServiceMetrics, logger: Logger,
@@ -81,16 +92,23 @@ public final class HotModel<Loaded: Sendable>: Sendable {
     do {
       stamp = try store.activation(name)
     } catch {
-      logger.error("cannot read the activation of model '\(name)': \(error)")
+      // Polled 4 times a second: a failure is logged when it starts or changes, not at every poll.
+      if isNewFailure("activation: \(error)") {
+        logger.error("cannot read the activation of model '\(name)' (logged again when the error changes): \(error)")
+      }
       return false
     }
     guard let stamp else { return false }
-    if let now = current, now.activation == stamp { return false }
+    if let now = current, now.activation == stamp {
+      pollFailure.withLock { $0 = nil }
+      return false
+    }
     do {
       let version = try store.version(name, stamp.version)
       let started = ContinuousClock.now
       let model = try load(version)
       state.withLock { $0 = Current(model: model, version: version, activation: stamp) }
+      pollFailure.withLock { $0 = nil }
       metrics.modelLoaded(name: name, version: version.version, seconds: (ContinuousClock.now - started).seconds)
       // The load's transient copies (each part read, then copied into aligned memory) go back to the system
       // instead of staying in the allocator's free lists as resident memory.
@@ -101,6 +119,7 @@ public final class HotModel<Loaded: Sendable>: Sendable {
       return true
     } catch {
       metrics.modelLoadFailed(name: name)
+      guard isNewFailure("version \(stamp.id): \(error)") else { return false }
       logger.error(
         "model '\(name)' version \(stamp.version) failed to load; \(current.map { "version \($0.version.version) keeps serving" } ?? "nothing is served"): \(error)"
       )

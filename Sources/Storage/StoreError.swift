@@ -32,6 +32,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
   /// The store's library could not allocate the memory it needed (an address-space limit, no memory left):
   /// nothing is wrong with the store.
   case outOfMemory(path: String)
+  /// A store read as immutable (by a user who may not take SQLite's locks beside a writer) changed while it was
+  /// read: what was read may mix two states, so it is not used.
+  case changedWhileRead(path: String)
 
   public var description: String {
     switch self {
@@ -56,6 +59,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case .cannotWrite(let path, let reason): return "\(path): \(reason)"
     case .unreadable(let path, let reason): return "\(path): cannot read the store: \(reason)"
     case .database(let path, let message): return "\(path): \(message)"
+    case .changedWhileRead(let path):
+      return
+        "\(path): the store changed while it was read (another process writes it, and this user, who may not write its directory, reads it without SQLite's locks): run the command again, or as a user who may write the store's directory"
     case .outOfMemory(let path):
       return
         "\(path): out of memory: the store could not allocate what it needed (the failed step changed nothing; raise the limit, ulimit -v, or free memory)"

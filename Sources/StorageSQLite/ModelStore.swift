@@ -24,6 +24,8 @@ public final class ModelStore: ModelRegistry {
     [path, path + "-wal", path + "-shm", path + "-journal"]
   }
   let pool: DatabasePool
+  /// For a store read as immutable, the stamp of the file when it was opened: every read is checked against it.
+  let immutableStamp: FileStamp?
   /// The largest piece of an artifact part kept in one row (SQLite holds at most 1 GB in one value); a larger
   /// part is written as several rows and read back as one.
   let chunkBytes: Int
@@ -41,10 +43,24 @@ public final class ModelStore: ModelRegistry {
   public init(path: String, create: Bool, chunkBytes: Int = 256 << 20) throws(StoreError) {
     self.path = path
     self.chunkBytes = min(max(chunkBytes, 1), 900_000_000)
-    self.pool = try StoreDatabase.open(path: path, create: create)
+    (self.pool, self.immutableStamp) = try StoreDatabase.open(path: path, create: create)
+  }
+
+  /// Opens the store at `path` as immutable, as a reading command does when it may not write the store (tests).
+  init(immutable path: String) throws(StoreError) {
+    self.path = path
+    self.chunkBytes = 256 << 20
+    (self.pool, self.immutableStamp) = try StoreDatabase.openImmutable(path: path)
   }
 
   private func wrap<T>(_ body: () throws -> T) throws(StoreError) -> T { try StoreDatabase.wrap(path, body) }
+
+  /// One read transaction; on a store read as immutable, checked afterwards against the file it was opened on.
+  private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    let value = try pool.read(body)
+    try StoreDatabase.checkUnchanged(path, since: immutableStamp)
+    return value
+  }
 
   // MARK: - Writing
 
@@ -227,7 +243,7 @@ public final class ModelStore: ModelRegistry {
   /// `kindPrefix` (e.g. `recommender.`), when given.
   public func list(name: String? = nil, kindPrefix: String? = nil) throws(StoreError) -> [ModelVersion] {
     try wrap {
-      try pool.read { db in
+      try read { db in
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
         if let name {
@@ -252,7 +268,7 @@ public final class ModelStore: ModelRegistry {
   /// - Throws: `.noModel`, `.noSuchVersion`.
   public func version(_ name: String, _ version: Int) throws(StoreError) -> ModelVersion {
     try wrap {
-      try pool.read { db in
+      try read { db in
         try Self.requireVersion(db, name, version)
         let row = try Row.fetchOne(
           db, sql: Self.selectVersion + " WHERE v.name = ? AND v.version = ?", arguments: [name, version])!
@@ -265,7 +281,7 @@ public final class ModelStore: ModelRegistry {
   /// - Throws: `.noModel` when nothing of that name was registered, `.noActiveVersion`.
   public func active(_ name: String) throws(StoreError) -> ModelVersion {
     try wrap {
-      try pool.read { db in
+      try read { db in
         guard
           let version = try Int.fetchOne(
             db, sql: "SELECT version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 1",
@@ -284,7 +300,7 @@ public final class ModelStore: ModelRegistry {
   /// The current activation of `name`: one indexed read of `model_activation`.
   public func activation(_ name: String) throws(StoreError) -> Activation? {
     try wrap {
-      try pool.read { db in
+      try read { db in
         try Row.fetchOne(
           db,
           sql: "SELECT id, version FROM model_activation WHERE name = ? AND rolled_back = 0 ORDER BY id DESC LIMIT 1",
@@ -301,7 +317,7 @@ public final class ModelStore: ModelRegistry {
   ) throws -> T {
     var bodyError: Error? = nil
     let result: T? = try wrap {
-      try pool.read { db -> T? in
+      try read { db -> T? in
         try Self.requireVersion(db, name, version)
         guard
           let id = try Int64.fetchOne(

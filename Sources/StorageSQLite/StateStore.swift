@@ -9,13 +9,15 @@ public final class StateStore: CheckpointStore {
   /// The store file's path.
   public let path: String
   let pool: DatabasePool
+  /// For a store read as immutable, the stamp of the file when it was opened: every read is checked against it.
+  let immutableStamp: FileStamp?
   /// A checkpoint is stored in pieces of at most this many bytes (SQLite holds at most 1 GB in one value).
   public let chunkBytes: Int
 
   /// Opens the store at `path` (created when `create` is true and it is missing).
   public init(path: String, create: Bool, chunkBytes: Int = 256 << 20) throws(StoreError) {
     self.path = path
-    self.pool = try StoreDatabase.open(path: path, create: create)
+    (self.pool, self.immutableStamp) = try StoreDatabase.open(path: path, create: create)
     self.chunkBytes = max(chunkBytes, 1)
   }
 
@@ -23,6 +25,7 @@ public final class StateStore: CheckpointStore {
   init(sharing models: ModelStore, chunkBytes: Int = 256 << 20) {
     self.path = models.path
     self.pool = models.pool
+    self.immutableStamp = models.immutableStamp
     self.chunkBytes = max(chunkBytes, 1)
   }
 
@@ -72,10 +75,17 @@ public final class StateStore: CheckpointStore {
     }
   }
 
+  /// One read transaction; on a store read as immutable, checked afterwards against the file it was opened on.
+  private func readChecked<T>(_ body: (Database) throws -> T) throws -> T {
+    let value = try pool.read(body)
+    try StoreDatabase.checkUnchanged(path, since: immutableStamp)
+    return value
+  }
+
   /// The latest checkpoint `name`, or `nil` when none was saved.
   public func load(_ name: String) throws(StoreError) -> Checkpoint? {
     try StoreDatabase.wrap(path) {
-      try pool.read { db in
+      try readChecked { db in
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM checkpoint WHERE name = ?", arguments: [name])
         else { return nil }
         let first: Data = row["state"]

@@ -91,7 +91,9 @@ enum StoreDatabase {
   /// - Parameter create: create the file when missing (training); otherwise a missing file is `.storeNotFound`.
   ///   An existing file that is not a SQLite database (empty, one byte, text) is `.notAStore` either way, never
   ///   made a store.
-  static func open(path: String, create: Bool) throws(StoreError) -> DatabasePool {
+  /// - Returns: the pool, and for a store opened as immutable the stamp of the file it was opened on: every read
+  ///   of it is checked against the stamp (`checkUnchanged`).
+  static func open(path: String, create: Bool) throws(StoreError) -> (pool: DatabasePool, immutable: FileStamp?) {
     var isDirectory: ObjCBool = false
     let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     if isDirectory.boolValue { throw .notAStore(path: path, reason: "it is a directory") }
@@ -121,7 +123,7 @@ enum StoreDatabase {
     let shmExisted = FileManager.default.fileExists(atPath: shmPath)
     let walExisted = FileManager.default.fileExists(atPath: walPath)
     do {
-      return try openPool(path: path, create: create)
+      return (try openPool(path: path, create: create), nil)
     } catch {
       // A failed open may leave a shared-memory file of a few bytes and an empty log (a full disk): remove those
       // this process created, which no other process can be using (a working shared-memory file is at least
@@ -131,7 +133,7 @@ enum StoreDatabase {
         if !walExisted && fileSize(walPath) == 0 { unlink(walPath) }
       }
       if !create && isWriteFailure(error) && !hasPendingLog(path) {
-        if let pool = try? openImmutable(path: path) { return pool }
+        if let opened = try? openImmutable(path: path) { return opened }
       }
       throw error
     }
@@ -158,7 +160,14 @@ enum StoreDatabase {
 
   /// Opens the file read-only as immutable (SQLite's `immutable=1`): no lock, no shared memory, no write-ahead
   /// log, nothing written next to it. Only for a store with no pending log, by a command that only reads.
-  private static func openImmutable(path: String) throws(StoreError) -> DatabasePool {
+  ///
+  /// SQLite then assumes that nothing changes the file; another process that may write it still can (its writes go
+  /// to its log first and reach the file at a checkpoint). The file's stamp is taken before the first read, and
+  /// each read is checked against it afterwards: a change is `.changedWhileRead`, never a mix of two states.
+  static func openImmutable(path: String) throws(StoreError) -> (pool: DatabasePool, immutable: FileStamp?) {
+    guard let stamp = FileStamp(path: path) else {
+      throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+    }
     var config = Configuration()
     config.readonly = true
     config.foreignKeysEnabled = true
@@ -169,8 +178,16 @@ enum StoreDatabase {
     return try wrap(path) {
       let pool = try DatabasePool(path: "file:\(escaped)?immutable=1", configuration: config)
       try checkSchema(pool, path: path, migrator: migrator, canMigrate: false)
-      return pool
+      try checkUnchanged(path, since: stamp)
+      return (pool, stamp)
     }
+  }
+
+  /// Throws `.changedWhileRead` when the file at `path` is no longer the one of `stamp` (nothing for `nil`, a store
+  /// SQLite reads with its locks).
+  static func checkUnchanged(_ path: String, since stamp: FileStamp?) throws(StoreError) {
+    guard let stamp else { return }
+    if FileStamp(path: path) != stamp { throw .changedWhileRead(path: path) }
   }
 
   /// Refuses a store written by a newer schema or holding other tables; migrates an older one when it can.
@@ -314,5 +331,26 @@ enum StoreDatabase {
     var fs = statvfs()
     guard statvfs(directory(of: path), &fs) == 0 else { return false }
     return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20
+  }
+}
+
+/// What tells whether a file changed: its device, inode, size, and modification and status-change times (to the
+/// nanosecond), as `stat` gives them.
+struct FileStamp: Equatable {
+  var device: UInt64
+  var inode: UInt64
+  var size: Int64
+  var modified: [Int]
+  var changed: [Int]
+
+  /// The stamp of the file at `path` now, or `nil` (with `errno` set) when it cannot be stat'ed.
+  init?(path: String) {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    device = UInt64(info.st_dev)
+    inode = UInt64(info.st_ino)
+    size = Int64(info.st_size)
+    modified = [info.st_mtim.tv_sec, info.st_mtim.tv_nsec]
+    changed = [info.st_ctim.tv_sec, info.st_ctim.tv_nsec]
   }
 }

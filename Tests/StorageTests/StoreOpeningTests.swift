@@ -31,6 +31,33 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
   }
 
+  /// A store read as immutable (by a user who may not write beside it) that another process changes meanwhile:
+  /// once the writer's checkpoint reaches the file, every read of the immutable store — a list, an activation, a
+  /// version's parts — is `.changedWhileRead` (exit 75), never a mix of the two states; opened again, it reads the
+  /// new state.
+  @Test func anImmutableStoreThatChangesUnderItsReaderIsNotRead() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let writer = try ModelStore(path: path, create: true)
+    _ = try writer.register(sample(bytes: [1, 2, 3]))
+    try writer.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    let reader = try ModelStore(immutable: path)
+    #expect(try reader.list().map(\.version) == [1])
+    #expect(try reader.activation("churn")?.version == 1)
+    _ = try writer.register(sample(bytes: [4, 5, 6, 7]))
+    // Still in the writer's log: the file is as it was, and the reader reads the state it opened.
+    #expect(try reader.list().map(\.version) == [1])
+    try writer.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try reader.list() }
+    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try reader.active("churn") }
+    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try reader.activation("churn") }
+    #expect(throws: StoreError.changedWhileRead(path: path)) {
+      _ = try reader.withArtifactReader("churn", version: 1) { _ in 0 }
+    }
+    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try StateStore(sharing: reader).load("stream") }
+    #expect(try ModelStore(immutable: path).list().map(\.version) == [2, 1])
+  }
+
   /// A real store's first bytes followed by nothing else is not taken for an empty store either.
   @Test func aTruncatedHeaderIsNotAStore() throws {
     let path = temporaryStorePath()
