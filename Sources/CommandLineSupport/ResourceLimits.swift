@@ -58,7 +58,12 @@ public enum ResourceLimits {
   /// Whether `bytes` of address space can be mapped now (nothing is touched, and it is unmapped at once).
   static func canMap(_ bytes: Int) -> Bool {
     guard let p = mmap(nil, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), p != MAP_FAILED
-    else { return false }
+    else {
+      // The refusal was asked for: its ENOMEM must not make a later, unrelated abort look like a refused
+      // allocation (the out-of-memory handler goes by errno).
+      errno = 0
+      return false
+    }
     munmap(p, bytes)
     return true
   }
