@@ -182,10 +182,10 @@ public enum CommandRunner {
         // holds one from the warm-up; one more per processor is taken while the limit leaves room for it and 256
         // MiB to work, and the loops use no more threads than there are buffers (a call finding none would wait
         // forever for OpenBLAS to map one).
-        var held = 0
-        held = BLASThreads.takeBuffers(ThreadBudget.processors) {
-          held += 1
-          return held == 1 || ResourceLimits.canMap(ResourceLimits.blasReserve + (256 << 20))
+        var asked = 0
+        let held = BLASThreads.takeBuffers(ThreadBudget.processors) {
+          asked += 1
+          return asked == 1 || ResourceLimits.canMap(ResourceLimits.blasReserve + (256 << 20))
         }
         ThreadBudget.limit(to: held)
       }

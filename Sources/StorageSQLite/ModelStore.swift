@@ -57,9 +57,7 @@ public final class ModelStore: ModelRegistry {
 
   /// One read transaction; on a store read as immutable, checked afterwards against the file it was opened on.
   private func read<T>(_ body: (Database) throws -> T) throws -> T {
-    let value = try pool.read(body)
-    try StoreDatabase.checkUnchanged(path, since: immutableStamp)
-    return value
+    try StoreDatabase.checkedRead(pool, path: path, stamp: immutableStamp, body)
   }
 
   // MARK: - Writing

@@ -75,17 +75,10 @@ public final class StateStore: CheckpointStore {
     }
   }
 
-  /// One read transaction; on a store read as immutable, checked afterwards against the file it was opened on.
-  private func readChecked<T>(_ body: (Database) throws -> T) throws -> T {
-    let value = try pool.read(body)
-    try StoreDatabase.checkUnchanged(path, since: immutableStamp)
-    return value
-  }
-
   /// The latest checkpoint `name`, or `nil` when none was saved.
   public func load(_ name: String) throws(StoreError) -> Checkpoint? {
     try StoreDatabase.wrap(path) {
-      try readChecked { db in
+      try StoreDatabase.checkedRead(pool, path: path, stamp: immutableStamp) { db in
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM checkpoint WHERE name = ?", arguments: [name])
         else { return nil }
         let first: Data = row["state"]

@@ -190,6 +190,16 @@ enum StoreDatabase {
     if FileStamp(path: path) != stamp { throw .changedWhileRead(path: path) }
   }
 
+  /// One read transaction of `pool`, the store at `path`; for a store opened as immutable (`stamp` not nil),
+  /// checked afterwards against the file it was opened on.
+  static func checkedRead<T>(
+    _ pool: DatabasePool, path: String, stamp: FileStamp?, _ body: (Database) throws -> T
+  ) throws -> T {
+    let value = try pool.read(body)
+    try checkUnchanged(path, since: stamp)
+    return value
+  }
+
   /// Refuses a store written by a newer schema or holding other tables; migrates an older one when it can.
   private static func checkSchema(
     _ pool: DatabasePool, path: String, migrator: DatabaseMigrator, canMigrate: Bool
@@ -340,8 +350,10 @@ struct FileStamp: Equatable {
   var device: UInt64
   var inode: UInt64
   var size: Int64
-  var modified: [Int]
-  var changed: [Int]
+  var modifiedSeconds: Int
+  var modifiedNanoseconds: Int
+  var changedSeconds: Int
+  var changedNanoseconds: Int
 
   /// The stamp of the file at `path` now, or `nil` (with `errno` set) when it cannot be stat'ed.
   init?(path: String) {
@@ -350,7 +362,7 @@ struct FileStamp: Equatable {
     device = UInt64(info.st_dev)
     inode = UInt64(info.st_ino)
     size = Int64(info.st_size)
-    modified = [info.st_mtim.tv_sec, info.st_mtim.tv_nsec]
-    changed = [info.st_ctim.tv_sec, info.st_ctim.tv_nsec]
+    (modifiedSeconds, modifiedNanoseconds) = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
+    (changedSeconds, changedNanoseconds) = (info.st_ctim.tv_sec, info.st_ctim.tv_nsec)
   }
 }
