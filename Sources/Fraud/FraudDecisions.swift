@@ -168,9 +168,25 @@ public final class FraudDecider {
   /// Decides the transaction `tx` whose id reads `id`: a remembered decision for a retry (nothing entered again);
   /// otherwise, unless the stream's clock rules refuse it, enters it into the state, scores it and remembers the
   /// answer — with `fallback`, the answer is that decision with the reason `OVERLOAD` (the transaction still
-  /// enters the state, once).
+  /// enters the state, once). A transaction answered by `fallback` before its turn came is refused here all the same
+  /// when the clock rules (or an earlier entry) refuse it — it does not enter the state — but the fallback answer
+  /// its client already got is remembered, so that a retry gets that answer and not another one.
   public func decide(_ tx: Transaction, id: String, fallback: Decision? = nil) throws -> FraudOutcome {
     if let d = memory.lookup(tx.idHash) { return .decided(answer(d, id: id), retry: true) }
+    let outcome = try enter(tx, id: id, fallback: fallback)
+    if let fallback, case .refused = outcome {
+      memory.insert(tx.idHash, fallbackDecision(fallback))
+    }
+    return outcome
+  }
+
+  private func fallbackDecision(_ fallback: Decision) -> RememberedDecision {
+    RememberedDecision(
+      score: .nan, version: Int32(clamping: version ?? -1), reasons: overloadReasons,
+      decision: UInt8(fallback.rawValue), fallback: 1)
+  }
+
+  private func enter(_ tx: Transaction, id: String, fallback: Decision?) throws -> FraudOutcome {
     let state = stream.state
     let options = stream.options
     if state.hasSeen(tx.idHash) {
@@ -213,14 +229,12 @@ public final class FraudDecider {
       throw CommerceError(.data, "transaction '\(id)' was entered twice")
     }
     let remembered: RememberedDecision
-    let versionNumber = Int32(clamping: version ?? -1)
     if let fallback {
-      remembered = RememberedDecision(
-        score: .nan, version: versionNumber, reasons: overloadReasons, decision: UInt8(fallback.rawValue), fallback: 1)
+      remembered = fallbackDecision(fallback)
     } else {
       remembered = RememberedDecision(
-        score: p, version: versionNumber, reasons: memory.intern(run.reasons), decision: UInt8(decision.rawValue),
-        fallback: 0)
+        score: p, version: Int32(clamping: version ?? -1), reasons: memory.intern(run.reasons),
+        decision: UInt8(decision.rawValue), fallback: 0)
     }
     memory.insert(tx.idHash, remembered)
     try stream.finish(run, tx, p, decision, beforeCheckpoint: {})

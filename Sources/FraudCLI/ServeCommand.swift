@@ -18,7 +18,8 @@ struct ServeCommand: ParsableCommand {
       --learn the model learns from them); the Open Inference Protocol v2 at /v2/models/NAME/infer. A transaction \
       sent again (its id remembered: at least the last 262,144) gets the decision it was given and does not touch \
       the state again. With --deadline, a request still waiting for the writer when it passes is answered with \
-      --on-overload and the reason OVERLOAD; its transactions still enter the state once. A version promoted or \
+      --on-overload and the reason OVERLOAD; its transactions still enter the state once (unless the clock rules \
+      refuse them when their turn comes), and a retry gets that answer. A version promoted or \
       rolled back by another process replaces the scorer within a second, the card and merchant state kept. The \
       state is checkpointed every --checkpoint-every transactions (in the background) and on SIGTERM or SIGINT, \
       after the requests in flight: continue with --resume.

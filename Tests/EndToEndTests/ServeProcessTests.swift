@@ -94,7 +94,9 @@ final class LoadState: Sendable {
     return (Int(response.status.code), Data(body.readableBytesView))
   }
 
-  /// For 200 users the route's recommendations equal `recommend USER --format json`'s.
+  /// For 200 users the route's recommendations are `recommend batch`'s (one run for all), and for every tenth
+  /// they equal `recommend USER --format json`'s whole (one run each: the debug build's start-up made 200 of those
+  /// seven minutes of the suite).
   @Test func theRouteAgreesWithTheCommandLine() async throws {
     try train()
     let server = try ServerProcess("recommend", ["serve", "--store", store])
@@ -102,12 +104,35 @@ final class LoadState: Sendable {
     let client = HTTPClient.shared
     var users = (1...199).map { String(format: "U-%04d", $0) }
     users.append("someone-new")
-    for user in users {
+    let usersFile = dir.appendingPathComponent("users.csv").path
+    try (["user_id"] + users).joined(separator: "\n").appending("\n").write(
+      toFile: usersFile, atomically: true, encoding: .utf8)
+    let batchFile = dir.appendingPathComponent("batch.csv").path
+    let batch = try run(
+      "recommend", ["batch", "--users", usersFile, "-n", "5", "--output", batchFile, "--store", store])
+    #expect(batch.status == 0, "\(batch)")
+    // user_id,rank,item_id,score,source
+    var batched: [String: [(rank: Int, item: String, score: Double, source: String)]] = [:]
+    for line in try String(contentsOfFile: batchFile, encoding: .utf8).split(separator: "\n").dropFirst() {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      batched[f[0], default: []].append((Int(f[1])!, f[2], Double(f[3])!, f[4]))
+    }
+    #expect(batched.count == users.count)
+    for (k, user) in users.enumerated() {
       let (status, body) = try await Self.get(client, server.url("/v1/users/\(user)/recommendations?n=5"))
       #expect(status == 200, "\(user)")
       let served = try JSONDecoder().decode(RecommendationList.self, from: body)
-      let cli = try run("recommend", [user, "-n", "5", "--format", "json", "--store", store])
-      #expect(served == (try JSONDecoder().decode(RecommendationList.self, from: Data(cli.stdout.utf8))), "\(user)")
+      let rows = batched[user] ?? []
+      #expect(rows.count == served.items.count, "\(user)")
+      for (item, row) in zip(served.items, rows) {
+        #expect(item.rank == row.rank && item.itemID == row.item && served.source.rawValue == row.source, "\(user)")
+        #expect(abs(Double(item.score) - row.score) <= 1e-5 * max(1, abs(row.score)), "\(user)")
+      }
+      if k % 10 == 0 || user == "someone-new" {
+        let cli = try run("recommend", [user, "-n", "5", "--format", "json", "--store", store])
+        #expect(
+          served == (try JSONDecoder().decode(RecommendationList.self, from: Data(cli.stdout.utf8))), "\(user)")
+      }
     }
     #expect(server.signalAndWait(SIGTERM, seconds: 15) == 0)
   }

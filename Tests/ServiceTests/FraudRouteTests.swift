@@ -126,6 +126,79 @@ func transactionJSON(_ lines: [String], _ k: Int) -> String {
     }
   }
 
+  /// A transaction answered by the fallback before its turn, and refused by the clock rules when its turn came: it
+  /// does not enter the state, and its retry gets the fallback answer its client was given (late, far ahead, and
+  /// entered before), never a refusal or a real score; a fallback for a transaction that enters stays its answer too.
+  @Test func aFallbackTheClockRulesRefuseIsWhatItsRetryGets() throws {
+    let (store, lines) = try fraudStore()
+    let stored = try FraudStore.load(from: store, name: "fraud")
+    var o = StreamOptions()
+    o.checkpointEvery = .max
+    let engine = FraudDecider(
+      stream: FraudStream(model: stored.model, state: stored.state, states: nil, checkpointName: "", options: o))
+    func transactions(_ rows: [String]) throws -> [(Transaction, String)] {
+      let reader = try CSVReader(
+        bytes: Array(([lines[0]] + rows).joined(separator: "\n").appending("\n").utf8), name: "t")
+      return try TransactionSource.transactions(reader, mapping: ColumnMapping())
+    }
+    // The first ten enter as usual and set the clock.
+    for (tx, id) in try transactions(Array(lines[1...10])) {
+      guard case .decided(_, retry: false) = try engine.decide(tx, id: id) else {
+        Issue.record("\(id) was not decided")
+        return
+      }
+    }
+    let entered = engine.processed
+    let remembered = engine.remembered
+    let refusedRows = [
+      "LATE1,2025-01-01 00:00:00,C1,M1,restaurant,BR,3.00,0,0",
+      "AHEAD1,2027-06-01 00:00:00,C1,M1,restaurant,BR,3.00,0,0",
+      "T27161,2026-01-29 00:05:00,C66,M1,travel,JP,10.76,35.6671,139.7802",  // from the training history
+      lines[3],  // entered before, with its decision remembered: a retry, not a refusal
+    ]
+    let refused = try transactions(refusedRows)
+    let kinds: [FraudRefusal.Kind] = [.late, .aheadOfClock, .enteredBefore]
+    for ((tx, id), kind) in zip(refused, kinds) {
+      guard case .refused(_, let refusal) = try engine.decide(tx, id: id, fallback: .decline) else {
+        Issue.record("\(id) was not refused")
+        continue
+      }
+      #expect(refusal.kind == kind)
+    }
+    #expect(engine.processed == entered, "a refused transaction entered the state")
+    #expect(engine.remembered == remembered + 3)
+    for (tx, id) in refused.prefix(3) {
+      // The retry, as a client that got the fallback sends it: the fallback answer, whatever the clock says now.
+      guard case .decided(let d, retry: true) = try engine.decide(tx, id: id) else {
+        Issue.record("the retry of \(id) was not the remembered answer")
+        continue
+      }
+      #expect(
+        d.decision == "decline" && d.reasons == ["OVERLOAD"] && d.score == nil && d.modelVersion == engine.version)
+    }
+    // A transaction remembered before keeps its first answer even when a fallback is asked for.
+    let (tx3, id3) = refused[3]
+    guard case .decided(let first, retry: true) = try engine.decide(tx3, id: id3, fallback: .decline) else {
+      Issue.record("\(id3) was not a retry")
+      return
+    }
+    #expect(first.reasons != ["OVERLOAD"] && first.score != nil)
+    // A fallback for a transaction that enters: it enters once, and its retry gets the fallback.
+    let (tx11, id11) = try transactions([lines[11]])[0]
+    guard case .decided(let f, retry: false) = try engine.decide(tx11, id: id11, fallback: .review) else {
+      Issue.record("\(id11) was not decided")
+      return
+    }
+    #expect(f.decision == "review" && f.reasons == ["OVERLOAD"] && f.score == nil)
+    #expect(engine.processed == entered + 1)
+    guard case .decided(let g, retry: true) = try engine.decide(tx11, id: id11) else {
+      Issue.record("the retry of \(id11) was not the remembered answer")
+      return
+    }
+    #expect(g == f)
+    #expect(engine.processed == entered + 1)
+  }
+
   /// Malformed bodies are 400 naming the transaction and field, nothing entered; a late transaction is 422.
   @Test func badBodiesAndRefusals() async throws {
     let (store, lines) = try fraudStore()
