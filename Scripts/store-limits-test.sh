@@ -14,7 +14,9 @@ if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
 fi
 WORK=$(mktemp -d)
 MOUNTS=()
+SERVERS=()
 cleanup() {
+  for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
   rm -rf "$WORK"
 }
@@ -207,6 +209,55 @@ for limit in $(seq 470000 60000 990000); do
   done
 done
 if [ "$refused" -gt 0 ] && [ "$fitted" -gt 0 ]; then ok; else bad "the limit sweep saw $refused refusals and $fitted fits (wants both)"; fi
+
+# 9. A server run by a user who may not write the store's directory reads the store as immutable, and follows what
+# the store's owner does meanwhile: a training that activates a new version and a rollback are each served within
+# seconds (the server opens the changed file again), with no error logged and nothing left beside the store.
+mkdir -p "$WORK/shared"
+cp "$STORE" "$WORK/shared/store.sqlite"
+chmod 755 "$WORK/shared"
+chmod 644 "$WORK/shared/store.sqlite"
+# (setpriv itself, not the function: the pid taken is then the server's.)
+setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/recommend" serve --port 0 \
+  --store "$WORK/shared/store.sqlite" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVERS+=($!)
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^listening on //p' "$WORK/serve.out")
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+served_version() {
+  python3 -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/v1/model", timeout=5))["version"])' "$url" 2>/dev/null
+}
+# wait_for VERSION: whether the server serves VERSION within 10 s.
+wait_for() {
+  for _ in $(seq 1 100); do
+    [ "$(served_version)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+if [ -z "$url" ]; then
+  bad "immutable server: did not start: $(cat "$WORK/serve.err")"
+else
+  before=$(served_version)
+  [ "$before" = 2 ] && ok || bad "immutable server: serves version '$before' at the start, expected 2"
+  "$BIN/recommend" train --interactions "$SAMPLE/ecommerce/interactions.csv" --iterations 3 \
+    --store "$WORK/shared/store.sqlite" >/dev/null 2>&1
+  wait_for 3 && ok || bad "immutable server: version 3, trained by the owner, not served within 10 s (serves '$(served_version)')"
+  "$BIN/recommend" models rollback --store "$WORK/shared/store.sqlite" >/dev/null 2>&1
+  wait_for 2 && ok || bad "immutable server: the rollback to version 2 not served within 10 s (serves '$(served_version)')"
+  pid=${SERVERS[-1]}
+  kill -TERM "$pid"
+  wait "$pid"
+  rc=$?
+  SERVERS=()
+  [ "$rc" -eq 0 ] && ok || bad "immutable server: exit $rc after SIGTERM"
+  grep -q -i "error" "$WORK/serve.err" && bad "immutable server: logged an error: $(grep -i error "$WORK/serve.err" | head -n 3)" || ok
+  left=$(ls "$WORK/shared" | grep -v '^store.sqlite$')
+  [ -z "$left" ] && ok || bad "immutable server: files left beside the store: $left"
+fi
 
 echo "store-limits: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

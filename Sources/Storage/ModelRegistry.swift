@@ -43,7 +43,8 @@ public protocol ModelRegistry: AnyObject, Sendable {
   func activation(_ name: String) throws(StoreError) -> Activation?
 
   /// Calls `body` with a reader of this version's artifact parts, all read from one snapshot.
-  /// Errors thrown by `body` pass through unchanged.
+  /// Errors thrown by `body` pass through unchanged. `body` must only read: a backend may call it again on a new
+  /// snapshot (SQLite, for a file read as immutable that another process changed during the read).
   func withArtifactReader<T>(_ name: String, version: Int, _ body: (any ArtifactReader) throws -> T) throws -> T
 
   /// The checkpoints of streams, kept with the models.

@@ -23,9 +23,10 @@ public final class ModelStore: ModelRegistry {
   public static func files(at path: String) -> [String] {
     [path, path + "-wal", path + "-shm", path + "-journal"]
   }
-  let pool: DatabasePool
-  /// For a store read as immutable, the stamp of the file when it was opened: every read is checked against it.
-  let immutableStamp: FileStamp?
+  /// The open file (opened again after another process changed a file read as immutable).
+  let connection: StoreConnection
+  /// The pool reading and writing the file now.
+  var pool: DatabasePool { connection.pool }
   /// The largest piece of an artifact part kept in one row (SQLite holds at most 1 GB in one value); a larger
   /// part is written as several rows and read back as one.
   let chunkBytes: Int
@@ -43,22 +44,21 @@ public final class ModelStore: ModelRegistry {
   public init(path: String, create: Bool, chunkBytes: Int = 256 << 20) throws(StoreError) {
     self.path = path
     self.chunkBytes = min(max(chunkBytes, 1), 900_000_000)
-    (self.pool, self.immutableStamp) = try StoreDatabase.open(path: path, create: create)
+    connection = try StoreConnection(path: path, create: create)
   }
 
   /// Opens the store at `path` as immutable, as a reading command does when it may not write the store (tests).
   init(immutable path: String) throws(StoreError) {
     self.path = path
     self.chunkBytes = 256 << 20
-    (self.pool, self.immutableStamp) = try StoreDatabase.openImmutable(path: path)
+    connection = try StoreConnection(immutable: path)
   }
 
   private func wrap<T>(_ body: () throws -> T) throws(StoreError) -> T { try StoreDatabase.wrap(path, body) }
 
-  /// One read transaction; on a store read as immutable, checked afterwards against the file it was opened on.
-  private func read<T>(_ body: (Database) throws -> T) throws -> T {
-    try StoreDatabase.checkedRead(pool, path: path, stamp: immutableStamp, body)
-  }
+  /// One read transaction; on a store read as immutable, checked afterwards against the file it was opened on (and
+  /// done again on the file opened again when another process changed it: `body` must only read).
+  private func read<T>(_ body: (Database) throws -> T) throws -> T { try connection.read(body) }
 
   // MARK: - Writing
 
@@ -316,6 +316,7 @@ public final class ModelStore: ModelRegistry {
     var bodyError: Error? = nil
     let result: T? = try wrap {
       try read { db -> T? in
+        bodyError = nil
         try Self.requireVersion(db, name, version)
         guard
           let id = try Int64.fetchOne(

@@ -8,24 +8,23 @@ import Storage
 public final class StateStore: CheckpointStore {
   /// The store file's path.
   public let path: String
-  let pool: DatabasePool
-  /// For a store read as immutable, the stamp of the file when it was opened: every read is checked against it.
-  let immutableStamp: FileStamp?
+  /// The open file (shared with the `ModelStore` of the same file).
+  let connection: StoreConnection
+  var pool: DatabasePool { connection.pool }
   /// A checkpoint is stored in pieces of at most this many bytes (SQLite holds at most 1 GB in one value).
   public let chunkBytes: Int
 
   /// Opens the store at `path` (created when `create` is true and it is missing).
   public init(path: String, create: Bool, chunkBytes: Int = 256 << 20) throws(StoreError) {
     self.path = path
-    (self.pool, self.immutableStamp) = try StoreDatabase.open(path: path, create: create)
+    connection = try StoreConnection(path: path, create: create)
     self.chunkBytes = max(chunkBytes, 1)
   }
 
   /// Opens the state store in the same file as `models`.
   init(sharing models: ModelStore, chunkBytes: Int = 256 << 20) {
     self.path = models.path
-    self.pool = models.pool
-    self.immutableStamp = models.immutableStamp
+    self.connection = models.connection
     self.chunkBytes = max(chunkBytes, 1)
   }
 
@@ -78,7 +77,7 @@ public final class StateStore: CheckpointStore {
   /// The latest checkpoint `name`, or `nil` when none was saved.
   public func load(_ name: String) throws(StoreError) -> Checkpoint? {
     try StoreDatabase.wrap(path) {
-      try StoreDatabase.checkedRead(pool, path: path, stamp: immutableStamp) { db in
+      try connection.read { db in
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM checkpoint WHERE name = ?", arguments: [name])
         else { return nil }
         let first: Data = row["state"]

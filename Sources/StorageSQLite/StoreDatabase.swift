@@ -190,16 +190,6 @@ enum StoreDatabase {
     if FileStamp(path: path) != stamp { throw .changedWhileRead(path: path) }
   }
 
-  /// One read transaction of `pool`, the store at `path`; for a store opened as immutable (`stamp` not nil),
-  /// checked afterwards against the file it was opened on.
-  static func checkedRead<T>(
-    _ pool: DatabasePool, path: String, stamp: FileStamp?, _ body: (Database) throws -> T
-  ) throws -> T {
-    let value = try pool.read(body)
-    try checkUnchanged(path, since: stamp)
-    return value
-  }
-
   /// Refuses a store written by a newer schema or holding other tables; migrates an older one when it can.
   private static func checkSchema(
     _ pool: DatabasePool, path: String, migrator: DatabaseMigrator, canMigrate: Bool
@@ -364,5 +354,94 @@ struct FileStamp: Equatable {
     size = Int64(info.st_size)
     (modifiedSeconds, modifiedNanoseconds) = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
     (changedSeconds, changedNanoseconds) = (info.st_ctim.tv_sec, info.st_ctim.tv_nsec)
+  }
+}
+
+
+/// The open store file that a `ModelStore` and the `StateStore`s sharing it read and write through.
+///
+/// A store opened as immutable follows the file: after each read the file's stamp is compared with the one it was
+/// opened on, and when another process changed the file meanwhile (its checkpoint reached the file) the read's
+/// result — or its error, which a torn read may cause — is dropped, the file opened again as a new command would
+/// open it, and the read done again on the new state. A long-running reader (a server polling for promotions) so
+/// sees another process's promotion as a reader with locks does. Only a file that changes again during each of
+/// `reopenings` reads in a row is `.changedWhileRead`.
+final class StoreConnection: @unchecked Sendable {
+  /// How the file is opened again after a change: as `StoreDatabase.open` chooses, or always as immutable (tests).
+  enum Mode { case chosen, immutable }
+  let path: String
+  let mode: Mode
+  /// Reads in a row that may find the file changed before the read is given up.
+  static let reopenings = 4
+  /// Guards `current` and `stamp`.
+  private let lock = NSLock()
+  private var current: DatabasePool
+  private var stamp: FileStamp?
+
+  init(path: String, create: Bool) throws(StoreError) {
+    self.path = path
+    mode = .chosen
+    (current, stamp) = try StoreDatabase.open(path: path, create: create)
+  }
+
+  /// Opens the file as immutable, as a reading command does when it may not write the store (tests).
+  init(immutable path: String) throws(StoreError) {
+    self.path = path
+    mode = .immutable
+    (current, stamp) = try StoreDatabase.openImmutable(path: path)
+  }
+
+  /// The pool reading and writing the file now.
+  var pool: DatabasePool { snapshot().0 }
+
+  /// Whether the file is read as immutable now.
+  var isImmutable: Bool { snapshot().1 != nil }
+
+  /// One read transaction. On a file read as immutable that changed meanwhile, done again on the file opened
+  /// again, so `body` may be called more than once: it must only read.
+  func read<T>(_ body: (Database) throws -> T) throws -> T {
+    for _ in 1..<Self.reopenings {
+      let (pool, stamp) = snapshot()
+      guard let stamp else { return try pool.read(body) }
+      let value: T
+      do {
+        value = try pool.read(body)
+      } catch {
+        if FileStamp(path: path) == stamp { throw error }
+        try reopen(openedOn: stamp)
+        continue
+      }
+      if FileStamp(path: path) == stamp { return value }
+      try reopen(openedOn: stamp)
+    }
+    let (pool, stamp) = snapshot()
+    let value = try pool.read(body)
+    try StoreDatabase.checkUnchanged(path, since: stamp)
+    return value
+  }
+
+  private func snapshot() -> (DatabasePool, FileStamp?) {
+    lock.lock()
+    defer { lock.unlock() }
+    return (current, stamp)
+  }
+
+  /// Opens the file again, unless another thread already did since `old`.
+  /// A file that changes again while it is opened is left as it was: the next read finds it changed and opens it
+  /// again.
+  private func reopen(openedOn old: FileStamp) throws(StoreError) {
+    let fresh: (pool: DatabasePool, immutable: FileStamp?)
+    do {
+      switch mode {
+      case .chosen: fresh = try StoreDatabase.open(path: path, create: false)
+      case .immutable: fresh = try StoreDatabase.openImmutable(path: path)
+      }
+    } catch {
+      if case .changedWhileRead = error { return }
+      throw error
+    }
+    lock.lock()
+    defer { lock.unlock() }
+    if stamp == old { (current, stamp) = fresh }
   }
 }

@@ -32,30 +32,86 @@ import Testing
   }
 
   /// A store read as immutable (by a user who may not write beside it) that another process changes meanwhile:
-  /// once the writer's checkpoint reaches the file, every read of the immutable store — a list, an activation, a
-  /// version's parts — is `.changedWhileRead` (exit 75), never a mix of the two states; opened again, it reads the
-  /// new state.
-  @Test func anImmutableStoreThatChangesUnderItsReaderIsNotRead() throws {
+  /// once the writer's checkpoint reaches the file, the reader notices the change after its read, opens the file
+  /// again and reads the new state — a list, an activation, a version's parts, a checkpoint — never a mix of the
+  /// two states, never the old one served on as if nothing changed.
+  @Test func anImmutableStoreThatChangesUnderItsReaderIsReadAgain() throws {
     let path = temporaryStorePath()
     defer { cleanup(path) }
     let writer = try ModelStore(path: path, create: true)
     _ = try writer.register(sample(bytes: [1, 2, 3]))
     try writer.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     let reader = try ModelStore(immutable: path)
+    let states = StateStore(sharing: reader)
     #expect(try reader.list().map(\.version) == [1])
     #expect(try reader.activation("churn")?.version == 1)
     _ = try writer.register(sample(bytes: [4, 5, 6, 7]))
+    try writer.checkpoints().save("stream", sequence: 9, state: [9, 9])
     // Still in the writer's log: the file is as it was, and the reader reads the state it opened.
     #expect(try reader.list().map(\.version) == [1])
+    #expect(try states.load("stream") == nil)
     try writer.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try reader.list() }
-    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try reader.active("churn") }
-    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try reader.activation("churn") }
-    #expect(throws: StoreError.changedWhileRead(path: path)) {
-      _ = try reader.withArtifactReader("churn", version: 1) { _ in 0 }
+    #expect(try reader.list().map(\.version) == [2, 1])
+    #expect(reader.connection.isImmutable)
+    #expect(try reader.active("churn").version == 2)
+    #expect(try reader.activation("churn")?.version == 2)
+    #expect(try reader.withArtifactReader("churn", version: 2) { try $0.readAll("coefficients") } == [4, 5, 6, 7])
+    #expect(try reader.withArtifactReader("churn", version: 1) { try $0.readAll("coefficients") } == [1, 2, 3])
+    // The checkpoint store of the same file follows the same connection.
+    #expect(try states.load("stream")?.state == [9, 9])
+    // A promotion checkpointed into the file reaches the reader too.
+    _ = try writer.promote("churn", version: 1)
+    try writer.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    #expect(try reader.activation("churn")?.version == 1)
+  }
+
+  /// A read of an immutable store during which the file changes is done again on the new state: its result — or the
+  /// error a torn read gave — is dropped; a file that changes during every one of `StoreConnection.reopenings`
+  /// reads in a row is `.changedWhileRead` (exit 75).
+  @Test func aReadDuringWhichTheFileChangesIsDoneAgain() throws {
+    let path = temporaryStorePath()
+    defer { cleanup(path) }
+    let writer = try ModelStore(path: path, create: true)
+    _ = try writer.register(sample(bytes: [1, 2, 3]))
+    try writer.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    func change(_ bytes: [UInt8]) throws {
+      _ = try writer.register(sample(bytes: bytes))
+      try writer.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
-    #expect(throws: StoreError.changedWhileRead(path: path)) { _ = try StateStore(sharing: reader).load("stream") }
-    #expect(try ModelStore(immutable: path).list().map(\.version) == [2, 1])
+    struct Torn: Error {}
+    let reader = try ModelStore(immutable: path)
+    // The first read sees the file change under it and fails as a torn read may; the second is on the new state.
+    var calls = 0
+    let parts = try reader.withArtifactReader("churn", version: 1) { parts -> [UInt8] in
+      calls += 1
+      if calls == 1 {
+        try change([4])
+        throw Torn()
+      }
+      return try parts.readAll("coefficients")
+    }
+    #expect(calls == 2 && parts == [1, 2, 3])
+    #expect(try reader.activation("churn")?.version == 2)
+    // An error of a read the file did not change under passes through, read once.
+    calls = 0
+    #expect(throws: Torn.self) {
+      try reader.withArtifactReader("churn", version: 1) { _ -> Int in
+        calls += 1
+        throw Torn()
+      }
+    }
+    #expect(calls == 1)
+    // Changed during every read: given up after the last attempt, never an answer from a changing file.
+    calls = 0
+    #expect(throws: StoreError.changedWhileRead(path: path)) {
+      try reader.withArtifactReader("churn", version: 1) { parts -> [UInt8] in
+        calls += 1
+        try change([UInt8(calls)])
+        return try parts.readAll("coefficients")
+      }
+    }
+    #expect(calls == StoreConnection.reopenings)
+    #expect(try reader.list().count == 2 + StoreConnection.reopenings)
   }
 
   /// A real store's first bytes followed by nothing else is not taken for an empty store either.
