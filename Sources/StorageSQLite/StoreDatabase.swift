@@ -357,7 +357,6 @@ struct FileStamp: Equatable {
   }
 }
 
-
 /// The open store file that a `ModelStore` and the `StateStore`s sharing it read and write through.
 ///
 /// A store opened as immutable follows the file: after each read the file's stamp is compared with the one it was
