@@ -92,7 +92,7 @@ enum StoreDatabase {
   ///   An existing file that is not a SQLite database (empty, one byte, text) is `.notAStore` either way, never
   ///   made a store.
   /// - Returns: the pool, and for a store opened as immutable the stamp of the file it was opened on: every read
-  ///   of it is checked against the stamp (`checkUnchanged`).
+  ///   of it is checked against the stamp (`StoreConnection.read`).
   static func open(path: String, create: Bool) throws(StoreError) -> (pool: DatabasePool, immutable: FileStamp?) {
     var isDirectory: ObjCBool = false
     let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -399,24 +399,15 @@ final class StoreConnection: @unchecked Sendable {
   /// One read transaction. On a file read as immutable that changed meanwhile, done again on the file opened
   /// again, so `body` may be called more than once: it must only read.
   func read<T>(_ body: (Database) throws -> T) throws -> T {
-    for _ in 1..<Self.reopenings {
+    for attempt in 1...Self.reopenings {
       let (pool, stamp) = snapshot()
       guard let stamp else { return try pool.read(body) }
-      let value: T
-      do {
-        value = try pool.read(body)
-      } catch {
-        if FileStamp(path: path) == stamp { throw error }
-        try reopen(openedOn: stamp)
-        continue
-      }
-      if FileStamp(path: path) == stamp { return value }
-      try reopen(openedOn: stamp)
+      let result = Result { try pool.read(body) }
+      // A read the file did not change under is the answer (or its error); any other is dropped.
+      if FileStamp(path: path) == stamp { return try result.get() }
+      if attempt < Self.reopenings { try reopen(openedOn: stamp) }
     }
-    let (pool, stamp) = snapshot()
-    let value = try pool.read(body)
-    try StoreDatabase.checkUnchanged(path, since: stamp)
-    return value
+    throw StoreError.changedWhileRead(path: path)
   }
 
   private func snapshot() -> (DatabasePool, FileStamp?) {
