@@ -38,7 +38,7 @@ step "$BIN/recommend" models list
 
 echo
 echo "== churn: a subscription business's customers (SampleData/churn)"
-step "$BIN/churn" train --data SampleData/churn/customers.csv --target churned
+step "$BIN/churn" train --data SampleData/churn/customers.csv --target churned --time-column snapshot_date
 step "$BIN/churn" score SampleData/churn/customers_new.csv --output "$DEMO/scores.csv"
 step head -n 6 "$DEMO/scores.csv"
 step "$BIN/churn" evaluate --data SampleData/churn/customers.csv

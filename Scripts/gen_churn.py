@@ -1,6 +1,7 @@
 """Telco-like customer data with realistic churn drivers, deterministic for a seed (Python's random only).
 
-  gen_churn.py sample DIR          SampleData/churn/customers.csv (3,000 labeled) and customers_new.csv
+  gen_churn.py sample DIR          SampleData/churn/customers.csv (3,000 labeled, six month-end snapshots
+                                   in its snapshot_date column) and customers_new.csv
                                    (1,000 unlabeled, a little drifted: more month-to-month contracts)
   gen_churn.py kaggle OUT ROWS     the Kaggle Telco layout (customerID, Yes/No strings, blank TotalCharges
                                    as " "), for benchmarks
@@ -17,6 +18,9 @@ def sigmoid(x):
     return 1 / (1 + math.exp(-x))
 
 
+SNAPSHOTS = ["2025-07-31", "2025-08-31", "2025-09-30", "2025-10-31", "2025-11-30", "2025-12-31"]
+
+
 def sample(out_dir):
     for name, rows, seed, labeled, m2m in (("customers", 3000, 11, True, 0.5), ("customers_new", 1000, 12, False, 0.72)):
         rng = random.Random(seed)
@@ -24,7 +28,7 @@ def sample(out_dir):
             cols = ["customer_id", "contract", "tenure_months", "monthly_charges", "total_charges", "support_calls",
                     "payment_method", "paperless_billing", "internet", "region", "senior"]
             if labeled:
-                cols.append("churned")
+                cols += ["snapshot_date", "churned"]
             f.write(",".join(cols) + "\n")
             for i in range(rows):
                 r = rng.random()
@@ -53,6 +57,9 @@ def sample(out_dir):
                 row = [f"C{100000 + i}", contract, str(tenure), f"{monthly:.2f}", total, str(calls), pay, paperless,
                        internet, region, str(senior)]
                 if labeled:
+                    # Six month-end snapshots, 500 customers each; the churn label is the month after. Taken from
+                    # the row number, not the generator, so the other columns stay as they were.
+                    row.append(SNAPSHOTS[i * len(SNAPSHOTS) // rows])
                     row.append("Yes" if rng.random() < sigmoid(x) else "No")
                 f.write(",".join(row) + "\n")
 

@@ -16,7 +16,8 @@ rm -f "$STORE" "$STORE-wal" "$STORE-shm"
 run() { "$@" 2>"$OUT/last.err" || { cat "$OUT/last.err" >&2; exit 1; }; }
 charts() { grep -oE '\(([0-9]+) charts\)' "$OUT/last.err" | grep -oE '[0-9]+'; }
 
-run "$BIN/churn" train --data SampleData/churn/customers.csv --target churned --store "$STORE" >/dev/null
+run "$BIN/churn" train --data SampleData/churn/customers.csv --target churned --time-column snapshot_date \
+  --store "$STORE" >/dev/null
 run "$BIN/churn" report --data SampleData/churn/customers_new.csv --store "$STORE" --output "$OUT/churn-report.html"
 echo "sample-reports: churn-report $(charts)"
 
@@ -24,7 +25,7 @@ CUT=2026-02-10
 awk -F, -v cut="$CUT" 'NR == 1 || $4 < cut' SampleData/ecommerce/interactions.csv >"$OUT/interactions-early.csv"
 awk -F, -v cut="$CUT" 'NR == 1 || $4 >= cut' SampleData/ecommerce/interactions.csv >"$OUT/interactions-later.csv"
 run "$BIN/recommend" train --interactions "$OUT/interactions-early.csv" --items SampleData/ecommerce/items.csv \
-  --value-column quantity --store "$STORE" >/dev/null
+  --value-column quantity --timestamp-column timestamp --store "$STORE" >/dev/null
 run "$BIN/recommend" report --interactions "$OUT/interactions-later.csv" --store "$STORE" \
   --output "$OUT/recommend-report.html"
 echo "sample-reports: recommend-report $(charts)"

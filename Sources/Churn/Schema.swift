@@ -126,6 +126,19 @@ struct ColumnStats {
   }
 
   var distinctTexts: [String] { levels.map { String(decoding: $0, as: UTF8.self) } }
+
+  /// Whether every distinct text kept is an ISO 8601 date or time (`2025-07-31`, `2025-07-31 09:30:00`, …): a
+  /// column of times, which a model of customers cannot use as a category (new customers bring new dates).
+  var allTimestamps: Bool {
+    !levels.isEmpty
+      && levels.allSatisfy { level in
+        level.count >= 10 && level[4] == UInt8(ascii: "-")
+          && level.withUnsafeBufferPointer {
+            if case .value(let t) = FieldParser.parseTimestamp($0) { return t.isFinite }
+            return false
+          }
+      }
+  }
 }
 
 let booleanPairs: [(String, String)] = [

@@ -171,6 +171,15 @@ extension ChurnTrainer {
         notes.append(InferenceNote(column: s.name, decision: "excluded", detail: "blank in every row"))
         continue
       }
+      if s.nonNumeric > 0 && s.numericCount == 0 && s.allTimestamps {
+        // Dates are when a record was taken, not what the customer is: as levels they would match no later
+        // customer, and a unique one would be taken for the id.
+        notes.append(
+          InferenceNote(
+            column: s.name, decision: "excluded",
+            detail: "dates or times, never a feature (\(.timeColumn) \(s.name) records their span)"))
+        continue
+      }
       let looksLikeID = s.name.lowercased().hasSuffix("id") || s.name.lowercased().hasSuffix("_id")
       // Unique per row: an id when it is text, or a number in a column named like an id.
       let unique = (s.nonNumeric > 0 || looksLikeID) && isUnique(s, rows: row)

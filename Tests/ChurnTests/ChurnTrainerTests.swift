@@ -441,6 +441,41 @@ func trainError(_ text: String, target: String = "churned", skip: Bool = false, 
     #expect(html.contains("Time span</dt><dd>from 2026-01-01 00:00:00 to 2027-01-01 00:30:00 (column seen)</dd>"))
   }
 
+  /// Without `--time-column`, a text column of ISO dates or times is left out with a note naming the option, not
+  /// fitted as levels (nor taken for the id when unique); a column with one word among the dates, or of epoch
+  /// numbers, is not dates and keeps its kind.
+  @Test func datesNotNamedAreLeftOutWithANote() throws {
+    let plain = try ChurnTrainer.train(path: temporaryFile(smallCustomers()), options: options(nil))
+    let naming: (CommerceError.Reference) -> String = { "--" + $0.rawValue.replacingOccurrences(of: "_", with: "-") }
+    let forms: [(Int) -> String] = [
+      { ["2025-07-31", "2025-08-31", "2025-09-30"][$0 % 3] },  // few dates: would have been 3 levels
+      { String(format: "2026-%02d-%02dT%02d:00:00Z", $0 % 12 + 1, $0 % 28 + 1, $0 % 24) },  // unique: the id before
+      { $0 == 4 ? " " : String(format: "2026-03-%02d 08:15:00+01:00", $0 % 28 + 1) },  // one blank
+    ]
+    for form in forms {
+      let report = try ChurnTrainer.train(path: temporaryFile(withTimes(form)), options: options(nil))
+      let note = try #require(report.notes.first { $0.column == "seen" })
+      #expect(note.decision == "excluded")
+      #expect(
+        note.detail.rendered(naming: naming)
+          == "dates or times, never a feature (--time-column seen records their span)")
+      #expect(report.model.idColumn == "id" && report.timeSpan == nil)
+      #expect(report.model.columns.map(\.name) == plain.model.columns.map(\.name))
+      #expect(report.model.coefficients == plain.model.coefficients)
+    }
+    // Not all dates: a category (with one word among them), numbers (epoch seconds stay numeric).
+    let mixed = try ChurnTrainer.train(
+      path: temporaryFile(withTimes { $0 % 2 == 0 ? "2025-07-31" : "later" }), options: options(nil))
+    #expect(mixed.notes.first { $0.column == "seen" }?.decision == "categorical")
+    let epochs = try ChurnTrainer.train(
+      path: temporaryFile(withTimes { "\(1_767_225_600 + ($0 % 5) * 86400)" }), options: options(nil))
+    #expect(epochs.notes.first { $0.column == "seen" }?.decision == "numeric")
+    // Named, the same column is the time column.
+    let named = try ChurnTrainer.train(path: temporaryFile(withTimes(forms[0])), options: options())
+    #expect(named.notes.first { $0.column == "seen" }?.decision == "time")
+    #expect(named.timeSpan == 1_753_920_000...1_759_190_400)
+  }
+
   @Test func aBlankColumnHasNoSpan() throws {
     let report = try ChurnTrainer.train(path: temporaryFile(withTimes { _ in " " }), options: options())
     #expect(report.timeSpan == nil && report.timeColumn == "seen")
