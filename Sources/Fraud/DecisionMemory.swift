@@ -63,16 +63,26 @@ final class DecisionMemory {
     for t in reasonTexts { w.write(array: t) }
     for table in [newer, older] {
       w.write(UInt64(table.count))
-      for (key, d) in table {
-        w.write(key)
-        w.write(d.score)
-        w.write(d.version)
-        w.write(d.reasons)
-        w.write(d.decision)
-        w.write(d.fallback)
+      // Each entry packed as its fields' own writes would lay them out (key, score, version, reasons, decision,
+      // fallback), stored straight into the snapshot: a server's checkpoint stops its decisions while it encodes,
+      // and six appends per entry made that 110 ns an entry (13 ms for 120,000 remembered decisions).
+      w.write(rawBytes: table.count * DecisionMemory.entryBytes) { p in
+        var o = 0
+        for (key, d) in table {
+          p.storeBytes(of: key, toByteOffset: o, as: UInt64.self)
+          p.storeBytes(of: d.score, toByteOffset: o + 8, as: Double.self)
+          p.storeBytes(of: d.version, toByteOffset: o + 16, as: Int32.self)
+          p.storeBytes(of: d.reasons, toByteOffset: o + 20, as: UInt32.self)
+          p.storeBytes(of: d.decision, toByteOffset: o + 24, as: UInt8.self)
+          p.storeBytes(of: d.fallback, toByteOffset: o + 25, as: UInt8.self)
+          o += DecisionMemory.entryBytes
+        }
       }
     }
   }
+
+  /// The bytes of one remembered decision in a snapshot.
+  static let entryBytes = 26
 
   static func decode(_ r: inout BinaryReader) throws -> DecisionMemory {
     let generation = try r.read(UInt64.self)
@@ -89,7 +99,9 @@ final class DecisionMemory {
     var tables: [[UInt64: RememberedDecision]] = []
     for _ in 0..<2 {
       let n = try r.read(UInt64.self)
-      guard n <= generation, n <= UInt64(r.bytes.count - r.offset) / 26 else { throw BinaryReader.Damaged() }
+      guard n <= generation, n <= UInt64(r.bytes.count - r.offset) / UInt64(entryBytes) else {
+        throw BinaryReader.Damaged()
+      }
       var table: [UInt64: RememberedDecision] = [:]
       table.reserveCapacity(Int(n))
       for _ in 0..<Int(n) {

@@ -20,6 +20,14 @@ struct BinaryWriter {
     array.withUnsafeBytes { bytes.append(contentsOf: $0) }
   }
 
+  /// `count` bytes as `fill` stores them from the pointer it is given (unaligned stores), with no count before
+  /// them: one append for a table of records instead of one per field.
+  mutating func write(rawBytes count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) {
+    let start = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: count))
+    bytes.withUnsafeMutableBytes { fill($0.baseAddress! + start) }
+  }
+
   /// A count of elements, then their bytes, as `fill` writes them into room for up to `capacity` and returns how
   /// many it wrote (the same bytes as `write(array:)` of those elements, without building the array).
   mutating func write<T: BitwiseCopyable>(
