@@ -151,6 +151,9 @@ public final class FraudDecider {
     overloadReasons = memory.intern(Array("OVERLOAD".utf8))
     run = StreamRun(labelDelay: stream.options.labelDelay ?? stream.model.labelDelay)
     version = stream.opening?.version?.version
+    // The writer encodes each checkpoint itself while requests wait: its buffer's pages are touched now, at the
+    // start, not under the first checkpoint's load (52 ms for a 24 MB state, against 10 ms for the later ones).
+    stream.prepareCheckpoints()
   }
 
   /// Transactions entered into the state (the training history's included).

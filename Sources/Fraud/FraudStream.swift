@@ -253,6 +253,12 @@ public final class FraudStream {
     try checkpoints?.save(sequence: state.processed, encode: { self.state.encode(into: &$0) }, wait: true)
   }
 
+  /// Encodes the state once into the checkpoints' buffer without saving it, so that the first checkpoint finds
+  /// its memory in place (nothing without a checkpoint store).
+  public func prepareCheckpoints() {
+    checkpoints?.prepare { self.state.encode(into: &$0) }
+  }
+
   /// Writes the checkpoints, in the background during a run; nil without a checkpoint store.
   private lazy var checkpoints: BackgroundCheckpoint? = states.map {
     BackgroundCheckpoint(store: $0, name: checkpointName)
@@ -589,6 +595,14 @@ final class BackgroundCheckpoint: @unchecked Sendable {
   /// Waits for the write in flight, if any, keeping its failure for the next `wait` or `save`.
   func waitQuietly() {
     idle.wait()
+    idle.signal()
+  }
+
+  /// Fills the snapshot with `encode` and writes nothing: the buffer's memory is then resident and large enough
+  /// for the next `save` (after the write in flight, if any).
+  func prepare(encode: (inout [UInt8]) -> Void) {
+    idle.wait()
+    encode(&snapshot)
     idle.signal()
   }
 

@@ -72,6 +72,25 @@ final class SlowCheckpoints: CheckpointStore, @unchecked Sendable {
     #expect(lines.count == 1_001 && lines.last?.hasPrefix("T999,") == true)
   }
 
+  /// A server's engine prepares the checkpoint buffer when it is made: nothing is saved then, and the
+  /// checkpoint after it holds the whole snapshot of the state.
+  @Test func preparingTheBufferSavesNothingAndChangesNoSnapshot() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bg-\(UUID()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let store = SlowCheckpoints(outputPath: path)
+    let state = FeatureState()
+    let stream = FraudStream(
+      model: .rulesOnly(.standard, labelDelay: 0), state: state, states: store, checkpointName: "t",
+      options: StreamOptions())
+    let decider = FraudDecider(stream: stream)
+    #expect(store.saves.isEmpty)
+    stream.prepareCheckpoints()
+    #expect(store.saves.isEmpty)
+    try decider.stream.checkpoint()
+    #expect(store.saves.map(\.sequence) == [0])
+    #expect(store.saves[0].bytes == state.encoded().count)
+  }
+
   @Test func aFailedBackgroundCheckpointStopsTheStream() throws {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("bg-\(UUID()).csv").path
     defer { try? FileManager.default.removeItem(atPath: path) }
