@@ -8,9 +8,9 @@
 # Usage: Scripts/sample-reports.sh BIN_DIR OUT_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$1
-OUT=$2
-mkdir -p "$OUT"
+BIN=$(cd "$1" && pwd)
+mkdir -p "$2"
+OUT=$(cd "$2" && pwd)
 STORE="$OUT/reports.sqlite"
 rm -f "$STORE" "$STORE-wal" "$STORE-shm"
 run() { "$@" 2>"$OUT/last.err" || { cat "$OUT/last.err" >&2; exit 1; }; }
@@ -26,8 +26,9 @@ awk -F, -v cut="$CUT" 'NR == 1 || $4 < cut' SampleData/ecommerce/interactions.cs
 awk -F, -v cut="$CUT" 'NR == 1 || $4 >= cut' SampleData/ecommerce/interactions.csv >"$OUT/interactions-later.csv"
 run "$BIN/recommend" train --interactions "$OUT/interactions-early.csv" --items SampleData/ecommerce/items.csv \
   --value-column quantity --timestamp-column timestamp --store "$STORE" >/dev/null
-run "$BIN/recommend" report --interactions "$OUT/interactions-later.csv" --store "$STORE" \
-  --output "$OUT/recommend-report.html"
+# From the output directory, so that the page names the file it was measured on, not a temporary directory.
+(cd "$OUT" && run "$BIN/recommend" report --interactions interactions-later.csv --store "$STORE" \
+  --output recommend-report.html)
 echo "sample-reports: recommend-report $(charts)"
 
 awk -F, 'NR == 1 || $2 < "2026-01-21"' SampleData/fraud/history.csv >"$OUT/fraud-early.csv"

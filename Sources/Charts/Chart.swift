@@ -71,6 +71,8 @@ public struct Series: Sendable, Codable, Equatable {
     case step
     /// Points.
     case scatter
+    /// A polyline through the points in order with a marker at each (one legend entry for both).
+    case linePoints
     /// Bars from `low` (0 when nil) to `y`; several bar series share a category side by side.
     case bar
     /// A band between `low` and `high` around the line through `y`.

@@ -19,7 +19,8 @@ public enum SVGRenderer {
     let h = chart.height
     let plotW = w - margin.left - margin.right
     let legendRows = chart.series.count > 1 ? 1 + (chart.series.count - 1) / 4 : 0
-    let top = margin.top + Double(legendRows) * 16
+    // The legend's rows sit between the title and the plot, clear of both.
+    let top = margin.top + Double(legendRows) * 16 + (legendRows > 0 ? 6 : 0)
     let rotate = rotatesLabels(chart.x)
     let plotH = h - top - margin.bottom - rotate
     let xScale = Scale(axis: chart.x, values: xValues(chart), pixels: (margin.left, margin.left + plotW))
@@ -50,9 +51,15 @@ public enum SVGRenderer {
       out += "<g class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(s.points.count)\">"
       out += "<title>\(escape(s.name))</title>"
       switch s.mark {
-      case .line, .step:
+      case .line, .step, .linePoints:
         out +=
           "<path fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" d=\"\(path(s.points, xScale, yScale, step: s.mark == .step))\"/>"
+        if s.mark == .linePoints {
+          for p in s.points {
+            out +=
+              "<circle cx=\"\(f(xScale.pixel(p.x)))\" cy=\"\(f(yScale.pixel(p.y)))\" r=\"3.5\" fill=\"\(colour)\"/>"
+          }
+        }
       case .scatter:
         for p in s.points {
           out +=
@@ -83,7 +90,7 @@ public enum SVGRenderer {
       for (k, s) in chart.series.enumerated() {
         let colour = palette[(s.colour ?? k) % palette.count]
         let lx = margin.left + Double(k % 4) * (plotW / 4)
-        let ly = margin.top - 6 + Double(k / 4) * 16
+        let ly = margin.top + Double(k / 4) * 16
         out += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"12\" height=\"10\" fill=\"\(colour)\"/>"
         out += "<text class=\"legend\" x=\"\(f(lx + 16))\" y=\"\(f(ly))\">\(escape(s.name))</text>"
       }

@@ -155,8 +155,7 @@ public enum ChurnReport {
         "Observed churn rate against the mean predicted probability in ten bins of width 0.1 (empty bins left out).",
       x: Axis("Mean predicted probability", range: 0...1), y: Axis("Observed churn rate", range: 0...1),
       series: [
-        Series("observed", mark: .line, points: filled.map { Point($0.meanPredicted, $0.observedRate) }),
-        Series("bins", mark: .scatter, points: filled.map { Point($0.meanPredicted, $0.observedRate) }, colour: 0),
+        Series("observed", mark: .linePoints, points: filled.map { Point($0.meanPredicted, $0.observedRate) })
       ],
       guides: [Guide(from: Point(0, 0), to: Point(1, 1), label: "perfect")])
     let names = (0..<20).map { String(format: "%.2f", Double($0) / 20) }

@@ -86,11 +86,25 @@ import Testing
     let calibration = try #require(chart(page, "Calibration"))
     let filled = curves.reliability.filter { $0.count > 0 }
     #expect(calibration.series[0].points.map { [$0.x, $0.y] } == filled.map { [$0.meanPredicted, $0.observedRate] })
+    // One series drawn as a line with a marker per bin: one legend entry at most, never two of one colour.
+    #expect(calibration.series.count == 1 && calibration.series[0].mark == .linePoints)
+    let svg = SVGRenderer.render(calibration, id: "calibration")
+    #expect(svg.components(separatedBy: "<circle ").count - 1 == filled.count)
+    #expect(svg.components(separatedBy: "<path fill=\"none\"").count - 1 == 1)
+    #expect(!svg.contains("class=\"legend\""))
     let lift = try #require(chart(page, "Lift by decile"))
     #expect(lift.series[0].points.map(\.y) == v.deciles.map(\.lift))
     let sweep = try #require(chart(page, "Threshold sweep"))
     #expect(sweep.series.map(\.name) == ["precision", "recall", "F1", "alert rate"])
     #expect(sweep.series[1].points.map(\.y) == curves.sweep.map(\.recall))
+    // A legend sits between the title (baseline 18) and the plot's top edge, touching neither.
+    let sweepSVG = SVGRenderer.render(sweep, id: "sweep")
+    let rects = sweepSVG.matches(of: /<rect x="[0-9.]+" y="([0-9.]+)" width="12" height="10"/)
+    let rectTops: [Double] = rects.compactMap { Double(String($0.1)) }
+    let domain = try #require(sweepSVG.firstMatch(of: /<line class="domain" x1="([0-9.]+)" y1="([0-9.]+)" x2="\1"/))
+    let plotTop = try #require(Double(String(domain.2)))
+    #expect(rectTops.count == 4)
+    for y in rectTops { #expect(y >= 22 && y + 14 <= plotTop) }
     // The evaluation the command prints is the one in the record (what `churn evaluate` without --data shows).
     #expect(v.rocAUC == stored.model.metrics["cv_roc_auc"])
     // Drift: the page's rows are ChurnDrift's, and plan's chi-squared equals one computed from the counts.
