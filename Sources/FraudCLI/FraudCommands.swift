@@ -249,6 +249,14 @@ struct StreamCommand: ParsableCommand {
     BLASThreads.set(1)
     Interruption.installHandlers()
     let store = try storeOptions.openModels(create: true)
+    if let statsFile {
+      // Checked before the stream starts: written at the end, it would replace the store (or the input, the
+      // decisions on standard output, the dead-letter file) after all the work.
+      try OutputFiles.refuseOverwriting(
+        statsFile, inputs: store.files + (deadLetter.map { [$0] } ?? []), descriptors: [0, 1])
+    }
+    // The decisions go to standard output: malformed lines appended to the same file would interleave with them.
+    if let deadLetter { try OutputFiles.refuseOverwriting(deadLetter, descriptors: [1]) }
     var options = StreamOptions()
     options.checkpointEvery = checkpointEvery
     options.allowedLateness = try Durations.allowedLateness.parse(allowedLateness)

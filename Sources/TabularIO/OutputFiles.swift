@@ -58,8 +58,9 @@ public enum OutputFiles {
     throw TabularError(.io, file: path, "too many levels of symbolic links")
   }
 
-  /// Refuses to write `output` when it is the same file as one of `inputs` or of the open `descriptors` (such as
-  /// standard input, `0`): the output would destroy the input before it is read.
+  /// Refuses to write `output` when it is the same file as one of `inputs` or of the open `descriptors` (standard
+  /// input, `0`, whose file the output would destroy before it is read; standard output, `1`, when another output
+  /// goes there).
   /// - Throws: `.usage` naming the path.
   public static func refuseOverwriting(
     _ output: String, inputs: [String] = [], descriptors: [Int32] = []
@@ -86,7 +87,8 @@ public enum OutputFiles {
       if fstat(fd, &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino {
         throw TabularError(
           .usage, file: output,
-          "is also the file read on \(fd == 0 ? "standard input" : "descriptor \(fd)"); write it to another file")
+          "is also \(fd == 0 ? "the file read on standard input" : fd == 1 ? "the file standard output goes to" : fd == 2 ? "the file standard error goes to" : "the file open on descriptor \(fd)"); write it to another file"
+        )
       }
     }
   }

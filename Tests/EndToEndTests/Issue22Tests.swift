@@ -165,6 +165,10 @@ import Testing
           nil
         ),
         ("fraud", ["stream", "--dead-letter", output], Data("transaction_id,timestamp\nbad\n".utf8)),
+        ("fraud", ["stream", "--stats-file", output], Data("transaction_id,timestamp\nbad\n".utf8)),
+        ("churn", ["report", "--output", output], nil),
+        ("recommend", ["report", "--interactions", sampleData("ecommerce/interactions.csv"), "--output", output], nil),
+        ("fraud", ["report", "--data", sampleData("fraud/history.csv"), "--output", output], nil),
       ]
       for (tool, arguments, stdin) in commands {
         let r = try run(tool, arguments + ["--store", store], stdin: stdin)
@@ -186,6 +190,53 @@ import Testing
         "--store", store,
       ])
     #expect(fine.status == 0, "\(fine)")
+  }
+}
+
+/// A stream's statistics file is written at the end: it is refused at the start when it is the file read on
+/// standard input, the file the decisions go to, or the dead-letter file, as the dead-letter file is when it is the
+/// decisions' file. Nothing is read or written then; a statistics file elsewhere is written.
+@Suite(.serialized) struct StreamOutputsTests {
+  let dir = temporaryDirectory()
+
+  @Test func statisticsAndDeadLettersNeverLandOnTheStreamsOwnFiles() throws {
+    let store = dir.appendingPathComponent("f.sqlite").path
+    let trained = try run("fraud", ["train", "--data", sampleData("fraud/history.csv"), "--store", store])
+    #expect(trained.status == 0, "\(trained)")
+    let input = dir.appendingPathComponent("in.csv").path
+    try FileManager.default.copyItem(atPath: sampleData("fraud/stream.csv"), toPath: input)
+    let original = try Data(contentsOf: URL(fileURLWithPath: input))
+    let fraud = try productsDirectory().appendingPathComponent("fraud").path
+    func shell(_ line: String) throws -> RunResult {
+      try run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", line], directory: dir)
+    }
+    let cases = [
+      ("'\(fraud)' stream --store f.sqlite --stats-file in.csv < in.csv > out.csv", "standard input"),
+      ("'\(fraud)' stream --store f.sqlite --stats-file out.csv < in.csv > out.csv", "standard output"),
+      ("'\(fraud)' stream --store f.sqlite --dead-letter out.csv < in.csv > out.csv", "standard output"),
+      (
+        "'\(fraud)' stream --store f.sqlite --stats-file d.csv --dead-letter d.csv < in.csv > out.csv",
+        "the input 'd.csv'"
+      ),
+    ]
+    for (line, named) in cases {
+      let r = try shell(line)
+      #expect(r.status == 64, "\(line): \(r)")
+      #expect(r.stderr.contains(named) && r.stderr.contains("another file"), "\(line): \(r)")
+      #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == original)
+      let out = (try? Data(contentsOf: dir.appendingPathComponent("out.csv"))) ?? Data()
+      #expect(out.isEmpty, "\(line) wrote decisions before refusing")
+    }
+    // No checkpoint was written by the refused runs: a plain run needs neither --resume nor --fresh, and writes
+    // its statistics beside its decisions.
+    let fine = try shell("'\(fraud)' stream --store f.sqlite --stats-file stats.json < in.csv > out.csv")
+    #expect(fine.status == 0, "\(fine)")
+    let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("stats.json")))
+    let transactions = (stats as? [String: Any])?["transactions"] as? Int
+    let decided =
+      try String(contentsOfFile: dir.appendingPathComponent("out.csv").path, encoding: .utf8)
+      .split(separator: "\n").count - 1
+    #expect(transactions == decided && decided > 0)
   }
 }
 
