@@ -3,13 +3,14 @@ import Modeling
 
 extension CommerceError: ReportableError {
   /// The exit code of each kind: 64 usage, 65 bad data, 1 for what is not found or a missing model, 69 for a
-  /// damaged model (the store is unusable for it).
+  /// damaged model (the store is unusable for it), 71 for a resource the system refused.
   public var exitCode: Int32 {
     switch kind {
     case .usage: return 64
     case .data: return 65
     case .notFound, .noModel: return 1
     case .damaged: return 69
+    case .unavailable: return 71
     }
   }
 

@@ -24,6 +24,9 @@ public struct CommerceError: Error, CustomStringConvertible, Equatable, Sendable
     case noModel
     /// A stored model whose bytes are damaged (a part missing, truncated, or holding impossible values).
     case damaged
+    /// The system refused a resource the work needs (an address to listen on that is in use or not this
+    /// machine's, a port it may not bind).
+    case unavailable
   }
 
   /// Something a message refers to that each front end names its own way: a parameter of a domain call

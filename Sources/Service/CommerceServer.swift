@@ -119,6 +119,39 @@ public struct CommerceServer<Loaded: Sendable>: Sendable {
       services: [.init(service: reload), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
       logger: logger)
     configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(options.grace * 1000))
-    try await ServiceGroup(configuration: configuration).run()
+    do {
+      try await ServiceGroup(configuration: configuration).run()
+    } catch {
+      throw Self.listenFailure(error, host: options.host, port: options.port) ?? error
+    }
+  }
+
+  /// A failure to listen on `host`:`port` said for what it is, with the remedy (`nil` for any other error).
+  static func listenFailure(_ error: any Error, host: String, port: Int) -> CommerceError? {
+    let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    if error is SocketAddressError.UnknownHost
+      || (error as? SocketAddressError).map({ if case .unknown = $0 { true } else { false } }) == true
+    {
+      return CommerceError(
+        .usage, "cannot listen on \(address): '\(host)' is not an address or a name this machine resolves (--host)")
+    }
+    guard let e = error as? IOError else { return nil }
+    switch e.errnoCode {
+    case EADDRINUSE:
+      return CommerceError(
+        .unavailable,
+        "cannot listen on \(address): the address is in use (another server on that port?); stop it, or choose another --port (0 picks a free one)"
+      )
+    case EADDRNOTAVAIL:
+      return CommerceError(
+        .unavailable, "cannot listen on \(address): the address is not one of this machine's (--host)")
+    case EACCES:
+      return CommerceError(
+        .unavailable,
+        "cannot listen on \(address): permission denied (ports below 1024 need privileges); choose a --port of 1024 or more"
+      )
+    default:
+      return nil
+    }
   }
 }

@@ -189,6 +189,9 @@ final class DecisionWriter: @unchecked Sendable {
   /// The version last refused (not tried again until another is activated).
   private var refusedVersion: Int? = nil
   private var failure: (any Error)? = nil
+  /// Whether a transaction or a label reached the state: a server that took none (one that never started
+  /// listening, say) leaves the store's checkpoint as it found it.
+  private let touched = Atomic<Bool>(false)
 
   init(
     decider: FraudDecider, hot: HotModel<FraudServing>, metrics: FraudMetrics, logger: Logger,
@@ -369,6 +372,11 @@ final class DecisionWriter: @unchecked Sendable {
       }
       runBatch(jobs, log: &log, finishing: &finishing)
     }
+    guard touched.load(ordering: .acquiring) else {
+      logger.info("no transaction or label reached the state: no checkpoint written, the store's left as it was")
+      finished.signal()
+      return
+    }
     do {
       try decider.checkpoint()
       logger.info("checkpoint written after \(decider.processed) transactions")
@@ -466,6 +474,7 @@ final class DecisionWriter: @unchecked Sendable {
             ? FieldParser.formatTimestamp(decider.stream.state.watermark) : nil,
           modelVersion: decider.version, learning: decider.stream.learning != nil))
     case .labels(let items):
+      touched.store(true, ordering: .releasing)
       var matched = 0
       var learned = 0
       for item in items {
@@ -478,6 +487,7 @@ final class DecisionWriter: @unchecked Sendable {
       metrics.learned.increment(by: Int64(learned))
       return .labels(received: items.count, matched: matched, learned: learned)
     case .transactions(let items):
+      touched.store(true, ordering: .releasing)
       var outcomes: [FraudOutcome] = []
       outcomes.reserveCapacity(items.count)
       var counts = [0, 0, 0]

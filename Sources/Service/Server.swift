@@ -63,6 +63,7 @@ public struct ServiceError: Error, Sendable {
       case .notFound: return ServiceError(.notFound, e.description)
       case .noModel: return ServiceError(.serviceUnavailable, "no model is loaded")
       case .damaged: return ServiceError(.internalServerError, e.description)
+      case .unavailable: return ServiceError(.serviceUnavailable, e.description)
       }
     case let e as HTTPError:
       return ServiceError(e.status, e.body ?? e.status.reasonPhrase)

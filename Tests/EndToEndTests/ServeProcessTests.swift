@@ -333,3 +333,44 @@ final class LoadState: Sendable {
     #expect(server.signalAndWait(SIGTERM, seconds: 15) == 0)
   }
 }
+
+/// A server that cannot listen says why, with the remedy, and exits without touching the store: a port in use, an
+/// address that is not this machine's or not an address at all, for each app; `fraud serve` leaves no checkpoint
+/// behind it then, nor when it stops without having taken a transaction or a label.
+@Suite(.serialized) struct ListenFailureTests {
+  let dir = temporaryDirectory()
+
+  @Test func aServerThatCannotListenSaysWhyAndLeavesTheStoreAsItWas() throws {
+    let store = dir.appendingPathComponent("store.sqlite").path
+    try trainEveryApp(into: store)
+    let listing = ["models", "list", "--all", "--format", "csv", "--store", store]
+    let before = try run("fraud", listing)
+    let busy = try ServerProcess("recommend", ["serve", "--store", store, "--no-access-log"])
+    defer { busy.stop() }
+    for tool in ["recommend", "churn", "fraud"] {
+      let taken = try run(tool, ["serve", "--store", store, "--port", "\(busy.port)"])
+      #expect(taken.status == 71, "\(tool): \(taken)")
+      #expect(
+        taken.stderr.contains("cannot listen on 127.0.0.1:\(busy.port): the address is in use")
+          && taken.stderr.contains("choose another --port (0 picks a free one)"), "\(tool): \(taken)")
+      #expect(!taken.stderr.contains("checkpoint written after"), "\(tool): \(taken)")
+      let unknown = try run(tool, ["serve", "--store", store, "--host", "999.1.1.1", "--port", "0"])
+      #expect(unknown.status == 64, "\(tool): \(unknown)")
+      #expect(unknown.stderr.contains("'999.1.1.1' is not an address or a name this machine resolves"), "\(unknown)")
+      // 192.0.2.1 (TEST-NET-1) is nobody's address here.
+      let foreign = try run(tool, ["serve", "--store", store, "--host", "192.0.2.1", "--port", "0"])
+      #expect(foreign.status == 71, "\(tool): \(foreign)")
+      #expect(foreign.stderr.contains("the address is not one of this machine's"), "\(foreign)")
+    }
+    #expect(try run("fraud", listing) == before)
+    // No checkpoint came of the failed starts: the server starts without --resume or --fresh, and stopping it
+    // before any transaction writes none either.
+    for round in 0..<2 {
+      let server = try ServerProcess("fraud", ["serve", "--store", store, "--no-access-log"])
+      defer { server.stop() }
+      #expect(server.signalAndWait(SIGTERM, seconds: 15) == 0, "round \(round): \(server.stderr)")
+      #expect(server.stderr.contains("no checkpoint written"), "round \(round): \(server.stderr)")
+      #expect(!server.stderr.contains("checkpoint written after"), "round \(round): \(server.stderr)")
+    }
+  }
+}
