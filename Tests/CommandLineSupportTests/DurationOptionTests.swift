@@ -48,6 +48,17 @@ import Testing
   @Test(arguments: ["", "d", "7", "7w", "-1d", "+1d", "1e3s", "nan s", "infd", "1..5h", "7 d", "0x10s", "١d"])
   func malformed(text: String) {
     #expect(throws: ValidationError.self) { try delay.parse(text) }
+    do {
+      _ = try delay.parse(text)
+    } catch let error as ValidationError {
+      // What is accepted, said whole: an exponent or a sign is refused as not of the form, not as out of range.
+      #expect(
+        error.message
+          == "--delay must be a number and a unit: digits with at most one point, then ms, s, m, h or d (e.g. 7d, 1.5h, 5ms), got '\(text)'"
+      )
+    } catch {
+      Issue.record("\(error)")
+    }
   }
 
   @Test func describe() {
