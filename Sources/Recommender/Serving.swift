@@ -200,6 +200,11 @@ extension ServingModel {
     strict: Bool
   ) throws -> RecommendationList {
     guard n >= 1 else { throw CommerceError(.usage, "\(.count) must be at least 1, got \(n)", parameter: .count) }
+    // No user has an empty id (training refuses one): an empty id with no history is a mistake upstream (an unset
+    // variable, an empty field), not a visitor to answer with the most popular items.
+    guard !(userID.isEmpty && history.isEmpty) else {
+      throw CommerceError(.usage, "the user id is empty; give a user's id, or a history for a visitor")
+    }
     if let u = try userRow(userID) {
       let seen = includeSeen ? [] : try seenItems(user: u)
       guard seen.count < meta.items else {

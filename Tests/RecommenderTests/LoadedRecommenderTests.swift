@@ -65,6 +65,14 @@ import Testing
     #expect(throws: CommerceError.self) { _ = try loaded.similar(item: "zz", count: 3) }
     #expect(throws: CommerceError.self) { _ = try loaded.recommend(user: "A-1", count: 0) }
     #expect(throws: CommerceError.self) { _ = try loaded.recommend(user: "nobody", count: 3, strict: true) }
+    // An empty id is a mistake upstream, in both paths, never a visitor served the most popular items; with a
+    // history it is a visitor.
+    for requester in [Self.stored(stored), Self.loaded(loaded)] {
+      #expect(throws: CommerceError(.usage, "the user id is empty; give a user's id, or a history for a visitor")) {
+        _ = try requester.recommend("", 3, false, [])
+      }
+      if feedback == .implicit { #expect(try requester.recommend("", 3, false, ["b4", "b5"]).source == .foldedIn) }
+    }
   }
 
   @Test func easeAnswersAsTheStoreBackedPathDoes() throws {
