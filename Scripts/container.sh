@@ -306,11 +306,13 @@ test_image() {
   ok "each of recommend, churn and fraud is an entry point (--version: CommerceML $VERSION)"
 
   echo "== the SampleData demo, each command in its own container (read-only root, the work directory a volume)"
+  # Each command runs in the caller's directory (the repository, or a directory under the work volume), so that
+  # relative paths mean inside what they mean outside.
   for app in recommend churn fraud; do
     cat >"$shim/$app" <<EOF
 #!/usr/bin/env bash
 exec podman run --rm -i --read-only --network none -v "$REPO/SampleData:$REPO/SampleData:ro" -v "$dir:$dir" \\
-  -w "$REPO" -e COMMERCEML_STORE "$IMAGE" $app "\$@"
+  -w "\$PWD" -e COMMERCEML_STORE "$IMAGE" $app "\$@"
 EOF
     chmod +x "$shim/$app"
   done
