@@ -29,20 +29,19 @@ public struct DurationOption: Sendable, Equatable {
   /// - Throws: `ValidationError` naming the option, the text and the accepted range.
   public func parse(_ text: String) throws -> Double {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let malformed = ValidationError(
+      "\(flag) must be a number and a unit: digits with at most one point, then ms, s, m, h or d (e.g. 7d, 1.5h, 5ms), got '\(text)'"
+    )
     // Milliseconds (`5ms`) for the short budgets of a server; every other unit is one letter.
     let milliseconds = trimmed.hasSuffix("ms")
     guard let unit = trimmed.last, let factor = milliseconds ? 0.001 : Self.units[unit] else {
-      throw ValidationError(
-        "\(flag) must be a number and a unit: digits with at most one point, then ms, s, m, h or d (e.g. 7d, 1.5h, 5ms), got '\(text)'"
-      )
+      throw malformed
     }
     let number = trimmed.dropLast(milliseconds ? 2 : 1)
     guard !number.isEmpty, number.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(number),
       value.isFinite
     else {
-      throw ValidationError(
-        "\(flag) must be a number and a unit: digits with at most one point, then ms, s, m, h or d (e.g. 7d, 1.5h, 5ms), got '\(text)'"
-      )
+      throw malformed
     }
     let seconds = value * factor
     guard seconds >= minimum else {

@@ -129,9 +129,7 @@ public struct CommerceServer<Loaded: Sendable>: Sendable {
   /// A failure to listen on `host`:`port` said for what it is, with the remedy (`nil` for any other error).
   static func listenFailure(_ error: any Error, host: String, port: Int) -> CommerceError? {
     let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    if error is SocketAddressError.UnknownHost
-      || (error as? SocketAddressError).map({ if case .unknown = $0 { true } else { false } }) == true
-    {
+    if error is SocketAddressError.UnknownHost {
       return CommerceError(
         .usage, "cannot listen on \(address): '\(host)' is not an address or a name this machine resolves (--host)")
     }

@@ -87,9 +87,18 @@ public enum OutputFiles {
       if fstat(fd, &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino {
         throw TabularError(
           .usage, file: output,
-          "is also \(fd == 0 ? "the file read on standard input" : fd == 1 ? "the file standard output goes to" : fd == 2 ? "the file standard error goes to" : "the file open on descriptor \(fd)"); write it to another file"
-        )
+          "is also \(describe(descriptor: fd)); write it to another file")
       }
+    }
+  }
+
+  /// The file open on `fd`, in words.
+  static func describe(descriptor fd: Int32) -> String {
+    switch fd {
+    case 0: "the file read on standard input"
+    case 1: "the file standard output goes to"
+    case 2: "the file standard error goes to"
+    default: "the file open on descriptor \(fd)"
     }
   }
 
